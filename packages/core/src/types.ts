@@ -1,0 +1,87 @@
+/**
+ * The data that crosses the public API: what the host passes to `evaluate` and what it gets back.
+ * Plain objects only, so decisions serialise to the NDJSON log as they are.
+ */
+import type { Verdict } from './policy/types.js';
+
+export type { Verdict };
+
+export type ActorStatus = 'anonymous' | 'registered' | 'verified' | (string & {});
+
+/** Headers as Node (`IncomingHttpHeaders`) or a plain object gives them; names are matched case-insensitively. */
+export type HeaderBag = Record<string, string | string[] | undefined>;
+
+export interface Action {
+  /** Action type, e.g. `"ad.submit"`. */
+  action: string;
+  /** The peer address when the host resolved it; otherwise give `request`. */
+  ip?: string;
+  /** The raw connection, resolved through `policy.network.trustedProxies`. */
+  request?: { remoteAddress?: string; headers?: HeaderBag };
+  actor?: { id: string; status?: ActorStatus; createdAt?: number };
+  /** Text fields, e.g. `{ title, body, email }`. */
+  content?: Record<string, string>;
+  /** The host's own facts (country, asn, userAgent…), visible to rules as `attributes`. */
+  attributes?: Record<string, unknown>;
+}
+
+export interface EvaluateOptions {
+  /** Evaluate without consuming counters or writing any state. @default false */
+  dryRun?: boolean;
+}
+
+export interface ResolvedIp {
+  /** Canonical text: IPv4 dotted quad (also for IPv4-mapped IPv6), IPv6 compressed lower case. */
+  address: string;
+  version: 4 | 6;
+  /** The grouping subject: the address itself for IPv4, `prefix/len` for IPv6. */
+  subnet: string;
+}
+
+export type ReasonSource = 'list' | 'limit' | 'content' | 'rule' | 'ban' | 'score' | 'store';
+
+export interface Reason {
+  source: ReasonSource;
+  id: string;
+  message: string;
+  verdict: Verdict;
+  /** Risk points this reason added, when it added any. */
+  score?: number;
+  /** True when the part that produced it runs in monitor mode (it never shapes the verdict). */
+  monitor?: boolean;
+}
+
+export interface LimitState {
+  id: string;
+  /** The counted subject, e.g. `ip:203.0.113.7` or `actor:u42|ad.submit`. */
+  key: string;
+  count: number;
+  max: number;
+  remaining: number;
+  /** Milliseconds until the window has room again (0 when it has room). */
+  resetMs: number;
+  exceeded: boolean;
+}
+
+export interface Decision {
+  id: string;
+  at: number;
+  /** `name@version` of the policy that decided. */
+  policy: string;
+  action: string;
+  verdict: Verdict;
+  score: number;
+  reasons: Reason[];
+  retryAfterMs: number | null;
+  challenge: { kind: string; token: string } | null;
+  /** Epoch ms the ban ends, `null` for a permanent ban, `undefined` when no ban applies. */
+  banUntil?: number | null;
+  limits: LimitState[];
+  ip: ResolvedIp | null;
+  actor: string | null;
+  /** True when the store failed and `failMode` decided. */
+  degraded: boolean;
+  /** In monitor mode (policy, limit or rule): the verdict enforcement would have given. */
+  wouldBe?: Verdict;
+  dryRun?: boolean;
+}
