@@ -1,1 +1,16 @@
-export {};
+/**
+ * @actiongate/core: approve, challenge, throttle or block a user action just in time.
+ */
+export { createGuard, type Guard, type GuardOptions } from './guard.js';
+export { compilePolicy, isCompiledPolicy, type CompiledPolicy, type CompileOptions } from './policy/compile.js';
+export { loadPolicy, parsePolicyJson } from './policy/load.js';
+export { policySchema } from './policy/schema.js';
+export { parseDuration, parseBanDuration, formatDuration } from './policy/duration.js';
+export { ActiongateError, PolicyError, ActionError, StoreError, isActiongateError, type ActiongateErrorCode, type PolicyProblem } from './errors.js';
+export { severity, worst, compose, scoreVerdict } from './verdict/compose.js';
+export { normaliseText } from './content/normalise.js';
+export { createNdjsonSink, type NdjsonSink, type NdjsonSinkOptions } from './log/ndjson.js';
+export { STORE_SLOTS } from './store/types.js';
+export type * from './store/types.js';
+export type * from './types.js';
+export type * from './policy/types.js';

@@ -49,6 +49,8 @@ export interface Reason {
   score?: number;
   /** True when the part that produced it runs in monitor mode (it never shapes the verdict). */
   monitor?: boolean;
+  /** For throttles and timed blocks: when this reason stops applying. */
+  retryAfterMs?: number;
 }
 
 export interface LimitState {

@@ -25,6 +25,8 @@ export interface WindowTake {
   /** Capacity; a take is admitted when `count + cost <= max`. */
   max: number;
   cost: number;
+  /** Answer as usual but consume nothing (`evaluate(…, { dryRun: true })`). */
+  dryRun?: boolean;
 }
 
 export interface WindowRef {

@@ -1,0 +1,57 @@
+/**
+ * The facts rules see (DESIGN: action, ip, actor, content, limits, history, score, attributes),
+ * assembled once per evaluation from the normalised action and the store's answer.
+ */
+import type { ContentSignals } from '../content/signals.js';
+import type { ListMeta } from '../network/lists.js';
+import type { NormalisedAction } from './action.js';
+import type { State } from './state.js';
+
+export type Facts = Record<string, unknown>;
+
+export function buildFacts(action: NormalisedAction, lists: readonly ListMeta[], content: ContentSignals, state: State, score: number, now: number): Facts {
+  const limits: Record<string, { count: number; max: number; remaining: number; exceeded: boolean }> = {};
+  for (const { state: limit } of state.limits) {
+    const previous = limits[limit.id];
+    // Two subjects of one limit id (ip+action over several actions is one per action) can
+    // both apply; rules see the tighter one.
+    if (!previous || limit.remaining < previous.remaining) {
+      limits[limit.id] = { count: limit.count, max: limit.max, remaining: limit.remaining, exceeded: limit.exceeded };
+    }
+  }
+  let violations = 0;
+  let bans = 0;
+  for (const entry of state.history.values()) {
+    violations = Math.max(violations, entry.violations);
+    bans = Math.max(bans, entry.rung);
+  }
+  return {
+    action: action.action,
+    ip: action.ip && {
+      address: action.ip.address,
+      version: action.ip.version,
+      subnet: action.ip.subnet,
+      lists: lists.map((list) => list.id),
+      banned: state.bans.length > 0,
+    },
+    actor: action.actor && {
+      id: action.actor.id,
+      status: action.actor.status,
+      createdAt: action.actor.createdAt,
+      ageMs: action.actor.createdAt === undefined ? undefined : now - action.actor.createdAt,
+    },
+    content: {
+      score: content.score,
+      terms: content.terms,
+      patterns: content.patterns,
+      links: content.links,
+      domains: content.domains,
+      length: content.length,
+      duplicates: state.duplicates,
+    },
+    limits,
+    history: { violations, bans, banned: state.bans.length > 0, challengesPassed: state.passed ? 1 : 0 },
+    score,
+    attributes: action.attributes,
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * The guard: `createGuard` compiles nothing itself (policies arrive compiled or are compiled
+ * once here) and returns a small object whose `evaluate` reads top to bottom as DESIGN's way
+ * of one evaluation: normalise, lists, content, one store round trip, rules, verdict, effects,
+ * decision log.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { MemoryStore } from '@actiongate/memory';
+import { ActiongateError, isActiongateError, type StoreError } from './errors.js';
+import { normaliseAction } from './engine/action.js';
+import { buildFacts } from './engine/facts.js';
+import { planEffects, planState, readState, type State } from './engine/state.js';
+import { applyWithin } from './engine/store-call.js';
+import { compilePolicy, isCompiledPolicy, type CompiledPolicy } from './policy/compile.js';
+import type { PolicyDocument } from './policy/types.js';
+import type { FiredEvent } from './rules/compile.js';
+import type { Store, StoreResult } from './store/types.js';
+import type { Action, Decision, EvaluateOptions } from './types.js';
+import { baseScore, decide, duplicateScore, staticAllow } from './verdict/decide.js';
+
+export interface GuardOptions {
+  /** A compiled policy (`loadPolicy`, `compilePolicy`) or a policy document, compiled here. */
+  policy: CompiledPolicy | PolicyDocument;
+  /** Where counters, bans and violations live. @default new MemoryStore() */
+  store?: Store;
+  /** Decision log sink. Called after every decision; an exception it throws is swallowed (and reported to `onError`). */
+  onDecision?: (decision: Decision) => void;
+  /** Store failures and sink errors, for logging. Never throws into `evaluate`. */
+  onError?: (error: ActiongateError | Error) => void;
+  /** Clock in epoch ms; replay and tests inject a virtual one. @default Date.now */
+  now?: () => number;
+  /** A store answer later than this follows `policy.failMode`. @default 50 */
+  storeTimeoutMs?: number;
+  /** Source of randomness for ban jitter, in [0, 1). @default Math.random */
+  random?: () => number;
+}
+
+export interface Guard {
+  /** Decides on an action. Rejects only with `ActionError` (bad input) or when closed; a "no" is a verdict. */
+  evaluate(action: Action, options?: EvaluateOptions): Promise<Decision>;
+  /** Swaps the policy atomically; an invalid one throws `PolicyError` and the old one stays. */
+  setPolicy(policy: CompiledPolicy | PolicyDocument): void;
+  /** The policy in force. */
+  readonly policy: CompiledPolicy;
+  readonly store: Store;
+  /** Closes the store (and the fallback store). */
+  close(): Promise<void>;
+}
+
+export function createGuard(options: GuardOptions): Guard {
+  let policy = toCompiled(options.policy);
+  const store = options.store ?? new MemoryStore();
+  const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
+  const storeTimeoutMs = options.storeTimeoutMs ?? 50;
+  if (!(storeTimeoutMs > 0)) throw new TypeError(`storeTimeoutMs must be a positive number of milliseconds, got ${storeTimeoutMs}`);
+  const onDecision = options.onDecision;
+  const onError = options.onError;
+  let fallback: MemoryStore | undefined;
+  let closed = false;
+
+  function report(error: Error): void {
+    try {
+      onError?.(error);
+    } catch {
+      // An error sink that throws must not turn a decision into a failure.
+    }
+  }
+
+  /** One store round trip, or failMode's answer when the store cannot give one in time. */
+  async function roundTrip(current: CompiledPolicy, batch: Parameters<Store['apply']>[0]): Promise<{ result: StoreResult | null; degraded: StoreError | null }> {
+    if (batch.subjects.length === 0) return { result: { now: batch.now, subjects: [] }, degraded: null };
+    try {
+      return { result: await applyWithin(store, batch, storeTimeoutMs), degraded: null };
+    } catch (error) {
+      const failure = error as StoreError;
+      report(failure);
+      if (current.failMode !== 'memory') return { result: null, degraded: failure };
+      fallback ??= new MemoryStore();
+      return { result: await fallback.apply(batch), degraded: failure };
+    }
+  }
+
+  async function evaluate(input: Action, evaluateOptions?: EvaluateOptions): Promise<Decision> {
+    if (closed) throw new ActiongateError('GUARD_CLOSED', 'evaluate() called after close()');
+    const current = policy; // one policy for the whole evaluation, whatever setPolicy does meanwhile
+    const dryRun = evaluateOptions?.dryRun === true;
+    const at = now();
+
+    const action = normaliseAction(input, current);
+    const lists = action.ip ? current.lists.match(action.ip) : [];
+    const content = current.content.evaluate(action.content);
+    const plan = planState(current, action, content.fingerprint, at, { dryRun, skipLimits: staticAllow(lists) !== undefined });
+    const { result, degraded } = await roundTrip(current, plan.batch);
+    const state: State = readState(plan, result ?? { now: at, subjects: [] });
+    const score = baseScore(lists, content, duplicateScore(current, state));
+    const events = await runRules(current, buildFacts(action, lists, content, state, score, at));
+    const outcome = decide(current, {
+      lists, content, state, events, baseScore: score,
+      degraded: degraded && { failMode: current.failMode, message: `store unavailable (${degraded.code}): ${current.failMode === 'memory' ? 'decided on the local fallback store' : `failMode ${current.failMode}`}` },
+    }, at, random);
+
+    if (!dryRun && result) {
+      const effects = planEffects(current, plan, state, outcome.effects, at);
+      if (effects) await roundTrip(current, effects);
+    }
+
+    const decision: Decision = {
+      id: randomUUID(),
+      at,
+      policy: current.id,
+      action: action.action,
+      verdict: outcome.verdict,
+      score: outcome.score,
+      reasons: outcome.reasons,
+      retryAfterMs: outcome.retryAfterMs,
+      challenge: outcome.challengeKind ? { kind: outcome.challengeKind, token: randomBytes(18).toString('base64url') } : null,
+      ...(outcome.banUntil !== undefined ? { banUntil: outcome.banUntil } : {}),
+      limits: state.limits.map((l) => l.state),
+      ip: action.ip,
+      actor: action.actor?.id ?? null,
+      degraded: degraded !== null,
+      ...(outcome.wouldBe !== undefined ? { wouldBe: outcome.wouldBe } : {}),
+      ...(dryRun ? { dryRun } : {}),
+    };
+    if (onDecision) {
+      try {
+        onDecision(decision);
+      } catch (error) {
+        report(error as Error);
+      }
+    }
+    return decision;
+  }
+
+  return {
+    evaluate,
+    setPolicy(next) {
+      policy = toCompiled(next);
+    },
+    get policy() {
+      return policy;
+    },
+    store,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all([store.close(), fallback?.close()]);
+    },
+  };
+}
+
+function toCompiled(policy: CompiledPolicy | PolicyDocument): CompiledPolicy {
+  return isCompiledPolicy(policy) ? policy : compilePolicy(policy);
+}
+
+async function runRules(policy: CompiledPolicy, facts: Record<string, unknown>): Promise<readonly FiredEvent[]> {
+  try {
+    return await policy.rules.evaluate(facts);
+  } catch (error) {
+    // A custom operator that throws is a policy bug, not a reason to crash the caller.
+    if (isActiongateError(error)) throw error;
+    throw new ActiongateError('POLICY_INVALID', `a rule failed at run time: ${(error as Error).message}`, { cause: error });
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * Policy compilation: a JSON document in, an immutable compiled policy out, or a `PolicyError`
+ * listing every problem. Everything that can be decided once (schema validation, durations,
+ * list tries, regexes, rule functions) is decided here, so that `evaluate` only runs functions.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { PolicyError, type PolicyProblem } from '../errors.js';
+import { compileContent, type CompiledContent } from '../content/signals.js';
+import { compileLimits, type CompiledLimit } from '../limits/limits.js';
+import { compileLists, type CompiledLists } from '../network/lists.js';
+import { createClientIpResolver, type ClientIpInput } from '../network/client-ip.js';
+import { compileRules, type CompiledRules } from '../rules/compile.js';
+import type { ResolvedIp } from '../types.js';
+import { parseBanDuration, parseDuration } from './duration.js';
+import { schemaProblems } from './schema.js';
+import type { PolicyDocument, Verdict } from './types.js';
+
+export interface CompiledPolicy {
+  /** `name@version`. */
+  readonly id: string;
+  readonly name: string;
+  readonly version: string;
+  readonly mode: 'enforce' | 'monitor';
+  readonly failMode: 'open' | 'closed' | 'memory';
+  /** The file the policy was loaded from, if any. */
+  readonly file: string | undefined;
+  /** The validated document (deeply frozen). */
+  readonly document: PolicyDocument;
+  readonly resolveIp: (input: ClientIpInput) => ResolvedIp | null;
+  readonly lists: CompiledLists;
+  readonly limits: readonly CompiledLimit[];
+  readonly content: CompiledContent;
+  readonly scoring: { readonly challenge?: number; readonly block?: number; readonly challengeKind: string };
+  readonly bans: {
+    readonly after: number;
+    readonly withinMs: number;
+    /** Ban lengths in ms; `null` = permanent. */
+    readonly ladder: readonly (number | null)[];
+    readonly forgetMs: number;
+    readonly jitter: number;
+  };
+  readonly challenges: { readonly rememberMs: number; readonly kind: string };
+  readonly rules: CompiledRules;
+  /** Valid but suspicious parts (shown by `actiongate validate`). */
+  readonly warnings: readonly PolicyProblem[];
+}
+
+export interface CompileOptions {
+  /** The policy's file: named in errors, and list files resolve relative to it. */
+  file?: string;
+  /** Where relative list files are read from when there is no `file`. @default process.cwd() */
+  baseDir?: string;
+}
+
+const MARKER = Symbol.for('actiongate.compiledPolicy');
+
+/** True for the result of `compilePolicy` / `loadPolicy`. */
+export function isCompiledPolicy(value: unknown): value is CompiledPolicy {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[MARKER] === true;
+}
+
+/**
+ * Validates and compiles a policy document. Throws `PolicyError` with every problem; never
+ * returns a half-compiled policy. List files are read synchronously, once.
+ */
+export function compilePolicy(document: unknown, options: CompileOptions = {}): CompiledPolicy {
+  const file = options.file;
+  const problems = schemaProblems(document);
+  if (problems.length > 0) throw new PolicyError(withFile(problems, file), { file });
+
+  const doc = deepFreeze(structuredClone(document)) as PolicyDocument;
+  const warnings: PolicyProblem[] = [];
+  const baseDir = file ? dirname(resolve(file)) : (options.baseDir ?? process.cwd());
+
+  const network = doc.network ?? {};
+  const resolveIp = createClientIpResolver({
+    trustedProxies: network.trustedProxies ?? [],
+    header: network.header ?? 'x-forwarded-for',
+    ipv6Subnet: network.ipv6Subnet ?? 64,
+  }, problems);
+  const lists = compileLists(doc.lists ?? {}, { readFile: (path) => readFileSync(resolve(baseDir, path), 'utf8') }, problems, warnings);
+  const limits = compileLimits(doc.limits, problems);
+  const content = compileContent(doc.content, problems, '/content', parseDuration);
+  const rules = compileRules(doc.rules ?? [], { pointer: '/rules' });
+  problems.push(...rules.problems);
+  warnings.push(...rules.warnings);
+
+  const scoring = doc.scoring ?? {};
+  if (scoring.challenge !== undefined && scoring.block !== undefined && scoring.challenge > scoring.block) {
+    warnings.push({ pointer: '/scoring', message: `challenge threshold ${scoring.challenge} is above the block threshold ${scoring.block}: scores in between block without a challenge` });
+  }
+  const bans = doc.bans ?? {};
+  const ladder = (bans.ladder ?? ['24h', '7d', 'permanent']).map((rung) => parseBanDuration(rung) ?? null);
+
+  if (problems.length > 0) throw new PolicyError(withFile(problems, file), { file });
+
+  const version = doc.version ?? '0';
+  return Object.freeze({
+    [MARKER]: true,
+    id: `${doc.name}@${version}`,
+    name: doc.name,
+    version,
+    mode: doc.mode ?? 'enforce',
+    failMode: doc.failMode ?? 'memory',
+    file,
+    document: doc,
+    resolveIp,
+    lists,
+    limits: Object.freeze(limits),
+    content,
+    scoring: Object.freeze({ challenge: scoring.challenge, block: scoring.block, challengeKind: scoring.challengeKind ?? doc.challenges?.kind ?? 'captcha' }),
+    bans: Object.freeze({
+      after: bans.after ?? 3,
+      withinMs: parseDuration(bans.within ?? '1h')!,
+      ladder: Object.freeze(ladder),
+      forgetMs: parseDuration(bans.forget ?? '30d')!,
+      jitter: bans.jitter ?? 0,
+    }),
+    challenges: Object.freeze({ rememberMs: parseDuration(doc.challenges?.remember ?? '30m')!, kind: doc.challenges?.kind ?? 'captcha' }),
+    rules,
+    warnings: Object.freeze(withFile(warnings, file)),
+  }) as CompiledPolicy;
+}
+
+/** The verdicts a policy part may give, for type narrowing in callers. */
+export type PolicyVerdict = Verdict;
+
+function withFile(problems: PolicyProblem[], file: string | undefined): PolicyProblem[] {
+  return file ? problems.map((p) => ({ ...p, file: p.file ?? file })) : problems;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}

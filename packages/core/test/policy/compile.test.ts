@@ -1,0 +1,127 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { compilePolicy, isActiongateError, loadPolicy, PolicyError } from '../../src/index.js';
+
+const reference = fileURLToPath(new URL('../../../../rules/classifieds.json', import.meta.url));
+
+function problemsOf(fn: () => unknown): { pointer: string; message: string; file?: string }[] {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(PolicyError);
+    expect(isActiongateError(error)).toBe(true);
+    return [...(error as PolicyError).problems];
+  }
+  throw new Error('expected a PolicyError');
+}
+
+describe('compilePolicy', () => {
+  it('loads the reference classifieds policy', async () => {
+    const policy = await loadPolicy(reference);
+    expect(policy.id).toBe('classifieds@1');
+    expect(policy.limits.map((l) => l.id)).toEqual(['ip-minute', 'ip-hour', 'actor-burst', 'actor-daily']);
+    expect(policy.lists.ids).toEqual(['known-spam', 'staff']);
+    expect(policy.lists.size).toBeGreaterThanOrEqual(4);
+    expect(policy.bans.ladder).toEqual([86_400_000, 604_800_000, null]);
+    expect(Object.isFrozen(policy)).toBe(true);
+    expect(Object.isFrozen(policy.document.limits)).toBe(true);
+  });
+
+  it('reports every problem with its JSON pointer, not only the first', () => {
+    const problems = problemsOf(() =>
+      compilePolicy({
+        name: 'bad',
+        mode: 'enforcing',
+        limits: [
+          { id: 'a', by: 'ip', window: '5 minutes', max: 3 },
+          { id: 'b', by: 'ip', window: '1m', max: -1, colour: 'red' },
+          { id: 'c', window: '1m', max: 1 },
+        ],
+        scoring: { challenge: 'forty' },
+      }),
+    );
+    const pointers = problems.map((p) => p.pointer);
+    expect(pointers).toContain('/mode');
+    expect(pointers).toContain('/limits/0/window');
+    expect(pointers).toContain('/limits/1/colour');
+    expect(pointers).toContain('/limits/2/by');
+    expect(pointers).toContain('/scoring/challenge');
+    expect(problems.find((p) => p.pointer === '/limits/0/window')!.message).toBe('"5 minutes" is not a duration (use e.g. "90s", "5m", "24h", "7d")');
+    expect(problems.find((p) => p.pointer === '/limits/1/max')).toBeDefined();
+  });
+
+  it('names the file in every problem and the message', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ag-policy-'));
+    const file = join(dir, 'p.json');
+    writeFileSync(file, JSON.stringify({ name: 'x', limits: [{ id: 'a', by: 'ip', window: '1 min', max: 1 }] }));
+    return loadPolicy(file).then(
+      () => expect.unreachable(),
+      (error: PolicyError) => {
+        expect(error.code).toBe('POLICY_INVALID');
+        expect(error.file).toBe(file);
+        expect(error.problems[0]!.file).toBe(file);
+        expect(error.message).toContain(file);
+        expect(error.message).toContain('/limits/0/window');
+      },
+    );
+  });
+
+  it('locates JSON syntax errors by line and column', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ag-policy-'));
+    const file = join(dir, 'p.json');
+    writeFileSync(file, '{\n  "name": "x",\n  "mode": enforce\n}');
+    await expect(loadPolicy(file)).rejects.toMatchObject({ code: 'POLICY_FILE', message: expect.stringMatching(/line 3, column \d+/) });
+    await expect(loadPolicy(join(dir, 'missing.json'))).rejects.toMatchObject({ code: 'POLICY_FILE' });
+  });
+
+  it('rejects duplicate limit ids, bad CIDRs, bad regexes and unreadable list files together', () => {
+    const problems = problemsOf(() =>
+      compilePolicy(
+        {
+          name: 'x',
+          lists: { bad: { cidrs: ['10.0.0.0/8', '300.1.1.1', 'nonsense/24'], files: ['nope.txt'] } },
+          limits: [{ id: 'a', by: 'ip', window: '1m', max: 1 }, { id: 'a', by: 'actor', window: '1m', max: 1 }],
+          content: { patterns: [{ id: 'p', regex: '(unclosed', score: 1 }] },
+        },
+        { baseDir: tmpdir() },
+      ),
+    );
+    const pointers = problems.map((p) => p.pointer);
+    expect(pointers).toEqual(expect.arrayContaining(['/lists/bad/cidrs/1', '/lists/bad/cidrs/2', '/lists/bad/files/0', '/limits/1/id', '/content/patterns/0/regex']));
+    expect(pointers).not.toContain('/lists/bad/cidrs/0');
+  });
+
+  it('loads list files relative to the policy and warns about bad lines without failing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ag-lists-'));
+    writeFileSync(join(dir, 'drop.txt'), '# header\n1.2.3.0/24 ; SBL1\nnot-an-ip\n\n2001:db8::/32\n');
+    const file = join(dir, 'policy.json');
+    const policy = compilePolicy({ name: 'x', lists: { drop: { files: ['drop.txt'], verdict: 'block' } } }, { file });
+    expect(policy.lists.size).toBe(2);
+    expect(policy.warnings).toHaveLength(1);
+    expect(policy.warnings[0]!.message).toMatch(/drop\.txt line 3/);
+  });
+
+  it('treats __proto__ and constructor keys as data, never as prototypes', () => {
+    const document = JSON.parse('{"name":"x","content":{"terms":{"__proto__":5,"constructor":3}},"limits":[{"id":"a","by":"actor","window":"1m","max":{"constructor":2,"default":5}}]}');
+    const policy = compilePolicy(document);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(policy.limits[0]!.maxFor('constructor')).toBe(2);
+    expect(policy.limits[0]!.maxFor('toString')).toBe(5);
+    const evil = JSON.parse('{"name":"x","lists":{"__proto__":{"cidrs":["1.1.1.1"]}}}');
+    expect(problemsOf(() => compilePolicy(evil)).map((p) => p.pointer)).toContain('/lists/__proto__');
+  });
+
+  it('rejects non-objects', () => {
+    for (const value of [null, 42, 'x', [], undefined]) {
+      expect(problemsOf(() => compilePolicy(value)).length).toBeGreaterThan(0);
+    }
+  });
+
+  it('warns about score thresholds in the wrong order', () => {
+    const policy = compilePolicy({ name: 'x', scoring: { challenge: 90, block: 50 } });
+    expect(policy.warnings.map((w) => w.pointer)).toContain('/scoring');
+  });
+});
