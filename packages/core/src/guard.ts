@@ -88,7 +88,7 @@ export function createGuard(options: GuardOptions): Guard {
     const at = now();
 
     const action = normaliseAction(input, current);
-    const lists = action.ip ? current.lists.match(action.ip) : [];
+    const lists = action.ip ? current.lists.match(action.ip.parsed) : [];
     const content = current.content.evaluate(action.content);
     const plan = planState(current, action, content.fingerprint, at, { dryRun, skipLimits: staticAllow(lists) !== undefined });
     const { result, degraded } = await roundTrip(current, plan.batch);
@@ -117,7 +117,7 @@ export function createGuard(options: GuardOptions): Guard {
       challenge: outcome.challengeKind ? { kind: outcome.challengeKind, token: randomBytes(18).toString('base64url') } : null,
       ...(outcome.banUntil !== undefined ? { banUntil: outcome.banUntil } : {}),
       limits: state.limits.map((l) => l.state),
-      ip: action.ip,
+      ip: action.ip && { address: action.ip.address, version: action.ip.version, subnet: action.ip.subnet },
       actor: action.actor?.id ?? null,
       degraded: degraded !== null,
       ...(outcome.wouldBe !== undefined ? { wouldBe: outcome.wouldBe } : {}),

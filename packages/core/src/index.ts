@@ -10,7 +10,7 @@ export { ActiongateError, PolicyError, ActionError, StoreError, isActiongateErro
 export { severity, worst, compose, scoreVerdict } from './verdict/compose.js';
 export { normaliseText } from './content/normalise.js';
 export { createNdjsonSink, type NdjsonSink, type NdjsonSinkOptions } from './log/ndjson.js';
-export { STORE_SLOTS } from './store/types.js';
+export { STORE_SLOTS } from '@actiongate/memory';
 export type * from './store/types.js';
 export type * from './types.js';
 export type * from './policy/types.js';

@@ -7,6 +7,7 @@
 
 // Invisible characters that change nothing on screen but split a word for a naive matcher:
 // zero-width space/joiners, word joiner, BOM, soft hyphen, Mongolian vowel separator, bidi marks.
+// eslint-disable-next-line no-misleading-character-class -- these are lone invisible code points on purpose
 const INVISIBLE = /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0]/g;
 const COMBINING = /[\u0300-\u036F]/g;
 
@@ -20,7 +21,7 @@ const CONFUSABLES: Record<string, string> = {
   у: 'y', х: 'x', ѕ: 's', і: 'i', ї: 'i', ј: 'j', һ: 'h', ԁ: 'd', ԛ: 'q', ԝ: 'w', ѵ: 'v', ӏ: 'l',
   α: 'a', β: 'b', ε: 'e', η: 'n', ι: 'i', κ: 'k', ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x',
   ω: 'w', γ: 'y', ս: 'u', օ: 'o', ո: 'n', հ: 'h', ց: 'g', ı: 'i', ȷ: 'j', ɡ: 'g', ɑ: 'a',
-  ℓ: 'l', '\u2113': 'l',
+  ℓ: 'l',
 };
 const CONFUSABLE_CHARS = new RegExp(`[${Object.keys(CONFUSABLES).join('')}]`, 'g');
 

@@ -5,7 +5,8 @@
  */
 import { ActionError } from '../errors.js';
 import type { CompiledPolicy } from '../policy/compile.js';
-import type { Action, ResolvedIp } from '../types.js';
+import type { ClientIp } from '../network/client-ip.js';
+import type { Action } from '../types.js';
 
 /** Longest accepted action type, actor id or status: these become store keys. */
 export const MAX_KEY_TEXT = 512;
@@ -14,7 +15,7 @@ export const MAX_FIELDS = 64;
 
 export interface NormalisedAction {
   action: string;
-  ip: ResolvedIp | null;
+  ip: ClientIp | null;
   actor: { id: string; status: string; createdAt?: number } | null;
   content: Readonly<Record<string, string>> | undefined;
   attributes: Readonly<Record<string, unknown>>;

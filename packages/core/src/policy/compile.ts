@@ -9,9 +9,8 @@ import { PolicyError, type PolicyProblem } from '../errors.js';
 import { compileContent, type CompiledContent } from '../content/signals.js';
 import { compileLimits, type CompiledLimit } from '../limits/limits.js';
 import { compileLists, type CompiledLists } from '../network/lists.js';
-import { createClientIpResolver, type ClientIpInput } from '../network/client-ip.js';
+import { createClientIpResolver, trustedProxyProblems, type ClientIp, type ClientIpInput } from '../network/client-ip.js';
 import { compileRules, type CompiledRules } from '../rules/compile.js';
-import type { ResolvedIp } from '../types.js';
 import { parseBanDuration, parseDuration } from './duration.js';
 import { schemaProblems } from './schema.js';
 import type { PolicyDocument, Verdict } from './types.js';
@@ -27,7 +26,7 @@ export interface CompiledPolicy {
   readonly file: string | undefined;
   /** The validated document (deeply frozen). */
   readonly document: PolicyDocument;
-  readonly resolveIp: (input: ClientIpInput) => ResolvedIp | null;
+  readonly resolveIp: (input: ClientIpInput) => ClientIp | null;
   readonly lists: CompiledLists;
   readonly limits: readonly CompiledLimit[];
   readonly content: CompiledContent;
@@ -74,11 +73,8 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
   const baseDir = file ? dirname(resolve(file)) : (options.baseDir ?? process.cwd());
 
   const network = doc.network ?? {};
-  const resolveIp = createClientIpResolver({
-    trustedProxies: network.trustedProxies ?? [],
-    header: network.header ?? 'x-forwarded-for',
-    ipv6Subnet: network.ipv6Subnet ?? 64,
-  }, problems);
+  problems.push(...trustedProxyProblems(network.trustedProxies ?? []));
+  const resolveIp = createClientIpResolver(problems.length > 0 ? {} : network);
   const lists = compileLists(doc.lists ?? {}, { readFile: (path) => readFileSync(resolve(baseDir, path), 'utf8') }, problems, warnings);
   const limits = compileLimits(doc.limits, problems);
   const content = compileContent(doc.content, problems, '/content', parseDuration);

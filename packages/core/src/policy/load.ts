@@ -23,13 +23,81 @@ export function parsePolicyJson(text: string, file?: string): unknown {
     return JSON.parse(text);
   } catch (error) {
     const message = (error as Error).message;
-    const position = /position (\d+)/.exec(message);
-    let where = '';
-    if (position) {
-      const offset = Number(position[1]);
-      const before = text.slice(0, offset).split('\n');
-      where = ` at line ${before.length}, column ${before.at(-1)!.length + 1}`;
-    }
+    // Node 20's messages do not always carry a position, so find it ourselves.
+    const offset = jsonErrorOffset(text);
+    const before = text.slice(0, offset).split('\n');
+    const where = ` at line ${before.length}, column ${before.at(-1)!.length + 1}`;
     throw new PolicyError([{ pointer: '', message: `not valid JSON${where}: ${message}`, ...(file ? { file } : {}) }], { ...(file ? { file } : {}), code: 'POLICY_FILE', cause: error });
+  }
+}
+
+/** Offset of the first JSON syntax error in `text` (a small recursive-descent scan). */
+export function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const fail = (): never => {
+    throw i;
+  };
+  const space = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
+  const literal = (word: string) => (text.startsWith(word, i) ? (i += word.length) : fail());
+  const string = () => {
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      if (text.charCodeAt(i) < 0x20) fail();
+      i += text[i] === '\\' ? 2 : 1;
+    }
+    if (i >= text.length) fail();
+    i++;
+  };
+  const number = () => {
+    const match = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+    if (!match) fail();
+    i += match![0].length;
+  };
+  const value = (depth: number): void => {
+    if (depth > 1000) fail();
+    space();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      space();
+      if (text[i] === '}') return void i++;
+      for (;;) {
+        space();
+        if (text[i] !== '"') fail();
+        string();
+        space();
+        if (text[i] !== ':') fail();
+        i++;
+        value(depth + 1);
+        space();
+        if (text[i] === ',') i++;
+        else if (text[i] === '}') return void i++;
+        else fail();
+      }
+    } else if (c === '[') {
+      i++;
+      space();
+      if (text[i] === ']') return void i++;
+      for (;;) {
+        value(depth + 1);
+        space();
+        if (text[i] === ',') i++;
+        else if (text[i] === ']') return void i++;
+        else fail();
+      }
+    } else if (c === '"') string();
+    else if (c === 't') literal('true');
+    else if (c === 'f') literal('false');
+    else if (c === 'n') literal('null');
+    else number();
+  };
+  try {
+    value(0);
+    space();
+    return i < text.length ? i : text.length;
+  } catch (offset) {
+    return Math.min(offset as number, text.length);
   }
 }

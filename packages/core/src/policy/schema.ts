@@ -14,7 +14,7 @@ let validator: ValidateFunction | undefined;
 
 // Compiled lazily and once: ajv compilation costs milliseconds, and most imports never validate.
 function validate(): ValidateFunction {
-  validator ??= new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true }).compile(schema);
+  validator ??= new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true }).compile(schema);
   return validator;
 }
 

@@ -5,17 +5,16 @@
  * one Lua script per subject, all hash-tagged to one slot). The engine composes everything else
  * (bans, limits, violations, escalation) from four primitives: marks to read, windows to peek,
  * windows to take all-or-nothing, and writes. Kept free of imports so adapters can depend on
- * these types alone.
+ * these types alone (`import type`).
  *
  * Windows are sliding windows of `STORE_SLOTS` slots: a hit is recorded in the slot that holds
  * `now` (slot = floor(now / slotMs), slotMs = ceil(windowMs / STORE_SLOTS)) and counts until
  * `(slot + 1) * slotMs + windowMs`, so a window never admits more than `max` within any `windowMs`
  * span (it may release up to one slot late). Memory per window is bounded by the slot count,
- * whatever `max` is.
+ * whatever `max` is. The reference implementation of this arithmetic is `@actiongate/memory`'s
+ * `window` module (`STORE_SLOTS`, `tryTake`, `addHit`, `prune`).
  */
 
-/** Slots per window; a window releases hits at most `windowMs / STORE_SLOTS` late. */
-export const STORE_SLOTS = 60;
 
 /** A window to consume from, all-or-nothing with the other takes of its subject. */
 export interface WindowTake {

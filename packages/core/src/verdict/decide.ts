@@ -145,7 +145,9 @@ export function decide(policy: CompiledPolicy, findings: Findings, now: number, 
     if (shadow !== 'allow') reasons.push({ source: 'score', id: 'score', message: `score ${shadowScore} with monitored rules would reach the ${shadow} threshold`, verdict: shadow, monitor: true });
   }
 
-  let { verdict, wouldBe } = compose(reasons);
+  const composed = compose(reasons);
+  const wouldBe = composed.wouldBe;
+  let verdict = composed.verdict;
   // A person who solved a challenge recently is not asked again for the same reasons.
   if (verdict === 'challenge' && state.passed) verdict = 'allow';
 

@@ -1,0 +1,286 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryStore } from '@actiongate/memory';
+import { createGuard, type Decision, type PolicyDocument, type Store } from '../../src/index.js';
+
+const minute = 60_000;
+const hour = 60 * minute;
+
+function clock(start = Date.UTC(2026, 0, 1)) {
+  let t = start;
+  return { now: () => t, advance: (ms: number) => (t += ms), set: (ms: number) => (t = ms) };
+}
+
+const base: PolicyDocument = {
+  name: 'test',
+  version: '1',
+  network: { trustedProxies: ['10.0.0.0/8'] },
+  limits: [
+    { id: 'burst', actions: ['ad.submit'], by: 'actor', window: '5m', max: { anonymous: 2, registered: 5, verified: 10 }, onExceed: 'throttle' },
+    { id: 'daily', actions: ['ad.submit'], by: 'actor', window: '24h', max: { anonymous: 3, registered: 50, verified: 200 }, onExceed: 'block' },
+  ],
+  bans: { after: 100 },
+};
+
+const ad = (actor: string, status = 'anonymous', ip = '198.51.100.1') => ({ action: 'ad.submit', ip, actor: { id: actor, status } });
+
+describe('evaluate: limits', () => {
+  it('throttles past the short window with an exact retryAfterMs, then admits again', async () => {
+    const c = clock();
+    const guard = createGuard({ policy: base, now: c.now });
+    expect((await guard.evaluate(ad('u1'))).verdict).toBe('allow');
+    c.advance(10_000);
+    expect((await guard.evaluate(ad('u1'))).verdict).toBe('allow');
+    const third = await guard.evaluate(ad('u1'));
+    expect(third.verdict).toBe('throttle');
+    expect(third.reasons).toContainEqual(expect.objectContaining({ source: 'limit', id: 'burst', verdict: 'throttle' }));
+    // The first hit's slot (5 s wide for a 5 min window) leaves 5 min after the slot ends.
+    expect(third.retryAfterMs).toBe(5 * minute + 5_000 - 10_000);
+    c.advance(third.retryAfterMs! - 1);
+    expect((await guard.evaluate(ad('u1'))).verdict).toBe('throttle');
+    c.advance(1);
+    expect((await guard.evaluate(ad('u1'))).verdict).toBe('allow');
+  });
+
+  it('is all or nothing: a denied attempt consumes from no window', async () => {
+    const c = clock();
+    const guard = createGuard({ policy: base, now: c.now });
+    await guard.evaluate(ad('u2'));
+    await guard.evaluate(ad('u2'));
+    for (let i = 0; i < 20; i++) expect((await guard.evaluate(ad('u2'))).verdict).toBe('throttle');
+    c.advance(6 * minute);
+    // 20 throttled attempts ate nothing from the 24h window (max 3 for anonymous): one more fits.
+    const next = await guard.evaluate(ad('u2'));
+    expect(next.verdict).toBe('allow');
+    expect(next.limits.find((l) => l.id === 'daily')).toMatchObject({ count: 3, max: 3, remaining: 0 });
+    c.advance(6 * minute);
+    const over = await guard.evaluate(ad('u2'));
+    expect(over.verdict).toBe('block');
+    expect(over.reasons.find((r) => r.id === 'daily')!.verdict).toBe('block');
+  });
+
+  it('tiers capacity by account status', async () => {
+    const guard = createGuard({ policy: base, now: clock().now });
+    const counts: Record<string, number> = {};
+    for (const status of ['anonymous', 'registered', 'verified', 'invented']) {
+      let allowed = 0;
+      for (let i = 0; i < 12; i++) if ((await guard.evaluate(ad(`t-${status}`, status))).verdict === 'allow') allowed++;
+      counts[status] = allowed;
+    }
+    expect(counts).toEqual({ anonymous: 2, registered: 5, verified: 10, invented: 2 });
+  });
+
+  it('charges a limit its cost per action', async () => {
+    const guard = createGuard({ policy: { name: 'cost', limits: [{ id: 'units', by: 'ip', window: '1h', max: 10, cost: 4 }] }, now: clock().now });
+    const verdicts = [];
+    for (let i = 0; i < 3; i++) verdicts.push((await guard.evaluate({ action: 'x', ip: '192.0.2.1' })).verdict);
+    expect(verdicts).toEqual(['allow', 'allow', 'throttle']);
+  });
+
+  it('keeps per-IP limits and per-actor limits in separate windows (multi-window per action)', async () => {
+    const c = clock();
+    const guard = createGuard({
+      policy: { name: 'multi', limits: [{ id: 'minute', by: 'ip', window: '1m', max: 3 }, { id: 'hour', by: 'ip', window: '1h', max: 5 }] },
+      now: c.now,
+    });
+    const run = async (n: number) => {
+      const out = [];
+      for (let i = 0; i < n; i++) out.push((await guard.evaluate({ action: 'a', ip: '192.0.2.7' })).verdict);
+      return out;
+    };
+    expect(await run(4)).toEqual(['allow', 'allow', 'allow', 'throttle']);
+    c.advance(2 * minute);
+    const second = await guard.evaluate({ action: 'a', ip: '192.0.2.7' });
+    expect(second.verdict).toBe('allow');
+    expect(await run(2)).toEqual(['allow', 'throttle']);
+    const blocked = await guard.evaluate({ action: 'a', ip: '192.0.2.7' });
+    expect(blocked.reasons.map((r) => r.id)).toContain('hour');
+  });
+});
+
+describe('evaluate: network', () => {
+  const policy: PolicyDocument = { name: 'net', network: { trustedProxies: ['10.0.0.0/8'] }, limits: [{ id: 'ip', by: 'ip', window: '1h', max: 2 }] };
+
+  it('groups an IPv6 /64 into one subject', async () => {
+    const guard = createGuard({ policy, now: clock().now });
+    const verdicts = [];
+    for (const host of ['::1', '::2', ':abcd:1234:5678:9abc', '::ffff']) {
+      verdicts.push((await guard.evaluate({ action: 'a', ip: `2001:db8:1:2${host}` })).verdict);
+    }
+    expect(verdicts).toEqual(['allow', 'allow', 'throttle', 'throttle']);
+    expect((await guard.evaluate({ action: 'a', ip: '2001:db8:1:3::1' })).verdict).toBe('allow');
+  });
+
+  it('keeps an IPv4-mapped IPv6 address in its IPv4 bucket, not a shared one', async () => {
+    const guard = createGuard({ policy, now: clock().now });
+    const a = await guard.evaluate({ action: 'a', ip: '::ffff:192.0.2.1' });
+    expect(a.ip).toEqual({ address: '192.0.2.1', version: 4, subnet: '192.0.2.1' });
+    await guard.evaluate({ action: 'a', ip: '192.0.2.1' });
+    expect((await guard.evaluate({ action: 'a', ip: '::FFFF:c000:0201' })).verdict).toBe('throttle');
+    expect((await guard.evaluate({ action: 'a', ip: '::ffff:192.0.2.2' })).verdict).toBe('allow');
+  });
+
+  it('ignores X-Forwarded-For from an untrusted peer and believes a trusted proxy', async () => {
+    const guard = createGuard({ policy, now: clock().now });
+    const spoofed = await guard.evaluate({ action: 'a', request: { remoteAddress: '198.51.100.9', headers: { 'x-forwarded-for': '1.2.3.4' } } });
+    expect(spoofed.ip!.address).toBe('198.51.100.9');
+    const proxied = await guard.evaluate({ action: 'a', request: { remoteAddress: '10.1.2.3', headers: { 'X-Forwarded-For': '6.6.6.6, 198.51.100.20, 10.0.0.1' } } });
+    expect(proxied.ip!.address).toBe('198.51.100.20');
+  });
+});
+
+describe('evaluate: lists', () => {
+  const policy: PolicyDocument = {
+    name: 'lists',
+    lists: {
+      spam: { cidrs: ['203.0.113.0/24', '2001:db8:bad::/48'], verdict: 'block', reason: 'spam range' },
+      staff: { cidrs: ['203.0.113.10'], verdict: 'allow' },
+      risky: { cidrs: ['198.51.100.0/24'], score: 50 },
+    },
+    limits: [{ id: 'ip', by: 'ip', window: '1h', max: 1 }],
+    scoring: { challenge: 40, block: 80 },
+  };
+
+  it('blocks a listed address with the list as reason', async () => {
+    const guard = createGuard({ policy, now: clock().now });
+    const d = await guard.evaluate({ action: 'a', ip: '2001:db8:bad:1::5' });
+    expect(d.verdict).toBe('block');
+    expect(d.reasons).toContainEqual(expect.objectContaining({ source: 'list', id: 'spam', message: 'spam range' }));
+  });
+
+  it('lets an allowlist beat every blocklist, limit and score', async () => {
+    const guard = createGuard({ policy, now: clock().now });
+    for (let i = 0; i < 5; i++) {
+      const d = await guard.evaluate({ action: 'a', ip: '203.0.113.10' });
+      expect(d.verdict).toBe('allow');
+      expect(d.reasons).toEqual([expect.objectContaining({ source: 'list', id: 'staff', verdict: 'allow' })]);
+    }
+  });
+
+  it('adds a list score and challenges at the threshold', async () => {
+    const guard = createGuard({ policy, now: clock().now });
+    const d = await guard.evaluate({ action: 'a', ip: '198.51.100.3' });
+    expect(d.score).toBe(50);
+    expect(d.verdict).toBe('challenge');
+    expect(d.challenge).toEqual({ kind: 'captcha', token: expect.stringMatching(/^[A-Za-z0-9_-]{24}$/) });
+  });
+});
+
+describe('evaluate: rules and modes', () => {
+  const policy: PolicyDocument = {
+    name: 'rules',
+    content: { terms: { casino: 30 } },
+    scoring: { challenge: 40, block: 80 },
+    rules: [
+      { name: 'tor', conditions: { all: [{ fact: 'attributes', path: '$.tor', operator: 'equal', value: true }] }, event: { type: 'score', params: { add: 20 } } },
+      { name: 'bad-country', conditions: { all: [{ fact: 'attributes', path: '$.country', operator: 'in', value: ['XX'] }] }, event: { type: 'block', params: { reason: 'embargoed' } } },
+      { name: 'watch', mode: 'monitor', conditions: { all: [{ fact: 'score', operator: 'greaterThan', value: 0 }] }, event: { type: 'throttle', params: { reason: 'watching' } } },
+    ],
+  };
+
+  it('adds rule scores to content scores against the thresholds', async () => {
+    const guard = createGuard({ policy, now: clock().now });
+    const d = await guard.evaluate({ action: 'a', ip: '192.0.2.1', content: { body: 'casino' }, attributes: { tor: true } });
+    expect(d.score).toBe(50);
+    expect(d.verdict).toBe('challenge');
+    expect(d.wouldBe).toBe('throttle');
+    expect(d.reasons.map((r) => `${r.source}:${r.id}`)).toEqual(expect.arrayContaining(['content:term:casino', 'rule:tor', 'rule:watch', 'score:score']));
+  });
+
+  it('blocks on a rule event with its reason', async () => {
+    const guard = createGuard({ policy, now: clock().now });
+    const d = await guard.evaluate({ action: 'a', ip: '192.0.2.1', attributes: { country: 'XX' } });
+    expect(d.verdict).toBe('block');
+    expect(d.reasons).toContainEqual(expect.objectContaining({ source: 'rule', id: 'bad-country', message: 'embargoed', verdict: 'block' }));
+  });
+
+  it('in monitor mode returns allow and reports wouldBe', async () => {
+    const guard = createGuard({ policy: { ...policy, mode: 'monitor' }, now: clock().now });
+    const d = await guard.evaluate({ action: 'a', ip: '192.0.2.1', attributes: { country: 'XX' } });
+    expect(d.verdict).toBe('allow');
+    expect(d.wouldBe).toBe('block');
+  });
+
+  it('dryRun consumes nothing', async () => {
+    const guard = createGuard({ policy: base, now: clock().now });
+    for (let i = 0; i < 5; i++) {
+      const d = await guard.evaluate(ad('dry'), { dryRun: true });
+      expect(d.verdict).toBe('allow');
+      expect(d.dryRun).toBe(true);
+    }
+    expect((await guard.evaluate(ad('dry'))).limits.find((l) => l.id === 'burst')!.count).toBe(1);
+  });
+});
+
+describe('evaluate: decision log and failures', () => {
+  it('calls onDecision for every decision and survives a throwing sink', async () => {
+    const seen: Decision[] = [];
+    const errors: unknown[] = [];
+    const guard = createGuard({
+      policy: base,
+      now: clock().now,
+      onDecision: (d) => {
+        seen.push(d);
+        throw new Error('sink down');
+      },
+      onError: (e) => errors.push(e),
+    });
+    const d = await guard.evaluate(ad('log'));
+    expect(seen).toEqual([d]);
+    expect(errors).toHaveLength(1);
+    expect(JSON.parse(JSON.stringify(d))).toMatchObject({ id: d.id, policy: 'test@1', verdict: 'allow' });
+  });
+
+  const broken = (mode: 'reject' | 'hang'): Store => ({
+    name: 'broken',
+    apply: () => (mode === 'reject' ? Promise.reject(new Error('ECONNREFUSED')) : new Promise(() => {})),
+    close: async () => {},
+  });
+
+  it.each([
+    ['open', 'allow'],
+    ['closed', 'block'],
+  ] as const)('failMode %s decides when the store is down, marked degraded', async (failMode, verdict) => {
+    const guard = createGuard({ policy: { ...base, failMode }, store: broken('reject'), now: clock().now });
+    const d = await guard.evaluate(ad('f'));
+    expect(d.verdict).toBe(verdict);
+    expect(d.degraded).toBe(true);
+    expect(d.reasons).toContainEqual(expect.objectContaining({ source: 'store', id: 'store-unavailable' }));
+  });
+
+  it('failMode memory falls back to a local store that still enforces limits, within the timeout', async () => {
+    const guard = createGuard({ policy: base, store: broken('hang'), now: clock().now, storeTimeoutMs: 20 });
+    const started = performance.now();
+    const verdicts = [];
+    for (let i = 0; i < 3; i++) verdicts.push(await guard.evaluate(ad('m')));
+    expect(performance.now() - started).toBeLessThan(3 * 20 + 500);
+    expect(verdicts.map((d) => d.verdict)).toEqual(['allow', 'allow', 'throttle']);
+    expect(verdicts.every((d) => d.degraded)).toBe(true);
+  });
+
+  it('a rejecting close and late answers leave no unhandled rejection', async () => {
+    const guard = createGuard({ policy: base, store: new MemoryStore(), now: clock().now });
+    await guard.close();
+    await expect(guard.evaluate(ad('x'))).rejects.toMatchObject({ code: 'GUARD_CLOSED' });
+  });
+});
+
+describe('escalation', () => {
+  it('bans a repeat offender for the first rung after `after` violations within the window', async () => {
+    const c = clock();
+    const guard = createGuard({
+      policy: { name: 'esc', limits: [{ id: 'l', by: 'ip', window: '1m', max: 1 }], bans: { after: 3, within: '1h', ladder: ['24h', '7d', 'permanent'] } },
+      now: c.now,
+    });
+    const ip = { action: 'a', ip: '192.0.2.50' };
+    expect((await guard.evaluate(ip)).verdict).toBe('allow');
+    const throttled = [];
+    for (let i = 0; i < 3; i++) throttled.push(await guard.evaluate(ip));
+    expect(throttled.map((d) => d.verdict)).toEqual(['throttle', 'throttle', 'throttle']);
+    expect(throttled[2]!.banUntil).toBe(c.now() + 24 * hour);
+    c.advance(2 * minute);
+    const banned = await guard.evaluate(ip);
+    expect(banned.verdict).toBe('block');
+    expect(banned.reasons[0]).toMatchObject({ source: 'ban', id: 'ip:192.0.2.50' });
+    expect(banned.retryAfterMs).toBe(24 * hour - 2 * minute);
+  });
+});
