@@ -75,9 +75,38 @@ export function compileCondition(node: unknown, pointer: string, ctx: ConditionC
     const predicates = parts as Predicate[];
     if (predicates.length === 0) return () => true; // json-rules-engine: an empty all *or any* passes
     if (predicates.length === 1) return predicates[0]!;
-    return key === 'all' ? (facts) => predicates.every((p) => p(facts)) : (facts) => predicates.some((p) => p(facts));
+    return combine(key as 'all' | 'any', bySetOfPriority(list as Record<string, unknown>[], predicates));
   }
   return compileLeaf(condition, pointer, ctx);
+}
+
+/**
+ * Children grouped by condition priority, highest first. json-rules-engine evaluates one group
+ * entirely (in parallel) and short-circuits only between groups; doing the same keeps even a
+ * throwing operator (`in` against a missing list) throwing exactly when it does there.
+ */
+function bySetOfPriority(children: readonly Record<string, unknown>[], predicates: readonly Predicate[]): Predicate[][] {
+  const groups = new Map<number, Predicate[]>();
+  children.forEach((child, i) => {
+    const priority = typeof child?.priority === 'number' && child.priority > 0 ? child.priority : 1;
+    groups.set(priority, [...(groups.get(priority) ?? []), predicates[i]!]);
+  });
+  return [...groups.entries()].sort((a, b) => b[0] - a[0]).map(([, group]) => group);
+}
+
+function combine(operator: 'all' | 'any', sets: readonly Predicate[][]): Predicate {
+  const all = operator === 'all';
+  return (facts) => {
+    for (const set of sets) {
+      let outcome = all;
+      for (const predicate of set) {
+        const result = predicate(facts);
+        if (all ? !result : result) outcome = !all;
+      }
+      if (outcome !== all) return outcome;
+    }
+    return all;
+  };
 }
 
 function compileLeaf(condition: Record<string, unknown>, pointer: string, ctx: ConditionContext): Predicate | null {

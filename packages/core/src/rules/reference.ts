@@ -4,7 +4,8 @@
  *
  * An Engine is never shared by two runs in flight: `engine.status` is per engine, so with
  * several priorities one run could otherwise skip another's rules (json-rules-engine #303).
- * Engines are pooled instead: a run takes an idle one or builds a new one, and gives it back.
+ * Engines are pooled instead: a run takes an idle one or builds a new one, and gives it back
+ * unless the run rejected.
  */
 import { Engine, type RuleProperties } from 'json-rules-engine';
 import type { RulePolicy } from '../policy/types.js';
@@ -53,11 +54,11 @@ export function createReferenceInterpreter(rules: readonly { rule: RulePolicy; i
 
   async function withEngine<T>(fn: (engine: Engine) => Promise<T>): Promise<T> {
     const engine = idle.pop() ?? build();
-    try {
-      return await fn(engine);
-    } finally {
-      idle.push(engine);
-    }
+    const result = await fn(engine);
+    // Only an engine whose run settled normally goes back: after a rejected run an Engine
+    // silently skips rules on its next runs (measured here), so it is dropped.
+    idle.push(engine);
+    return result;
   }
 
   return {
