@@ -25,7 +25,10 @@ const CONFUSABLES: Record<string, string> = {
 };
 const CONFUSABLE_CHARS = new RegExp(`[${Object.keys(CONFUSABLES).join('')}]`, 'g');
 
-const ASCII = /^[\x00-\x7f]*$/;
+const ASCII = /^[^\u0080-\uffff]*$/;
+
+/** True when `text` is plain ASCII (where Unicode folding has nothing to do). */
+export const isAscii = (text: string): boolean => ASCII.test(text);
 // Runs of white space, or one white-space character that is not a plain space: a lone space,
 // by far the most common match of /\s+/, is left alone, which makes this several times faster.
 const SPACES = /\s\s+|[^\S ]/g;

@@ -5,7 +5,7 @@
  */
 import type { PolicyProblem } from '../errors.js';
 import type { ContentPolicy } from '../policy/types.js';
-import { DEFAULT_MAX_FIELD_LENGTH, normaliseText, words } from './normalise.js';
+import { DEFAULT_MAX_FIELD_LENGTH, isAscii, normaliseText, words } from './normalise.js';
 
 export interface ContentHit {
   /** `term:<word>`, `pattern:<id>`, `links`. */
@@ -161,10 +161,8 @@ function compileTerms(terms: Readonly<Record<string, number>>): TermTable {
   };
 }
 
-const ASCII_TEXT = /^[\x00-\x7f]*$/;
-
 function matchTerms(text: string, table: TermTable, matched: Set<string>): void {
-  const regex = ASCII_TEXT.test(text) ? table.ascii : table.unicode;
+  const regex = isAscii(text) ? table.ascii : table.unicode;
   if (!regex) return;
   for (const match of text.matchAll(regex)) matched.add(words(match[0]).join(' '));
 }

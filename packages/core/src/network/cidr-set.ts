@@ -14,6 +14,8 @@ export interface CidrSet {
   match(ip: ParsedIp): readonly number[];
   /** Ranges added. */
   readonly size: number;
+  /** Bytes held by the lookup tables (typed arrays), for capacity planning. */
+  readonly bytes: number;
 }
 
 export interface CidrEntry {
@@ -56,15 +58,24 @@ export function buildCidrSet(entries: Iterable<CidrEntry>): CidrSet {
     }
   }
 
-  const idByKey = new Map<string, number>();
+  const idByKey = new Map<string | number, number>();
   const setsById: (readonly number[])[] = [NONE];
   const idOf = (active: Int32Array): number => {
-    const lists: number[] = [];
-    for (let i = 0; i < active.length; i++) if (active[i]! > 0) lists.push(i);
-    if (lists.length === 0) return 0;
-    const key = lists.join(',');
+    // With up to 30 lists the set of active lists is a bit mask: no string per boundary.
+    let key: string | number = 0;
+    if (active.length <= 30) {
+      for (let i = 0; i < active.length; i++) if (active[i]! > 0) key |= 1 << i;
+      if (key === 0) return 0;
+    } else {
+      const lists: number[] = [];
+      for (let i = 0; i < active.length; i++) if (active[i]! > 0) lists.push(i);
+      if (lists.length === 0) return 0;
+      key = lists.join(',');
+    }
     let id = idByKey.get(key);
     if (id === undefined) {
+      const lists: number[] = [];
+      for (let i = 0; i < active.length; i++) if (active[i]! > 0) lists.push(i);
       id = setsById.push(Object.freeze(lists)) - 1;
       idByKey.set(key, id);
     }
@@ -76,6 +87,7 @@ export function buildCidrSet(entries: Iterable<CidrEntry>): CidrSet {
 
   return {
     size,
+    bytes: v4.starts.byteLength + v4.ids.byteLength + v4.index.byteLength + v6.starts.byteLength + v6.ids.byteLength,
     match(ip) {
       const id = ip.version === 4 ? lookupV4(v4, ip.v4) : lookupV6(v6, ip.words);
       return id === 0 ? NONE : setsById[id]!;
@@ -93,6 +105,8 @@ interface Segments4 {
   starts: Uint32Array;
   ids: Uint32Array;
   length: number;
+  /** `index[h]`: the first segment starting at or above `h << 16`; narrows each search to one /16. */
+  index: Uint32Array;
 }
 
 interface Segments6 {
@@ -120,7 +134,12 @@ function buildV4(starts: Float64Array, ends: Float64Array, idOf: (active: Int32A
     segStarts.push(position);
     segIds.push(id);
   }
-  return { starts: Uint32Array.from(segStarts), ids: Uint32Array.from(segIds), length: segStarts.length };
+  const index = new Uint32Array(65537);
+  for (let h = 0, i = 0; h <= 65536; h++) {
+    while (i < segStarts.length && segStarts[i]! < h * 65536) i++;
+    index[h] = i;
+  }
+  return { starts: Uint32Array.from(segStarts), ids: Uint32Array.from(segIds), length: segStarts.length, index };
 }
 
 function maxList(starts: Float64Array, ends: Float64Array): number {
@@ -155,10 +174,12 @@ function buildV6(events: readonly bigint[], idOf: (active: Int32Array) => number
 
 /** Id of the segment holding `ip`: the last start ≤ ip, 0 before the first. */
 function lookupV4(segments: Segments4, ip: number): number {
-  const { starts, ids } = segments;
-  let lo = 0;
-  let hi = segments.length - 1;
-  if (hi < 0 || ip < starts[0]!) return 0;
+  const { starts, ids, index } = segments;
+  const h = ip >>> 16;
+  // The answer is the last segment starting at or below ip: at most one before this /16's first.
+  let lo = index[h]! === 0 ? 0 : index[h]! - 1;
+  let hi = index[h + 1]! - 1;
+  if (hi < lo || segments.length === 0 || ip < starts[0]!) return 0;
   while (lo < hi) {
     const mid = (lo + hi + 1) >>> 1;
     if (starts[mid]! <= ip) lo = mid;

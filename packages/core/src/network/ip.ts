@@ -90,73 +90,93 @@ function formatV4(v4: number): string {
 
 /** Eight 16-bit groups, or null. Accepts one `::` and a trailing dotted quad. */
 function parseV6Groups(text: string): number[] | null {
-  const groups: number[] = [];
+  const groups = [0, 0, 0, 0, 0, 0, 0, 0];
+  const n = text.length;
+  let count = 0;
   let gap = -1;
   let i = 0;
-  const n = text.length;
-  if (text.startsWith('::')) {
+  if (text.charCodeAt(0) === 58) {
+    if (text.charCodeAt(1) !== 58) return null;
     gap = 0;
     i = 2;
-    if (n === 2) return [0, 0, 0, 0, 0, 0, 0, 0];
-  } else if (text.charCodeAt(0) === 58) {
-    return null;
+    if (n === 2) return groups;
   }
-  while (i < n) {
-    let j = i;
+  for (;;) {
+    const start = i;
     let value = 0;
-    while (j < n) {
-      const c = text.charCodeAt(j);
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
       const digit = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
       if (digit < 0) break;
       value = value * 16 + digit;
-      j++;
     }
-    const c = j < n ? text.charCodeAt(j) : -1;
+    const c = i < n ? text.charCodeAt(i) : -1;
     if (c === 46) {
       // A dotted quad ends the address and fills two groups.
-      if (groups.length > 6) return null;
-      const v4 = parseV4(text, i, n);
+      if (count > 6) return null;
+      const v4 = parseV4(text, start, n);
       if (v4 < 0) return null;
-      groups.push(v4 >>> 16, v4 & 0xffff);
-      i = n;
+      groups[count++] = v4 >>> 16;
+      groups[count++] = v4 & 0xffff;
       break;
     }
-    if (j === i || j - i > 4) return null;
-    groups.push(value);
-    if (groups.length > 8) return null;
-    if (j === n) {
-      i = n;
-      break;
-    }
+    if (i === start || i - start > 4 || count === 8) return null;
+    groups[count++] = value;
+    if (i === n) break;
     if (c !== 58) return null;
-    if (j + 1 < n && text.charCodeAt(j + 1) === 58) {
+    i++;
+    if (text.charCodeAt(i) === 58) {
       if (gap >= 0) return null;
-      gap = groups.length;
-      i = j + 2;
+      gap = count;
+      i++;
       if (i === n) break;
-    } else {
-      i = j + 1;
-      if (i === n) return null;
+    } else if (i === n) {
+      return null;
     }
   }
-  if (gap < 0) return groups.length === 8 ? groups : null;
-  if (groups.length > 7) return null;
-  const zeros = new Array<number>(8 - groups.length).fill(0);
-  groups.splice(gap, 0, ...zeros);
+  if (gap < 0) return count === 8 ? groups : null;
+  if (count > 7) return null;
+  // Move the groups after the gap to the end; zeros fill the gap.
+  const shift = 8 - count;
+  for (let k = count - 1; k >= gap; k--) {
+    groups[k + shift] = groups[k]!;
+    groups[k] = 0;
+  }
   return groups;
 }
 
 function v6From(groups: readonly number[]): ParsedIpv6 {
-  return {
-    version: 6,
-    address: formatV6(groups),
-    words: [
+  return new Ipv6(groups);
+}
+
+/**
+ * A class only for speed: the canonical text is formatted on first use (a list lookup needs only
+ * the words), and a prototype getter costs nothing per address where an object-literal getter
+ * costs a closure and a slow object shape.
+ */
+class Ipv6 implements ParsedIpv6 {
+  readonly version = 6 as const;
+  readonly words: readonly [number, number, number, number];
+  readonly #groups: readonly number[];
+  #address: string | undefined;
+
+  constructor(groups: readonly number[]) {
+    this.#groups = groups;
+    this.words = [
       ((groups[0]! << 16) | groups[1]!) >>> 0,
       ((groups[2]! << 16) | groups[3]!) >>> 0,
       ((groups[4]! << 16) | groups[5]!) >>> 0,
       ((groups[6]! << 16) | groups[7]!) >>> 0,
-    ],
-  };
+    ];
+  }
+
+  get address(): string {
+    return (this.#address ??= formatV6(this.#groups));
+  }
+
+  toJSON() {
+    return { version: this.version, address: this.address, words: this.words };
+  }
 }
 
 /** RFC 5952: the longest run (≥ 2) of zero groups becomes `::`, the first on a tie. */

@@ -89,7 +89,11 @@ export function testStore(name: string, factory: () => Store | Promise<Store>, o
       value.list.push(2);
       const read = (await one(T0, { subject: s, get: ['m'] })).marks.m as { list: number[] };
       expect(read.list).toEqual([1]);
-      read.list.push(3);
+      try {
+        read.list.push(3); // an adapter may hand out frozen values instead of copies
+      } catch {
+        // frozen: fine
+      }
       expect(((await one(T0, { subject: s, get: ['m'] })).marks.m as { list: number[] }).list).toEqual([1]);
     });
 

@@ -17,7 +17,7 @@ function naive(entries: { cidr: string; list: number }[], ip: ParsedIp): number[
       if (ip.v4 >= (c.first as number) && ip.v4 < (c.first as number) + size) found.add(list);
     } else {
       const toBig = (w: readonly number[]) => w.reduce((acc, x) => (acc << 32n) | BigInt(x), 0n);
-      const first = toBig(c.first as number[]);
+      const first = toBig(c.first as readonly number[]);
       const value = toBig(ip.words);
       if (value >= first && value < first + (1n << BigInt(128 - c.prefix))) found.add(list);
     }
