@@ -4,7 +4,6 @@ export default defineConfig({
   entry: { index: 'src/index.ts', testing: 'src/testing/index.ts', cli: 'src/cli/main.ts' },
   format: ['esm', 'cjs'],
   dts: { entry: { index: 'src/index.ts', testing: 'src/testing/index.ts' } },
-  tsconfig: '../../tsconfig.base.json',
   clean: true,
   target: 'node20',
   external: ['vitest', '@actiongate/memory'],

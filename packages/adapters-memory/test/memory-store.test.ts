@@ -26,3 +26,16 @@ describe('MemoryStore', () => {
     await expect(store.apply({ now: 1, subjects: [] })).rejects.toThrow(/after close/);
   });
 });
+
+describe('MemoryStore per-subject bound', () => {
+  it('holds at most maxNamesPerSubject names in one subject, dropping windows before marks', async () => {
+    const store = new MemoryStore({ maxNamesPerSubject: 4 });
+    await store.apply({ now: 1, subjects: [{ subject: 's', set: [{ name: 'ban', value: true, until: null }] }] });
+    for (let i = 0; i < 50; i++) {
+      await store.apply({ now: 1, subjects: [{ subject: 's', take: [{ name: `limit|action-${i}`, windowMs: 60_000, max: 5, cost: 1 }] }] });
+    }
+    const result = await store.apply({ now: 1, subjects: [{ subject: 's', get: ['ban'], peek: [{ name: 'limit|action-49', windowMs: 60_000 }, { name: 'limit|action-0', windowMs: 60_000 }] }] });
+    expect(result.subjects[0]!.marks.ban).toBe(true);
+    expect(result.subjects[0]!.counts).toEqual({ 'limit|action-49': 1, 'limit|action-0': 0 });
+  });
+});

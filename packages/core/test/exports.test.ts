@@ -1,0 +1,57 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+// The built packages, as a user gets them: ESM and CommonJS entry points export the same API.
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const dist = (path: string) => `${root}/packages/${path}`;
+const require = createRequire(import.meta.url);
+
+const CORE_API = [
+  'ActionError', 'ActiongateError', 'PolicyError', 'STORE_SLOTS', 'StoreError', 'compilePolicy', 'compose', 'createGuard', 'createNdjsonSink',
+  'formatDuration', 'isActiongateError', 'isCompiledPolicy', 'loadPolicy', 'normaliseText', 'parseBanDuration', 'parseDuration',
+  'parsePolicyJson', 'policySchema', 'scoreVerdict', 'severity', 'worst',
+];
+
+describe('built packages', () => {
+  beforeAll(() => {
+    if (!existsSync(dist('core/dist/index.js')) || !existsSync(dist('adapters-memory/dist/index.js'))) {
+      execFileSync('pnpm', ['build'], { cwd: root, stdio: 'ignore', timeout: 180_000 });
+    }
+  }, 200_000);
+
+  it('@actiongate/core exports the same API from ESM and CommonJS', async () => {
+    const esm = await import(pathToFileURL(dist('core/dist/index.js')).href);
+    const cjs = require(dist('core/dist/index.cjs'));
+    expect(Object.keys(esm).sort()).toEqual(CORE_API);
+    expect(Object.keys(cjs).sort()).toEqual(CORE_API);
+    const guard = cjs.createGuard({ policy: { name: 'cjs', limits: [{ id: 'l', by: 'ip', window: '1m', max: 1 }] } });
+    expect((await guard.evaluate({ action: 'a', ip: '192.0.2.1' })).verdict).toBe('allow');
+    expect((await guard.evaluate({ action: 'a', ip: '192.0.2.1' })).verdict).toBe('throttle');
+  });
+
+  it('@actiongate/memory and @actiongate/core/testing are importable', async () => {
+    const memory = await import(pathToFileURL(dist('adapters-memory/dist/index.js')).href);
+    expect(Object.keys(memory)).toContain('MemoryStore');
+    expect(Object.keys(require(dist('adapters-memory/dist/index.cjs')))).toContain('MemoryStore');
+    expect(existsSync(dist('core/dist/testing.js'))).toBe(true);
+    expect(existsSync(dist('core/dist/index.d.ts')) && existsSync(dist('core/dist/index.d.cts'))).toBe(true);
+  });
+
+  it('every export map target exists', () => {
+    for (const pkg of ['core', 'adapters-memory']) {
+      const manifest = require(dist(`${pkg}/package.json`));
+      const leaves = (value: unknown): string[] => (typeof value === 'string' ? [value] : Object.values(value as object).flatMap(leaves));
+      const targets = [...leaves(manifest.exports), manifest.main, manifest.module, manifest.types, ...Object.values(manifest.bin ?? {})] as string[];
+      for (const target of targets) expect(existsSync(dist(`${pkg}/${target}`)), `${pkg} ${target}`).toBe(true);
+    }
+  });
+
+  it('the actiongate bin runs the demo', () => {
+    const out = execFileSync(process.execPath, [dist('core/dist/cli.js'), 'demo', '--policy', `${root}/rules/classifieds.json`], { encoding: 'utf8', timeout: 60_000 });
+    expect(out).toMatch(/spam stopped\s+\d+\.\d%/);
+    expect(out).toMatch(/legitimate blocked\s+0/);
+  });
+});
