@@ -1,0 +1,35 @@
+/**
+ * Every benchmark in one process, one after the other, so the ratios compare like with like.
+ *
+ *   pnpm bench        (node --expose-gc --import tsx bench/run.ts)
+ */
+import { run as cidr } from './cidr.js';
+import { run as evaluate } from './evaluate.js';
+import { run as memoryStore } from './memory-store.js';
+import { run as rules } from './rules.js';
+
+const print = (title: string, header: string[], rows: (string | number)[][]) => {
+  console.log(`\n### ${title}\n\n| ${header.join(' | ')} |\n| ${header.map(() => '---').join(' | ')} |`);
+  for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+};
+
+console.log(`Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
+
+const e = await evaluate();
+print('Whole decisions, reference policy, MemoryStore', ['stack', 'decisions/s', 'p50 µs', 'p99 µs'], [
+  [`Actiongate (${e.listEntries} list entries, 1 KB content)`, e.decisionsPerSecond, e.p50us, e.p99us],
+  ['rate-limiter-flexible ×4 + json-rules-engine', e.peerDecisionsPerSecond, e.peerP50us, e.peerP99us],
+]);
+
+const r = await rules();
+print('Rules: compiled against json-rules-engine (same events)', ['rules', 'compiled ns/run', 'json-rules-engine µs/run (mean / p50)', 'speed-up'], [[r.rules, r.compiledNs, `${r.engineMeanUs} / ${r.engineP50Us}`, `${r.speedup}×`]]);
+
+const c = await cidr();
+print('CIDR set against a linear ipaddr.js scan', ['entries', 'build ms', 'tables MB', 'IPv4 ns/lookup', 'IPv6 ns/lookup', 'ipaddr.js linear ns/lookup', 'speed-up'],
+  c.map((row) => [row.entries!, row.buildMs!, row.tablesMb!, row.v4Ns!, row.v6Ns!, row.linearNs ?? '–', row.speedup ? `${row.speedup}×` : '–']));
+
+const m = await memoryStore();
+print('1M distinct IPs', ['store', 'ops/s', 'heap growth MB', 'entries kept'], [
+  ['MemoryStore (2 windows + 2 marks per op)', m.memoryStore.opsPerSecond, m.memoryStore.heapGrowthMb, `${m.memoryStore.entries} (bound ${m.memoryStore.bound})`],
+  ['rate-limiter-flexible RateLimiterMemory (1 window)', m.rateLimiterMemory.opsPerSecond, m.rateLimiterMemory.heapGrowthMb, 'unbounded'],
+]);
