@@ -284,3 +284,16 @@ describe('escalation', () => {
     expect(banned.retryAfterMs).toBe(24 * hour - 2 * minute);
   });
 });
+
+describe('setPolicy', () => {
+  it('swaps atomically; an invalid policy throws PolicyError and the old one stays', async () => {
+    const guard = createGuard({ policy: { name: 'one', version: '1' }, now: clock().now });
+    expect((await guard.evaluate({ action: 'a', ip: '192.0.2.1' })).policy).toBe('one@1');
+    expect(() => guard.setPolicy({ name: 'two', limits: [{ id: 'x', by: 'ip', window: 'soon', max: 1 }] } as PolicyDocument)).toThrow(/limits\/0\/window/);
+    expect(guard.policy.id).toBe('one@1');
+    const inFlight = guard.evaluate({ action: 'a', ip: '192.0.2.1' });
+    guard.setPolicy({ name: 'two', version: '2' });
+    expect((await inFlight).policy).toBe('one@1');
+    expect((await guard.evaluate({ action: 'a', ip: '192.0.2.1' })).policy).toBe('two@2');
+  });
+});
