@@ -11,10 +11,12 @@ export default defineConfig({
       { find: /^@actiongate\/core\/testing$/, replacement: src('./packages/core/src/testing/index.ts') },
       { find: /^@actiongate\/core$/, replacement: src('./packages/core/src/index.ts') },
       { find: /^@actiongate\/memory$/, replacement: src('./packages/adapters-memory/src/index.ts') },
+      { find: /^@actiongate\/redis$/, replacement: src('./packages/adapters-redis/src/index.ts') },
     ],
   },
   test: {
     include: ['packages/*/test/**/*.test.ts'],
+    globalSetup: ['./test/redis-setup.ts'],
     pool: 'forks',
     testTimeout: 20_000,
     // In CI a machine-readable copy of the results lets .ci/run print a plain closing line.

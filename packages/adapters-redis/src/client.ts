@@ -1,0 +1,76 @@
+/**
+ * The two Redis clients behind one tiny interface: run a script by SHA with EVAL as the
+ * NOSCRIPT fallback, and SCAN/HGET for listings. ioredis (`Redis`, `Cluster`) and node-redis
+ * (v4+, `createClient`, `createCluster`) are told apart by their method names, so neither
+ * package is imported here: the host brings its own client.
+ */
+
+export interface ScriptRunner {
+  readonly kind: 'ioredis' | 'node-redis';
+  readonly cluster: boolean;
+  evalsha(sha: string, script: string, keys: string[], args: string[]): Promise<unknown>;
+  scan(cursor: string, match: string, count: number): Promise<[string, string[]]>;
+  hget(key: string, field: string): Promise<string | null>;
+}
+
+interface IoRedisLike {
+  evalsha(sha: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
+  eval(script: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
+  scan(cursor: string, ...args: (string | number)[]): Promise<[string, string[]]>;
+  hget(key: string, field: string): Promise<string | null>;
+  isCluster?: boolean;
+}
+
+interface NodeRedisLike {
+  evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  scan?(cursor: unknown, options: { MATCH: string; COUNT: number }): Promise<{ cursor: unknown; keys: string[] }>;
+  hGet(key: string, field: string): Promise<string | null | undefined>;
+  masters?: unknown;
+}
+
+const isNoScript = (error: unknown) => error instanceof Error && error.message.includes('NOSCRIPT');
+
+export function scriptRunner(client: unknown): ScriptRunner {
+  const c = client as Record<string, unknown>;
+  if (typeof c?.evalsha === 'function' && typeof c.hget === 'function') {
+    const io = client as IoRedisLike;
+    return {
+      kind: 'ioredis',
+      cluster: io.isCluster === true,
+      async evalsha(sha, script, keys, args) {
+        try {
+          return await io.evalsha(sha, keys.length, ...keys, ...args);
+        } catch (error) {
+          if (!isNoScript(error)) throw error;
+          return io.eval(script, keys.length, ...keys, ...args);
+        }
+      },
+      scan: (cursor, match, count) => io.scan(cursor, 'MATCH', match, 'COUNT', count),
+      hget: (key, field) => io.hget(key, field),
+    };
+  }
+  if (typeof c?.evalSha === 'function' && typeof c.hGet === 'function') {
+    const nr = client as NodeRedisLike;
+    return {
+      kind: 'node-redis',
+      cluster: 'masters' in nr,
+      async evalsha(sha, script, keys, args) {
+        try {
+          return await nr.evalSha(sha, { keys, arguments: args });
+        } catch (error) {
+          if (!isNoScript(error)) throw error;
+          return nr.eval(script, { keys, arguments: args });
+        }
+      },
+      async scan(cursor, match, count) {
+        if (!nr.scan) throw new Error('this client cannot SCAN (a cluster client scans per node)');
+        // node-redis 4 takes a number cursor, 5 a string one; both answer { cursor, keys }.
+        const reply = await nr.scan(typeof (nr as { RESP?: unknown }).RESP === 'number' ? cursor : cursor, { MATCH: match, COUNT: count });
+        return [String(reply.cursor), reply.keys];
+      },
+      hget: async (key, field) => (await nr.hGet(key, field)) ?? null,
+    };
+  }
+  throw new TypeError('RedisStore: client must be an ioredis Redis/Cluster or a node-redis (v4+) client/cluster');
+}

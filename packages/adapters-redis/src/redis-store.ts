@@ -1,0 +1,143 @@
+/**
+ * RedisStore: the Store contract on Redis, for many processes on many machines. A batch is
+ * grouped by cluster slot and each group runs as one Lua script (EVALSHA, EVAL on NOSCRIPT);
+ * the groups are sent together, so an evaluation costs one round trip. Every subject is one hash
+ * whose key hash-tags the escaped subject, so any subject string is safe: it can neither collide
+ * with another nor inject a hash tag.
+ */
+import { createHash } from 'node:crypto';
+import type { MarkEntry, MarkValue, Store, StoreBatch, StoreResult, SubjectOps, SubjectResult } from '@actiongate/core';
+import { scriptRunner, type ScriptRunner } from './client.js';
+import { APPLY_SCRIPT } from './script.js';
+import { keySlot } from './slot.js';
+
+export interface RedisStoreOptions {
+  /** An ioredis `Redis`/`Cluster` or a node-redis (v4+) client/cluster, connected by the host. */
+  client: unknown;
+  /** Prefix of every key. @default "ag" */
+  prefix?: string;
+  /**
+   * Whose clock windows and expiries use: `server` (Redis `TIME`, so app servers with skewed
+   * clocks agree) or `caller` (the guard's `now`: replay and tests).
+   * @default "server"
+   */
+  time?: 'server' | 'caller';
+}
+
+const SHA = createHash('sha1').update(APPLY_SCRIPT).digest('hex');
+
+/** `%`, `{` and `}` percent-encoded: the subject can hold no brace, so the hash tag is ours. */
+function escapeSubject(subject: string): string {
+  return subject.replace(/[%{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+function unescapeSubject(text: string): string {
+  return text.replace(/%(25|7B|7D)/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+}
+
+interface ScriptResult {
+  now: number;
+  r: { m: string[] | Record<string, never>; c: (string | number)[] | Record<string, never>; t: [string, number, number, number][] | Record<string, never>; k: number }[];
+}
+
+const list = <T>(value: T[] | Record<string, never>): T[] => (Array.isArray(value) ? value : []);
+
+export class RedisStore implements Store {
+  readonly name = 'redis';
+  readonly #runner: ScriptRunner;
+  readonly #prefix: string;
+  readonly #serverTime: boolean;
+
+  constructor(options: RedisStoreOptions) {
+    if (!options || typeof options !== 'object') throw new TypeError('RedisStore: pass { client }');
+    this.#runner = scriptRunner(options.client);
+    this.#prefix = options.prefix ?? 'ag';
+    if (typeof this.#prefix !== 'string' || /[{}]/.test(this.#prefix)) throw new TypeError('RedisStore: prefix must be a string without { or }');
+    const time = options.time ?? 'server';
+    if (time !== 'server' && time !== 'caller') throw new TypeError(`RedisStore: time must be "server" or "caller", got ${String(time)}`);
+    this.#serverTime = time === 'server';
+  }
+
+  /** The Redis key of a subject's hash. */
+  keyOf(subject: string): string {
+    return `${this.#prefix}{${escapeSubject(subject)}}`;
+  }
+
+  async apply(batch: StoreBatch): Promise<StoreResult> {
+    if (batch.subjects.length === 0) return { now: batch.now, subjects: [] };
+    // One script per slot: a single server is one slot for our purposes.
+    const groups = new Map<number, number[]>();
+    batch.subjects.forEach((ops, index) => {
+      const slot = this.#runner.cluster ? keySlot(this.keyOf(ops.subject)) : 0;
+      const group = groups.get(slot);
+      if (group) group.push(index);
+      else groups.set(slot, [index]);
+    });
+    const now = this.#serverTime ? '' : String(batch.now);
+    const results: SubjectResult[] = new Array(batch.subjects.length);
+    let storeNow = batch.now;
+    await Promise.all(
+      [...groups.values()].map(async (indexes) => {
+        const keys = indexes.map((i) => this.keyOf(batch.subjects[i]!.subject));
+        const payload = JSON.stringify(indexes.map((i) => encodeOps(batch.subjects[i]!)));
+        const raw = await this.#runner.evalsha(SHA, APPLY_SCRIPT, keys, [payload, now]);
+        const parsed = JSON.parse(String(raw)) as ScriptResult;
+        storeNow = parsed.now;
+        indexes.forEach((batchIndex, k) => {
+          results[batchIndex] = decodeResult(batch.subjects[batchIndex]!.subject, parsed.r[k]!);
+        });
+      }),
+    );
+    return { now: storeNow, subjects: results };
+  }
+
+  async scan(name: string, options: { cursor?: string; limit: number; now: number }): Promise<{ entries: MarkEntry[]; cursor: string | null }> {
+    if (this.#runner.cluster) throw new Error('RedisStore.scan is not supported on a cluster client yet');
+    const entries: MarkEntry[] = [];
+    let cursor = options.cursor ?? '0';
+    const prefix = `${this.#prefix}{`;
+    do {
+      const [next, keys] = await this.#runner.scan(cursor, `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`, Math.max(options.limit, 100));
+      for (const key of keys) {
+        const raw = await this.#runner.hget(key, `m:${name}`);
+        if (raw === null) continue;
+        const sep = raw.indexOf('|');
+        const until = sep > 0 ? Number(raw.slice(0, sep)) : null;
+        if (until !== null && until <= options.now) continue;
+        entries.push({ subject: unescapeSubject(key.slice(prefix.length, -1)), name, value: JSON.parse(raw.slice(sep + 1)), until });
+      }
+      cursor = next;
+    } while (cursor !== '0' && entries.length < options.limit);
+    return { entries, cursor: cursor === '0' ? null : cursor };
+  }
+
+  /** The host owns the client: closing the store does not close it. */
+  async close(): Promise<void> {}
+}
+
+function encodeOps(ops: SubjectOps): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (ops.get?.length) out.g = ops.get;
+  if (ops.peek?.length) out.p = ops.peek.map((p) => [p.name, p.windowMs]);
+  if (ops.take?.length) out.t = ops.take.map((t) => [t.name, t.windowMs, t.max, t.cost, t.dryRun ? 1 : 0]);
+  if (ops.add?.length) out.a = ops.add.map((a) => [a.name, a.windowMs, a.cost, a.at ?? null]);
+  if (ops.set?.length) out.s = ops.set.map((s) => [s.name, JSON.stringify(s.value), s.until]);
+  if (ops.del?.length) out.d = ops.del;
+  return out;
+}
+
+function decodeResult(subject: string, r: ScriptResult['r'][number]): SubjectResult {
+  const marks: Record<string, MarkValue> = Object.create(null);
+  const counts: Record<string, number> = Object.create(null);
+  const m = list(r.m);
+  for (let i = 0; i < m.length; i += 2) marks[m[i]!] = JSON.parse(m[i + 1]!);
+  const c = list(r.c);
+  for (let i = 0; i < c.length; i += 2) counts[String(c[i])] = Number(c[i + 1]);
+  return {
+    subject,
+    marks,
+    counts,
+    takes: list(r.t).map(([name, count, admitted, resetMs]) => ({ name: String(name), count, admitted: admitted === 1, resetMs })),
+    consumed: r.k === 1,
+  };
+}

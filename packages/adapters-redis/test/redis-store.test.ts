@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { createClient } from 'redis';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { testStore } from '@actiongate/core/testing';
+import { createGuard } from '@actiongate/core';
+import { keySlot, RedisStore } from '@actiongate/redis';
+
+const url = inject('redisUrl');
+// A prefix per run: tests never touch keys they did not write, even on a shared REDIS_URL.
+const prefix = () => `agtest-${randomUUID().slice(0, 8)}`;
+
+const clients: { quit(): Promise<unknown> }[] = [];
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.quit().catch(() => {})));
+});
+
+testStore('redis (ioredis, caller time)', () => {
+  const client = new Redis(url, { lazyConnect: false });
+  clients.push(client);
+  return new RedisStore({ client, prefix: prefix(), time: 'caller' });
+});
+
+testStore('redis (node-redis, caller time)', async () => {
+  const client = createClient({ url });
+  await client.connect();
+  clients.push(client);
+  return new RedisStore({ client, prefix: prefix(), time: 'caller' });
+});
+
+describe('RedisStore', () => {
+  it('gives every subject a hash-tagged key no subject string can break out of', () => {
+    const store = new RedisStore({ client: new Redis(url, { lazyConnect: true }), prefix: 'ag' });
+    expect(store.keyOf('ip:1.2.3.4')).toBe('ag{ip:1.2.3.4}');
+    expect(store.keyOf('actor:a}b{c')).toBe('ag{actor:a%7Db%7Bc}');
+    expect(store.keyOf('actor:%7D')).toBe('ag{actor:%257D}');
+    expect(keySlot(store.keyOf('actor:x}{evil}'))).toBe(keySlot('actor:x%7D%7Bevil%7D'));
+    // Reference slots from Redis's own documentation of CLUSTER KEYSLOT.
+    expect(keySlot('somekey')).toBe(11058);
+    expect(keySlot('foo{hash_tag}')).toBe(keySlot('hash_tag'));
+  });
+
+  it('uses the Redis server clock with time: "server"', async () => {
+    const client = new Redis(url);
+    clients.push(client);
+    const store = new RedisStore({ client, prefix: prefix() });
+    const result = await store.apply({ now: 0, subjects: [{ subject: 's', take: [{ name: 'w', windowMs: 60_000, max: 1, cost: 1 }] }] });
+    expect(Math.abs(result.now - Date.now())).toBeLessThan(5_000);
+    expect(result.subjects[0]!.takes[0]!.resetMs).toBeGreaterThan(59_000);
+  });
+
+  it('puts a TTL on every key it writes, except for permanent marks', async () => {
+    const client = new Redis(url);
+    clients.push(client);
+    const p = prefix();
+    const store = new RedisStore({ client, prefix: p, time: 'caller' });
+    const now = Date.now();
+    await store.apply({ now, subjects: [{ subject: 'w', take: [{ name: 'w', windowMs: 60_000, max: 5, cost: 1 }] }, { subject: 'b', set: [{ name: 'ban', value: 1, until: now + 86_400_000 }] }, { subject: 'p', set: [{ name: 'ban', value: 1, until: null }] }] });
+    expect(await client.pttl(store.keyOf('w'))).toBeGreaterThan(60_000);
+    expect(await client.pttl(store.keyOf('w'))).toBeLessThanOrEqual(62_000);
+    expect(await client.pttl(store.keyOf('b'))).toBeGreaterThan(86_000_000);
+    expect(await client.pttl(store.keyOf('p'))).toBe(-1);
+  });
+
+  it('serves a guard: limits shared by two guards on one Redis', async () => {
+    const a = new Redis(url);
+    const b = new Redis(url);
+    clients.push(a, b);
+    const p = prefix();
+    const policy = { name: 'shared', limits: [{ id: 'l', by: 'ip' as const, window: '1m', max: 3 }] };
+    const guards = [createGuard({ policy, store: new RedisStore({ client: a, prefix: p }) }), createGuard({ policy, store: new RedisStore({ client: b, prefix: p }) })];
+    const verdicts = [];
+    for (let i = 0; i < 6; i++) verdicts.push((await guards[i % 2]!.evaluate({ action: 'x', ip: '192.0.2.9' })).verdict);
+    expect(verdicts).toEqual(['allow', 'allow', 'allow', 'throttle', 'throttle', 'throttle']);
+  });
+
+  it('rejects clients it does not know', () => {
+    expect(() => new RedisStore({ client: {} })).toThrow(/ioredis|node-redis/);
+  });
+});

@@ -1,0 +1,78 @@
+/**
+ * Vitest global setup: a private redis-server on a free port for the tests that need Redis,
+ * stopped after the run. `REDIS_URL` points the tests at an existing server instead (which is
+ * then never flushed: tests use their own key prefix). A missing redis-server fails the run.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    redisUrl: string;
+    redisPrivate: boolean;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number, child: ChildProcess, log: () => string): Promise<void> {
+  const { connect } = await import('node:net');
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode}): ${log()}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`redis-server did not listen on ${port}: ${log()}`);
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  if (process.env.REDIS_URL) {
+    project.provide('redisUrl', process.env.REDIS_URL);
+    project.provide('redisPrivate', false);
+    return async () => {};
+  }
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'ag-redis-'));
+  let output = '';
+  let child: ChildProcess;
+  try {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    throw new Error(`tests need redis-server on the PATH (apt-get install redis-server), or REDIS_URL: ${(error as Error).message}`);
+  }
+  child.stdout?.on('data', (d) => (output += d));
+  child.stderr?.on('data', (d) => (output += d));
+  await new Promise<void>((resolve, reject) => {
+    child.once('error', (error) => reject(new Error(`tests need redis-server on the PATH (apt-get install redis-server), or REDIS_URL: ${error.message}`)));
+    child.once('spawn', () => resolve());
+  });
+  await waitForPort(port, child, () => output);
+  project.provide('redisUrl', `redis://127.0.0.1:${port}`);
+  project.provide('redisPrivate', true);
+  return async () => {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  };
+}
