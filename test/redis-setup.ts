@@ -46,33 +46,59 @@ async function waitForPort(port: number, child: ChildProcess, log: () => string)
   throw new Error(`redis-server did not listen on ${port}: ${log()}`);
 }
 
+export interface RedisServer {
+  url: string;
+  port: number;
+  /** SIGKILL, as a crash would. */
+  kill(): Promise<void>;
+  /** A fresh server on the same port (data is not kept: the servers are diskless). */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts a private, diskless redis-server on a free loopback port. */
+export async function startRedisServer(): Promise<RedisServer> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'ag-redis-'));
+  let child: ChildProcess;
+  const launch = async () => {
+    let output = '';
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.on('data', (d) => (output += d));
+    child.stderr?.on('data', (d) => (output += d));
+    await new Promise<void>((resolve, reject) => {
+      child.once('error', (error) => reject(new Error(`tests need redis-server on the PATH (apt-get install redis-server), or REDIS_URL: ${error.message}`)));
+      child.once('spawn', () => resolve());
+    });
+    await waitForPort(port, child, () => output);
+  };
+  const exit = (signal: NodeJS.Signals) => {
+    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
+    return exited;
+  };
+  await launch();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    kill: () => exit('SIGKILL'),
+    restart: launch,
+    async stop() {
+      await exit('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   if (process.env.REDIS_URL) {
     project.provide('redisUrl', process.env.REDIS_URL);
     project.provide('redisPrivate', false);
     return async () => {};
   }
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'ag-redis-'));
-  let output = '';
-  let child: ChildProcess;
-  try {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (error) {
-    throw new Error(`tests need redis-server on the PATH (apt-get install redis-server), or REDIS_URL: ${(error as Error).message}`);
-  }
-  child.stdout?.on('data', (d) => (output += d));
-  child.stderr?.on('data', (d) => (output += d));
-  await new Promise<void>((resolve, reject) => {
-    child.once('error', (error) => reject(new Error(`tests need redis-server on the PATH (apt-get install redis-server), or REDIS_URL: ${error.message}`)));
-    child.once('spawn', () => resolve());
-  });
-  await waitForPort(port, child, () => output);
-  project.provide('redisUrl', `redis://127.0.0.1:${port}`);
+  const server = await startRedisServer();
+  project.provide('redisUrl', server.url);
   project.provide('redisPrivate', true);
-  return async () => {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-    rmSync(dir, { recursive: true, force: true });
-  };
+  return () => server.stop();
 }

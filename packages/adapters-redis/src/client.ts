@@ -8,6 +8,12 @@
 export interface ScriptRunner {
   readonly kind: 'ioredis' | 'node-redis';
   readonly cluster: boolean;
+  /**
+   * False while the client is not connected. Commands are then refused rather than queued:
+   * a queued take would run after reconnecting, long after the decision was made without it,
+   * and count an attempt twice if the caller retried.
+   */
+  ready(): boolean;
   evalsha(sha: string, script: string, keys: string[], args: string[]): Promise<unknown>;
   scan(cursor: string, match: string, count: number): Promise<[string, string[]]>;
   hget(key: string, field: string): Promise<string | null>;
@@ -19,6 +25,7 @@ interface IoRedisLike {
   scan(cursor: string, ...args: (string | number)[]): Promise<[string, string[]]>;
   hget(key: string, field: string): Promise<string | null>;
   isCluster?: boolean;
+  status?: string;
 }
 
 interface NodeRedisLike {
@@ -27,6 +34,7 @@ interface NodeRedisLike {
   scan?(cursor: unknown, options: { MATCH: string; COUNT: number }): Promise<{ cursor: unknown; keys: string[] }>;
   hGet(key: string, field: string): Promise<string | null | undefined>;
   masters?: unknown;
+  isReady?: boolean;
 }
 
 const isNoScript = (error: unknown) => error instanceof Error && error.message.includes('NOSCRIPT');
@@ -38,6 +46,7 @@ export function scriptRunner(client: unknown): ScriptRunner {
     return {
       kind: 'ioredis',
       cluster: io.isCluster === true,
+      ready: () => io.status === undefined || io.status === 'ready',
       async evalsha(sha, script, keys, args) {
         try {
           return await io.evalsha(sha, keys.length, ...keys, ...args);
@@ -55,6 +64,7 @@ export function scriptRunner(client: unknown): ScriptRunner {
     return {
       kind: 'node-redis',
       cluster: 'masters' in nr,
+      ready: () => nr.isReady !== false,
       async evalsha(sha, script, keys, args) {
         try {
           return await nr.evalSha(sha, { keys, arguments: args });
@@ -65,8 +75,7 @@ export function scriptRunner(client: unknown): ScriptRunner {
       },
       async scan(cursor, match, count) {
         if (!nr.scan) throw new Error('this client cannot SCAN (a cluster client scans per node)');
-        // node-redis 4 takes a number cursor, 5 a string one; both answer { cursor, keys }.
-        const reply = await nr.scan(typeof (nr as { RESP?: unknown }).RESP === 'number' ? cursor : cursor, { MATCH: match, COUNT: count });
+        const reply = await nr.scan(cursor, { MATCH: match, COUNT: count });
         return [String(reply.cursor), reply.keys];
       },
       hget: async (key, field) => (await nr.hGet(key, field)) ?? null,

@@ -6,7 +6,7 @@
  * with another nor inject a hash tag.
  */
 import { createHash } from 'node:crypto';
-import type { MarkEntry, MarkValue, Store, StoreBatch, StoreResult, SubjectOps, SubjectResult } from '@actiongate/core';
+import { StoreError, type MarkEntry, type MarkValue, type Store, type StoreBatch, type StoreResult, type SubjectOps, type SubjectResult } from '@actiongate/core';
 import { scriptRunner, type ScriptRunner } from './client.js';
 import { APPLY_SCRIPT } from './script.js';
 import { keySlot } from './slot.js';
@@ -65,6 +65,7 @@ export class RedisStore implements Store {
 
   async apply(batch: StoreBatch): Promise<StoreResult> {
     if (batch.subjects.length === 0) return { now: batch.now, subjects: [] };
+    if (!this.#runner.ready()) throw new StoreError('redis', 'apply', 'the Redis client is not connected', { code: 'STORE_FAILED' });
     // One script per slot: a single server is one slot for our purposes.
     const groups = new Map<number, number[]>();
     batch.subjects.forEach((ops, index) => {

@@ -11,15 +11,18 @@ const url = inject('redisUrl');
 const prefix = () => `agtest-${randomUUID().slice(0, 8)}`;
 
 const clients: { quit(): Promise<unknown> }[] = [];
+/** A connected ioredis client (RedisStore refuses commands until the client is ready). */
+async function ioredis(): Promise<Redis> {
+  const client = new Redis(url, { lazyConnect: true });
+  await client.connect();
+  clients.push(client);
+  return client;
+}
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.quit().catch(() => {})));
 });
 
-testStore('redis (ioredis, caller time)', () => {
-  const client = new Redis(url, { lazyConnect: false });
-  clients.push(client);
-  return new RedisStore({ client, prefix: prefix(), time: 'caller' });
-});
+testStore('redis (ioredis, caller time)', async () => new RedisStore({ client: await ioredis(), prefix: prefix(), time: 'caller' }));
 
 testStore('redis (node-redis, caller time)', async () => {
   const client = createClient({ url });
@@ -41,17 +44,14 @@ describe('RedisStore', () => {
   });
 
   it('uses the Redis server clock with time: "server"', async () => {
-    const client = new Redis(url);
-    clients.push(client);
-    const store = new RedisStore({ client, prefix: prefix() });
+    const store = new RedisStore({ client: await ioredis(), prefix: prefix() });
     const result = await store.apply({ now: 0, subjects: [{ subject: 's', take: [{ name: 'w', windowMs: 60_000, max: 1, cost: 1 }] }] });
     expect(Math.abs(result.now - Date.now())).toBeLessThan(5_000);
     expect(result.subjects[0]!.takes[0]!.resetMs).toBeGreaterThan(59_000);
   });
 
   it('puts a TTL on every key it writes, except for permanent marks', async () => {
-    const client = new Redis(url);
-    clients.push(client);
+    const client = await ioredis();
     const p = prefix();
     const store = new RedisStore({ client, prefix: p, time: 'caller' });
     const now = Date.now();
@@ -63,9 +63,7 @@ describe('RedisStore', () => {
   });
 
   it('serves a guard: limits shared by two guards on one Redis', async () => {
-    const a = new Redis(url);
-    const b = new Redis(url);
-    clients.push(a, b);
+    const [a, b] = [await ioredis(), await ioredis()];
     const p = prefix();
     const policy = { name: 'shared', limits: [{ id: 'l', by: 'ip' as const, window: '1m', max: 3 }] };
     const guards = [createGuard({ policy, store: new RedisStore({ client: a, prefix: p }) }), createGuard({ policy, store: new RedisStore({ client: b, prefix: p }) })];

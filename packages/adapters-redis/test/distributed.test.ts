@@ -1,0 +1,105 @@
+import { fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createGuard, type Decision } from '@actiongate/core';
+import { RedisStore } from '@actiongate/redis';
+import { startRedisServer, type RedisServer } from '../../../test/redis-setup.js';
+
+const url = inject('redisUrl');
+const worker = fileURLToPath(new URL('./fixtures/worker.ts', import.meta.url));
+
+describe('across processes', () => {
+  it('4 processes × 200 concurrent evaluations at one key limited to 100: exactly 100 allowed, every time', async () => {
+    for (let round = 0; round < 2; round++) {
+      const prefix = `agx-${randomUUID().slice(0, 8)}`;
+      const children = Array.from({ length: 4 }, () => fork(worker, [url, prefix, '200'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] }));
+      await Promise.all(children.map((child) => new Promise((resolve) => child.once('message', resolve))));
+      const outputs = children.map((child) => new Promise<string>((resolve) => {
+        let out = '';
+        child.stdout!.on('data', (d) => (out += d));
+        child.once('exit', () => resolve(out));
+      }));
+      for (const child of children) child.send('go');
+      const results = (await Promise.all(outputs)).map((out) => JSON.parse(out) as { allowed: number; degraded: number });
+      expect(results.reduce((sum, r) => sum + r.degraded, 0)).toBe(0);
+      expect(results.reduce((sum, r) => sum + r.allowed, 0)).toBe(100);
+    }
+  }, 60_000);
+});
+
+describe('one round trip', () => {
+  it('sends exactly one EVALSHA per allowed decision and nothing else', async () => {
+    // INFO commandstats are server-wide: only meaningful on the private server.
+    if (!inject('redisPrivate')) return;
+    const client = new Redis(url, { lazyConnect: true });
+    await client.connect();
+    const observer = new Redis(url, { lazyConnect: true });
+    await observer.connect();
+    const guard = createGuard({
+      policy: { name: 'rt', limits: [{ id: 'a', by: 'ip', window: '1m', max: 100 }, { id: 'b', by: 'ip', window: '1h', max: 500 }, { id: 'c', by: 'actor', window: '1d', max: 1000 }] },
+      store: new RedisStore({ client, prefix: `agrt-${randomUUID().slice(0, 8)}` }),
+    });
+    await guard.evaluate({ action: 'x', ip: '192.0.2.1', actor: { id: 'warm' } }); // loads the script
+    await observer.config('RESETSTAT');
+    for (let i = 0; i < 20; i++) expect((await guard.evaluate({ action: 'x', ip: `192.0.2.${i}`, actor: { id: `u${i}` } })).verdict).toBe('allow');
+    const stats = await observer.info('commandstats');
+    const calls = Object.fromEntries([...stats.matchAll(/cmdstat_([a-z|]+):calls=(\d+)/g)].map((m) => [m[1], Number(m[2])]));
+    // commandstats also counts what runs inside scripts; everything else is the observer's.
+    const insideScripts = new Set(['hget', 'hset', 'hdel', 'hexists', 'pttl', 'pexpire', 'persist', 'time']);
+    const topLevel = Object.entries(calls).filter(([name]) => !insideScripts.has(name) && !/^(config|info)/.test(name));
+    expect(topLevel).toEqual([['evalsha', 20]]);
+    await client.quit();
+    await observer.quit();
+  });
+});
+
+describe('outage', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it('decides in time per failMode while Redis is down, and recovers by itself', async () => {
+    const client = new Redis(server.url, { lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: 1 });
+    client.on('error', () => {}); // connection errors are expected here
+    await client.connect();
+    const errors: unknown[] = [];
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    const policy = { name: 'outage', limits: [{ id: 'l', by: 'ip' as const, window: '1h', max: 1000 }] };
+    const stores = (failMode: 'open' | 'closed' | 'memory') => createGuard({ policy: { ...policy, failMode }, store: new RedisStore({ client, prefix: 'outage' }), storeTimeoutMs: 100, onError: (e) => errors.push(e) });
+    const [open, closed, memory] = [stores('open'), stores('closed'), stores('memory')];
+    const ask = (guard: ReturnType<typeof stores>) => guard.evaluate({ action: 'x', ip: '192.0.2.77' });
+
+    expect((await ask(open)).degraded).toBe(false);
+    await server.kill();
+    const during: Decision[] = [];
+    for (const guard of [open, closed, memory]) {
+      const started = performance.now();
+      during.push(await ask(guard));
+      expect(performance.now() - started).toBeLessThan(100 + 400);
+    }
+    expect(during.map((d) => [d.verdict, d.degraded])).toEqual([['allow', true], ['block', true], ['allow', true]]);
+    expect(during.every((d) => d.reasons.some((r) => r.id === 'store-unavailable'))).toBe(true);
+    expect(errors.length).toBeGreaterThanOrEqual(3);
+
+    await server.restart();
+    let recovered: Decision | undefined;
+    for (let i = 0; i < 100 && !(recovered && !recovered.degraded); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      recovered = await ask(closed);
+    }
+    expect(recovered).toMatchObject({ verdict: 'allow', degraded: false });
+    // What was decided while Redis was down was never queued and replayed afterwards.
+    expect(recovered!.limits[0]!.count).toBe(1);
+    process.off('unhandledRejection', onUnhandled);
+    expect(unhandled).toEqual([]);
+    client.disconnect();
+  }, 30_000);
+});
