@@ -102,3 +102,45 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('redisPrivate', true);
   return () => server.stop();
 }
+
+export interface RedisCluster {
+  nodes: { host: string; port: number }[];
+  stop(): Promise<void>;
+}
+
+/** A private 3-master Redis Cluster on free loopback ports (no replicas), ready to serve. */
+export async function startRedisCluster(): Promise<RedisCluster> {
+  const { execFile } = await import('node:child_process');
+  const run = (args: string[]) =>
+    new Promise<string>((resolve, reject) => execFile('redis-cli', args, { timeout: 30_000 }, (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout))));
+  const dir = mkdtempSync(join(tmpdir(), 'ag-cluster-'));
+  const children: ChildProcess[] = [];
+  const nodes: { host: string; port: number }[] = [];
+  for (let i = 0; i < 3; i++) {
+    const port = await freePort();
+    let output = '';
+    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.on('data', (d) => (output += d));
+    child.stderr?.on('data', (d) => (output += d));
+    children.push(child);
+    await waitForPort(port, child, () => output);
+    nodes.push({ host: '127.0.0.1', port });
+  }
+  await run(['--cluster', 'create', ...nodes.map((n) => `${n.host}:${n.port}`), '--cluster-replicas', '0', '--cluster-yes']);
+  for (let i = 0; i < 100; i++) {
+    const info = await Promise.all(nodes.map((n) => run(['-p', String(n.port), 'cluster', 'info'])));
+    if (info.every((text) => text.includes('cluster_state:ok'))) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    nodes,
+    async stop() {
+      await Promise.all(children.map((child) => new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      })));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

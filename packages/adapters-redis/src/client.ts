@@ -15,7 +15,10 @@ export interface ScriptRunner {
    */
   ready(): boolean;
   evalsha(sha: string, script: string, keys: string[], args: string[]): Promise<unknown>;
-  scan(cursor: string, match: string, count: number): Promise<[string, string[]]>;
+  /** SCAN on one node: `node` indexes the cluster's masters (0 on a single server). */
+  scan(node: number, cursor: string, match: string, count: number): Promise<[string, string[]]>;
+  /** Nodes to scan: the masters of a cluster, or 1. */
+  nodeCount(): Promise<number>;
   hget(key: string, field: string): Promise<string | null>;
 }
 
@@ -26,6 +29,7 @@ interface IoRedisLike {
   hget(key: string, field: string): Promise<string | null>;
   isCluster?: boolean;
   status?: string;
+  nodes?(role: 'master'): IoRedisLike[];
 }
 
 interface NodeRedisLike {
@@ -33,8 +37,9 @@ interface NodeRedisLike {
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   scan?(cursor: unknown, options: { MATCH: string; COUNT: number }): Promise<{ cursor: unknown; keys: string[] }>;
   hGet(key: string, field: string): Promise<string | null | undefined>;
-  masters?: unknown;
+  masters?: unknown[];
   isReady?: boolean;
+  nodeClient?(node: unknown): NodeRedisLike | Promise<NodeRedisLike>;
 }
 
 const isNoScript = (error: unknown) => error instanceof Error && error.message.includes('NOSCRIPT');
@@ -55,7 +60,12 @@ export function scriptRunner(client: unknown): ScriptRunner {
           return io.eval(script, keys.length, ...keys, ...args);
         }
       },
-      scan: (cursor, match, count) => io.scan(cursor, 'MATCH', match, 'COUNT', count),
+      scan: (node, cursor, match, count) => {
+        const target = io.isCluster ? io.nodes!('master')[node] : io;
+        if (!target) return Promise.resolve(['0', []] as [string, string[]]);
+        return target.scan(cursor, 'MATCH', match, 'COUNT', count);
+      },
+      nodeCount: async () => (io.isCluster ? io.nodes!('master').length : 1),
       hget: (key, field) => io.hget(key, field),
     };
   }
@@ -73,11 +83,12 @@ export function scriptRunner(client: unknown): ScriptRunner {
           return nr.eval(script, { keys, arguments: args });
         }
       },
-      async scan(cursor, match, count) {
-        if (!nr.scan) throw new Error('this client cannot SCAN (a cluster client scans per node)');
-        const reply = await nr.scan(cursor, { MATCH: match, COUNT: count });
+      async scan(node, cursor, match, count) {
+        const target = nr.masters ? await nr.nodeClient!(nr.masters[node]) : nr;
+        const reply = await target.scan!(cursor, { MATCH: match, COUNT: count });
         return [String(reply.cursor), reply.keys];
       },
+      nodeCount: async () => (nr.masters ? nr.masters.length : 1),
       hget: async (key, field) => (await nr.hGet(key, field)) ?? null,
     };
   }

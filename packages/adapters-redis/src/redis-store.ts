@@ -93,12 +93,16 @@ export class RedisStore implements Store {
   }
 
   async scan(name: string, options: { cursor?: string; limit: number; now: number }): Promise<{ entries: MarkEntry[]; cursor: string | null }> {
-    if (this.#runner.cluster) throw new Error('RedisStore.scan is not supported on a cluster client yet');
+    // The cursor is "<node>:<that node's SCAN cursor>": a cluster is scanned master by master.
+    const [nodeText, nodeCursor] = (options.cursor ?? '0:0').split(':') as [string, string];
+    let node = Number(nodeText);
+    let cursor = nodeCursor ?? '0';
+    const nodes = await this.#runner.nodeCount();
     const entries: MarkEntry[] = [];
-    let cursor = options.cursor ?? '0';
     const prefix = `${this.#prefix}{`;
-    do {
-      const [next, keys] = await this.#runner.scan(cursor, `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`, Math.max(options.limit, 100));
+    const match = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
+    while (node < nodes && entries.length < options.limit) {
+      const [next, keys] = await this.#runner.scan(node, cursor, match, Math.max(options.limit, 100));
       for (const key of keys) {
         const raw = await this.#runner.hget(key, `m:${name}`);
         if (raw === null) continue;
@@ -107,9 +111,14 @@ export class RedisStore implements Store {
         if (until !== null && until <= options.now) continue;
         entries.push({ subject: unescapeSubject(key.slice(prefix.length, -1)), name, value: JSON.parse(raw.slice(sep + 1)), until });
       }
-      cursor = next;
-    } while (cursor !== '0' && entries.length < options.limit);
-    return { entries, cursor: cursor === '0' ? null : cursor };
+      if (next === '0') {
+        node++;
+        cursor = '0';
+      } else {
+        cursor = next;
+      }
+    }
+    return { entries, cursor: node < nodes ? `${node}:${cursor}` : null };
   }
 
   /** The host owns the client: closing the store does not close it. */

@@ -1,30 +1,17 @@
-import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createGuard, type Decision } from '@actiongate/core';
 import { RedisStore } from '@actiongate/redis';
 import { startRedisServer, type RedisServer } from '../../../test/redis-setup.js';
+import { fourProcesses } from './fixtures/processes.js';
 
 const url = inject('redisUrl');
-const worker = fileURLToPath(new URL('./fixtures/worker.ts', import.meta.url));
 
 describe('across processes', () => {
   it('4 processes × 200 concurrent evaluations at one key limited to 100: exactly 100 allowed, every time', async () => {
     for (let round = 0; round < 2; round++) {
-      const prefix = `agx-${randomUUID().slice(0, 8)}`;
-      const children = Array.from({ length: 4 }, () => fork(worker, [url, prefix, '200'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] }));
-      await Promise.all(children.map((child) => new Promise((resolve) => child.once('message', resolve))));
-      const outputs = children.map((child) => new Promise<string>((resolve) => {
-        let out = '';
-        child.stdout!.on('data', (d) => (out += d));
-        child.once('exit', () => resolve(out));
-      }));
-      for (const child of children) child.send('go');
-      const results = (await Promise.all(outputs)).map((out) => JSON.parse(out) as { allowed: number; degraded: number });
-      expect(results.reduce((sum, r) => sum + r.degraded, 0)).toBe(0);
-      expect(results.reduce((sum, r) => sum + r.allowed, 0)).toBe(100);
+      expect(await fourProcesses(url)).toEqual({ allowed: 100, degraded: 0 });
     }
   }, 60_000);
 });

@@ -111,7 +111,10 @@ export interface Store {
    * A store that stores nothing for a subject answers with empty marks and zero counts.
    */
   apply(batch: StoreBatch): Promise<StoreResult>;
-  /** Active marks named `name` (e.g. bans), in pages. Optional: operator listings need it. */
+  /**
+   * Active marks named `name` (e.g. bans), in pages. `limit` is the target page size: adapters
+   * built on Redis SCAN may return somewhat more. Optional: operator listings need it.
+   */
   scan?(name: string, options: { cursor?: string; limit: number; now: number }): Promise<{ entries: MarkEntry[]; cursor: string | null }>;
   close(): Promise<void>;
 }
