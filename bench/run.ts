@@ -6,6 +6,7 @@
 import { run as cidr } from './cidr.js';
 import { run as evaluate } from './evaluate.js';
 import { run as memoryStore } from './memory-store.js';
+import { run as redis } from './redis.js';
 import { run as rules } from './rules.js';
 
 const print = (title: string, header: string[], rows: (string | number)[][]) => {
@@ -33,3 +34,7 @@ print('1M distinct IPs', ['store', 'ops/s', 'heap growth MB', 'entries kept'], [
   ['MemoryStore (2 windows + 2 marks per op)', m.memoryStore.opsPerSecond, m.memoryStore.heapGrowthMb, `${m.memoryStore.entries} (bound ${m.memoryStore.bound})`],
   ['rate-limiter-flexible RateLimiterMemory (1 window)', m.rateLimiterMemory.opsPerSecond, m.rateLimiterMemory.heapGrowthMb, 'unbounded'],
 ]);
+
+const redisRows = await redis();
+print('Redis (private redis-server on loopback)', ['scenario', 'store', 'sequential /s (p50 / p99 µs)', '64 in flight /s (p50 / p99 µs)', 'Redis commands per decision'],
+  redisRows.map((row) => [row.scenario!, row.name!, `${row.sequential} (${row.seqP50} / ${row.seqP99})`, `${row.parallel} (${row.parP50} / ${row.parP99})`, row.commands!]));

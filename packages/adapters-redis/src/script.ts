@@ -6,6 +6,7 @@
  *   m:<name>  →  "<until or empty>|<JSON value>"
  *   w:<name>  →  "<windowMs>|<slot>,<count>,<slot>,<count>…"
  *   _perm     →  present while a mark without end was ever set (the key then never expires)
+ *   _exp      →  the end the key's TTL covers now (so the script need not ask PTTL)
  *
  * The key's TTL is only ever extended to cover the latest end of what was written, so nothing
  * lives without an expiry unless a permanent mark asks for it.
@@ -81,16 +82,37 @@ for k = 1, #KEYS do
   local key = KEYS[k]
   local op = ops[k]
   local res = { m = {}, c = {}, t = {}, k = 0 }
+
+  -- One HMGET for every field this subject's operations read.
+  local fields, index = { '_perm', '_exp' }, {}
+  local function want(field)
+    if not index[field] then fields[#fields + 1] = field; index[field] = #fields end
+  end
+  for _, name in ipairs(op.g or {}) do want('m:' .. name) end
+  for _, p in ipairs(op.p or {}) do want('w:' .. p[1]) end
+  for _, t in ipairs(op.t or {}) do want('w:' .. t[1]) end
+  for _, a in ipairs(op.a or {}) do want('w:' .. a[1]) end
+  local values = redis.call('HMGET', key, unpack(fields))
+  local function value(field) local v = values[index[field]]; if v then return v end return nil end
+  local perm = values[1]
+  local known_expire = tonumber(values[2]) or 0
+  local writes, deletes, windows = {}, {}, {}
   local expire = 0
-  local wrote = false
+  local function window_of(name, window)
+    local cached = windows[name]
+    if cached and cached.window == window then return cached.data end
+    local data = read_window(value('w:' .. name), window)
+    windows[name] = { window = window, data = data }
+    return data
+  end
 
   for _, name in ipairs(op.g or {}) do
-    local raw = redis.call('HGET', key, 'm:' .. name)
+    local raw = value('m:' .. name)
     if raw then
       local sep = string.find(raw, '|', 1, true)
       local untilv = tonumber(string.sub(raw, 1, sep - 1))
       if untilv and untilv <= now then
-        redis.call('HDEL', key, 'm:' .. name)
+        deletes[#deletes + 1] = 'm:' .. name
       else
         res.m[#res.m + 1] = name
         res.m[#res.m + 1] = string.sub(raw, sep + 1)
@@ -100,29 +122,26 @@ for k = 1, #KEYS do
 
   for _, p in ipairs(op.p or {}) do
     res.c[#res.c + 1] = p[1]
-    res.c[#res.c + 1] = prune(read_window(redis.call('HGET', key, 'w:' .. p[1]), p[2]), p[2])
+    res.c[#res.c + 1] = prune(window_of(p[1], p[2]), p[2])
   end
 
   local takes = op.t or {}
+  local dirty = {}
   if #takes > 0 then
-    local all, dry, windows = true, false, {}
+    local all, dry = true, false
     for i, t in ipairs(takes) do
-      local data = read_window(redis.call('HGET', key, 'w:' .. t[1]), t[2])
+      local data = window_of(t[1], t[2])
       local count, admitted, reset = try_take(data, prune(data, t[2]), t[2], t[3], t[4])
       if admitted == 0 then all = false end
       if t[5] == 1 then dry = true end
-      windows[i] = data
       res.t[i] = { t[1], count, admitted, reset }
     end
     if all and not dry then
-      for i, t in ipairs(takes) do
-        add_hit(windows[i], t[2], now, t[4])
-        redis.call('HSET', key, 'w:' .. t[1], write_window(t[2], windows[i]))
-        local last = windows[i][#windows[i] - 1]
-        expire = math.max(expire, leaves_at(last, slot_ms(t[2]), t[2]))
+      for _, t in ipairs(takes) do
+        add_hit(window_of(t[1], t[2]), t[2], now, t[4])
+        dirty[t[1]] = t[2]
       end
       res.k = 1
-      wrote = true
     elseif not all then
       for i, t in ipairs(takes) do
         if res.t[i][3] == 1 then res.t[i][2] = res.t[i][2] - t[4] end
@@ -131,47 +150,59 @@ for k = 1, #KEYS do
   end
 
   for _, a in ipairs(op.a or {}) do
-    local name, window, cost = a[1], a[2], a[3]
     local at = a[4]
     if at == nil or at == cjson.null then at = now end
-    local data = read_window(redis.call('HGET', key, 'w:' .. name), window)
-    add_hit(data, window, at, cost)
-    prune(data, window)
+    local data = window_of(a[1], a[2])
+    add_hit(data, a[2], at, a[3])
+    prune(data, a[2])
+    dirty[a[1]] = a[2]
+  end
+
+  for name, window in pairs(dirty) do
+    local data = windows[name].data
     if #data == 0 then
-      redis.call('HDEL', key, 'w:' .. name)
+      deletes[#deletes + 1] = 'w:' .. name
     else
-      redis.call('HSET', key, 'w:' .. name, write_window(window, data))
+      writes[#writes + 1] = 'w:' .. name
+      writes[#writes + 1] = write_window(window, data)
       expire = math.max(expire, leaves_at(data[#data - 1], slot_ms(window), window))
-      wrote = true
     end
   end
 
   for _, s in ipairs(op.s or {}) do
     local untilv = s[3]
     if untilv ~= cjson.null and untilv <= now then
-      redis.call('HDEL', key, 'm:' .. s[1])
+      deletes[#deletes + 1] = 'm:' .. s[1]
+    elseif untilv == cjson.null then
+      writes[#writes + 1] = 'm:' .. s[1]
+      writes[#writes + 1] = '|' .. s[2]
+      perm = '1'
+      writes[#writes + 1] = '_perm'
+      writes[#writes + 1] = '1'
     else
-      if untilv == cjson.null then
-        redis.call('HSET', key, 'm:' .. s[1], '|' .. s[2], '_perm', '1')
-      else
-        redis.call('HSET', key, 'm:' .. s[1], string.format('%d', untilv) .. '|' .. s[2])
-        expire = math.max(expire, untilv)
-      end
-      wrote = true
+      writes[#writes + 1] = 'm:' .. s[1]
+      writes[#writes + 1] = string.format('%d', untilv) .. '|' .. s[2]
+      expire = math.max(expire, untilv)
     end
   end
 
   for _, name in ipairs(op.d or {}) do
-    redis.call('HDEL', key, 'm:' .. name, 'w:' .. name)
+    deletes[#deletes + 1] = 'm:' .. name
+    deletes[#deletes + 1] = 'w:' .. name
   end
 
-  if wrote then
-    if redis.call('HEXISTS', key, '_perm') == 1 then
+  if #deletes > 0 then redis.call('HDEL', key, unpack(deletes)) end
+  if #writes > 0 then
+    -- The TTL only ever grows, to the latest end written; _exp remembers it without a PTTL.
+    if not perm and expire > known_expire then
+      writes[#writes + 1] = '_exp'
+      writes[#writes + 1] = string.format('%d', expire)
+    end
+    redis.call('HSET', key, unpack(writes))
+    if perm then
       redis.call('PERSIST', key)
-    elseif expire > now then
-      local ttl = redis.call('PTTL', key)
-      local want = expire - now
-      if ttl < want then redis.call('PEXPIRE', key, want) end
+    elseif expire > known_expire then
+      redis.call('PEXPIRE', key, expire - now)
     end
   end
   out[k] = res

@@ -1,0 +1,94 @@
+/**
+ * RedisStore against rate-limiter-flexible's RateLimiterRedis on the same private redis-server,
+ * in one run: (a) one window, (b) three windows (5/min, 50/h, 200/day; RateLimiterUnion for the
+ * peer) plus ban and allow checks for Actiongate. Whole guard decisions for Actiongate, `consume`
+ * for the peer; sequential and with 64 in flight; Redis commands per decision counted with
+ * MONITOR (commands run inside scripts excluded).
+ *
+ *   pnpm exec tsx bench/redis.ts
+ */
+import { connect } from 'node:net';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { RateLimiterRedis, RateLimiterUnion } from 'rate-limiter-flexible';
+import { createGuard, type PolicyDocument } from '../packages/core/src/index.js';
+import { RedisStore } from '../packages/adapters-redis/src/index.js';
+import { startRedisServer } from '../test/redis-setup.js';
+
+type Call = (i: number) => Promise<unknown>;
+
+async function measure(call: Call, total: number, inFlight: number) {
+  const samples = new Float64Array(total);
+  let next = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: inFlight }, async () => {
+    while (next < total) {
+      const i = next++;
+      const t0 = process.hrtime.bigint();
+      await call(i);
+      samples[i] = Number(process.hrtime.bigint() - t0) / 1000;
+    }
+  }));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  samples.sort();
+  return { perSecond: Math.round(total / seconds), p50us: Math.round(samples[Math.floor(total / 2)]!), p99us: Math.round(samples[Math.floor(total * 0.99)]!) };
+}
+
+/** Top-level commands per call, from MONITOR (lines of commands run by scripts say "lua"). */
+async function commandsPer(port: number, call: Call, calls: number): Promise<number> {
+  const socket = connect(port, '127.0.0.1');
+  let lines = 0;
+  let buffer = '';
+  socket.on('data', (chunk) => {
+    buffer += chunk;
+    const parts = buffer.split('\r\n');
+    buffer = parts.pop()!;
+    for (const line of parts) if (line.startsWith('+') && !line.includes(' lua]') && line !== '+OK') lines++;
+  });
+  socket.write('MONITOR\r\n');
+  await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < calls; i++) await call(1_000_000 + i);
+  await new Promise((r) => setTimeout(r, 200));
+  socket.destroy();
+  return +(lines / calls).toFixed(2);
+}
+
+export async function run(options: { decisions?: number } = {}) {
+  const total = options.decisions ?? 20_000;
+  const server = await startRedisServer();
+  const client = new Redis(server.url, { lazyConnect: true });
+  await client.connect();
+  const rows: Record<string, string | number>[] = [];
+  try {
+    const windows = [{ id: 'minute', window: '1m', max: 5 }, { id: 'hour', window: '1h', max: 50 }, { id: 'day', window: '1d', max: 200 }];
+    for (const scenario of ['one window', 'three windows'] as const) {
+      const chosen = scenario === 'one window' ? windows.slice(0, 1) : windows;
+      const policy: PolicyDocument = { name: 'bench', limits: chosen.map((w) => ({ ...w, by: 'ip' as const })) };
+      const guard = createGuard({ policy, store: new RedisStore({ client, prefix: `bench-${scenario.length}` }), storeTimeoutMs: 5_000 });
+      // Distinct IPs, so every call is an allowed decision (the one-round-trip path).
+      const ip = (i: number) => `10.${(i >>> 16) & 255}.${(i >>> 8) & 255}.${i & 255}`;
+      const ours: Call = (i) => guard.evaluate({ action: 'post', ip: ip(i) });
+      const limiters = chosen.map((w, k) => new RateLimiterRedis({ storeClient: client, keyPrefix: `rlf${scenario.length}-${k}`, points: w.max, duration: { '1m': 60, '1h': 3600, '1d': 86400 }[w.window]! }));
+      const peerLimiter = limiters.length === 1 ? limiters[0]! : new RateLimiterUnion(...limiters);
+      const peer: Call = (i) => peerLimiter.consume(ip(i + 5_000_000));
+      for (const [name, call] of [['Actiongate RedisStore', ours], ['rate-limiter-flexible', peer]] as const) {
+        await measure(call, 2_000, 16); // warm-up
+        const sequential = await measure((i) => call(i + 10_000_000), Math.floor(total / 4), 1);
+        const parallel = await measure((i) => call(i + 20_000_000), total, 64);
+        const commands = await commandsPer(server.port, (i) => call(i + 30_000_000), 100);
+        rows.push({ scenario, name, sequential: sequential.perSecond, seqP50: sequential.p50us, seqP99: sequential.p99us, parallel: parallel.perSecond, parP50: parallel.p50us, parP99: parallel.p99us, commands });
+      }
+    }
+  } finally {
+    client.disconnect();
+    await server.stop();
+  }
+  return rows;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  const rows = await run();
+  console.log('| scenario | store | sequential /s (p50 / p99 µs) | 64 in flight /s (p50 / p99 µs) | Redis commands per decision |\n| --- | --- | --- | --- | --- |');
+  for (const r of rows) console.log(`| ${r.scenario} | ${r.name} | ${r.sequential} (${r.seqP50} / ${r.seqP99}) | ${r.parallel} (${r.parP50} / ${r.parP99}) | ${r.commands} |`);
+}
