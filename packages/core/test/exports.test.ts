@@ -17,7 +17,7 @@ const CORE_API = [
 
 describe('built packages', () => {
   beforeAll(() => {
-    if (!existsSync(dist('core/dist/index.js')) || !existsSync(dist('adapters-memory/dist/index.js'))) {
+    if (!['core', 'adapters-memory', 'adapters-redis'].every((pkg) => existsSync(dist(`${pkg}/dist/index.js`)))) {
       execFileSync('pnpm', ['build'], { cwd: root, stdio: 'ignore', timeout: 180_000 });
     }
   }, 200_000);
@@ -32,16 +32,19 @@ describe('built packages', () => {
     expect((await guard.evaluate({ action: 'a', ip: '192.0.2.1' })).verdict).toBe('throttle');
   });
 
-  it('@actiongate/memory and @actiongate/core/testing are importable', async () => {
+  it('@actiongate/memory, @actiongate/redis and @actiongate/core/testing are importable', async () => {
     const memory = await import(pathToFileURL(dist('adapters-memory/dist/index.js')).href);
     expect(Object.keys(memory)).toContain('MemoryStore');
     expect(Object.keys(require(dist('adapters-memory/dist/index.cjs')))).toContain('MemoryStore');
+    const redis = await import(pathToFileURL(dist('adapters-redis/dist/index.js')).href);
+    expect(Object.keys(redis).sort()).toEqual(['RedisStore', 'keySlot']);
+    expect(Object.keys(require(dist('adapters-redis/dist/index.cjs'))).sort()).toEqual(['RedisStore', 'keySlot']);
     expect(existsSync(dist('core/dist/testing.js'))).toBe(true);
     expect(existsSync(dist('core/dist/index.d.ts')) && existsSync(dist('core/dist/index.d.cts'))).toBe(true);
   });
 
   it('every export map target exists', () => {
-    for (const pkg of ['core', 'adapters-memory']) {
+    for (const pkg of ['core', 'adapters-memory', 'adapters-redis']) {
       const manifest = require(dist(`${pkg}/package.json`));
       const leaves = (value: unknown): string[] => (typeof value === 'string' ? [value] : Object.values(value as object).flatMap(leaves));
       const targets = [...leaves(manifest.exports), manifest.main, manifest.module, manifest.types, ...Object.values(manifest.bin ?? {})] as string[];
