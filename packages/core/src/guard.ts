@@ -93,15 +93,18 @@ export function createGuard(options: GuardOptions): Guard {
     const plan = planState(current, action, content.fingerprint, at, { dryRun, skipLimits: staticAllow(lists) !== undefined });
     const { result, degraded } = await roundTrip(current, plan.batch);
     const state: State = readState(plan, result ?? { now: at, subjects: [] });
+    // A store with its own clock (Redis `time: 'server'`) answers with it: ban ends and account
+    // ages use the same clock as the windows they sit beside.
+    const clock = result?.now ?? at;
     const score = baseScore(lists, content, duplicateScore(current, state));
-    const events = await runRules(current, buildFacts(action, lists, content, state, score, at));
+    const events = await runRules(current, buildFacts(action, lists, content, state, score, clock));
     const outcome = decide(current, {
       lists, content, state, events, baseScore: score,
       degraded: degraded && { failMode: current.failMode, message: `store unavailable (${degraded.code}): ${current.failMode === 'memory' ? 'decided on the local fallback store' : `failMode ${current.failMode}`}` },
-    }, at, random);
+    }, clock, random);
 
     if (!dryRun && result) {
-      const effects = planEffects(current, plan, state, outcome.effects, at);
+      const effects = planEffects(current, plan, state, outcome.effects, clock);
       if (effects) await roundTrip(current, effects);
     }
 

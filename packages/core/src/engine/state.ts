@@ -154,7 +154,10 @@ export interface Effects {
   bans: { subject: string; until: number | null; rung: number; reason: string }[];
 }
 
-/** The follow-up writes of a decision that is not allow: refunds, one violation, maybe a ban. */
+/**
+ * The follow-up writes of a decision that is not allow: refunds, one violation, maybe a ban.
+ * `now` is the store's clock of the first round trip, so a refund lands in the slot its take used.
+ */
 export function planEffects(
   policy: CompiledPolicy,
   plan: Plan,
@@ -172,7 +175,7 @@ export function planEffects(
     for (const subject of state.consumed) {
       const refunds: WindowAdd[] = plan.batch.subjects
         .find((s) => s.subject === subject)!
-        .take!.map((t) => ({ name: t.name, windowMs: t.windowMs, cost: -t.cost, at: plan.batch.now }));
+        .take!.map((t) => ({ name: t.name, windowMs: t.windowMs, cost: -t.cost, at: now }));
       (opsFor(subject).add ??= []).push(...refunds);
     }
   }

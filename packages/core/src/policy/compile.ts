@@ -13,7 +13,7 @@ import { createClientIpResolver, trustedProxyProblems, type ClientIp, type Clien
 import { compileRules, type CompiledRules } from '../rules/compile.js';
 import { parseBanDuration, parseDuration } from './duration.js';
 import { schemaProblems } from './schema.js';
-import type { PolicyDocument, Verdict } from './types.js';
+import type { PolicyDocument } from './types.js';
 
 export interface CompiledPolicy {
   /** `name@version`. */
@@ -118,9 +118,6 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
     warnings: Object.freeze(withFile(warnings, file)),
   }) as CompiledPolicy;
 }
-
-/** The verdicts a policy part may give, for type narrowing in callers. */
-export type PolicyVerdict = Verdict;
 
 function withFile(problems: PolicyProblem[], file: string | undefined): PolicyProblem[] {
   return file ? problems.map((p) => ({ ...p, file: p.file ?? file })) : problems;
