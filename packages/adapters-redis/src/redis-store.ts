@@ -5,7 +5,7 @@
  * whose key hash-tags the escaped subject, so any subject string is safe: it can neither collide
  * with another nor inject a hash tag.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { StoreError, type MarkEntry, type MarkValue, type Store, type StoreBatch, type StoreResult, type SubjectOps, type SubjectResult } from '@actiongate/core';
 import { scriptRunner, type ScriptRunner } from './client.js';
 import { APPLY_SCRIPT } from './script.js';
@@ -81,7 +81,7 @@ export class RedisStore implements Store {
       [...groups.values()].map(async (indexes) => {
         const keys = indexes.map((i) => this.keyOf(batch.subjects[i]!.subject));
         const payload = JSON.stringify(indexes.map((i) => encodeOps(batch.subjects[i]!)));
-        const raw = await this.#runner.evalsha(SHA, APPLY_SCRIPT, keys, [payload, now]);
+        const raw = await this.#runner.evalsha(SHA, APPLY_SCRIPT, keys, [payload, now, randomBytes(9).toString('base64')]);
         const parsed = JSON.parse(String(raw)) as ScriptResult;
         storeNow = parsed.now;
         indexes.forEach((batchIndex, k) => {

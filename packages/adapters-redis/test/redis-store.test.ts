@@ -76,3 +76,18 @@ describe('RedisStore', () => {
     expect(() => new RedisStore({ client: {} })).toThrow(/ioredis|node-redis/);
   });
 });
+
+describe('RedisStore idempotency', () => {
+  it('answers a resent request with its first answer instead of counting it twice', async () => {
+    const { APPLY_SCRIPT } = await import('../src/script.js');
+    const client = await ioredis();
+    const key = `${prefix()}{ip:1}`;
+    const ops = JSON.stringify([{ t: [['w', 60_000, 5, 1, 0]] }]);
+    const first = JSON.parse(String(await client.eval(APPLY_SCRIPT, 1, key, ops, '1700000000000', 'req-1')));
+    const resent = JSON.parse(String(await client.eval(APPLY_SCRIPT, 1, key, ops, '1700000000000', 'req-1')));
+    const next = JSON.parse(String(await client.eval(APPLY_SCRIPT, 1, key, ops, '1700000000000', 'req-2')));
+    expect(first.r[0].t[0]).toEqual(['w', 1, 1, 61_000]);
+    expect(resent.r[0].t[0]).toEqual(['w', 1, 1, 61_000]);
+    expect(next.r[0].t[0]).toEqual(['w', 2, 1, 61_000]);
+  });
+});
