@@ -65,12 +65,7 @@ export function planState(
         status: action.actor?.status ?? 'anonymous',
         fact: (path) => readPath(action, path),
       });
-  const ops = new Map<string, SubjectOps>();
-  const opsFor = (subject: string) => {
-    let entry = ops.get(subject);
-    if (!entry) ops.set(subject, (entry = { subject }));
-    return entry;
-  };
+  const { ops, opsFor } = batchBuilder();
   const subjects = [ip, actor].filter((s): s is string => s !== null);
   for (const subject of subjects) {
     const entry = opsFor(subject);
@@ -165,12 +160,7 @@ export function planEffects(
   outcome: Effects,
   now: number,
 ): StoreBatch | null {
-  const ops = new Map<string, SubjectOps>();
-  const opsFor = (subject: string) => {
-    let entry = ops.get(subject);
-    if (!entry) ops.set(subject, (entry = { subject }));
-    return entry;
-  };
+  const { ops, opsFor } = batchBuilder();
   if (outcome.refund) {
     for (const subject of state.consumed) {
       const refunds: WindowAdd[] = plan.batch.subjects
@@ -190,6 +180,17 @@ export function planEffects(
     if (ban.rung > 0) entry.set.push({ name: MARK.rung, value: ban.rung, until: (ban.until ?? now) + policy.bans.forgetMs });
   }
   return ops.size === 0 ? null : { now, subjects: [...ops.values()] };
+}
+
+/** One `SubjectOps` per subject, created on first use, in first-use order. */
+function batchBuilder() {
+  const ops = new Map<string, SubjectOps>();
+  const opsFor = (subject: string): SubjectOps => {
+    let entry = ops.get(subject);
+    if (!entry) ops.set(subject, (entry = { subject }));
+    return entry;
+  };
+  return { ops, opsFor };
 }
 
 function asBan(value: MarkValue | undefined): BanRecord | null {
