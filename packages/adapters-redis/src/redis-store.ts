@@ -35,12 +35,8 @@ function unescapeSubject(text: string): string {
   return text.replace(/%(25|7B|7D)/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
 }
 
-interface ScriptResult {
-  now: number;
-  r: { m: string[] | Record<string, never>; c: (string | number)[] | Record<string, never>; t: [string, number, number, number][] | Record<string, never>; k: number }[];
-}
-
-const list = <T>(value: T[] | Record<string, never>): T[] => (Array.isArray(value) ? value : []);
+/** A subject's answer: [marks: name, json…], [counts: name, count…], [takes: name, count, admitted, resetMs…], consumed. */
+type SubjectReply = [string[], (string | number)[], (string | number)[], number];
 
 export class RedisStore implements Store {
   readonly name = 'redis';
@@ -80,12 +76,12 @@ export class RedisStore implements Store {
     await Promise.all(
       [...groups.values()].map(async (indexes) => {
         const keys = indexes.map((i) => this.keyOf(batch.subjects[i]!.subject));
-        const payload = JSON.stringify(indexes.map((i) => encodeOps(batch.subjects[i]!)));
-        const raw = await this.#runner.evalsha(SHA, APPLY_SCRIPT, keys, [payload, now, randomBytes(9).toString('base64')]);
-        const parsed = JSON.parse(String(raw)) as ScriptResult;
-        storeNow = parsed.now;
+        const args = [now, randomBytes(9).toString('base64')];
+        for (const i of indexes) encodeOps(batch.subjects[i]!, args);
+        const reply = (await this.#runner.evalsha(SHA, APPLY_SCRIPT, keys, args)) as [number, ...SubjectReply[]];
+        storeNow = Number(reply[0]);
         indexes.forEach((batchIndex, k) => {
-          results[batchIndex] = decodeResult(batch.subjects[batchIndex]!.subject, parsed.r[k]!);
+          results[batchIndex] = decodeReply(batch.subjects[batchIndex]!.subject, reply[k + 1] as SubjectReply);
         });
       }),
     );
@@ -125,29 +121,24 @@ export class RedisStore implements Store {
   async close(): Promise<void> {}
 }
 
-function encodeOps(ops: SubjectOps): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (ops.get?.length) out.g = ops.get;
-  if (ops.peek?.length) out.p = ops.peek.map((p) => [p.name, p.windowMs]);
-  if (ops.take?.length) out.t = ops.take.map((t) => [t.name, t.windowMs, t.max, t.cost, t.dryRun ? 1 : 0]);
-  if (ops.add?.length) out.a = ops.add.map((a) => [a.name, a.windowMs, a.cost, a.at ?? null]);
-  if (ops.set?.length) out.s = ops.set.map((s) => [s.name, JSON.stringify(s.value), s.until]);
-  if (ops.del?.length) out.d = ops.del;
-  return out;
+/** Appends one subject's operations as the script reads them: six counts, then the items. */
+function encodeOps(ops: SubjectOps, args: string[]): void {
+  const { get = [], peek = [], take = [], add = [], set = [], del = [] } = ops;
+  args.push(String(get.length), String(peek.length), String(take.length), String(add.length), String(set.length), String(del.length));
+  for (const name of get) args.push(name);
+  for (const p of peek) args.push(p.name, String(p.windowMs));
+  for (const t of take) args.push(t.name, String(t.windowMs), String(t.max), String(t.cost), t.dryRun ? '1' : '0');
+  for (const a of add) args.push(a.name, String(a.windowMs), String(a.cost), a.at === undefined ? '' : String(a.at));
+  for (const m of set) args.push(m.name, JSON.stringify(m.value), m.until === null ? '' : String(m.until));
+  for (const name of del) args.push(name);
 }
 
-function decodeResult(subject: string, r: ScriptResult['r'][number]): SubjectResult {
+function decodeReply(subject: string, [m, c, t, consumed]: SubjectReply): SubjectResult {
   const marks: Record<string, MarkValue> = Object.create(null);
   const counts: Record<string, number> = Object.create(null);
-  const m = list(r.m);
-  for (let i = 0; i < m.length; i += 2) marks[m[i]!] = JSON.parse(m[i + 1]!);
-  const c = list(r.c);
+  for (let i = 0; i < m.length; i += 2) marks[String(m[i])] = JSON.parse(String(m[i + 1]));
   for (let i = 0; i < c.length; i += 2) counts[String(c[i])] = Number(c[i + 1]);
-  return {
-    subject,
-    marks,
-    counts,
-    takes: list(r.t).map(([name, count, admitted, resetMs]) => ({ name: String(name), count, admitted: admitted === 1, resetMs })),
-    consumed: r.k === 1,
-  };
+  const takes: SubjectResult['takes'] = [];
+  for (let i = 0; i < t.length; i += 4) takes.push({ name: String(t[i]), count: Number(t[i + 1]), admitted: Number(t[i + 2]) === 1, resetMs: Number(t[i + 3]) });
+  return { subject, marks, counts, takes, consumed: Number(consumed) === 1 };
 }

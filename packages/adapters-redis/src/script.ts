@@ -3,44 +3,56 @@
  * take (all or nothing per subject) → add → set → del, with the sliding-window arithmetic of
  * `@actiongate/memory`'s window module, line for line. Each subject is one hash:
  *
- *   m:<name>  →  "<until or empty>|<JSON value>"
- *   w:<name>  →  "<windowMs>|<slot>,<count>,<slot>,<count>…"
- *   _perm     →  present while a mark without end was ever set (the key then never expires)
- *   _exp      →  the end the key's TTL covers now (so the script need not ask PTTL)
+ *   m:<name>   →  "<until or empty>|<JSON value>"
+ *   w:<name>   →  msgpack of { windowMs, slot, count, slot, count… }
+ *   _perm      →  present while a mark without end was ever set (the key then never expires)
+ *   _exp       →  the end the key's TTL covers now (so the script need not ask PTTL)
  *   _rid, _res →  the last request that wrote here and its answer, so a request the client resends
  *                 after a reconnect is answered, not applied twice (as long as no other request
  *                 wrote the subject in between, and the batch names each subject once, as the
  *                 guard's batches do)
  *
- * The key's TTL is only ever extended to cover the latest end of what was written, so nothing
- * lives without an expiry unless a permanent mark asks for it.
+ * Operations arrive as flat ARGV and answers leave as Lua tables: JSON both ways cost more Redis
+ * CPU than the work itself (measured in docs/performance.md).
+ *
+ * ARGV: now ('' = Redis TIME), request id, then per key: #get #peek #take #add #set #del and the
+ * items: get name | peek name windowMs | take name windowMs max cost dry | add name windowMs cost
+ * at('' = now) | set name json until('' = none) | del name.
+ * Answer: { now, per key { marks {name, json…}, counts {name, count…}, takes {name, count,
+ * admitted, resetMs…}, consumed } }.
  */
 export const APPLY_SCRIPT = `
-local ops = cjson.decode(ARGV[1])
-local now = tonumber(ARGV[2])
-local request = ARGV[3] or ''
+local now = tonumber(ARGV[1])
 if not now then
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+local request = ARGV[2]
 local SLOTS = 60
+local pos = 3
+
+local function arg()
+  local v = ARGV[pos]
+  pos = pos + 1
+  return v
+end
 
 local function slot_ms(window) return math.max(1, math.ceil(window / SLOTS)) end
 local function leaves_at(slot, sms, window) return (slot + 1) * sms + window end
 
 local function read_window(raw, window)
+  if not raw then return {} end
+  local packed = cmsgpack.unpack(raw)
+  if packed[1] ~= window then return {} end
   local data = {}
-  if not raw then return data end
-  local sep = string.find(raw, '|', 1, true)
-  if tonumber(string.sub(raw, 1, sep - 1)) ~= window then return data end
-  for n in string.gmatch(string.sub(raw, sep + 1), '[^,]+') do data[#data + 1] = tonumber(n) end
+  for i = 2, #packed do data[i - 1] = packed[i] end
   return data
 end
 
 local function write_window(window, data)
-  local parts = {}
-  for i = 1, #data do parts[i] = string.format('%d', data[i]) end
-  return string.format('%d', window) .. '|' .. table.concat(parts, ',')
+  local packed = { window }
+  for i = 1, #data do packed[i + 1] = data[i] end
+  return cmsgpack.pack(packed)
 end
 
 local function prune(data, window)
@@ -82,32 +94,39 @@ local function try_take(data, count, window, max, cost)
   return count, 0, window
 end
 
-local out = {}
+local out = { now }
 for k = 1, #KEYS do
   local key = KEYS[k]
-  local op = ops[k]
-  local res = { m = {}, c = {}, t = {}, k = 0 }
+  local ng, np, nt, na, ns, nd = tonumber(arg()), tonumber(arg()), tonumber(arg()), tonumber(arg()), tonumber(arg()), tonumber(arg())
+  local gets, peeks, takes, adds, sets, dels = {}, {}, {}, {}, {}, {}
+  for i = 1, ng do gets[i] = arg() end
+  for i = 1, np do peeks[i] = { arg(), tonumber(arg()) } end
+  for i = 1, nt do takes[i] = { arg(), tonumber(arg()), tonumber(arg()), tonumber(arg()), arg() == '1' } end
+  for i = 1, na do adds[i] = { arg(), tonumber(arg()), tonumber(arg()), tonumber(arg()) } end
+  for i = 1, ns do sets[i] = { arg(), arg(), tonumber(arg()) } end
+  for i = 1, nd do dels[i] = arg() end
 
   -- One HMGET for every field this subject's operations read.
   local fields, index = { '_perm', '_exp', '_rid', '_res' }, {}
   local function want(field)
     if not index[field] then fields[#fields + 1] = field; index[field] = #fields end
   end
-  for _, name in ipairs(op.g or {}) do want('m:' .. name) end
-  for _, p in ipairs(op.p or {}) do want('w:' .. p[1]) end
-  for _, t in ipairs(op.t or {}) do want('w:' .. t[1]) end
-  for _, a in ipairs(op.a or {}) do want('w:' .. a[1]) end
+  for _, name in ipairs(gets) do want('m:' .. name) end
+  for _, p in ipairs(peeks) do want('w:' .. p[1]) end
+  for _, t in ipairs(takes) do want('w:' .. t[1]) end
+  for _, a in ipairs(adds) do want('w:' .. a[1]) end
   local values = redis.call('HMGET', key, unpack(fields))
   local function value(field) local v = values[index[field]]; if v then return v end return nil end
   local perm = values[1]
   local known_expire = tonumber(values[2]) or 0
-  -- A request the client sent again after a reconnect (ioredis resends unanswered commands)
-  -- gets its first answer back instead of counting twice.
   -- Keyed by position too: one batch may name the same subject twice.
   local request_id = request .. ':' .. k
-  local replay = request ~= '' and values[3] == request_id
-  if replay then res = cjson.decode(values[4]) end
-  if not replay then
+  local res
+  if request ~= '' and values[3] == request_id then
+    -- A request the client resent after a reconnect: its first answer, not a second count.
+    res = cmsgpack.unpack(values[4])
+  else
+    local marks, counts, taken, consumed = {}, {}, {}, 0
     local writes, deletes, windows = {}, {}, {}
     local expire = 0
     local function window_of(name, window)
@@ -118,7 +137,7 @@ for k = 1, #KEYS do
       return data
     end
 
-    for _, name in ipairs(op.g or {}) do
+    for _, name in ipairs(gets) do
       local raw = value('m:' .. name)
       if raw then
         local sep = string.find(raw, '|', 1, true)
@@ -126,46 +145,49 @@ for k = 1, #KEYS do
         if untilv and untilv <= now then
           deletes[#deletes + 1] = 'm:' .. name
         else
-          res.m[#res.m + 1] = name
-          res.m[#res.m + 1] = string.sub(raw, sep + 1)
+          marks[#marks + 1] = name
+          marks[#marks + 1] = string.sub(raw, sep + 1)
         end
       end
     end
 
-    for _, p in ipairs(op.p or {}) do
-      res.c[#res.c + 1] = p[1]
-      res.c[#res.c + 1] = prune(window_of(p[1], p[2]), p[2])
+    for _, p in ipairs(peeks) do
+      counts[#counts + 1] = p[1]
+      counts[#counts + 1] = prune(window_of(p[1], p[2]), p[2])
     end
 
-    local takes = op.t or {}
     local dirty = {}
     if #takes > 0 then
-      local all, dry = true, false
+      local all, dry, results = true, false, {}
       for i, t in ipairs(takes) do
         local data = window_of(t[1], t[2])
         local count, admitted, reset = try_take(data, prune(data, t[2]), t[2], t[3], t[4])
         if admitted == 0 then all = false end
-        if t[5] == 1 then dry = true end
-        res.t[i] = { t[1], count, admitted, reset }
+        if t[5] then dry = true end
+        results[i] = { count, admitted, reset }
       end
       if all and not dry then
         for _, t in ipairs(takes) do
           add_hit(window_of(t[1], t[2]), t[2], now, t[4])
           dirty[t[1]] = t[2]
         end
-        res.k = 1
+        consumed = 1
       elseif not all then
         for i, t in ipairs(takes) do
-          if res.t[i][3] == 1 then res.t[i][2] = res.t[i][2] - t[4] end
+          if results[i][2] == 1 then results[i][1] = results[i][1] - t[4] end
         end
+      end
+      for i, t in ipairs(takes) do
+        taken[#taken + 1] = t[1]
+        taken[#taken + 1] = results[i][1]
+        taken[#taken + 1] = results[i][2]
+        taken[#taken + 1] = results[i][3]
       end
     end
 
-    for _, a in ipairs(op.a or {}) do
-      local at = a[4]
-      if at == nil or at == cjson.null then at = now end
+    for _, a in ipairs(adds) do
       local data = window_of(a[1], a[2])
-      add_hit(data, a[2], at, a[3])
+      add_hit(data, a[2], a[4] or now, a[3])
       prune(data, a[2])
       dirty[a[1]] = a[2]
     end
@@ -181,11 +203,11 @@ for k = 1, #KEYS do
       end
     end
 
-    for _, s in ipairs(op.s or {}) do
+    for _, s in ipairs(sets) do
       local untilv = s[3]
-      if untilv ~= cjson.null and untilv <= now then
+      if untilv and untilv <= now then
         deletes[#deletes + 1] = 'm:' .. s[1]
-      elseif untilv == cjson.null then
+      elseif not untilv then
         writes[#writes + 1] = 'm:' .. s[1]
         writes[#writes + 1] = '|' .. s[2]
         perm = '1'
@@ -198,11 +220,12 @@ for k = 1, #KEYS do
       end
     end
 
-    for _, name in ipairs(op.d or {}) do
+    for _, name in ipairs(dels) do
       deletes[#deletes + 1] = 'm:' .. name
       deletes[#deletes + 1] = 'w:' .. name
     end
 
+    res = { marks, counts, taken, consumed }
     if #deletes > 0 then redis.call('HDEL', key, unpack(deletes)) end
     if #writes > 0 then
       -- The TTL only ever grows, to the latest end written; _exp remembers it without a PTTL.
@@ -214,7 +237,7 @@ for k = 1, #KEYS do
         writes[#writes + 1] = '_rid'
         writes[#writes + 1] = request_id
         writes[#writes + 1] = '_res'
-        writes[#writes + 1] = cjson.encode(res)
+        writes[#writes + 1] = cmsgpack.pack(res)
       end
       redis.call('HSET', key, unpack(writes))
       if perm then
@@ -224,7 +247,7 @@ for k = 1, #KEYS do
       end
     end
   end
-  out[k] = res
+  out[k + 1] = res
 end
-return cjson.encode({ now = now, r = out })
+return out
 `;

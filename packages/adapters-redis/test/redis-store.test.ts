@@ -82,12 +82,14 @@ describe('RedisStore idempotency', () => {
     const { APPLY_SCRIPT } = await import('../src/script.js');
     const client = await ioredis();
     const key = `${prefix()}{ip:1}`;
-    const ops = JSON.stringify([{ t: [['w', 60_000, 5, 1, 0]] }]);
-    const first = JSON.parse(String(await client.eval(APPLY_SCRIPT, 1, key, ops, '1700000000000', 'req-1')));
-    const resent = JSON.parse(String(await client.eval(APPLY_SCRIPT, 1, key, ops, '1700000000000', 'req-1')));
-    const next = JSON.parse(String(await client.eval(APPLY_SCRIPT, 1, key, ops, '1700000000000', 'req-2')));
-    expect(first.r[0].t[0]).toEqual(['w', 1, 1, 61_000]);
-    expect(resent.r[0].t[0]).toEqual(['w', 1, 1, 61_000]);
-    expect(next.r[0].t[0]).toEqual(['w', 2, 1, 61_000]);
+    // One subject, one take: counts (get peek take add set del), then the take's fields.
+    const ops = ['0', '0', '1', '0', '0', '0', 'w', '60000', '5', '1', '0'];
+    const run = async (request: string) => ((await client.eval(APPLY_SCRIPT, 1, key, '1700000000000', request, ...ops)) as unknown[][])[1]![2];
+    const first = await run('req-1');
+    const resent = await run('req-1');
+    const next = await run('req-2');
+    expect(first).toEqual(['w', 1, 1, 61_000]);
+    expect(resent).toEqual(['w', 1, 1, 61_000]);
+    expect(next).toEqual(['w', 2, 1, 61_000]);
   });
 });
