@@ -3,6 +3,7 @@
  * risk points where the policy weighs them. Compiled once per policy (term table, regexes);
  * the per-call function is pure and reads at most `maxFieldLength` characters of each field.
  */
+import { checkSync } from 'recheck';
 import type { PolicyProblem } from '../errors.js';
 import type { ContentPolicy } from '../policy/types.js';
 import { DEFAULT_MAX_FIELD_LENGTH, isAscii, normaliseText, words } from './normalise.js';
@@ -53,13 +54,20 @@ export function compileContent(
   const fields = policy?.fields;
   const terms = compileTerms(policy?.terms ?? {});
   const patterns = (policy?.patterns ?? []).flatMap((pattern, index) => {
+    const flags = (pattern.flags ?? '').replace(/[gy]/g, '');
+    let regex: RegExp;
     try {
-      const regex = new RegExp(pattern.regex, (pattern.flags ?? '').replace(/[gy]/g, ''));
-      return [{ id: pattern.id, field: pattern.field, regex, score: pattern.score }];
+      regex = new RegExp(pattern.regex, flags);
     } catch (error) {
       problems.push({ pointer: `${pointer}/patterns/${index}/regex`, message: `not a valid regular expression: ${(error as Error).message}` });
       return [];
     }
+    const hazard = backtrackingHazard(pattern.regex, flags);
+    if (hazard) {
+      problems.push({ pointer: `${pointer}/patterns/${index}/regex`, message: `pattern "${pattern.id}" ${hazard}` });
+      return [];
+    }
+    return [{ id: pattern.id, field: pattern.field, regex, score: pattern.score }];
   });
   const maxLinks = policy?.maxLinks;
   const linkScore = policy?.linkScore ?? 10;
@@ -118,6 +126,29 @@ export function compileContent(
   }
 
   return { duplicates, evaluate };
+}
+
+const hazards = new Map<string, string | null>();
+
+/**
+ * Why a policy regex is unsafe to run on attacker text, or null. recheck proves the absence of
+ * catastrophic backtracking (exponential or polynomial); a pattern it cannot prove safe in time
+ * is refused too, because content fields are up to 64 KB of hostile input. Remembered per
+ * pattern: the analysis can take a few hundred milliseconds, and policies are recompiled.
+ */
+function backtrackingHazard(source: string, flags: string): string | null {
+  const key = `${flags}/${source}`;
+  if (hazards.has(key)) return hazards.get(key)!;
+  const diagnosis = checkSync(source, flags, { timeout: 5_000 });
+  const hazard =
+    diagnosis.status === 'safe'
+      ? null
+      : diagnosis.status === 'vulnerable'
+        ? `can backtrack catastrophically (${diagnosis.complexity.type}): an input like ${JSON.stringify(diagnosis.attack.pattern).slice(0, 80)} would hang matching; rewrite it without nested or overlapping repetition`
+        : `could not be proven free of catastrophic backtracking (${diagnosis.error.kind}); simplify it`;
+  if (hazards.size >= 10_000) hazards.clear(); // a memo, not a store: keep it bounded
+  hazards.set(key, hazard);
+  return hazard;
 }
 
 interface TermTable {

@@ -67,6 +67,17 @@ describe('compileContent', () => {
     expect(problems).toEqual([]);
   });
 
+  it('refuses patterns that can backtrack catastrophically, naming them', () => {
+    const bad: PolicyProblem[] = [];
+    compileContent({ patterns: [
+      { id: 'nested', regex: '(a+)+$', score: 1 },
+      { id: 'words', regex: '^(\\w+\\s?)*$', score: 1 },
+      { id: 'fine', regex: '(?:\\+?\\d[\\s.-]?){9,}', score: 1 },
+    ] }, bad);
+    expect(bad.map((p) => p.pointer)).toEqual(['/content/patterns/0/regex', '/content/patterns/1/regex']);
+    expect(bad[0]!.message).toMatch(/pattern "nested" can backtrack catastrophically \(exponential\)/);
+  });
+
   it('reports an invalid regex as a policy problem', () => {
     const bad: PolicyProblem[] = [];
     compileContent({ patterns: [{ id: 'x', regex: '([a-z]', score: 1 }] }, bad);
