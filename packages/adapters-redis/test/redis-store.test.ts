@@ -93,3 +93,21 @@ describe('RedisStore idempotency', () => {
     expect(next).toEqual(['w', 2, 1, 61_000]);
   });
 });
+
+describe('operator actions through Redis', () => {
+  it('a block, an allow and a passed challenge made by one process hold in another', async () => {
+    const p = prefix();
+    const policy = { name: 'ops', content: { terms: { casino: 50 } }, scoring: { challenge: 40 } };
+    const [one, two] = [createGuard({ policy, store: new RedisStore({ client: await ioredis(), prefix: p }) }), createGuard({ policy, store: new RedisStore({ client: await ioredis(), prefix: p }) })];
+    await one.block('ip:192.0.2.66', { for: '1h', reason: 'seen elsewhere' });
+    expect((await two.evaluate({ action: 'x', ip: '192.0.2.66' })).reasons[0]).toMatchObject({ source: 'ban', message: 'seen elsewhere' });
+    expect((await two.listBlocks()).entries.map((e) => e.subject)).toContain('ip:192.0.2.66');
+    await one.unblock('ip:192.0.2.66');
+    expect((await two.evaluate({ action: 'x', ip: '192.0.2.66' })).verdict).toBe('allow');
+    const challenged = await one.evaluate({ action: 'x', ip: '192.0.2.67', content: { body: 'casino' } });
+    expect(challenged.verdict).toBe('challenge');
+    expect(await two.passChallenge(challenged.challenge!.token)).toBe(true);
+    expect(await one.passChallenge(challenged.challenge!.token)).toBe(false);
+    expect((await one.evaluate({ action: 'x', ip: '192.0.2.67', content: { body: 'casino' } })).verdict).toBe('allow');
+  });
+});

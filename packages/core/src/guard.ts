@@ -11,10 +11,11 @@ import { normaliseAction } from './engine/action.js';
 import { buildFacts } from './engine/facts.js';
 import { planEffects, planState, readState, type State } from './engine/state.js';
 import { applyWithin } from './engine/store-call.js';
+import { allow, block, challengeBatch, inspect, listBlocks, passChallenge, unblock, type BlockOptions, type Inspection, type Target } from './engine/operator.js';
 import { compilePolicy, isCompiledPolicy, type CompiledPolicy } from './policy/compile.js';
 import type { PolicyDocument } from './policy/types.js';
 import type { FiredEvent } from './rules/compile.js';
-import type { Store, StoreResult } from './store/types.js';
+import type { MarkEntry, Store, StoreResult } from './store/types.js';
 import type { Action, Decision, EvaluateOptions } from './types.js';
 import { baseScore, decide, duplicateScore, staticAllow } from './verdict/decide.js';
 
@@ -42,6 +43,18 @@ export interface Guard {
   setPolicy(policy: CompiledPolicy | PolicyDocument): void;
   /** The policy in force. */
   readonly policy: CompiledPolicy;
+  /** Bans `ip:<address>` (an IPv6 address bans its subnet) or `actor:<id>` in every process. `for` defaults to 24h. */
+  block(target: Target, options?: BlockOptions): Promise<{ subject: string; until: number | null }>;
+  /** Lifts a ban and forgets the strikes and ladder rung. */
+  unblock(target: Target): Promise<void>;
+  /** Never limit or block the target while it lasts (`for` defaults to permanent). */
+  allow(target: Target, options?: BlockOptions): Promise<void>;
+  /** The target's ban, allow, strikes, rung and counters. */
+  inspect(target: Target): Promise<Inspection>;
+  /** Active bans, a page at a time. */
+  listBlocks(options?: { cursor?: string; limit?: number }): Promise<{ entries: MarkEntry[]; cursor: string | null }>;
+  /** Redeems a challenge token the host verified; false when reused, expired or unknown. */
+  passChallenge(token: string): Promise<boolean>;
   readonly store: Store;
   /** Closes the store (and the fallback store). */
   close(): Promise<void>;
@@ -107,6 +120,8 @@ export function createGuard(options: GuardOptions): Guard {
       const effects = planEffects(current, plan, state, outcome.effects, clock);
       if (effects) await roundTrip(current, effects);
     }
+    const challenge = outcome.challengeKind ? { kind: outcome.challengeKind, token: randomBytes(18).toString('base64url') } : null;
+    if (challenge && !dryRun && plan.subjects.length > 0) await roundTrip(current, challengeBatch(challenge.token, plan.subjects, challenge.kind, clock));
 
     const decision: Decision = {
       id: randomUUID(),
@@ -117,7 +132,7 @@ export function createGuard(options: GuardOptions): Guard {
       score: outcome.score,
       reasons: outcome.reasons,
       retryAfterMs: outcome.retryAfterMs,
-      challenge: outcome.challengeKind ? { kind: outcome.challengeKind, token: randomBytes(18).toString('base64url') } : null,
+      challenge,
       ...(outcome.banUntil !== undefined ? { banUntil: outcome.banUntil } : {}),
       limits: state.limits.map((l) => l.state),
       ip: action.ip && { address: action.ip.address, version: action.ip.version, subnet: action.ip.subnet },
@@ -145,6 +160,12 @@ export function createGuard(options: GuardOptions): Guard {
       return policy;
     },
     store,
+    block: (target, blockOptions = {}) => block(store, policy, target, blockOptions, now()),
+    unblock: (target) => unblock(store, policy, target, now()),
+    allow: (target, allowOptions = {}) => allow(store, policy, target, allowOptions, now()),
+    inspect: (target) => inspect(store, policy, target, now()),
+    listBlocks: (listOptions = {}) => listBlocks(store, listOptions, now()),
+    passChallenge: (token) => passChallenge(store, policy, token, now()),
     async close() {
       if (closed) return;
       closed = true;

@@ -1,0 +1,127 @@
+/**
+ * What operators (and hosts) do by hand, through the same store as every decision, so every
+ * process sees it at once: block, unblock, allow, inspect, list blocks, and the challenge
+ * round trip (a challenge decision stores a single-use token; `passChallenge` redeems it).
+ */
+import { ActionError } from '../errors.js';
+import { parseIp, subnetOf } from '../network/ip.js';
+import type { CompiledPolicy } from '../policy/compile.js';
+import { formatDuration, parseBanDuration } from '../policy/duration.js';
+import type { MarkEntry, MarkValue, Store, StoreBatch, StoreResult } from '../store/types.js';
+import { MARK, WINDOW } from './state.js';
+
+/** `ip:203.0.113.7` (an IPv6 address stands for its policy subnet) or `actor:u42`. */
+export type Target = `ip:${string}` | `actor:${string}` | (string & {});
+
+export interface BlockOptions {
+  /** A duration or `permanent`. @default "24h" */
+  for?: string;
+  reason?: string;
+}
+
+export interface Inspection {
+  target: string;
+  subject: string;
+  ban: { until: number | null; reason: string; rung: number } | null;
+  allow: { until: number | null; reason: string } | null;
+  /** Violations within `bans.within`. */
+  strikes: number;
+  /** Ban ladder rung reached (0 = never banned, or forgotten). */
+  rung: number;
+  /** Counters of the policy's limits keyed by this subject alone. */
+  counters: { id: string; count: number; max?: number }[];
+}
+
+/** How long a challenge token stays redeemable. */
+export const CHALLENGE_TOKEN_TTL_MS = 15 * 60_000;
+
+/** The store subject of an operator target. */
+export function subjectOf(target: unknown, policy: CompiledPolicy): string {
+  if (typeof target !== 'string') throw new ActionError('target', 'expected "ip:<address>" or "actor:<id>"', { code: 'TARGET_INVALID' });
+  if (target.startsWith('ip:')) {
+    const ip = parseIp(target.slice(3));
+    if (!ip) throw new ActionError('target', `${JSON.stringify(target.slice(3, 60))} is not an IP address`, { code: 'TARGET_INVALID' });
+    return `ip:${subnetOf(ip, policy.document.network?.ipv6Subnet ?? 64)}`;
+  }
+  if (target.startsWith('actor:') && target.length > 6 && target.length <= 518) return target;
+  if (target.startsWith('cidr:')) throw new ActionError('target', 'CIDR blocks are not supported yet: block addresses, or add the range to a policy list', { code: 'TARGET_INVALID' });
+  throw new ActionError('target', `${JSON.stringify(target.slice(0, 60))} is not "ip:<address>" or "actor:<id>"`, { code: 'TARGET_INVALID' });
+}
+
+function untilOf(duration: unknown, fallback: string, now: number): number | null {
+  const length = parseBanDuration(duration ?? fallback);
+  if (length === undefined) throw new ActionError('for', `${JSON.stringify(duration)} is not a duration or "permanent"`, { code: 'TARGET_INVALID' });
+  return length === null ? null : now + length;
+}
+
+export async function block(store: Store, policy: CompiledPolicy, target: Target, options: BlockOptions, now: number): Promise<{ subject: string; until: number | null }> {
+  const subject = subjectOf(target, policy);
+  const until = untilOf(options.for, '24h', now);
+  const reason = options.reason ?? `blocked by an operator${until === null ? '' : ` for ${formatDuration(until - now)}`}`;
+  await store.apply({ now, subjects: [{ subject, set: [{ name: MARK.ban, value: { until, rung: 0, reason, at: now, by: 'operator' }, until }] }] });
+  return { subject, until };
+}
+
+/** Lifts a ban and forgets the subject's strikes and ladder rung. */
+export async function unblock(store: Store, policy: CompiledPolicy, target: Target, now: number): Promise<void> {
+  const subject = subjectOf(target, policy);
+  await store.apply({ now, subjects: [{ subject, del: [MARK.ban, MARK.rung, WINDOW.violations] }] });
+}
+
+/** An operator allow: never limited or blocked while it lasts (default: permanent). */
+export async function allow(store: Store, policy: CompiledPolicy, target: Target, options: BlockOptions, now: number): Promise<void> {
+  const subject = subjectOf(target, policy);
+  const until = untilOf(options.for, 'permanent', now);
+  await store.apply({ now, subjects: [{ subject, set: [{ name: MARK.allow, value: { until, reason: options.reason ?? 'allowed by an operator', at: now }, until }] }] });
+}
+
+export async function inspect(store: Store, policy: CompiledPolicy, target: Target, now: number): Promise<Inspection> {
+  const subject = subjectOf(target, policy);
+  const kind = subject.startsWith('ip:') ? 'ip' : 'actor';
+  const limits = policy.limits.filter((limit) => limit.by === kind);
+  const result: StoreResult = await store.apply({
+    now,
+    subjects: [{ subject, get: [MARK.ban, MARK.allow, MARK.rung], peek: [{ name: WINDOW.violations, windowMs: policy.bans.withinMs }, ...limits.map((l) => ({ name: `limit:${l.id}`, windowMs: l.windowMs }))] }],
+  });
+  const answer = result.subjects[0]!;
+  const record = (value: MarkValue | undefined) => (typeof value === 'object' && value !== null && !Array.isArray(value) ? value : null);
+  const ban = record(answer.marks[MARK.ban]);
+  const allowed = record(answer.marks[MARK.allow]);
+  return {
+    target: String(target),
+    subject,
+    ban: ban && { until: typeof ban.until === 'number' ? ban.until : null, reason: String(ban.reason ?? 'banned'), rung: typeof ban.rung === 'number' ? ban.rung : 0 },
+    allow: allowed && { until: typeof allowed.until === 'number' ? allowed.until : null, reason: String(allowed.reason ?? 'allowed') },
+    strikes: answer.counts[WINDOW.violations] ?? 0,
+    rung: typeof answer.marks[MARK.rung] === 'number' ? (answer.marks[MARK.rung] as number) : 0,
+    counters: limits.map((l) => ({ id: l.id, count: answer.counts[`limit:${l.id}`] ?? 0 })),
+  };
+}
+
+/** The write that remembers a challenge's token for the subjects it was issued to. */
+export function challengeBatch(token: string, subjects: string[], kind: string, now: number): StoreBatch {
+  return { now, subjects: [{ subject: `challenge:${token}`, set: [{ name: 'token', value: { subjects, kind }, until: now + CHALLENGE_TOKEN_TTL_MS }] }] };
+}
+
+/** Active bans, in pages (needs a store with `scan`). */
+export async function listBlocks(store: Store, options: { cursor?: string; limit?: number }, now: number): Promise<{ entries: MarkEntry[]; cursor: string | null }> {
+  if (!store.scan) throw new ActionError('store', `the ${store.name} store cannot list entries`, { code: 'TARGET_INVALID' });
+  return store.scan(MARK.ban, { limit: options.limit ?? 100, now, ...(options.cursor ? { cursor: options.cursor } : {}) });
+}
+
+/**
+ * Redeems a token the host has verified (CAPTCHA solved, e-mail confirmed): its subjects are
+ * spared challenges for `challenges.remember`. Read and delete happen in one atomic step, so a
+ * token works once; a reused, expired or forged token gives false.
+ */
+export async function passChallenge(store: Store, policy: CompiledPolicy, token: unknown, now: number): Promise<boolean> {
+  if (typeof token !== 'string' || token.length === 0 || token.length > 200) return false;
+  const subject = `challenge:${token}`;
+  const result = await store.apply({ now, subjects: [{ subject, get: ['token'], del: ['token'] }] });
+  const value = result.subjects[0]?.marks.token;
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || !Array.isArray(value.subjects)) return false;
+  const until = now + policy.challenges.rememberMs;
+  await store.apply({ now, subjects: value.subjects.filter((s): s is string => typeof s === 'string').map((s) => ({ subject: s, set: [{ name: MARK.pass, value: { at: now, kind: String(value.kind) }, until }] })) });
+  return true;
+}
+

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryStore } from '@actiongate/memory';
+import { createGuard, type PolicyDocument } from '../../src/index.js';
+
+const hour = 3_600_000;
+const policy: PolicyDocument = {
+  name: 'ops',
+  limits: [{ id: 'ip', by: 'ip', window: '1m', max: 2 }, { id: 'actor', by: 'actor', window: '1h', max: 5 }],
+  scoring: { challenge: 10, block: 100 },
+  content: { terms: { casino: 10 } },
+  challenges: { remember: '30m' },
+};
+
+function setup() {
+  let t = Date.UTC(2026, 0, 1);
+  const store = new MemoryStore();
+  const guard = createGuard({ policy, store, now: () => t });
+  return { guard, store, advance: (ms: number) => (t += ms), now: () => t };
+}
+
+describe('operator actions', () => {
+  it('block bans an IP for every actor and an actor from every IP, until it ends', async () => {
+    const { guard, advance, now } = setup();
+    expect(await guard.block('ip:192.0.2.1', { for: '24h', reason: 'abuse report' })).toEqual({ subject: 'ip:192.0.2.1', until: now() + 24 * hour });
+    await guard.block('actor:u1', { for: 'permanent' });
+    const byIp = await guard.evaluate({ action: 'a', ip: '192.0.2.1', actor: { id: 'other' } });
+    expect(byIp).toMatchObject({ verdict: 'block', banUntil: now() + 24 * hour, retryAfterMs: 24 * hour });
+    expect(byIp.reasons[0]).toMatchObject({ source: 'ban', id: 'ip:192.0.2.1', message: 'abuse report' });
+    expect(await guard.evaluate({ action: 'a', ip: '198.51.100.1', actor: { id: 'u1' } })).toMatchObject({ verdict: 'block', banUntil: null, retryAfterMs: null });
+    advance(24 * hour);
+    expect((await guard.evaluate({ action: 'a', ip: '192.0.2.1', actor: { id: 'other' } })).verdict).toBe('allow');
+  });
+
+  it('an IPv6 block covers the subnet', async () => {
+    const { guard } = setup();
+    await guard.block('ip:2001:db8:1:2::99');
+    expect((await guard.evaluate({ action: 'a', ip: '2001:db8:1:2:ffff::1' })).verdict).toBe('block');
+    expect((await guard.evaluate({ action: 'a', ip: '2001:db8:1:3::1' })).verdict).toBe('allow');
+  });
+
+  it('unblock lifts the ban and forgets strikes; inspect shows them', async () => {
+    const { guard } = setup();
+    for (let i = 0; i < 4; i++) await guard.evaluate({ action: 'a', ip: '192.0.2.9' });
+    const before = await guard.inspect('ip:192.0.2.9');
+    expect(before).toMatchObject({ subject: 'ip:192.0.2.9', strikes: 2, ban: null, counters: [{ id: 'ip', count: 2 }] });
+    await guard.block('ip:192.0.2.9', { reason: 'x' });
+    expect((await guard.inspect('ip:192.0.2.9')).ban).toMatchObject({ reason: 'x', rung: 0 });
+    await guard.unblock('ip:192.0.2.9');
+    expect(await guard.inspect('ip:192.0.2.9')).toMatchObject({ ban: null, strikes: 0, rung: 0 });
+  });
+
+  it('allow beats limits and bans while it lasts', async () => {
+    const { guard, advance } = setup();
+    await guard.block('actor:vip');
+    await guard.allow('actor:vip', { for: '1h', reason: 'partner' });
+    for (let i = 0; i < 8; i++) {
+      const d = await guard.evaluate({ action: 'a', ip: '192.0.2.20', actor: { id: 'vip' } });
+      expect(d.verdict).toBe('allow');
+      expect(d.reasons).toEqual([expect.objectContaining({ message: 'partner', verdict: 'allow' })]);
+    }
+    advance(hour);
+    expect((await guard.evaluate({ action: 'a', ip: '192.0.2.21', actor: { id: 'vip' } })).verdict).toBe('block');
+  });
+
+  it('lists active blocks', async () => {
+    const { guard } = setup();
+    await guard.block('ip:192.0.2.1');
+    await guard.block('actor:a', { for: '1h' });
+    const page = await guard.listBlocks({ limit: 10 });
+    expect(page.entries.map((e) => e.subject).sort()).toEqual(['actor:a', 'ip:192.0.2.1']);
+  });
+
+  it('rejects malformed targets and durations with typed errors', async () => {
+    const { guard } = setup();
+    await expect(guard.block('ip:999.1.1.1')).rejects.toMatchObject({ code: 'TARGET_INVALID', field: 'target' });
+    await expect(guard.block('user:1')).rejects.toMatchObject({ code: 'TARGET_INVALID' });
+    await expect(guard.block('cidr:10.0.0.0/8')).rejects.toMatchObject({ code: 'TARGET_INVALID' });
+    await expect(guard.block('actor:x', { for: 'forever' })).rejects.toMatchObject({ field: 'for' });
+    await expect(guard.block(42 as never)).rejects.toMatchObject({ code: 'TARGET_INVALID' });
+  });
+});
+
+describe('challenges', () => {
+  it('a passed challenge spares the subject further challenges for `remember`; tokens work once', async () => {
+    const { guard, advance } = setup();
+    const ask = () => guard.evaluate({ action: 'a', ip: '192.0.2.30', actor: { id: 'c1' }, content: { body: 'casino night' } });
+    const first = await ask();
+    expect(first.verdict).toBe('challenge');
+    expect(first.challenge).toMatchObject({ kind: 'captcha' });
+    expect(await guard.passChallenge('forged-token')).toBe(false);
+    expect(await guard.passChallenge(first.challenge!.token)).toBe(true);
+    expect(await guard.passChallenge(first.challenge!.token)).toBe(false);
+    expect((await ask()).verdict).toBe('allow');
+    advance(31 * 60_000);
+    expect((await ask()).verdict).toBe('challenge');
+  });
+
+  it('a token expires unredeemed after 15 minutes', async () => {
+    const { guard, advance } = setup();
+    const d = await guard.evaluate({ action: 'a', ip: '192.0.2.31', content: { body: 'casino' } });
+    advance(16 * 60_000);
+    expect(await guard.passChallenge(d.challenge!.token)).toBe(false);
+  });
+});
