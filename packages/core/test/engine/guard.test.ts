@@ -297,3 +297,39 @@ describe('setPolicy', () => {
     expect((await guard.evaluate({ action: 'a', ip: '192.0.2.1' })).policy).toBe('two@2');
   });
 });
+
+describe('escalation ladder', () => {
+  it('walks 24h → 7d → permanent for a repeat offender, and forgets after `forget`', async () => {
+    const c = clock();
+    const guard = createGuard({
+      policy: { name: 'ladder', limits: [{ id: 'l', by: 'ip', window: '1m', max: 1 }], bans: { after: 3, within: '1h', ladder: ['24h', '7d', 'permanent'], forget: '30d' } },
+      now: c.now,
+    });
+    const offend = async () => {
+      await guard.evaluate({ action: 'a', ip: '192.0.2.80' });
+      let last;
+      for (let i = 0; i < 3; i++) last = await guard.evaluate({ action: 'a', ip: '192.0.2.80' });
+      return last!;
+    };
+    expect((await offend()).banUntil).toBe(c.now() + 24 * hour);
+    c.advance(24 * hour + 2 * minute);
+    expect((await offend()).banUntil).toBe(c.now() + 7 * 24 * hour);
+    c.advance(7 * 24 * hour + 2 * minute);
+    const third = await offend();
+    expect(third.banUntil).toBeNull();
+    c.advance(400 * 24 * hour);
+    expect(await guard.evaluate({ action: 'a', ip: '192.0.2.80' })).toMatchObject({ verdict: 'block', banUntil: null });
+
+    // Another subject whose rung is forgotten starts again at 24h.
+    expect((await (async () => {
+      await guard.evaluate({ action: 'a', ip: '192.0.2.81' });
+      for (let i = 0; i < 2; i++) await guard.evaluate({ action: 'a', ip: '192.0.2.81' });
+      return guard.evaluate({ action: 'a', ip: '192.0.2.81' });
+    })()).banUntil).toBe(c.now() + 24 * hour);
+    c.advance(24 * hour + 31 * 24 * hour);
+    await guard.evaluate({ action: 'a', ip: '192.0.2.81' });
+    let again;
+    for (let i = 0; i < 3; i++) again = await guard.evaluate({ action: 'a', ip: '192.0.2.81' });
+    expect(again!.banUntil).toBe(c.now() + 24 * hour);
+  });
+});
