@@ -146,10 +146,12 @@ export function decide(policy: CompiledPolicy, findings: Findings, now: number, 
   }
 
   const composed = compose(reasons);
-  const wouldBe = composed.wouldBe;
-  let verdict = composed.verdict;
+  let { verdict, wouldBe } = composed;
   // A person who solved a challenge recently is not asked again for the same reasons.
-  if (verdict === 'challenge' && state.passed) verdict = 'allow';
+  if (state.passed) {
+    if (verdict === 'challenge') verdict = 'allow';
+    if (wouldBe === 'challenge') wouldBe = 'allow';
+  }
 
   const effects: Effects = { refund: false, violations: [], bans: [] };
   if (verdict !== 'allow' && !findings.degraded) {

@@ -90,7 +90,9 @@ describe('challenges', () => {
     expect(await guard.passChallenge('forged-token')).toBe(false);
     expect(await guard.passChallenge(first.challenge!.token)).toBe(true);
     expect(await guard.passChallenge(first.challenge!.token)).toBe(false);
-    expect((await ask()).verdict).toBe('allow');
+    const spared = await ask();
+    expect(spared.verdict).toBe('allow');
+    expect(spared.wouldBe).toBeUndefined();
     advance(31 * 60_000);
     expect((await ask()).verdict).toBe('challenge');
   });
