@@ -49,6 +49,7 @@ export function compileRules(rules: readonly RulePolicy[], options: CompileRules
     const ctx: ConditionContext = { rule: name, knownFacts, customOperators: new Set(Object.keys(operators)), problems, warnings };
     const type = rule.event?.type;
     if (!EVENT_TYPES.has(type)) problems.push({ pointer: `${at}/event/type`, message: `unknown event type ${JSON.stringify(type)} (use allow, challenge, throttle, block, score or tighten)`, rule: name });
+    if (type === 'tighten') warnings.push({ pointer: `${at}/event/type`, message: 'tighten events are not applied yet (adaptive limits are planned): this rule has no effect', rule: name });
     if (type === 'score' && typeof rule.event.params?.add !== 'number') problems.push({ pointer: `${at}/event/params/add`, message: 'a score event needs a numeric "add"', rule: name });
     if (rule.priority !== undefined && !(Number.isInteger(rule.priority) && rule.priority > 0)) problems.push({ pointer: `${at}/priority`, message: 'priority is a positive integer', rule: name });
     const before = problems.length;

@@ -80,6 +80,12 @@ describe('load-time checks', () => {
     expect(warnings.map((w) => w.message)).toEqual([expect.stringMatching(/substrings/), expect.stringMatching(/non-number/), expect.stringMatching(/missing/)]);
   });
 
+  it('warns that tighten events are not applied yet', () => {
+    const { warnings, problems } = compileRules([{ name: 't', conditions: { all: [] }, event: { type: 'tighten', params: { factor: 0.5, for: '1h' } } }]);
+    expect(problems).toEqual([]);
+    expect(warnings).toEqual([expect.objectContaining({ pointer: '/rules/0/event/type', rule: 't', message: expect.stringMatching(/not applied yet/) })]);
+  });
+
   it('runs custom operators through json-rules-engine and keeps priority order', async () => {
     const rules: RulePolicy[] = [
       { name: 'low', priority: 1, conditions: { all: [{ fact: 'score', operator: 'greaterThan', value: 0 }] }, event: { type: 'score', params: { add: 1 } } },
