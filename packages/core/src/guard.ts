@@ -28,12 +28,30 @@ export interface GuardOptions {
   onDecision?: (decision: Decision) => void;
   /** Store failures and sink errors, for logging. Never throws into `evaluate`. */
   onError?: (error: ActiongateError | Error) => void;
+  /** A store call failed or missed `storeTimeoutMs` (the decision followed `failMode`). */
+  onStoreError?: (error: StoreError) => void;
+  /** A subject was banned: by escalation, by a rule's `ban`, or by `guard.block`. */
+  onBan?: (event: BanEvent) => void;
+  /** A repeat offender moved up the ban ladder. */
+  onEscalate?: (event: BanEvent & { rung: number }) => void;
   /** Clock in epoch ms; replay and tests inject a virtual one. @default Date.now */
   now?: () => number;
   /** A store answer later than this follows `policy.failMode`. @default 50 */
   storeTimeoutMs?: number;
   /** Source of randomness for ban jitter, in [0, 1). @default Math.random */
   random?: () => number;
+}
+
+export interface BanEvent {
+  subject: string;
+  /** Epoch ms the ban ends; `null` = permanent. */
+  until: number | null;
+  /** Ladder rung (0 for rule and operator bans). */
+  rung: number;
+  reason: string;
+  source: 'escalation' | 'rule' | 'operator';
+  /** The decision that caused it, when one did. */
+  decisionId?: string;
 }
 
 export interface Guard {
@@ -72,13 +90,16 @@ export function createGuard(options: GuardOptions): Guard {
   let fallback: MemoryStore | undefined;
   let closed = false;
 
-  function report(error: Error): void {
+  /** Calls a host callback; what it throws must not turn a decision into a failure. */
+  function notify<T>(callback: ((value: T) => void) | undefined, value: T): void {
+    if (!callback) return;
     try {
-      onError?.(error);
-    } catch {
-      // An error sink that throws must not turn a decision into a failure.
+      callback(value);
+    } catch (error) {
+      if (callback !== onError) notify(onError, error as Error);
     }
   }
+  const report = (error: Error) => notify(onError, error);
 
   /** One store round trip, or failMode's answer when the store cannot give one in time. */
   async function roundTrip(current: CompiledPolicy, batch: Parameters<Store['apply']>[0]): Promise<{ result: StoreResult | null; degraded: StoreError | null }> {
@@ -88,6 +109,7 @@ export function createGuard(options: GuardOptions): Guard {
     } catch (error) {
       const failure = error as StoreError;
       report(failure);
+      notify(options.onStoreError, failure);
       if (current.failMode !== 'memory') return { result: null, degraded: failure };
       fallback ??= new MemoryStore();
       return { result: await fallback.apply(batch), degraded: failure };
@@ -123,8 +145,16 @@ export function createGuard(options: GuardOptions): Guard {
     const challenge = outcome.challengeKind ? { kind: outcome.challengeKind, token: randomBytes(18).toString('base64url') } : null;
     if (challenge && !dryRun && plan.subjects.length > 0) await roundTrip(current, challengeBatch(challenge.token, plan.subjects, challenge.kind, clock));
 
+    const id = randomUUID();
+    if (!dryRun && result) {
+      for (const ban of outcome.effects.bans) {
+        const event: BanEvent = { ...ban, source: ban.rung > 0 ? 'escalation' : 'rule', decisionId: id };
+        notify(options.onBan, event);
+        if (ban.rung > 0) notify(options.onEscalate, event);
+      }
+    }
     const decision: Decision = {
-      id: randomUUID(),
+      id,
       at,
       policy: current.id,
       action: action.action,
@@ -141,13 +171,7 @@ export function createGuard(options: GuardOptions): Guard {
       ...(outcome.wouldBe !== undefined ? { wouldBe: outcome.wouldBe } : {}),
       ...(dryRun ? { dryRun } : {}),
     };
-    if (onDecision) {
-      try {
-        onDecision(decision);
-      } catch (error) {
-        report(error as Error);
-      }
-    }
+    notify(onDecision, decision);
     return decision;
   }
 
@@ -160,7 +184,11 @@ export function createGuard(options: GuardOptions): Guard {
       return policy;
     },
     store,
-    block: (target, blockOptions = {}) => block(store, policy, target, blockOptions, now()),
+    async block(target, blockOptions = {}) {
+      const ban = await block(store, policy, target, blockOptions, now());
+      notify(options.onBan, { subject: ban.subject, until: ban.until, rung: 0, reason: blockOptions.reason ?? 'blocked by an operator', source: 'operator' });
+      return ban;
+    },
     unblock: (target) => unblock(store, policy, target, now()),
     allow: (target, allowOptions = {}) => allow(store, policy, target, allowOptions, now()),
     inspect: (target) => inspect(store, policy, target, now()),

@@ -1,9 +1,10 @@
 /**
  * @actiongate/core: approve, challenge, throttle or block a user action just in time.
  */
-export { createGuard, type Guard, type GuardOptions } from './guard.js';
+export { createGuard, type BanEvent, type Guard, type GuardOptions } from './guard.js';
 export { compilePolicy, isCompiledPolicy, type CompiledPolicy, type CompileOptions } from './policy/compile.js';
 export { loadPolicy, parsePolicyJson } from './policy/load.js';
+export { watchPolicy, type PolicyWatcher, type WatchPolicyOptions } from './policy/watch.js';
 export { policySchema } from './policy/schema.js';
 export { parseDuration, parseBanDuration, formatDuration } from './policy/duration.js';
 export { ActiongateError, PolicyError, ActionError, StoreError, isActiongateError, type ActiongateErrorCode, type PolicyProblem } from './errors.js';

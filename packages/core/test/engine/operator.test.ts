@@ -104,3 +104,36 @@ describe('challenges', () => {
     expect(await guard.passChallenge(d.challenge!.token)).toBe(false);
   });
 });
+
+describe('events', () => {
+  it('reports bans, escalations and store errors through typed callbacks that may throw', async () => {
+    const t = Date.UTC(2026, 0, 1);
+    const bans: unknown[] = [];
+    const escalations: unknown[] = [];
+    const storeErrors: unknown[] = [];
+    const errors: unknown[] = [];
+    const guard = createGuard({
+      policy: { name: 'ev', limits: [{ id: 'l', by: 'ip', window: '1m', max: 1 }], bans: { after: 2, ladder: ['1h'] } },
+      now: () => t,
+      onBan: (e) => {
+        bans.push(e);
+        throw new Error('sink broke');
+      },
+      onEscalate: (e) => escalations.push(e),
+      onError: (e) => errors.push(e),
+    });
+    for (let i = 0; i < 3; i++) await guard.evaluate({ action: 'a', ip: '192.0.2.5' });
+    expect(escalations).toEqual([expect.objectContaining({ subject: 'ip:192.0.2.5', rung: 1, until: t + 3_600_000, source: 'escalation', decisionId: expect.any(String) })]);
+    await guard.block('actor:z', { reason: 'manual' });
+    expect(bans).toEqual([expect.objectContaining({ source: 'escalation' }), expect.objectContaining({ subject: 'actor:z', source: 'operator', reason: 'manual' })]);
+    expect(errors).toHaveLength(2);
+
+    const broken = createGuard({
+      policy: { name: 'down', failMode: 'open' },
+      store: { name: 'down', apply: () => Promise.reject(new Error('ECONNREFUSED')), close: async () => {} },
+      onStoreError: (e) => storeErrors.push(e),
+    });
+    expect((await broken.evaluate({ action: 'a', ip: '192.0.2.5' })).degraded).toBe(true);
+    expect(storeErrors).toEqual([expect.objectContaining({ code: 'STORE_FAILED', adapter: 'down' })]);
+  });
+});

@@ -1,0 +1,56 @@
+/**
+ * Reloading a policy file when it changes. Editors save by writing in place or by renaming a new
+ * file over the old one, so the directory is watched and events for the file's name count. A
+ * policy that fails to load keeps the old one in force and is reported to `onError`.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import type { PolicyError } from '../errors.js';
+import type { CompiledPolicy } from './compile.js';
+import { loadPolicy } from './load.js';
+
+export interface WatchPolicyOptions {
+  /** A reload that failed (the old policy stays in force). */
+  onError?: (error: PolicyError | Error) => void;
+  /** A reload that succeeded. */
+  onReload?: (policy: CompiledPolicy) => void;
+  /** Quiet time after the last change before reloading. @default 100 */
+  debounceMs?: number;
+}
+
+export interface PolicyWatcher {
+  close(): void;
+}
+
+export function watchPolicy(path: string, guard: { setPolicy(policy: CompiledPolicy): void }, options: WatchPolicyOptions = {}): PolicyWatcher {
+  const file = resolve(path);
+  const name = basename(file);
+  const debounceMs = options.debounceMs ?? 100;
+  let timer: NodeJS.Timeout | undefined;
+  let loading = Promise.resolve();
+
+  const reload = () => {
+    // Reloads run one after another, so an older file never replaces a newer one.
+    loading = loading.then(async () => {
+      try {
+        const policy = await loadPolicy(file);
+        guard.setPolicy(policy);
+        options.onReload?.(policy);
+      } catch (error) {
+        options.onError?.(error as Error);
+      }
+    });
+  };
+  const watcher: FSWatcher = watch(dirname(file), (_event, changed) => {
+    if (changed !== null && changed !== name) return;
+    clearTimeout(timer);
+    timer = setTimeout(reload, debounceMs);
+  });
+  watcher.on('error', (error) => options.onError?.(error));
+  return {
+    close() {
+      clearTimeout(timer);
+      watcher.close();
+    },
+  };
+}
