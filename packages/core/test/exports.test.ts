@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,9 +15,15 @@ const CORE_API = [
   'parsePolicyJson', 'policySchema', 'scoreVerdict', 'severity', 'watchPolicy', 'worst',
 ];
 
+/** Newest modification time of the files under `dir`. */
+const newest = (dir: string): number =>
+  Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(`${dir}/${e.name}`) : statSync(`${dir}/${e.name}`).mtimeMs)));
+
 describe('built packages', () => {
   beforeAll(() => {
-    if (!['core', 'adapters-memory', 'adapters-redis'].every((pkg) => existsSync(dist(`${pkg}/dist/index.js`)))) {
+    // Build when a package has no build, or its sources changed since the last one.
+    const stale = (pkg: string) => !existsSync(dist(`${pkg}/dist/index.js`)) || newest(dist(`${pkg}/src`)) > statSync(dist(`${pkg}/dist/index.js`)).mtimeMs;
+    if (['core', 'adapters-memory', 'adapters-redis'].some(stale)) {
       execFileSync('pnpm', ['build'], { cwd: root, stdio: 'ignore', timeout: 180_000 });
     }
   }, 200_000);
