@@ -37,12 +37,17 @@ export function prune(data: WindowData, windowMs: number, now: number): number {
   return count;
 }
 
-/** Adds `cost` (negative refunds, never below zero) to the slot of `at`. Mutates `data`. */
+/**
+ * Adds `cost` to the slot of `at`. A negative cost refunds, never below zero: from the slot of
+ * `at`, or, when that slot holds nothing, from the newest slot (a refund follows its take within
+ * moments, but two clocks — a cluster's nodes — may put them a slot apart). Mutates `data`.
+ */
 export function addHit(data: WindowData, windowMs: number, at: number, cost: number): void {
   const slot = Math.floor(at / slotMsOf(windowMs));
   let i = data.length - 2;
   while (i >= 0 && data[i]! > slot) i -= 2;
-  if (i >= 0 && data[i] === slot) {
+  if (cost < 0 && data[i] !== slot && data.length > 0) i = data.length - 2;
+  if (i >= 0 && (data[i] === slot || cost < 0)) {
     const next = data[i + 1]! + cost;
     if (next > 0) data[i + 1] = next;
     else data.splice(i, 2);

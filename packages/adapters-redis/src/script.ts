@@ -70,7 +70,8 @@ local function add_hit(data, window, at, cost)
   local slot = math.floor(at / slot_ms(window))
   local i = #data - 1
   while i >= 1 and data[i] > slot do i = i - 2 end
-  if i >= 1 and data[i] == slot then
+  if cost < 0 and data[i] ~= slot and #data > 0 then i = #data - 1 end
+  if i >= 1 and (data[i] == slot or cost < 0) then
     local nxt = data[i + 1] + cost
     if nxt > 0 then data[i + 1] = nxt else table.remove(data, i); table.remove(data, i) end
   elseif cost > 0 then

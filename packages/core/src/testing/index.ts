@@ -169,6 +169,19 @@ export function testStore(name: string, factory: () => Store | Promise<Store>, o
       expect((await one(T0 + 5, { subject: s, peek: [ref] })).counts.v).toBe(0);
     });
 
+    it('refunds from the newest slot when the slot of the refund holds nothing', async () => {
+      run++;
+      const s = subject('refund-skew');
+      const ref = { name: 'v', windowMs: MINUTE };
+      await one(T0, { subject: s, add: [{ ...ref, cost: 1 }] });
+      await one(T0 + 5_000, { subject: s, add: [{ ...ref, cost: 1 }] });
+      // A take at T0 + 5 s refunded with a clock a slot ahead (another node's TIME).
+      await one(T0 + 6_000, { subject: s, add: [{ ...ref, cost: -1, at: T0 + 6_000 }] });
+      expect((await one(T0 + 6_000, { subject: s, peek: [ref] })).counts.v).toBe(1);
+      // The remaining hit is the older one: it leaves with its slot.
+      expect((await one(T0 + MINUTE + 1_000, { subject: s, peek: [ref] })).counts.v).toBe(0);
+    });
+
     it('slides exactly like the reference arithmetic on random timelines', async () => {
       const windowMs = 10_000;
       await fc.assert(
