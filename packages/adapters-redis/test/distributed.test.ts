@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createGuard, type Decision } from '@actiongate/core';
 import { RedisStore } from '@actiongate/redis';
@@ -88,5 +89,28 @@ describe('outage', () => {
     process.off('unhandledRejection', onUnhandled);
     expect(unhandled).toEqual([]);
     client.disconnect();
+  }, 30_000);
+
+  it('does the same with node-redis', async () => {
+    const client = createClient({ url: server.url, socket: { reconnectStrategy: () => 50 } });
+    client.on('error', () => {}); // connection errors are expected here
+    await client.connect();
+    const guard = createGuard({ policy: { name: 'outage-nr', failMode: 'closed', limits: [{ id: 'l', by: 'ip', window: '1h', max: 1000 }] }, store: new RedisStore({ client, prefix: 'outage-nr' }), storeTimeoutMs: 100 });
+    const ask = () => guard.evaluate({ action: 'x', ip: '192.0.2.78' });
+    expect((await ask()).degraded).toBe(false);
+    await server.kill();
+    const started = performance.now();
+    const during = await ask();
+    expect(performance.now() - started).toBeLessThan(100 + 400);
+    expect(during).toMatchObject({ verdict: 'block', degraded: true });
+    await server.restart();
+    let recovered: Decision | undefined;
+    for (let i = 0; i < 100 && !(recovered && !recovered.degraded); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      recovered = await ask();
+    }
+    expect(recovered).toMatchObject({ verdict: 'allow', degraded: false });
+    expect(recovered!.limits[0]!.count).toBe(1);
+    client.destroy();
   }, 30_000);
 });

@@ -333,3 +333,15 @@ describe('escalation ladder', () => {
     expect(again!.banUntil).toBe(c.now() + 24 * hour);
   });
 });
+
+describe('ban jitter', () => {
+  it('adds up to `jitter` × the rung, from the injected randomness', async () => {
+    for (const [random, expected] of [[0, 60 * minute], [0.5, 75 * minute], [0.999, 60 * minute + Math.round(60 * minute * 0.4995)]] as const) {
+      const c = clock();
+      const guard = createGuard({ policy: { name: 'jitter', limits: [{ id: 'l', by: 'ip', window: '1m', max: 1 }], bans: { after: 1, ladder: ['1h'], jitter: 0.5 } }, now: c.now, random: () => random });
+      await guard.evaluate({ action: 'a', ip: '192.0.2.90' });
+      const banned = await guard.evaluate({ action: 'a', ip: '192.0.2.90' });
+      expect(banned.banUntil).toBe(c.now() + expected);
+    }
+  });
+});
