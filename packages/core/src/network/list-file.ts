@@ -1,62 +1,114 @@
 /**
- * List files as operators get them: one IP or CIDR per line with `#` or `;` comments (Spamhaus
- * DROP text, FireHOL netsets and ipsets), or Spamhaus DROP NDJSON (`{"cidr": …}` per line).
- * Bad lines are reported with their line numbers, never thrown, so one typo in a feed does not
- * drop the other million entries.
+ * List files as operators download them: one IP or CIDR per line with `#` or `;` comments
+ * (FireHOL netsets and ipsets, Spamhaus DROP text `1.2.3.0/24 ; SBL123`), or Spamhaus DROP
+ * NDJSON (`{"cidr":"1.10.16.0/20","sblid":…}` per line, then a metadata line). Feeds are other
+ * people's files: a bad line is reported with its number and skipped, never thrown, so one typo
+ * does not drop the other million entries — and an unreadable file is a result, not an exception.
  */
 import { readFile } from 'node:fs/promises';
 import { parseCidr } from './ip.js';
 
-export interface ListParse {
-  /** Canonical CIDRs (host bits cleared). */
-  entries: string[];
-  problems: { line: number; message: string }[];
+export interface ListProblem {
+  /** 1-based line number. */
+  line: number;
+  message: string;
 }
 
+export interface ListParse {
+  /** Canonical CIDRs (`1.2.3.4/32`, `2001:db8::/32`), host bits cleared, in file order. */
+  entries: string[];
+  /** Lines that were skipped; after `MAX_PROBLEMS`, one last problem counts the rest. */
+  problems: ListProblem[];
+}
+
+/** Problems listed one by one; a file that is all garbage says so in one more line, not a million. */
+export const MAX_PROBLEMS = 100;
+
+/** Parses a list file's text. Never throws. */
 export function parseListText(text: string): ListParse {
   const entries: string[] = [];
-  const problems: ListParse['problems'] = [];
-  const lines = text.split(/\r?\n/);
-  const ndjson = text.trimStart().startsWith('{');
+  const problems: ListProblem[] = [];
+  let skipped = 0;
+  let lastSkipped = 0;
+  const problem = (line: number, message: string) => {
+    if (problems.length < MAX_PROBLEMS) problems.push({ line, message });
+    else {
+      skipped++;
+      lastSkipped = line;
+    }
+  };
+
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text; // a BOM is not content
+  const ndjson = firstVisible(body) === '{';
+  const lines = body.split(/\r\n|\n|\r/);
   for (let index = 0; index < lines.length; index++) {
-    const raw = lines[index]!;
-    const lineNumber = index + 1;
+    const line = index + 1;
     if (ndjson) {
-      const line = raw.trim();
-      if (line === '') continue;
-      let record: unknown;
-      try {
-        record = JSON.parse(line);
-      } catch {
-        problems.push({ line: lineNumber, message: 'not valid JSON' });
+      const raw = lines[index]!.trim();
+      if (raw === '') continue;
+      const cidr = ndjsonCidr(raw);
+      if (cidr === METADATA) continue;
+      if (typeof cidr !== 'string') {
+        problem(line, cidr.error);
         continue;
       }
-      if (typeof record !== 'object' || record === null) {
-        problems.push({ line: lineNumber, message: 'not a JSON object' });
-        continue;
-      }
-      const cidr = (record as { cidr?: unknown }).cidr;
-      if (cidr === undefined && (record as { type?: unknown }).type === 'metadata') continue;
-      const parsed = typeof cidr === 'string' ? parseCidr(cidr) : null;
+      const parsed = parseCidr(cidr);
       if (parsed) entries.push(parsed.text);
-      else problems.push({ line: lineNumber, message: `${JSON.stringify(cidr ?? null).slice(0, 60)} is not an IP address or CIDR` });
+      else problem(line, `${show(cidr)} is not an IP address or CIDR`);
       continue;
     }
+    const raw = lines[index]!;
     const comment = raw.search(/[#;]/);
-    const line = (comment < 0 ? raw : raw.slice(0, comment)).trim();
-    if (line === '') continue;
-    const parsed = parseCidr(line);
+    const value = (comment < 0 ? raw : raw.slice(0, comment)).trim();
+    if (value === '') continue;
+    const parsed = parseCidr(value);
     if (parsed) entries.push(parsed.text);
-    else problems.push({ line: lineNumber, message: `${JSON.stringify(line.slice(0, 60))} is not an IP address or CIDR` });
+    else problem(line, `${show(value)} is not an IP address or CIDR`);
   }
+  if (skipped > 0) problems.push({ line: lastSkipped, message: `${skipped} more invalid line${skipped === 1 ? '' : 's'} not listed` });
   return { entries, problems };
 }
 
-/** Reads and parses a list file; an unreadable file is a result with `error`, not an exception. */
-export async function loadListFile(path: string): Promise<ListParse & { error?: string }> {
+/** The first character that is not whitespace, without copying the text. */
+function firstVisible(text: string): string {
+  const match = /\S/.exec(text);
+  return match ? match[0] : '';
+}
+
+const METADATA = Symbol('metadata');
+
+/** The `cidr` of one NDJSON record; `METADATA` for Spamhaus's closing `{"type":"metadata",…}`. */
+function ndjsonCidr(line: string): string | typeof METADATA | { error: string } {
+  let record: unknown;
   try {
-    return parseListText(await readFile(path, 'utf8'));
+    record = JSON.parse(line);
+  } catch {
+    return { error: 'not a JSON line' };
+  }
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) return { error: 'not a JSON object' };
+  const cidr = Object.hasOwn(record, 'cidr') ? (record as { cidr: unknown }).cidr : undefined;
+  if (typeof cidr === 'string') return cidr;
+  if (cidr === undefined && (record as { type?: unknown }).type === 'metadata') return METADATA;
+  return { error: cidr === undefined ? 'has no "cidr"' : `"cidr" is ${show(cidr)}, not a string` };
+}
+
+function show(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+}
+
+/** A list file read and parsed; `error` when it could not be read (then `entries` is empty). */
+export interface ListFile extends ListParse {
+  error?: string;
+}
+
+/** Reads and parses a list file (UTF-8). An unreadable file returns `error` instead of throwing. */
+export async function loadListFile(path: string): Promise<ListFile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
   } catch (error) {
     return { entries: [], problems: [], error: `cannot read ${path}: ${(error as Error).message}` };
   }
+  return parseListText(text);
 }

@@ -7,7 +7,7 @@
 import type { PolicyProblem } from '../errors.js';
 import type { ListPolicy, Verdict } from '../policy/types.js';
 import { escape } from '../policy/schema.js';
-import { buildCidrSet } from './cidr-set.js';
+import { buildCidrSet, MAX_LISTS, type CidrEntry } from './cidr-set.js';
 import { parseCidr, type ParsedIp } from './ip.js';
 import { parseListText } from './list-file.js';
 
@@ -35,14 +35,20 @@ export function compileLists(
   warnings: PolicyProblem[],
 ): CompiledLists {
   const metas: ListMeta[] = [];
-  const entries: { cidr: string; list: number }[] = [];
+  const entries: CidrEntry[] = [];
   for (const [id, list] of Object.entries(lists)) {
     const index = metas.length;
     const pointer = `/lists/${escape(id)}`;
     metas.push(Object.freeze({ id, verdict: list.verdict, score: list.score, reason: list.reason }));
     (list.cidrs ?? []).forEach((cidr, i) => {
-      if (parseCidr(cidr)) entries.push({ cidr, list: index });
-      else problems.push({ pointer: `${pointer}/cidrs/${i}`, message: `${JSON.stringify(cidr)} is not an IP address or CIDR` });
+      const parsed = parseCidr(cidr);
+      if (!parsed) {
+        problems.push({ pointer: `${pointer}/cidrs/${i}`, message: `${JSON.stringify(cidr)} is not an IP address or CIDR` });
+        return;
+      }
+      entries.push({ cidr: parsed, list: index });
+      // `10.1.2.3/8` means 10.0.0.0/8 here, which may not be what its author meant.
+      if (parsed.hostBits) warnings.push({ pointer: `${pointer}/cidrs/${i}`, message: `${JSON.stringify(cidr)} has host bits set; it is read as ${parsed.text}` });
     });
     (list.files ?? []).forEach((path, i) => {
       let text: string;
@@ -59,7 +65,11 @@ export function compileLists(
       }
     });
   }
-  const set = buildCidrSet(entries);
+  if (metas.length > MAX_LISTS) {
+    problems.push({ pointer: '/lists', message: `has ${metas.length} lists; at most ${MAX_LISTS} are supported` });
+    entries.length = 0;
+  }
+  const set = buildCidrSet(entries, Math.min(metas.length, MAX_LISTS));
   // Every distinct combination of lists is resolved to its metadata once, not per lookup.
   const byIndexes = new Map<readonly number[], readonly ListMeta[]>();
   return {
