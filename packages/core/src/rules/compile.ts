@@ -1,87 +1,154 @@
 /**
- * A policy's rules, compiled once: rules whose conditions the compiler covers become plain
- * synchronous predicates (no promises, no JSONPath at run time); the rest run on
- * json-rules-engine. Events come out in json-rules-engine's priority order (higher first) and,
- * within a priority, in policy order. Every rule is checked at load, so an unknown operator or
- * fact fails the policy naming the rule instead of surfacing at run time.
+ * A policy's rules, checked and compiled once per policy version. Every rule is checked at load
+ * (check.ts). A rule the compiler covers — built-in operators and decorators, plain paths, fact
+ * references — becomes a plain synchronous function (conditions.ts); the rest run on
+ * json-rules-engine (reference.ts). Events come out in json-rules-engine's order: priority sets
+ * highest first, and within a set in the order json-rules-engine's promise chains settle
+ * (order.ts), which the compiled functions compute alongside their result.
+ *
+ * When every rule compiles, `evaluate` answers synchronously with an array; otherwise it returns
+ * a Promise (callers check for a thenable).
+ *
+ * Where the compiled rules knowingly differ from json-rules-engine, it is over facts no host
+ * builds: only *own* fact keys and path steps are read (json-rules-engine's `for…in` takes the
+ * enumerable keys, inherited ones too, so a polluted `Object.prototype` would feed it facts); a
+ * fact whose value is a function is a value (json-rules-engine would call it); a fact named `""`
+ * is ignored (json-rules-engine throws).
  */
-import type { PolicyProblem } from '../errors.js';
+import { PolicyError, type PolicyProblem } from '../errors.js';
 import type { RulePolicy } from '../policy/types.js';
-import { compileCondition, type ConditionContext, type Facts, type Predicate } from './conditions.js';
-import { createReferenceInterpreter, type CustomOperators, type FiredEvent } from './reference.js';
+import { checkRule } from './check.js';
+import { compileRuleConditions, type TimedPredicate } from './conditions.js';
+import { evaluatedRuleTicks } from './order.js';
+import { createReferenceInterpreter } from './reference.js';
+import { firedEvent, RULE_FACTS, type CustomOperators, type Facts, type FiredEvent } from './types.js';
 
-export type { FiredEvent };
+export { RULE_FACTS, EVENT_TYPES } from './types.js';
+export type { CustomOperator, CustomOperators, Facts, FiredEvent } from './types.js';
 
-/** The facts DESIGN gives rules. */
-export const RULE_FACTS = Object.freeze(['action', 'ip', 'actor', 'content', 'limits', 'history', 'score', 'attributes']);
-
-const EVENT_TYPES = new Set(['allow', 'challenge', 'throttle', 'block', 'score', 'tighten']);
-
-export interface CompiledRules {
-  readonly problems: readonly PolicyProblem[];
-  readonly warnings: readonly PolicyProblem[];
-  /** True when every rule runs compiled (then `evaluate` answers synchronously). */
-  readonly compiled: boolean;
-  evaluate(facts: Facts): FiredEvent[] | Promise<FiredEvent[]>;
-}
-
+/** Options of `compileRules`. */
 export interface CompileRulesOptions {
-  /** JSON pointer of the rules array. @default "/rules" */
+  /** JSON pointer of the rules array, for problems. @default "/rules" */
   pointer?: string;
-  /** Extra operators; rules using them run on json-rules-engine. */
+  /** Custom operators (`(factValue, jsonValue) => boolean`); rules using them run on json-rules-engine. */
   operators?: CustomOperators;
-  /** Fact names rules may use; `null` allows any. @default RULE_FACTS */
+  /** Fact names rules may read; `null` allows any name. @default RULE_FACTS */
   facts?: readonly string[] | null;
 }
 
+/** A policy's rules, ready to evaluate: build once per policy version and reuse. */
+export interface CompiledRules {
+  /** What stops the policy from loading; `evaluate` throws `PolicyError` while there are any. */
+  readonly problems: readonly PolicyProblem[];
+  /** json-rules-engine traps and other legal but doubtful rules. */
+  readonly warnings: readonly PolicyProblem[];
+  /** True when every rule runs compiled, so `evaluate` answers synchronously. */
+  readonly compiled: boolean;
+  /** The events the rules fire on these facts, in json-rules-engine's order. */
+  evaluate(facts: Facts): FiredEvent[] | Promise<FiredEvent[]>;
+}
+
+interface Entry {
+  event: FiredEvent;
+  /** Null for a rule json-rules-engine runs. */
+  predicate: TimedPredicate | null;
+}
+
+/**
+ * Checks and compiles json-rules-engine rules. Never throws for a bad rule: problems come back
+ * with JSON pointers (`/rules/3/conditions/all/1/operator`) and rule names.
+ */
 export function compileRules(rules: readonly RulePolicy[], options: CompileRulesOptions = {}): CompiledRules {
   const pointer = options.pointer ?? '/rules';
   const operators = options.operators ?? {};
+  const customOperators = new Set(Object.keys(operators));
+  const knownFacts = options.facts === null ? null : new Set(options.facts ?? RULE_FACTS);
   const problems: PolicyProblem[] = [];
   const warnings: PolicyProblem[] = [];
-  const knownFacts = options.facts === null ? null : new Set(options.facts ?? RULE_FACTS);
-  const compiled: { predicate: Predicate; event: FiredEvent }[] = [];
-  const fallback: { rule: RulePolicy; index: number }[] = [];
 
+  if (!Array.isArray(rules)) {
+    problems.push({ pointer, message: 'rules are an array of json-rules-engine rules' });
+    return broken(problems, warnings);
+  }
+  const entries: Entry[] = [];
   rules.forEach((rule, index) => {
-    const name = rule.name ?? `rules[${index}]`;
-    const at = `${pointer}/${index}`;
-    const ctx: ConditionContext = { rule: name, knownFacts, customOperators: new Set(Object.keys(operators)), problems, warnings };
-    const type = rule.event?.type;
-    if (!EVENT_TYPES.has(type)) problems.push({ pointer: `${at}/event/type`, message: `unknown event type ${JSON.stringify(type)} (use allow, challenge, throttle, block, score or tighten)`, rule: name });
-    if (type === 'tighten') warnings.push({ pointer: `${at}/event/type`, message: 'tighten events are not applied yet (adaptive limits are planned): this rule has no effect', rule: name });
-    if (type === 'score' && typeof rule.event.params?.add !== 'number') problems.push({ pointer: `${at}/event/params/add`, message: 'a score event needs a numeric "add"', rule: name });
-    if (rule.priority !== undefined && !(Number.isInteger(rule.priority) && rule.priority > 0)) problems.push({ pointer: `${at}/priority`, message: 'priority is a positive integer', rule: name });
-    const before = problems.length;
-    const conditions = rule.conditions as unknown;
-    const roots = typeof conditions === 'object' && conditions !== null ? ['all', 'any', 'not'].filter((k) => Object.hasOwn(conditions, k)) : [];
-    if (roots.length !== 1) problems.push({ pointer: `${at}/conditions`, message: 'conditions must have exactly one of all, any, not', rule: name });
-    const predicate = compileCondition(conditions, `${at}/conditions`, ctx);
-    if (problems.length > before) return;
-    const event: FiredEvent = { type, params: rule.event.params as Record<string, unknown> | undefined, rule: name, index, priority: rule.priority ?? 1, mode: rule.mode ?? 'enforce' };
-    if (predicate) compiled.push({ predicate, event: Object.freeze(event) as FiredEvent });
-    else fallback.push({ rule, index });
+    if (!checkRule(rule, index, `${pointer}/${index}`, { knownFacts, customOperators }, problems, warnings)) return;
+    entries.push({ event: firedEvent(rule, index), predicate: compileRuleConditions(rule.conditions, customOperators) });
   });
+  if (problems.length > 0) return broken(problems, warnings);
 
-  // Stable sort: higher priority first, policy order within a priority.
-  compiled.sort((a, b) => b.event.priority - a.event.priority || a.event.index - b.event.index);
+  // json-rules-engine's priority sets: highest first, policy order within a set.
+  const sets = [...new Set(entries.map((entry) => entry.event.priority))]
+    .sort((a, b) => b - a)
+    .map((priority) => entries.filter((entry) => entry.event.priority === priority));
+  const fallback = entries.filter((entry) => entry.predicate === null);
 
-  const runCompiled = (facts: Facts): FiredEvent[] => {
-    const events: FiredEvent[] = [];
-    for (const { predicate, event } of compiled) if (predicate(facts)) events.push(event);
-    return events;
-  };
+  if (fallback.length === 0) {
+    return { problems, warnings, compiled: true, evaluate: compiledEvaluator(sets as { event: FiredEvent; predicate: TimedPredicate }[][]) };
+  }
 
-  if (fallback.length === 0) return { problems, warnings, compiled: true, evaluate: runCompiled };
-
-  const reference = createReferenceInterpreter(fallback, operators);
+  const reference = createReferenceInterpreter(rules, { operators, only: fallback.map((entry) => entry.event.index) });
   return {
     problems,
     warnings,
     compiled: false,
     async evaluate(facts) {
-      const [fast, slow] = [runCompiled(facts), await reference.run(facts)];
-      return [...fast, ...slow].sort((a, b) => b.priority - a.priority || a.index - b.index);
+      const fired: { event: FiredEvent; ticks: number }[] = [];
+      for (const { event, predicate } of entries) {
+        if (!predicate) continue;
+        const settled = predicate(facts);
+        if (settled & 1) fired.push({ event, ticks: settled >> 1 });
+      }
+      for (const rule of await reference.explain(facts)) {
+        if (rule.result) fired.push({ event: rule.event, ticks: evaluatedRuleTicks(rule.conditions, facts) });
+      }
+      return fired
+        .sort((a, b) => b.event.priority - a.event.priority || a.ticks - b.ticks || a.event.index - b.event.index)
+        .map((entry) => entry.event);
+    },
+  };
+}
+
+/**
+ * The all-compiled evaluator. Per call it allocates only the result array: within a priority set
+ * each fired event is insertion-sorted by ticks into place (stable, so ties keep policy order),
+ * using a scratch array that is safe to share because evaluation is synchronous.
+ */
+function compiledEvaluator(sets: readonly (readonly { event: FiredEvent; predicate: TimedPredicate }[])[]): (facts: Facts) => FiredEvent[] {
+  const size = sets.reduce((n, set) => n + set.length, 0);
+  const ticks = new Int32Array(size);
+  return (facts) => {
+    const out: FiredEvent[] = [];
+    for (let s = 0; s < sets.length; s++) {
+      const set = sets[s]!;
+      const start = out.length;
+      for (let r = 0; r < set.length; r++) {
+        const settled = set[r]!.predicate(facts);
+        if ((settled & 1) === 0) continue;
+        const t = settled >> 1;
+        let j = out.length;
+        out.push(set[r]!.event);
+        while (j > start && ticks[j - 1]! > t) {
+          out[j] = out[j - 1]!;
+          ticks[j] = ticks[j - 1]!;
+          j--;
+        }
+        out[j] = set[r]!.event;
+        ticks[j] = t;
+      }
+    }
+    return out;
+  };
+}
+
+/** Rules that did not check out: nothing of them runs. */
+function broken(problems: PolicyProblem[], warnings: PolicyProblem[]): CompiledRules {
+  return {
+    problems,
+    warnings,
+    compiled: false,
+    evaluate() {
+      throw new PolicyError(problems);
     },
   };
 }

@@ -1,216 +1,168 @@
 /**
- * json-rules-engine conditions compiled to plain synchronous predicates. The semantics are
- * json-rules-engine 7.3's, traps included, because operators write rules against its docs:
- * `in`/`notIn` use `value.indexOf` (a string value matches substrings), numeric operators accept
- * anything `parseFloat` reads, `notEqual` passes on a missing fact, `contains` needs an array,
- * `any: []` is true like `all: []`, a `path` on a non-object fact yields the fact itself.
- * What the compiler does not cover (custom operators, JSONPath beyond plain member access,
- * condition references) returns `null`, and the rule is left to json-rules-engine itself.
+ * A checked rule's conditions compiled into one plain synchronous function: closures built once,
+ * paths pre-parsed, operators resolved, no promise and no allocation per call. The function
+ * returns `ticks * 2 + passed`: whether json-rules-engine would pass the rule, and when its chain
+ * would settle (see order.ts), so evaluate can put events in json-rules-engine's order.
+ *
+ * It evaluates exactly what json-rules-engine evaluates: every condition of a priority set (so an
+ * operator that throws there throws here), short-circuiting only between sets.
+ *
+ * What it does not cover — custom operators, JSONPath beyond plain member access — compiles to
+ * `null`, and the rule is left to json-rules-engine.
  */
-import type { PolicyProblem } from '../errors.js';
+import type { RuleConditions } from '../policy/types.js';
+import { resolveOperator, type OperatorFn } from './operators.js';
+import {
+  hasFact,
+  isFactReference,
+  LEAF_TICKS,
+  NESTED_GROUP_TICKS,
+  NESTED_NOT_TICKS,
+  PATH_TICKS,
+  prioritySets,
+  ROOT_NOT_TICKS,
+  SET_RUN_TICKS,
+  SET_STEP_TICKS,
+} from './order.js';
+import { parsePlainPath, pathReader } from './paths.js';
+import type { Facts } from './types.js';
 
-export type Facts = Record<string, unknown>;
-export type Predicate = (facts: Facts) => boolean;
-type Getter = (facts: Facts) => unknown;
+/** `ticks * 2 + (passed ? 1 : 0)`. */
+export type TimedPredicate = (facts: Facts) => number;
 
-const isNumberish = (value: unknown) => Number.parseFloat(value as string).toString() !== 'NaN';
+type Node = Record<string, unknown>;
 
-/** json-rules-engine's default operators, with their fact validators. */
-export const BUILTIN_OPERATORS: Readonly<Record<string, (a: unknown, b: unknown) => boolean>> = Object.freeze({
-  equal: (a, b) => a === b,
-  notEqual: (a, b) => a !== b,
-  in: (a, b) => (b as unknown[]).indexOf(a) > -1,
-  notIn: (a, b) => (b as unknown[]).indexOf(a) === -1,
-  contains: (a, b) => Array.isArray(a) && a.indexOf(b) > -1,
-  doesNotContain: (a, b) => Array.isArray(a) && a.indexOf(b) === -1,
-  lessThan: (a, b) => isNumberish(a) && (a as number) < (b as number),
-  lessThanInclusive: (a, b) => isNumberish(a) && (a as number) <= (b as number),
-  greaterThan: (a, b) => isNumberish(a) && (a as number) > (b as number),
-  greaterThanInclusive: (a, b) => isNumberish(a) && (a as number) >= (b as number),
-});
-
-const NUMERIC = new Set(['lessThan', 'lessThanInclusive', 'greaterThan', 'greaterThanInclusive']);
-
-export interface ConditionContext {
-  /** Rule name for problems. */
-  rule: string;
-  knownFacts: ReadonlySet<string> | null;
-  customOperators: ReadonlySet<string>;
-  problems: PolicyProblem[];
-  warnings: PolicyProblem[];
+/** Compiles a rule's (already checked) conditions; `null` when json-rules-engine must run it. */
+export function compileRuleConditions(conditions: RuleConditions, customOperators: ReadonlySet<string>): TimedPredicate | null {
+  const root = conditions as Node;
+  // json-rules-engine's Rule.evaluate looks for any, then all, then not.
+  if (root.any) return compileGroup(root.any as Node[], 'any', customOperators);
+  if (root.all) return compileGroup(root.all as Node[], 'all', customOperators);
+  const inner = compileCondition(root.not as Node, customOperators);
+  return inner && negate(inner, ROOT_NOT_TICKS);
 }
 
-/**
- * Compiles a condition tree, recording problems and warnings. Returns `null` when it is valid
- * but needs json-rules-engine (the tree is still fully checked).
- */
-export function compileCondition(node: unknown, pointer: string, ctx: ConditionContext): Predicate | null {
-  if (typeof node !== 'object' || node === null || Array.isArray(node)) {
-    ctx.problems.push({ pointer, message: 'a condition must be an object', rule: ctx.rule });
-    return null;
+/** json-rules-engine's evaluateCondition. */
+function compileCondition(node: Node, custom: ReadonlySet<string>): TimedPredicate | null {
+  if (Object.hasOwn(node, 'any') || Object.hasOwn(node, 'all')) {
+    const group = Object.hasOwn(node, 'any') ? compileGroup(node.any as Node[], 'any', custom) : compileGroup(node.all as Node[], 'all', custom);
+    if (!group) return null;
+    return (facts) => group(facts) + 2 * NESTED_GROUP_TICKS;
   }
-  const condition = node as Record<string, unknown>;
-  const booleans = ['all', 'any', 'not'].filter((key) => Object.hasOwn(condition, key));
-  if (Object.hasOwn(condition, 'condition')) {
-    ctx.problems.push({ pointer: `${pointer}/condition`, message: 'condition references are not supported: inline the condition', rule: ctx.rule });
-    return null;
+  if (Object.hasOwn(node, 'not')) {
+    const inner = compileCondition(node.not as Node, custom);
+    return inner && negate(inner, NESTED_NOT_TICKS);
   }
-  if (booleans.length > 1) {
-    ctx.problems.push({ pointer, message: `a condition has exactly one of all, any, not (found ${booleans.join(', ')})`, rule: ctx.rule });
-    return null;
-  }
-  if (booleans.length === 1) {
-    const key = booleans[0]!;
-    if (key === 'not') {
-      const inner = compileCondition(condition.not, `${pointer}/not`, ctx);
-      return inner && ((facts) => !inner(facts));
-    }
-    const list = condition[key];
-    if (!Array.isArray(list)) {
-      ctx.problems.push({ pointer: `${pointer}/${key}`, message: `"${key}" must be an array of conditions`, rule: ctx.rule });
-      return null;
-    }
-    const parts = list.map((child, i) => compileCondition(child, `${pointer}/${key}/${i}`, ctx));
-    if (parts.some((p) => p === null)) return null;
-    const predicates = parts as Predicate[];
-    if (predicates.length === 0) return () => true; // json-rules-engine: an empty all *or any* passes
-    if (predicates.length === 1) return predicates[0]!;
-    return combine(key as 'all' | 'any', bySetOfPriority(list as Record<string, unknown>[], predicates));
-  }
-  return compileLeaf(condition, pointer, ctx);
+  return compileLeaf(node, custom);
 }
 
-/**
- * Children grouped by condition priority, highest first. json-rules-engine evaluates one group
- * entirely (in parallel) and short-circuits only between groups; doing the same keeps even a
- * throwing operator (`in` against a missing list) throwing exactly when it does there.
- */
-function bySetOfPriority(children: readonly Record<string, unknown>[], predicates: readonly Predicate[]): Predicate[][] {
-  const groups = new Map<number, Predicate[]>();
-  children.forEach((child, i) => {
-    const priority = typeof child?.priority === 'number' && child.priority > 0 ? child.priority : 1;
-    groups.set(priority, [...(groups.get(priority) ?? []), predicates[i]!]);
-  });
-  return [...groups.entries()].sort((a, b) => b[0] - a[0]).map(([, group]) => group);
+function negate(inner: TimedPredicate, ticks: number): TimedPredicate {
+  return (facts) => (inner(facts) ^ 1) + 2 * ticks;
 }
 
-function combine(operator: 'all' | 'any', sets: readonly Predicate[][]): Predicate {
+/** json-rules-engine's prioritizeAndRun. */
+function compileGroup(children: readonly Node[], operator: 'all' | 'any', custom: ReadonlySet<string>): TimedPredicate | null {
+  if (children.length === 0) return () => 1; // an empty all *and* an empty any pass, at once
+  if (children.length === 1) return compileCondition(children[0]!, custom);
+  const sets: TimedPredicate[][] = [];
+  for (const set of prioritySets(children)) {
+    const compiled = set.map((child) => compileCondition(child, custom));
+    if (compiled.some((predicate) => predicate === null)) return null;
+    sets.push(compiled as TimedPredicate[]);
+  }
   const all = operator === 'all';
-  return (facts) => {
-    for (const set of sets) {
-      let outcome = all;
-      for (const predicate of set) {
-        const result = predicate(facts);
-        if (all ? !result : result) outcome = !all;
+  if (sets.length === 1) {
+    // The usual group: one priority set, nothing to short-circuit.
+    const set = sets[0]!;
+    const count = set.length;
+    return (facts) => {
+      let slowest = 0;
+      let passed = 0;
+      for (let i = 0; i < count; i++) {
+        const settled = set[i]!(facts);
+        if (settled >> 1 > slowest) slowest = settled >> 1;
+        passed += settled & 1;
       }
-      if (outcome !== all) return outcome;
-    }
-    return all;
-  };
-}
-
-function compileLeaf(condition: Record<string, unknown>, pointer: string, ctx: ConditionContext): Predicate | null {
-  const { fact, operator, path } = condition;
-  let valid = true;
-  const problem = (at: string, message: string) => {
-    ctx.problems.push({ pointer: `${pointer}${at}`, message, rule: ctx.rule });
-    valid = false;
-  };
-  if (typeof fact !== 'string' || fact === '') problem('/fact', 'a condition needs a "fact" name');
-  else if (ctx.knownFacts && !ctx.knownFacts.has(fact)) problem('/fact', `unknown fact "${fact}" (known: ${[...ctx.knownFacts].join(', ')})`);
-  if (typeof operator !== 'string') problem('/operator', 'a condition needs an "operator"');
-  else if (!Object.hasOwn(BUILTIN_OPERATORS, operator) && !ctx.customOperators.has(operator)) {
-    problem('/operator', `unknown operator "${operator}" (known: ${[...Object.keys(BUILTIN_OPERATORS), ...ctx.customOperators].join(', ')})`);
+      return 2 * (SET_STEP_TICKS + slowest + SET_RUN_TICKS) + ((all ? passed === count : passed > 0) ? 1 : 0);
+    };
   }
-  if (!Object.hasOwn(condition, 'value')) problem('/value', 'a condition needs a "value"');
-  if (path !== undefined && (typeof path !== 'string' || !path.startsWith('$'))) problem('/path', 'a path is a JSONPath string starting with "$"');
-  const value = condition.value;
-  const valueRef = isFactRef(value);
-  if (valueRef) {
-    const ref = value as { fact: unknown; path?: unknown };
-    if (typeof ref.fact !== 'string' || (ctx.knownFacts && !ctx.knownFacts.has(ref.fact))) problem('/value/fact', `unknown fact ${JSON.stringify(ref.fact)}`);
-    if (ref.path !== undefined && (typeof ref.path !== 'string' || !ref.path.startsWith('$'))) problem('/value/path', 'a path is a JSONPath string starting with "$"');
-  }
-  if (!valid) return null;
-
-  const op = operator as string;
-  if ((op === 'in' || op === 'notIn') && !valueRef) {
-    if (typeof value === 'string') {
-      ctx.warnings.push({ pointer: `${pointer}/value`, message: `"${op}" with a string value matches substrings of it (json-rules-engine semantics); use an array`, rule: ctx.rule });
-    } else if (!Array.isArray(value)) {
-      problem('/value', `"${op}" needs an array value`);
-      return null;
-    }
-  }
-  if (NUMERIC.has(op) && !valueRef && typeof value !== 'number') {
-    ctx.warnings.push({ pointer: `${pointer}/value`, message: `"${op}" compares with a non-number value ${JSON.stringify(value)}`, rule: ctx.rule });
-  }
-  if (op === 'notEqual') {
-    ctx.warnings.push({ pointer: `${pointer}/operator`, message: `"notEqual" also passes when the fact${path ? ' path' : ''} is missing`, rule: ctx.rule });
-  }
-
-  const compare = BUILTIN_OPERATORS[op];
-  const left = getter(fact as string, path as string | undefined);
-  const right: Getter | null = valueRef ? getter((value as { fact: string }).fact, (value as { path?: string }).path) : () => value;
-  if (!compare || !left || !right) return null;
-  return (facts) => compare(left(facts), right(facts));
-}
-
-function isFactRef(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && Object.prototype.hasOwnProperty.call(value, 'fact');
-}
-
-/** A fact reader with its path pre-parsed, or null when the path needs full JSONPath. */
-function getter(fact: string, path: string | undefined): Getter | null {
-  if (path === undefined || path === '') return (facts) => (Object.hasOwn(facts, fact) ? facts[fact] : undefined);
-  const keys = parsePath(path);
-  if (!keys) return null;
   return (facts) => {
-    const root = Object.hasOwn(facts, fact) ? facts[fact] : undefined;
-    // json-rules-engine applies a path only to objects; anything else is returned as it is.
-    if (root === null || typeof root !== 'object') return root;
-    let value: unknown = root;
-    for (const key of keys) {
-      if (value === null || typeof value !== 'object' || !Object.hasOwn(value, key)) return undefined;
-      value = (value as Record<string, unknown>)[key];
+    let ticks = 0;
+    let result = all;
+    for (let s = 0; s < sets.length; s++) {
+      ticks += SET_STEP_TICKS;
+      if (all !== result) continue; // short-circuited: all already failed, any already passed
+      const set = sets[s]!;
+      let slowest = 0;
+      let passed = 0;
+      for (let i = 0; i < set.length; i++) {
+        const settled = set[i]!(facts);
+        if (settled >> 1 > slowest) slowest = settled >> 1;
+        passed += settled & 1;
+      }
+      result = all ? passed === set.length : passed > 0;
+      ticks += slowest + SET_RUN_TICKS;
     }
-    return value;
+    return ticks * 2 + (result ? 1 : 0);
   };
 }
 
-/**
- * `$.a.b`, `$.a[0]`, `$['a-b']`, `$["x"]` as a key list; null for anything else (wildcards,
- * filters, slices, recursive descent), which json-rules-engine's JSONPath handles instead.
- */
-export function parsePath(path: string): string[] | null {
-  if (!path.startsWith('$')) return null;
-  const keys: string[] = [];
-  let i = 1;
-  while (i < path.length) {
-    if (path[i] === '.') {
-      const match = /^[A-Za-z_$][A-Za-z0-9_$-]*/.exec(path.slice(i + 1));
-      if (!match || path[i + 1] === '.') return null;
-      keys.push(match[0]);
-      i += 1 + match[0].length;
-    } else if (path[i] === '[') {
-      const rest = path.slice(i);
-      const index = /^\[(0|[1-9][0-9]*)\]/.exec(rest);
-      const quoted = /^\[(?:'([^'\\]*)'|"([^"\\]*)")\]/.exec(rest);
-      if (index) {
-        keys.push(index[1]!);
-        i += index[0].length;
-      } else if (quoted) {
-        keys.push(quoted[1] ?? quoted[2]!);
-        i += quoted[0].length;
-      } else {
-        return null;
-      }
-    } else {
-      return null;
-    }
-  }
-  // jsonpath-plus gives special meaning to some names (e.g. `$..`, `@`, `~`); keep them to it.
-  if (keys.some((key) => /[@~*()?,:]/.test(key) || key === '' || key === '$')) return null;
-  return keys;
+/** One side of a comparison: a fact, and the reader of its path (null for none). */
+interface Side {
+  fact: string;
+  read: ((factValue: unknown) => unknown) | null;
 }
 
+function compileLeaf(leaf: Node, custom: ReadonlySet<string>): TimedPredicate | null {
+  const resolved = resolveOperator(leaf.operator as string, custom);
+  if (!resolved || resolved.kind === 'custom') return null;
+  const op = resolved.fn;
+  const left = side(leaf.fact as string, leaf.path);
+  if (!left) return null;
+  const value = leaf.value;
+  if (isFactReference(value)) {
+    const right = side(value.fact as string, value.path);
+    return right && compareFacts(left, right, op);
+  }
+  return compareValue(left, value, op);
+}
+
+function side(fact: string, path: unknown): Side | null {
+  // json-rules-engine applies a path only when it is truthy.
+  if (!path) return { fact, read: null };
+  const keys = parsePlainPath(path as string);
+  return keys && { fact, read: pathReader(keys) };
+}
+
+const PASS = 2 * LEAF_TICKS + 1;
+const FAIL = 2 * LEAF_TICKS;
+const PASS_AFTER_PATH = 2 * (LEAF_TICKS + PATH_TICKS) + 1;
+const FAIL_AFTER_PATH = 2 * (LEAF_TICKS + PATH_TICKS);
+
+/** The common case, specialised: a fact (maybe with a path) against a constant. */
+function compareValue({ fact, read }: Side, value: unknown, op: OperatorFn): TimedPredicate {
+  if (!read) return (facts) => (op(hasFact(facts, fact) ? facts[fact] : undefined, value) ? PASS : FAIL);
+  return (facts) => {
+    // A missing fact resolves at once to undefined, path or not.
+    if (!hasFact(facts, fact)) return op(undefined, value) ? PASS : FAIL;
+    return op(read(facts[fact]), value) ? PASS_AFTER_PATH : FAIL_AFTER_PATH;
+  };
+}
+
+/** A fact against another fact (`value: { fact, path }`). */
+function compareFacts(left: Side, right: Side, op: OperatorFn): TimedPredicate {
+  return (facts) => {
+    let ticks = LEAF_TICKS;
+    let a: unknown;
+    let b: unknown;
+    if (hasFact(facts, left.fact)) {
+      a = left.read ? left.read(facts[left.fact]) : facts[left.fact];
+      if (left.read) ticks = LEAF_TICKS + PATH_TICKS;
+    }
+    if (hasFact(facts, right.fact)) {
+      b = right.read ? right.read(facts[right.fact]) : facts[right.fact];
+      if (right.read) ticks = LEAF_TICKS + PATH_TICKS;
+    }
+    return 2 * ticks + (op(a, b) ? 1 : 0);
+  };
+}

@@ -1,63 +1,99 @@
 /**
- * json-rules-engine itself: the reference interpreter the compiled rules are proven against, and
- * the runner for rules the compiler leaves to it (custom operators, full JSONPath).
+ * json-rules-engine itself, as the reference interpreter: what the compiled rules are proven
+ * against, what runs the rules the compiler leaves to it, and what `explain` reads.
  *
- * An Engine is never shared by two runs in flight: `engine.status` is per engine, so with
- * several priorities one run could otherwise skip another's rules (json-rules-engine #303).
- * Engines are pooled instead: a run takes an idle one or builds a new one, and gives it back
- * unless the run rejected.
+ * An Engine is never shared by two runs in flight. `engine.status` belongs to the engine, so a
+ * run that finishes (or a `stop()`) while another run is between priority sets makes the other
+ * skip its remaining rules (json-rules-engine #303). Engines are pooled instead: a run takes an
+ * idle one or builds one, and gives it back when it settled normally. After a rejected run the
+ * engine is dropped, because json-rules-engine keeps evaluating that run's later priority sets in
+ * the background and would flip the status under the next run.
+ *
+ * Events come out exactly as json-rules-engine reports them: priority order, and within a
+ * priority in the order the rules' promise chains settle (see order.ts).
  */
-import { Engine, type RuleProperties } from 'json-rules-engine';
+import { Engine, type RuleProperties, type RuleResult } from 'json-rules-engine';
 import type { RulePolicy } from '../policy/types.js';
-import type { Facts } from './conditions.js';
+import { firedEvent, ruleLabel, type CustomOperators, type Facts, type FiredEvent } from './types.js';
 
-export interface FiredEvent {
-  type: RulePolicy['event']['type'];
-  params: Record<string, unknown> | undefined;
-  /** The rule's name, or `rules[i]` when it has none. */
-  rule: string;
-  /** Index of the rule in the policy's `rules`. */
-  index: number;
-  priority: number;
-  mode: 'enforce' | 'monitor';
+/** Options of `createReferenceInterpreter`. */
+export interface ReferenceOptions {
+  /** Custom operators, registered on every engine. */
+  operators?: CustomOperators;
+  /** Indexes of the rules to run (the policy indexes stay as they are). @default every rule */
+  only?: readonly number[];
 }
 
-export interface ReferenceInterpreter {
-  run(facts: Facts): Promise<FiredEvent[]>;
-  /** Per rule: whether it fired and each leaf condition's fact value and result. */
-  explain(facts: Facts): Promise<RuleExplanation[]>;
+/** One condition as json-rules-engine evaluated it. */
+export interface ConditionExplanation {
+  all?: ConditionExplanation[];
+  any?: ConditionExplanation[];
+  not?: ConditionExplanation;
+  fact?: string;
+  path?: string;
+  operator?: string;
+  value?: unknown;
+  params?: Record<string, unknown>;
+  priority?: number;
+  /** False when json-rules-engine never got to it (a set before it decided the group). */
+  evaluated: boolean;
+  /** The operator's result (leaves) or the group's (all / any / not). */
+  result?: unknown;
+  /** The fact's value after `path`, as the operator saw it. */
+  factResult?: unknown;
+  /** The value after resolving a `{ fact, path }` reference. */
+  valueResult?: unknown;
 }
 
+/** One rule as json-rules-engine evaluated it. */
 export interface RuleExplanation {
   rule: string;
   index: number;
+  priority: number;
+  /** Whether the rule fired. */
   result: boolean;
-  conditions: unknown;
+  event: FiredEvent;
+  conditions: ConditionExplanation;
 }
 
-export type CustomOperators = Readonly<Record<string, (factValue: unknown, jsonValue: unknown) => boolean>>;
+/** json-rules-engine behind a run / explain interface, safe under concurrent runs. */
+export interface ReferenceInterpreter {
+  /** The events json-rules-engine fires, in its order. */
+  run(facts: Facts): Promise<FiredEvent[]>;
+  /** Every rule, in policy order: whether it fired and what each condition saw. */
+  explain(facts: Facts): Promise<RuleExplanation[]>;
+}
 
-/** `rules` with their policy indexes (the reference interpreter may run a subset). */
-export function createReferenceInterpreter(rules: readonly { rule: RulePolicy; index: number }[], operators: CustomOperators = {}): ReferenceInterpreter {
-  const idle: Engine[] = [];
+/** Idle engines kept for reuse; a burst of concurrent runs beyond this builds throwaway ones. */
+const MAX_IDLE_ENGINES = 16;
+
+/**
+ * A json-rules-engine interpreter of `rules` (`new Engine(rules, { allowUndefinedFacts: true })`),
+ * correct under concurrent runs. Throws what json-rules-engine throws for a malformed rule.
+ */
+export function createReferenceInterpreter(rules: readonly RulePolicy[], options: ReferenceOptions = {}): ReferenceInterpreter {
+  const operators = Object.entries(options.operators ?? {});
+  const selected = options.only ?? rules.map((_, index) => index);
+  const events = new Map(selected.map((index) => [index, firedEvent(rules[index]!, index)]));
+
   const build = () => {
     const engine = new Engine([], { allowUndefinedFacts: true });
-    for (const [name, fn] of Object.entries(operators)) engine.addOperator(name, fn);
-    rules.forEach(({ rule, index }) => {
-      // The index rides in the rule name so results can be mapped back whatever their order.
-      engine.addRule({ conditions: rule.conditions, event: rule.event, priority: rule.priority ?? 1, name: String(index) } as RuleProperties);
-    });
+    for (const [name, fn] of operators) engine.addOperator(name, fn);
+    for (const index of selected) {
+      const rule = rules[index]!;
+      // Clones: json-rules-engine writes into condition objects (a leaf's priority), and policies
+      // are frozen. The policy index is the rule's name there, to map results back.
+      engine.addRule({ name: index, priority: rule.priority, conditions: structuredClone(rule.conditions), event: structuredClone(rule.event) } as unknown as RuleProperties);
+    }
     return engine;
   };
-  const byIndex = new Map(rules.map((entry) => [entry.index, entry.rule]));
-  const label = (index: number) => byIndex.get(index)?.name ?? `rules[${index}]`;
+  // Built now, so a rule json-rules-engine refuses fails here rather than on the first run.
+  const idle: Engine[] = [build()];
 
-  async function withEngine<T>(fn: (engine: Engine) => Promise<T>): Promise<T> {
+  async function withEngine<T>(use: (engine: Engine) => Promise<T>): Promise<T> {
     const engine = idle.pop() ?? build();
-    const result = await fn(engine);
-    // Only an engine whose run settled normally goes back: after a rejected run an Engine
-    // silently skips rules on its next runs (measured here), so it is dropped.
-    idle.push(engine);
+    const result = await use(engine); // a rejected run drops the engine
+    if (idle.length < MAX_IDLE_ENGINES) idle.push(engine);
     return result;
   }
 
@@ -65,22 +101,61 @@ export function createReferenceInterpreter(rules: readonly { rule: RulePolicy; i
     run: (facts) =>
       withEngine(async (engine) => {
         const { results } = await engine.run(facts);
-        return results
-          .map((result) => {
-            const index = Number(result.name);
-            const rule = byIndex.get(index)!;
-            return { type: rule.event.type, params: rule.event.params as Record<string, unknown> | undefined, rule: label(index), index, priority: rule.priority ?? 1, mode: rule.mode ?? 'enforce' } satisfies FiredEvent;
-          })
-          // json-rules-engine settles rules of one priority in parallel, in no fixed order; the
-          // policy order is the deterministic one.
-          .sort((a, b) => b.priority - a.priority || a.index - b.index);
+        return results.map((result) => events.get(result.name as unknown as number)!);
       }),
     explain: (facts) =>
       withEngine(async (engine) => {
         const { results, failureResults } = await engine.run(facts);
         return [...results, ...failureResults]
-          .map((result) => ({ rule: label(Number(result.name)), index: Number(result.name), result: result.result, conditions: result.toJSON(false) }))
+          .map((result) => explainRule(result, rules, events))
           .sort((a, b) => a.index - b.index);
       }),
   };
+}
+
+function explainRule(result: RuleResult, rules: readonly RulePolicy[], events: ReadonlyMap<number, FiredEvent>): RuleExplanation {
+  const index = result.name as unknown as number;
+  const conditions = explainCondition(result.conditions as unknown as JreCondition);
+  conditions.evaluated = true;
+  conditions.result = result.result;
+  return { rule: ruleLabel(rules[index], index), index, priority: result.priority ?? 1, result: Boolean(result.result), event: events.get(index)!, conditions };
+}
+
+/** The fields of json-rules-engine's Condition objects that explanations read. */
+interface JreCondition {
+  all?: JreCondition[];
+  any?: JreCondition[];
+  not?: JreCondition;
+  fact?: string;
+  path?: string;
+  operator?: string;
+  value?: unknown;
+  params?: Record<string, unknown>;
+  priority?: number;
+  result?: unknown;
+  factResult?: unknown;
+  valueResult?: unknown;
+}
+
+function explainCondition(condition: JreCondition): ConditionExplanation {
+  // json-rules-engine sets `result` on a condition once it evaluated it.
+  const node: ConditionExplanation = { evaluated: Object.hasOwn(condition, 'result') };
+  if (condition.priority !== undefined) node.priority = condition.priority;
+  if (node.evaluated) node.result = condition.result;
+  // Its precedence: any, then all, then not.
+  if (Object.hasOwn(condition, 'any')) node.any = condition.any!.map(explainCondition);
+  else if (Object.hasOwn(condition, 'all')) node.all = condition.all!.map(explainCondition);
+  else if (Object.hasOwn(condition, 'not')) node.not = explainCondition(condition.not!);
+  else {
+    node.fact = condition.fact;
+    node.operator = condition.operator;
+    node.value = condition.value;
+    if (condition.path) node.path = condition.path;
+    if (condition.params) node.params = condition.params;
+    if (node.evaluated) {
+      node.factResult = condition.factResult;
+      node.valueResult = condition.valueResult;
+    }
+  }
+  return node;
 }

@@ -1,0 +1,115 @@
+/**
+ * Condition paths, pre-parsed. json-rules-engine resolves `path` with jsonpath-plus
+ * (`JSONPath({ path, json, wrap: false })`) on every condition of every run; the compiled rules
+ * parse the plain member-access subset of that language once, at load, into a key list, and
+ * walk it the way jsonpath-plus walks plain names: a step follows an *own* property of a truthy
+ * value (strings included: `$.name.length` is the length), anything else is `undefined`. So
+ * `__proto__`, `constructor` and `prototype` never reach `Object.prototype`.
+ *
+ * Everything else jsonpath-plus understands (wildcards, filters, slices, unions, recursive
+ * descent, `~`, `^`, `@type()`) is left to json-rules-engine itself.
+ */
+
+/**
+ * Characters that mean something to jsonpath-plus's tokenizer or tracer, and so never appear in a
+ * key this parser accepts (a path using them is valid JSONPath, just not a plain one).
+ */
+const SPECIAL = new Set([...'.[]\'"~^@,*()?:;#%`\\$ \t\n\r']);
+
+/**
+ * `$`, `$.a.b`, `$.a[0]`, `$['a b']`, `$["x"]` as a key list (`[]` for `$`); `null` when the path
+ * is not plain member access.
+ */
+export function parsePlainPath(path: string): string[] | null {
+  if (!path.startsWith('$')) return null;
+  const keys: string[] = [];
+  let i = 1;
+  while (i < path.length) {
+    const c = path[i];
+    if (c === '.') {
+      let j = i + 1;
+      while (j < path.length && !SPECIAL.has(path[j]!)) j++;
+      if (j === i + 1) return null;
+      keys.push(path.slice(i + 1, j));
+      i = j;
+    } else if (c === '[') {
+      const quote = path[i + 1];
+      if (quote === "'" || quote === '"') {
+        const end = path.indexOf(`${quote}]`, i + 2);
+        if (end < 0) return null;
+        const key = path.slice(i + 2, end);
+        // Dots are fine inside quotes (jsonpath-plus escapes them), but a key of dots alone is
+        // its recursive-descent operator.
+        if (key === '' || /^\.+$/.test(key) || [...key].some((ch) => ch !== '.' && ch !== ' ' && SPECIAL.has(ch))) return null;
+        keys.push(key);
+        i = end + 2;
+      } else {
+        const match = /^\[([0-9]+)\]/.exec(path.slice(i));
+        if (!match) return null;
+        keys.push(match[1]!);
+        i += match[0].length;
+      }
+    } else {
+      return null;
+    }
+  }
+  return keys;
+}
+
+/**
+ * A cheap sanity check for paths left to jsonpath-plus: it starts at the root and its brackets,
+ * parentheses and quotes balance. jsonpath-plus accepts nearly any string, so this catches typos,
+ * not every path that would fail.
+ */
+export function isWellFormedPath(path: string): boolean {
+  if (!path.startsWith('$')) return false;
+  const closing: string[] = [];
+  let quote: string | null = null;
+  for (const ch of path) {
+    if (quote) {
+      if (ch === quote) quote = null;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+    } else if (ch === '[' || ch === '(') {
+      closing.push(ch === '[' ? ']' : ')');
+    } else if (ch === ']' || ch === ')') {
+      if (closing.pop() !== ch) return false;
+    }
+  }
+  return quote === null && closing.length === 0;
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/**
+ * What json-rules-engine's almanac yields for a fact value and a pre-parsed path: the path applies
+ * only to objects (arrays included); any other fact value comes back as it is.
+ */
+export function resolvePath(factValue: unknown, keys: readonly string[]): unknown {
+  return pathReader(keys)(factValue);
+}
+
+/**
+ * `resolvePath` for one path, as a function built once; short paths (nearly all of them) get a
+ * specialised body without a loop.
+ */
+export function pathReader(keys: readonly string[]): (factValue: unknown) => unknown {
+  // Each step is jsonpath-plus's `val && Object.hasOwn(val, loc)`.
+  const step = (value: unknown, key: string) => (value && hasOwn.call(value, key) ? (value as Record<string, unknown>)[key] : undefined);
+  const [a, b] = keys as [string, string];
+  switch (keys.length) {
+    case 0:
+      return (value) => value;
+    case 1:
+      return (value) => (value !== null && typeof value === 'object' ? (hasOwn.call(value, a) ? (value as Record<string, unknown>)[a] : undefined) : value);
+    case 2:
+      return (value) => (value !== null && typeof value === 'object' ? step(hasOwn.call(value, a) ? (value as Record<string, unknown>)[a] : undefined, b) : value);
+    default:
+      return (value) => {
+        if (value === null || typeof value !== 'object') return value;
+        let current: unknown = value;
+        for (let i = 0; i < keys.length; i++) current = step(current, keys[i]!);
+        return current;
+      };
+  }
+}
