@@ -1,5 +1,6 @@
 /**
- * @actiongate/memory: the Actiongate store for a single process.
+ * @actiongate/memory: the Actiongate store for a single process, and the sliding-window
+ * arithmetic every store adapter must match (the reference model of the conformance suite).
  */
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
-export { STORE_SLOTS, slotMsOf, prune, addHit, tryTake, countAt, type WindowData, type TakeOutcome } from './window.js';
+export { STORE_SLOTS, slotMsOf, prune, addHit, newWindow, tryTake, countAt, lastLeavesAt, type WindowData, type TakeOutcome } from './window.js';

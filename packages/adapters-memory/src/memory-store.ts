@@ -1,25 +1,34 @@
 /**
- * MemoryStore: the Store contract for one process, on lru-cache. One LRU entry per subject
- * (an IP, an actor…) holding that subject's marks and windows, so an evaluation costs a couple
- * of LRU lookups; `maxKeys` bounds the subjects and `maxNamesPerSubject` what one subject may
- * hold, so memory stays bounded whatever the traffic. Expiry is lazy, against the caller's
- * clock: no timers, and a 60-day ban works. Every `apply` runs synchronously inside one call,
- * which is what makes it atomic.
+ * MemoryStore: the Store contract for one process, on lru-cache.
+ *
+ * One LRU entry per subject (an IP, an actor…) holding that subject's marks and windows in Maps
+ * keyed by the raw name strings, so an evaluation costs one LRU lookup per subject, no key string
+ * is ever built, and no two (subject, name) pairs can collide whatever they contain (colons,
+ * braces, NUL, `__proto__`): there is no encoding to get wrong. The same shape as RedisStore's
+ * one hash per subject. `maxKeys` bounds the subjects and `maxNamesPerSubject` what one subject
+ * may hold, so memory stays bounded whatever the traffic.
+ *
+ * Expiry is lazy, against the caller's clock: no timers and no lru-cache TTL (it reads its own
+ * clock, and `setTimeout` cannot wait past 24.8 days), so a 60-day ban works and replays are
+ * deterministic. Whatever no longer counts is dropped when touched. Every `apply` runs
+ * synchronously inside one call, which is what makes it atomic within the process.
  */
 import { LRUCache } from 'lru-cache';
-import type { MarkEntry, MarkValue, Store, StoreBatch, StoreResult, SubjectOps, SubjectResult, TakeResult } from '@actiongate/core';
-import { addHit, prune, tryTake, type WindowData } from './window.js';
+import type { MarkEntry, MarkValue, MarkWrite, Store, StoreBatch, StoreResult, SubjectOps, SubjectResult, TakeResult, WindowTake } from '@actiongate/core';
+import { addHit, lastLeavesAt, newWindow, prune, tryTake, type WindowData } from './window.js';
 
 export interface MemoryStoreOptions {
   /**
    * Most subjects (IPs, subnets, actors, content fingerprints…) kept; the least recently used
-   * go first.
+   * go first. lru-cache allocates its index arrays at this length up front (~16 bytes a key).
    * @default 100000
    */
   maxKeys?: number;
   /**
-   * Most marks and windows one subject holds; past it the oldest name is dropped. Bounds what a
-   * client can make one subject hold through action names it chooses (`ip+action` limits).
+   * Most marks and windows one subject holds. Past it, whatever no longer counts goes first,
+   * then the window whose hits all leave soonest (the least information lost), and marks (bans)
+   * only when no window is left. Bounds what a client can make one subject hold through names it
+   * chooses (`ip+action` limits).
    * @default 64
    */
   maxNamesPerSubject?: number;
@@ -35,28 +44,28 @@ interface Window {
   data: WindowData;
 }
 
-interface Record_ {
-  marks: Map<string, Mark>;
-  windows: Map<string, Window>;
+/** One subject's state. Maps are created on first use: most IPs never get a mark. */
+interface Subject {
+  marks: Map<string, Mark> | undefined;
+  windows: Map<string, Window> | undefined;
 }
+
+/** Stands for a window that holds nothing; never written to. */
+const NO_HITS = Object.freeze([]) as unknown as WindowData;
 
 export class MemoryStore implements Store {
   readonly name = 'memory';
-  readonly #subjects: LRUCache<string, Record_>;
+  readonly #subjects: LRUCache<string, Subject>;
   readonly #maxNames: number;
   #closed = false;
 
   constructor(options: MemoryStoreOptions = {}) {
-    const maxKeys = options.maxKeys ?? 100_000;
-    const maxNames = options.maxNamesPerSubject ?? 64;
-    if (!Number.isSafeInteger(maxKeys) || maxKeys < 1) {
-      throw new RangeError(`MemoryStore: maxKeys must be a positive integer, got ${String(maxKeys)}`);
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError(`MemoryStore: options must be an object like { maxKeys: 100000 }, got ${show(options)}`);
     }
-    if (!Number.isSafeInteger(maxNames) || maxNames < 1) {
-      throw new RangeError(`MemoryStore: maxNamesPerSubject must be a positive integer, got ${String(maxNames)}`);
-    }
-    this.#subjects = new LRUCache<string, Record_>({ max: maxKeys });
-    this.#maxNames = maxNames;
+    const maxKeys = positiveInteger(options.maxKeys, 'maxKeys', 100_000);
+    this.#maxNames = positiveInteger(options.maxNamesPerSubject, 'maxNamesPerSubject', 64);
+    this.#subjects = new LRUCache<string, Subject>({ max: maxKeys });
   }
 
   /** Subjects held now (expired state is dropped lazily, so this is an upper bound of live ones). */
@@ -64,131 +73,312 @@ export class MemoryStore implements Store {
     return this.#subjects.size;
   }
 
+  /**
+   * Applies each `SubjectOps` in order: get → peek → take (all or nothing) → add → set → del.
+   * A malformed batch (a non-finite `now`, a window of no length, a non-finite cost…) is
+   * rejected with a TypeError before any of it is applied.
+   */
   apply(batch: StoreBatch): Promise<StoreResult> {
-    if (this.#closed) return Promise.reject(new Error('MemoryStore: apply() after close()'));
-    const subjects = batch.subjects.map((ops) => this.#applySubject(ops, batch.now));
-    return Promise.resolve({ now: batch.now, subjects });
+    if (this.#closed) return Promise.reject(new Error('MemoryStore: apply() after close(); create a new MemoryStore'));
+    try {
+      validate(batch);
+      const now = batch.now;
+      const ops = batch.subjects;
+      const subjects = new Array<SubjectResult>(ops.length);
+      for (let i = 0; i < ops.length; i++) subjects[i] = this.#applySubject(ops[i]!, now);
+      return Promise.resolve({ now, subjects });
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   #applySubject(ops: SubjectOps, now: number): SubjectResult {
-    const { subject } = ops;
+    const subject = ops.subject;
+    // Null prototypes: a mark or window named `__proto__` or `constructor` is just a key.
     const marks: Record<string, MarkValue> = Object.create(null);
     const counts: Record<string, number> = Object.create(null);
     const takes: TakeResult[] = [];
     let consumed = false;
-    const writes = ops.take?.length || ops.add?.length || ops.set?.length;
+    // Reading refreshes the subject's recency; a subject is created only when a write lands,
+    // so reads, denied takes and no-op writes never evict anyone.
     let record = this.#subjects.get(subject);
-    if (!record && !writes) return { subject, marks, counts: fillZero(counts, ops), takes: this.#emptyTakes(ops, now), consumed };
-    record ??= this.#create(subject);
 
-    for (const name of ops.get ?? []) {
-      const mark = record.marks.get(name);
-      if (!mark) continue;
-      if (mark.until !== null && mark.until <= now) record.marks.delete(name);
-      else marks[name] = mark.value;
+    const get = ops.get;
+    const stored = record?.marks;
+    if (get !== undefined && stored !== undefined) {
+      for (let i = 0; i < get.length; i++) {
+        const name = get[i]!;
+        const mark = stored.get(name);
+        if (mark === undefined) continue;
+        if (mark.until !== null && mark.until <= now) stored.delete(name);
+        else marks[name] = mark.value; // deep-frozen when stored: safe to hand out
+      }
     }
-    for (const ref of ops.peek ?? []) {
-      const window = this.#window(record, ref.name, ref.windowMs, false);
-      counts[ref.name] = window ? prune(window.data, ref.windowMs, now) : 0;
+
+    const peek = ops.peek;
+    if (peek !== undefined) {
+      for (let i = 0; i < peek.length; i++) {
+        const ref = peek[i]!;
+        const window = record === undefined ? undefined : liveWindow(record, ref.name, ref.windowMs, now);
+        counts[ref.name] = window === undefined ? 0 : total(window.data);
+      }
     }
-    if (ops.take && ops.take.length > 0) {
+
+    const take = ops.take;
+    if (take !== undefined && take.length > 0) {
       let all = true;
-      for (const take of ops.take) {
-        const data = this.#window(record, take.name, take.windowMs, false)?.data ?? [];
-        const outcome = tryTake(data, prune(data, take.windowMs, now), take.windowMs, take.max, take.cost, now);
+      let dryRun = false;
+      for (let i = 0; i < take.length; i++) {
+        const t = take[i]!;
+        const window = record === undefined ? undefined : liveWindow(record, t.name, t.windowMs, now);
+        const data = window === undefined ? NO_HITS : window.data;
+        const outcome = tryTake(data, window === undefined ? 0 : total(data), t.windowMs, t.max, t.cost, now);
+        takes.push({ name: t.name, count: outcome.count, admitted: outcome.admitted, resetMs: outcome.resetMs });
         if (!outcome.admitted) all = false;
-        takes.push({ name: take.name, ...outcome });
+        if (t.dryRun === true) dryRun = true;
       }
-      if (all && !ops.take.some((t) => t.dryRun)) {
-        for (const take of ops.take) addHit(this.#window(record, take.name, take.windowMs, true)!.data, take.windowMs, now, take.cost);
-        consumed = true;
-      } else if (!all) {
+      if (!all) {
         // A denied batch consumed nothing, so no take may report its own cost as counted.
-        ops.take.forEach((take, i) => {
-          if (takes[i]!.admitted) takes[i]!.count -= take.cost;
-        });
+        for (let i = 0; i < take.length; i++) if (takes[i]!.admitted) takes[i]!.count -= take[i]!.cost;
+      } else if (!dryRun) {
+        for (let i = 0; i < take.length; i++) {
+          const t = take[i]!;
+          record = this.#hit(subject, record, t.name, t.windowMs, now, t.cost, now, take);
+        }
+        consumed = true;
       }
     }
-    for (const add of ops.add ?? []) {
-      const window = this.#window(record, add.name, add.windowMs, add.cost > 0);
-      if (!window) continue;
-      addHit(window.data, add.windowMs, add.at ?? now, add.cost);
-      prune(window.data, add.windowMs, now);
-      if (window.data.length === 0) record.windows.delete(add.name);
+
+    const add = ops.add;
+    if (add !== undefined) {
+      for (let i = 0; i < add.length; i++) {
+        const a = add[i]!;
+        record = this.#hit(subject, record, a.name, a.windowMs, a.at ?? now, a.cost, now, undefined);
+      }
     }
-    for (const mark of ops.set ?? []) {
-      if (mark.until !== null && mark.until <= now) record.marks.delete(mark.name);
-      else this.#put(record.marks, mark.name, { value: frozenCopy(mark.value), until: mark.until }, record);
+
+    const set = ops.set;
+    if (set !== undefined) for (let i = 0; i < set.length; i++) record = this.#setMark(subject, record, set[i]!, now);
+
+    const del = ops.del;
+    if (del !== undefined && record !== undefined) {
+      for (let i = 0; i < del.length; i++) {
+        record.marks?.delete(del[i]!);
+        record.windows?.delete(del[i]!);
+      }
     }
-    for (const name of ops.del ?? []) {
-      record.marks.delete(name);
-      record.windows.delete(name);
-    }
-    if (record.marks.size === 0 && record.windows.size === 0) this.#subjects.delete(subject);
+
+    if (record !== undefined && (record.marks?.size ?? 0) + (record.windows?.size ?? 0) === 0) this.#subjects.delete(subject);
     return { subject, marks, counts, takes, consumed };
   }
 
-  #create(subject: string): Record_ {
-    const record: Record_ = { marks: new Map(), windows: new Map() };
+  /**
+   * Adds `cost` at `at` to a window (creating subject and window only when a hit lands), then
+   * drops what no longer counts at `now`. Returns the subject, created or not.
+   */
+  #hit(subject: string, record: Subject | undefined, name: string, windowMs: number, at: number, cost: number, now: number, keep: WindowTake[] | undefined): Subject | undefined {
+    const window = record?.windows?.get(name);
+    if (window !== undefined && window.windowMs === windowMs) {
+      addHit(window.data, windowMs, at, cost);
+      if (prune(window.data, windowMs, now) === 0) record!.windows!.delete(name);
+      return record;
+    }
+    // Absent, or re-declared with another length (a policy change): it starts afresh.
+    const data = newWindow(windowMs, at, cost);
+    if (prune(data, windowMs, now) === 0) return record; // a refund into nothing, or a hit already gone
+    record ??= this.#create(subject);
+    const windows = (record.windows ??= new Map());
+    if (window === undefined) this.#makeRoom(record, now, keep);
+    windows.set(name, { windowMs, data });
+    return record;
+  }
+
+  #setMark(subject: string, record: Subject | undefined, write: MarkWrite, now: number): Subject | undefined {
+    if (write.until !== null && write.until <= now) {
+      // Written already over: the same as deleting it.
+      record?.marks?.delete(write.name);
+      return record;
+    }
+    record ??= this.#create(subject);
+    const marks = (record.marks ??= new Map());
+    if (!marks.has(write.name)) this.#makeRoom(record, now, undefined);
+    marks.set(write.name, { value: frozenCopy(write.value), until: write.until });
+    return record;
+  }
+
+  #create(subject: string): Subject {
+    const record: Subject = { marks: undefined, windows: undefined };
     this.#subjects.set(subject, record);
     return record;
   }
 
-  /** Answers for takes on a subject the store has never seen (nothing counted yet). */
-  #emptyTakes(ops: SubjectOps, now: number): TakeResult[] {
-    return (ops.take ?? []).map((take) => ({ name: take.name, ...tryTake([], 0, take.windowMs, take.max, take.cost, now) }));
-  }
-
-  #window(record: Record_, name: string, windowMs: number, create: boolean): Window | undefined {
-    const window = record.windows.get(name);
-    if (window && window.windowMs === windowMs) return window;
-    // A window re-declared with another length (a policy change) starts afresh.
-    if (!create) return undefined;
-    const fresh: Window = { windowMs, data: [] };
-    this.#put(record.windows, name, fresh, record);
-    return fresh;
-  }
-
-  #put<T>(map: Map<string, T>, name: string, value: T, record: Record_): void {
-    map.delete(name);
-    map.set(name, value);
-    if (record.marks.size + record.windows.size > this.#maxNames) {
-      // Oldest first: windows are cheaper to lose than marks (bans), so they go before marks.
-      const victim = record.windows.size > 0 ? record.windows : record.marks;
-      victim.delete(victim.keys().next().value!);
+  /**
+   * Makes room for one more name in a full subject: first whatever no longer counts, then the
+   * window whose hits all leave soonest, then the mark that ends soonest. Windows consumed by
+   * the take being committed (`keep`) stay, so a commit never undoes itself. Only runs when the
+   * subject is full, so the common path pays nothing for it.
+   */
+  #makeRoom(record: Subject, now: number, keep: WindowTake[] | undefined): void {
+    const marks = record.marks;
+    const windows = record.windows;
+    if ((marks?.size ?? 0) + (windows?.size ?? 0) < this.#maxNames) return;
+    if (marks !== undefined) for (const [name, mark] of marks) if (mark.until !== null && mark.until <= now) marks.delete(name);
+    if (windows !== undefined) for (const [name, window] of windows) if (prune(window.data, window.windowMs, now) === 0) windows.delete(name);
+    while ((marks?.size ?? 0) + (windows?.size ?? 0) >= this.#maxNames) {
+      let victim: string | undefined;
+      let soonest = Infinity;
+      for (const [name, window] of windows ?? []) {
+        const leaves = lastLeavesAt(window.data, window.windowMs);
+        if (leaves < soonest && !keep?.some((t) => t.name === name)) {
+          victim = name;
+          soonest = leaves;
+        }
+      }
+      if (victim !== undefined) {
+        windows!.delete(victim);
+        continue;
+      }
+      for (const [name, mark] of marks ?? []) {
+        const ends = mark.until ?? Infinity;
+        if (victim === undefined || ends < soonest) {
+          victim = name;
+          soonest = ends;
+        }
+      }
+      // Nothing left but the windows of this very take: the subject may hold one take more.
+      if (victim === undefined) return;
+      marks!.delete(victim);
     }
   }
 
+  /**
+   * Active marks named `name`, `limit` at a time, in the LRU's order (most recent first). The
+   * cursor is the number of active marks already returned, so a full pass returns each mark
+   * once when nothing changes meanwhile; a subject touched between pages may move (then it can
+   * be skipped or repeated). Each page walks the subjects from the start: O(subjects) a page,
+   * fine for operator listings, not for hot paths. Read-only: expired marks are not dropped.
+   */
   async scan(name: string, options: { cursor?: string; limit: number; now: number }): Promise<{ entries: MarkEntry[]; cursor: string | null }> {
-    const start = options.cursor ? Number(options.cursor) : 0;
+    if (this.#closed) throw new Error('MemoryStore: scan() after close(); create a new MemoryStore');
+    const { limit, now, cursor } = options;
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`MemoryStore: scan limit must be a positive integer, got ${show(limit)}`);
+    if (typeof now !== 'number' || Number.isNaN(now)) throw new TypeError(`MemoryStore: scan now must be a number (ms), got ${show(now)}`);
+    if (cursor !== undefined && !/^(0|[1-9]\d{0,15})$/.test(cursor)) {
+      throw new TypeError(`MemoryStore: scan cursor must be one a previous scan returned, got ${show(cursor)}`);
+    }
+    const start = cursor === undefined ? 0 : Number(cursor);
     const entries: MarkEntry[] = [];
     let index = 0;
     for (const [subject, record] of this.#subjects.entries()) {
-      const mark = record.marks.get(name);
-      if (!mark || (mark.until !== null && mark.until <= options.now)) continue;
+      const mark = record.marks?.get(name);
+      if (mark === undefined || (mark.until !== null && mark.until <= now)) continue;
       if (index++ < start) continue;
-      if (entries.length === options.limit) return { entries, cursor: String(start + entries.length) };
+      // A cursor only when there is more: the caller's loop ends on the last page, not after it.
+      if (entries.length === limit) return { entries, cursor: String(start + limit) };
       entries.push({ subject, name, value: mark.value, until: mark.until });
     }
     return { entries, cursor: null };
   }
 
+  /** Drops everything; later `apply` and `scan` calls reject. */
   async close(): Promise<void> {
     this.#closed = true;
     this.#subjects.clear();
   }
 }
 
-function fillZero(counts: Record<string, number>, ops: SubjectOps): Record<string, number> {
-  for (const ref of ops.peek ?? []) counts[ref.name] = 0;
-  return counts;
+/** The window `name` of `record` when it has that length and still holds hits (pruned at `now`); an emptied one is dropped. */
+function liveWindow(record: Subject, name: string, windowMs: number, now: number): Window | undefined {
+  const windows = record.windows;
+  if (windows === undefined) return undefined;
+  const window = windows.get(name);
+  if (window === undefined || window.windowMs !== windowMs) return undefined;
+  if (prune(window.data, windowMs, now) > 0) return window;
+  windows.delete(name);
+  return undefined;
 }
 
-/** A deep, frozen copy of a JSON value: stored state can be neither changed by the writer afterwards nor by a reader. */
+function total(data: WindowData): number {
+  let count = 0;
+  for (let i = 1; i < data.length; i += 2) count += data[i]!;
+  return count;
+}
+
+/**
+ * Rejects the numbers that would corrupt state (a NaN slot never leaves, a NaN cost empties a
+ * slot, a NaN end never comes). Checked for the whole batch first, so a bad batch changes nothing.
+ */
+function validate(batch: StoreBatch): void {
+  if (typeof batch !== 'object' || batch === null || !Array.isArray(batch.subjects)) {
+    throw new TypeError(`MemoryStore: apply() needs a batch { now, subjects: [] }, got ${show(batch)}`);
+  }
+  if (!Number.isFinite(batch.now)) throw new TypeError(`MemoryStore: batch.now must be a finite number (ms), got ${show(batch.now)}`);
+  const subjects = batch.subjects;
+  for (let i = 0; i < subjects.length; i++) {
+    const ops = subjects[i]!;
+    if (typeof ops?.subject !== 'string') throw new TypeError(`MemoryStore: subjects[${i}].subject must be a string, got ${show(ops?.subject)}`);
+    const take = ops.take;
+    if (take !== undefined) {
+      for (let j = 0; j < take.length; j++) {
+        const t = take[j]!;
+        if (!(t.windowMs >= 1 && t.windowMs < Infinity) || !Number.isFinite(t.cost) || Number.isNaN(t.max)) {
+          throw new TypeError(`MemoryStore: subjects[${i}].take[${j}] needs windowMs >= 1 and finite cost and max, got ${show(t)}`);
+        }
+      }
+    }
+    const add = ops.add;
+    if (add !== undefined) {
+      for (let j = 0; j < add.length; j++) {
+        const a = add[j]!;
+        if (!(a.windowMs >= 1 && a.windowMs < Infinity) || !Number.isFinite(a.cost) || (a.at !== undefined && !Number.isFinite(a.at))) {
+          throw new TypeError(`MemoryStore: subjects[${i}].add[${j}] needs windowMs >= 1, a finite cost and at, got ${show(a)}`);
+        }
+      }
+    }
+    const set = ops.set;
+    if (set !== undefined) {
+      for (let j = 0; j < set.length; j++) {
+        const until = set[j]!.until;
+        if (until !== null && (typeof until !== 'number' || Number.isNaN(until))) {
+          throw new TypeError(`MemoryStore: subjects[${i}].set[${j}].until must be a time (ms) or null, got ${show(until)}`);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * A deep, frozen copy of a JSON value: stored state can be changed neither by the writer
+ * afterwards nor by a reader, and reads hand out the stored value itself, with no copy.
+ */
 function frozenCopy(value: MarkValue): MarkValue {
   if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) return Object.freeze(value.map(frozenCopy)) as MarkValue[];
-  const copy: Record<string, MarkValue> = {};
-  for (const key of Object.keys(value)) copy[key] = frozenCopy(value[key]!);
+  const copy: { [key: string]: MarkValue } = {};
+  for (const key of Object.keys(value)) {
+    const item = frozenCopy(value[key]!);
+    // `copy.__proto__ = x` would set the prototype and lose the key (JSON.parse makes it an own key).
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: item, enumerable: true, writable: true, configurable: true });
+    else copy[key] = item;
+  }
   return Object.freeze(copy);
+}
+
+function positiveInteger(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw new TypeError(`MemoryStore: ${name} must be a positive integer, got ${show(value)} (${typeof value})`);
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`MemoryStore: ${name} must be a positive integer, got ${show(value)}`);
+  return value;
+}
+
+/** A short rendering of a bad value for an error message. */
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value !== 'object' || value === null) return String(value);
+  try {
+    const json = JSON.stringify(value);
+    return json.length > 80 ? `${json.slice(0, 80)}…` : json;
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
 }

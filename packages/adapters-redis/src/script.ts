@@ -193,9 +193,15 @@ for k = 1, #KEYS do
       dirty[a[1]] = a[2]
     end
 
+    -- del runs last: a name deleted in this operation drops what take/add/set wrote to it.
+    local dropped = {}
+    for _, name in ipairs(dels) do dropped[name] = true end
+
     for name, window in pairs(dirty) do
       local data = windows[name].data
-      if #data == 0 then
+      if dropped[name] then
+        -- written below by the del loop
+      elseif #data == 0 then
         deletes[#deletes + 1] = 'w:' .. name
       else
         writes[#writes + 1] = 'w:' .. name
@@ -206,7 +212,9 @@ for k = 1, #KEYS do
 
     for _, s in ipairs(sets) do
       local untilv = s[3]
-      if untilv and untilv <= now then
+      if dropped[s[1]] then
+        -- written below by the del loop
+      elseif untilv and untilv <= now then
         deletes[#deletes + 1] = 'm:' .. s[1]
       elseif not untilv then
         writes[#writes + 1] = 'm:' .. s[1]
