@@ -71,7 +71,8 @@ describe('RedisStore', () => {
     const guards = [createGuard({ policy, store: new RedisStore({ client: a, prefix: p }) }), createGuard({ policy, store: new RedisStore({ client: b, prefix: p }) })];
     const verdicts = [];
     for (let i = 0; i < 6; i++) verdicts.push((await guards[i % 2]!.evaluate({ action: 'x', ip: '192.0.2.9' })).verdict);
-    expect(verdicts).toEqual(['allow', 'allow', 'allow', 'throttle', 'throttle', 'throttle']);
+    // The third violation (bans.after defaults to 3) escalates to a ban, also shared.
+    expect(verdicts).toEqual(['allow', 'allow', 'allow', 'throttle', 'throttle', 'block']);
   });
 
   it('rejects clients it does not know', () => {

@@ -6,10 +6,12 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { MemoryStore } from '@actiongate/memory';
-import { ActiongateError, isActiongateError, type StoreError } from './errors.js';
+import { ActionError, ActiongateError, isActiongateError, type StoreError } from './errors.js';
 import { normaliseAction } from './engine/action.js';
 import { buildFacts } from './engine/facts.js';
-import { planEffects, planState, readState, type State } from './engine/state.js';
+import { feedbackOnDecision, feedbackOnSubjects, isDecisionId, recentDecisions, type FeedbackLabel, type FeedbackResult } from './engine/feedback.js';
+import { createRanges } from './engine/ranges.js';
+import { planEffects, planState, readState, subjectsOf, type State } from './engine/state.js';
 import { applyWithin } from './engine/store-call.js';
 import { allow, block, challengeBatch, inspect, listBlocks, passChallenge, unblock, type BlockOptions, type Inspection, type Target } from './engine/operator.js';
 import { compilePolicy, isCompiledPolicy, type CompiledPolicy } from './policy/compile.js';
@@ -73,6 +75,13 @@ export interface Guard {
   listBlocks(options?: { cursor?: string; limit?: number }): Promise<{ entries: MarkEntry[]; cursor: string | null }>;
   /** Redeems a challenge token the host verified; false when reused, expired or unknown. */
   passChallenge(token: string): Promise<boolean>;
+  /**
+   * Corrects history: `ham` takes back the strikes, the ban and the adaptive limits a decision
+   * caused; `spam` adds the strike it did not give. By decision id (remembered for
+   * `feedback.remember` when the decision struck or banned, by this process for its last
+   * 1,000 decisions otherwise), or by action (one strike more or less for its subjects).
+   */
+  feedback(decision: string | Action, label: FeedbackLabel): Promise<FeedbackResult>;
   readonly store: Store;
   /** Closes the store (and the fallback store). */
   close(): Promise<void>;
@@ -89,6 +98,8 @@ export function createGuard(options: GuardOptions): Guard {
   const onError = options.onError;
   let fallback: MemoryStore | undefined;
   let closed = false;
+  const recent = recentDecisions(1_000);
+  const ranges = createRanges();
 
   /** Calls a host callback; what it throws must not turn a decision into a failure. */
   function notify<T>(callback: ((value: T) => void) | undefined, value: T): void {
@@ -125,9 +136,11 @@ export function createGuard(options: GuardOptions): Guard {
     const action = normaliseAction(input, current);
     const lists = action.ip ? current.lists.match(action.ip.parsed) : [];
     const content = current.content.evaluate(action.content);
-    const plan = planState(current, action, content.fingerprint, at, { dryRun, skipLimits: staticAllow(lists) !== undefined });
+    const plan = planState(current, action, content.fingerprint, at, { dryRun, skipLimits: staticAllow(lists) !== undefined, extra: action.ip ? [ranges.versionOps] : [] });
     const { result, degraded } = await roundTrip(current, plan.batch);
-    const state: State = readState(plan, result ?? { now: at, subjects: [] });
+    // On failure the ranges known so far stay in force.
+    if (result && !degraded) await ranges.update((batch) => applyWithin(store, batch, storeTimeoutMs), result).catch(report);
+    const state: State = readState(plan, result ?? { now: at, subjects: [] }, action.ip && ranges.match(action.ip.parsed, result?.now ?? at));
     // A store with its own clock (Redis `time: 'server'`) answers with it: ban ends and account
     // ages use the same clock as the windows they sit beside.
     const clock = result?.now ?? at;
@@ -138,14 +151,17 @@ export function createGuard(options: GuardOptions): Guard {
       degraded: degraded && { failMode: current.failMode, message: `store unavailable (${degraded.code}): ${current.failMode === 'memory' ? 'decided on the local fallback store' : `failMode ${current.failMode}`}` },
     }, clock, random);
 
+    const id = randomUUID();
     if (!dryRun && result) {
-      const effects = planEffects(current, plan, state, outcome.effects, clock);
+      const effects = planEffects(current, plan, state, outcome.effects, clock, id);
       if (effects) await roundTrip(current, effects);
+      if (plan.subjects.length > 0) {
+        recent.set(id, { at: clock, subjects: plan.subjects, violations: outcome.effects.violations, bans: outcome.effects.bans.map((b) => ({ subject: b.subject, rung: b.rung })) });
+      }
     }
     const challenge = outcome.challengeKind ? { kind: outcome.challengeKind, token: randomBytes(18).toString('base64url') } : null;
     if (challenge && !dryRun && plan.subjects.length > 0) await roundTrip(current, challengeBatch(challenge.token, plan.subjects, challenge.kind, clock));
 
-    const id = randomUUID();
     if (!dryRun && result) {
       for (const ban of outcome.effects.bans) {
         const event: BanEvent = { ...ban, source: ban.rung > 0 ? 'escalation' : 'rule', decisionId: id };
@@ -163,7 +179,7 @@ export function createGuard(options: GuardOptions): Guard {
       reasons: outcome.reasons,
       retryAfterMs: outcome.retryAfterMs,
       challenge,
-      ...(outcome.banUntil !== undefined ? { banUntil: outcome.banUntil } : {}),
+      ...(outcome.banUntil !== undefined ? { banUntil: outcome.banUntil, banRung: outcome.banRung ?? 0 } : {}),
       limits: state.limits.map((l) => l.state),
       ip: action.ip && { address: action.ip.address, version: action.ip.version, subnet: action.ip.subnet },
       actor: action.actor?.id ?? null,
@@ -194,6 +210,15 @@ export function createGuard(options: GuardOptions): Guard {
     inspect: (target) => inspect(store, policy, target, now()),
     listBlocks: (listOptions = {}) => listBlocks(store, listOptions, now()),
     passChallenge: (token) => passChallenge(store, policy, token, now()),
+    async feedback(decision, label) {
+      if (label !== 'spam' && label !== 'ham') throw new ActionError('label', `feedback is "spam" or "ham", got ${JSON.stringify(label)}`);
+      if (typeof decision === 'string') {
+        if (!isDecisionId(decision)) throw new ActionError('decision', `${JSON.stringify(decision.slice(0, 60))} is not a decision id (Decision.id)`);
+        return feedbackOnDecision(store, policy, recent, decision, label, now());
+      }
+      const { ip, actor } = subjectsOf(normaliseAction(decision, policy));
+      return feedbackOnSubjects(store, policy, [ip, actor].filter((s): s is string => s !== null), label, now());
+    },
     async close() {
       if (closed) return;
       closed = true;

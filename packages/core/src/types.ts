@@ -51,6 +51,8 @@ export interface Reason {
   monitor?: boolean;
   /** For throttles and timed blocks: when this reason stops applying. */
   retryAfterMs?: number;
+  /** For bans from escalation: the ladder rung (1 = the first). */
+  rung?: number;
 }
 
 export interface LimitState {
@@ -78,6 +80,8 @@ export interface Decision {
   challenge: { kind: string; token: string } | null;
   /** Epoch ms the ban ends, `null` for a permanent ban, `undefined` when no ban applies. */
   banUntil?: number | null;
+  /** With `banUntil`: the highest ban-ladder rung among the bans that apply (0 for operator and rule bans). */
+  banRung?: number;
   limits: LimitState[];
   ip: ResolvedIp | null;
   actor: string | null;

@@ -50,7 +50,7 @@ export function buildFacts(action: NormalisedAction, lists: readonly ListMeta[],
       duplicates: state.duplicates,
     },
     limits,
-    history: { violations, bans, banned: state.bans.length > 0, challengesPassed: state.passed ? 1 : 0 },
+    history: { violations, bans, banned: state.bans.length > 0, challengesPassed: state.passed ? 1 : 0, tightened: state.factor },
     score,
     attributes: action.attributes,
   };

@@ -4,14 +4,15 @@
  * round trip (a challenge decision stores a single-use token; `passChallenge` redeems it).
  */
 import { ActionError } from '../errors.js';
-import { parseIp, subnetOf } from '../network/ip.js';
+import { parseCidr, parseIp, subnetOf } from '../network/ip.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { formatDuration, parseBanDuration } from '../policy/duration.js';
 import type { MarkEntry, MarkValue, Store, StoreBatch, StoreResult } from '../store/types.js';
-import { MARK, WINDOW } from './state.js';
+import { editRange } from './ranges.js';
+import { asTightening, MARK, WINDOW } from './state.js';
 
-/** `ip:203.0.113.7` (an IPv6 address stands for its policy subnet) or `actor:u42`. */
-export type Target = `ip:${string}` | `actor:${string}` | (string & {});
+/** `ip:203.0.113.7` (an IPv6 address stands for its policy subnet), `cidr:198.51.100.0/24` or `actor:u42`. */
+export type Target = `ip:${string}` | `cidr:${string}` | `actor:${string}` | (string & {});
 
 export interface BlockOptions {
   /** A duration or `permanent`. @default "24h" */
@@ -28,6 +29,8 @@ export interface Inspection {
   strikes: number;
   /** Ban ladder rung reached (0 = never banned, or forgotten). */
   rung: number;
+  /** Adaptive limits in force: capacities scaled by `factor` until `until`. */
+  tighten: { factor: number; until: number } | null;
   /** Counters of the policy's limits keyed by this subject alone. */
   counters: { id: string; count: number; max?: number }[];
 }
@@ -44,8 +47,12 @@ export function subjectOf(target: unknown, policy: CompiledPolicy): string {
     return `ip:${subnetOf(ip, policy.document.network?.ipv6Subnet ?? 64)}`;
   }
   if (target.startsWith('actor:') && target.length > 6 && target.length <= 518) return target;
-  if (target.startsWith('cidr:')) throw new ActionError('target', 'CIDR blocks are not supported yet: block addresses, or add the range to a policy list', { code: 'TARGET_INVALID' });
-  throw new ActionError('target', `${JSON.stringify(target.slice(0, 60))} is not "ip:<address>" or "actor:<id>"`, { code: 'TARGET_INVALID' });
+  if (target.startsWith('cidr:')) {
+    const range = parseCidr(target.slice(5));
+    if (!range) throw new ActionError('target', `${JSON.stringify(target.slice(5, 65))} is not a CIDR range like 198.51.100.0/24 or 2001:db8::/32`, { code: 'TARGET_INVALID' });
+    return `cidr:${range.text}`;
+  }
+  throw new ActionError('target', `${JSON.stringify(target.slice(0, 60))} is not "ip:<address>", "cidr:<range>" or "actor:<id>"`, { code: 'TARGET_INVALID' });
 }
 
 function untilOf(duration: unknown, fallback: string, now: number): number | null {
@@ -58,6 +65,10 @@ export async function block(store: Store, policy: CompiledPolicy, target: Target
   const subject = subjectOf(target, policy);
   const until = untilOf(options.for, '24h', now);
   const reason = options.reason ?? `blocked by an operator${until === null ? '' : ` for ${formatDuration(until - now)}`}`;
+  if (subject.startsWith('cidr:')) {
+    await editRange(store, subject.slice(5), { kind: 'ban', until, reason, at: now }, now);
+    return { subject, until };
+  }
   await store.apply({ now, subjects: [{ subject, set: [{ name: MARK.ban, value: { until, rung: 0, reason, at: now, by: 'operator' }, until }] }] });
   return { subject, until };
 }
@@ -65,23 +76,25 @@ export async function block(store: Store, policy: CompiledPolicy, target: Target
 /** Lifts a ban and forgets the subject's strikes and ladder rung. */
 export async function unblock(store: Store, policy: CompiledPolicy, target: Target, now: number): Promise<void> {
   const subject = subjectOf(target, policy);
-  await store.apply({ now, subjects: [{ subject, del: [MARK.ban, MARK.rung, WINDOW.violations] }] });
+  if (subject.startsWith('cidr:')) return editRange(store, subject.slice(5), null, now);
+  await store.apply({ now, subjects: [{ subject, del: [MARK.ban, MARK.rung, WINDOW.violations, MARK.tighten] }] });
 }
 
 /** An operator allow: never limited or blocked while it lasts (default: permanent). */
 export async function allow(store: Store, policy: CompiledPolicy, target: Target, options: BlockOptions, now: number): Promise<void> {
   const subject = subjectOf(target, policy);
   const until = untilOf(options.for, 'permanent', now);
+  if (subject.startsWith('cidr:')) return editRange(store, subject.slice(5), { kind: 'allow', until, reason: options.reason ?? 'range allowed by an operator', at: now }, now);
   await store.apply({ now, subjects: [{ subject, set: [{ name: MARK.allow, value: { until, reason: options.reason ?? 'allowed by an operator', at: now }, until }] }] });
 }
 
 export async function inspect(store: Store, policy: CompiledPolicy, target: Target, now: number): Promise<Inspection> {
   const subject = subjectOf(target, policy);
-  const kind = subject.startsWith('ip:') ? 'ip' : 'actor';
+  const kind = subject.startsWith('ip:') ? 'ip' : subject.startsWith('actor:') ? 'actor' : 'cidr';
   const limits = policy.limits.filter((limit) => limit.by === kind);
   const result: StoreResult = await store.apply({
     now,
-    subjects: [{ subject, get: [MARK.ban, MARK.allow, MARK.rung], peek: [{ name: WINDOW.violations, windowMs: policy.bans.withinMs }, ...limits.map((l) => ({ name: `limit:${l.id}`, windowMs: l.windowMs }))] }],
+    subjects: [{ subject, get: [MARK.ban, MARK.allow, MARK.rung, MARK.tighten], peek: [{ name: WINDOW.violations, windowMs: policy.bans.withinMs }, ...limits.map((l) => ({ name: `limit:${l.id}`, windowMs: l.windowMs }))] }],
   });
   const answer = result.subjects[0]!;
   const record = (value: MarkValue | undefined) => (typeof value === 'object' && value !== null && !Array.isArray(value) ? value : null);
@@ -94,6 +107,7 @@ export async function inspect(store: Store, policy: CompiledPolicy, target: Targ
     allow: allowed && { until: typeof allowed.until === 'number' ? allowed.until : null, reason: String(allowed.reason ?? 'allowed') },
     strikes: answer.counts[WINDOW.violations] ?? 0,
     rung: typeof answer.marks[MARK.rung] === 'number' ? (answer.marks[MARK.rung] as number) : 0,
+    tighten: asTightening(answer.marks[MARK.tighten], result.now),
     counters: limits.map((l) => ({ id: l.id, count: answer.counts[`limit:${l.id}`] ?? 0 })),
   };
 }
@@ -121,7 +135,8 @@ export async function passChallenge(store: Store, policy: CompiledPolicy, token:
   const value = result.subjects[0]?.marks.token;
   if (typeof value !== 'object' || value === null || Array.isArray(value) || !Array.isArray(value.subjects)) return false;
   const until = now + policy.challenges.rememberMs;
-  await store.apply({ now, subjects: value.subjects.filter((s): s is string => typeof s === 'string').map((s) => ({ subject: s, set: [{ name: MARK.pass, value: { at: now, kind: String(value.kind) }, until }] })) });
+  // A person got through: whatever tightened their limits is relaxed again.
+  await store.apply({ now, subjects: value.subjects.filter((s): s is string => typeof s === 'string').map((s) => ({ subject: s, set: [{ name: MARK.pass, value: { at: now, kind: String(value.kind) }, until }], del: [MARK.tighten] })) });
   return true;
 }
 

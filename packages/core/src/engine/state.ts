@@ -11,13 +11,36 @@ import type { LimitState } from '../types.js';
 import type { NormalisedAction } from './action.js';
 
 /** Mark and window names inside a subject. */
-export const MARK = { ban: 'ban', allow: 'allow', pass: 'pass', rung: 'rung' } as const;
+export const MARK = { ban: 'ban', allow: 'allow', pass: 'pass', rung: 'rung', tighten: 'tighten', record: 'record' } as const;
 export const WINDOW = { violations: 'violations', copies: 'copies' } as const;
 
 export interface BanRecord {
   until: number | null;
   rung: number;
   reason: string;
+  /** The decision that banned, when one did (feedback can undo it). */
+  decision?: string;
+}
+
+/** Adaptive limits in force for a subject: its capacities scaled by `factor` until `until`. */
+export interface Tightening {
+  factor: number;
+  until: number;
+}
+
+/** What a decision did to its subjects, kept so `guard.feedback` can undo or confirm it. */
+export interface DecisionRecord {
+  at: number;
+  /** The ban subjects of the action (ip, actor). */
+  subjects: string[];
+  /** Subjects that got a strike (from the decision or a spam report). */
+  violations: string[];
+  /** When a spam report added the strikes (the decision's own strikes count at `at`). */
+  struckAt?: number;
+  /** Bans the decision caused. */
+  bans: { subject: string; rung: number }[];
+  /** The feedback already applied, so a second identical report changes nothing. */
+  feedback?: 'spam' | 'ham';
 }
 
 export interface Plan {
@@ -35,8 +58,10 @@ export interface State {
   allow: { subject: string; reason: string } | null;
   /** A challenge was passed recently for one of the subjects. */
   passed: boolean;
-  /** Per ban subject (ip, actor): violations within `bans.within`, ladder rung reached (0 = none). */
-  history: Map<string, { violations: number; rung: number }>;
+  /** Per ban subject (ip, actor): violations within `bans.within`, ladder rung reached (0 = none), adaptive limits. */
+  history: Map<string, { violations: number; rung: number; tighten: Tightening | null }>;
+  /** The strictest adaptive-limit factor of the subjects (1 = none). */
+  factor: number;
   limits: { take: PlannedTake; state: LimitState }[];
   /** Subjects whose takes were consumed. */
   consumed: string[];
@@ -53,7 +78,7 @@ export function planState(
   action: NormalisedAction,
   fingerprint: string | null,
   now: number,
-  options: { dryRun: boolean; skipLimits: boolean },
+  options: { dryRun: boolean; skipLimits: boolean; /** Reads that ride along (the range registry's version). */ extra?: readonly SubjectOps[] },
 ): Plan {
   const { ip, actor } = subjectsOf(action);
   const takes = options.skipLimits
@@ -69,7 +94,7 @@ export function planState(
   const subjects = [ip, actor].filter((s): s is string => s !== null);
   for (const subject of subjects) {
     const entry = opsFor(subject);
-    entry.get = [MARK.ban, MARK.allow, MARK.pass, MARK.rung];
+    entry.get = [MARK.ban, MARK.allow, MARK.pass, MARK.rung, MARK.tighten];
     entry.peek = [{ name: WINDOW.violations, windowMs: policy.bans.withinMs }];
   }
   for (const take of takes) {
@@ -91,12 +116,15 @@ export function planState(
     entry.peek = [{ name: WINDOW.copies, windowMs: duplicates.windowMs }];
     if (!options.dryRun) entry.add = [{ name: WINDOW.copies, windowMs: duplicates.windowMs, cost: 1 }];
   }
-  return { batch: { now, subjects: [...ops.values()] }, takes, subjects, duplicateSubject };
+  return { batch: { now, subjects: [...ops.values(), ...(options.extra ?? [])] }, takes, subjects, duplicateSubject };
 }
 
-/** Reads a store answer into plain state. `result.now` is the store's clock. */
-export function readState(plan: Plan, result: StoreResult): State {
-  const state: State = { bans: [], allow: null, passed: false, history: new Map(), limits: [], consumed: [], duplicates: 0 };
+/**
+ * Reads a store answer into plain state. `result.now` is the store's clock. `range` is the
+ * operator range (dynamic CIDR block or allow) covering the client address, if any.
+ */
+export function readState(plan: Plan, result: StoreResult, range: { subject: string; kind: 'ban' | 'allow'; until: number | null; reason: string } | null = null): State {
+  const state: State = { bans: [], allow: null, passed: false, history: new Map(), factor: 1, limits: [], consumed: [], duplicates: 0 };
   const bySubject = new Map(result.subjects.map((s) => [s.subject, s]));
   for (const subject of plan.subjects) {
     const answer = bySubject.get(subject);
@@ -107,22 +135,33 @@ export function readState(plan: Plan, result: StoreResult): State {
     if (allow !== undefined && state.allow === null) state.allow = { subject, reason: reasonOf(allow, 'allowed by an operator') };
     if (answer.marks[MARK.pass] !== undefined) state.passed = true;
     const rung = answer.marks[MARK.rung];
-    state.history.set(subject, { violations: answer.counts[WINDOW.violations] ?? 0, rung: typeof rung === 'number' ? rung : 0 });
+    const tighten = asTightening(answer.marks[MARK.tighten], result.now);
+    if (tighten) state.factor = Math.min(state.factor, tighten.factor);
+    state.history.set(subject, { violations: answer.counts[WINDOW.violations] ?? 0, rung: typeof rung === 'number' ? rung : 0, tighten });
   }
+  if (range?.kind === 'ban') state.bans.push({ subject: range.subject, ban: { until: range.until, rung: 0, reason: range.reason } });
+  if (range?.kind === 'allow') state.allow ??= { subject: range.subject, reason: range.reason };
   for (const answer of result.subjects) if (answer.consumed) state.consumed.push(answer.subject);
   for (const take of plan.takes) {
     const subject = bySubject.get(take.subject);
+    // The store takes against the policy's capacity; adaptive limits deny above the tightened
+    // one here, and the decision's refund gives back what the store consumed.
+    const max = tightenedMax(take.max, state.factor);
     let count: number;
     let exceeded: boolean;
     let resetMs = 0;
     if (take.limit.monitor) {
       count = (subject?.counts[take.name] ?? 0) + take.limit.cost;
-      exceeded = count > take.max;
+      exceeded = count > max;
     } else {
       const answer = subject?.takes.find((t) => t.name === take.name);
       count = answer?.count ?? 0;
       exceeded = answer ? !answer.admitted : false;
       resetMs = answer?.resetMs ?? 0;
+      if (answer?.admitted && count > max) {
+        exceeded = true;
+        count -= take.limit.cost; // reported like a denied take: without this attempt
+      }
     }
     state.limits.push({
       take,
@@ -130,8 +169,8 @@ export function readState(plan: Plan, result: StoreResult): State {
         id: take.limit.id,
         key: take.key,
         count,
-        max: take.max,
-        remaining: Math.max(0, take.max - count),
+        max,
+        remaining: Math.max(0, max - count),
         resetMs,
         exceeded,
       },
@@ -147,6 +186,13 @@ export interface Effects {
   /** Subjects that get a violation. */
   violations: string[];
   bans: { subject: string; until: number | null; rung: number; reason: string }[];
+  /** Adaptive limits to write (the combined factor and end per subject). */
+  tighten: ({ subject: string; reason: string } & Tightening)[];
+}
+
+/** The capacity in force under an adaptive-limit factor: scaled down, never below 1. */
+export function tightenedMax(max: number, factor: number): number {
+  return factor >= 1 ? max : Math.max(Math.min(1, max), Math.floor(max * factor));
 }
 
 /**
@@ -159,6 +205,7 @@ export function planEffects(
   state: State,
   outcome: Effects,
   now: number,
+  decision: string,
 ): StoreBatch | null {
   const { ops, opsFor } = batchBuilder();
   if (outcome.refund) {
@@ -173,14 +220,24 @@ export function planEffects(
     (opsFor(subject).add ??= []).push({ name: WINDOW.violations, windowMs: policy.bans.withinMs, cost: 1 });
   }
   for (const ban of outcome.bans) {
-    const value: MarkValue = { until: ban.until, rung: ban.rung, reason: ban.reason, at: now };
+    const value: MarkValue = { until: ban.until, rung: ban.rung, reason: ban.reason, at: now, decision };
     const entry = opsFor(ban.subject);
     (entry.set ??= []).push({ name: MARK.ban, value, until: ban.until });
     // The rung outlives the ban by `forget`, so the next offence climbs the ladder.
     if (ban.rung > 0) entry.set.push({ name: MARK.rung, value: ban.rung, until: (ban.until ?? now) + policy.bans.forgetMs });
   }
+  for (const tighten of outcome.tighten) {
+    (opsFor(tighten.subject).set ??= []).push({ name: MARK.tighten, value: { factor: tighten.factor, until: tighten.until, reason: tighten.reason, at: now }, until: tighten.until });
+  }
+  if (outcome.violations.length > 0 || outcome.bans.length > 0) {
+    const record: DecisionRecord = { at: now, subjects: plan.subjects, violations: outcome.violations, bans: outcome.bans.map((b) => ({ subject: b.subject, rung: b.rung })) };
+    opsFor(decisionSubject(decision)).set = [{ name: MARK.record, value: record as unknown as MarkValue, until: now + policy.feedback.rememberMs }];
+  }
   return ops.size === 0 ? null : { now, subjects: [...ops.values()] };
 }
+
+/** Where a decision's record lives in the store. */
+export const decisionSubject = (id: string): string => `decision:${id}`;
 
 /** One `SubjectOps` per subject, created on first use, in first-use order. */
 function batchBuilder() {
@@ -193,13 +250,39 @@ function batchBuilder() {
   return { ops, opsFor };
 }
 
-function asBan(value: MarkValue | undefined): BanRecord | null {
+export function asBan(value: MarkValue | undefined): BanRecord | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
   const until = value.until;
   return {
     until: typeof until === 'number' ? until : null,
     rung: typeof value.rung === 'number' ? value.rung : 0,
     reason: typeof value.reason === 'string' ? value.reason : 'banned',
+    ...(typeof value.decision === 'string' ? { decision: value.decision } : {}),
+  };
+}
+
+/** An adaptive-limit mark still in force, or null. */
+export function asTightening(value: MarkValue | undefined, now: number): Tightening | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const { factor, until } = value;
+  if (typeof factor !== 'number' || typeof until !== 'number' || until <= now || !(factor > 0 && factor < 1)) return null;
+  return { factor, until };
+}
+
+/** A decision record read back from the store, or null when it is absent or malformed. */
+export function asDecisionRecord(value: MarkValue | undefined): DecisionRecord | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const strings = (list: unknown): string[] => (Array.isArray(list) ? list.filter((s): s is string => typeof s === 'string') : []);
+  if (typeof value.at !== 'number') return null;
+  return {
+    at: value.at,
+    subjects: strings(value.subjects),
+    violations: strings(value.violations),
+    bans: Array.isArray(value.bans)
+      ? value.bans.flatMap((b) => (typeof b === 'object' && b !== null && !Array.isArray(b) && typeof b.subject === 'string' && typeof b.rung === 'number' ? [{ subject: b.subject, rung: b.rung }] : []))
+      : [],
+    ...(typeof value.struckAt === 'number' ? { struckAt: value.struckAt } : {}),
+    ...(value.feedback === 'spam' || value.feedback === 'ham' ? { feedback: value.feedback } : {}),
   };
 }
 

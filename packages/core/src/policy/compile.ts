@@ -40,6 +40,7 @@ export interface CompiledPolicy {
     readonly jitter: number;
   };
   readonly challenges: { readonly rememberMs: number; readonly kind: string };
+  readonly feedback: { readonly rememberMs: number };
   readonly rules: CompiledRules;
   /** Valid but suspicious parts (shown by `actiongate validate`). */
   readonly warnings: readonly PolicyProblem[];
@@ -114,6 +115,7 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
       jitter: bans.jitter ?? 0,
     }),
     challenges: Object.freeze({ rememberMs: parseDuration(doc.challenges?.remember ?? '30m')!, kind: doc.challenges?.kind ?? 'captcha' }),
+    feedback: Object.freeze({ rememberMs: parseDuration(doc.feedback?.remember ?? '7d')! }),
     rules,
     warnings: Object.freeze(withFile(warnings, file)),
   }) as CompiledPolicy;

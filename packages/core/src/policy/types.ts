@@ -23,6 +23,7 @@ export interface PolicyDocument {
   scoring?: ScoringPolicy;
   bans?: BanPolicy;
   challenges?: ChallengePolicy;
+  feedback?: FeedbackPolicy;
   rules?: RulePolicy[];
 }
 
@@ -118,6 +119,11 @@ export interface ChallengePolicy {
   kind?: string;
 }
 
+export interface FeedbackPolicy {
+  /** How long `guard.feedback(decisionId, …)` can still undo what a decision did. @default "7d" */
+  remember?: Duration;
+}
+
 /** A json-rules-engine rule. */
 export interface RulePolicy {
   name?: string;
@@ -154,6 +160,10 @@ export interface RuleEvent {
     challenge?: string;
     /** block events: ban duration */
     ban?: BanDuration;
+    /** tighten events: scale the subject's limits by this factor (0–1, never below 0.1) */
+    factor?: number;
+    /** tighten events: for how long. @default "1h" */
+    for?: Duration;
     [key: string]: unknown;
   };
 }

@@ -9,7 +9,8 @@ import type { PolicyProblem } from '../errors.js';
 import { DECORATOR_NAMES, NUMERIC_OPERATORS, OPERATOR_NAMES, resolveOperator, type ResolvedOperator } from './operators.js';
 import { isFactReference } from './order.js';
 import { isWellFormedPath } from './paths.js';
-import { EVENT_TYPES, ruleLabel } from './types.js';
+import { parseDuration } from '../policy/duration.js';
+import { EVENT_TYPES, MIN_TIGHTEN_FACTOR, ruleLabel } from './types.js';
 
 export interface CheckOptions {
   /** Fact names rules may read; `null` allows any. */
@@ -76,7 +77,14 @@ function checkEvent(event: unknown, at: string, report: Report): void {
     problem('/params/add', 'a score event needs a numeric "add" (the points to add)');
   }
   if (type === 'tighten') {
-    report.warnings.push({ pointer: `${at}/type`, message: 'tighten events are not applied yet (adaptive limits are planned): this rule has no effect', rule: report.rule });
+    const factor = isObject(params) ? params.factor : undefined;
+    if (!(typeof factor === 'number' && factor > 0 && factor < 1)) {
+      problem('/params/factor', `a tighten event needs a "factor" between 0 and 1 (0.5 halves the subject's limits), got ${JSON.stringify(factor)}`);
+    } else if (factor < MIN_TIGHTEN_FACTOR) {
+      report.warnings.push({ pointer: `${at}/params/factor`, message: `factor ${factor} is below ${MIN_TIGHTEN_FACTOR}: limits are never tightened below a tenth`, rule: report.rule });
+    }
+    const length = isObject(params) ? params.for : undefined;
+    if (length !== undefined && parseDuration(length) === undefined) problem('/params/for', `${JSON.stringify(length)} is not a duration like "1h"`);
   }
 }
 

@@ -32,6 +32,9 @@ export interface FiredEvent {
 export const RULE_FACTS: readonly string[] = Object.freeze(['action', 'ip', 'actor', 'content', 'limits', 'history', 'score', 'attributes']);
 
 /** Event types a rule may fire. */
+/** Adaptive limits never go below this fraction of the policy's capacity. */
+export const MIN_TIGHTEN_FACTOR = 0.1;
+
 export const EVENT_TYPES: readonly string[] = Object.freeze(['allow', 'challenge', 'throttle', 'block', 'score', 'tighten']);
 
 /** The label a rule goes by in events, problems and explanations. */

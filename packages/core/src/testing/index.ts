@@ -16,6 +16,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { addHit, prune, tryTake, type WindowData } from '@actiongate/memory';
 import type { MarkValue, Store, SubjectOps, SubjectResult, WindowTake } from '../store/types.js';
+import { lifecycleSuite } from './lifecycle.js';
 
 export interface TestStoreOptions {
   /** Called after the suite, once the store is closed, e.g. to stop a server. */
@@ -465,5 +466,7 @@ export function testStore(name: string, factory: () => Store | Promise<Store>, o
         expect((await scanAll(name, T0 + MINUTE, 10)).found).toEqual([]);
       });
     });
+
+    describe('enforcement lifecycle', () => lifecycleSuite(() => store, { serverTime }));
   });
 }

@@ -11,6 +11,7 @@ import type { CompiledPolicy } from '../policy/compile.js';
 import { formatDuration, parseBanDuration, parseDuration } from '../policy/duration.js';
 import type { FiredEvent } from '../rules/compile.js';
 import type { Reason, Verdict } from '../types.js';
+import { MIN_TIGHTEN_FACTOR } from '../rules/types.js';
 import { compose, scoreVerdict, severity } from './compose.js';
 
 export interface Outcome {
@@ -21,6 +22,8 @@ export interface Outcome {
   retryAfterMs: number | null;
   /** `undefined`: no ban applies; `null`: permanent. */
   banUntil: number | null | undefined;
+  /** The highest ladder rung among the bans that apply (0: operator or rule bans only). */
+  banRung: number | undefined;
   challengeKind: string | null;
   effects: Effects;
 }
@@ -62,7 +65,7 @@ export function decide(policy: CompiledPolicy, findings: Findings, now: number, 
     const reason: Reason = allowed
       ? { source: 'list', id: allowed.id, message: allowed.reason ?? `on allowlist ${allowed.id}`, verdict: 'allow' }
       : { source: 'ban', id: state.allow!.subject, message: state.allow!.reason, verdict: 'allow' };
-    return { verdict: 'allow', wouldBe: undefined, score: 0, reasons: [reason], retryAfterMs: null, banUntil: undefined, challengeKind: null, effects: { refund: false, violations: [], bans: [] } };
+    return { verdict: 'allow', wouldBe: undefined, score: 0, reasons: [reason], retryAfterMs: null, banUntil: undefined, banRung: undefined, challengeKind: null, effects: noEffects() };
   }
 
   const reasons: Reason[] = [];
@@ -71,6 +74,7 @@ export function decide(policy: CompiledPolicy, findings: Findings, now: number, 
   let challengeKind: string | null = null;
   let banUntil: number | null | undefined;
   const ruleBans: { until: number | null; reason: string }[] = [];
+  let tighten: { factor: number; forMs: number; reason: string } | null = null;
 
   if (findings.degraded) {
     const verdict: Verdict = findings.degraded.failMode === 'closed' ? 'block' : 'allow';
@@ -81,16 +85,18 @@ export function decide(policy: CompiledPolicy, findings: Findings, now: number, 
       reasons.push({ source: 'list', id: list.id, message: list.reason ?? `listed in ${list.id}`, verdict: list.verdict ?? 'allow', ...(list.score ? { score: list.score } : {}) });
     }
   }
+  let banRung: number | undefined;
   for (const { subject, ban } of state.bans) {
-    reasons.push({ source: 'ban', id: subject, message: ban.reason, verdict: 'block', ...(ban.until === null ? {} : { retryAfterMs: ban.until - now }) });
+    reasons.push({ source: 'ban', id: subject, message: ban.reason, verdict: 'block', ...(ban.until === null ? {} : { retryAfterMs: ban.until - now }), ...(ban.rung > 0 ? { rung: ban.rung } : {}) });
     banUntil = laterEnd(banUntil, ban.until);
+    banRung = Math.max(banRung ?? 0, ban.rung);
   }
   for (const { take, state: limit } of state.limits) {
     if (!limit.exceeded) continue;
     reasons.push({
       source: 'limit',
       id: limit.id,
-      message: `${limit.count} of ${limit.max} per ${formatDuration(take.limit.windowMs)} used by ${limit.key}`,
+      message: `${limit.count} of ${limit.max} per ${formatDuration(take.limit.windowMs)} used by ${limit.key}${state.factor < 1 ? ` (limits tightened ×${round(state.factor)})` : ''}`,
       verdict: take.limit.onExceed,
       retryAfterMs: limit.resetMs,
       ...(take.limit.monitor ? { monitor: true } : {}),
@@ -114,8 +120,16 @@ export function decide(policy: CompiledPolicy, findings: Findings, now: number, 
         reasons.push({ source: 'rule', id: event.rule, message: reasonText, verdict: 'allow', score: add, ...(monitor ? { monitor } : {}) });
         break;
       }
-      case 'tighten':
+      case 'tighten': {
+        const factor = typeof params.factor === 'number' && params.factor > 0 && params.factor < 1 ? params.factor : 1;
+        const forMs = parseDuration(params.for) ?? DEFAULT_TIGHTEN_MS;
+        reasons.push({ source: 'rule', id: event.rule, message: `${reasonText}: limits tightened ×${factor} for ${formatDuration(forMs)}`, verdict: 'allow', ...(monitor ? { monitor } : {}) });
+        if (!monitor && factor < 1) {
+          // Several tighten rules in one evaluation compound, as repeated offences do.
+          tighten = tighten ? { factor: tighten.factor * factor, forMs: Math.max(tighten.forMs, forMs), reason: `${tighten.reason}; ${reasonText}` } : { factor, forMs, reason: reasonText };
+        }
         break;
+      }
       default: {
         const verdict = event.type;
         const reason: Reason = { source: 'rule', id: event.rule, message: reasonText, verdict, ...(monitor ? { monitor } : {}) };
@@ -153,7 +167,18 @@ export function decide(policy: CompiledPolicy, findings: Findings, now: number, 
     if (wouldBe === 'challenge') wouldBe = 'allow';
   }
 
-  const effects: Effects = { refund: false, violations: [], bans: [] };
+  const effects: Effects = noEffects();
+  if (tighten && !findings.degraded) {
+    for (const [subject, history] of state.history) {
+      const current = history.tighten;
+      effects.tighten.push({
+        subject,
+        factor: Math.max(MIN_TIGHTEN_FACTOR, (current?.factor ?? 1) * tighten.factor),
+        until: Math.max(current?.until ?? 0, now + tighten.forMs),
+        reason: tighten.reason,
+      });
+    }
+  }
   if (verdict !== 'allow' && !findings.degraded) {
     effects.refund = state.consumed.length > 0;
     if (severity(verdict) >= severity('throttle') && state.bans.length === 0) {
@@ -163,14 +188,20 @@ export function decide(policy: CompiledPolicy, findings: Findings, now: number, 
           const rung = Math.min(history.rung + 1, policy.bans.ladder.length);
           const length = policy.bans.ladder[rung - 1]!;
           const until = length === null ? null : now + Math.round(length * (1 + policy.bans.jitter * random()));
-          effects.bans.push({ subject, until, rung, reason: `${history.violations + 1} violations within ${formatDuration(policy.bans.withinMs)}: banned ${formatDuration(length)}` });
+          const reason = `${history.violations + 1} violations within ${formatDuration(policy.bans.withinMs)}: banned ${length === null ? 'for good' : `for ${formatDuration(length)}`} (rung ${rung} of ${policy.bans.ladder.length})`;
+          effects.bans.push({ subject, until, rung, reason });
+          // The attempt that earns the ban is already answered as the ban.
+          reasons.push({ source: 'ban', id: subject, message: reason, verdict: 'block', rung, ...(until === null ? {} : { retryAfterMs: until - now }) });
+          verdict = 'block';
           banUntil = laterEnd(banUntil, until);
+          banRung = Math.max(banRung ?? 0, rung);
         }
       }
     }
     for (const ban of ruleBans) {
       for (const subject of state.history.keys()) effects.bans.push({ subject, until: ban.until, rung: 0, reason: ban.reason });
       banUntil = laterEnd(banUntil, ban.until);
+      banRung = Math.max(banRung ?? 0, 0);
     }
   }
 
@@ -184,10 +215,18 @@ export function decide(policy: CompiledPolicy, findings: Findings, now: number, 
     reasons,
     retryAfterMs: monitorPolicy ? null : retryAfterMs,
     banUntil: monitorPolicy ? undefined : banUntil,
+    banRung: monitorPolicy || banUntil === undefined ? undefined : banRung,
     challengeKind: !monitorPolicy && verdict === 'challenge' ? challengeKind : null,
-    effects: monitorPolicy ? { refund: false, violations: [], bans: [] } : effects,
+    effects: monitorPolicy ? noEffects() : effects,
   };
 }
+
+/** How long a tighten event lasts without a `for`. */
+export const DEFAULT_TIGHTEN_MS = 3_600_000;
+
+const noEffects = (): Effects => ({ refund: false, violations: [], bans: [], tighten: [] });
+
+const round = (factor: number) => Math.round(factor * 1000) / 1000;
 
 function worstOf(a: Verdict, b: Verdict): Verdict {
   return severity(a) >= severity(b) ? a : b;

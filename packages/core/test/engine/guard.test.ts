@@ -275,8 +275,10 @@ describe('escalation', () => {
     expect((await guard.evaluate(ip)).verdict).toBe('allow');
     const throttled = [];
     for (let i = 0; i < 3; i++) throttled.push(await guard.evaluate(ip));
-    expect(throttled.map((d) => d.verdict)).toEqual(['throttle', 'throttle', 'throttle']);
-    expect(throttled[2]!.banUntil).toBe(c.now() + 24 * hour);
+    // The attempt that earns the ban is answered as the ban, with its rung.
+    expect(throttled.map((d) => d.verdict)).toEqual(['throttle', 'throttle', 'block']);
+    expect(throttled[2]).toMatchObject({ banUntil: c.now() + 24 * hour, banRung: 1, retryAfterMs: 24 * hour });
+    expect(throttled[2]!.reasons).toContainEqual(expect.objectContaining({ source: 'ban', rung: 1, message: expect.stringMatching(/rung 1 of 3/) }));
     c.advance(2 * minute);
     const banned = await guard.evaluate(ip);
     expect(banned.verdict).toBe('block');

@@ -74,7 +74,8 @@ describe('operator actions', () => {
     const { guard } = setup();
     await expect(guard.block('ip:999.1.1.1')).rejects.toMatchObject({ code: 'TARGET_INVALID', field: 'target' });
     await expect(guard.block('user:1')).rejects.toMatchObject({ code: 'TARGET_INVALID' });
-    await expect(guard.block('cidr:10.0.0.0/8')).rejects.toMatchObject({ code: 'TARGET_INVALID' });
+    await expect(guard.block('cidr:10.0.0.0/33')).rejects.toMatchObject({ code: 'TARGET_INVALID', field: 'target' });
+    await expect(guard.block('cidr:example.com/8')).rejects.toMatchObject({ code: 'TARGET_INVALID' });
     await expect(guard.block('actor:x', { for: 'forever' })).rejects.toMatchObject({ field: 'for' });
     await expect(guard.block(42 as never)).rejects.toMatchObject({ code: 'TARGET_INVALID' });
   });

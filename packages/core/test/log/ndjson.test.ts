@@ -14,7 +14,7 @@ describe('NDJSON decision log', () => {
     await guard.close();
     await sink.close();
     const lines = readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
-    expect(lines.map((d) => d.verdict)).toEqual(['allow', 'allow', 'throttle', 'throttle', 'throttle']);
+    expect(lines.map((d) => d.verdict)).toEqual(['allow', 'allow', 'throttle', 'throttle', 'block']);
     expect(lines[2].limits[0]).toMatchObject({ id: 'l', count: 2, max: 2, exceeded: true });
     expect(sink.dropped).toBe(0);
   });

@@ -119,8 +119,16 @@ describe('warnings for the json-rules-engine traps', () => {
     ]);
   });
 
-  it('stays quiet about sound rules, and warns that tighten does nothing yet', () => {
+  it('stays quiet about sound rules, and checks tighten params', () => {
     expect(warningsOf([{ conditions: { all: [{ fact: 'action', operator: 'in', value: ['a'] }, { fact: 'score', operator: 'greaterThan', value: 10 }, { fact: 'attributes', path: '$.ua', operator: 'equal', value: null }, { fact: 'x', operator: 'notEqual', value: { fact: 'y' } }] }, event: { type: 'block' } }], { facts: null })).toEqual([]);
-    expect(warningsOf([{ name: 't', conditions: { all: [] }, event: { type: 'tighten', params: { factor: 0.5, for: '1h' } } }])).toEqual([['t', '/rules/0/event/type', expect.stringMatching(/not applied yet/)]]);
+    const tighten = (params: unknown) => [{ name: 't', conditions: { all: [] }, event: { type: 'tighten', params } }];
+    expect(warningsOf(tighten({ factor: 0.5, for: '1h' }))).toEqual([]);
+    expect(problemsOf(tighten({ factor: 0.5, for: '1h' }))).toEqual([]);
+    expect(warningsOf(tighten({ factor: 0.05 }))).toEqual([['t', '/rules/0/event/params/factor', expect.stringMatching(/never tightened below a tenth/)]]);
+    expect(problemsOf(tighten({ factor: 1.5, for: 'an hour' }))).toEqual([
+      ['t', '/rules/0/event/params/factor', expect.stringMatching(/between 0 and 1/)],
+      ['t', '/rules/0/event/params/for', expect.stringMatching(/not a duration/)],
+    ]);
+    expect(problemsOf(tighten(undefined))).toEqual([['t', '/rules/0/event/params/factor', expect.stringMatching(/between 0 and 1/)]]);
   });
 });

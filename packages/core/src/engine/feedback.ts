@@ -1,0 +1,129 @@
+/**
+ * Feedback: someone (a moderator, a user report, the host's own later judgement) says that a
+ * decision or an action was spam or ham. A wrong "no" must be undoable and a missed spammer
+ * must count, so ham takes back what the decision did to its subjects (its strikes, the ban it
+ * caused, their adaptive limits) and spam adds the strike the decision did not give.
+ *
+ * What a decision did is kept as a small record: in the store for decisions that struck or
+ * banned (written with their effects, so every process can undo them), and in a bounded
+ * in-process memory for the rest. The record also remembers which label was applied, so the
+ * same report twice changes nothing and a spam → ham flip undoes exactly what spam added.
+ */
+import type { CompiledPolicy } from '../policy/compile.js';
+import type { MarkValue, Store, StoreBatch, SubjectOps } from '../store/types.js';
+import { asBan, asDecisionRecord, decisionSubject, MARK, WINDOW, type DecisionRecord } from './state.js';
+
+export type FeedbackLabel = 'spam' | 'ham';
+
+export interface FeedbackResult {
+  label: FeedbackLabel;
+  /** The decision the report was about (`null` when an action was given). */
+  decision: string | null;
+  /** False when a decision id was given that neither the store nor this process remembers. */
+  found: boolean;
+  /** The subjects whose history changed (or would have). */
+  subjects: string[];
+  /** Strikes added (spam, positive) or taken back (ham, negative), per subject. */
+  strikes: number;
+  /** Subjects whose ban, caused by this decision, was lifted. */
+  bansLifted: string[];
+  /** The same label was already applied to this decision: nothing changed. */
+  repeated: boolean;
+}
+
+/** Recent decisions of this process, by id: oldest forgotten first. */
+export interface RecentDecisions {
+  get(id: string): DecisionRecord | undefined;
+  set(id: string, record: DecisionRecord): void;
+}
+
+export function recentDecisions(max: number): RecentDecisions {
+  const records = new Map<string, DecisionRecord>();
+  return {
+    get: (id) => records.get(id),
+    set(id, record) {
+      records.delete(id);
+      records.set(id, record);
+      if (records.size > max) records.delete(records.keys().next().value!);
+    },
+  };
+}
+
+/** Decision ids are the guard's UUIDs; anything else cannot name a record. */
+const DECISION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const isDecisionId = (value: string): boolean => DECISION_ID.test(value);
+
+/** Feedback about a decision by id. */
+export async function feedbackOnDecision(store: Store, policy: CompiledPolicy, recent: RecentDecisions, id: string, label: FeedbackLabel, now: number): Promise<FeedbackResult> {
+  const subject = decisionSubject(id);
+  const read = await store.apply({ now, subjects: [{ subject, get: [MARK.record] }] });
+  const record = asDecisionRecord(read.subjects[0]?.marks[MARK.record]) ?? recent.get(id);
+  if (!record) return { label, decision: id, found: false, subjects: [], strikes: 0, bansLifted: [], repeated: false };
+  if (record.feedback === label) return { label, decision: id, found: true, subjects: record.subjects, strikes: 0, bansLifted: [], repeated: true };
+
+  // A ban is lifted only while it is still the one this decision set: a later ban (another
+  // offence, an operator) stands.
+  const banned = label === 'ham' && record.bans.length > 0
+    ? await store.apply({ now, subjects: record.bans.map((b) => ({ subject: b.subject, get: [MARK.ban] })) })
+    : null;
+  const bansLifted = (banned?.subjects ?? []).filter((s) => asBan(s.marks[MARK.ban])?.decision === id).map((s) => s.subject);
+
+  const { batch, next, strikes } = planFeedback(policy, record, label, bansLifted, now);
+  // The record moves with the feedback, so every process sees the label and the strikes.
+  batch.subjects.push({ subject, set: [{ name: MARK.record, value: next as unknown as MarkValue, until: now + policy.feedback.rememberMs }] });
+  await store.apply(batch);
+  recent.set(id, next);
+  return { label, decision: id, found: true, subjects: record.subjects, strikes, bansLifted, repeated: false };
+}
+
+/** Feedback about an action (no decision to undo): ham takes back one strike, spam adds one. */
+export async function feedbackOnSubjects(store: Store, policy: CompiledPolicy, subjects: string[], label: FeedbackLabel, now: number): Promise<FeedbackResult> {
+  const record: DecisionRecord = { at: now, subjects, violations: label === 'ham' ? subjects : [], bans: [] };
+  const { batch, strikes } = planFeedback(policy, record, label, [], now);
+  if (batch.subjects.length > 0) await store.apply(batch);
+  return { label, decision: null, found: true, subjects, strikes, bansLifted: [], repeated: false };
+}
+
+/**
+ * The writes of one report, and the record as it stands after them. Pure. `bansLifted` are the
+ * subjects whose current ban this decision caused.
+ */
+export function planFeedback(policy: CompiledPolicy, record: DecisionRecord, label: FeedbackLabel, bansLifted: readonly string[], now: number): { batch: StoreBatch; next: DecisionRecord; strikes: number } {
+  const ops = new Map<string, SubjectOps>();
+  const opsFor = (subject: string) => {
+    let entry = ops.get(subject);
+    if (!entry) ops.set(subject, (entry = { subject }));
+    return entry;
+  };
+  const strike = (subject: string, cost: number, at: number) =>
+    (opsFor(subject).add ??= []).push({ name: WINDOW.violations, windowMs: policy.bans.withinMs, cost, at });
+
+  let next: DecisionRecord;
+  let strikes = 0;
+  if (label === 'ham') {
+    // The strike is taken back in the slot it was counted in (the store falls back to the
+    // newest slot when that one has gone), so the window does not lose someone else's strike.
+    for (const subject of record.violations) strike(subject, -1, record.struckAt ?? record.at);
+    if (record.violations.length > 0) strikes = -1;
+    for (const subject of bansLifted) {
+      const ban = record.bans.find((b) => b.subject === subject)!;
+      const entry = opsFor(subject);
+      (entry.del ??= []).push(MARK.ban);
+      // An escalation is undone too: the next offence starts from the rung below.
+      if (ban.rung > 1) (entry.set ??= []).push({ name: MARK.rung, value: ban.rung - 1, until: now + policy.bans.forgetMs });
+      else if (ban.rung === 1) entry.del.push(MARK.rung);
+    }
+    // Whatever tightened their limits was wrong about them too.
+    for (const subject of record.subjects) (opsFor(subject).del ??= []).push(MARK.tighten);
+    next = { ...record, violations: [], bans: record.bans.filter((b) => !bansLifted.includes(b.subject)), feedback: 'ham' };
+  } else {
+    const struck = record.violations.length > 0 ? record.violations : record.subjects;
+    if (record.violations.length === 0) {
+      for (const subject of struck) strike(subject, 1, now);
+      if (struck.length > 0) strikes = 1;
+    }
+    next = { ...record, violations: struck, ...(record.violations.length === 0 ? { struckAt: now } : {}), feedback: 'spam' };
+  }
+  return { batch: { now, subjects: [...ops.values()] }, next, strikes };
+}

@@ -1,0 +1,159 @@
+/**
+ * Dynamic CIDR blocks and allows: an operator's ban on a whole range (a hosting provider's /16, a
+ * rotating IPv6 /32), or an allow for an office network, shared by every process.
+ *
+ * An IP ban is a mark on the address's own subject, read with the rest of an evaluation; a range
+ * has no subject an evaluation would read, so ranges live in one registry in the store and every
+ * process keeps a compiled copy (the CIDR set of the static lists). Each evaluation with an IP
+ * reads the registry's version in its one round trip and reloads the registry only when the
+ * version moved, so a range is enforced everywhere from the next decision on. Writers edit the
+ * registry under a short lock (a window of capacity one: the store's atomic take), so two
+ * operators editing at once lose nothing. Each range also gets the usual `ban`/`allow` mark on
+ * its own subject (`cidr:<range>`), which is what `inspect` and `listBlocks` read.
+ */
+import { randomUUID } from 'node:crypto';
+import { ActionError, StoreError } from '../errors.js';
+import { buildCidrSet, type CidrSet } from '../network/cidr-set.js';
+import type { ParsedIp } from '../network/ip.js';
+import type { MarkValue, Store, StoreResult, SubjectOps } from '../store/types.js';
+import { MARK } from './state.js';
+
+/** The store subject holding the registry. */
+export const REGISTRY = 'ranges';
+const VERSION = 'version';
+const ENTRIES = 'entries';
+const LOCK = 'lock';
+/** A writer that dies holding the lock holds it this long at most. */
+const LOCK_MS = 10_000;
+/** How long a writer waits for the lock before giving up. */
+const LOCK_WAIT_MS = 3_000;
+/** Ranges the registry holds: it is read whole by every process on each change. */
+export const MAX_RANGES = 10_000;
+
+export interface RangeEntry {
+  kind: 'ban' | 'allow';
+  /** Epoch ms; `null` = no end. */
+  until: number | null;
+  reason: string;
+  at: number;
+}
+
+/** A range that applies to an address. */
+export interface RangeMatch extends RangeEntry {
+  /** `cidr:<canonical range>`. */
+  subject: string;
+}
+
+/** This process's compiled copy of the registry. */
+export interface Ranges {
+  /** The read to add to an evaluation's batch. */
+  readonly versionOps: SubjectOps;
+  /**
+   * Reloads the registry when the store's answer shows a version other than the one compiled.
+   * `apply` is the store call (with the guard's deadline).
+   */
+  update(apply: Store['apply'], result: StoreResult): Promise<void>;
+  /** The range that decides for `ip` now: an allow beats a ban; of bans, the one ending last. */
+  match(ip: ParsedIp, now: number): RangeMatch | null;
+}
+
+export function createRanges(): Ranges {
+  let version: string | null = null;
+  let compiled: { set: CidrSet; entries: RangeMatch[] } | null = null;
+  let loading: Promise<void> | null = null;
+
+  async function load(apply: Store['apply'], now: number): Promise<void> {
+    const result = await apply({ now, subjects: [{ subject: REGISTRY, get: [VERSION, ENTRIES] }] });
+    const marks = result.subjects[0]?.marks ?? {};
+    const entries = Object.entries(readEntries(marks[ENTRIES])).map(([cidr, entry]) => ({ ...entry, subject: `cidr:${cidr}` }));
+    compiled = entries.length === 0 ? null : { set: buildCidrSet(entries.map((e, list) => ({ cidr: e.subject.slice(5), list })), entries.length), entries };
+    version = typeof marks[VERSION] === 'string' ? marks[VERSION] : null;
+  }
+
+  return {
+    versionOps: Object.freeze({ subject: REGISTRY, get: Object.freeze([VERSION]) as string[] }),
+    async update(apply, result) {
+      const answer = result.subjects.find((s) => s.subject === REGISTRY);
+      if (!answer) return;
+      const seen = answer.marks[VERSION];
+      if ((typeof seen === 'string' ? seen : null) === version) return;
+      // Concurrent evaluations that all see the new version share one reload.
+      loading ??= load(apply, result.now).finally(() => (loading = null));
+      await loading;
+    },
+    match(ip, now) {
+      if (!compiled) return null;
+      let best: RangeMatch | null = null;
+      for (const index of compiled.set.match(ip)) {
+        const entry = compiled.entries[index]!;
+        if (entry.until !== null && entry.until <= now) continue;
+        if (!best || rank(entry) > rank(best)) best = entry;
+      }
+      return best;
+    },
+  };
+}
+
+/** Allow first, then the ban that lasts longest. */
+const rank = (entry: RangeEntry) => (entry.kind === 'allow' ? Infinity : (entry.until ?? Number.MAX_SAFE_INTEGER));
+
+/**
+ * Adds, replaces or removes a range in the registry (`entry` null removes), and writes the
+ * range's own mark. Expired ranges are dropped on the way.
+ */
+export async function editRange(store: Store, cidr: string, entry: RangeEntry | null, now: number): Promise<void> {
+  const entries = await lock(store, now);
+  let written = false;
+  try {
+    for (const [key, value] of Object.entries(entries)) if (value.until !== null && value.until <= now) delete entries[key];
+    if (entry) entries[cidr] = entry;
+    else delete entries[cidr];
+    if (Object.keys(entries).length > MAX_RANGES) {
+      throw new ActionError('target', `the store already holds ${MAX_RANGES} range blocks and allows: put large ranges sets in a policy list file instead`, { code: 'TARGET_INVALID' });
+    }
+    // A store applies `set` before `del`: delete only the kind that is not being written.
+    const subject: SubjectOps = entry
+      ? { subject: `cidr:${cidr}`, set: [{ name: entry.kind, value: { ...entry }, until: entry.until }], del: [entry.kind === 'ban' ? MARK.allow : MARK.ban] }
+      : { subject: `cidr:${cidr}`, del: [MARK.ban, MARK.allow] };
+    await store.apply({
+      now,
+      subjects: [
+        {
+          subject: REGISTRY,
+          set: [
+            { name: ENTRIES, value: entries as unknown as MarkValue, until: null },
+            { name: VERSION, value: randomUUID(), until: null },
+          ],
+          add: [{ name: LOCK, windowMs: LOCK_MS, cost: -1, at: now }],
+        },
+        subject,
+      ],
+    });
+    written = true;
+  } finally {
+    if (!written) await store.apply({ now, subjects: [{ subject: REGISTRY, add: [{ name: LOCK, windowMs: LOCK_MS, cost: -1, at: now }] }] }).catch(() => undefined);
+  }
+}
+
+/** Takes the registry lock and returns the entries it guards. */
+async function lock(store: Store, now: number): Promise<Record<string, RangeEntry>> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (let attempt = 1; ; attempt++) {
+    const result = await store.apply({ now, subjects: [{ subject: REGISTRY, take: [{ name: LOCK, windowMs: LOCK_MS, max: 1, cost: 1 }], get: [ENTRIES] }] });
+    const answer = result.subjects[0]!;
+    if (answer.consumed) return readEntries(answer.marks[ENTRIES]);
+    if (Date.now() >= deadline) throw new StoreError(store.name, 'apply', `the range registry stayed locked for ${LOCK_WAIT_MS} ms (another operator edit, or one that died within the last ${LOCK_MS / 1000} s): try again`);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(200, 10 * attempt)));
+  }
+}
+
+function readEntries(value: MarkValue | undefined): Record<string, RangeEntry> {
+  const entries: Record<string, RangeEntry> = Object.create(null) as Record<string, RangeEntry>;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return entries;
+  for (const [cidr, raw] of Object.entries(value)) {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) continue;
+    const kind = raw.kind === 'allow' ? 'allow' : 'ban';
+    entries[cidr] = { kind, until: typeof raw.until === 'number' ? raw.until : null, reason: typeof raw.reason === 'string' ? raw.reason : kind === 'ban' ? 'range blocked by an operator' : 'range allowed by an operator', at: typeof raw.at === 'number' ? raw.at : 0 };
+  }
+  return entries;
+}
