@@ -42,7 +42,7 @@ export function recentDecisions(max: number): RecentDecisions {
   return {
     get: (id) => records.get(id),
     set(id, record) {
-      records.delete(id);
+      // Ids are fresh UUIDs; an update (feedback) may keep its place in line.
       records.set(id, record);
       if (records.size > max) records.delete(records.keys().next().value!);
     },
