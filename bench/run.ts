@@ -4,6 +4,7 @@
  *   pnpm bench        (node --expose-gc --import tsx bench/run.ts)
  */
 import { run as cidr } from './cidr.js';
+import { run as content } from './content.js';
 import { run as evaluate } from './evaluate.js';
 import { run as memoryStore } from './memory-store.js';
 import { run as redis } from './redis.js';
@@ -24,6 +25,9 @@ print('Whole decisions, reference policy, MemoryStore', ['stack', 'decisions/s',
 
 const r = await rules();
 print('Rules: compiled against json-rules-engine (same events)', ['rules', 'compiled ns/run', 'json-rules-engine µs/run (mean / p50)', 'speed-up'], [[r.rules, r.compiledNs, `${r.engineMeanUs} / ${r.engineP50Us}`, `${r.speedup}×`]]);
+
+const t = await content();
+print('Content signals, reference classifieds policy', ['input', 'model', 'µs mean', 'µs p50', 'NFKC + lower case alone µs', 'ratio'], t.rows.map((row) => [row.input, row.model, row.meanUs, row.p50Us, row.floorUs.toFixed(2), `${row.ratio}×`]));
 
 const c = await cidr();
 print('CIDR set against a linear ipaddr.js scan', ['entries', 'build ms', 'tables MB', 'IPv4 ns/lookup', 'IPv6 ns/lookup', 'ipaddr.js linear ns/lookup', 'speed-up'],

@@ -11,6 +11,7 @@ import { normaliseAction } from './engine/action.js';
 import { buildFacts } from './engine/facts.js';
 import { feedbackOnDecision, feedbackOnSubjects, isDecisionId, recentDecisions, type FeedbackLabel, type FeedbackResult } from './engine/feedback.js';
 import { createRanges } from './engine/ranges.js';
+import { createContentModel, type ContentModel } from './content/model.js';
 import { planEffects, planState, readState, subjectsOf, type State } from './engine/state.js';
 import { applyWithin } from './engine/store-call.js';
 import { allow, block, challengeBatch, inspect, listBlocks, passChallenge, unblock, type BlockOptions, type Inspection, type Target } from './engine/operator.js';
@@ -42,6 +43,12 @@ export interface GuardOptions {
   storeTimeoutMs?: number;
   /** Source of randomness for ban jitter, in [0, 1). @default Math.random */
   random?: () => number;
+  /**
+   * Where the content model (`content.model` in the policy) keeps its counts. Share one Redis
+   * store between processes so they learn together. @default the guard's `store`, or a MemoryStore
+   * of its own when that is a MemoryStore (so heavy traffic cannot evict the model from the LRU)
+   */
+  modelStore?: Store;
 }
 
 export interface BanEvent {
@@ -100,6 +107,16 @@ export function createGuard(options: GuardOptions): Guard {
   let closed = false;
   const recent = recentDecisions(1_000);
   const ranges = createRanges();
+  const modelStore = options.modelStore ?? (store instanceof MemoryStore ? new MemoryStore() : store);
+  let model: { key: string; model: ContentModel } | null = null;
+  /** The policy's content model replica: kept across policy swaps while its settings stay the same. */
+  function modelOf(current: CompiledPolicy): ContentModel | null {
+    const config = current.content.model;
+    if (!config) return null;
+    const key = JSON.stringify(config);
+    if (model?.key !== key) model = { key, model: createContentModel({ ...config, now, onError: report }, modelStore) };
+    return model.model;
+  }
 
   /** Calls a host callback; what it throws must not turn a decision into a failure. */
   function notify<T>(callback: ((value: T) => void) | undefined, value: T): void {
@@ -135,8 +152,8 @@ export function createGuard(options: GuardOptions): Guard {
 
     const action = normaliseAction(input, current);
     const lists = action.ip ? current.lists.match(action.ip.parsed) : [];
-    const content = current.content.evaluate(action.content);
-    const plan = planState(current, action, content.fingerprint, at, { dryRun, skipLimits: staticAllow(lists) !== undefined, extra: action.ip ? [ranges.versionOps] : [] });
+    const content = current.content.evaluate(action.content, modelOf(current));
+    const plan = planState(current, action, content, at, { dryRun, skipLimits: staticAllow(lists) !== undefined, extra: action.ip ? [ranges.versionOps] : [] });
     const { result, degraded } = await roundTrip(current, plan.batch);
     // On failure the ranges known so far stay in force.
     if (result && !degraded) await ranges.update((batch) => applyWithin(store, batch, storeTimeoutMs), result).catch(report);
@@ -156,7 +173,10 @@ export function createGuard(options: GuardOptions): Guard {
       const effects = planEffects(current, plan, state, outcome.effects, clock, id);
       if (effects) await roundTrip(current, effects);
       if (plan.subjects.length > 0) {
-        recent.set(id, { at: clock, subjects: plan.subjects, violations: outcome.effects.violations, bans: outcome.effects.bans.map((b) => ({ subject: b.subject, rung: b.rung })) });
+        recent.set(id, {
+          at: clock, subjects: plan.subjects, violations: outcome.effects.violations, bans: outcome.effects.bans.map((b) => ({ subject: b.subject, rung: b.rung })),
+          ...(action.content && current.content.model ? { content: boundedContent(action.content) } : {}),
+        });
       }
     }
     const challenge = outcome.challengeKind ? { kind: outcome.challengeKind, token: randomBytes(18).toString('base64url') } : null;
@@ -212,12 +232,24 @@ export function createGuard(options: GuardOptions): Guard {
     passChallenge: (token) => passChallenge(store, policy, token, now()),
     async feedback(decision, label) {
       if (label !== 'spam' && label !== 'ham') throw new ActionError('label', `feedback is "spam" or "ham", got ${JSON.stringify(label)}`);
+      const current = policy;
+      let result: FeedbackResult;
+      let content: Readonly<Record<string, string>> | undefined;
       if (typeof decision === 'string') {
         if (!isDecisionId(decision)) throw new ActionError('decision', `${JSON.stringify(decision.slice(0, 60))} is not a decision id (Decision.id)`);
-        return feedbackOnDecision(store, policy, recent, decision, label, now());
+        result = await feedbackOnDecision(store, current, recent, decision, label, now());
+        content = recent.get(decision)?.content;
+      } else {
+        const action = normaliseAction(decision, current);
+        const { ip, actor } = subjectsOf(action);
+        result = await feedbackOnSubjects(store, current, [ip, actor].filter((s): s is string => s !== null), label, now());
+        content = action.content;
       }
-      const { ip, actor } = subjectsOf(normaliseAction(decision, policy));
-      return feedbackOnSubjects(store, policy, [ip, actor].filter((s): s is string => s !== null), label, now());
+      // The content model learns from what a person judged, once per report.
+      const learner = modelOf(current);
+      const learned = !result.repeated && result.found && learner !== null && content !== undefined;
+      if (learned) await learner.learn(content!, label);
+      return { ...result, learned };
     },
     async close() {
       if (closed) return;
@@ -225,6 +257,13 @@ export function createGuard(options: GuardOptions): Guard {
       await Promise.all([store.close(), fallback?.close()]);
     },
   };
+}
+
+/** What a decision keeps of its content for the model to learn from later: a bounded prefix. */
+function boundedContent(content: Readonly<Record<string, string>>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const field of Object.keys(content).slice(0, 8)) kept[field] = content[field]!.slice(0, 8192);
+  return kept;
 }
 
 function toCompiled(policy: CompiledPolicy | PolicyDocument): CompiledPolicy {

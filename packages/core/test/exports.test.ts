@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from './cli/bin.js';
 
 // The built packages, as a user gets them: ESM and CommonJS entry points export the same API.
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -15,18 +16,10 @@ const CORE_API = [
   'parsePolicyJson', 'policySchema', 'scoreVerdict', 'severity', 'watchPolicy', 'worst',
 ];
 
-/** Newest modification time of the files under `dir`. */
-const newest = (dir: string): number =>
-  Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(`${dir}/${e.name}`) : statSync(`${dir}/${e.name}`).mtimeMs)));
-
 describe('built packages', () => {
-  beforeAll(() => {
-    // Build when a package has no build, or its sources changed since the last one.
-    const stale = (pkg: string) => !existsSync(dist(`${pkg}/dist/index.js`)) || newest(dist(`${pkg}/src`)) > statSync(dist(`${pkg}/dist/index.js`)).mtimeMs;
-    if (['core', 'adapters-memory', 'adapters-redis'].some(stale)) {
-      execFileSync('pnpm', ['build'], { cwd: root, stdio: 'ignore', timeout: 180_000 });
-    }
-  }, 200_000);
+  // Build when a package has no build or its sources changed since, under the lock the CLI
+  // tests share, so two test files never build over each other.
+  beforeAll(ensureBuilt, 200_000);
 
   it('@actiongate/core exports the same API from ESM and CommonJS', async () => {
     const esm = await import(pathToFileURL(dist('core/dist/index.js')).href);

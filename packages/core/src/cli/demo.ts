@@ -1,45 +1,107 @@
 /**
- * `actiongate demo`: seeded synthetic classified-ads traffic replayed through a policy on a
- * virtual clock with the in-process store, then a report against the traffic's labels.
+ * `actiongate demo` (`pnpm demo`): the operator's loop on bundled synthetic traffic, with the
+ * real commands: validate the policy, write a day of labelled traffic, replay it (with the
+ * decision log), explain one spam action as the replay met it, and report the log as text and
+ * as the HTML page, whose path is printed. Each step prints the command that reproduces it.
  */
-import { MemoryStore } from '@actiongate/memory';
-import { createGuard } from '../guard.js';
+import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { loadPolicy } from '../policy/load.js';
-import type { Decision } from '../types.js';
-import { createReportBuilder, formatReport, type Report } from './report.js';
+import { EXIT, integerFlag, parseCommandArgs, type Command, type Io } from './command.js';
+import { explain } from './explain.js';
+import { renderExplanation } from './explain-text.js';
+import { createNdjsonWriter } from './ndjson.js';
+import { renderHtmlReport } from './render-html.js';
+import { renderReplay } from './render-text.js';
+import { reportFromLog } from './report.js';
+import { runReplay } from './replay.js';
+import { writeSynthetic } from './synthetic-command.js';
 import { syntheticTraffic } from './synthetic.js';
+import { formatFileResult, validateFile } from './validate.js';
 
 export interface DemoOptions {
   policy: string;
+  /** @default 42 */
   seed?: number;
-  users?: number;
+  /** Where the traffic, the decision log and the HTML report go. @default <tmpdir>/actiongate-demo */
+  out?: string;
 }
 
 export interface DemoResult {
-  report: Report;
-  decisions: Decision[];
-  decisionsPerSecond: number;
-  text: string;
+  /** Exit code: 1 when the policy is invalid. */
+  code: number;
+  files: { traffic: string; decisions: string; html: string } | null;
 }
 
-export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+export async function runDemo(options: DemoOptions, io: Io): Promise<DemoResult> {
+  const out = options.out ?? join(tmpdir(), 'actiongate-demo');
+  const seed = options.seed ?? 42;
+  const files = { traffic: join(out, 'traffic.ndjson'), decisions: join(out, 'decisions.ndjson'), html: join(out, 'report.html') };
+  const step = (command: string) => io.out(`\n$ actiongate ${command}\n`);
+  await mkdir(out, { recursive: true });
+
+  step(`validate ${options.policy}`);
+  const validation = await validateFile(options.policy);
+  io.out(`${formatFileResult(validation).join('\n')}\n`);
+  if (!validation.valid) return { code: EXIT.input, files: null };
   const policy = await loadPolicy(options.policy);
-  const traffic = syntheticTraffic({ seed: options.seed ?? 42, ...(options.users ? { users: options.users } : {}) });
-  let clock = traffic[0]?.at ?? 0;
-  const guard = createGuard({ policy, store: new MemoryStore(), now: () => clock, random: () => 0.5 });
-  const builder = createReportBuilder();
-  const decisions: Decision[] = [];
-  const started = process.hrtime.bigint();
-  for (const item of traffic) {
-    clock = item.at;
-    const decision = await guard.evaluate(item.action);
-    decisions.push(decision);
-    builder.add(decision, item.label, item.scenario);
+
+  const day = syntheticTraffic({ seed });
+  step(`synthetic --seed ${seed} --out ${files.traffic}`);
+  const writer = createNdjsonWriter(files.traffic);
+  const written = await writeSynthetic(writer, { seed, actions: day.length });
+  await writer.close();
+  io.out(`${written} labelled ad submissions (${day.filter((a) => a.label === 'spam').length} spam) over one virtual day\n`);
+
+  step(`replay --policy ${options.policy} --log ${files.decisions} ${files.traffic}`);
+  const result = await runReplay(io, files.traffic, [policy], { log: files.decisions });
+  io.out(`${renderReplay(files.traffic, result)}\n`);
+
+  // The first spam-content submission the policy challenged or stopped, as the replay met it.
+  const index = day.findIndex((a) => a.scenario === 'spam-content');
+  if (index >= 0) {
+    step(`explain --policy ${options.policy} --line ${index + 1} ${files.traffic}`);
+    const target = day[index]!;
+    const explanation = await explain({
+      policy,
+      action: target.action,
+      at: target.at,
+      before: (async function* () {
+        for (const item of day.slice(0, index)) yield item;
+      })(),
+    });
+    io.out(`${renderExplanation(explanation)}\n`);
   }
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  await guard.close();
-  const report = builder.build();
-  const decisionsPerSecond = traffic.length / seconds;
-  const text = formatReport(report, { title: `Actiongate demo: ${traffic.length} synthetic ad submissions through ${policy.id} (MemoryStore, virtual clock)`, decisionsPerSecond });
-  return { report, decisions, decisionsPerSecond, text };
+
+  step(`report --format html --out ${files.html} ${files.decisions}`);
+  const { report } = await reportFromLog(files.decisions);
+  await writeFile(files.html, renderHtmlReport(report, { source: files.decisions }));
+  io.out(`HTML report (open it in a browser): ${files.html}\n`);
+  return { code: EXIT.ok, files };
 }
+
+export const demoCommand: Command = {
+  name: 'demo',
+  summary: 'validate, replay, explain and report on bundled synthetic traffic (writes an HTML report)',
+  help: `Usage: actiongate demo [--policy FILE] [--seed N] [--out DIR]
+
+Runs the operator's loop on a day of seeded synthetic classified-ads traffic: validate the
+policy, write the traffic, replay it with a decision log, explain one spam submission, and
+report the log as an HTML page (its path is printed). Each step prints its command.
+
+Options:
+  --policy FILE   the policy (default: rules/classifieds.json)
+  --seed N        traffic seed (default: 42)
+  --out DIR       where traffic.ndjson, decisions.ndjson and report.html go
+                  (default: <tmp>/actiongate-demo)
+  -h, --help      show this help`,
+  async run(args, io) {
+    const parsed = parseCommandArgs(this, args, { policy: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' } }, io);
+    if (!parsed) return EXIT.ok;
+    const seed = integerFlag(this, 'seed', parsed.values.seed, 42, 0, 2 ** 32 - 1);
+    const result = await runDemo({ policy: parsed.values.policy ?? 'rules/classifieds.json', seed, ...(parsed.values.out ? { out: parsed.values.out } : {}) }, io);
+    return result.code;
+  },
+};

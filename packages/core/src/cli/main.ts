@@ -1,49 +1,75 @@
 #!/usr/bin/env node
 /**
- * The `actiongate` command line. Commands are small modules; this file only parses arguments
- * and maps errors to exit codes (1: the input is wrong, 2: usage).
+ * The `actiongate` bin: finds the command and maps what it throws to an exit code (0 ok,
+ * 1 the input is wrong, 2 the command line is wrong). Each command is its own module exporting
+ * a `Command`; adding one is one import and one entry in `COMMANDS`.
  */
-import { parseArgs } from 'node:util';
 import { isActiongateError } from '../errors.js';
-import { runDemo } from './demo.js';
+import { CliError, EXIT, type Command, type Io } from './command.js';
+import { demoCommand } from './demo.js';
+import { explainCommand } from './explain.js';
+import { modelCommand } from './model.js';
+import { replayCommand } from './replay.js';
+import { reportCommand } from './report.js';
+import { syntheticCommand } from './synthetic-command.js';
+import { validateCommand } from './validate.js';
 
-const HELP = `Usage: actiongate <command> [options]
+const COMMANDS: readonly Command[] = [validateCommand, explainCommand, replayCommand, reportCommand, demoCommand, syntheticCommand, modelCommand];
+
+const help = () => `Usage: actiongate <command> [options]
 
 Commands:
-  demo [--policy FILE] [--seed N]   replay seeded synthetic ad traffic through a policy and print a report
+${COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join('\n')}
 
-Options:
-  -h, --help                        show this help`;
+Run "actiongate <command> --help" for a command's options.
+Exit status: 0 ok, 1 an input problem (invalid policy, missing file…), 2 a usage error.`;
 
-export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (!command || command === '-h' || command === '--help' || command === 'help') {
-    console.log(HELP);
-    return command ? 0 : 2;
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+    (name === undefined ? io.err : io.out)(`${help()}\n`);
+    return name === undefined ? EXIT.usage : EXIT.ok;
   }
-  switch (command) {
-    case 'demo': {
-      const { values } = parseArgs({ args: rest, options: { policy: { type: 'string', default: 'rules/classifieds.json' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
-      if (values.help) {
-        console.log('Usage: actiongate demo [--policy FILE] [--seed N]');
-        return 0;
-      }
-      const result = await runDemo({ policy: values.policy, ...(values.seed ? { seed: Number(values.seed) } : {}) });
-      console.log(result.text);
-      return 0;
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    io.err(`actiongate: unknown command "${name}"\n\n${help()}\n`);
+    return EXIT.usage;
+  }
+  try {
+    return await command.run(args, io);
+  } catch (error) {
+    if (error instanceof CliError) {
+      io.err(`${error.message}\n`);
+      return error.exitCode;
     }
-    default:
-      console.error(`actiongate: unknown command "${command}"\n\n${HELP}`);
-      return 2;
+    // PolicyError, ActionError, StoreError: the input (or the store named in it) is the problem.
+    if (isActiongateError(error)) {
+      io.err(`actiongate ${name}: ${error.message}\n`);
+      return EXIT.input;
+    }
+    throw error;
   }
 }
 
-main(process.argv.slice(2)).then(
+const io: Io = {
+  out: (text) => void process.stdout.write(text),
+  err: (text) => void process.stderr.write(text),
+  errIsTty: process.stderr.isTTY === true,
+  stdout: process.stdout,
+};
+
+// `actiongate report log | head`: a closed pipe ends the output, it is not a failure.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
+main(process.argv.slice(2), io).then(
   (code) => {
     process.exitCode = code;
   },
   (error: unknown) => {
-    console.error(isActiongateError(error) ? error.message : error);
-    process.exitCode = 1;
+    console.error('actiongate: unexpected failure (please report it):', error);
+    process.exitCode = EXIT.input;
   },
 );

@@ -1,135 +1,88 @@
 /**
- * Aggregating decisions into an operator's report: verdicts, reasons, top blocked subjects,
- * rate-limit violations, and (when the traffic is labelled) how well spam was stopped without
- * hurting legitimate users. Streaming: feed decisions one by one, memory bounded by the number
- * of distinct reasons and subjects kept (top lists are capped).
+ * `actiongate report <decisions.ndjson>`: the decision log (what `createNdjsonSink` or
+ * `replay --log` writes) read line by line into the operator's report, as text, JSON, or one
+ * self-contained HTML page with charts.
  */
-import type { Decision, Verdict } from '../types.js';
+import { writeFile } from 'node:fs/promises';
+import { createReportBuilder, type DecisionReport } from './aggregate.js';
+import { choiceFlag, CliError, EXIT, integerFlag, parseCommandArgs, usageError, type Command } from './command.js';
+import { readLoggedDecision } from './log-line.js';
+import { createSkipped, describeSkipped, openNdjson, type SkippedLines } from './ndjson.js';
+import { renderHtmlReport } from './render-html.js';
+import { renderDecisionReport } from './render-text.js';
 
-export interface Report {
-  decisions: number;
-  byVerdict: Record<Verdict, number>;
-  /** `source:id` → decisions it appeared in with a non-allow verdict. */
-  byReason: Record<string, number>;
-  topBlocked: { subject: string; count: number; banUntil: number | null | undefined }[];
-  limitViolations: Record<string, number>;
-  degraded: number;
-  labelled: null | {
-    spam: number;
-    ham: number;
-    spamStopped: number;
-    hamAllowed: number;
-    hamBlocked: number;
-    hamChallenged: number;
-    hamThrottled: number;
-  };
-  /** Per scenario (when given): verdict counts. */
-  byScenario: Record<string, Record<Verdict, number>>;
+export interface LogReport {
+  report: DecisionReport;
+  skipped: SkippedLines;
 }
 
-const MAX_SUBJECTS = 100_000;
-
-export function createReportBuilder() {
-  const byVerdict: Record<Verdict, number> = { allow: 0, challenge: 0, throttle: 0, block: 0 };
-  const byReason = new Map<string, number>();
-  const blocked = new Map<string, { count: number; banUntil: number | null | undefined }>();
-  const limitViolations = new Map<string, number>();
-  const byScenario = new Map<string, Record<Verdict, number>>();
-  let decisions = 0;
-  let degraded = 0;
-  const labels = { spam: 0, ham: 0, spamStopped: 0, hamAllowed: 0, hamBlocked: 0, hamChallenged: 0, hamThrottled: 0 };
-  let labelled = false;
-
-  return {
-    add(decision: Decision, label?: 'spam' | 'ham', scenario?: string): void {
-      decisions++;
-      byVerdict[decision.verdict]++;
-      if (decision.degraded) degraded++;
-      if (decision.verdict !== 'allow') {
-        for (const key of new Set(decision.reasons.filter((r) => r.verdict !== 'allow' || r.score).map((r) => `${r.source}:${r.id}`))) {
-          byReason.set(key, (byReason.get(key) ?? 0) + 1);
-        }
-      }
-      for (const limit of decision.limits) {
-        if (limit.exceeded) limitViolations.set(limit.id, (limitViolations.get(limit.id) ?? 0) + 1);
-      }
-      if (decision.verdict === 'block' || decision.verdict === 'throttle') {
-        const subject = decision.ip ? `ip:${decision.ip.subnet}` : decision.actor ? `actor:${decision.actor}` : null;
-        if (subject && (blocked.has(subject) || blocked.size < MAX_SUBJECTS)) {
-          const entry = blocked.get(subject) ?? { count: 0, banUntil: undefined };
-          entry.count++;
-          if (decision.banUntil !== undefined) entry.banUntil = decision.banUntil;
-          blocked.set(subject, entry);
-        }
-      }
-      if (scenario !== undefined) {
-        let counts = byScenario.get(scenario);
-        if (!counts) byScenario.set(scenario, (counts = { allow: 0, challenge: 0, throttle: 0, block: 0 }));
-        counts[decision.verdict]++;
-      }
-      if (label) {
-        labelled = true;
-        if (label === 'spam') {
-          labels.spam++;
-          if (decision.verdict !== 'allow') labels.spamStopped++;
-        } else {
-          labels.ham++;
-          if (decision.verdict === 'allow') labels.hamAllowed++;
-          else if (decision.verdict === 'block') labels.hamBlocked++;
-          else if (decision.verdict === 'challenge') labels.hamChallenged++;
-          else labels.hamThrottled++;
-        }
-      }
-    },
-    build(top = 10): Report {
-      return {
-        decisions,
-        byVerdict: { ...byVerdict },
-        byReason: Object.fromEntries([...byReason].sort((a, b) => b[1] - a[1])),
-        topBlocked: [...blocked].sort((a, b) => b[1].count - a[1].count).slice(0, top).map(([subject, v]) => ({ subject, ...v })),
-        limitViolations: Object.fromEntries(limitViolations),
-        degraded,
-        labelled: labelled ? { ...labels } : null,
-        byScenario: Object.fromEntries(byScenario),
-      };
-    },
-  };
-}
-
-const percent = (part: number, whole: number) => (whole === 0 ? '–' : `${((100 * part) / whole).toFixed(1)}%`);
-
-/** The report as plain text for a terminal. */
-export function formatReport(report: Report, extra: { title?: string; decisionsPerSecond?: number } = {}): string {
-  const lines: string[] = [];
-  const pad = (text: string, width: number) => text.padEnd(width);
-  lines.push(extra.title ?? 'Actiongate report', '');
-  lines.push(`Decisions: ${report.decisions}${extra.decisionsPerSecond ? ` (${Math.round(extra.decisionsPerSecond).toLocaleString('en')} decisions/s)` : ''}${report.degraded ? `, degraded: ${report.degraded}` : ''}`);
-  lines.push('', 'By verdict:');
-  for (const [verdict, count] of Object.entries(report.byVerdict)) lines.push(`  ${pad(verdict, 10)} ${String(count).padStart(7)}  ${percent(count, report.decisions)}`);
-  lines.push('', 'Reasons behind challenges, throttles and blocks:');
-  for (const [reason, count] of Object.entries(report.byReason).slice(0, 15)) lines.push(`  ${pad(reason, 40)} ${String(count).padStart(7)}`);
-  lines.push('', 'Rate-limit violations:');
-  const violations = Object.entries(report.limitViolations);
-  if (violations.length === 0) lines.push('  none');
-  for (const [id, count] of violations) lines.push(`  ${pad(id, 20)} ${String(count).padStart(7)}`);
-  lines.push('', 'Top blocked or throttled subjects:');
-  for (const s of report.topBlocked) {
-    const ban = s.banUntil === undefined ? '' : s.banUntil === null ? '  banned permanently' : `  banned until ${new Date(s.banUntil).toISOString()}`;
-    lines.push(`  ${pad(s.subject, 40)} ${String(s.count).padStart(7)}${ban}`);
-  }
-  if (Object.keys(report.byScenario).length > 0) {
-    lines.push('', 'By scenario:            allow challenge throttle   block');
-    for (const [scenario, c] of Object.entries(report.byScenario)) {
-      lines.push(`  ${pad(scenario, 20)} ${[c.allow, c.challenge, c.throttle, c.block].map((n) => String(n).padStart(8)).join('')}`);
+/** Reads a decision log (`-` = stdin) into a report; lines that are not decisions are skipped and counted. */
+export async function reportFromLog(path: string, options: { top?: number } = {}): Promise<LogReport> {
+  const builder = createReportBuilder(options.top !== undefined ? { top: options.top } : {});
+  const skipped = createSkipped();
+  for await (const item of (await openNdjson(path)).lines) {
+    if (item.error !== undefined) {
+      skipped.add(item.line, item.error);
+      continue;
     }
+    const decision = readLoggedDecision(item.value);
+    if (typeof decision === 'string') skipped.add(item.line, decision);
+    else builder.add(decision);
   }
-  if (report.labelled) {
-    const l = report.labelled;
-    lines.push('', 'Against the labels:');
-    lines.push(`  spam stopped          ${percent(l.spamStopped, l.spam)} (${l.spamStopped} of ${l.spam})`);
-    lines.push(`  legitimate allowed    ${percent(l.hamAllowed, l.ham)} (${l.hamAllowed} of ${l.ham})`);
-    lines.push(`  legitimate blocked    ${l.hamBlocked}`);
-    lines.push(`  legitimate challenged ${l.hamChallenged}, throttled ${l.hamThrottled}`);
-  }
-  return lines.join('\n');
+  return { report: builder.build(), skipped: { count: skipped.count, first: skipped.first } };
 }
+
+export const reportCommand: Command = {
+  name: 'report',
+  summary: 'summarise a decision log: verdicts and reasons over time, top blocked subjects, limits (text, json or html)',
+  help: `Usage: actiongate report [--format text|json|html] [--out FILE] [--top N] <decisions.ndjson | ->
+
+Reads a decision log (one Decision as JSON a line: what createNdjsonSink and "replay --log"
+write) and reports decisions by verdict and by reason over time, the most blocked IPs, subnets
+and actors with their bans and ban ends, rate-limit violations, allowed submissions, challenges
+(with an inferred pass rate: the log does not record passChallenge calls) and degraded
+decisions. Counts stay exact up to 1,024 distinct keys per list and are bounded estimates
+beyond (memory stays bounded for any log size).
+
+--format html writes one self-contained page (inline CSS, SVG charts and script; no network
+access) with verdicts over time, top reasons and top subjects.
+
+Lines that are not JSON or not decisions are skipped (line numbers on stderr); the rest is
+reported. "-" reads stdin.
+
+Options:
+  --format text|json|html   output format (default: text)
+  --out FILE                write the report to FILE instead of stdout
+  --top N                   rows in top lists (default: 10)
+  --strict                  exit 1 when any line was skipped
+  -h, --help                show this help
+
+Exit status: 0 reported, 1 an input problem (missing file; with --strict a skipped line), 2 a
+usage error.`,
+  async run(args, io) {
+    const parsed = parseCommandArgs(this, args, { format: { type: 'string' }, out: { type: 'string' }, top: { type: 'string' }, strict: { type: 'boolean' } }, io);
+    if (!parsed) return EXIT.ok;
+    const { values, positionals } = parsed;
+    const format = choiceFlag(this, 'format', values.format, ['text', 'json', 'html'] as const, 'text');
+    const top = integerFlag(this, 'top', values.top, 10, 1, 1000);
+    if (positionals.length !== 1) throw usageError(this, 'actiongate report: name one decision log (or - for stdin)');
+    const file = positionals[0]!;
+    const { report, skipped } = await reportFromLog(file, { top });
+    const output =
+      format === 'json'
+        ? `${JSON.stringify({ file, skipped, ...report }, null, 2)}\n`
+        : format === 'html'
+          ? renderHtmlReport(report, { source: file })
+          : `${renderDecisionReport(report, `Actiongate report: ${file}`)}\n`;
+    if (values.out) {
+      try {
+        await writeFile(values.out, output);
+      } catch (error) {
+        throw new CliError(`actiongate report: cannot write ${values.out}: ${(error as Error).message}`, EXIT.input, { cause: error });
+      }
+      io.err(`actiongate report: wrote ${values.out}\n`);
+    } else io.out(output);
+    for (const line of describeSkipped(file, skipped)) io.err(`${line}\n`);
+    return values.strict && skipped.count > 0 ? EXIT.input : EXIT.ok;
+  },
+};

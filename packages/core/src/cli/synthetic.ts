@@ -46,6 +46,25 @@ const SPAM_BODIES = [
 ];
 const USER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/140.0';
 
+const DAY = 24 * 3_600_000;
+
+/**
+ * Many days of the same site, one `syntheticTraffic` day after another (seed + day, start + day),
+ * generated a day at a time: `actions` of them, in time order, in the memory of one day. The
+ * same users and attackers come back every day, as on a real site. For `replay` benchmarks.
+ */
+export function* syntheticStream(options: SyntheticOptions & { actions: number }): Generator<LabelledAction> {
+  const seed = options.seed ?? 42;
+  const start = options.start ?? Date.UTC(2026, 0, 5, 8);
+  let left = options.actions;
+  for (let day = 0; left > 0; day++) {
+    for (const item of syntheticTraffic({ ...options, seed: seed + day, start: start + day * DAY })) {
+      if (left-- <= 0) return;
+      yield item;
+    }
+  }
+}
+
 export function syntheticTraffic(options: SyntheticOptions = {}): LabelledAction[] {
   const random = prng(options.seed ?? 42);
   const start = options.start ?? Date.UTC(2026, 0, 5, 8);

@@ -1,29 +1,61 @@
 /**
  * Text normalisation before any content matching. Spammers disguise banned words with
- * full-width letters, look-alike Cyrillic/Greek letters, invisible characters and odd case;
+ * full-width or mathematical letters, look-alike Cyrillic, Greek, Armenian or Cherokee letters,
+ * small capitals, invisible characters, odd case and spelled-out letters (`v.i.a.g.r.a`);
  * matching runs on a form where all of those collapse to plain lower-case Latin. Pure and
  * bounded: input beyond `maxLength` characters is not looked at.
  */
 
 // Invisible characters that change nothing on screen but split a word for a naive matcher:
-// zero-width space/joiners, word joiner, BOM, soft hyphen, Mongolian vowel separator, bidi marks.
+// zero-width space/joiners, word joiner, BOM, soft hyphen, Mongolian vowel separator, bidi
+// marks, variation selectors, Hangul fillers, tag characters.
 // eslint-disable-next-line no-misleading-character-class -- these are lone invisible code points on purpose
-const INVISIBLE = /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0]/g;
+const INVISIBLE = /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0]|\uDB40[\uDC00-\uDC7F]/g;
 const COMBINING = /[\u0300-\u036F]/g;
 
 /**
- * Look-alikes folded to the Latin letter they imitate (after NFKC and lower-casing). The common
- * Cyrillic, Greek and Armenian homoglyphs used to dodge word filters; not the whole Unicode
- * confusables table, which would also fold legitimate non-Latin text.
+ * Look-alikes and the Latin letter each imitates, from the Latin-target entries of Unicode's
+ * confusables.txt (UTS #39) for the scripts spammers use: Cyrillic, Greek, Armenian, Cherokee,
+ * IPA and small capitals. Applied after NFKC, which already folds full-width, mathematical,
+ * circled and ligature forms, and *before* lower-casing, because case decides the look: Greek
+ * `Η` looks like `H` but its lower case `η` like `n`. Every entry folds its lower-case form too
+ * unless that has an entry of its own. Deliberately not the whole confusables table, which would
+ * also fold ordinary non-Latin words (a Russian `нос` stays a Russian word unless it is mixed
+ * into Latin text: see `foldConfusables`).
  */
-const CONFUSABLES: Record<string, string> = {
-  а: 'a', в: 'b', е: 'e', ё: 'e', з: '3', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', с: 'c', т: 't',
-  у: 'y', х: 'x', ѕ: 's', і: 'i', ї: 'i', ј: 'j', һ: 'h', ԁ: 'd', ԛ: 'q', ԝ: 'w', ѵ: 'v', ӏ: 'l',
-  α: 'a', β: 'b', ε: 'e', η: 'n', ι: 'i', κ: 'k', ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x',
-  ω: 'w', γ: 'y', ս: 'u', օ: 'o', ո: 'n', հ: 'h', ց: 'g', ı: 'i', ȷ: 'j', ɡ: 'g', ɑ: 'a',
-  ℓ: 'l',
-};
-const CONFUSABLE_CHARS = new RegExp(`[${Object.keys(CONFUSABLES).join('')}]`, 'g');
+const CONFUSABLE_PAIRS: readonly string[] = [
+  // Cyrillic capitals and small letters.
+  'АA ВB ЕE ЗZ КK МM НH ОO РP СC ТT УY ХX ЅS ІI ЈJ ԚQ ԜW ҮY ҺH ӀI ԌG ԀD',
+  'аa вb еe зz кk мm нh оo рp сc тt уy хx ѕs іi јj ԛq ԝw үy һh ӏl ԁd ѵv ҫc ҳx ьb ԍg',
+  'пn гr',
+  // Greek capitals and small letters.
+  'ΑA ΒB ΕE ΖZ ΗH ΙI ΚK ΜM ΝN ΟO ΡP ΤT ΥY ΧX Ϲc Ϳj',
+  'αa βb γy εe ηn ιi κk νv οo ρp σo τt υu χx ωw ϲc ϳj ζz μu',
+  // Armenian.
+  'ՕO ՍU ՏS ԼL օo սu ոn հh ցg զq ռn',
+  // Cherokee (its lower-case forms, U+AB70…, fold with them).
+  'ᎠD ᎡR ᎢT ᎥI ᎩY ᎪA ᎫJ ᎬE ᎳW ᎷM ᎻH ᎽY ᏀG ᏂH ᏃZ ᏏB ᏒR ᏔW ᏕS ᏙV ᏚS ᏞL ᏟC ᏢP ᏦK ᏴB',
+  // Latin look-alikes outside ASCII: dotless i and j, IPA, small capitals.
+  'ıi ȷj ɡg ɑa ɩi ɪi ʏy ĸk ꞵb ᴀa ʙb ᴄc ᴅd ᴇe ғf ɢg ʜh ᴊj ᴋk ʟl ᴍm ɴn ᴏo ᴘp ǫq ʀr ꜱs ᴛt ᴜu ᴠv ᴡw ᴢz',
+];
+
+const CONFUSABLES: ReadonlyMap<string, string> = (() => {
+  const table = new Map<string, string>();
+  const entries = CONFUSABLE_PAIRS.flatMap((line) => line.split(' ').map((pair) => [pair[0]!, pair.slice(1)] as const));
+  for (const [from, to] of entries) table.set(from, to);
+  for (const [from, to] of entries) {
+    const lower = from.toLowerCase();
+    if (lower !== from && !table.has(lower)) table.set(lower, to.toLowerCase());
+  }
+  return table;
+})();
+
+const CONFUSABLE_CHARS = new RegExp(`[${[...CONFUSABLES.keys()].join('')}]`, 'gu');
+// Latin (small capitals and IPA are Latin script) and Cherokee, whose look-alikes are hardly
+// ever real words in an ad: a word holding one of these is folded whatever the text around it.
+const ALWAYS_FOLD = /[\p{Script=Latin}\p{Script=Cherokee}]/u;
+const WORD = /[\p{L}\p{N}]+/gu;
+const ONLY_LATIN = /^[a-z0-9]+$/i;
 
 const ASCII = /^[^\u0080-\uffff]*$/;
 
@@ -37,23 +69,82 @@ const SPACES = /\s\s+|[^\S ]/g;
 export const DEFAULT_MAX_FIELD_LENGTH = 65_536;
 
 /**
- * The matching form of `text`: NFKC, lower case, accents and invisible characters removed,
- * look-alikes folded, runs of white space collapsed to one space. At most `maxLength` input
+ * The matching form of `text`: NFKC, look-alikes folded, lower case, accents and invisible
+ * characters removed, runs of white space collapsed to one space. At most `maxLength` input
  * characters are read.
  */
 export function normaliseText(text: string, maxLength = DEFAULT_MAX_FIELD_LENGTH): string {
   const bounded = text.length > maxLength ? text.slice(0, maxLength) : text;
   // Most text is plain ASCII, where Unicode folding changes nothing: skip it (5× faster).
   if (ASCII.test(bounded)) return bounded.toLowerCase().replace(SPACES, ' ').trim();
-  return bounded
-    .normalize('NFKC')
+  // NFKD = NFKC's folding of width, maths and ligature forms, with accents split off to drop.
+  return foldConfusables(bounded.replace(INVISIBLE, '').normalize('NFKD').replace(COMBINING, ''))
     .toLowerCase()
-    .normalize('NFD')
-    .replace(COMBINING, '')
-    .replace(INVISIBLE, '')
-    .replace(CONFUSABLE_CHARS, (char) => CONFUSABLES[char] ?? char)
+    .replace(COMBINING, '') // `İ` lower-cases to `i` and a combining dot
     .replace(SPACES, ' ')
     .trim();
+}
+
+/**
+ * Look-alikes folded to Latin, one word at a time. A word that mixes Latin with look-alikes
+ * (`vіаgrа`, Cyrillic `і` and `а`) or holds Cherokee is always folded. A word made wholly of look-alikes (`ѕех`)
+ * is folded when most letters of the text are Latin: in a Russian ad `нос` stays a Russian word,
+ * so non-Latin ads still match non-Latin terms.
+ */
+function foldConfusables(text: string): string {
+  CONFUSABLE_CHARS.lastIndex = 0;
+  if (!CONFUSABLE_CHARS.test(text)) return text;
+  const latinText = isMostlyLatin(text);
+  const fold = (word: string) => word.replace(CONFUSABLE_CHARS, (char) => CONFUSABLES.get(char) ?? char);
+  // The usual disguise (Latin text, every look-alike has a Latin twin): every word folds, in one pass.
+  const folded = fold(text);
+  if (latinText && isAscii(folded)) return folded;
+  return text.replace(WORD, (word) => {
+    const latin = fold(word);
+    if (latin === word) return word;
+    return ALWAYS_FOLD.test(word) || (ONLY_LATIN.test(latin) && latinText) ? latin : word;
+  });
+}
+
+/**
+ * True when at least half the letters are Latin. Run after accents are split off, where Latin
+ * letters are ASCII; a loop, because Unicode property regexes cost ~20 µs per KB here.
+ */
+function isMostlyLatin(text: string): boolean {
+  let latin = 0;
+  let other = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90)) latin++;
+    else if (c >= 128 && !(c >= 0xd800 && c <= 0xdfff)) {
+      const char = text[i]!;
+      if (char.toLowerCase() !== char.toUpperCase() || (c >= 0x13a0 && c <= 0x13ff)) other++;
+    }
+  }
+  return latin * 2 >= latin + other;
+}
+
+// A letter or digit standing alone, then at least two more, each after the same one to three
+// separators: `v.i.a.g.r.a`, `v-i-a-g-r-a`, `v i a g r a`, `v . i . a`. The same separator, so
+// `v.i.a v-i-a` stays two words. Linear: each repetition starts with the fixed separator and
+// takes one character that nothing else in the pattern can take.
+const SPELLED_ASCII = /(?<![a-z0-9])[a-z0-9]([ ._*+~|/\\:,-]{1,3})[a-z0-9](?![a-z0-9])(?:\1[a-z0-9](?![a-z0-9]))+/g;
+const SPELLED_UNICODE = /(?<![\p{L}\p{N}])[\p{L}\p{N}]([ ._*+~|/\\:,\u2022\u00B7-]{1,3})[\p{L}\p{N}](?![\p{L}\p{N}])(?:\1[\p{L}\p{N}](?![\p{L}\p{N}]))+/gu;
+const SEPARATORS_ASCII = /[^a-z0-9]/g;
+const SEPARATORS_UNICODE = /[^\p{L}\p{N}]/gu;
+
+/**
+ * Spelled-out words joined (`v.i.a.g.r.a`, `v i a g r a` → `viagra`) in normalised text: three
+ * or more single letters or digits separated by one to three separator characters. Terms,
+ * fingerprints and the model read this form; patterns, links and contact details read the
+ * normalised text before joining (joining would turn `1.2.3.4` into `1234`). `ascii`: whether
+ * the text is plain ASCII, when the caller already knows.
+ */
+export function joinSpelledOut(normalised: string, ascii = isAscii(normalised)): string {
+  if (ascii) return normalised.replace(SPELLED_ASCII, (run) => run.replace(SEPARATORS_ASCII, ''));
+  // Folded again once joined: `ѵ.і.а.g.r.а` is single letters, each too short to tell a Cyrillic
+  // word from a disguise, until they form one word that mixes scripts.
+  return normalised.replace(SPELLED_UNICODE, (run) => foldConfusables(run.replace(SEPARATORS_UNICODE, '')));
 }
 
 /** Words of normalised text: runs of letters and digits (any script). */

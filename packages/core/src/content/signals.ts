@@ -1,15 +1,26 @@
 /**
  * Content signals: what the text of an action says about it, as plain facts for rules and as
- * risk points where the policy weighs them. Compiled once per policy (term table, regexes);
- * the per-call function is pure and reads at most `maxFieldLength` characters of each field.
+ * risk points where the policy weighs them. Compiled once per policy (term table, regexes,
+ * domain lists); the per-call function is pure and reads at most `maxFieldLength` characters of
+ * each field. The store-backed parts (duplicate counts, the model's counts) come in from
+ * outside: this module hands out the keys to count (`fingerprint`, `nearKeys`) and takes the
+ * model's in-process replica.
  */
 import { checkSync } from 'recheck';
 import type { PolicyProblem } from '../errors.js';
+import { parseDuration } from '../policy/duration.js';
 import type { ContentPolicy } from '../policy/types.js';
-import { DEFAULT_MAX_FIELD_LENGTH, isAscii, normaliseText, words } from './normalise.js';
+import { countPhones, emailDomain, findEmails } from './contacts.js';
+import { isDisposableDomain, loadDisposableDomains } from './disposable.js';
+import { compileDomainLists, type CompiledDomainLists } from './domains.js';
+import type { ContentModel, ContentModelOptions } from './model.js';
+import { nearKeys } from './near.js';
+import { DEFAULT_MAX_FIELD_LENGTH, isAscii, joinSpelledOut, normaliseText, words } from './normalise.js';
+import { textShape } from './shape.js';
+import { contentTokens } from './tokens.js';
 
 export interface ContentHit {
-  /** `term:<word>`, `pattern:<id>`, `links`. */
+  /** `term:<word>`, `pattern:<id>`, `links`, `domain:<list>`, `phone`, `email`, `uppercase`, `repeats`, `disposable`, `model`. */
   id: string;
   score: number;
   message: string;
@@ -25,22 +36,58 @@ export interface ContentSignals {
   links: number;
   /** Linked domains, lower case, without `www.`. */
   domains: string[];
+  /** Domain lists holding a linked or e-mail domain, in policy order. */
+  domainLists: string[];
+  /** Phone numbers in the contact fields (0 unless the policy has `contacts`). */
+  phones: number;
+  /** E-mail addresses in the contact fields, spelled-out ones included (0 unless the policy has `contacts`). */
+  emails: number;
+  /** An e-mail address in any field read is on a disposable domain (false unless the policy asks for the check). */
+  disposable: boolean;
+  /** The highest share of upper-case letters of a field with enough letters, 0–1 (0 unless the policy has `uppercase` or `repeats`). */
+  uppercase: number;
+  /** The longest run of one repeated character, not white space or digits (0 unless the policy has `uppercase` or `repeats`). */
+  repeats: number;
   /** Characters of text scanned over every field. */
   length: number;
   /** Fingerprint of the normalised text of every scanned field, `null` when there is no text. */
   fingerprint: string | null;
+  /** Near-duplicate band keys (`[]` unless the policy counts near-duplicates). */
+  nearKeys: string[];
+  /** The model's spam probability, `null` without a model or while it is inert. */
+  spamProbability: number | null;
   hits: ContentHit[];
 }
 
+/** The model settings of a policy, ready for `createContentModel`. */
+export type ContentModelConfig = Required<Pick<ContentModelOptions, 'name' | 'windowMs' | 'minSpam' | 'minHam' | 'buckets' | 'refreshMs' | 'maxFieldLength'>> &
+  Pick<ContentModelOptions, 'fields'> & { threshold: number; score: number };
+
+/** What `evaluate` needs of a model: its readiness and a prediction from tokens. */
+export type ModelReplica = Pick<ContentModel, 'ready' | 'predictTokens'>;
+
 export interface CompiledContent {
-  readonly duplicates: { windowMs: number; score: number; after: number } | null;
-  evaluate(content: Readonly<Record<string, string>> | undefined): ContentSignals;
+  readonly duplicates: { windowMs: number; score: number; after: number; near: { bands: number } | null } | null;
+  /** The policy's model settings, or null when the policy has no `model`. */
+  readonly model: ContentModelConfig | null;
+  readonly domainLists: CompiledDomainLists;
+  /** Signals of `content`; `model` (the policy's model replica) adds `spamProbability`. */
+  evaluate(content: Readonly<Record<string, string>> | undefined, model?: ModelReplica | null): ContentSignals;
+}
+
+export interface ContentCompileOptions {
+  /** Reads a domain list file (relative to the policy). @default a reader that fails */
+  readFile?: (path: string) => string;
+  /** Valid but suspicious parts (skipped file lines). */
+  warnings?: PolicyProblem[];
 }
 
 const LINK = /\b(?:https?:\/\/|www\.)([a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)*)/g;
+const DEFAULT_MIN_LETTERS = 20;
 
 const NO_SIGNALS: ContentSignals = Object.freeze({
-  score: 0, terms: [], patterns: [], links: 0, domains: [], length: 0, fingerprint: null, hits: [],
+  score: 0, terms: [], patterns: [], links: 0, domains: [], domainLists: [], phones: 0, emails: 0, disposable: false,
+  uppercase: 0, repeats: 0, length: 0, fingerprint: null, nearKeys: [], spamProbability: null, hits: [],
 }) as ContentSignals;
 
 /** Compiles the `content` section; `problems` carry JSON pointers under `pointer`. */
@@ -48,7 +95,8 @@ export function compileContent(
   policy: ContentPolicy | undefined,
   problems: PolicyProblem[],
   pointer = '/content',
-  parseWindow: (text: string) => number | undefined = () => undefined,
+  parseWindow: (text: string) => number | undefined = parseDuration,
+  options: ContentCompileOptions = {},
 ): CompiledContent {
   const maxLength = policy?.maxFieldLength ?? DEFAULT_MAX_FIELD_LENGTH;
   const fields = policy?.fields;
@@ -71,28 +119,63 @@ export function compileContent(
   });
   const maxLinks = policy?.maxLinks;
   const linkScore = policy?.linkScore ?? 10;
+  const domainLists = compileDomainLists(
+    policy?.domains ?? {},
+    { readFile: options.readFile ?? ((path) => { throw new Error(`no file reader to read ${path}`); }) },
+    problems,
+    options.warnings ?? [],
+    `${pointer}/domains`,
+  );
+  // Each signal is computed only when the policy has its section: a policy pays for what it uses.
+  const contacts = policy?.contacts;
+  const contactFields = contacts?.fields;
+  const contactScores = { phone: policy?.contacts?.phone ?? 0, email: policy?.contacts?.email ?? 0 };
+  const uppercase = policy?.uppercase;
+  const minLetters = uppercase?.minLetters ?? DEFAULT_MIN_LETTERS;
+  const repeats = policy?.repeats;
+  const disposable = policy?.disposable;
+  if (disposable) loadDisposableDomains();
+  const needEmails = contacts !== undefined || disposable !== undefined || domainLists.size > 0;
+  const needShape = uppercase !== undefined || repeats !== undefined;
   const duplicates = policy?.duplicates
-    ? { windowMs: parseWindow(policy.duplicates.window) ?? 0, score: policy.duplicates.score, after: policy.duplicates.after ?? 1 }
+    ? {
+        windowMs: parseWindow(policy.duplicates.window) ?? 0,
+        score: policy.duplicates.score,
+        after: policy.duplicates.after ?? 1,
+        near: policy.duplicates.near ? { bands: policy.duplicates.near.bands ?? 3 } : null,
+      }
     : null;
+  const model = compileModel(policy, pointer, problems, parseWindow);
 
-  function evaluate(content: Readonly<Record<string, string>> | undefined): ContentSignals {
+  function evaluate(content: Readonly<Record<string, string>> | undefined, replica?: ModelReplica | null): ContentSignals {
     if (!content) return NO_SIGNALS;
     const names = fields ?? Object.keys(content);
     const hits: ContentHit[] = [];
     const matchedTerms = new Set<string>();
     const matchedPatterns = new Set<string>();
     const domains = new Set<string>();
-    const texts: string[] = [];
+    const prepared: [string, string][] = [];
+    const addresses: string[] = [];
     let links = 0;
     let length = 0;
+    let phones = 0;
+    let emails = 0;
+    let upper = 0;
+    let longestRun = 0;
+    let allAscii = true;
 
     for (const field of names) {
       const raw = Object.hasOwn(content, field) ? content[field] : undefined;
       if (typeof raw !== 'string' || raw.length === 0) continue;
-      const text = normaliseText(raw, maxLength);
-      length += Math.min(raw.length, maxLength);
-      texts.push(text);
-      if (terms.size > 0) matchTerms(text, terms, matchedTerms);
+      const bounded = raw.length > maxLength ? raw.slice(0, maxLength) : raw;
+      const text = normaliseText(bounded, maxLength);
+      // Normalised text is ASCII when its input was (and Unicode folding makes most text ASCII).
+      const ascii = isAscii(text);
+      allAscii &&= ascii;
+      const joined = joinSpelledOut(text, ascii);
+      length += bounded.length;
+      prepared.push([field, joined]);
+      if (terms.size > 0) matchTerms(joined, ascii, terms, matchedTerms);
       for (const pattern of patterns) {
         if ((pattern.field === undefined || pattern.field === field) && !matchedPatterns.has(pattern.id) && pattern.regex.test(text)) {
           matchedPatterns.add(pattern.id);
@@ -104,12 +187,42 @@ export function compileContent(
         links++;
         domains.add(match[1]!.replace(/^www\./, ''));
       }
+      if (needEmails) {
+        const found = findEmails(text);
+        addresses.push(...found);
+        if (contacts && (contactFields === undefined || contactFields.includes(field))) {
+          phones += countPhones(text);
+          emails += found.length;
+        }
+      }
+      if (needShape) {
+        const shape = textShape(bounded);
+        if (shape.letters >= minLetters) upper = Math.max(upper, shape.upper / shape.letters);
+        longestRun = Math.max(longestRun, shape.longestRun);
+      }
     }
     for (const term of matchedTerms) {
       hits.push({ id: `term:${term}`, score: terms.scores.get(term)!, message: `content contains "${term}"` });
     }
     if (maxLinks !== undefined && links > maxLinks) {
       hits.push({ id: 'links', score: (links - maxLinks) * linkScore, message: `${links} links (more than ${maxLinks})` });
+    }
+    const emailDomains = addresses.map(emailDomain);
+    const listed = domainLists.size > 0 ? domainLists.match([...domains, ...emailDomains]) : [];
+    for (const list of listed) {
+      if (list.score) hits.push({ id: `domain:${list.id}`, score: list.score, message: list.reason ?? `links to a domain on ${list.id}` });
+    }
+    if (phones > 0 && contactScores.phone) hits.push({ id: 'phone', score: contactScores.phone, message: `${phones} phone number(s) in the text` });
+    if (emails > 0 && contactScores.email) hits.push({ id: 'email', score: contactScores.email, message: `${emails} e-mail address(es) in the text` });
+    const isDisposable = disposable !== undefined && emailDomains.some(isDisposableDomain);
+    if (isDisposable && disposable.score) hits.push({ id: 'disposable', score: disposable.score, message: 'e-mail address on a disposable domain' });
+    if (uppercase && upper >= uppercase.ratio) hits.push({ id: 'uppercase', score: uppercase.score, message: `${Math.round(upper * 100)}% upper case` });
+    if (repeats && longestRun >= repeats.min) hits.push({ id: 'repeats', score: repeats.score, message: `a character repeated ${longestRun} times in a row` });
+
+    const all = prepared.length > 0 ? prepared.map(([, text]) => text).join('\n') : null;
+    const spamProbability = replica?.ready && prepared.length > 0 ? replica.predictTokens(contentTokens(prepared)) : null;
+    if (model && model.score && spamProbability !== null && spamProbability >= model.threshold) {
+      hits.push({ id: 'model', score: model.score, message: `the content model rates it ${Math.round(spamProbability * 100)}% spam` });
     }
     let score = 0;
     for (const hit of hits) score += hit.score;
@@ -119,13 +232,42 @@ export function compileContent(
       patterns: [...matchedPatterns],
       links,
       domains: [...domains],
+      domainLists: listed.map((list) => list.id),
+      phones,
+      emails,
+      disposable: isDisposable,
+      uppercase: Math.round(upper * 1000) / 1000,
+      repeats: longestRun,
       length,
-      fingerprint: texts.length > 0 ? fingerprint(texts.join('\n')) : null,
+      fingerprint: all === null ? null : fingerprint(all),
+      nearKeys: all !== null && duplicates?.near ? nearKeys(all, duplicates.near.bands, allAscii) : [],
+      spamProbability,
       hits,
     };
   }
 
-  return { duplicates, evaluate };
+  return { duplicates, model, domainLists, evaluate };
+}
+
+function compileModel(policy: ContentPolicy | undefined, pointer: string, problems: PolicyProblem[], parseWindow: (text: string) => number | undefined): ContentModelConfig | null {
+  const model = policy?.model;
+  if (!model) return null;
+  const windowMs = parseWindow(model.window ?? '180d') ?? 0;
+  const refreshMs = parseWindow(model.refresh ?? '1m') ?? 0;
+  if (windowMs < 60_000) problems.push({ pointer: `${pointer}/model/window`, message: `must be at least 1m, got ${JSON.stringify(model.window)}` });
+  if (refreshMs <= 0) problems.push({ pointer: `${pointer}/model/refresh`, message: `must be a positive duration, got ${JSON.stringify(model.refresh)}` });
+  return Object.freeze({
+    name: model.name ?? 'default',
+    windowMs,
+    minSpam: model.minSpam ?? 200,
+    minHam: model.minHam ?? 200,
+    buckets: model.buckets ?? 65_536,
+    refreshMs,
+    maxFieldLength: policy?.maxFieldLength ?? DEFAULT_MAX_FIELD_LENGTH,
+    ...(policy?.fields ? { fields: Object.freeze([...policy.fields]) } : {}),
+    threshold: model.threshold ?? 0.9,
+    score: model.score ?? 0,
+  });
 }
 
 const hazards = new Map<string, string | null>();
@@ -164,9 +306,9 @@ interface TermTable {
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
- * Terms are normalised like the text, so a policy's "Viagra" matches a disguised "ѵіаgrа". They
- * compile into one alternation matched on whole words; the words of a multi-word term may be
- * separated by any non-letters ("free, money").
+ * Terms are normalised like the text, so a policy's "Viagra" matches a disguised "ѵіаgrа" or
+ * "v.i.a.g.r.a". They compile into one alternation matched on whole words; the words of a
+ * multi-word term may be separated by any non-letters ("free, money").
  */
 function compileTerms(terms: Readonly<Record<string, number>>): TermTable {
   const scores = new Map<string, number>();
@@ -192,8 +334,8 @@ function compileTerms(terms: Readonly<Record<string, number>>): TermTable {
   };
 }
 
-function matchTerms(text: string, table: TermTable, matched: Set<string>): void {
-  const regex = isAscii(text) ? table.ascii : table.unicode;
+function matchTerms(text: string, ascii: boolean, table: TermTable, matched: Set<string>): void {
+  const regex = ascii ? table.ascii : table.unicode;
   if (!regex) return;
   for (const match of text.matchAll(regex)) matched.add(words(match[0]).join(' '));
 }

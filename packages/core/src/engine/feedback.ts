@@ -29,21 +29,30 @@ export interface FeedbackResult {
   bansLifted: string[];
   /** The same label was already applied to this decision: nothing changed. */
   repeated: boolean;
+  /**
+   * The content model learned from it: the policy has a `content.model` and the content was at
+   * hand (the action, or a decision of this process's last 1,000 that carried content).
+   */
+  learned: boolean;
 }
+
+/** What this process remembers of its own decisions. */
+export type RecentRecord = DecisionRecord & { content?: Readonly<Record<string, string>> };
 
 /** Recent decisions of this process, by id: oldest forgotten first. */
 export interface RecentDecisions {
-  get(id: string): DecisionRecord | undefined;
-  set(id: string, record: DecisionRecord): void;
+  get(id: string): RecentRecord | undefined;
+  set(id: string, record: RecentRecord): void;
 }
 
 export function recentDecisions(max: number): RecentDecisions {
-  const records = new Map<string, DecisionRecord>();
+  const records = new Map<string, RecentRecord>();
   return {
     get: (id) => records.get(id),
     set(id, record) {
-      // Ids are fresh UUIDs; an update (feedback) may keep its place in line.
-      records.set(id, record);
+      // Ids are fresh UUIDs; an update (feedback) keeps its place in line and its content.
+      const kept = records.get(id)?.content;
+      records.set(id, kept && !record.content ? { ...record, content: kept } : record);
       if (records.size > max) records.delete(records.keys().next().value!);
     },
   };
@@ -59,8 +68,8 @@ export async function feedbackOnDecision(store: Store, policy: CompiledPolicy, r
   const subject = decisionSubject(id);
   const read = await store.apply({ now, subjects: [{ subject, get: [MARK.record] }] });
   const record = asDecisionRecord(read.subjects[0]?.marks[MARK.record]) ?? recent.get(id);
-  if (!record) return { label, decision: id, found: false, subjects: [], strikes: 0, bansLifted: [], repeated: false };
-  if (record.feedback === label) return { label, decision: id, found: true, subjects: record.subjects, strikes: 0, bansLifted: [], repeated: true };
+  if (!record) return { label, decision: id, found: false, subjects: [], strikes: 0, bansLifted: [], repeated: false, learned: false };
+  if (record.feedback === label) return { label, decision: id, found: true, subjects: record.subjects, strikes: 0, bansLifted: [], repeated: true, learned: false };
 
   // A ban is lifted only while it is still the one this decision set: a later ban (another
   // offence, an operator) stands.
@@ -74,7 +83,7 @@ export async function feedbackOnDecision(store: Store, policy: CompiledPolicy, r
   batch.subjects.push({ subject, set: [{ name: MARK.record, value: next as unknown as MarkValue, until: now + policy.feedback.rememberMs }] });
   await store.apply(batch);
   recent.set(id, next);
-  return { label, decision: id, found: true, subjects: record.subjects, strikes, bansLifted, repeated: false };
+  return { label, decision: id, found: true, subjects: record.subjects, strikes, bansLifted, repeated: false, learned: false };
 }
 
 /** Feedback about an action (no decision to undo): ham takes back one strike, spam adds one. */
@@ -82,7 +91,7 @@ export async function feedbackOnSubjects(store: Store, policy: CompiledPolicy, s
   const record: DecisionRecord = { at: now, subjects, violations: label === 'ham' ? subjects : [], bans: [] };
   const { batch, strikes } = planFeedback(policy, record, label, [], now);
   if (batch.subjects.length > 0) await store.apply(batch);
-  return { label, decision: null, found: true, subjects, strikes, bansLifted: [], repeated: false };
+  return { label, decision: null, found: true, subjects, strikes, bansLifted: [], repeated: false, learned: false };
 }
 
 /**

@@ -4,6 +4,7 @@
  * into plain state. The follow-up batch (refunds, violations, bans) is planned here too, so
  * the store layout (subject and mark names) lives in one module.
  */
+import type { ContentSignals } from '../content/signals.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { planLimits, type PlannedTake } from '../limits/limits.js';
 import type { MarkValue, StoreBatch, StoreResult, SubjectOps, WindowAdd } from '../store/types.js';
@@ -13,6 +14,9 @@ import type { NormalisedAction } from './action.js';
 /** Mark and window names inside a subject. */
 export const MARK = { ban: 'ban', allow: 'allow', pass: 'pass', rung: 'rung', tighten: 'tighten', record: 'record' } as const;
 export const WINDOW = { violations: 'violations', copies: 'copies' } as const;
+
+/** What duplicate counting needs of the content signals: the exact fingerprint and the near-duplicate band keys. */
+export type ContentKeys = Pick<ContentSignals, 'fingerprint' | 'nearKeys'>;
 
 export interface BanRecord {
   until: number | null;
@@ -49,6 +53,8 @@ export interface Plan {
   /** Subjects that can be banned, allowed and escalated (ip and actor), in batch order first. */
   subjects: string[];
   duplicateSubject: string | null;
+  /** One subject per near-duplicate band (`near:<band>:<key>`). */
+  nearSubjects: string[];
 }
 
 export interface State {
@@ -67,6 +73,8 @@ export interface State {
   consumed: string[];
   /** Earlier copies of this content within the duplicates window. */
   duplicates: number;
+  /** Earlier submissions sharing a near-duplicate band with this one (the most of any band; exact copies included). */
+  nearDuplicates: number;
 }
 
 export function subjectsOf(action: NormalisedAction): { ip: string | null; actor: string | null } {
@@ -76,7 +84,7 @@ export function subjectsOf(action: NormalisedAction): { ip: string | null; actor
 export function planState(
   policy: CompiledPolicy,
   action: NormalisedAction,
-  fingerprint: string | null,
+  content: ContentKeys,
   now: number,
   options: { dryRun: boolean; skipLimits: boolean; /** Reads that ride along (the range registry's version). */ extra?: readonly SubjectOps[] },
 ): Plan {
@@ -109,14 +117,23 @@ export function planState(
     }
   }
   let duplicateSubject: string | null = null;
+  const nearSubjects: string[] = [];
   const duplicates = policy.content.duplicates;
-  if (duplicates && fingerprint) {
-    duplicateSubject = `content:${fingerprint}`;
-    const entry = opsFor(duplicateSubject);
-    entry.peek = [{ name: WINDOW.copies, windowMs: duplicates.windowMs }];
-    if (!options.dryRun) entry.add = [{ name: WINDOW.copies, windowMs: duplicates.windowMs, cost: 1 }];
+  if (duplicates && content.fingerprint) {
+    // Counted across every subject: a campaign pastes one text from many addresses and accounts.
+    const copies = (subject: string) => {
+      const entry = opsFor(subject);
+      entry.peek = [{ name: WINDOW.copies, windowMs: duplicates.windowMs }];
+      if (!options.dryRun) entry.add = [{ name: WINDOW.copies, windowMs: duplicates.windowMs, cost: 1 }];
+    };
+    duplicateSubject = `content:${content.fingerprint}`;
+    copies(duplicateSubject);
+    for (const key of content.nearKeys) {
+      nearSubjects.push(`near:${key}`);
+      copies(`near:${key}`);
+    }
   }
-  return { batch: { now, subjects: [...ops.values(), ...(options.extra ?? [])] }, takes, subjects, duplicateSubject };
+  return { batch: { now, subjects: [...ops.values(), ...(options.extra ?? [])] }, takes, subjects, duplicateSubject, nearSubjects };
 }
 
 /**
@@ -124,7 +141,7 @@ export function planState(
  * operator range (dynamic CIDR block or allow) covering the client address, if any.
  */
 export function readState(plan: Plan, result: StoreResult, range: { subject: string; kind: 'ban' | 'allow'; until: number | null; reason: string } | null = null): State {
-  const state: State = { bans: [], allow: null, passed: false, history: new Map(), factor: 1, limits: [], consumed: [], duplicates: 0 };
+  const state: State = { bans: [], allow: null, passed: false, history: new Map(), factor: 1, limits: [], consumed: [], duplicates: 0, nearDuplicates: 0 };
   const bySubject = new Map(result.subjects.map((s) => [s.subject, s]));
   for (const subject of plan.subjects) {
     const answer = bySubject.get(subject);
@@ -177,6 +194,7 @@ export function readState(plan: Plan, result: StoreResult, range: { subject: str
     });
   }
   if (plan.duplicateSubject) state.duplicates = bySubject.get(plan.duplicateSubject)?.counts[WINDOW.copies] ?? 0;
+  for (const subject of plan.nearSubjects) state.nearDuplicates = Math.max(state.nearDuplicates, bySubject.get(subject)?.counts[WINDOW.copies] ?? 0);
   return state;
 }
 

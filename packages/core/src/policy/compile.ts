@@ -78,7 +78,7 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
   const resolveIp = createClientIpResolver(problems.length > 0 ? {} : network);
   const lists = compileLists(doc.lists ?? {}, { readFile: (path) => readFileSync(resolve(baseDir, path), 'utf8') }, problems, warnings);
   const limits = compileLimits(doc.limits, problems);
-  const content = compileContent(doc.content, problems, '/content', parseDuration);
+  const content = compileContent(doc.content, problems, '/content', parseDuration, { readFile: (path) => readFileSync(resolve(baseDir, path), 'utf8'), warnings });
   const rules = compileRules(doc.rules ?? [], { pointer: '/rules' });
   problems.push(...rules.problems);
   warnings.push(...rules.warnings);

@@ -85,9 +85,74 @@ export interface ContentPolicy {
   maxLinks?: number;
   /** @default 10 */
   linkScore?: number;
-  duplicates?: { window: Duration; score: number; after?: number };
+  /** Named domain lists matched against linked and e-mail domains (fact `content.domainLists`). */
+  domains?: Record<string, DomainListPolicy>;
+  /** Phone numbers and e-mail addresses in the text, spelled-out ones included (facts `content.phones`, `content.emails`). */
+  contacts?: ContactsPolicy;
+  /** Shouting: the share of upper-case letters in a field (fact `content.uppercase`). */
+  uppercase?: { ratio: number; score: number; /** Letters a field needs before its ratio counts. @default 20 */ minLetters?: number };
+  /** The longest run of one repeated character, like `!!!!!!` (fact `content.repeats`). */
+  repeats?: { min: number; score: number };
+  /** Check e-mail addresses against mailchecker's disposable domains (fact `content.disposable`). */
+  disposable?: { score: number };
+  duplicates?: DuplicatesPolicy;
+  /** The learning model (fact `content.spamProbability`). */
+  model?: ContentModelPolicy;
   /** Characters of a field that are scanned. @default 65536 */
   maxFieldLength?: number;
+}
+
+export interface DomainListPolicy {
+  /** Inline domains; each matches itself and its subdomains. */
+  domains?: string[];
+  /** Files relative to the policy file: one domain a line, `#`/`;` comments, hosts-file lines allowed. */
+  files?: string[];
+  /** Risk points added when a linked or e-mail domain is on the list. */
+  score?: number;
+  /** Shown in reasons. */
+  reason?: string;
+}
+
+export interface ContactsPolicy {
+  /** Fields searched; omitted = every field read. */
+  fields?: string[];
+  /** Points when the text holds a phone number. */
+  phone?: number;
+  /** Points when the text holds an e-mail address. */
+  email?: number;
+}
+
+export interface DuplicatesPolicy {
+  /** How long a submission counts as an earlier copy. */
+  window: Duration;
+  /** Points when the text was seen `after` times before. */
+  score: number;
+  /** @default 1 */
+  after?: number;
+  /** Near-duplicates (MinHash bands) counted too: fact `content.nearDuplicates`. */
+  near?: {
+    /** Bands, each one more store subject per decision: more catch looser copies. @default 3 */
+    bands?: number;
+  };
+}
+
+export interface ContentModelPolicy {
+  /** The model's name in the store; guards with the same name share it. @default "default" */
+  name?: string;
+  /** How long a learned example counts. @default "180d" */
+  window?: Duration;
+  /** Spam examples before the model predicts. @default 200 */
+  minSpam?: number;
+  /** Ham examples before the model predicts. @default 200 */
+  minHam?: number;
+  /** Hash buckets, a power of two. @default 65536 */
+  buckets?: number;
+  /** How often each process refreshes its copy from the store. @default "1m" */
+  refresh?: Duration;
+  /** `content.spamProbability` at or above which `score` is added. @default 0.9 */
+  threshold?: number;
+  /** Points at or above the threshold. @default 0 */
+  score?: number;
 }
 
 export interface ScoringPolicy {

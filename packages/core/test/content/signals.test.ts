@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { normaliseText, words } from '../../src/content/normalise.js';
 import { compileContent, fingerprint } from '../../src/content/signals.js';
 import type { PolicyProblem } from '../../src/errors.js';
+import { createGuard } from '../../src/guard.js';
+import { compilePolicy } from '../../src/policy/compile.js';
+import { parseDuration } from '../../src/policy/duration.js';
 
 describe('normaliseText', () => {
   it('folds look-alikes, width, case, accents and invisible characters', () => {
@@ -90,5 +93,117 @@ describe('compileContent', () => {
     expect(fingerprint('')).toMatch(/^[0-9a-f]{16}$/);
     const seen = new Set(Array.from({ length: 10_000 }, (_, i) => fingerprint(`ad number ${i}`)));
     expect(seen.size).toBe(10_000);
+  });
+});
+
+describe('content signals', () => {
+  const compile = (policy: Parameters<typeof compileContent>[0], options: Parameters<typeof compileContent>[4] = {}) => {
+    const problems: PolicyProblem[] = [];
+    const content = compileContent(policy, problems, '/content', parseDuration, options);
+    expect(problems).toEqual([]);
+    return content;
+  };
+
+  it('matches terms through look-alikes and spelled-out letters, on word boundaries', () => {
+    const content = compile({ terms: { viagra: 40, casino: 20 } });
+    for (const body of ['v.i.a.g.r.a', 'v-i-a-g-r-a', 'v i a g r a', 'ѵіаgrа', 'ᴠɪᴀɢʀᴀ', 'V\u200BIAGRA']) {
+      expect(content.evaluate({ body }).terms, body).toEqual(['viagra']);
+    }
+    expect(content.evaluate({ body: 'viagras and casinos, a v i a trip' }).terms).toEqual([]);
+  });
+
+  it('finds phone numbers and e-mail addresses, spelled-out ones too, in the contact fields only', () => {
+    const content = compile({ contacts: { fields: ['title', 'body'], phone: 10, email: 5 } });
+    const signals = content.evaluate({
+      title: 'Call 07700 900123',
+      body: 'or +33 1 23 45 67 89, mail bob (at) example (dot) com or alice at mail dot example dot org',
+      email: 'seller@example.net',
+    });
+    expect(signals.phones).toBe(2);
+    expect(signals.emails).toBe(2);
+    expect(signals.hits.filter((h) => h.id === 'phone' || h.id === 'email').map((h) => [h.id, h.score])).toEqual([['phone', 10], ['email', 5]]);
+    // Dates, prices and a link after "at" are not contact details.
+    const plain = content.evaluate({ body: 'Bought 2024-01-15 for 1500 euros, see it at shop.example.com' });
+    expect([plain.phones, plain.emails, plain.score]).toEqual([0, 0, 0]);
+  });
+
+  it('measures shouting and repeated characters on the raw text', () => {
+    const content = compile({ uppercase: { ratio: 0.7, minLetters: 10, score: 15 }, repeats: { min: 6, score: 10 } });
+    const loud = content.evaluate({ title: 'AMAZING DEAL ON PHONES', body: 'Call now!!!!!!!' });
+    expect(loud.uppercase).toBe(1);
+    expect(loud.repeats).toBe(7);
+    expect(loud.hits.map((h) => h.id).sort()).toEqual(['repeats', 'uppercase']);
+    const calm = content.evaluate({ title: 'OK', body: 'A quiet bike for sale, price 1000000 (or offer).' });
+    expect(calm.uppercase).toBeCloseTo(1 / 29, 3); // "OK" is too short to count; the body has one capital
+    expect(calm.repeats).toBe(2); // the ff of offer: digits are not a run
+    expect(calm.score).toBe(0);
+  });
+
+  it('flags disposable e-mail domains from mailchecker, subdomains included', () => {
+    const content = compile({ disposable: { score: 25 } });
+    expect(content.evaluate({ email: 'someone@mailinator.com' }).disposable).toBe(true);
+    expect(content.evaluate({ body: 'write to x (at) sub.mailinator (dot) com' }).disposable).toBe(true);
+    expect(content.evaluate({ email: 'someone@gmail.com' }).disposable).toBe(false);
+    expect(content.evaluate({ email: 'someone@mailinator.com' }).score).toBe(25);
+    // Without the policy asking, the check is not made.
+    expect(compile({}).evaluate({ email: 'someone@mailinator.com' }).disposable).toBe(false);
+  });
+
+  it('matches linked and e-mail domains against domain lists, on the domain and its subdomains', () => {
+    const files: Record<string, string> = { 'shorteners.txt': '# shorteners\nbit.ly\n*.tinyurl.com ; wildcard\n0.0.0.0 t.co\nnot a domain\n' };
+    const warnings: PolicyProblem[] = [];
+    const content = compile(
+      { domains: { shorteners: { files: ['shorteners.txt'], score: 20 }, pharma: { domains: ['pills.example', 'ПРИМЕР.рф'], reason: 'pharmacy spam' } } },
+      { readFile: (path) => files[path]!, warnings },
+    );
+    expect(warnings.map((w) => w.message)).toEqual(['shorteners.txt line 5: "not a domain" is not a domain name (line skipped)']);
+    expect(content.domainLists.size).toBe(5);
+    const signals = content.evaluate({ body: 'go to https://x.bit.ly/abc or www.tinyurl.com/y, mail me: bob@shop.pills.example' });
+    expect(signals.domainLists).toEqual(['shorteners', 'pharma']);
+    expect(signals.hits.find((h) => h.id === 'domain:shorteners')?.score).toBe(20);
+    expect(signals.hits.some((h) => h.id === 'domain:pharma')).toBe(false); // no score: a fact for rules only
+    expect(content.evaluate({ body: 'see http://notbit.ly and http://t.co.example.org' }).domainLists).toEqual([]);
+    expect(content.evaluate({ body: 'http://xn--e1afmkfd.xn--p1ai/' }).domainLists).toEqual(['pharma']);
+  });
+
+  it('reports bad inline domains and unreadable list files with their pointers', () => {
+    const problems: PolicyProblem[] = [];
+    compileContent({ domains: { bad: { domains: ['example.com', 'not a domain', 'http://x.example/'], files: ['missing.txt'] } } }, problems, '/content', parseDuration, {
+      readFile: () => {
+        throw new Error('ENOENT');
+      },
+    });
+    expect(problems.map((p) => p.pointer)).toEqual(['/content/domains/bad/domains/1', '/content/domains/bad/domains/2', '/content/domains/bad/files/0']);
+  });
+
+  it('gives near-duplicate keys only when the policy counts near-duplicates', () => {
+    expect(compile({ duplicates: { window: '1h', score: 1 } }).evaluate({ body: 'a b c d' }).nearKeys).toEqual([]);
+    const keys = compile({ duplicates: { window: '1h', score: 1, near: { bands: 4 } } }).evaluate({ body: 'a b c d' }).nearKeys;
+    expect(keys).toHaveLength(4);
+    expect(keys.every((key, band) => new RegExp(`^${band}:[0-9a-f]{16}$`).test(key))).toBe(true);
+  });
+
+  it('bounds every field: 1 MB of hostile text is read to maxFieldLength only', () => {
+    const content = compile({ terms: { casino: 1 }, contacts: {}, maxFieldLength: 1000 });
+    const signals = content.evaluate({ body: `${'a'.repeat(1000)} casino ${'1 '.repeat(500_000)}` });
+    expect(signals.length).toBe(1000);
+    expect(signals.terms).toEqual([]);
+  });
+});
+
+describe('content facts in rules', () => {
+  it('exposes every signal to rules under content.*', async () => {
+    let facts: Record<string, unknown> | undefined;
+    const policy = compilePolicy({
+      name: 'facts',
+      content: { contacts: {}, disposable: { score: 0 }, uppercase: { ratio: 0.9, score: 0, minLetters: 4 }, domains: { shorteners: { domains: ['bit.ly'] } } },
+      rules: [{ name: 'shortener', conditions: { all: [{ fact: 'content', path: '$.domainLists', operator: 'contains', value: 'shorteners' }] }, event: { type: 'block' } }],
+    });
+    const traced = { ...policy, rules: { ...policy.rules, evaluate: (input: Record<string, unknown>) => ((facts = input), policy.rules.evaluate(input)) } };
+    const guard = createGuard({ policy: traced as typeof policy });
+    const decision = await guard.evaluate({ action: 'ad.submit', content: { title: 'CALL 07700 900123', body: 'http://bit.ly/x', email: 'a@mailinator.com' } });
+    expect(decision.verdict).toBe('block');
+    expect(facts!.content).toMatchObject({ phones: 1, emails: 1, disposable: true, uppercase: 1, domainLists: ['shorteners'], duplicates: 0, nearDuplicates: 0, spamProbability: null, links: 1, domains: ['bit.ly'] });
+    await guard.close();
   });
 });

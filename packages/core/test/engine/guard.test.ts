@@ -347,3 +347,27 @@ describe('ban jitter', () => {
     }
   });
 });
+
+describe('feedback trains the content model', () => {
+  it('learns from reports by action and by decision id, then rates new content', async () => {
+    const c = clock();
+    const guard = createGuard({
+      policy: { name: 'model', content: { model: { minSpam: 3, minHam: 3, threshold: 0.9, score: 50 } }, scoring: { challenge: 40 } },
+      now: c.now,
+    });
+    const spam = (i: number) => ({ action: 'ad', ip: `192.0.2.${i}`, content: { body: `cheap replica watches casino bonus win money now offer ${i}` } });
+    const ham = (i: number) => ({ action: 'ad', ip: `198.51.100.${i}`, content: { body: `selling my old bicycle in good condition, pick up in town ${i}` } });
+    for (let i = 1; i <= 3; i++) expect(await guard.feedback(spam(i), 'spam')).toMatchObject({ learned: true, strikes: 1 });
+    for (let i = 1; i <= 2; i++) expect(await guard.feedback(ham(i), 'ham')).toMatchObject({ learned: true });
+    // Still inert (2 of 3 ham): no model reason.
+    expect((await guard.evaluate(spam(9))).reasons.map((r) => r.id)).not.toContain('model');
+    // A decision of this process remembers its content: feedback by id teaches too, once.
+    const decided = await guard.evaluate(ham(3));
+    expect(await guard.feedback(decided.id, 'ham')).toMatchObject({ found: true, learned: true });
+    expect(await guard.feedback(decided.id, 'ham')).toMatchObject({ repeated: true, learned: false });
+    const rated = await guard.evaluate(spam(10));
+    expect(rated.reasons).toContainEqual(expect.objectContaining({ source: 'content', id: 'model', score: 50 }));
+    expect(rated.verdict).toBe('challenge');
+    expect((await guard.evaluate(ham(11))).verdict).toBe('allow');
+  });
+});

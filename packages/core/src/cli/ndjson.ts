@@ -1,0 +1,181 @@
+/**
+ * NDJSON in and out for the commands that stream (replay, report): a file is read chunk by
+ * chunk and split into numbered lines, so a million-line log never sits in memory, and one bad
+ * line is a numbered problem, not the end of the run. A line longer than `maxLineBytes` is
+ * skipped without being buffered whole, so a file with no newline cannot exhaust memory either.
+ * Output waits for the stream to drain, so writing a million decisions drops none.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { CliError } from './command.js';
+import { printable } from './terminal.js';
+
+/** One line of input: its parsed value, or why it was skipped. 1-based line numbers. */
+export type NdjsonItem = { line: number; value: unknown; error?: undefined } | { line: number; error: string; value?: undefined };
+
+export interface NdjsonReadOptions {
+  /** Longest line accepted; a longer one is skipped as a problem. @default 1 MiB */
+  maxLineBytes?: number;
+  /** Called with the bytes read so far after each chunk (progress). */
+  onBytes?: (bytes: number) => void;
+}
+
+export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
+
+/** An input file opened for streaming: its size (null for stdin) and its lines. */
+export interface NdjsonInput {
+  size: number | null;
+  lines: AsyncGenerator<NdjsonItem>;
+}
+
+/**
+ * Opens `path` (`-` = stdin). A missing or unreadable file fails here, with the path in the
+ * message, before any line is read.
+ */
+export async function openNdjson(path: string, options: NdjsonReadOptions = {}): Promise<NdjsonInput> {
+  if (path === '-') return { size: null, lines: splitLines(process.stdin, options) };
+  let size: number;
+  try {
+    const info = await stat(path);
+    if (info.isDirectory()) throw new Error('it is a directory');
+    size = info.size;
+  } catch (error) {
+    throw new CliError(`cannot read ${path}: ${(error as Error).message}`, 1, { cause: error });
+  }
+  return { size, lines: splitLines(createReadStream(path, { highWaterMark: 1 << 20 }), options) };
+}
+
+const NEWLINE = 0x0a;
+
+/** Splits a byte stream into parsed lines. Blank lines are skipped silently. */
+export async function* splitLines(stream: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, options: NdjsonReadOptions = {}): AsyncGenerator<NdjsonItem> {
+  const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let overlong = false; // the current line passed `max`: drop bytes until its newline
+  let line = 0;
+  let bytes = 0;
+
+  function* finish(slice: Buffer): Generator<NdjsonItem> {
+    line++;
+    if (overlong || pendingBytes + slice.length > max) {
+      yield { line, error: `line longer than ${max} bytes (skipped)` };
+    } else {
+      const text = (pendingBytes === 0 ? slice : Buffer.concat([...pending, slice])).toString('utf8');
+      const item = parseLine(text, line);
+      if (item) yield item;
+    }
+    pending = [];
+    pendingBytes = 0;
+    overlong = false;
+  }
+
+  for await (const chunk of stream) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    bytes += buffer.length;
+    let start = 0;
+    for (let end = buffer.indexOf(NEWLINE, start); end !== -1; end = buffer.indexOf(NEWLINE, start)) {
+      yield* finish(buffer.subarray(start, end));
+      start = end + 1;
+    }
+    if (start < buffer.length) {
+      const rest = buffer.subarray(start);
+      if (overlong || pendingBytes + rest.length > max) {
+        overlong = true;
+        pending = [];
+        pendingBytes = 0;
+      } else {
+        // A copy: the stream may reuse its chunk's memory.
+        pending.push(Buffer.from(rest));
+        pendingBytes += rest.length;
+      }
+    }
+    options.onBytes?.(bytes);
+  }
+  if (pendingBytes > 0 || overlong) yield* finish(Buffer.alloc(0));
+}
+
+function parseLine(text: string, line: number): NdjsonItem | null {
+  let start = 0;
+  let end = text.length;
+  while (start < end && isSpace(text.charCodeAt(start))) start++;
+  while (end > start && isSpace(text.charCodeAt(end - 1))) end--;
+  if (start === end) return null;
+  try {
+    return { line, value: JSON.parse(start === 0 && end === text.length ? text : text.slice(start, end)) };
+  } catch (error) {
+    return { line, error: `not valid JSON (${(error as Error).message})` };
+  }
+}
+
+/** Space, tab, CR, LF and a BOM (a file saved by an editor may start with one). */
+const isSpace = (c: number) => c === 0x20 || c === 0x09 || c === 0x0d || c === 0x0a || c === 0xfeff;
+
+/** Skipped lines: all counted, the first few kept with their numbers for the message. */
+export interface SkippedLines {
+  count: number;
+  /** At most `MAX_SKIPPED_SHOWN`, in file order. */
+  first: { line: number; error: string }[];
+}
+
+export const MAX_SKIPPED_SHOWN = 20;
+
+export function createSkipped(): SkippedLines & { add(line: number, error: string): void } {
+  const skipped = {
+    count: 0,
+    first: [] as { line: number; error: string }[],
+    add(line: number, error: string) {
+      skipped.count++;
+      if (skipped.first.length < MAX_SKIPPED_SHOWN) skipped.first.push({ line, error });
+    },
+  };
+  return skipped;
+}
+
+/** The stderr lines that report skipped input lines, or `[]`. */
+export function describeSkipped(path: string, skipped: SkippedLines): string[] {
+  if (skipped.count === 0) return [];
+  const lines = skipped.first.map((s) => printable(`${path}:${s.line}: ${s.error}`));
+  if (skipped.count > skipped.first.length) lines.push(`${path}: ${skipped.count - skipped.first.length} more skipped lines not shown`);
+  lines.push(`${path}: ${skipped.count} line${skipped.count === 1 ? '' : 's'} skipped, the rest processed`);
+  return lines;
+}
+
+/** An NDJSON file written with backpressure: `write` resolves once the line is buffered within limits. */
+export interface NdjsonWriter {
+  write(value: unknown): Promise<void> | void;
+  close(): Promise<void>;
+}
+
+export function createNdjsonWriter(path: string): NdjsonWriter {
+  const stream = createWriteStream(path);
+  let failure: Error | undefined;
+  stream.on('error', (error) => {
+    failure = error;
+  });
+  // Waits for 'drain' or 'error', whichever comes first, leaving no listener behind.
+  const drained = () =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        stream.off('drain', done);
+        stream.off('error', done);
+        resolve();
+      };
+      stream.on('drain', done);
+      stream.on('error', done);
+    }).then(check);
+  const check = () => {
+    if (failure) throw new CliError(`cannot write ${path}: ${failure.message}`, 1, { cause: failure });
+  };
+  return {
+    write(value) {
+      check();
+      if (!stream.write(`${JSON.stringify(value)}\n`)) return drained();
+    },
+    async close() {
+      check();
+      await new Promise<void>((resolve, reject) => stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
+      check();
+    },
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * The classifier's arithmetic, apart from where its counts live: tokens hashed into a fixed
+ * number of buckets, per-bucket spam and ham document counts, and SpamBayes' combining of the
+ * strongest clues (Gary Robinson's smoothed token probabilities, Fisher's chi-square
+ * combination). Chosen over a plain multinomial naive Bayes because it judges each class by its
+ * own frequencies (so an unbalanced training set does not tilt it), it is robust to the
+ * redundancy of real text, and every count is a document count: training is an increment, the
+ * one atomic operation the store offers. Pure functions on plain arrays.
+ */
+
+/** Robinson's prior strength `s` and prior probability `x` for a token seen few times. */
+const PRIOR_STRENGTH = 0.45;
+const PRIOR = 0.5;
+/** Clues nearer to 0.5 than this say too little to count (SpamBayes' `minimum_prob_strength`). */
+const MIN_STRENGTH = 0.1;
+/** At most this many of the strongest clues are combined (SpamBayes' `max_discriminators`). */
+const MAX_CLUES = 150;
+
+/** What a prediction reads: per-bucket document counts and the documents of each class. */
+export interface BayesCounts {
+  readonly spam: ArrayLike<number>;
+  readonly ham: ArrayLike<number>;
+  readonly spamDocs: number;
+  readonly hamDocs: number;
+}
+
+/**
+ * A 32-bit FNV-1a hash of the token's UTF-16 code units with a final avalanche (murmur3's fmix),
+ * so the low bits that pick a bucket depend on every character. Stable across processes and
+ * versions: a trained model's buckets must mean the same thing everywhere.
+ */
+export function hashToken(token: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < token.length; i++) h = Math.imul(h ^ token.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** The distinct buckets of `tokens` (`buckets` is a power of two), ascending. */
+export function bucketsOf(tokens: readonly string[], buckets: number): Uint32Array {
+  const mask = buckets - 1;
+  const ids = new Uint32Array(tokens.length);
+  for (let i = 0; i < tokens.length; i++) ids[i] = hashToken(tokens[i]!) & mask;
+  ids.sort();
+  let n = 0;
+  for (let i = 0; i < ids.length; i++) if (i === 0 || ids[i] !== ids[i - 1]) ids[n++] = ids[i]!;
+  return ids.subarray(0, n);
+}
+
+/**
+ * The spam probability of a text given its buckets: 0 is ham, 1 is spam, 0.5 says nothing
+ * (no clue, or as much evidence either way). SpamBayes' `chi2_spamprob`.
+ */
+export function spamProbability(counts: BayesCounts, features: ArrayLike<number>): number {
+  const { spamDocs, hamDocs } = counts;
+  if (spamDocs <= 0 || hamDocs <= 0) return PRIOR;
+  const clues: number[] = [];
+  for (let i = 0; i < features.length; i++) {
+    const bucket = features[i]!;
+    const spam = counts.spam[bucket] ?? 0;
+    const ham = counts.ham[bucket] ?? 0;
+    const n = spam + ham;
+    if (n === 0) continue;
+    const spamRatio = Math.min(1, spam / spamDocs);
+    const hamRatio = Math.min(1, ham / hamDocs);
+    const p = spamRatio / (spamRatio + hamRatio);
+    const f = (PRIOR_STRENGTH * PRIOR + n * p) / (PRIOR_STRENGTH + n);
+    if (Math.abs(f - 0.5) >= MIN_STRENGTH) clues.push(f);
+  }
+  if (clues.length === 0) return PRIOR;
+  if (clues.length > MAX_CLUES) {
+    clues.sort((a, b) => Math.abs(b - 0.5) - Math.abs(a - 0.5));
+    clues.length = MAX_CLUES;
+  }
+  let hamLog = 0;
+  let spamLog = 0;
+  for (const f of clues) {
+    hamLog += Math.log(f);
+    spamLog += Math.log1p(-f);
+  }
+  const s = 1 - chi2Q(-2 * spamLog, 2 * clues.length);
+  const h = 1 - chi2Q(-2 * hamLog, 2 * clues.length);
+  return (s - h + 1) / 2;
+}
+
+/** P(χ² ≥ x2) with `v` (even) degrees of freedom: the series for an even chi-square tail. */
+export function chi2Q(x2: number, v: number): number {
+  const m = x2 / 2;
+  let term = Math.exp(-m);
+  let sum = term;
+  for (let i = 1; i < v / 2; i++) {
+    term *= m / i;
+    sum += term;
+  }
+  return Math.min(sum, 1);
+}

@@ -1,0 +1,79 @@
+/**
+ * Contact details in free text: the phone numbers and e-mail addresses a spam ad stuffs into
+ * its title and body so buyers leave the site. Reads normalised text (lower case, look-alikes
+ * folded, white space collapsed), so full-width digits and `ｎａｍｅ＠ｅｘａｍｐｌｅ．ｃｏｍ` are
+ * already plain. Finds the spelled-out forms too: `name at example dot com`, `name (at)
+ * example (dot) com`, `name [at] example [dot] com`. Every regular expression here is linear
+ * (checked by recheck in the tests) and each field is bounded by the caller.
+ */
+
+// A run of digits with the separators phone numbers are written with; the digit count decides.
+const PHONE = /(?:\+|\b)\d(?:[ ./-]?\(?\d\)?){6,19}(?!\d)/g;
+// Spelled-out "at" and "dot": (at) [at] {at} or " at " / " dot " between words.
+const AT = /\s?@\s?|\s?[([{]\s?at\s?[)\]}]\s?|\sat\s/g;
+const DOT = String.raw`(?:\.|\s?[([{]\s?dot\s?[)\]}]\s?|\sdot\s)`;
+const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+// The domain after an "at", matched where the "at" ends (sticky): no scan of the whole text.
+const DOMAIN = new RegExp(String.raw`${LABEL}(?:${DOT}${LABEL}){0,8}${DOT}[a-z]{2,24}(?![a-z0-9-])`, 'y');
+const SPELLED_DOT = /\s?[([{]\s?dot\s?[)\]}]\s?|\sdot\s/;
+const SPELLED_DOTS = new RegExp(SPELLED_DOT.source, 'g');
+const LOCAL_CHAR = /[a-z0-9._%+-]/;
+// A bracketed "(at)" or "(dot)": the text may hold a spelled-out address.
+const BRACKETED = /[([{]\s?(?:at|dot)\s?[)\]}]/;
+
+export interface Contacts {
+  phones: number;
+  /** E-mail addresses, spelled-out ones rebuilt (`name@example.com`). */
+  emails: string[];
+}
+
+/** Phone numbers: 9 to 15 digits, or 7 and more after a `+` (dates and prices have fewer). */
+export function countPhones(normalised: string): number {
+  let phones = 0;
+  for (const match of normalised.matchAll(PHONE)) {
+    let digits = 0;
+    for (const char of match[0]) if (char >= '0' && char <= '9') digits++;
+    if ((digits >= 9 && digits <= 15) || (match[0].startsWith('+') && digits >= 7 && digits <= 15)) phones++;
+  }
+  return phones;
+}
+
+/**
+ * E-mail addresses in normalised text, plain or spelled out. Found from their "at" (`@`,
+ * `(at)`, ` at `…): the local part is read backwards from it, the domain forwards. A plain
+ * " at " counts only with a spelled-out " dot " after it (`john at example dot com`): "see us at
+ * example.com" is a link, not an address.
+ */
+export function findEmails(normalised: string): string[] {
+  const spelled = normalised.includes(' dot ') || (/[([{]/.test(normalised) && BRACKETED.test(normalised));
+  if (!normalised.includes('@') && !spelled) return [];
+  const found: string[] = [];
+  let searchFrom = 0;
+  for (const match of spelled ? normalised.matchAll(AT) : plainAts(normalised)) {
+    const at = match[0];
+    if (at === ' at ' && !spelled) continue;
+    const start = match.index;
+    if (start < searchFrom) continue;
+    let local = start;
+    while (local > 0 && start - local < 64 && LOCAL_CHAR.test(normalised[local - 1]!)) local--;
+    if (local === start || !/[a-z0-9]/.test(normalised[local]!) || (local > 0 && LOCAL_CHAR.test(normalised[local - 1]!))) continue;
+    DOMAIN.lastIndex = start + at.length;
+    const domain = DOMAIN.exec(normalised)?.[0];
+    if (!domain || (at === ' at ' && !SPELLED_DOT.test(domain))) continue;
+    found.push(`${normalised.slice(local, start)}@${domain.replace(SPELLED_DOTS, '.')}`);
+    searchFrom = DOMAIN.lastIndex;
+  }
+  return found;
+}
+
+/** The `@` signs of a text with the white space around them, as `AT` would match them: no regex scan. */
+function* plainAts(text: string): Generator<{ 0: string; index: number }> {
+  for (let i = text.indexOf('@'); i !== -1; i = text.indexOf('@', i + 1)) {
+    const start = i > 0 && text[i - 1] === ' ' ? i - 1 : i;
+    const end = text[i + 1] === ' ' ? i + 2 : i + 1;
+    yield { 0: text.slice(start, end), index: start };
+  }
+}
+
+/** The domain of an address, lower case. */
+export const emailDomain = (address: string): string => address.slice(address.lastIndexOf('@') + 1);

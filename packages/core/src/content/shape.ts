@@ -1,0 +1,57 @@
+/**
+ * The look of a text rather than its words: how much of it is upper case (SHOUTING TITLES) and
+ * the longest run of one repeated letter or shouting sign (`!!!!!!!`, `$$$$`, `sooooo`). Read from the raw
+ * field (normalisation lower-cases it), in one pass, bounded by the caller.
+ */
+
+export interface Shape {
+  /** Letters that have an upper and a lower case. */
+  letters: number;
+  /** Of those, the upper-case ones. */
+  upper: number;
+  /**
+   * The longest run of one letter or one of `! ? $ € £ ¥ %` (case-blind). Digits (`1000000` is a
+   * price) and rulers (`-----`, `=====`, `.....`, `*****`) are formatting, not shouting.
+   */
+  longestRun: number;
+}
+
+export function textShape(text: string): Shape {
+  let letters = 0;
+  let upper = 0;
+  let longestRun = 0;
+  let run = 0;
+  let previous = -1;
+  for (let i = 0; i < text.length; i++) {
+    let c = text.charCodeAt(i);
+    if (c >= 65 && c <= 90) {
+      letters++;
+      upper++;
+      c += 32; // case-blind runs: `AAAaaa` is one run of six
+    } else if (c >= 97 && c <= 122) {
+      letters++;
+    } else if (c >= 128) {
+      const char = text[i]!;
+      const lower = char.toLowerCase();
+      if (lower !== char.toUpperCase()) {
+        letters++;
+        if (char !== lower) upper++;
+      } else if (c !== 0x20ac && c !== 0xa3 && c !== 0xa5) {
+        previous = -1;
+        continue;
+      }
+    } else if (c !== 33 && c !== 63 && c !== 36 && c !== 37) {
+      // Anything else (white space, digits, rulers) ends a run and starts none.
+      previous = -1;
+      continue;
+    }
+    if (c === previous) {
+      if (++run > longestRun) longestRun = run;
+    } else {
+      previous = c;
+      run = 1;
+      if (longestRun === 0) longestRun = 1;
+    }
+  }
+  return { letters, upper, longestRun };
+}

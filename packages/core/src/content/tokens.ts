@@ -1,0 +1,66 @@
+/**
+ * The learning model's view of a text: a bounded set of tokens. One tokenizer for every input:
+ * the fields of an ad at run time (`title`, `body`, `email`…), the labelled files of
+ * `actiongate model train`, and the e-mails of the evaluation (subject → `title`, body → `body`),
+ * so what the model learns offline is what it sees online. Pure; reads normalised text (see
+ * `normaliseText` and `joinSpelledOut`), so disguised spellings share tokens with plain ones.
+ */
+import { words } from './normalise.js';
+
+/** Distinct tokens kept per text when the caller does not say. */
+export const DEFAULT_MAX_TOKENS = 3_000;
+
+const LINK_HOST = /\b(?:https?:\/\/|www\.)([a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)+)/g;
+const EMAIL_HOST = /@([a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)+)/g;
+const MONEY = /[$€£¥]\s?\d/;
+
+/**
+ * The distinct tokens of the fields, at most `maxTokens` (the first ones, in field order):
+ * - every word of 2 to 20 characters; longer ones as `long:<first letter>:<length / 10>`
+ *   (SpamBayes' "skip" tokens: base64 debris and random strings say something as a class);
+ * - the words of every field except `body` again as `<field>:<word>`: `free` in a title is a
+ *   stronger clue than in a body;
+ * - linked hosts and e-mail hosts with each parent domain (`url:a.b.example`, `url:b.example`…);
+ * - a few shape tokens: money amounts, many links, text length class per field.
+ */
+export function contentTokens(fields: readonly (readonly [field: string, text: string])[], maxTokens = DEFAULT_MAX_TOKENS): string[] {
+  const tokens = new Set<string>();
+  const add = (token: string) => {
+    if (tokens.size < maxTokens) tokens.add(token);
+  };
+  for (const [field, text] of fields) {
+    if (text.length === 0) continue;
+    const prefix = field === 'body' ? null : `${field}:`;
+    add(`${field}:len:${Math.min(9, Math.floor(Math.log2(text.length + 1)))}`);
+    for (const word of words(text)) {
+      if (tokens.size >= maxTokens) break;
+      if (word.length < 2) continue;
+      const token = word.length <= 20 ? word : `long:${word[0]}:${Math.floor(word.length / 10)}`;
+      add(token);
+      if (prefix) add(prefix + token);
+    }
+    let links = 0;
+    if (text.includes('http') || text.includes('www.')) {
+      for (const match of text.matchAll(LINK_HOST)) {
+        links++;
+        for (const domain of parentDomains(match[1]!)) add(`url:${domain}`);
+      }
+    }
+    if (links > 0) add(`${field}:links:${Math.min(links, 5)}`);
+    if (text.includes('@')) for (const match of text.matchAll(EMAIL_HOST)) for (const domain of parentDomains(match[1]!)) add(`email:${domain}`);
+    if (MONEY.test(text)) add(`${field}:money`);
+  }
+  return [...tokens];
+}
+
+/** `a.b.example.com` → `a.b.example.com`, `b.example.com`, `example.com` (never a bare TLD). */
+export function parentDomains(host: string): string[] {
+  const domains: string[] = [];
+  let domain = host.startsWith('www.') ? host.slice(4) : host;
+  for (;;) {
+    domains.push(domain);
+    const parent = domain.slice(domain.indexOf('.') + 1);
+    if (parent === domain || !parent.includes('.')) return domains;
+    domain = parent;
+  }
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { createGuard, type Decision } from '@actiongate/core';
+import { createReportBuilder, passedThrough, reasonKey, ruleBanUntil } from '../../src/cli/aggregate.js';
+import { readLoggedDecision } from '../../src/cli/log-line.js';
+
+// The report's readings of decisions, checked against decisions the real guard makes.
+
+const T = Date.UTC(2026, 0, 5, 8);
+
+describe('decision report', () => {
+  it('counts a rule ban (no ban reason in the decision that imposes it) once per subject, and its extensions not at all', async () => {
+    let now = T;
+    const guard = createGuard({
+      policy: {
+        name: 'rule-ban',
+        rules: [{ name: 'ban-bad', conditions: { all: [{ fact: 'attributes', path: '$.bad', operator: 'equal', value: true }] }, event: { type: 'block', params: { reason: 'bad', ban: '1h' } } }],
+      },
+      now: () => now,
+    });
+    const builder = createReportBuilder();
+    const decisions: Decision[] = [];
+    for (const minutes of [0, 10, 20, 90]) {
+      now = T + minutes * 60_000;
+      const d = await guard.evaluate({ action: 'a', ip: '192.0.2.5', actor: { id: 'x' }, attributes: { bad: true } });
+      decisions.push(d);
+      builder.add(d);
+    }
+    expect(ruleBanUntil(decisions[0]!)).toBe(T + 3_600_000);
+    const report = builder.build();
+    // Minute 0 bans ip and actor; 10 and 20 extend the running bans; 90 starts new ones (the last ended at 80).
+    expect(report.bans).toEqual({ started: 4, permanent: 0 });
+    expect(report.blocked.ips[0]).toMatchObject({ key: '192.0.2.5', count: 4, bans: 2, banUntil: T + 150 * 60_000 });
+    expect(report.blocked.actors[0]).toMatchObject({ key: 'x', bans: 2 });
+    await guard.close();
+  });
+
+  it('infers a passed challenge from a later decision of the same subject let through by it', async () => {
+    let now = T;
+    const guard = createGuard({
+      policy: { name: 'pass', rules: [{ name: 'ask', conditions: { all: [{ fact: 'action', operator: 'equal', value: 'post' }] }, event: { type: 'challenge' } }] },
+      now: () => now,
+    });
+    const builder = createReportBuilder();
+    const first = await guard.evaluate({ action: 'post', actor: { id: 'p1' } });
+    expect(first.verdict).toBe('challenge');
+    builder.add(first);
+    builder.add(await guard.evaluate({ action: 'post', actor: { id: 'p2' } }));
+    expect(await guard.passChallenge(first.challenge!.token)).toBe(true);
+    now += 60_000;
+    const after = await guard.evaluate({ action: 'post', actor: { id: 'p1' } });
+    expect(after.verdict).toBe('allow');
+    expect(passedThrough(after)).toBe(true);
+    builder.add(after);
+    expect(builder.build().challenges).toMatchObject({ issued: 2, subjects: 2, passed: 1, passRate: 0.5 });
+    await guard.close();
+  });
+
+  it('groups ban reasons by subject kind, not by subject', () => {
+    expect(reasonKey({ source: 'ban', id: 'ip:203.0.113.7' })).toBe('ban:ip');
+    expect(reasonKey({ source: 'ban', id: 'cidr:10.0.0.0/8' })).toBe('ban:cidr');
+    expect(reasonKey({ source: 'rule', id: 'r:1' })).toBe('rule:r:1');
+  });
+});
+
+describe('decision-log lines', () => {
+  it('reads what the NDJSON sink writes, and refuses what is not a decision with a reason', async () => {
+    const guard = createGuard({ policy: { name: 'log', limits: [{ id: 'one', by: 'ip', window: '1m', max: 1 }] } });
+    await guard.evaluate({ action: 'a', ip: '192.0.2.1' });
+    const d = await guard.evaluate({ action: 'a', ip: '192.0.2.1' });
+    const read = readLoggedDecision(JSON.parse(JSON.stringify(d)));
+    expect(read).toMatchObject({ at: d.at, verdict: 'throttle', ip: d.ip, actor: null, limits: [{ id: 'one', exceeded: true }] });
+    await guard.close();
+
+    expect(readLoggedDecision(null)).toBe('not a decision object');
+    expect(readLoggedDecision({ at: 'yesterday', verdict: 'allow' })).toBe('"at" is not a time in epoch milliseconds');
+    expect(readLoggedDecision({ at: 1, verdict: 'maybe' })).toBe('"verdict" is not allow, challenge, throttle or block');
+    expect(readLoggedDecision({ at: 1, verdict: 'allow', reasons: [{ id: 'x' }] })).toBe('reasons[0] lacks a source, id or verdict');
+    expect(readLoggedDecision({ at: 1, verdict: 'allow', ip: '1.2.3.4' })).toBe('"ip" is not { address, version, subnet }');
+    // An inherited property is not a field of the line.
+    expect(readLoggedDecision(Object.assign(Object.create({ verdict: 'allow' }), { at: 1 }))).toBe('"verdict" is not allow, challenge, throttle or block');
+  });
+});

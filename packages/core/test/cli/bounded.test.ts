@@ -1,0 +1,162 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createTopK } from '../../src/cli/topk.js';
+import { createTimeline } from '../../src/cli/timeline.js';
+import { DEFAULT_MAX_LINE_BYTES, splitLines, type NdjsonItem } from '../../src/cli/ndjson.js';
+import { createProgress, progressLine } from '../../src/cli/progress.js';
+
+// The structures that keep `report` and `replay` in bounded memory, against exact references.
+
+describe('top-k (Space-Saving)', () => {
+  it('is exact while there are no more distinct keys than its capacity', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 19 }), { maxLength: 400 }), (stream) => {
+        const top = createTopK(20);
+        const exact = new Map<string, number>();
+        for (const n of stream) {
+          top.add(`k${n}`);
+          exact.set(`k${n}`, (exact.get(`k${n}`) ?? 0) + 1);
+        }
+        expect(top.approximate).toBe(false);
+        expect(Object.fromEntries(top.top().map((e) => [e.key, e.count]))).toEqual(Object.fromEntries(exact));
+        expect(top.top().every((e) => e.error === 0)).toBe(true);
+      }),
+    );
+  });
+
+  it('beyond its capacity keeps every key heavier than total / capacity, with count - error <= true <= count', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 200 }), { minLength: 1, maxLength: 2000 }), fc.integer({ min: 2, max: 16 }), (stream, capacity) => {
+        // Skewed: small numbers are frequent.
+        const keys = stream.map((n) => `k${Math.floor(Math.sqrt(n))}`);
+        const top = createTopK(capacity);
+        const exact = new Map<string, number>();
+        for (const key of keys) {
+          top.add(key);
+          exact.set(key, (exact.get(key) ?? 0) + 1);
+        }
+        expect(top.size).toBeLessThanOrEqual(capacity);
+        const kept = new Map(top.top().map((e) => [e.key, e]));
+        for (const [key, count] of exact) {
+          if (count > keys.length / capacity) expect(kept.has(key)).toBe(true);
+          const entry = kept.get(key);
+          if (entry) {
+            expect(entry.count).toBeGreaterThanOrEqual(count);
+            expect(entry.count - entry.error).toBeLessThanOrEqual(count);
+          }
+        }
+      }),
+    );
+  });
+
+  it('holds a million distinct keys in its capacity, and gives a re-entering key fresh data', () => {
+    const top = createTopK(64, () => ({ seen: 0 }));
+    for (let i = 0; i < 1_000_000; i++) top.add(`ip-${i}`).data.seen++;
+    top.add('ip-0').data.seen++;
+    expect(top.size).toBe(64);
+    expect(top.approximate).toBe(true);
+    expect(top.get('ip-0')!.data.seen).toBe(1);
+  });
+});
+
+describe('timeline', () => {
+  const MINUTE = 60_000;
+
+  it('counts every decision once, whatever the span, in at most maxBuckets epoch-aligned buckets', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 400 * 24 * 60 }), { minLength: 1, maxLength: 300 }), fc.integer({ min: 2, max: 50 }), (minutes, max) => {
+        const timeline = createTimeline(max);
+        const base = Date.UTC(2026, 0, 1);
+        for (const m of minutes) timeline.add(base + m * MINUTE + 17, 'block', ['rule:x']);
+        const { bucketMs, buckets } = timeline.build();
+        expect(buckets.length).toBeLessThanOrEqual(max);
+        expect(buckets.reduce((n, b) => n + b.verdicts.block, 0)).toBe(minutes.length);
+        expect(buckets.reduce((n, b) => n + (b.reasons['rule:x'] ?? 0), 0)).toBe(minutes.length);
+        for (const [i, b] of buckets.entries()) {
+          expect(b.start % bucketMs).toBe(0);
+          if (i > 0) expect(b.start - buckets[i - 1]!.start).toBe(bucketMs);
+        }
+        // Each decision sits in the bucket that covers its time.
+        const first = Math.min(...minutes.map((m) => base + m * MINUTE + 17));
+        expect(buckets[0]!.start).toBe(Math.floor(first / bucketMs) * bucketMs);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('widens along round widths: minutes, then 5 minutes, … hours', () => {
+    const timeline = createTimeline(120);
+    const start = Date.UTC(2026, 0, 5, 8);
+    timeline.add(start, 'allow', []);
+    expect(timeline.build().bucketMs).toBe(MINUTE);
+    timeline.add(start + 3 * 60 * MINUTE, 'allow', []);
+    expect(timeline.build().bucketMs).toBe(5 * MINUTE);
+    timeline.add(start + 4 * 24 * 60 * MINUTE, 'challenge', []); // 97 hours
+    expect(timeline.build().bucketMs).toBe(60 * MINUTE);
+  });
+
+  it('keeps a bounded number of reasons per bucket', () => {
+    const timeline = createTimeline();
+    for (let i = 0; i < 500; i++) timeline.add(0, 'block', [`rule:r${i}`]);
+    const [bucket] = timeline.build().buckets;
+    expect(Object.keys(bucket!.reasons).length).toBeLessThanOrEqual(33);
+    expect(Object.values(bucket!.reasons).reduce((a, b) => a + b, 0)).toBe(500);
+  });
+});
+
+describe('NDJSON line splitting', () => {
+  const collect = async (chunks: (string | Buffer)[], maxLineBytes?: number) => {
+    const items: NdjsonItem[] = [];
+    for await (const item of splitLines(chunks, maxLineBytes ? { maxLineBytes } : {})) items.push(item);
+    return items;
+  };
+
+  it('numbers lines across chunk boundaries, skips blank lines, and reports a bad line without stopping', async () => {
+    const items = await collect(['{"a":1}\n{"b"', ':2}\r\n\n  \nnot json\n{"c":', '3}']);
+    expect(items).toEqual([
+      { line: 1, value: { a: 1 } },
+      { line: 2, value: { b: 2 } },
+      { line: 5, error: expect.stringContaining('not valid JSON') },
+      { line: 6, value: { c: 3 } },
+    ]);
+  });
+
+  it('splits a multi-byte character across chunks correctly', async () => {
+    const bytes = Buffer.from('{"t":"ѵіаgrа ✓"}\n');
+    const items = await collect([bytes.subarray(0, 9), bytes.subarray(9, 10), bytes.subarray(10)]);
+    expect(items).toEqual([{ line: 1, value: { t: 'ѵіаgrа ✓' } }]);
+  });
+
+  it('skips an over-long line without buffering it, and goes on with the next', async () => {
+    const long = 'x'.repeat(1000);
+    const items = await collect([`{"a":"${long}`, long, long, '"}\n{"ok":true}\n'], 2048);
+    expect(items).toEqual([{ line: 1, error: 'line longer than 2048 bytes (skipped)' }, { line: 2, value: { ok: true } }]);
+    expect(DEFAULT_MAX_LINE_BYTES).toBe(1024 * 1024);
+  });
+});
+
+describe('progress bar', () => {
+  it('draws on a terminal at most ten times a second and erases itself', () => {
+    const written: string[] = [];
+    let now = 0;
+    const progress = createProgress({ out: () => {}, err: (t) => written.push(t), errIsTty: true }, 1000, true, () => now);
+    progress.update(100, 10);
+    now = 50;
+    progress.update(200, 20); // too soon
+    now = 150;
+    progress.update(500, 50);
+    progress.done();
+    expect(written).toHaveLength(3);
+    expect(written[1]).toContain('[###############···············]  50%  50 actions  333/s');
+    expect(written[2]).toBe('\r\u001b[K');
+  });
+
+  it('draws nothing when stderr is not a terminal', () => {
+    const written: string[] = [];
+    const progress = createProgress({ out: () => {}, err: (t) => written.push(t), errIsTty: false }, 1000);
+    progress.update(1000, 100);
+    progress.done();
+    expect(written).toEqual([]);
+    expect(progressLine(10, null, 3, 1000)).toBe('replaying… 3 actions  3/s');
+  });
+});

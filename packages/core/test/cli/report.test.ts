@@ -1,0 +1,140 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, fixture, root, run, tempDir } from './bin.js';
+import { launch, openReport } from './browser.js';
+
+beforeAll(ensureBuilt, 200_000);
+const temp = tempDir();
+afterAll(temp.remove);
+
+const log = relative(root, fixture('decisions.ndjson'));
+const T = 1767600000000;
+
+/*
+ * decisions.ndjson: the 17 decisions of replaying traffic.ndjson through policy.json, then
+ * hand-written lines: s3 coming back after passing its captcha (a challenge reason, yet allowed),
+ * a degraded decision, a monitor-mode decision that would have blocked, two blocks of actors
+ * with HTML in their ids on a permanently banned IPv6 /64, and two lines that are not decisions.
+ */
+describe('actiongate report', () => {
+  it('reports verdicts, reasons over time, top blocked subjects with bans, limits, allowed, challenges and degraded decisions', async () => {
+    const { code, stdout, stderr } = await run(['report', log]);
+    expect(code).toBe(0);
+    expect(stdout).toContain(`Actiongate report: ${log}`);
+    expect(stdout).toContain('Decisions: 22 from 2026-01-05 08:00 to 2026-01-05 09:00 UTC');
+    expect(stdout).toMatch(/^ {2}block +7 +31\.8%$/m);
+    expect(stdout).toContain('  monitor: 1 decision was answered less strictly than enforcing would (block 1)');
+    expect(stdout).toMatch(/^ {2}2026-01-05 08:00 +7 +2 +2 +4 +53\.3% {2}limit:ip-burst \(4\)$/m);
+    expect(stdout).toMatch(/^ {2}ban:ip +5$/m);
+    expect(stdout).toMatch(/^ {2}198\.18\.0\.9 +3 +1 {2}2026-01-05T09:00:15Z$/m);
+    expect(stdout).toMatch(/^ {2}2001:db8:bad::\/64 +2 +1 {2}permanent$/m);
+    expect(stdout).toContain('Bans started: 2 (1 permanent)');
+    expect(stdout).toMatch(/^ {4}ip-burst +ip:198\.18\.0\.9 +4$/m);
+    expect(stdout).toContain('Allowed submissions: 11');
+    expect(stdout).toContain('Challenges issued: 2 (captcha 2)');
+    expect(stdout).toContain('  pass rate (inferred): 50.0%, 1 of 2 challenged subjects seen passing');
+    expect(stdout).toContain('does not record guard.passChallenge() calls');
+    expect(stdout).toContain('Degraded decisions (store unavailable, failMode decided): 1 (allow 1)');
+    expect(stderr).toContain(`${log}:23: "at" is not a time in epoch milliseconds`);
+    expect(stderr).toContain(`${log}:24: not valid JSON`);
+    expect(stderr).toContain(`${log}: 2 lines skipped, the rest processed`);
+  });
+
+  it('--format json has every section, exact while the log has fewer distinct keys than kept', async () => {
+    const { code, stdout } = await run(['report', '--format', 'json', '--top', '3', log]);
+    expect(code).toBe(0);
+    const r = JSON.parse(stdout);
+    expect(r.decisions).toBe(22);
+    expect(r.skipped.count).toBe(2);
+    expect(r.byVerdict).toEqual({ allow: 11, challenge: 2, throttle: 2, block: 7 });
+    expect(r.monitored).toMatchObject({ decisions: 1, wouldBe: { allow: 0, challenge: 0, throttle: 0, block: 1 } });
+    expect(r.timeline.bucketMs).toBe(60_000);
+    expect(r.timeline.buckets[0]).toMatchObject({ start: T, verdicts: { allow: 7, challenge: 2, throttle: 2, block: 4 } });
+    expect(r.timeline.buckets.reduce((n: number, b: { verdicts: Record<string, number> }) => n + Object.values(b.verdicts).reduce((a, c) => a + c, 0), 0)).toBe(22);
+    expect(r.blocked.ips).toHaveLength(3);
+    expect(r.blocked.ips[0]).toEqual({ key: '198.18.0.9', count: 3, error: 0, bans: 1, banUntil: T + 15_000 + 3_600_000, lastBlocked: T + 3_605_000 });
+    expect(r.blocked.subnets.find((s: { key: string }) => s.key === '2001:db8:bad::/64')).toMatchObject({ count: 2, bans: 1, banUntil: null });
+    expect(r.bans).toEqual({ started: 2, permanent: 1 });
+    expect(r.limits.violations).toEqual([{ key: 'ip-burst', count: 4, error: 0 }]);
+    expect(r.challenges).toMatchObject({ issued: 2, subjects: 2, passed: 1, passRate: 0.5 });
+    expect(r.degraded).toEqual({ decisions: 1, byVerdict: { allow: 1, challenge: 0, throttle: 0, block: 0 } });
+    expect(r.approximate).toEqual([]);
+  });
+
+  it('never prints a control character from the log to the terminal', async () => {
+    const file = join(temp.dir, 'escape.ndjson');
+    const decision = { at: T, verdict: 'block', reasons: [{ source: 'rule', id: 'r\u001b]0;owned\u0007', message: '', verdict: 'block' }], limits: [], ip: null, actor: '\u001b[2Jevil\u009b31m', degraded: false, action: 'a\u0000' };
+    writeFileSync(file, `${JSON.stringify(decision)}\n{"at":1,"verdict":"allow","reasons":"\u001b[5m"}\n`);
+    const { code, stdout, stderr } = await run(['report', file]);
+    expect(code).toBe(0);
+    // eslint-disable-next-line no-control-regex
+    const control = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
+    expect(stdout).not.toMatch(control);
+    expect(stderr).not.toMatch(control);
+    expect(stdout).toContain('\\u001b[2Jevil\\u009b31m');
+    expect(stdout).toContain('rule:r\\u001b]0;owned\\u0007');
+  });
+
+  describe('--format html in Chromium', () => {
+    let browser: Browser;
+    beforeAll(async () => {
+      browser = await launch();
+    }, 60_000);
+    afterAll(async () => {
+      await browser?.close();
+    });
+
+    it('is one self-contained page whose charts render from the data, with no network access, no errors, and hostile log text kept as text', async () => {
+      const html = join(temp.dir, 'report.html');
+      const { code, stderr } = await run(['report', '--format', 'html', '--out', html, log]);
+      expect(code).toBe(0);
+      expect(stderr).toContain(`wrote ${html}`);
+      const source = readFileSync(html, 'utf8');
+      // Nothing to fetch: no external URL in any src or href, a CSP that forbids fetching.
+      expect(source).not.toMatch(/(?:src|href)\s*=\s*["']?(?:https?:)?\/\//i);
+      expect(source).toContain(`content="default-src 'none';`);
+
+      const { page, requests, errors, dialogs } = await openReport(browser, html);
+      expect(requests).toEqual([pathToFileURL(html).href]);
+      expect(errors).toEqual([]);
+
+      // Verdicts over time: four segments a bucket, the first minute's stack as in the log.
+      const segments = await page.$$eval('#chart-timeline rect[data-verdict]', (rects) => rects.map((r) => ({ verdict: r.getAttribute('data-verdict'), count: Number(r.getAttribute('data-count')), height: Number(r.getAttribute('height')) })));
+      expect(segments.length % 4).toBe(0);
+      expect(segments.slice(0, 4).map((s) => s.count)).toEqual([7, 2, 2, 4]);
+      expect(segments.filter((s) => s.count > 0).every((s) => s.height > 0)).toBe(true);
+      expect(segments.reduce((n, s) => n + s.count, 0)).toBe(22);
+      // Top reasons and top subjects, as bars with their data.
+      const reasons = await page.$$eval('#chart-reasons rect.bar', (rects) => rects.map((r) => [r.getAttribute('data-label'), Number(r.getAttribute('data-count'))]));
+      expect(reasons[0]).toEqual(['ban:ip', 5]);
+      const ips = await page.$$eval('#chart-ips rect.bar', (rects) => rects.map((r) => r.getAttribute('data-label')));
+      expect(ips[0]).toBe('198.18.0.9');
+      const box = await page.locator('#chart-timeline').boundingBox();
+      expect(box!.width).toBeGreaterThan(500);
+
+      // Actor ids with markup are text: no element was created from them, no script ran.
+      await page.click('.tabs button[data-tab="tab-actors"]');
+      expect(await page.isVisible('#tab-actors')).toBe(true);
+      const actors = await page.$$eval('#tab-actors td code', (cells) => cells.map((c) => c.textContent));
+      expect(actors).toContain('<img src=x onerror=alert(1)>');
+      expect(actors).toContain('</script><script>alert(2)</script>');
+      expect(await page.$$eval('img', (images) => images.length)).toBe(0);
+      expect(await page.$$eval('script', (scripts) => scripts.length)).toBe(1);
+      expect(dialogs).toEqual([]);
+
+      // The legend hides a verdict: its segments collapse, the others restack from the axis.
+      const first = (verdict: string) => page.$eval(`#chart-timeline g.bucket rect[data-verdict="${verdict}"]`, (r) => ({ height: Number(r.getAttribute('height')), y: Number(r.getAttribute('y')) }));
+      const challengeBefore = await first('challenge');
+      await page.click('.legend button[data-verdict="allow"]');
+      expect((await first('allow')).height).toBe(0);
+      expect((await first('challenge')).y).toBeGreaterThan(challengeBefore.y);
+      await page.click('.legend button[data-verdict="allow"]');
+      expect((await first('challenge')).y).toBeCloseTo(challengeBefore.y, 1);
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+  });
+});

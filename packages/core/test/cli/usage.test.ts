@@ -1,0 +1,84 @@
+import { relative } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, fixture, root, run } from './bin.js';
+
+beforeAll(ensureBuilt, 200_000);
+
+const COMMANDS = ['validate', 'explain', 'replay', 'report', 'demo', 'synthetic'];
+const policy = relative(root, fixture('policy.json'));
+
+describe('actiongate usage and exit codes', () => {
+  it('prints the command list: on --help to stdout (exit 0), without a command to stderr (exit 2)', async () => {
+    const help = await run(['--help']);
+    expect(help.code).toBe(0);
+    for (const command of COMMANDS) expect(help.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    const none = await run([]);
+    expect(none.code).toBe(2);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toContain('Usage: actiongate <command>');
+  });
+
+  it('refuses an unknown command with exit 2', async () => {
+    const { code, stderr } = await run(['replya']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('actiongate: unknown command "replya"');
+  });
+
+  it.each(COMMANDS)('%s --help shows its usage and exits 0', async (command) => {
+    const { code, stdout } = await run([command, '--help']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(new RegExp(`^Usage: actiongate ${command} `));
+    expect(stdout).toContain('-h, --help');
+  });
+
+  it.each(COMMANDS)('%s refuses an unknown flag with exit 2 and its usage', async (command) => {
+    const { code, stderr, stdout } = await run([command, '--bogus', 'x']);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain(`actiongate ${command}: Unknown option '--bogus'`);
+    expect(stderr).toContain(`Usage: actiongate ${command} `);
+  });
+
+  it('refuses missing required flags and bad flag values with exit 2', async () => {
+    const noPolicy = await run(['replay', fixture('traffic.ndjson')]);
+    expect(noPolicy.code).toBe(2);
+    expect(noPolicy.stderr).toContain('--policy FILE is required');
+    const format = await run(['report', '--format', 'pdf', fixture('decisions.ndjson')]);
+    expect(format.code).toBe(2);
+    expect(format.stderr).toContain('--format must be one of text, json, html, got "pdf"');
+    const top = await run(['replay', '--policy', policy, '--top', 'many', fixture('traffic.ndjson')]);
+    expect(top.code).toBe(2);
+    expect(top.stderr).toContain('--top must be a whole number from 1 to 1000, got "many"');
+    const files = await run(['validate']);
+    expect(files.code).toBe(2);
+  });
+
+  it('reports a missing input file with exit 1 and the path', async () => {
+    const replay = await run(['replay', '--policy', policy, 'no/such/traffic.ndjson']);
+    expect(replay.code).toBe(1);
+    expect(replay.stderr).toContain('cannot read no/such/traffic.ndjson: ENOENT');
+    const report = await run(['report', 'no/such/decisions.ndjson']);
+    expect(report.code).toBe(1);
+    expect(report.stderr).toContain('cannot read no/such/decisions.ndjson: ENOENT');
+    const explain = await run(['explain', '--policy', policy, 'no/such/action.json']);
+    expect(explain.code).toBe(1);
+    expect(explain.stderr).toContain('cannot read no/such/action.json: ENOENT');
+    const missingPolicy = await run(['replay', '--policy', 'no/such/policy.json', fixture('traffic.ndjson')]);
+    expect(missingPolicy.code).toBe(1);
+    expect(missingPolicy.stderr).toContain('cannot read the policy file');
+  });
+
+  it('says so when a decision log is given to replay, or traffic to report', async () => {
+    const replay = await run(['replay', '--policy', policy, fixture('decisions.ndjson')]);
+    expect(replay.code).toBe(0);
+    expect(replay.stderr).toContain('decisions.ndjson:1: a decision-log line, not traffic ("actiongate report" reads decision logs)');
+    const report = await run(['report', fixture('traffic.ndjson')]);
+    expect(report.stderr).toContain('traffic.ndjson:1: a traffic line, not a decision ("actiongate replay" reads traffic)');
+  });
+
+  it('reports an invalid policy given to replay with its problems and exit 1', async () => {
+    const { code, stderr } = await run(['replay', '--policy', fixture('bad-policy.json'), fixture('traffic.ndjson')]);
+    expect(code).toBe(1);
+    expect(stderr).toContain('/limits/1/window: "5 minutes" is not a duration');
+  });
+});

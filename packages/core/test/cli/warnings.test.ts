@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { listOverlaps, policyWarnings, shadowedLimits, thresholdWarnings } from '../../src/policy/warnings.js';
+import { createLocator } from '../../src/cli/locate.js';
+import type { LimitPolicy } from '../../src/policy/types.js';
+
+describe('policy warnings', () => {
+  const limit = (over: Partial<LimitPolicy>): LimitPolicy => ({ id: 'l', by: 'ip', window: '1m', max: 10, ...over });
+
+  it('finds a limit that a stricter one on the same subject, actions and a longer window always beats', () => {
+    expect(shadowedLimits([limit({ id: 'minute' }), limit({ id: 'hour', window: '1h', max: 5 })]).map((w) => w.pointer)).toEqual(['/limits/0']);
+    // A longer window with more room, another subject, fewer actions, another cost, monitor mode: no warning.
+    expect(shadowedLimits([limit({ id: 'minute' }), limit({ id: 'hour', window: '1h', max: 50 })])).toEqual([]);
+    expect(shadowedLimits([limit({ id: 'a' }), limit({ id: 'b', by: 'actor', max: 5 })])).toEqual([]);
+    expect(shadowedLimits([limit({ id: 'a' }), limit({ id: 'b', max: 5, actions: ['ad.submit'] })])).toEqual([]);
+    expect(shadowedLimits([limit({ id: 'a', actions: ['ad.submit'] }), limit({ id: 'b', max: 5 })]).map((w) => w.pointer)).toEqual(['/limits/0']);
+    expect(shadowedLimits([limit({ id: 'a' }), limit({ id: 'b', max: 5, cost: 2 })])).toEqual([]);
+    expect(shadowedLimits([limit({ id: 'a' }), limit({ id: 'b', max: 5, mode: 'monitor' })])).toEqual([]);
+  });
+
+  it('compares tiers status by status, unknown statuses included', () => {
+    const tiers = limit({ id: 'tiers', max: { anonymous: 3, verified: 30 } });
+    // 5 for everyone is stricter than 30 for verified, but not than 3 for anonymous.
+    expect(shadowedLimits([tiers, limit({ id: 'flat', window: '1h', max: 5 })])).toEqual([]);
+    expect(shadowedLimits([tiers, limit({ id: 'flat', window: '1h', max: 3 })]).map((w) => w.pointer)).toEqual(['/limits/0']);
+    // An unknown status gets the strictest tier (3) without a default, 10 with one.
+    expect(shadowedLimits([limit({ id: 'd', max: { anonymous: 3, default: 10 } }), limit({ id: 'flat', max: 3 })]).map((w) => w.pointer)).toEqual(['/limits/0']);
+    expect(shadowedLimits([limit({ id: 'flat', max: 4 }), limit({ id: 'd', max: { anonymous: 3, default: 10 } })])).toEqual([]);
+  });
+
+  it('names only the later of two identical limits', () => {
+    const warnings = shadowedLimits([limit({ id: 'a' }), limit({ id: 'b' })]);
+    expect(warnings.map((w) => w.pointer)).toEqual(['/limits/1']);
+    expect(warnings[0]!.message).toContain('the two limits are the same');
+  });
+
+  it('warns about thresholds in the wrong order', () => {
+    const pointers = (doc: Parameters<typeof thresholdWarnings>[0]) => thresholdWarnings(doc).map((w) => w.pointer);
+    expect(pointers({ name: 'p', scoring: { challenge: 40, block: 40 } })).toEqual(['/scoring']);
+    expect(pointers({ name: 'p', scoring: { challenge: 40, block: 80 } })).toEqual([]);
+    expect(pointers({ name: 'p', limits: [limit({ max: { anonymous: 5, registered: 3, verified: 10 } })] })).toEqual(['/limits/0/max/registered']);
+    expect(pointers({ name: 'p', limits: [limit({ max: { anonymous: 5, verified: 10 } })] })).toEqual([]);
+    expect(pointers({ name: 'p', bans: { ladder: ['24h', 'permanent', '7d'] } })).toEqual(['/bans/ladder/2']);
+    expect(pointers({ name: 'p', bans: { ladder: ['1h', '1h'] } })).toEqual([]);
+    expect(pointers({ name: 'p', bans: { ladder: ['7d', '1h'] } })).toEqual(['/bans/ladder/1']);
+  });
+
+  it('finds nested and repeated list entries across inline CIDRs and files, IPv4 and IPv6, with line numbers', () => {
+    const files: Record<string, string> = {
+      'a.txt': '# feed\n10.0.0.0/8 ; big\n2001:db8::/32\n\n10.1.2.0/24\nbogus\n2001:db8:1::/48 ; nested v6\n',
+      'b.ndjson': '{"cidr":"192.0.2.0/24","sblid":"SBL1"}\n{"cidr":"192.0.2.128/25"}\n{"type":"metadata"}\n',
+    };
+    const warnings = listOverlaps('feeds', { cidrs: ['10.9.9.9', '172.16.0.0/12'], files: ['a.txt', 'b.ndjson', 'missing.txt'] }, (path) => {
+      if (!(path in files)) throw new Error('ENOENT');
+      return files[path]!;
+    });
+    expect(warnings.map((w) => `${w.pointer} ${w.message}`)).toEqual([
+      '/lists/feeds/cidrs/0 cidrs[0]: 10.9.9.9/32 is inside 10.0.0.0/8 (a.txt line 2)',
+      '/lists/feeds/files/0 a.txt line 5: 10.1.2.0/24 is inside 10.0.0.0/8 (a.txt line 2)',
+      '/lists/feeds/files/0 a.txt line 7: 2001:db8:1::/48 is inside 2001:db8::/32 (a.txt line 3)',
+      '/lists/feeds/files/1 b.ndjson line 2: 192.0.2.128/25 is inside 192.0.2.0/24 (b.ndjson line 1)',
+    ]);
+  });
+
+  it('caps the overlaps it lists and counts the rest', () => {
+    const text = ['10.0.0.0/8', ...Array.from({ length: 120 }, (_, i) => `10.0.${i}.0/24`)].join('\n');
+    const warnings = listOverlaps('big', { files: ['big.txt'] }, () => text);
+    expect(warnings).toHaveLength(51);
+    expect(warnings.at(-1)!.message).toBe('70 more entries of list "big" overlap others (not listed)');
+  });
+
+  it('gives nothing for a clean policy', () => {
+    expect(policyWarnings({ name: 'clean', lists: { l: { cidrs: ['10.0.0.0/8', '11.0.0.0/8'] } }, limits: [limit({ id: 'a' }), limit({ id: 'b', window: '1h', max: 100 })], scoring: { challenge: 1, block: 2 } })).toEqual([]);
+  });
+});
+
+describe('JSON pointer locator', () => {
+  const text = '{\n  "a": [1, {"b~c": {"d/e": "x"}}],\n  "k": "v",\n  "k": "last",\n  "deep": [[[["z"]]]]\n}';
+  const locator = createLocator(text);
+
+  it('finds values by pointer, with RFC 6901 escapes and the last of duplicate keys', () => {
+    expect(locator.locate('')).toEqual({ line: 1, column: 1 });
+    expect(locator.locate('/a/0')).toEqual({ line: 2, column: 9 });
+    expect(locator.locate('/a/1/b~0c/d~1e')).toEqual({ line: 2, column: 28 });
+    expect(locator.locate('/k')).toEqual({ line: 4, column: 8 });
+    expect(locator.locate('/deep/0/0/0/0')).toEqual({ line: 5, column: 15 });
+  });
+
+  it('falls back to the closest existing parent of a missing member', () => {
+    expect(locator.locate('/a/1/missing/x')).toEqual(locator.locate('/a/1'));
+    expect(locator.locate('/nope')).toEqual({ line: 1, column: 1 });
+  });
+
+  it('stays bounded on absurd nesting', () => {
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    expect(createLocator(deep).locate('/0/0/0')).toEqual({ line: 1, column: 4 });
+  });
+});

@@ -1,0 +1,295 @@
+/**
+ * The content model's learn → predict → persist cycle: inert until it has seen enough of both
+ * classes, counts in the store (so a second replica, as a second process, predicts the same),
+ * training aggregated per batch, nothing lost when two replicas train at once (MemoryStore and a
+ * real Redis), refreshed on its interval, forgetting after its window, exported and imported.
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it, inject } from 'vitest';
+import { MemoryStore } from '@actiongate/memory';
+import { RedisStore } from '@actiongate/redis';
+import { bucketsOf, chi2Q, hashToken, spamProbability } from '../../src/content/bayes.js';
+import { createContentModel, type ContentModel, type ModelFile, type ModelLabel } from '../../src/content/model.js';
+import { compileContent } from '../../src/content/signals.js';
+import { contentTokens } from '../../src/content/tokens.js';
+import { isActiongateError, type PolicyProblem } from '../../src/errors.js';
+import type { Store, StoreBatch, StoreResult } from '../../src/store/types.js';
+import { prng } from '../../src/cli/synthetic.js';
+
+const SPAM = 'cheap pills casino winner free money bitcoin loan offer click viagra prize'.split(' ');
+const HAM = 'bike sofa table meeting project family garden recipe school train concert weekend'.split(' ');
+const COMMON = 'the and for with you this today new'.split(' ');
+
+/** A labelled toy corpus: 8 words of the class and 4 common ones per example, seeded. */
+function corpus(count: number, seed: number): { content: { title: string; body: string }; label: ModelLabel }[] {
+  const random = prng(seed);
+  const pick = (words: readonly string[]) => words[Math.floor(random() * words.length)]!;
+  return Array.from({ length: count }, (_, i) => {
+    const label: ModelLabel = i % 2 === 0 ? 'spam' : 'ham';
+    const words = [...Array.from({ length: 8 }, () => pick(label === 'spam' ? SPAM : HAM)), ...Array.from({ length: 4 }, () => pick(COMMON))];
+    return { content: { title: words.slice(0, 3).join(' '), body: words.slice(3).join(' ') }, label };
+  });
+}
+
+const T0 = Date.UTC(2026, 0, 5);
+const small = { buckets: 1_024, minSpam: 20, minHam: 20 };
+
+describe('content model', () => {
+  it('stays inert (null) until it has seen minSpam and minHam examples', async () => {
+    const model = createContentModel({ ...small, now: () => T0 }, new MemoryStore());
+    expect(model.predict('cheap pills')).toBeNull();
+    const examples = corpus(60, 1);
+    await model.learnMany(examples.filter((e) => e.label === 'spam').slice(0, 25));
+    await model.learnMany(examples.filter((e) => e.label === 'ham').slice(0, 19));
+    expect(model.stats()).toMatchObject({ spam: 25, ham: 19, ready: false });
+    expect(model.predict('cheap pills casino')).toBeNull();
+    await model.learn({ body: 'bike for the weekend' }, 'ham');
+    expect(model.ready).toBe(true);
+    expect(model.predict('cheap pills casino')).toBeGreaterThan(0.9);
+    expect(model.predict({ title: 'garden table', body: 'family bike' })).toBeLessThan(0.1);
+  });
+
+  it('learns the classes: held-out examples are told apart', async () => {
+    const model = createContentModel({ ...small, now: () => T0 }, new MemoryStore());
+    await model.learnMany(corpus(200, 2));
+    const test = corpus(200, 3);
+    const right = test.filter((e) => (model.predict(e.content)! >= 0.9) === (e.label === 'spam')).length;
+    expect(right / test.length).toBeGreaterThan(0.97);
+  });
+
+  it('lives in the store: a second replica predicts the same once synced', async () => {
+    const store = new MemoryStore();
+    const a = createContentModel({ ...small, now: () => T0 }, store);
+    await a.learnMany(corpus(100, 4));
+    const b = createContentModel({ ...small, now: () => T0 }, store);
+    expect(b.predict('cheap casino prize')).toBeNull(); // nothing read yet
+    await b.sync();
+    for (const text of ['cheap casino prize', 'school concert today', 'free bike for the family']) expect(b.predict(text)).toBe(a.predict(text));
+    expect(b.stats()).toMatchObject({ spam: 50, ham: 50, ready: true });
+    // Another name is another model.
+    const other = createContentModel({ ...small, name: 'other', now: () => T0 }, store);
+    await other.sync();
+    expect(other.stats()).toMatchObject({ spam: 0, ham: 0 });
+  });
+
+  it('writes one add per touched bucket per batch, whatever the number of examples', async () => {
+    const counting = countingStore(new MemoryStore());
+    const model = createContentModel({ ...small, now: () => T0 }, counting.store);
+    const examples = corpus(1_000, 5);
+    const buckets = new Set(examples.flatMap((e) => contentTokens(Object.entries(e.content))).map(String)).size;
+    counting.reset();
+    await model.learnMany(examples);
+    // Each distinct (bucket, class) is one add; the toy vocabulary has few tokens.
+    expect(counting.adds).toBeLessThanOrEqual(2 * buckets + 2);
+    expect(counting.adds).toBeGreaterThan(10);
+    expect(counting.maxSubjectsPerBatch).toBeLessThanOrEqual(256);
+  });
+
+  it('refreshes its replica on its interval, lazily, and learns its own examples at once', async () => {
+    const store = new MemoryStore();
+    const clock = { now: T0 };
+    const trainer = createContentModel({ ...small, now: () => clock.now }, store);
+    const reader = createContentModel({ ...small, refreshMs: 60_000, now: () => clock.now }, store);
+    await reader.sync();
+    await trainer.learnMany(corpus(100, 6));
+    expect(trainer.predict('cheap casino')).not.toBeNull(); // its own training, without a sync
+    clock.now += 30_000;
+    expect(reader.predict('cheap casino')).toBeNull(); // not stale yet: no store read
+    clock.now += 30_000;
+    expect(reader.predict('cheap casino')).toBeNull(); // stale: a refresh starts, the call does not wait
+    await reader.sync(); // the refresh in flight
+    expect(reader.predict('cheap casino')).toBeGreaterThan(0.9);
+  });
+
+  it('forgets examples older than its window', async () => {
+    const store = new MemoryStore();
+    const clock = { now: T0 };
+    const model = createContentModel({ ...small, windowMs: 7 * 86_400_000, now: () => clock.now }, store);
+    await model.learnMany(corpus(100, 7));
+    clock.now += 3 * 86_400_000;
+    await model.sync();
+    expect(model.ready).toBe(true);
+    clock.now += 5 * 86_400_000;
+    await model.sync();
+    expect(model.stats()).toMatchObject({ spam: 0, ham: 0, ready: false });
+    expect(model.predict('cheap casino')).toBeNull();
+  });
+
+  it('exports and imports: a fresh store predicts the same, a second import merges', async () => {
+    const source = createContentModel({ ...small, now: () => T0 }, new MemoryStore());
+    await source.learnMany(corpus(100, 8));
+    const file: ModelFile = JSON.parse(JSON.stringify(await source.export()));
+    expect(file).toMatchObject({ format: 'actiongate-content-model', version: 1, buckets: 1_024, spamDocs: 50, hamDocs: 50 });
+    const target = createContentModel({ ...small, now: () => T0 }, new MemoryStore());
+    await target.import(file);
+    for (const text of ['cheap casino prize', 'school concert today']) expect(target.predict(text)).toBe(source.predict(text));
+    await target.import(file);
+    expect(target.stats()).toMatchObject({ spam: 100, ham: 100 });
+  });
+
+  it('exports an inert model whole: its counts are in the store, not yet in the replica', async () => {
+    const store = new MemoryStore();
+    const trainer = createContentModel({ ...small, now: () => T0 }, store);
+    await trainer.learnMany(corpus(20, 13)); // 10 + 10: below 20 + 20
+    const other = createContentModel({ ...small, now: () => T0 }, store);
+    await other.sync();
+    expect(other.ready).toBe(false);
+    const file = await other.export();
+    expect(file).toMatchObject({ spamDocs: 10, hamDocs: 10 });
+    expect(file.spam.length).toBeGreaterThan(10);
+    expect(file).toEqual({ ...(await trainer.export()), exportedAt: file.exportedAt });
+  });
+
+  it('refuses a bad model file with the pointer of each problem, writing nothing', async () => {
+    const model = createContentModel({ ...small, now: () => T0 }, new MemoryStore());
+    const good = await (async () => {
+      const m = createContentModel({ ...small, now: () => T0 }, new MemoryStore());
+      await m.learnMany(corpus(40, 9));
+      return m.export();
+    })();
+    const bad = { ...good, buckets: 2_048, spam: [0, 5, 5000, 1, 3, -1], hamDocs: 'many' };
+    const error = await model.import(bad).then(() => null, (e: unknown) => e);
+    expect(isActiongateError(error)).toBe(true);
+    expect((error as { field: string }).field).toBe('/buckets');
+    expect((error as Error).message).toMatch(/\/buckets .*\/hamDocs .*\/spam\/2 .*\/spam\/5/);
+    expect(model.stats()).toMatchObject({ spam: 0, ham: 0 });
+    await expect(model.import('nope')).rejects.toThrow(/a model file is a JSON object/);
+    await expect(model.learn('text', 'maybe' as ModelLabel)).rejects.toThrow(/label: is "spam" or "ham"/);
+    expect(() => createContentModel({ buckets: 3000 }, new MemoryStore())).toThrow(/buckets must be a power of two/);
+  });
+
+  it('is bounded: tokens per example and replica size do not grow with the input', () => {
+    const tokens = contentTokens([['body', Array.from({ length: 20_000 }, (_, i) => `w${i}`).join(' ')]]);
+    expect(tokens.length).toBe(3_000);
+    const model = createContentModel({ ...small, maxTokens: 50 }, new MemoryStore());
+    expect(model.stats().buckets).toBe(1_024);
+  });
+
+  it('feeds content.spamProbability and its score through the compiled content signals', async () => {
+    const problems: PolicyProblem[] = [];
+    const content = compileContent({ model: { buckets: 1_024, minSpam: 20, minHam: 20, threshold: 0.9, score: 40 } }, problems);
+    expect(problems).toEqual([]);
+    const model = createContentModel({ ...content.model!, now: () => T0 }, new MemoryStore());
+    expect(content.evaluate({ body: 'cheap casino prize' }, model).spamProbability).toBeNull(); // inert
+    await model.learnMany(corpus(100, 10));
+    const spam = content.evaluate({ body: 'cheap casino prize' }, model);
+    expect(spam.spamProbability).toBeGreaterThan(0.9);
+    expect(spam.hits).toEqual([expect.objectContaining({ id: 'model', score: 40 })]);
+    const ham = content.evaluate({ body: 'garden concert with the family' }, model);
+    expect(ham.spamProbability).toBeLessThan(0.1);
+    expect(ham.score).toBe(0);
+    expect(content.evaluate({ body: 'cheap casino prize' }).spamProbability).toBeNull(); // no replica given
+  });
+});
+
+/** Two replicas training at once on one store lose nothing: the counts are those of one trainer doing it all. */
+function concurrentTraining(makeStore: () => Promise<Store>, options = small) {
+  it('two replicas training at once lose nothing', async () => {
+    const store = await makeStore();
+    const a = createContentModel({ ...options, now: () => T0 }, store);
+    const b = createContentModel({ ...options, now: () => T0 }, store);
+    const examples = corpus(400, 11);
+    // Interleaved single examples and batches from both replicas, all in flight together.
+    await Promise.all([
+      ...examples.slice(0, 100).map((e, i) => (i % 2 ? a : b).learn(e.content, e.label)),
+      a.learnMany(examples.slice(100, 250)),
+      b.learnMany(examples.slice(250, 400)),
+    ]);
+    const reference = createContentModel({ ...options, now: () => T0 }, new MemoryStore());
+    await reference.learnMany(examples);
+    await Promise.all([a.sync(), b.sync()]);
+    const expected = await reference.export();
+    for (const replica of [a, b]) {
+      const file = await replica.export();
+      expect({ ...file, exportedAt: '' }).toEqual({ ...expected, exportedAt: '' });
+    }
+  });
+}
+
+describe('concurrent training on MemoryStore', () => {
+  concurrentTraining(async () => new MemoryStore());
+});
+
+describe('content model on RedisStore', () => {
+  const url = inject('redisUrl');
+  const clients: Redis[] = [];
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.quit().catch(() => {})));
+  });
+  const redisStore = async (prefix = `agmodel-${randomUUID().slice(0, 8)}`) => {
+    const client = new Redis(url, { lazyConnect: true });
+    await client.connect();
+    clients.push(client);
+    return new RedisStore({ client, prefix, time: 'caller' });
+  };
+  concurrentTraining(redisStore);
+
+  it('a replica in another connection (another process) predicts what the trainer taught, at the default size', async () => {
+    const prefix = `agmodel-${randomUUID().slice(0, 8)}`;
+    const trainer: ContentModel = createContentModel({ minSpam: 20, minHam: 20, now: () => T0 }, await redisStore(prefix));
+    await trainer.learnMany(corpus(100, 12));
+    const reader = createContentModel({ minSpam: 20, minHam: 20, now: () => T0 }, await redisStore(prefix));
+    await reader.sync();
+    expect(reader.stats()).toMatchObject({ buckets: 65_536, spam: 50, ham: 50, ready: true });
+    expect(reader.predict('cheap casino prize')).toBe(trainer.predict('cheap casino prize'));
+  });
+});
+
+/** A store that counts the window adds and the subjects per batch it is given. */
+function countingStore(inner: Store) {
+  const counts = { adds: 0, maxSubjectsPerBatch: 0 };
+  const store: Store = {
+    name: 'counting',
+    apply(batch: StoreBatch): Promise<StoreResult> {
+      for (const subject of batch.subjects) counts.adds += subject.add?.length ?? 0;
+      counts.maxSubjectsPerBatch = Math.max(counts.maxSubjectsPerBatch, batch.subjects.length);
+      return inner.apply(batch);
+    },
+    close: () => inner.close(),
+  };
+  return {
+    store,
+    get adds() {
+      return counts.adds;
+    },
+    get maxSubjectsPerBatch() {
+      return counts.maxSubjectsPerBatch;
+    },
+    reset() {
+      counts.adds = 0;
+      counts.maxSubjectsPerBatch = 0;
+    },
+  };
+}
+
+describe('tokens and the classifier arithmetic', () => {
+  it('tokenizes words, field-prefixed words, hosts with parents, long strings and shapes', () => {
+    const tokens = contentTokens([
+      ['title', 'free iphone'],
+      ['body', `win at http://a.b.example.com/x or mail x@mail.example.org, ${'z'.repeat(34)} price $100`],
+    ]);
+    expect(tokens).toEqual(expect.arrayContaining([
+      'free', 'title:free', 'iphone', 'title:iphone', 'win', 'url:a.b.example.com', 'url:b.example.com', 'url:example.com',
+      'email:mail.example.org', 'email:example.org', 'long:z:3', 'body:money', 'body:links:1',
+    ]));
+    expect(tokens).not.toContain('body:win'); // body words are not prefixed
+    expect(tokens).not.toContain('url:com');
+  });
+
+  it('combines clues with the chi-square test of SpamBayes', () => {
+    expect(chi2Q(0, 2)).toBe(1);
+    expect(chi2Q(2 * Math.log(20), 2)).toBeCloseTo(0.05, 10); // e^(−x/2) for 2 degrees of freedom
+    const counts = { spam: [50, 0, 25], ham: [0, 50, 25], spamDocs: 50, hamDocs: 50 };
+    expect(spamProbability(counts, [0])).toBeGreaterThan(0.95);
+    expect(spamProbability(counts, [1])).toBeLessThan(0.05);
+    expect(spamProbability(counts, [2])).toBe(0.5); // seen as often in both: no clue
+    expect(spamProbability(counts, [0, 1])).toBeCloseTo(0.5, 5); // one strong clue each way
+    expect(spamProbability({ ...counts, hamDocs: 0 }, [0])).toBe(0.5); // untrained class
+  });
+
+  it('hashes tokens stably into distinct, sorted buckets', () => {
+    expect(hashToken('viagra')).toBe(hashToken('viagra'));
+    expect(Array.from(bucketsOf(['a', 'b', 'a', 'c'], 1024))).toEqual([...new Set(['a', 'b', 'c'].map((t) => hashToken(t) & 1023))].sort((x, y) => x - y));
+  });
+});
