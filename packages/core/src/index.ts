@@ -12,6 +12,8 @@ export { parseDuration, parseBanDuration, formatDuration } from './policy/durati
 export { ActiongateError, PolicyError, ActionError, StoreError, isActiongateError, type ActiongateErrorCode, type PolicyProblem } from './errors.js';
 export { severity, worst, compose, scoreVerdict } from './verdict/compose.js';
 export { normaliseText } from './content/normalise.js';
+export { toHttpResponse, type HttpResponse, type HttpResponseOptions } from './http/response.js';
+export { requestFrom, type RequestFromOptions } from './http/request.js';
 export { createNdjsonSink, type NdjsonSink, type NdjsonSinkOptions } from './log/ndjson.js';
 export { STORE_SLOTS } from '@actiongate/memory';
 export type * from './store/types.js';

@@ -62,6 +62,8 @@ export interface LimitState {
   count: number;
   max: number;
   remaining: number;
+  /** The limit's window length in ms. */
+  windowMs: number;
   /** Milliseconds until the window has room again (0 when it has room). */
   resetMs: number;
   exceeded: boolean;

@@ -53,7 +53,7 @@ export function readLoggedDecision(value: unknown): LoggedDecision | string {
   for (const [i, raw] of rawLimits.entries()) {
     if (!isObject(raw) || typeof own(raw, 'id') !== 'string' || typeof own(raw, 'key') !== 'string') return `limits[${i}] lacks an id or key`;
     const number = (key: string) => (typeof own(raw, key) === 'number' ? (own(raw, key) as number) : 0);
-    limits.push({ id: own(raw, 'id') as string, key: own(raw, 'key') as string, count: number('count'), max: number('max'), remaining: number('remaining'), resetMs: number('resetMs'), exceeded: own(raw, 'exceeded') === true });
+    limits.push({ id: own(raw, 'id') as string, key: own(raw, 'key') as string, count: number('count'), max: number('max'), remaining: number('remaining'), windowMs: number('windowMs'), resetMs: number('resetMs'), exceeded: own(raw, 'exceeded') === true });
   }
 
   let ip: LoggedDecision['ip'] = null;

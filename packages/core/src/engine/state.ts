@@ -188,6 +188,7 @@ export function readState(plan: Plan, result: StoreResult, range: { subject: str
         count,
         max,
         remaining: Math.max(0, max - count),
+        windowMs: take.limit.windowMs,
         resetMs,
         exceeded,
       },

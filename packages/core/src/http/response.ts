@@ -1,0 +1,80 @@
+/**
+ * From a decision to an HTTP answer, the same in every framework: 429 for throttle, 403 for block
+ * and for a challenge (with the kind and token in the body, so a form can show the CAPTCHA and an
+ * API client can tell a challenge from a ban), `Retry-After`, and the IETF rate-limit headers.
+ *
+ * Header values are built from policy ids and numbers only, as structured-field strings with
+ * every character outside printable ASCII dropped: a policy id can never inject a header line.
+ * Reasons' messages go in the JSON body, never in a header.
+ */
+import type { Decision, LimitState, Verdict } from '../types.js';
+
+export interface HttpResponseOptions {
+  /**
+   * Rate-limit headers: `ietf` sends `RateLimit` and `RateLimit-Policy` as in
+   * draft-ietf-httpapi-ratelimit-headers-09 (structured fields: `"burst";q=5;w=300` and
+   * `"burst";r=2;t=40`); `legacy` adds the older `X-RateLimit-Limit/Remaining/Reset`; `none` sends neither.
+   * @default "ietf"
+   */
+  rateLimitHeaders?: 'ietf' | 'legacy' | 'none';
+  /** Include the decision's reasons (ids and messages) in the body. Useful in development, a hint to bots in production. @default false */
+  exposeReasons?: boolean;
+}
+
+export interface HttpResponse {
+  /** 200 allow, 403 challenge or block, 429 throttle. */
+  status: 200 | 403 | 429;
+  headers: Record<string, string>;
+  /** JSON-ready: `{ verdict, retryAfter?, challenge?, reasons? }`; for allow `null` (the host answers). */
+  body: { verdict: Verdict; retryAfter?: number; challenge?: { kind: string; token: string }; reasons?: { id: string; message: string }[] } | null;
+}
+
+const STATUS: Record<Verdict, HttpResponse['status']> = { allow: 200, challenge: 403, throttle: 429, block: 403 };
+
+export function toHttpResponse(decision: Decision, options: HttpResponseOptions = {}): HttpResponse {
+  const mode = options.rateLimitHeaders ?? 'ietf';
+  const headers: Record<string, string> = {};
+  const limits = decision.limits ?? [];
+  if (mode !== 'none' && limits.length > 0) {
+    const tightest = tightestOf(limits);
+    headers['RateLimit-Policy'] = limits.map((l) => `${sfString(l.id)};q=${l.max};w=${windowSeconds(l)}`).join(', ');
+    headers['RateLimit'] = `${sfString(tightest.id)};r=${tightest.remaining};t=${seconds(tightest.resetMs)}`;
+    if (mode === 'legacy') {
+      headers['X-RateLimit-Limit'] = String(tightest.max);
+      headers['X-RateLimit-Remaining'] = String(tightest.remaining);
+      headers['X-RateLimit-Reset'] = String(seconds(tightest.resetMs));
+    }
+  }
+  const retryAfter = decision.retryAfterMs === null || decision.retryAfterMs === undefined ? undefined : seconds(decision.retryAfterMs);
+  if (retryAfter !== undefined && decision.verdict !== 'allow') headers['Retry-After'] = String(retryAfter);
+  if (decision.verdict === 'allow') return { status: 200, headers, body: null };
+  headers['Cache-Control'] = 'no-store';
+  return {
+    status: STATUS[decision.verdict],
+    headers,
+    body: {
+      verdict: decision.verdict,
+      ...(retryAfter !== undefined ? { retryAfter } : {}),
+      ...(decision.challenge ? { challenge: { kind: decision.challenge.kind, token: decision.challenge.token } } : {}),
+      ...(options.exposeReasons ? { reasons: decision.reasons.filter((r) => !r.monitor).map((r) => ({ id: r.id, message: r.message })) } : {}),
+    },
+  };
+}
+
+/** The limit closest to refusing: least remaining, then the one that resets last. */
+function tightestOf(limits: readonly LimitState[]): LimitState {
+  let best = limits[0]!;
+  for (const limit of limits) if (limit.remaining < best.remaining || (limit.remaining === best.remaining && limit.resetMs > best.resetMs)) best = limit;
+  return best;
+}
+
+/** Whole seconds, rounded up: a client that waits that long is never early. */
+const seconds = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
+
+const windowSeconds = (limit: LimitState) => seconds(limit.windowMs);
+
+/** An RFC 8941 sf-string: printable ASCII only, `"` and `\` escaped. */
+function sfString(text: string): string {
+  const printable = text.replace(/[^\x20-\x7e]/g, '').slice(0, 100);
+  return `"${printable.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}

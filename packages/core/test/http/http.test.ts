@@ -1,0 +1,88 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGuard, requestFrom, toHttpResponse, type Decision } from '../../src/index.js';
+
+const base: Decision = {
+  id: '00000000-0000-4000-8000-000000000000', at: 0, policy: 'p@1', action: 'a', verdict: 'allow', score: 0, reasons: [],
+  retryAfterMs: null, challenge: null, limits: [], ip: null, actor: null, degraded: false,
+};
+const limit = (id: string, remaining: number, resetMs: number, max = 5, windowMs = 300_000) => ({ id, key: 'ip:x', count: max - remaining, max, remaining, windowMs, resetMs, exceeded: remaining === 0 });
+
+describe('toHttpResponse', () => {
+  it('answers allow with 200, no body, and the IETF rate-limit headers of the tightest limit', () => {
+    const res = toHttpResponse({ ...base, limits: [limit('burst', 2, 40_000), limit('daily', 40, 3_600_000, 50, 86_400_000)] });
+    expect(res).toEqual({
+      status: 200,
+      body: null,
+      headers: { 'RateLimit-Policy': '"burst";q=5;w=300, "daily";q=50;w=86400', RateLimit: '"burst";r=2;t=40' },
+    });
+  });
+
+  it('answers throttle with 429 and Retry-After rounded up; legacy headers on request', () => {
+    const res = toHttpResponse({ ...base, verdict: 'throttle', retryAfterMs: 1_500, limits: [limit('burst', 0, 1_500)] }, { rateLimitHeaders: 'legacy' });
+    expect(res.status).toBe(429);
+    expect(res.headers).toMatchObject({ 'Retry-After': '2', RateLimit: '"burst";r=0;t=2', 'X-RateLimit-Limit': '5', 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': '2', 'Cache-Control': 'no-store' });
+    expect(res.body).toEqual({ verdict: 'throttle', retryAfter: 2 });
+  });
+
+  it('answers block with 403, a challenge with 403 carrying kind and token, reasons only when asked', () => {
+    const reasons = [{ source: 'ban' as const, id: 'ip:x', message: 'banned', verdict: 'block' as const }, { source: 'rule' as const, id: 'trial', message: 'monitored', verdict: 'block' as const, monitor: true }];
+    expect(toHttpResponse({ ...base, verdict: 'block', retryAfterMs: null, banUntil: null, reasons })).toMatchObject({ status: 403, body: { verdict: 'block' } });
+    expect(toHttpResponse({ ...base, verdict: 'block', reasons }).body).not.toHaveProperty('reasons');
+    expect(toHttpResponse({ ...base, verdict: 'block', reasons }, { exposeReasons: true }).body?.reasons).toEqual([{ id: 'ip:x', message: 'banned' }]);
+    expect(toHttpResponse({ ...base, verdict: 'challenge', challenge: { kind: 'captcha', token: 't0k' } })).toMatchObject({ status: 403, body: { verdict: 'challenge', challenge: { kind: 'captcha', token: 't0k' } } });
+    expect(toHttpResponse({ ...base, limits: [limit('x', 1, 1)] }, { rateLimitHeaders: 'none' }).headers).toEqual({});
+  });
+
+  it('never lets a limit id inject a header line or break the structured field', () => {
+    const res = toHttpResponse({ ...base, limits: [limit('evil"\r\nSet-Cookie: a=b\\', 1, 1000)] });
+    for (const value of Object.values(res.headers)) expect(value).not.toMatch(/[\r\n]/);
+    expect(res.headers.RateLimit).toBe('"evil\\"Set-Cookie: a=b\\\\";r=1;t=1');
+  });
+});
+
+describe('requestFrom', () => {
+  it('reads a web Request (headers lower-cased; the peer address given)', () => {
+    const req = new Request('http://x/', { headers: { 'X-Forwarded-For': '203.0.113.9', 'User-Agent': 'ua' } });
+    expect(requestFrom(req, { remoteAddress: '10.0.0.1' })).toEqual({ remoteAddress: '10.0.0.1', headers: { 'x-forwarded-for': '203.0.113.9', 'user-agent': 'ua' } });
+    expect(requestFrom(req)).not.toHaveProperty('remoteAddress');
+    expect(() => requestFrom(null as never)).toThrow(TypeError);
+  });
+
+  describe('over real HTTP on loopback (node:http)', () => {
+    let server: Server;
+    let url: string;
+    beforeAll(async () => {
+      // A trusted loopback proxy: the guard believes its X-Forwarded-For.
+      const guard = createGuard({ policy: { name: 'http', network: { trustedProxies: ['loopback'] }, limits: [{ id: 'burst', by: 'ip', window: '5m', max: 2, onExceed: 'throttle' }] } });
+      server = createServer(async (req, res) => {
+        const decision = await guard.evaluate({ action: 'ad.submit', request: requestFrom(req) });
+        const answer = toHttpResponse(decision);
+        res.writeHead(answer.status, { ...answer.headers, 'content-type': 'application/json', 'x-client': decision.ip?.address ?? '' });
+        res.end(JSON.stringify(answer.body ?? { ok: true }));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    });
+    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+    it('limits per forwarded client and answers 429 with Retry-After', async () => {
+      const post = (ip: string) => fetch(url, { method: 'POST', headers: { 'x-forwarded-for': ip } });
+      const first = await post('203.0.113.5');
+      expect(first.status).toBe(200);
+      expect(first.headers.get('x-client')).toBe('203.0.113.5');
+      // The window releases a hit at the end of its slot (5 s slots for 5 minutes): t is 300–305.
+      const [, reset] = /^"burst";r=1;t=(\d+)$/.exec(first.headers.get('ratelimit') ?? '') ?? [];
+      expect(Number(reset)).toBeGreaterThanOrEqual(300);
+      expect(Number(reset)).toBeLessThanOrEqual(305);
+      expect(first.headers.get('ratelimit-policy')).toBe('"burst";q=2;w=300');
+      await post('203.0.113.5');
+      const third = await post('203.0.113.5');
+      expect(third.status).toBe(429);
+      expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await third.json()).toMatchObject({ verdict: 'throttle' });
+      expect((await post('203.0.113.6')).status).toBe(200);
+    });
+  });
+});
