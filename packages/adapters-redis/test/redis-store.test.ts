@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
+import { createClient as createClientV4 } from 'redis4';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { testStore } from '@actiongate/core/testing';
 import { createGuard } from '@actiongate/core';
@@ -26,6 +27,14 @@ testStore('redis (ioredis, caller time)', async () => new RedisStore({ client: a
 
 testStore('redis (node-redis, caller time)', async () => {
   const client = createClient({ url });
+  await client.connect();
+  clients.push(client);
+  return new RedisStore({ client, prefix: prefix(), time: 'caller' });
+});
+
+// node-redis v4 (the `redis4` alias): the oldest client line the adapter supports.
+testStore('redis (node-redis v4, caller time)', async () => {
+  const client = createClientV4({ url });
   await client.connect();
   clients.push(client);
   return new RedisStore({ client, prefix: prefix(), time: 'caller' });
