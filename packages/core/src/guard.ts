@@ -12,6 +12,7 @@ import { buildFacts } from './engine/facts.js';
 import { feedbackOnDecision, feedbackOnSubjects, isDecisionId, recentDecisions, type FeedbackLabel, type FeedbackResult } from './engine/feedback.js';
 import { createRanges } from './engine/ranges.js';
 import { createContentModel, type ContentModel } from './content/model.js';
+import { createMetrics, type MetricsSnapshot } from './observe/metrics.js';
 import { planEffects, planState, readState, subjectsOf, type State } from './engine/state.js';
 import { applyWithin } from './engine/store-call.js';
 import { allow, block, challengeBatch, inspect, listBlocks, passChallenge, unblock, type BlockOptions, type Inspection, type Target } from './engine/operator.js';
@@ -90,6 +91,8 @@ export interface Guard {
    */
   feedback(decision: string | Action, label: FeedbackLabel): Promise<FeedbackResult>;
   readonly store: Store;
+  /** Counters of this guard's decisions, store latency and bans (render with `prometheusText`). */
+  metrics(): MetricsSnapshot;
   /** Closes the store (and the fallback store). */
   close(): Promise<void>;
 }
@@ -106,6 +109,7 @@ export function createGuard(options: GuardOptions): Guard {
   let fallback: MemoryStore | undefined;
   let closed = false;
   const recent = recentDecisions(1_000);
+  const counters = createMetrics();
   const ranges = createRanges();
   const modelStore = options.modelStore ?? (store instanceof MemoryStore ? new MemoryStore() : store);
   let model: { key: string; model: ContentModel } | null = null;
@@ -132,9 +136,13 @@ export function createGuard(options: GuardOptions): Guard {
   /** One store round trip, or failMode's answer when the store cannot give one in time. */
   async function roundTrip(current: CompiledPolicy, batch: Parameters<Store['apply']>[0]): Promise<{ result: StoreResult | null; degraded: StoreError | null }> {
     if (batch.subjects.length === 0) return { result: { now: batch.now, subjects: [] }, degraded: null };
+    const started = performance.now();
     try {
-      return { result: await applyWithin(store, batch, storeTimeoutMs), degraded: null };
+      const result = await applyWithin(store, batch, storeTimeoutMs);
+      counters.storeLatency(performance.now() - started);
+      return { result, degraded: null };
     } catch (error) {
+      counters.storeLatency(performance.now() - started);
       const failure = error as StoreError;
       report(failure);
       notify(options.onStoreError, failure);
@@ -185,6 +193,7 @@ export function createGuard(options: GuardOptions): Guard {
     if (!dryRun && result) {
       for (const ban of outcome.effects.bans) {
         const event: BanEvent = { ...ban, source: ban.rung > 0 ? 'escalation' : 'rule', decisionId: id };
+        counters.ban(event.source);
         notify(options.onBan, event);
         if (ban.rung > 0) notify(options.onEscalate, event);
       }
@@ -207,6 +216,7 @@ export function createGuard(options: GuardOptions): Guard {
       ...(outcome.wouldBe !== undefined ? { wouldBe: outcome.wouldBe } : {}),
       ...(dryRun ? { dryRun } : {}),
     };
+    counters.decision(decision);
     notify(onDecision, decision);
     return decision;
   }
@@ -222,10 +232,15 @@ export function createGuard(options: GuardOptions): Guard {
     store,
     async block(target, blockOptions = {}) {
       const ban = await block(store, policy, target, blockOptions, now());
+      counters.ban('operator');
       notify(options.onBan, { subject: ban.subject, until: ban.until, rung: 0, reason: blockOptions.reason ?? 'blocked by an operator', source: 'operator' });
       return ban;
     },
-    unblock: (target) => unblock(store, policy, target, now()),
+    async unblock(target) {
+      await unblock(store, policy, target, now());
+      counters.unblock();
+    },
+    metrics: () => counters.snapshot(),
     allow: (target, allowOptions = {}) => allow(store, policy, target, allowOptions, now()),
     inspect: (target) => inspect(store, policy, target, now()),
     listBlocks: (listOptions = {}) => listBlocks(store, listOptions, now()),

@@ -14,6 +14,7 @@ export { severity, worst, compose, scoreVerdict } from './verdict/compose.js';
 export { normaliseText } from './content/normalise.js';
 export { toHttpResponse, type HttpResponse, type HttpResponseOptions } from './http/response.js';
 export { requestFrom, type RequestFromOptions } from './http/request.js';
+export { prometheusText, type MetricsSnapshot } from './observe/metrics.js';
 export { createNdjsonSink, type NdjsonSink, type NdjsonSinkOptions } from './log/ndjson.js';
 export { STORE_SLOTS } from '@actiongate/memory';
 export type * from './store/types.js';

@@ -1,0 +1,120 @@
+/**
+ * In-process counters of what a guard does, for the tools an SRE already runs: decisions by
+ * verdict and by reason, degraded decisions, store latency, bans. Plain numbers and small maps
+ * updated on the hot path (no allocation per decision beyond a first-seen label), read as a
+ * snapshot; `prometheusText` renders a snapshot in the Prometheus text format.
+ *
+ * Reason ids come from policies (rule names, limit ids, list ids) and from subjects (`ip:…`
+ * for bans): the latter would give one series per attacker, so ban reasons are counted by
+ * source only, and at most `MAX_REASON_SERIES` distinct reason labels are kept (the rest count
+ * under `other`).
+ */
+import type { Decision, Verdict } from '../types.js';
+
+/** Upper bounds (ms) of the store latency histogram. */
+export const STORE_LATENCY_BUCKETS_MS = Object.freeze([0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000]);
+export const MAX_REASON_SERIES = 256;
+
+export interface MetricsSnapshot {
+  decisions: Record<Verdict, number>;
+  /** By `source:id` (ban reasons by source only); capped, overflow under `other`. */
+  reasons: Record<string, number>;
+  degraded: number;
+  /** Decisions whose verdict was softened by monitor mode (`wouldBe` set). */
+  monitored: number;
+  storeLatency: { buckets: { le: number; count: number }[]; count: number; sumMs: number };
+  /** Bans issued by this process, by source. */
+  bans: { escalation: number; rule: number; operator: number };
+  /** Operator unblocks by this process. */
+  unblocks: number;
+}
+
+export interface Metrics {
+  decision(decision: Decision): void;
+  storeLatency(ms: number): void;
+  ban(source: 'escalation' | 'rule' | 'operator'): void;
+  unblock(): void;
+  snapshot(): MetricsSnapshot;
+}
+
+export function createMetrics(): Metrics {
+  const decisions: Record<Verdict, number> = { allow: 0, challenge: 0, throttle: 0, block: 0 };
+  const reasons = new Map<string, number>();
+  const latency = new Array<number>(STORE_LATENCY_BUCKETS_MS.length + 1).fill(0);
+  let latencySum = 0;
+  let latencyCount = 0;
+  let degraded = 0;
+  let monitored = 0;
+  let unblocks = 0;
+  const bans = { escalation: 0, rule: 0, operator: 0 };
+
+  return {
+    decision(decision) {
+      decisions[decision.verdict]++;
+      if (decision.degraded) degraded++;
+      if (decision.wouldBe !== undefined) monitored++;
+      for (const reason of decision.reasons) {
+        let label = reason.source === 'ban' ? 'ban' : `${reason.source}:${reason.id}`;
+        if (!reasons.has(label) && reasons.size >= MAX_REASON_SERIES) label = 'other';
+        reasons.set(label, (reasons.get(label) ?? 0) + 1);
+      }
+    },
+    storeLatency(ms) {
+      let i = 0;
+      while (i < STORE_LATENCY_BUCKETS_MS.length && ms > STORE_LATENCY_BUCKETS_MS[i]!) i++;
+      latency[i]!++;
+      latencySum += ms;
+      latencyCount++;
+    },
+    ban(source) {
+      bans[source]++;
+    },
+    unblock() {
+      unblocks++;
+    },
+    snapshot() {
+      let cumulative = 0;
+      return {
+        decisions: { ...decisions },
+        reasons: Object.fromEntries(reasons),
+        degraded,
+        monitored,
+        storeLatency: {
+          buckets: STORE_LATENCY_BUCKETS_MS.map((le, i) => ({ le, count: (cumulative += latency[i]!) })),
+          count: latencyCount,
+          sumMs: latencySum,
+        },
+        bans: { ...bans },
+        unblocks,
+      };
+    },
+  };
+}
+
+/** A label value in the text format: `\`, `"` and newlines escaped. */
+const label = (value: string) => value.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
+
+/** The snapshot in the Prometheus text exposition format 0.0.4. */
+export function prometheusText(source: MetricsSnapshot | { metrics(): MetricsSnapshot }, prefix = 'actiongate'): string {
+  const m = 'metrics' in source ? source.metrics() : source;
+  const lines: string[] = [];
+  const family = (name: string, type: string, help: string) => lines.push(`# HELP ${prefix}_${name} ${help}`, `# TYPE ${prefix}_${name} ${type}`);
+  family('decisions_total', 'counter', 'Decisions by verdict.');
+  for (const [verdict, count] of Object.entries(m.decisions)) lines.push(`${prefix}_decisions_total{verdict="${verdict}"} ${count}`);
+  family('reasons_total', 'counter', 'Reasons given, by source and id (bans by source only).');
+  for (const [reason, count] of Object.entries(m.reasons)) lines.push(`${prefix}_reasons_total{reason="${label(reason)}"} ${count}`);
+  family('degraded_decisions_total', 'counter', 'Decisions taken while the store was unavailable (per failMode).');
+  lines.push(`${prefix}_degraded_decisions_total ${m.degraded}`);
+  family('monitored_decisions_total', 'counter', 'Decisions where monitor mode held back a verdict (wouldBe set).');
+  lines.push(`${prefix}_monitored_decisions_total ${m.monitored}`);
+  family('store_latency_seconds', 'histogram', 'Latency of store round trips.');
+  for (const bucket of m.storeLatency.buckets) lines.push(`${prefix}_store_latency_seconds_bucket{le="${bucket.le / 1000}"} ${bucket.count}`);
+  lines.push(`${prefix}_store_latency_seconds_bucket{le="+Inf"} ${m.storeLatency.count}`);
+  lines.push(`${prefix}_store_latency_seconds_sum ${m.storeLatency.sumMs / 1000}`);
+  lines.push(`${prefix}_store_latency_seconds_count ${m.storeLatency.count}`);
+  family('bans_total', 'counter', 'Bans issued by this process, by source.');
+  for (const [source, count] of Object.entries(m.bans)) lines.push(`${prefix}_bans_total{source="${source}"} ${count}`);
+  family('unblocks_total', 'counter', 'Operator unblocks by this process.');
+  lines.push(`${prefix}_unblocks_total ${m.unblocks}`);
+  return `${lines.join('\n')}\n`;
+}
