@@ -10,6 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import { createGuard } from '../guard.js';
 import { normaliseAction, type NormalisedAction } from '../engine/action.js';
+import { readPath } from '../engine/state.js';
 import { planLimits, type CompiledLimit } from '../limits/limits.js';
 import { isActiongateError } from '../errors.js';
 import { jsonErrorOffset, loadPolicy } from '../policy/load.js';
@@ -201,15 +202,6 @@ function notApplying(limit: CompiledLimit, action: NormalisedAction, ip: string 
   if ((limit.by === 'ip' || limit.by === 'ip+action') && !ip) return 'not counted: the action has no client IP';
   if ((limit.by === 'actor' || limit.by === 'actor+action') && !actor) return 'not counted: the action has no actor';
   return `not counted: ${limit.by} is missing or not a string or number`;
-}
-
-function readPath(action: NormalisedAction, path: readonly string[]): unknown {
-  let value: unknown = action;
-  for (const key of path) {
-    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, key)) return undefined;
-    value = (value as Record<string, unknown>)[key];
-  }
-  return value;
 }
 
 /** Reads the action file: an action, or a traffic line `{ at, action }` whose `at` sets the time. */

@@ -310,7 +310,7 @@ function reasonOf(value: MarkValue, fallback: string): string {
 }
 
 /** A `by` fact path read from the action: `attributes.deviceId`, `actor.id`, `content.email`. */
-function readPath(action: NormalisedAction, path: readonly string[]): unknown {
+export function readPath(action: NormalisedAction, path: readonly string[]): unknown {
   let value: unknown = action;
   for (const key of path) {
     if (typeof value !== 'object' || value === null || !Object.hasOwn(value, key)) return undefined;
