@@ -15,7 +15,7 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['packages/*/test/**/*.test.ts'],
+    include: ['packages/*/test/**/*.test.ts', 'docs/examples/**/*.test.ts'],
     globalSetup: ['./test/redis-setup.ts'],
     pool: 'forks',
     testTimeout: 20_000,

@@ -1,0 +1,32 @@
+/**
+ * Express: ad submission guarded by Actiongate, with challenge handling and an admin unblock.
+ *   POST /ads {title, body}            → 201, or the guard's 403/429 answer (a challenge carries a token)
+ *   POST /challenge {token, solved}    → the host checks its CAPTCHA, then redeems the token
+ *   POST /admin/unblock {target}       → lifts a ban (protect it properly in a real app)
+ */
+import express, { type Express } from 'express';
+import { createGuard, loadPolicy, requestFrom, toHttpResponse, type Guard } from '@actiongate/core';
+
+export async function createApp(guard?: Guard): Promise<{ app: Express; guard: Guard }> {
+  guard ??= createGuard({ policy: await loadPolicy(new URL('./policy.json', import.meta.url).pathname) });
+  const app = express();
+  app.use(express.json({ limit: '64kb' }));
+  app.post('/ads', async (req, res) => {
+    const decision = await guard.evaluate({ action: 'ad.submit', request: requestFrom(req), content: { title: String(req.body?.title ?? ''), body: String(req.body?.body ?? '') } });
+    const answer = toHttpResponse(decision);
+    res.set(answer.headers);
+    if (answer.status !== 200) return res.status(answer.status).json(answer.body);
+    res.status(201).json({ ok: true });
+  });
+  app.post('/challenge', async (req, res) => {
+    // Verify the CAPTCHA with your provider here; `solved` stands in for its answer.
+    if (req.body?.solved !== true) return res.status(400).json({ error: 'captcha not solved' });
+    res.json({ passed: await guard.passChallenge(String(req.body?.token ?? '')) });
+  });
+  app.post('/admin/unblock', async (req, res) => {
+    if (req.get('x-admin-token') !== process.env.ADMIN_TOKEN) return res.sendStatus(401);
+    await guard.unblock(String(req.body?.target ?? ''));
+    res.sendStatus(204);
+  });
+  return { app, guard };
+}

@@ -1,0 +1,26 @@
+/**
+ * Fastify: the same routes; `requestFrom(request.raw)` reads the Node request under Fastify's.
+ */
+import Fastify from 'fastify';
+import { createGuard, loadPolicy, requestFrom, toHttpResponse, type Guard } from '@actiongate/core';
+
+export async function createApp(guard?: Guard) {
+  guard ??= createGuard({ policy: await loadPolicy(new URL('./policy.json', import.meta.url).pathname) });
+  const app = Fastify({ bodyLimit: 65_536 });
+  app.post<{ Body: { title?: string; body?: string } }>('/ads', async (request, reply) => {
+    const decision = await guard.evaluate({ action: 'ad.submit', request: requestFrom(request.raw), content: { title: String(request.body?.title ?? ''), body: String(request.body?.body ?? '') } });
+    const answer = toHttpResponse(decision);
+    reply.headers(answer.headers);
+    return answer.status !== 200 ? reply.code(answer.status).send(answer.body) : reply.code(201).send({ ok: true });
+  });
+  app.post<{ Body: { token?: string; solved?: boolean } }>('/challenge', async (request, reply) => {
+    if (request.body?.solved !== true) return reply.code(400).send({ error: 'captcha not solved' });
+    return { passed: await guard.passChallenge(String(request.body.token ?? '')) };
+  });
+  app.post<{ Body: { target?: string } }>('/admin/unblock', async (request, reply) => {
+    if (request.headers['x-admin-token'] !== process.env.ADMIN_TOKEN) return reply.code(401).send();
+    await guard.unblock(String(request.body?.target ?? ''));
+    return reply.code(204).send();
+  });
+  return { app, guard };
+}

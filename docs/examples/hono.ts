@@ -1,0 +1,32 @@
+/**
+ * Hono on @hono/node-server: a web `Request` has no peer address, so it is taken from the Node
+ * socket that @hono/node-server exposes as `c.env.incoming`.
+ */
+import type { IncomingMessage } from 'node:http';
+import { Hono } from 'hono';
+import { createGuard, loadPolicy, requestFrom, toHttpResponse, type Guard } from '@actiongate/core';
+
+export async function createApp(guard?: Guard) {
+  guard ??= createGuard({ policy: await loadPolicy(new URL('./policy.json', import.meta.url).pathname) });
+  const app = new Hono<{ Bindings: { incoming: IncomingMessage } }>();
+  app.post('/ads', async (c) => {
+    const body = await c.req.json<{ title?: string; body?: string }>().catch(() => ({}) as { title?: string; body?: string });
+    const request = requestFrom(c.req.raw, { remoteAddress: c.env.incoming.socket.remoteAddress });
+    const decision = await guard.evaluate({ action: 'ad.submit', request, content: { title: String(body.title ?? ''), body: String(body.body ?? '') } });
+    const answer = toHttpResponse(decision);
+    if (answer.status !== 200) return c.json(answer.body, answer.status, answer.headers);
+    return c.json({ ok: true }, 201, answer.headers);
+  });
+  app.post('/challenge', async (c) => {
+    const body = await c.req.json<{ token?: string; solved?: boolean }>().catch(() => ({}) as { token?: string; solved?: boolean });
+    if (body.solved !== true) return c.json({ error: 'captcha not solved' }, 400);
+    return c.json({ passed: await guard.passChallenge(String(body.token ?? '')) });
+  });
+  app.post('/admin/unblock', async (c) => {
+    if (c.req.header('x-admin-token') !== process.env.ADMIN_TOKEN) return c.body(null, 401);
+    const body = await c.req.json<{ target?: string }>().catch(() => ({}) as { target?: string });
+    await guard.unblock(String(body.target ?? ''));
+    return c.body(null, 204);
+  });
+  return { app, guard };
+}

@@ -1,0 +1,77 @@
+/**
+ * Every recipe, end to end over real HTTP on loopback: an ad is accepted, an ad with a link is
+ * challenged, the host verifies the CAPTCHA and redeems the token, the retry goes through; a
+ * flood is throttled with Retry-After and rate-limit headers, then banned; an admin unblocks.
+ */
+import { serve } from '@hono/node-server';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp as expressApp } from './express.js';
+import { createApp as fastifyApp } from './fastify.js';
+import { createApp as honoApp } from './hono.js';
+import { createApp as nodeApp } from './node-http.js';
+
+process.env.ADMIN_TOKEN = 'test-admin';
+
+type Started = { url: string; close: () => Promise<void> };
+const listen = (server: Server): Promise<Started> =>
+  new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((done) => server.close(() => done())) })));
+
+const recipes: [string, () => Promise<Started>][] = [
+  ['node:http', async () => listen((await nodeApp()).server)],
+  ['Express', async () => listen(createServerFrom((await expressApp()).app))],
+  ['Fastify', async () => {
+    const { app } = await fastifyApp();
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    return { url, close: () => app.close() };
+  }],
+  ['Hono', async () => {
+    const { app } = await honoApp();
+    return new Promise((resolve) => {
+      const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve({ url: `http://127.0.0.1:${info.port}`, close: () => new Promise<void>((done) => server.close(() => done())) }));
+    });
+  }],
+];
+
+/** An Express app is a request listener. */
+const createServerFrom = (app: RequestListener): Server => createServer(app);
+
+describe.each(recipes)('recipe: %s', (_, start) => {
+  let server: Started;
+  beforeAll(async () => {
+    server = await start();
+  });
+  afterAll(() => server.close());
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+
+  it('accepts an ad, challenges one with a link until the CAPTCHA is passed', async () => {
+    const ip = { 'x-forwarded-for': '203.0.113.10' };
+    expect((await post('/ads', { title: 'Bike', body: 'Good bike' }, ip)).status).toBe(201);
+    const challenged = await post('/ads', { title: 'Bike', body: 'see http://example.com' }, ip);
+    expect(challenged.status).toBe(403);
+    const answer = (await challenged.json()) as { verdict: string; challenge: { kind: string; token: string } };
+    expect(answer).toMatchObject({ verdict: 'challenge', challenge: { kind: 'captcha' } });
+    expect(await (await post('/challenge', { token: answer.challenge.token, solved: false })).status).toBe(400);
+    expect(await (await post('/challenge', { token: answer.challenge.token, solved: true })).json()).toEqual({ passed: true });
+    expect(await (await post('/challenge', { token: answer.challenge.token, solved: true })).json()).toEqual({ passed: false });
+    expect((await post('/ads', { title: 'Bike', body: 'see http://example.com' }, ip)).status).toBe(201);
+  });
+
+  it('throttles a flood with Retry-After, bans it, and an admin unblocks', async () => {
+    const ip = { 'x-forwarded-for': '203.0.113.20' };
+    for (let i = 0; i < 3; i++) expect((await post('/ads', { title: `Ad ${i}`, body: 'text' }, ip)).status).toBe(201);
+    const throttled = await post('/ads', { title: 'Ad', body: 'text' }, ip);
+    expect(throttled.status).toBe(429);
+    expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(throttled.headers.get('ratelimit-policy')).toBe('"ad-burst";q=3;w=300');
+    const banned = await post('/ads', { title: 'Ad', body: 'text' }, ip);
+    expect(banned.status).toBe(403);
+    expect(await banned.json()).toMatchObject({ verdict: 'block', retryAfter: 3600 });
+    expect((await post('/admin/unblock', { target: 'ip:203.0.113.20' })).status).toBe(401);
+    expect((await post('/admin/unblock', { target: 'ip:203.0.113.20' }, { 'x-admin-token': 'test-admin' })).status).toBe(204);
+    // Unblocked; the 5-minute window is still full, so the next ad is throttled, not banned.
+    expect((await post('/ads', { title: 'Ad', body: 'text' }, ip)).status).toBe(429);
+  });
+});
