@@ -11,7 +11,8 @@ export type ActiongateErrorCode =
   | 'STORE_FAILED'
   | 'STORE_TIMEOUT'
   | 'TARGET_INVALID'
-  | 'GUARD_CLOSED';
+  | 'GUARD_CLOSED'
+  | 'TELEMETRY_UNAVAILABLE';
 
 const BRAND = Symbol.for('actiongate.error');
 

@@ -13,6 +13,7 @@ import { feedbackOnDecision, feedbackOnSubjects, isDecisionId, recentDecisions, 
 import { createRanges } from './engine/ranges.js';
 import { createContentModel, type ContentModel } from './content/model.js';
 import { createMetrics, type MetricsSnapshot } from './observe/metrics.js';
+import { createTelemetry, type TelemetryOptions } from './observe/otel.js';
 import { planEffects, planState, readState, subjectsOf, type State } from './engine/state.js';
 import { applyWithin } from './engine/store-call.js';
 import { allow, block, challengeBatch, inspect, listBlocks, passChallenge, unblock, type BlockOptions, type Inspection, type Target } from './engine/operator.js';
@@ -50,6 +51,14 @@ export interface GuardOptions {
    * of its own when that is a MemoryStore (so heavy traffic cannot evict the model from the LRU)
    */
   modelStore?: Store;
+  /**
+   * OpenTelemetry (optional peer `@opentelemetry/api`): a span `actiongate.evaluate` per
+   * evaluation (action, verdict, degraded, score; never the IP, actor or content) and the
+   * counters of `metrics()` as OTel instruments. `true` uses the global API's tracer and meter
+   * (inert until the host registers an SDK); an object supplies its own. Off costs nothing.
+   * @default false
+   */
+  telemetry?: boolean | TelemetryOptions;
 }
 
 export interface BanEvent {
@@ -109,7 +118,8 @@ export function createGuard(options: GuardOptions): Guard {
   let fallback: MemoryStore | undefined;
   let closed = false;
   const recent = recentDecisions(1_000);
-  const counters = createMetrics();
+  const telemetry = createTelemetry(options.telemetry);
+  const counters = telemetry.metrics(createMetrics());
   const ranges = createRanges();
   const modelStore = options.modelStore ?? (store instanceof MemoryStore ? new MemoryStore() : store);
   let model: { key: string; model: ContentModel } | null = null;
@@ -222,7 +232,7 @@ export function createGuard(options: GuardOptions): Guard {
   }
 
   return {
-    evaluate,
+    evaluate: telemetry.traced(evaluate),
     setPolicy(next) {
       policy = toCompiled(next);
     },

@@ -15,6 +15,7 @@ export { normaliseText } from './content/normalise.js';
 export { toHttpResponse, type HttpResponse, type HttpResponseOptions } from './http/response.js';
 export { requestFrom, type RequestFromOptions } from './http/request.js';
 export { prometheusText, type MetricsSnapshot } from './observe/metrics.js';
+export type { TelemetryMeter, TelemetryOptions, TelemetrySpan, TelemetryTracer } from './observe/otel.js';
 export { createNdjsonSink, type NdjsonSink, type NdjsonSinkOptions } from './log/ndjson.js';
 export { STORE_SLOTS } from '@actiongate/memory';
 export type * from './store/types.js';
