@@ -20,13 +20,17 @@ interface Part {
   body: string;
 }
 
-/** The content fields of one raw message. */
-export function parseMail(raw: string): MailContent {
+/**
+ * The content fields of one raw message. `keepHtml`: HTML parts are given as sent, tags and
+ * all, instead of reduced to their text (only the variant sweep of the evaluation uses it, to
+ * measure tokens made from tags).
+ */
+export function parseMail(raw: string, options: { keepHtml?: boolean } = {}): MailContent {
   const message = splitPart(raw.replace(/\r\n/g, '\n'));
   const from = message.headers.get('from') ?? '';
   return {
     title: decodeWords(message.headers.get('subject') ?? '').trim(),
-    body: bodyText(message, 0).replace(/[ \t]+/g, ' ').replace(/\n\s*\n+/g, '\n\n').trim(),
+    body: bodyText(message, 0, options.keepHtml === true).replace(/[ \t]+/g, ' ').replace(/\n\s*\n+/g, '\n\n').trim(),
     email: (/[^\s<>"'()]+@[^\s<>"'()]+/.exec(from)?.[0] ?? '').toLowerCase(),
   };
 }
@@ -46,7 +50,7 @@ function splitPart(text: string): Part {
   return { headers, body: end === -1 ? '' : text.slice(end + 2) };
 }
 
-function bodyText(part: Part, depth: number): string {
+function bodyText(part: Part, depth: number, keepHtml: boolean): string {
   const type = (part.headers.get('content-type') ?? 'text/plain').toLowerCase();
   // Some spam is MIME without saying so: a boundary line followed by a part's headers.
   const undeclared = type.startsWith('multipart/') ? undefined : /^--([^\n]+?)[ \t]*\ncontent-type:/im.exec(part.body.slice(0, 4096))?.[1];
@@ -56,7 +60,7 @@ function bodyText(part: Part, depth: number): string {
     const pieces = part.body.split(`--${boundary}`).slice(1);
     return pieces
       .filter((piece) => !piece.startsWith('--'))
-      .map((piece) => bodyText(splitPart(piece.replace(/^[ \t]*\n/, '')), depth + 1))
+      .map((piece) => bodyText(splitPart(piece.replace(/^[ \t]*\n/, '')), depth + 1, keepHtml))
       .filter(Boolean)
       .join('\n\n');
   }
@@ -65,7 +69,7 @@ function bodyText(part: Part, depth: number): string {
   if (!type.startsWith('text/') && !type.startsWith('message/') && !htmlFile) return '';
   const charset = /charset\s*=\s*"?([^";\s]+)/i.exec(type)?.[1] ?? 'us-ascii';
   const text = decodeBody(part.body, part.headers.get('content-transfer-encoding') ?? '', charset);
-  return type.startsWith('text/html') || htmlFile || LOOKS_HTML.test(text.slice(0, 4096)) ? htmlText(text) : text;
+  return !keepHtml && (type.startsWith('text/html') || htmlFile || LOOKS_HTML.test(text.slice(0, 4096))) ? htmlText(text) : text;
 }
 
 const LOOKS_HTML = /<(?:!doctype|html|head|body|table|p|div|font|br|center|a\s)\b/i;

@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it, inject } from 'vitest';
 import { MemoryStore } from '@actiongate/memory';
 import { RedisStore } from '@actiongate/redis';
-import { bucketsOf, chi2Q, hashToken, spamProbability } from '../../src/content/bayes.js';
+import { bucketsOf, chi2Q, DEFAULT_COMBINING, hashToken, spamProbability } from '../../src/content/bayes.js';
 import { createContentModel, type ContentModel, type ModelFile, type ModelLabel } from '../../src/content/model.js';
 import { compileContent } from '../../src/content/signals.js';
 import { contentTokens } from '../../src/content/tokens.js';
@@ -286,6 +286,35 @@ describe('tokens and the classifier arithmetic', () => {
     expect(spamProbability(counts, [2])).toBe(0.5); // seen as often in both: no clue
     expect(spamProbability(counts, [0, 1])).toBeCloseTo(0.5, 5); // one strong clue each way
     expect(spamProbability({ ...counts, hamDocs: 0 }, [0])).toBe(0.5); // untrained class
+  });
+
+  it('ignores buckets seen in a single training document (hapaxes)', () => {
+    // Bucket 0: one spam document; bucket 1: two; bucket 2: one ham document.
+    const counts = { spam: [1, 2, 0], ham: [0, 0, 1], spamDocs: 50, hamDocs: 50 };
+    expect(DEFAULT_COMBINING.minCount).toBe(2);
+    expect(spamProbability(counts, [0])).toBe(0.5); // no clue: one document says nothing about its class
+    expect(spamProbability(counts, [2])).toBe(0.5);
+    expect(spamProbability(counts, [1])).toBeGreaterThan(0.7); // two spam documents do
+    expect(spamProbability(counts, [0, 1])).toBe(spamProbability(counts, [1]));
+    // With every count a clue (SpamBayes' own rule) the hapax counts.
+    expect(spamProbability(counts, [0], { ...DEFAULT_COMBINING, minCount: 1 })).toBeGreaterThan(0.7);
+  });
+
+  it('combines only the 300 strongest clues', () => {
+    // Buckets 0–149 are strong spam clues, 150–299 equally strong ham clues, 300–399 weaker ham
+    // clues (nearer to 0.5): the 300 strongest cancel out, the weaker ones could tip the verdict.
+    const spam = [...Array<number>(150).fill(40), ...Array<number>(150).fill(10), ...Array<number>(100).fill(16)];
+    const ham = [...Array<number>(150).fill(10), ...Array<number>(150).fill(40), ...Array<number>(100).fill(30)];
+    const counts = { spam, ham, spamDocs: 50, hamDocs: 50 };
+    const strong = Array.from({ length: 300 }, (_, i) => i);
+    const all = Array.from({ length: 400 }, (_, i) => i);
+    expect(DEFAULT_COMBINING.maxClues).toBe(300);
+    expect(spamProbability(counts, strong)).toBeCloseTo(0.5, 6);
+    expect(spamProbability(counts, all)).toBeCloseTo(spamProbability(counts, strong), 12); // the weaker 100 are left out
+    expect(spamProbability(counts, all.slice(300))).toBeLessThan(0.3); // yet they are ham clues
+    // Given room, the weaker ham clues pull the verdict toward ham: the cap is what kept them out.
+    const roomy = spamProbability(counts, all, { ...DEFAULT_COMBINING, maxClues: 400 });
+    expect(roomy).toBeLessThan(0.45);
   });
 
   it('hashes tokens stably into distinct, sorted buckets', () => {
