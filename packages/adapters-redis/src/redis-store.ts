@@ -1,14 +1,15 @@
 /**
- * RedisStore: the Store contract on Redis, for many processes on many machines. A batch is
- * grouped by cluster slot and each group runs as one Lua script (EVALSHA, EVAL on NOSCRIPT);
- * the groups are sent together, so an evaluation costs one round trip. Every subject is one hash
- * whose key hash-tags the escaped subject, so any subject string is safe: it can neither collide
- * with another nor inject a hash tag.
+ * RedisStore: the Store contract on Redis, for many processes on many machines. Each subject is
+ * one key whose hash tag is the escaped subject, so any subject string is safe: it can neither
+ * collide with another nor inject a hash tag. A batch's subjects are applied by one Lua script
+ * per cluster slot (EVALSHA, EVAL on NOSCRIPT), sent together, so an evaluation costs one round
+ * trip; evaluations in flight at the same time share their script calls (`coalesce.ts`).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { StoreError, type MarkEntry, type MarkValue, type Store, type StoreBatch, type StoreResult, type SubjectOps, type SubjectResult } from '@actiongate/core';
 import { scriptRunner, type ScriptRunner } from './client.js';
-import { APPLY_SCRIPT } from './script.js';
+import { createCoalescer, type Coalescer, type PendingCall } from './coalesce.js';
+import { APPLY_SCRIPT, READ_MARK_SCRIPT } from './script.js';
 import { keySlot } from './slot.js';
 
 export interface RedisStoreOptions {
@@ -22,9 +23,17 @@ export interface RedisStoreOptions {
    * @default "server"
    */
   time?: 'server' | 'caller';
+  /**
+   * Most subjects one script call carries when concurrent evaluations share calls: bigger calls
+   * cost Redis less per decision but hold it longer (a script runs alone). 1 turns sharing off.
+   * @default 128
+   */
+  maxSubjectsPerCall?: number;
 }
 
-const SHA = createHash('sha1').update(APPLY_SCRIPT).digest('hex');
+const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
+const APPLY_SHA = sha1(APPLY_SCRIPT);
+const READ_MARK_SHA = sha1(READ_MARK_SCRIPT);
 
 /** `%`, `{` and `}` percent-encoded: the subject can hold no brace, so the hash tag is ours. */
 function escapeSubject(subject: string): string {
@@ -35,14 +44,21 @@ function unescapeSubject(text: string): string {
   return text.replace(/%(25|7B|7D)/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
 }
 
-/** A subject's answer: [marks: name, json…], [counts: name, count…], [takes: name, count, admitted, resetMs…], consumed. */
-type SubjectReply = [string[], (string | number)[], (string | number)[], number];
+/**
+ * The script's answer: now, resent (0/1), then per key in call order each get's JSON (null when
+ * absent), each peek's count, each take's count, admitted and resetMs, and consumed.
+ */
+type ApplyReply = (string | number | null)[];
 
 export class RedisStore implements Store {
   readonly name = 'redis';
   readonly #runner: ScriptRunner;
   readonly #prefix: string;
   readonly #serverTime: boolean;
+  readonly #calls: Coalescer;
+  /** Request ids: random per store, then a counter, so no two calls anywhere share one. */
+  readonly #requestBase = randomBytes(9).toString('base64');
+  #requestCount = 0;
 
   constructor(options: RedisStoreOptions) {
     if (!options || typeof options !== 'object') throw new TypeError('RedisStore: pass { client }');
@@ -52,9 +68,16 @@ export class RedisStore implements Store {
     const time = options.time ?? 'server';
     if (time !== 'server' && time !== 'caller') throw new TypeError(`RedisStore: time must be "server" or "caller", got ${String(time)}`);
     this.#serverTime = time === 'server';
+    const maxKeys = options.maxSubjectsPerCall ?? 128;
+    if (!Number.isInteger(maxKeys) || maxKeys < 1) throw new TypeError(`RedisStore: maxSubjectsPerCall must be a positive integer, got ${String(maxKeys)}`);
+    this.#calls = createCoalescer({
+      maxKeys,
+      requestId: () => `${this.#requestBase}${(this.#requestCount++).toString(36)}`,
+      send: (keys, args) => this.#runner.evalsha(APPLY_SHA, APPLY_SCRIPT, keys, args),
+    });
   }
 
-  /** The Redis key of a subject's hash. */
+  /** The Redis key of a subject's record. */
   keyOf(subject: string): string {
     return `${this.#prefix}{${escapeSubject(subject)}}`;
   }
@@ -62,30 +85,32 @@ export class RedisStore implements Store {
   async apply(batch: StoreBatch): Promise<StoreResult> {
     if (batch.subjects.length === 0) return { now: batch.now, subjects: [] };
     if (!this.#runner.ready()) throw new StoreError('redis', 'apply', 'the Redis client is not connected', { code: 'STORE_FAILED' });
-    // One script per slot: a single server is one slot for our purposes.
-    const groups = new Map<number, number[]>();
-    batch.subjects.forEach((ops, index) => {
-      const slot = this.#runner.cluster ? keySlot(this.keyOf(ops.subject)) : 0;
-      const group = groups.get(slot);
-      if (group) group.push(index);
-      else groups.set(slot, [index]);
-    });
-    const now = this.#serverTime ? '' : String(batch.now);
+    // With the caller's clock, only evaluations made at the same moment share a call.
+    const clock = this.#serverTime ? '' : String(batch.now);
+    const joined: { call: PendingCall; offset: number }[] = new Array(batch.subjects.length);
+    for (let i = 0; i < batch.subjects.length; i++) {
+      const ops = batch.subjects[i]!;
+      const key = this.keyOf(ops.subject);
+      const slot = this.#runner.cluster ? keySlot(key) : 0;
+      const call = this.#calls.callFor(this.#serverTime ? String(slot) : `${slot}@${clock}`, clock);
+      joined[i] = { call, offset: call.join(key, encodeOps(ops), answerLength(ops)) };
+    }
+    this.#calls.submit();
     const results: SubjectResult[] = new Array(batch.subjects.length);
     let storeNow = batch.now;
-    await Promise.all(
-      [...groups.values()].map(async (indexes) => {
-        const keys = indexes.map((i) => this.keyOf(batch.subjects[i]!.subject));
-        const args = [now, randomBytes(9).toString('base64')];
-        for (const i of indexes) encodeOps(batch.subjects[i]!, args);
-        const reply = (await this.#runner.evalsha(SHA, APPLY_SCRIPT, keys, args)) as [number, ...SubjectReply[]];
-        storeNow = Number(reply[0]);
-        indexes.forEach((batchIndex, k) => {
-          results[batchIndex] = decodeReply(batch.subjects[batchIndex]!.subject, reply[k + 1] as SubjectReply);
-        });
-      }),
-    );
-    return { now: storeNow, subjects: results };
+    for (let i = 0; i < joined.length; i++) {
+      const { call, offset } = joined[i]!;
+      let reply: ApplyReply;
+      try {
+        reply = (await call.reply) as ApplyReply;
+      } catch (error) {
+        throw error instanceof StoreError ? error : new StoreError('redis', 'apply', error instanceof Error ? error.message : String(error), { cause: error });
+      }
+      if (Number(reply[1]) === 1) throw new StoreError('redis', 'apply', 'the call was sent again after a reconnect and had already been applied: not applied twice');
+      storeNow = Number(reply[0]);
+      results[i] = decodeReply(batch.subjects[i]!, reply, offset);
+    }
+    return { now: this.#serverTime ? storeNow : batch.now, subjects: results };
   }
 
   async scan(name: string, options: { cursor?: string; limit: number; now: number }): Promise<{ entries: MarkEntry[]; cursor: string | null }> {
@@ -99,13 +124,14 @@ export class RedisStore implements Store {
     const match = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
     while (node < nodes && entries.length < options.limit) {
       const [next, keys] = await this.#runner.scan(node, cursor, match, Math.max(options.limit, 100));
-      for (const key of keys) {
-        const raw = await this.#runner.hget(key, `m:${name}`);
-        if (raw === null) continue;
-        const sep = raw.indexOf('|');
-        const until = sep > 0 ? Number(raw.slice(0, sep)) : null;
-        if (until !== null && until <= options.now) continue;
-        entries.push({ subject: unescapeSubject(key.slice(prefix.length, -1)), name, value: JSON.parse(raw.slice(sep + 1)), until });
+      // One read per key: a cluster node's keys span many slots, and a script may touch one.
+      const marks = await Promise.all(
+        keys.filter((key) => key.endsWith('}')).map(async (key) => [key, await this.#runner.evalsha(READ_MARK_SHA, READ_MARK_SCRIPT, [key], [name, String(options.now)])] as const),
+      );
+      for (const [key, mark] of marks) {
+        if (!Array.isArray(mark)) continue;
+        const [until, json] = mark as [string, string];
+        entries.push({ subject: unescapeSubject(key.slice(prefix.length, -1)), name, value: JSON.parse(json) as MarkValue, until: until === '' ? null : Number(until) });
       }
       if (next === '0') {
         node++;
@@ -121,24 +147,36 @@ export class RedisStore implements Store {
   async close(): Promise<void> {}
 }
 
-/** Appends one subject's operations as the script reads them: six counts, then the items. */
-function encodeOps(ops: SubjectOps, args: string[]): void {
+/** A subject's operations as the script reads a shape: six counts, then the items. */
+function encodeOps(ops: SubjectOps): string[] {
   const { get = [], peek = [], take = [], add = [], set = [], del = [] } = ops;
-  args.push(String(get.length), String(peek.length), String(take.length), String(add.length), String(set.length), String(del.length));
+  const args = [String(get.length), String(peek.length), String(take.length), String(add.length), String(set.length), String(del.length)];
   for (const name of get) args.push(name);
   for (const p of peek) args.push(p.name, String(p.windowMs));
   for (const t of take) args.push(t.name, String(t.windowMs), String(t.max), String(t.cost), t.dryRun ? '1' : '0');
   for (const a of add) args.push(a.name, String(a.windowMs), String(a.cost), a.at === undefined ? '' : String(a.at));
   for (const m of set) args.push(m.name, JSON.stringify(m.value), m.until === null ? '' : String(m.until));
   for (const name of del) args.push(name);
+  return args;
 }
 
-function decodeReply(subject: string, [m, c, t, consumed]: SubjectReply): SubjectResult {
+/** How many answer items a subject's operations produce. */
+function answerLength(ops: SubjectOps): number {
+  return (ops.get?.length ?? 0) + (ops.peek?.length ?? 0) + 3 * (ops.take?.length ?? 0) + 1;
+}
+
+function decodeReply(ops: SubjectOps, reply: ApplyReply, at: number): SubjectResult {
   const marks: Record<string, MarkValue> = Object.create(null);
   const counts: Record<string, number> = Object.create(null);
-  for (let i = 0; i < m.length; i += 2) marks[String(m[i])] = JSON.parse(String(m[i + 1]));
-  for (let i = 0; i < c.length; i += 2) counts[String(c[i])] = Number(c[i + 1]);
   const takes: SubjectResult['takes'] = [];
-  for (let i = 0; i < t.length; i += 4) takes.push({ name: String(t[i]), count: Number(t[i + 1]), admitted: Number(t[i + 2]) === 1, resetMs: Number(t[i + 3]) });
-  return { subject, marks, counts, takes, consumed: Number(consumed) === 1 };
+  for (const name of ops.get ?? []) {
+    const json = reply[at++];
+    if (json !== null && json !== undefined) marks[name] = JSON.parse(String(json)) as MarkValue;
+  }
+  for (const p of ops.peek ?? []) counts[p.name] = Number(reply[at++]);
+  for (const t of ops.take ?? []) {
+    takes.push({ name: t.name, count: Number(reply[at]), admitted: Number(reply[at + 1]) === 1, resetMs: Number(reply[at + 2]) });
+    at += 3;
+  }
+  return { subject: ops.subject, marks, counts, takes, consumed: Number(reply[at]) === 1 };
 }

@@ -1,25 +1,43 @@
 /**
- * The Lua script that applies one slot's subjects atomically: the Store contract's get → peek →
+ * The Lua script that applies a run of subjects atomically: the Store contract's get → peek →
  * take (all or nothing per subject) → add → set → del, with the sliding-window arithmetic of
- * `@actiongate/memory`'s window module, line for line. Each subject is one hash:
+ * `@actiongate/memory`'s window module, line for line.
  *
- *   m:<name>   →  "<until or empty>|<JSON value>"
- *   w:<name>   →  msgpack of { windowMs, slot, count, slot, count… }
- *   _perm      →  present while a mark without end was ever set (the key then never expires)
- *   _exp       →  the end the key's TTL covers now (so the script need not ask PTTL)
- *   _rid, _res →  the last request that wrote here and its answer, so a request the client resends
- *                 after a reconnect is answered, not applied twice (as long as no other request
- *                 wrote the subject in between, and the batch names each subject once, as the
- *                 guard's batches do)
+ * Each subject is one string key holding one msgpack record:
  *
- * Operations arrive as flat ARGV and answers leave as Lua tables: JSON both ways cost more Redis
- * CPU than the work itself (measured in docs/performance.md).
+ *   { m = { [name] = { until (0 = no end), json } },
+ *     w = { [name] = { windowMs, slot, count, slot, count… } },
+ *     r = the request that last wrote it }
  *
- * ARGV: now ('' = Redis TIME), request id, then per key: #get #peek #take #add #set #del and the
- * items: get name | peek name windowMs | take name windowMs max cost dry | add name windowMs cost
- * at('' = now) | set name json until('' = none) | del name.
- * Answer: { now, per key { marks {name, json…}, counts {name, count…}, takes {name, count,
- * admitted, resetMs…}, consumed } }.
+ * Why one packed record rather than a hash of fields: every `redis.call` from Lua costs a few µs
+ * on this class of machine, and a fresh hash needed three (HMGET, HSET, PEXPIRE) where a string
+ * needs two (GET, SET … PX), with one msgpack decode and encode instead of one per window. The
+ * key's TTL is recomputed from the record on every write (the latest moment any of its windows
+ * or marks still matters), so nothing grows without bound and no field remembers the TTL.
+ *
+ * One call may carry many subjects, from many evaluations (RedisStore coalesces the evaluations
+ * in flight): a key named more than once is read and decoded once, its operations applied in
+ * call order against the decoded record, and written once at the end. So a burst at one hot key
+ * costs one GET and one SET, however many evaluations it holds.
+ *
+ * Resends: a client that reconnects may send a call again that had already run (ioredis resends
+ * unanswered commands). Every record the call writes carries its request id; if any key of the
+ * call already holds it, the call has run, and the script answers `resent` without applying
+ * anything, so an attempt is never counted twice. (If every key the first run wrote has since
+ * been written by other calls, the resend cannot be told apart and counts again: a hit too many,
+ * never one too few.)
+ *
+ * Operations arrive as flat ARGV and answers leave as one flat array: JSON both ways costs more
+ * Redis CPU than the work itself, and each argument and each table costs a little (measured in
+ * docs/performance.md). The evaluations of a policy repeat a few operation lists ("shapes"), so
+ * a call sends each distinct shape once and each key names its shape.
+ *
+ * ARGV: now ('' = Redis TIME), request id ('' = none), the number of shapes, each shape as #get
+ * #peek #take #add #set #del and the items (get name | peek name windowMs | take name windowMs
+ * max cost dry | add name windowMs cost at('' = now) | set name json until('' = none) | del
+ * name), then one shape index (1-based) per key.
+ * Answer: { now, resent (0/1) } and, per key in order: each get's JSON or nil, each peek's
+ * count, each take's count, admitted (0/1) and resetMs, then consumed (0/1).
  */
 export const APPLY_SCRIPT = `
 local now = tonumber(ARGV[1])
@@ -40,223 +58,234 @@ end
 local function slot_ms(window) return math.max(1, math.ceil(window / SLOTS)) end
 local function leaves_at(slot, sms, window) return (slot + 1) * sms + window end
 
-local function read_window(raw, window)
-  if not raw then return {} end
-  local packed = cmsgpack.unpack(raw)
-  if packed[1] ~= window then return {} end
-  local data = {}
-  for i = 2, #packed do data[i - 1] = packed[i] end
-  return data
+-- Records, decoded once per key per call.
+local records, dirty, order = {}, {}, {}
+local function record_of(key)
+  local rec = records[key]
+  if rec then return rec end
+  -- pcall: a key of another type (written by an older version) is replaced, not an error.
+  local ok, raw = pcall(redis.call, 'GET', key)
+  if ok and raw then
+    local decoded_ok, decoded = pcall(cmsgpack.unpack, raw)
+    if decoded_ok and type(decoded) == 'table' then rec = decoded end
+  end
+  if not rec then rec = {} end
+  if type(rec.m) ~= 'table' then rec.m = {} end
+  if type(rec.w) ~= 'table' then rec.w = {} end
+  records[key] = rec
+  order[#order + 1] = key
+  return rec
 end
 
-local function write_window(window, data)
-  local packed = { window }
-  for i = 1, #data do packed[i + 1] = data[i] end
-  return cmsgpack.pack(packed)
+if request ~= '' then
+  for k = 1, #KEYS do
+    if record_of(KEYS[k]).r == request then return { now, 1 } end
+  end
 end
 
-local function prune(data, window)
+-- A window's live data: a stored window of another length counts as empty.
+local function window_data(rec, name, window)
+  local packed = rec.w[name]
+  if not packed or packed[1] ~= window then
+    packed = { window }
+    rec.w[name] = packed
+  end
+  return packed
+end
+
+-- The window arithmetic works on the packed array in place: index 1 is windowMs, then pairs.
+local function prune(p, window)
   local sms = slot_ms(window)
-  while #data > 0 and leaves_at(data[1], sms, window) <= now do
-    table.remove(data, 1)
-    table.remove(data, 1)
+  local first = 2
+  while first <= #p and leaves_at(p[first], sms, window) <= now do first = first + 2 end
+  if first > 2 then
+    local n = #p
+    local shift = first - 2
+    for i = 2, n - shift do p[i] = p[i + shift] end
+    for i = n, n - shift + 1, -1 do p[i] = nil end
   end
   local count = 0
-  for i = 2, #data, 2 do count = count + data[i] end
+  for i = 3, #p, 2 do count = count + p[i] end
   return count
 end
 
-local function add_hit(data, window, at, cost)
+local function add_hit(p, window, at, cost)
   local slot = math.floor(at / slot_ms(window))
-  local i = #data - 1
-  while i >= 1 and data[i] > slot do i = i - 2 end
-  if cost < 0 and data[i] ~= slot and #data > 0 then i = #data - 1 end
-  if i >= 1 and (data[i] == slot or cost < 0) then
-    local nxt = data[i + 1] + cost
-    if nxt > 0 then data[i + 1] = nxt else table.remove(data, i); table.remove(data, i) end
+  local i = #p - 1
+  while i >= 2 and p[i] > slot do i = i - 2 end
+  if cost < 0 and p[i] ~= slot and #p > 1 then i = #p - 1 end
+  if i >= 2 and (p[i] == slot or cost < 0) then
+    local nxt = p[i + 1] + cost
+    if nxt > 0 then p[i + 1] = nxt else table.remove(p, i); table.remove(p, i) end
   elseif cost > 0 then
-    table.insert(data, i + 2, slot)
-    table.insert(data, i + 3, cost)
+    table.insert(p, i + 2, slot)
+    table.insert(p, i + 3, cost)
   end
 end
 
-local function try_take(data, count, window, max, cost)
+local function try_take(p, count, window, max, cost)
   local sms = slot_ms(window)
   if count + cost <= max then
-    local first = #data > 0 and data[1] or math.floor(now / sms)
+    local first = #p > 1 and p[2] or math.floor(now / sms)
     return count + cost, 1, leaves_at(first, sms, window) - now
   end
   if cost > max then return count, 0, window end
   local remaining = count
-  for i = 1, #data, 2 do
-    remaining = remaining - data[i + 1]
-    if remaining + cost <= max then return count, 0, leaves_at(data[i], sms, window) - now end
+  for i = 2, #p, 2 do
+    remaining = remaining - p[i + 1]
+    if remaining + cost <= max then return count, 0, leaves_at(p[i], sms, window) - now end
   end
   return count, 0, window
 end
 
-local out = { now }
+-- Shapes: the distinct operation lists of this call, each parsed once. The evaluations of one
+-- policy send the same few shapes over and over; each key then names its shape by index.
+local shapes = {}
+for s = 1, tonumber(arg()) do
+  local ng, np, nt, na, ns, nd = tonumber(arg()), tonumber(arg()), tonumber(arg()), tonumber(arg()), tonumber(arg()), tonumber(arg())
+  local shape = { gets = {}, peeks = {}, takes = {}, adds = {}, sets = {}, dels = {} }
+  for i = 1, ng do shape.gets[i] = arg() end
+  for i = 1, np do shape.peeks[i] = { arg(), tonumber(arg()) } end
+  for i = 1, nt do shape.takes[i] = { arg(), tonumber(arg()), tonumber(arg()), tonumber(arg()), arg() == '1' } end
+  for i = 1, na do shape.adds[i] = { arg(), tonumber(arg()), tonumber(arg()), tonumber(arg()) } end
+  for i = 1, ns do shape.sets[i] = { arg(), arg(), tonumber(arg()) } end
+  for i = 1, nd do shape.dels[i] = arg() end
+  shapes[s] = shape
+end
+
+-- The answer is one flat array, in the order the operations were asked (the client knows the
+-- names): per key, each get's JSON (false when absent), each peek's count, each take's count,
+-- admitted and resetMs, then consumed.
+local out = { now, 0 }
+local n = 2
+local counts, admitted, resets, windows = {}, {}, {}, {}
 for k = 1, #KEYS do
   local key = KEYS[k]
-  local ng, np, nt, na, ns, nd = tonumber(arg()), tonumber(arg()), tonumber(arg()), tonumber(arg()), tonumber(arg()), tonumber(arg())
-  local gets, peeks, takes, adds, sets, dels = {}, {}, {}, {}, {}, {}
-  for i = 1, ng do gets[i] = arg() end
-  for i = 1, np do peeks[i] = { arg(), tonumber(arg()) } end
-  for i = 1, nt do takes[i] = { arg(), tonumber(arg()), tonumber(arg()), tonumber(arg()), arg() == '1' } end
-  for i = 1, na do adds[i] = { arg(), tonumber(arg()), tonumber(arg()), tonumber(arg()) } end
-  for i = 1, ns do sets[i] = { arg(), arg(), tonumber(arg()) } end
-  for i = 1, nd do dels[i] = arg() end
+  local rec = record_of(key)
+  local shape = shapes[tonumber(arg())]
+  local changed = false
 
-  -- One HMGET for every field this subject's operations read.
-  local fields, index = { '_perm', '_exp', '_rid', '_res' }, {}
-  local function want(field)
-    if not index[field] then fields[#fields + 1] = field; index[field] = #fields end
-  end
-  for _, name in ipairs(gets) do want('m:' .. name) end
-  for _, p in ipairs(peeks) do want('w:' .. p[1]) end
-  for _, t in ipairs(takes) do want('w:' .. t[1]) end
-  for _, a in ipairs(adds) do want('w:' .. a[1]) end
-  local values = redis.call('HMGET', key, unpack(fields))
-  local function value(field) local v = values[index[field]]; if v then return v end return nil end
-  local perm = values[1]
-  local known_expire = tonumber(values[2]) or 0
-  -- Keyed by position too: one batch may name the same subject twice.
-  local request_id = request .. ':' .. k
-  local res
-  if request ~= '' and values[3] == request_id then
-    -- A request the client resent after a reconnect: its first answer, not a second count.
-    res = cmsgpack.unpack(values[4])
-  else
-    local marks, counts, taken, consumed = {}, {}, {}, 0
-    local writes, deletes, windows = {}, {}, {}
-    local expire = 0
-    local function window_of(name, window)
-      local cached = windows[name]
-      if cached and cached.window == window then return cached.data end
-      local data = read_window(value('w:' .. name), window)
-      windows[name] = { window = window, data = data }
-      return data
+  for _, name in ipairs(shape.gets) do
+    local mark = rec.m[name]
+    n = n + 1
+    if mark and mark[1] ~= 0 and mark[1] <= now then
+      rec.m[name] = nil
+      changed = true
+      mark = nil
     end
+    out[n] = mark and mark[2] or false
+  end
 
-    for _, name in ipairs(gets) do
-      local raw = value('m:' .. name)
-      if raw then
-        local sep = string.find(raw, '|', 1, true)
-        local untilv = tonumber(string.sub(raw, 1, sep - 1))
-        if untilv and untilv <= now then
-          deletes[#deletes + 1] = 'm:' .. name
+  for _, p in ipairs(shape.peeks) do
+    local data = rec.w[p[1]]
+    n = n + 1
+    out[n] = (data and data[1] == p[2]) and prune(data, p[2]) or 0
+  end
+
+  local takes = shape.takes
+  local consumed = 0
+  if #takes > 0 then
+    local all, dry = true, false
+    for i, t in ipairs(takes) do
+      local data = window_data(rec, t[1], t[2])
+      windows[i] = data
+      counts[i], admitted[i], resets[i] = try_take(data, prune(data, t[2]), t[2], t[3], t[4])
+      if admitted[i] == 0 then all = false end
+      if t[5] then dry = true end
+    end
+    if all and not dry then
+      for i, t in ipairs(takes) do add_hit(windows[i], t[2], now, t[4]) end
+      consumed = 1
+      changed = true
+    end
+    for i, t in ipairs(takes) do
+      -- Denied as a whole: an admitted take's count does not include the cost it did not take.
+      if not all and admitted[i] == 1 then counts[i] = counts[i] - t[4] end
+      out[n + 1], out[n + 2], out[n + 3] = counts[i], admitted[i], resets[i]
+      n = n + 3
+    end
+  end
+  n = n + 1
+  out[n] = consumed
+
+  for _, a in ipairs(shape.adds) do
+    local data = window_data(rec, a[1], a[2])
+    add_hit(data, a[2], a[4] or now, a[3])
+    prune(data, a[2])
+    changed = true
+  end
+
+  for _, m in ipairs(shape.sets) do
+    if m[3] and m[3] <= now then rec.m[m[1]] = nil else rec.m[m[1]] = { m[3] or 0, m[2] } end
+    changed = true
+  end
+
+  -- del runs last: a name deleted in this operation drops what take/add/set wrote to it.
+  for _, name in ipairs(shape.dels) do
+    rec.m[name] = nil
+    rec.w[name] = nil
+    changed = true
+  end
+
+  if changed then dirty[key] = true end
+end
+
+-- Each changed record is written once, with the TTL of the latest moment anything in it matters.
+for _, key in ipairs(order) do
+  if dirty[key] then
+    local rec = records[key]
+    local expire, forever, empty = 0, false, true
+    for name, p in pairs(rec.w) do
+      if #p > 1 then
+        local window = p[1]
+        local last = leaves_at(p[#p - 1], slot_ms(window), window)
+        if last > now then
+          empty = false
+          if last > expire then expire = last end
         else
-          marks[#marks + 1] = name
-          marks[#marks + 1] = string.sub(raw, sep + 1)
+          rec.w[name] = nil
         end
-      end
-    end
-
-    for _, p in ipairs(peeks) do
-      counts[#counts + 1] = p[1]
-      counts[#counts + 1] = prune(window_of(p[1], p[2]), p[2])
-    end
-
-    local dirty = {}
-    if #takes > 0 then
-      local all, dry, results = true, false, {}
-      for i, t in ipairs(takes) do
-        local data = window_of(t[1], t[2])
-        local count, admitted, reset = try_take(data, prune(data, t[2]), t[2], t[3], t[4])
-        if admitted == 0 then all = false end
-        if t[5] then dry = true end
-        results[i] = { count, admitted, reset }
-      end
-      if all and not dry then
-        for _, t in ipairs(takes) do
-          add_hit(window_of(t[1], t[2]), t[2], now, t[4])
-          dirty[t[1]] = t[2]
-        end
-        consumed = 1
-      elseif not all then
-        for i, t in ipairs(takes) do
-          if results[i][2] == 1 then results[i][1] = results[i][1] - t[4] end
-        end
-      end
-      for i, t in ipairs(takes) do
-        taken[#taken + 1] = t[1]
-        taken[#taken + 1] = results[i][1]
-        taken[#taken + 1] = results[i][2]
-        taken[#taken + 1] = results[i][3]
-      end
-    end
-
-    for _, a in ipairs(adds) do
-      local data = window_of(a[1], a[2])
-      add_hit(data, a[2], a[4] or now, a[3])
-      prune(data, a[2])
-      dirty[a[1]] = a[2]
-    end
-
-    -- del runs last: a name deleted in this operation drops what take/add/set wrote to it.
-    local dropped = {}
-    for _, name in ipairs(dels) do dropped[name] = true end
-
-    for name, window in pairs(dirty) do
-      local data = windows[name].data
-      if dropped[name] then
-        -- written below by the del loop
-      elseif #data == 0 then
-        deletes[#deletes + 1] = 'w:' .. name
       else
-        writes[#writes + 1] = 'w:' .. name
-        writes[#writes + 1] = write_window(window, data)
-        expire = math.max(expire, leaves_at(data[#data - 1], slot_ms(window), window))
+        rec.w[name] = nil
       end
     end
-
-    for _, s in ipairs(sets) do
-      local untilv = s[3]
-      if dropped[s[1]] then
-        -- written below by the del loop
-      elseif untilv and untilv <= now then
-        deletes[#deletes + 1] = 'm:' .. s[1]
-      elseif not untilv then
-        writes[#writes + 1] = 'm:' .. s[1]
-        writes[#writes + 1] = '|' .. s[2]
-        perm = '1'
-        writes[#writes + 1] = '_perm'
-        writes[#writes + 1] = '1'
+    for name, mark in pairs(rec.m) do
+      if mark[1] == 0 then
+        forever = true
+        empty = false
+      elseif mark[1] > now then
+        empty = false
+        if mark[1] > expire then expire = mark[1] end
       else
-        writes[#writes + 1] = 'm:' .. s[1]
-        writes[#writes + 1] = string.format('%d', untilv) .. '|' .. s[2]
-        expire = math.max(expire, untilv)
+        rec.m[name] = nil
       end
     end
-
-    for _, name in ipairs(dels) do
-      deletes[#deletes + 1] = 'm:' .. name
-      deletes[#deletes + 1] = 'w:' .. name
-    end
-
-    res = { marks, counts, taken, consumed }
-    if #deletes > 0 then redis.call('HDEL', key, unpack(deletes)) end
-    if #writes > 0 then
-      -- The TTL only ever grows, to the latest end written; _exp remembers it without a PTTL.
-      if not perm and expire > known_expire then
-        writes[#writes + 1] = '_exp'
-        writes[#writes + 1] = string.format('%d', expire)
-      end
-      if request ~= '' then
-        writes[#writes + 1] = '_rid'
-        writes[#writes + 1] = request_id
-        writes[#writes + 1] = '_res'
-        writes[#writes + 1] = cmsgpack.pack(res)
-      end
-      redis.call('HSET', key, unpack(writes))
-      if perm then
-        redis.call('PERSIST', key)
-      elseif expire > known_expire then
-        redis.call('PEXPIRE', key, expire - now)
+    if empty then
+      redis.call('DEL', key)
+    else
+      if request ~= '' then rec.r = request end
+      if forever then
+        redis.call('SET', key, cmsgpack.pack(rec))
+      else
+        redis.call('SET', key, cmsgpack.pack(rec), 'PX', math.max(1, expire - now))
       end
     end
   end
-  out[k + 1] = res
 end
 return out
+`;
+
+/**
+ * Reads one mark of one subject for `RedisStore.scan`: { until ('' = none), json } or nil when
+ * absent or ended.
+ */
+export const READ_MARK_SCRIPT = `
+local ok, raw = pcall(redis.call, 'GET', KEYS[1])
+if not ok or not raw then return nil end
+local decoded_ok, rec = pcall(cmsgpack.unpack, raw)
+if not decoded_ok or type(rec) ~= 'table' or type(rec.m) ~= 'table' then return nil end
+local mark = rec.m[ARGV[1]]
+if not mark then return nil end
+if mark[1] ~= 0 and mark[1] <= tonumber(ARGV[2]) then return nil end
+return { mark[1] == 0 and '' or string.format('%d', mark[1]), mark[2] }
 `;

@@ -89,20 +89,75 @@ describe('RedisStore', () => {
   });
 });
 
-describe('RedisStore idempotency', () => {
-  it('answers a resent request with its first answer instead of counting it twice', async () => {
-    const { APPLY_SCRIPT } = await import('../src/script.js');
+describe('the apply script', () => {
+  // One shape (one take: counts get peek take add set del, then the take's fields); each key names it.
+  const take = (max: number) => ['1', '0', '0', '1', '0', '0', '0', 'w', '60000', String(max), '1', '0'];
+  const script = async () => (await import('../src/script.js')).APPLY_SCRIPT;
+
+  it('refuses a resent call instead of counting it twice', async () => {
     const client = await ioredis();
     const key = `${prefix()}{ip:1}`;
-    // One subject, one take: counts (get peek take add set del), then the take's fields.
-    const ops = ['0', '0', '1', '0', '0', '0', 'w', '60000', '5', '1', '0'];
-    const run = async (request: string) => ((await client.eval(APPLY_SCRIPT, 1, key, '1700000000000', request, ...ops)) as unknown[][])[1]![2];
-    const first = await run('req-1');
-    const resent = await run('req-1');
-    const next = await run('req-2');
-    expect(first).toEqual(['w', 1, 1, 61_000]);
-    expect(resent).toEqual(['w', 1, 1, 61_000]);
-    expect(next).toEqual(['w', 2, 1, 61_000]);
+    const run = async (request: string) => (await client.eval(await script(), 1, key, '1700000000000', request, ...take(5), '1')) as unknown[];
+    // The answer per key: the take's count, admitted, resetMs, then consumed.
+    expect(await run('req-1')).toEqual([1_700_000_000_000, 0, 1, 1, 61_000, 1]);
+    expect(await run('req-1')).toEqual([1_700_000_000_000, 1]);
+    expect(await run('req-2')).toEqual([1_700_000_000_000, 0, 2, 1, 61_000, 1]);
+  });
+
+  it('a call naming one key many times reads and writes it once, applying each in order', async () => {
+    const client = await ioredis();
+    const key = `${prefix()}{ip:2}`;
+    const reply = (await client.eval(await script(), 3, key, key, key, '1700000000000', 'req-3', ...take(2), '1', '1', '1')) as unknown[];
+    expect(reply).toEqual([1_700_000_000_000, 0, 1, 1, 61_000, 1, 2, 1, 61_000, 1, 2, 0, 61_000, 0]);
+    expect(await client.pttl(key)).toBeGreaterThan(0);
+  });
+
+  it('replaces a key of another type instead of failing every decision on it', async () => {
+    const client = await ioredis();
+    const key = `${prefix()}{ip:3}`;
+    await client.hset(key, 'field', 'left by something else');
+    expect(await client.eval(await script(), 1, key, '1700000000000', 'req-4', ...take(5), '1')).toEqual([1_700_000_000_000, 0, 1, 1, 61_000, 1]);
+    expect(await client.type(key)).toBe('string');
+  });
+});
+
+describe('RedisStore sharing calls', () => {
+  it('evaluations in flight together share script calls, each answered as if alone', async () => {
+    const client = await ioredis();
+    const store = new RedisStore({ client, prefix: prefix(), time: 'caller' });
+    const now = 1_700_000_000_000;
+    const observer = await ioredis();
+    const before = Number(/cmdstat_evalsha:calls=(\d+)/.exec(await observer.info('commandstats'))?.[1] ?? 0);
+    // 50 takes at one key limited to 20 and one at another, all in flight at once.
+    const results = await Promise.all([
+      ...Array.from({ length: 50 }, () => store.apply({ now, subjects: [{ subject: 'hot', take: [{ name: 'w', windowMs: 60_000, max: 20, cost: 1 }] }] })),
+      store.apply({ now, subjects: [{ subject: 'cold', get: ['ban'], take: [{ name: 'w', windowMs: 60_000, max: 20, cost: 1 }] }] }),
+    ]);
+    const after = Number(/cmdstat_evalsha:calls=(\d+)/.exec(await observer.info('commandstats'))?.[1] ?? 0);
+    const hot = results.slice(0, 50).map((r) => r.subjects[0]!.takes[0]!);
+    expect(hot.filter((t) => t.admitted)).toHaveLength(20);
+    expect(hot.map((t) => t.count)).toEqual([...Array.from({ length: 20 }, (_, i) => i + 1), ...Array.from({ length: 30 }, () => 20)]);
+    expect(results[50]!.subjects[0]).toMatchObject({ subject: 'cold', marks: {}, consumed: true, takes: [{ count: 1, admitted: true }] });
+    // Server-wide counts: only meaningful on the private server.
+    if (inject('redisPrivate')) expect(after - before).toBeLessThan(10);
+  });
+
+  it('with the caller clock, only evaluations made at the same moment share a call', async () => {
+    const store = new RedisStore({ client: await ioredis(), prefix: prefix(), time: 'caller' });
+    const now = 1_700_000_000_000;
+    // The same window at two moments a minute apart, in flight together: each counts at its own.
+    const [early, late] = await Promise.all([
+      store.apply({ now, subjects: [{ subject: 's', take: [{ name: 'w', windowMs: 60_000, max: 1, cost: 1 }] }] }),
+      store.apply({ now: now + 61_000, subjects: [{ subject: 's', take: [{ name: 'w', windowMs: 60_000, max: 1, cost: 1 }] }] }),
+    ]);
+    expect(early.subjects[0]!.takes[0]!.admitted).toBe(true);
+    expect(late.subjects[0]!.takes[0]!.admitted).toBe(true);
+  });
+
+  it('refuses bad options with a plain message', () => {
+    const client = new Redis(url, { lazyConnect: true });
+    expect(() => new RedisStore({ client, maxSubjectsPerCall: 0 })).toThrow(/maxSubjectsPerCall must be a positive integer/);
+    expect(() => new RedisStore({ client, time: 'local' as 'server' })).toThrow(/time must be/);
   });
 });
 
