@@ -58,6 +58,17 @@ describe('content model', () => {
     expect(right / test.length).toBeGreaterThan(0.97);
   });
 
+  it('takes a word as a clue once two training documents had it, not from one', async () => {
+    const model = createContentModel({ ...small, now: () => T0 }, new MemoryStore());
+    await model.learnMany(corpus(100, 6));
+    // `zorbex` (an order number, a name) in one spam example only: no clue yet.
+    await model.learn({ body: 'cheap pills zorbex' }, 'spam');
+    expect(model.predict({ body: 'zorbex' })).toBe(0.5);
+    // In a second spam example it says spam.
+    await model.learn({ body: 'casino zorbex prize' }, 'spam');
+    expect(model.predict({ body: 'zorbex' })).toBeGreaterThan(0.7);
+  });
+
   it('lives in the store: a second replica predicts the same once synced', async () => {
     const store = new MemoryStore();
     const a = createContentModel({ ...small, now: () => T0 }, store);
