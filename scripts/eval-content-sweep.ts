@@ -67,6 +67,7 @@ const defaultTokens: Tokenizer = (e) => contentTokens(e.fields);
 const TAG = /<\/?([a-z][a-z0-9]{0,20})\b([^<>]{0,500})>/g;
 const ATTRIBUTE = /([a-z-]{1,30})\s*=/g;
 const URL = /\b(?:https?:\/\/|www\.)([^\s<>"']{1,200})/g;
+const NUMBER = /[$€£%]?\d[\d,.]*%?/g;
 
 const TOKENIZERS: Record<string, Tokenizer> = {
   'word bigrams added': (e) => {
@@ -99,6 +100,18 @@ const TOKENIZERS: Record<string, Tokenizer> = {
         if (host.includes(':')) tokens.add('url:port');
         tokens.add(`url:tld:${host.replace(/:.*/, '').split('.').pop()}`);
         if (slash >= 0) for (const piece of rest.slice(slash + 1).split(/[/?&=.#_-]+/)) if (piece.length >= 2 && piece.length <= 20) tokens.add(`url:path:${piece}`);
+      }
+    }
+    return [...tokens];
+  },
+  'number shapes added (`num:$5-6`: currency or percent, digit count class)': (e) => {
+    const tokens = new Set(contentTokens(e.fields));
+    const digitClass = (d: number) => (d <= 4 ? String(d) : d <= 6 ? '5-6' : d <= 9 ? '7-9' : '10+');
+    for (const [field, text] of e.fields) {
+      for (const match of text.slice(0, 20_000).matchAll(NUMBER)) {
+        const raw = match[0];
+        const sign = /\d/.test(raw[0]!) ? '' : raw[0];
+        tokens.add(`${field === 'body' ? '' : `${field}:`}num:${sign}${digitClass(raw.replace(/\D/g, '').length)}${raw.endsWith('%') ? '%' : ''}`);
       }
     }
     return [...tokens];
