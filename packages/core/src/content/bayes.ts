@@ -9,9 +9,9 @@
  */
 
 /**
- * How clues are chosen and combined. The defaults were chosen by 5-fold cross-validation inside
- * the training groups of the SpamAssassin evaluation only (`pnpm eval:content -- --sweep`,
- * docs/content.md), never on the held-out groups.
+ * How clues are chosen and combined. The defaults were chosen by cross-validation (5 × 5-fold)
+ * inside the training groups of the SpamAssassin evaluation only (`pnpm eval:content --
+ * --sweep`, docs/content.md), not on its held-out groups.
  */
 export interface CombiningOptions {
   /** Robinson's prior strength `s`: how far a token seen few times is pulled toward `prior`. */
