@@ -3,7 +3,8 @@
  * in one run: (a) one window, (b) three windows (5/min, 50/h, 200/day; RateLimiterUnion for the
  * peer) plus ban and allow checks for Actiongate. Whole guard decisions for Actiongate, `consume`
  * for the peer; sequential and with 64 in flight; Redis commands per decision counted with
- * MONITOR (commands run inside scripts excluded).
+ * MONITOR (commands run inside scripts excluded); the Redis server's own CPU time per decision
+ * (INFO cpu) with 64 in flight, the figure that decides how many decisions one Redis serves.
  *
  *   pnpm exec tsx bench/redis.ts
  */
@@ -54,6 +55,12 @@ async function commandsPer(port: number, call: Call, calls: number): Promise<num
   return +(lines / calls).toFixed(2);
 }
 
+/** The server's CPU seconds so far (user + system), from INFO cpu. */
+async function serverCpu(client: Redis): Promise<number> {
+  const info = await client.info('cpu');
+  return Number(/used_cpu_user:([\d.]+)/.exec(info)![1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)![1]);
+}
+
 export async function run(options: { decisions?: number } = {}) {
   const total = options.decisions ?? 20_000;
   const server = await startRedisServer();
@@ -75,9 +82,11 @@ export async function run(options: { decisions?: number } = {}) {
       for (const [name, call] of [['Actiongate RedisStore', ours], ['rate-limiter-flexible', peer]] as const) {
         await measure(call, 2_000, 16); // warm-up
         const sequential = await measure((i) => call(i + 10_000_000), Math.floor(total / 4), 1);
+        const cpuBefore = await serverCpu(client);
         const parallel = await measure((i) => call(i + 20_000_000), total, 64);
+        const redisCpuUs = Math.round(((await serverCpu(client)) - cpuBefore) * 1e6 / total);
         const commands = await commandsPer(server.port, (i) => call(i + 30_000_000), 100);
-        rows.push({ scenario, name, sequential: sequential.perSecond, seqP50: sequential.p50us, seqP99: sequential.p99us, parallel: parallel.perSecond, parP50: parallel.p50us, parP99: parallel.p99us, commands });
+        rows.push({ scenario, name, sequential: sequential.perSecond, seqP50: sequential.p50us, seqP99: sequential.p99us, parallel: parallel.perSecond, parP50: parallel.p50us, parP99: parallel.p99us, redisCpuUs, commands });
       }
     }
   } finally {
@@ -89,6 +98,6 @@ export async function run(options: { decisions?: number } = {}) {
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
   const rows = await run();
-  console.log('| scenario | store | sequential /s (p50 / p99 µs) | 64 in flight /s (p50 / p99 µs) | Redis commands per decision |\n| --- | --- | --- | --- | --- |');
-  for (const r of rows) console.log(`| ${r.scenario} | ${r.name} | ${r.sequential} (${r.seqP50} / ${r.seqP99}) | ${r.parallel} (${r.parP50} / ${r.parP99}) | ${r.commands} |`);
+  console.log('| scenario | store | sequential /s (p50 / p99 µs) | 64 in flight /s (p50 / p99 µs) | Redis CPU µs per decision (64 in flight) | Redis commands per decision |\n| --- | --- | --- | --- | --- | --- |');
+  for (const r of rows) console.log(`| ${r.scenario} | ${r.name} | ${r.sequential} (${r.seqP50} / ${r.seqP99}) | ${r.parallel} (${r.parP50} / ${r.parP99}) | ${r.redisCpuUs} | ${r.commands} |`);
 }

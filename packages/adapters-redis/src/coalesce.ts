@@ -25,17 +25,6 @@ export interface PendingCall {
   readonly reply: Promise<unknown>;
 }
 
-interface Gathering extends PendingCall {
-  readonly keys: string[];
-  /** The shapes sent, `shapeArgs` their items, `positions` each key's shape (1-based). */
-  readonly shapeCount: number;
-  readonly shapeArgs: string[];
-  readonly positions: string[];
-  readonly clock: string;
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
-}
-
 export interface Coalescer {
   /**
    * The call that the next subject should join: the one gathering for `group` (a cluster slot,
@@ -62,50 +51,60 @@ export interface CoalescerOptions {
 /** Items before the first subject's answer in a reply: the clock and the resent flag. */
 const REPLY_HEADER = 2;
 
+/** A call on the client's hot path: a class, so gathering one allocates no closures. */
+class Gathering implements PendingCall {
+  readonly keys: string[] = [];
+  /** Shape lookup key → its 1-based index; `shapeArgs` holds the shapes' items in order. */
+  readonly #shapes = new Map<string, number>();
+  readonly shapeArgs: string[] = [];
+  shapeCount = 0;
+  /** Each key's shape index, as sent. */
+  readonly positions: string[] = [];
+  #answerAt = REPLY_HEADER;
+  readonly reply: Promise<unknown>;
+  resolve!: (value: unknown) => void;
+  reject!: (error: unknown) => void;
+
+  constructor(readonly clock: string) {
+    this.reply = new Promise<unknown>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    // Every waiter awaits it, but one that already failed on another call no longer does: a
+    // rejection nobody awaits must not surface as an unhandled rejection in the host.
+    this.reply.catch(() => {});
+  }
+
+  join(key: string, shape: readonly string[], answerLength: number): number {
+    // NUL separates the items of the lookup key; a shape whose items hold one is not shared.
+    let id: string | null = shape.length > 0 ? shape[0]! : '';
+    for (let i = 1; i < shape.length; i++) id += `\u0000${shape[i]!}`;
+    let separators = 0;
+    for (let at = id.indexOf('\u0000'); at !== -1; at = id.indexOf('\u0000', at + 1)) separators++;
+    if (separators !== Math.max(0, shape.length - 1)) id = null;
+    let index = id === null ? undefined : this.#shapes.get(id);
+    if (index === undefined) {
+      index = ++this.shapeCount;
+      if (id !== null) this.#shapes.set(id, index);
+      for (const item of shape) this.shapeArgs.push(item);
+    }
+    this.keys.push(key);
+    this.positions.push(String(index));
+    const at = this.#answerAt;
+    this.#answerAt += answerLength;
+    return at;
+  }
+}
+
 export function createCoalescer(options: CoalescerOptions): Coalescer {
   const maxKeys = options.maxKeys ?? 128;
   let gathering = new Map<string, Gathering>();
   let inFlight = 0;
   let scheduled = false;
 
-  function open(clock: string): Gathering {
-    let resolve!: (value: unknown) => void;
-    let reject!: (error: unknown) => void;
-    const reply = new Promise<unknown>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    // Every waiter awaits it, but one that already failed on another call no longer does: a
-    // rejection nobody awaits must not surface as an unhandled rejection in the host.
-    reply.catch(() => {});
-    const keys: string[] = [];
-    const shapes = new Map<string, number>();
-    const shapeArgs: string[] = [];
-    const positions: string[] = [];
-    let count = 0;
-    let answerAt = REPLY_HEADER;
-    return {
-      keys, shapeArgs, positions, clock, reply, resolve, reject,
-      get shapeCount() {
-        return count;
-      },
-      join(key, shape, answerLength) {
-        // NUL separates the items in the lookup key; the rare shape holding one is not shared.
-        const id = shape.some((item) => item.includes('\u0000')) ? null : shape.join('\u0000');
-        let index = id === null ? undefined : shapes.get(id);
-        if (index === undefined) {
-          index = ++count;
-          if (id !== null) shapes.set(id, index);
-          for (const item of shape) shapeArgs.push(item);
-        }
-        keys.push(key);
-        positions.push(String(index));
-        const at = answerAt;
-        answerAt += answerLength;
-        return at;
-      },
-    };
-  }
+  const settled = () => {
+    inFlight--;
+  };
 
   function send(call: Gathering): void {
     const args = [call.clock, options.requestId(), String(call.shapeCount)];
@@ -120,11 +119,11 @@ export function createCoalescer(options: CoalescerOptions): Coalescer {
     }
     sent.then(
       (value) => {
-        inFlight--;
+        settled();
         call.resolve(value);
       },
       (error: unknown) => {
-        inFlight--;
+        settled();
         call.reject(error);
       },
     );
@@ -142,7 +141,7 @@ export function createCoalescer(options: CoalescerOptions): Coalescer {
       const current = gathering.get(group);
       if (current && current.keys.length < maxKeys) return current;
       if (current) send(current); // full: on its way, and a new one gathers
-      const call = open(clock);
+      const call = new Gathering(clock);
       gathering.set(group, call);
       return call;
     },

@@ -37,8 +37,10 @@ const READ_MARK_SHA = sha1(READ_MARK_SCRIPT);
 
 /** `%`, `{` and `}` percent-encoded: the subject can hold no brace, so the hash tag is ours. */
 function escapeSubject(subject: string): string {
+  if (!NEEDS_ESCAPE.test(subject)) return subject; // the usual subject: no replace, no callback
   return subject.replace(/[%{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
+const NEEDS_ESCAPE = /[%{}]/;
 
 function unescapeSubject(text: string): string {
   return text.replace(/%(25|7B|7D)/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));

@@ -15,7 +15,7 @@ import { createContentModel, type ContentModel } from './content/model.js';
 import { createMetrics, type MetricsSnapshot } from './observe/metrics.js';
 import { createTelemetry, type TelemetryOptions } from './observe/otel.js';
 import { planEffects, planState, readState, subjectsOf, type State } from './engine/state.js';
-import { applyWithin } from './engine/store-call.js';
+import { storeCaller } from './engine/store-call.js';
 import { allow, block, challengeBatch, inspect, listBlocks, passChallenge, unblock, type BlockOptions, type Inspection, type Target } from './engine/operator.js';
 import { compilePolicy, isCompiledPolicy, type CompiledPolicy } from './policy/compile.js';
 import type { PolicyDocument } from './policy/types.js';
@@ -113,6 +113,7 @@ export function createGuard(options: GuardOptions): Guard {
   const random = options.random ?? Math.random;
   const storeTimeoutMs = options.storeTimeoutMs ?? 50;
   if (!(storeTimeoutMs > 0)) throw new TypeError(`storeTimeoutMs must be a positive number of milliseconds, got ${storeTimeoutMs}`);
+  const callStore = storeCaller(store, storeTimeoutMs);
   const onDecision = options.onDecision;
   const onError = options.onError;
   let fallback: MemoryStore | undefined;
@@ -148,7 +149,7 @@ export function createGuard(options: GuardOptions): Guard {
     if (batch.subjects.length === 0) return { result: { now: batch.now, subjects: [] }, degraded: null };
     const started = performance.now();
     try {
-      const result = await applyWithin(store, batch, storeTimeoutMs);
+      const result = await callStore(batch);
       counters.storeLatency(performance.now() - started);
       return { result, degraded: null };
     } catch (error) {
@@ -174,7 +175,7 @@ export function createGuard(options: GuardOptions): Guard {
     const plan = planState(current, action, content, at, { dryRun, skipLimits: staticAllow(lists) !== undefined, extra: action.ip ? [ranges.versionOps] : [] });
     const { result, degraded } = await roundTrip(current, plan.batch);
     // On failure the ranges known so far stay in force.
-    if (result && !degraded) await ranges.update((batch) => applyWithin(store, batch, storeTimeoutMs), result).catch(report);
+    if (result && !degraded) await ranges.update(callStore, result).catch(report);
     const state: State = readState(plan, result ?? { now: at, subjects: [] }, action.ip && ranges.match(action.ip.parsed, result?.now ?? at));
     // A store with its own clock (Redis `time: 'server'`) answers with it: ban ends and account
     // ages use the same clock as the windows they sit beside.
