@@ -31,6 +31,7 @@ export interface RedisStoreOptions {
   maxSubjectsPerCall?: number;
 }
 
+const notConnected = () => new StoreError('redis', 'apply', 'the Redis client is not connected', { code: 'STORE_FAILED' });
 const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
 const APPLY_SHA = sha1(APPLY_SCRIPT);
 const READ_MARK_SHA = sha1(READ_MARK_SCRIPT);
@@ -75,7 +76,9 @@ export class RedisStore implements Store {
     this.#calls = createCoalescer({
       maxKeys,
       requestId: () => `${this.#requestBase}${(this.#requestCount++).toString(36)}`,
-      send: (keys, args) => this.#runner.evalsha(APPLY_SHA, APPLY_SCRIPT, keys, args),
+      // Checked again when sent: the connection may have dropped while the call was gathering,
+      // and a client that queues offline would run it long after its decisions were made.
+      send: (keys, args) => (this.#runner.ready() ? this.#runner.evalsha(APPLY_SHA, APPLY_SCRIPT, keys, args) : Promise.reject(notConnected())),
     });
   }
 
@@ -86,7 +89,7 @@ export class RedisStore implements Store {
 
   async apply(batch: StoreBatch): Promise<StoreResult> {
     if (batch.subjects.length === 0) return { now: batch.now, subjects: [] };
-    if (!this.#runner.ready()) throw new StoreError('redis', 'apply', 'the Redis client is not connected', { code: 'STORE_FAILED' });
+    if (!this.#runner.ready()) throw notConnected();
     // With the caller's clock, only evaluations made at the same moment share a call.
     const clock = this.#serverTime ? '' : String(batch.now);
     const joined: { call: PendingCall; offset: number }[] = new Array(batch.subjects.length);

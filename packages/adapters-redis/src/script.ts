@@ -140,17 +140,19 @@ end
 
 -- Shapes: the distinct operation lists of this call, each parsed once. The evaluations of one
 -- policy send the same few shapes over and over; each key then names its shape by index.
+-- Each list is flat (a take is five consecutive items): fewer tables, less for Lua to collect.
 local shapes = {}
 for s = 1, tonumber(arg()) do
   local ng, np, nt, na, ns, nd = tonumber(arg()), tonumber(arg()), tonumber(arg()), tonumber(arg()), tonumber(arg()), tonumber(arg())
-  local shape = { gets = {}, peeks = {}, takes = {}, adds = {}, sets = {}, dels = {} }
-  for i = 1, ng do shape.gets[i] = arg() end
-  for i = 1, np do shape.peeks[i] = { arg(), tonumber(arg()) } end
-  for i = 1, nt do shape.takes[i] = { arg(), tonumber(arg()), tonumber(arg()), tonumber(arg()), arg() == '1' } end
-  for i = 1, na do shape.adds[i] = { arg(), tonumber(arg()), tonumber(arg()), tonumber(arg()) } end
-  for i = 1, ns do shape.sets[i] = { arg(), arg(), tonumber(arg()) } end
-  for i = 1, nd do shape.dels[i] = arg() end
-  shapes[s] = shape
+  local gets, peeks, takes, adds, sets, dels = {}, {}, {}, {}, {}, {}
+  for i = 1, ng do gets[i] = arg() end
+  for i = 1, 2 * np, 2 do peeks[i], peeks[i + 1] = arg(), tonumber(arg()) end
+  for i = 1, 5 * nt, 5 do takes[i], takes[i + 1], takes[i + 2], takes[i + 3], takes[i + 4] = arg(), tonumber(arg()), tonumber(arg()), tonumber(arg()), arg() == '1' end
+  -- An empty 'at' or 'until' is false, not nil: a nil would end the flat list early for '#'.
+  for i = 1, 4 * na, 4 do adds[i], adds[i + 1], adds[i + 2], adds[i + 3] = arg(), tonumber(arg()), tonumber(arg()), tonumber(arg()) or false end
+  for i = 1, 3 * ns, 3 do sets[i], sets[i + 1], sets[i + 2] = arg(), arg(), tonumber(arg()) or false end
+  for i = 1, nd do dels[i] = arg() end
+  shapes[s] = { gets, peeks, takes, nt, adds, sets, dels }
 end
 
 -- The answer is one flat array, in the order the operations were asked (the client knows the
@@ -165,7 +167,9 @@ for k = 1, #KEYS do
   local shape = shapes[tonumber(arg())]
   local changed = false
 
-  for _, name in ipairs(shape.gets) do
+  local gets = shape[1]
+  for g = 1, #gets do
+    local name = gets[g]
     local mark = rec.m[name]
     n = n + 1
     if mark and mark[1] ~= 0 and mark[1] <= now then
@@ -176,31 +180,34 @@ for k = 1, #KEYS do
     out[n] = mark and mark[2] or false
   end
 
-  for _, p in ipairs(shape.peeks) do
-    local data = rec.w[p[1]]
+  local peeks = shape[2]
+  for p = 1, #peeks, 2 do
+    local data, window = rec.w[peeks[p]], peeks[p + 1]
     n = n + 1
-    out[n] = (data and data[1] == p[2]) and prune(data, p[2]) or 0
+    out[n] = (data and data[1] == window) and prune(data, window) or 0
   end
 
-  local takes = shape.takes
+  local takes, nt = shape[3], shape[4]
   local consumed = 0
-  if #takes > 0 then
+  if nt > 0 then
     local all, dry = true, false
-    for i, t in ipairs(takes) do
-      local data = window_data(rec, t[1], t[2])
+    for i = 1, nt do
+      local t = 5 * i - 4
+      local window = takes[t + 1]
+      local data = window_data(rec, takes[t], window)
       windows[i] = data
-      counts[i], admitted[i], resets[i] = try_take(data, prune(data, t[2]), t[2], t[3], t[4])
+      counts[i], admitted[i], resets[i] = try_take(data, prune(data, window), window, takes[t + 2], takes[t + 3])
       if admitted[i] == 0 then all = false end
-      if t[5] then dry = true end
+      if takes[t + 4] then dry = true end
     end
     if all and not dry then
-      for i, t in ipairs(takes) do add_hit(windows[i], t[2], now, t[4]) end
+      for i = 1, nt do add_hit(windows[i], takes[5 * i - 3], now, takes[5 * i - 1]) end
       consumed = 1
       changed = true
     end
-    for i, t in ipairs(takes) do
+    for i = 1, nt do
       -- Denied as a whole: an admitted take's count does not include the cost it did not take.
-      if not all and admitted[i] == 1 then counts[i] = counts[i] - t[4] end
+      if not all and admitted[i] == 1 then counts[i] = counts[i] - takes[5 * i - 1] end
       out[n + 1], out[n + 2], out[n + 3] = counts[i], admitted[i], resets[i]
       n = n + 3
     end
@@ -208,22 +215,27 @@ for k = 1, #KEYS do
   n = n + 1
   out[n] = consumed
 
-  for _, a in ipairs(shape.adds) do
-    local data = window_data(rec, a[1], a[2])
-    add_hit(data, a[2], a[4] or now, a[3])
-    prune(data, a[2])
+  local adds = shape[5]
+  for a = 1, #adds, 4 do
+    local window = adds[a + 1]
+    local data = window_data(rec, adds[a], window)
+    add_hit(data, window, adds[a + 3] or now, adds[a + 2])
+    prune(data, window)
     changed = true
   end
 
-  for _, m in ipairs(shape.sets) do
-    if m[3] and m[3] <= now then rec.m[m[1]] = nil else rec.m[m[1]] = { m[3] or 0, m[2] } end
+  local sets = shape[6]
+  for m = 1, #sets, 3 do
+    local untilv = sets[m + 2]
+    if untilv and untilv <= now then rec.m[sets[m]] = nil else rec.m[sets[m]] = { untilv or 0, sets[m + 1] } end
     changed = true
   end
 
   -- del runs last: a name deleted in this operation drops what take/add/set wrote to it.
-  for _, name in ipairs(shape.dels) do
-    rec.m[name] = nil
-    rec.w[name] = nil
+  local dels = shape[7]
+  for d = 1, #dels do
+    rec.m[dels[d]] = nil
+    rec.w[dels[d]] = nil
     changed = true
   end
 

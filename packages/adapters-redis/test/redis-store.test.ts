@@ -112,6 +112,14 @@ describe('the apply script', () => {
     expect(await client.pttl(key)).toBeGreaterThan(0);
   });
 
+  it('applies every add and set of a shape, also those without a time (no early end of a list)', async () => {
+    const store = new RedisStore({ client: await ioredis(), prefix: prefix(), time: 'caller' });
+    const now = 1_700_000_000_000;
+    await store.apply({ now, subjects: [{ subject: 's', add: [{ name: 'a', windowMs: 60_000, cost: 2 }, { name: 'b', windowMs: 60_000, cost: 3 }], set: [{ name: 'p', value: 'forever', until: null }, { name: 'q', value: 'for now', until: now + 1_000 }, { name: 'r', value: 'also forever', until: null }] }] });
+    const read = await store.apply({ now, subjects: [{ subject: 's', get: ['p', 'q', 'r'], peek: [{ name: 'a', windowMs: 60_000 }, { name: 'b', windowMs: 60_000 }] }] });
+    expect(read.subjects[0]).toMatchObject({ marks: { p: 'forever', q: 'for now', r: 'also forever' }, counts: { a: 2, b: 3 } });
+  });
+
   it('replaces a key of another type instead of failing every decision on it', async () => {
     const client = await ioredis();
     const key = `${prefix()}{ip:3}`;
