@@ -1,8 +1,9 @@
 /**
  * RedisStore against rate-limiter-flexible's RateLimiterRedis on the same private redis-server,
  * in one run: (a) one window, (b) three windows (5/min, 50/h, 200/day; RateLimiterUnion for the
- * peer) plus ban and allow checks for Actiongate. Whole guard decisions for Actiongate, `consume`
- * for the peer; sequential and with 64 in flight; Redis commands per decision counted with
+ * peer) plus ban and allow checks for Actiongate. Actiongate twice: whole guard decisions, and
+ * the store alone applying the batch a decision sends; `consume` for the peer; sequential and with
+ * 64 in flight; Redis commands per decision counted with
  * MONITOR (commands run inside scripts excluded); the Redis server's own CPU time per decision
  * (INFO cpu) with 64 in flight, the figure that decides how many decisions one Redis serves.
  *
@@ -13,7 +14,8 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterUnion } from 'rate-limiter-flexible';
-import { createGuard, type PolicyDocument } from '../packages/core/src/index.js';
+import { createGuard, type Action, type PolicyDocument, type Store, type StoreBatch } from '../packages/core/src/index.js';
+import { MemoryStore } from '../packages/adapters-memory/src/index.js';
 import { RedisStore } from '../packages/adapters-redis/src/index.js';
 import { startRedisServer } from '../test/redis-setup.js';
 
@@ -61,6 +63,15 @@ async function serverCpu(client: Redis): Promise<number> {
   return Number(/used_cpu_user:([\d.]+)/.exec(info)![1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)![1]);
 }
 
+/** The batch a guard sends the store for one action (recorded on a MemoryStore). */
+async function batchOf(policy: PolicyDocument, action: Action): Promise<StoreBatch> {
+  const inner = new MemoryStore();
+  let seen: StoreBatch | undefined;
+  const spy: Store = { name: 'spy', apply: (batch) => ((seen ??= batch), inner.apply(batch)), close: () => inner.close() };
+  await createGuard({ policy, store: spy }).evaluate(action);
+  return seen!;
+}
+
 export async function run(options: { decisions?: number } = {}) {
   const total = options.decisions ?? 20_000;
   const server = await startRedisServer();
@@ -72,14 +83,20 @@ export async function run(options: { decisions?: number } = {}) {
     for (const scenario of ['one window', 'three windows'] as const) {
       const chosen = scenario === 'one window' ? windows.slice(0, 1) : windows;
       const policy: PolicyDocument = { name: 'bench', limits: chosen.map((w) => ({ ...w, by: 'ip' as const })) };
-      const guard = createGuard({ policy, store: new RedisStore({ client, prefix: `bench-${scenario.length}` }), storeTimeoutMs: 5_000 });
+      const store = new RedisStore({ client, prefix: `bench-${scenario.length}` });
+      const guard = createGuard({ policy, store, storeTimeoutMs: 5_000 });
       // Distinct IPs, so every call is an allowed decision (the one-round-trip path).
       const ip = (i: number) => `10.${(i >>> 16) & 255}.${(i >>> 8) & 255}.${i & 255}`;
       const ours: Call = (i) => guard.evaluate({ action: 'post', ip: ip(i) });
+      // The store alone, like for like with the peer (a limiter, not a rules engine): the very
+      // batch the guard sends for one decision (its windows, ban, allow, strike and tighten
+      // marks, the dynamic-range version), with the decision's IP swapped per call.
+      const sample = await batchOf(policy, { action: 'post', ip: '10.255.255.255' });
+      const storeOnly: Call = (i) => store.apply({ now: Date.now(), subjects: sample.subjects.map((ops) => (ops.subject === 'ip:10.255.255.255' ? { ...ops, subject: `ip:${ip(i)}` } : ops)) });
       const limiters = chosen.map((w, k) => new RateLimiterRedis({ storeClient: client, keyPrefix: `rlf${scenario.length}-${k}`, points: w.max, duration: { '1m': 60, '1h': 3600, '1d': 86400 }[w.window]! }));
       const peerLimiter = limiters.length === 1 ? limiters[0]! : new RateLimiterUnion(...limiters);
       const peer: Call = (i) => peerLimiter.consume(ip(i + 5_000_000));
-      for (const [name, call] of [['Actiongate RedisStore', ours], ['rate-limiter-flexible', peer]] as const) {
+      for (const [name, call] of [['Actiongate guard.evaluate on RedisStore', ours], ['Actiongate RedisStore.apply (the same batch)', storeOnly], ['rate-limiter-flexible', peer]] as const) {
         await measure(call, 2_000, 16); // warm-up
         const sequential = await measure((i) => call(i + 10_000_000), Math.floor(total / 4), 1);
         const cpuBefore = await serverCpu(client);
