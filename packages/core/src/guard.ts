@@ -124,14 +124,22 @@ export function createGuard(options: GuardOptions): Guard {
   const ranges = createRanges();
   const modelStore = options.modelStore ?? (store instanceof MemoryStore ? new MemoryStore() : store);
   let model: { key: string; model: ContentModel } | null = null;
+  // The answer of `modelOf` for the last policy it saw. A compiled policy and its (frozen) model
+  // settings never change, so the settings are serialised once per policy, not once per decision.
+  let modelFor: { policy: CompiledPolicy; model: ContentModel | null } | null = null;
   /** The policy's content model replica: kept across policy swaps while its settings stay the same. */
   function modelOf(current: CompiledPolicy): ContentModel | null {
+    if (modelFor?.policy === current) return modelFor.model;
     const config = current.content.model;
-    if (!config) return null;
-    const key = JSON.stringify(config);
-    if (model?.key !== key) model = { key, model: createContentModel({ ...config, now, onError: report }, modelStore) };
-    return model.model;
+    if (config) {
+      const key = JSON.stringify(config);
+      if (model?.key !== key) model = { key, model: createContentModel({ ...config, now, onError: report }, modelStore) };
+    }
+    modelFor = { policy: current, model: config ? model!.model : null };
+    return modelFor.model;
   }
+  /** The range registry's version read, riding along in every evaluation with an IP (one array, not one per call). */
+  const rangeReads = [ranges.versionOps];
 
   /** Calls a host callback; what it throws must not turn a decision into a failure. */
   function notify<T>(callback: ((value: T) => void) | undefined, value: T): void {
@@ -172,10 +180,16 @@ export function createGuard(options: GuardOptions): Guard {
     const action = normaliseAction(input, current);
     const lists = action.ip ? current.lists.match(action.ip.parsed) : [];
     const content = current.content.evaluate(action.content, modelOf(current));
-    const plan = planState(current, action, content, at, { dryRun, skipLimits: staticAllow(lists) !== undefined, extra: action.ip ? [ranges.versionOps] : [] });
+    const plan = planState(current, action, content, at, { dryRun, skipLimits: staticAllow(lists) !== undefined, extra: action.ip ? rangeReads : NO_READS });
     const { result, degraded } = await roundTrip(current, plan.batch);
     // On failure the ranges known so far stay in force.
-    if (result && !degraded) await ranges.update(callStore, result).catch(report);
+    if (result && !degraded) {
+      try {
+        await ranges.update(callStore, result);
+      } catch (error) {
+        report(error as Error);
+      }
+    }
     const state: State = readState(plan, result ?? { now: at, subjects: [] }, action.ip && ranges.match(action.ip.parsed, result?.now ?? at));
     // A store with its own clock (Redis `time: 'server'`) answers with it: ban ends and account
     // ages use the same clock as the windows they sit beside.
@@ -192,10 +206,10 @@ export function createGuard(options: GuardOptions): Guard {
       const effects = planEffects(current, plan, state, outcome.effects, clock, id);
       if (effects) await roundTrip(current, effects);
       if (plan.subjects.length > 0) {
-        recent.set(id, {
-          at: clock, subjects: plan.subjects, violations: outcome.effects.violations, bans: outcome.effects.bans.map((b) => ({ subject: b.subject, rung: b.rung })),
-          ...(action.content && current.content.model ? { content: boundedContent(action.content) } : {}),
-        });
+        const bans = outcome.effects.bans.length === 0 ? NO_BANS : outcome.effects.bans.map((b) => ({ subject: b.subject, rung: b.rung }));
+        recent.set(id, action.content && current.content.model
+          ? { at: clock, subjects: plan.subjects, violations: outcome.effects.violations, bans, content: boundedContent(action.content) }
+          : { at: clock, subjects: plan.subjects, violations: outcome.effects.violations, bans });
       }
     }
     const challenge = outcome.challengeKind ? { kind: outcome.challengeKind, token: randomBytes(18).toString('base64url') } : null;
@@ -285,10 +299,29 @@ export function createGuard(options: GuardOptions): Guard {
   };
 }
 
-/** What a decision keeps of its content for the model to learn from later: a bounded prefix. */
-function boundedContent(content: Readonly<Record<string, string>>): Record<string, string> {
+const NO_READS: readonly never[] = Object.freeze([]);
+/** A record's bans when the decision caused none (most do not): shared, never written to (feedback copies). */
+const NO_BANS = Object.freeze([]) as unknown as { subject: string; rung: number }[];
+
+const KEPT_FIELDS = 8;
+const KEPT_LENGTH = 8192;
+
+/**
+ * What a decision keeps of its content for the model to learn from later: a bounded prefix.
+ * The normalised action's content is already the guard's own copy (nothing else holds or
+ * changes it), so when it is within the bounds it is kept as it is, without another copy.
+ */
+function boundedContent(content: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  let fields = 0;
+  for (const field in content) {
+    if (++fields > KEPT_FIELDS || content[field]!.length > KEPT_LENGTH) return boundedCopy(content);
+  }
+  return content;
+}
+
+function boundedCopy(content: Readonly<Record<string, string>>): Record<string, string> {
   const kept: Record<string, string> = {};
-  for (const field of Object.keys(content).slice(0, 8)) kept[field] = content[field]!.slice(0, 8192);
+  for (const field of Object.keys(content).slice(0, KEPT_FIELDS)) kept[field] = content[field]!.slice(0, KEPT_LENGTH);
   return kept;
 }
 

@@ -47,13 +47,26 @@ export interface RecentDecisions {
 
 export function recentDecisions(max: number): RecentDecisions {
   const records = new Map<string, RecentRecord>();
+  // Ids in arrival order, in a ring: the slot the next id takes holds the oldest one, which is
+  // forgotten then. A Map already keeps insertion order, but reaching its oldest entry takes an
+  // iterator per decision; the ring is one array read (every evaluation with a subject lands here).
+  const ring: (string | undefined)[] = new Array<string | undefined>(Math.max(0, max)).fill(undefined);
+  let next = 0;
   return {
     get: (id) => records.get(id),
     set(id, record) {
-      // Ids are fresh UUIDs; an update (feedback) keeps its place in line and its content.
-      const kept = records.get(id)?.content;
-      records.set(id, kept && !record.content ? { ...record, content: kept } : record);
-      if (records.size > max) records.delete(records.keys().next().value!);
+      const previous = records.get(id);
+      if (previous) {
+        // Ids are fresh UUIDs; an update (feedback) keeps its place in line and its content.
+        records.set(id, previous.content && !record.content ? { ...record, content: previous.content } : record);
+        return;
+      }
+      if (ring.length === 0) return;
+      const oldest = ring[next];
+      if (oldest !== undefined) records.delete(oldest);
+      ring[next] = id;
+      next = next + 1 === ring.length ? 0 : next + 1;
+      records.set(id, record);
     },
   };
 }

@@ -7,7 +7,7 @@
 import type { ContentSignals } from '../content/signals.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { planLimits, type PlannedTake } from '../limits/limits.js';
-import type { MarkValue, StoreBatch, StoreResult, SubjectOps, WindowAdd } from '../store/types.js';
+import type { MarkValue, StoreBatch, StoreResult, SubjectOps, SubjectResult, WindowAdd } from '../store/types.js';
 import type { LimitState } from '../types.js';
 import type { NormalisedAction } from './action.js';
 
@@ -78,8 +78,11 @@ export interface State {
 }
 
 export function subjectsOf(action: NormalisedAction): { ip: string | null; actor: string | null } {
-  return { ip: action.ip ? `ip:${action.ip.subnet}` : null, actor: action.actor ? `actor:${action.actor.id}` : null };
+  return { ip: ipSubject(action), actor: actorSubject(action) };
 }
+
+const ipSubject = (action: NormalisedAction): string | null => (action.ip ? `ip:${action.ip.subnet}` : null);
+const actorSubject = (action: NormalisedAction): string | null => (action.actor ? `actor:${action.actor.id}` : null);
 
 export function planState(
   policy: CompiledPolicy,
@@ -88,7 +91,8 @@ export function planState(
   now: number,
   options: { dryRun: boolean; skipLimits: boolean; /** Reads that ride along (the range registry's version). */ extra?: readonly SubjectOps[] },
 ): Plan {
-  const { ip, actor } = subjectsOf(action);
+  const ip = ipSubject(action);
+  const actor = actorSubject(action);
   const takes = options.skipLimits
     ? []
     : planLimits(policy.limits, {
@@ -96,17 +100,19 @@ export function planState(
         ip,
         actor,
         status: action.actor?.status ?? 'anonymous',
-        fact: (path) => readPath(action, path),
+        fact: readPath.bind(null, action),
       });
-  const { ops, opsFor } = batchBuilder();
-  const subjects = [ip, actor].filter((s): s is string => s !== null);
+  const ops = new BatchBuilder();
+  const subjects: string[] = [];
+  if (ip !== null) subjects.push(ip);
+  if (actor !== null) subjects.push(actor);
   for (const subject of subjects) {
-    const entry = opsFor(subject);
+    const entry = ops.for(subject);
     entry.get = [MARK.ban, MARK.allow, MARK.pass, MARK.rung, MARK.tighten];
     entry.peek = [{ name: WINDOW.violations, windowMs: policy.bans.withinMs }];
   }
   for (const take of takes) {
-    const entry = opsFor(take.subject);
+    const entry = ops.for(take.subject);
     if (take.limit.monitor) {
       // A monitored limit counts every attempt and never denies, so it stays out of the
       // all-or-nothing takes of the enforced limits.
@@ -121,19 +127,32 @@ export function planState(
   const duplicates = policy.content.duplicates;
   if (duplicates && content.fingerprint) {
     // Counted across every subject: a campaign pastes one text from many addresses and accounts.
-    const copies = (subject: string) => {
-      const entry = opsFor(subject);
-      entry.peek = [{ name: WINDOW.copies, windowMs: duplicates.windowMs }];
-      if (!options.dryRun) entry.add = [{ name: WINDOW.copies, windowMs: duplicates.windowMs, cost: 1 }];
-    };
     duplicateSubject = `content:${content.fingerprint}`;
-    copies(duplicateSubject);
+    countCopies(ops.for(duplicateSubject), duplicates.windowMs, options.dryRun);
     for (const key of content.nearKeys) {
-      nearSubjects.push(`near:${key}`);
-      copies(`near:${key}`);
+      const subject = `near:${key}`;
+      nearSubjects.push(subject);
+      countCopies(ops.for(subject), duplicates.windowMs, options.dryRun);
     }
   }
-  return { batch: { now, subjects: [...ops.values(), ...(options.extra ?? [])] }, takes, subjects, duplicateSubject, nearSubjects };
+  return { batch: { now, subjects: ops.list(options.extra) }, takes, subjects, duplicateSubject, nearSubjects };
+}
+
+/** The reads and writes that count one more copy of a text on its subject. */
+function countCopies(entry: SubjectOps, windowMs: number, dryRun: boolean): void {
+  entry.peek = [{ name: WINDOW.copies, windowMs }];
+  if (!dryRun) entry.add = [{ name: WINDOW.copies, windowMs, cost: 1 }];
+}
+
+/**
+ * The answer for `subject`, or undefined. A linear scan: a batch has a handful of subjects,
+ * fewer than it takes a Map to pay for itself. From the end, so a subject answered twice reads
+ * as the last answer, as a Map built from the answers would.
+ */
+function answerFor(result: StoreResult, subject: string): SubjectResult | undefined {
+  const answers = result.subjects;
+  for (let i = answers.length - 1; i >= 0; i--) if (answers[i]!.subject === subject) return answers[i];
+  return undefined;
 }
 
 /**
@@ -142,9 +161,8 @@ export function planState(
  */
 export function readState(plan: Plan, result: StoreResult, range: { subject: string; kind: 'ban' | 'allow'; until: number | null; reason: string } | null = null): State {
   const state: State = { bans: [], allow: null, passed: false, history: new Map(), factor: 1, limits: [], consumed: [], duplicates: 0, nearDuplicates: 0 };
-  const bySubject = new Map(result.subjects.map((s) => [s.subject, s]));
   for (const subject of plan.subjects) {
-    const answer = bySubject.get(subject);
+    const answer = answerFor(result, subject);
     if (!answer) continue;
     const ban = asBan(answer.marks[MARK.ban]);
     if (ban) state.bans.push({ subject, ban });
@@ -160,7 +178,7 @@ export function readState(plan: Plan, result: StoreResult, range: { subject: str
   if (range?.kind === 'allow') state.allow ??= { subject: range.subject, reason: range.reason };
   for (const answer of result.subjects) if (answer.consumed) state.consumed.push(answer.subject);
   for (const take of plan.takes) {
-    const subject = bySubject.get(take.subject);
+    const subject = answerFor(result, take.subject);
     // The store takes against the policy's capacity; adaptive limits deny above the tightened
     // one here, and the decision's refund gives back what the store consumed.
     const max = tightenedMax(take.max, state.factor);
@@ -171,7 +189,7 @@ export function readState(plan: Plan, result: StoreResult, range: { subject: str
       count = (subject?.counts[take.name] ?? 0) + take.limit.cost;
       exceeded = count > max;
     } else {
-      const answer = subject?.takes.find((t) => t.name === take.name);
+      const answer = subject && takeAnswer(subject, take.name);
       count = answer?.count ?? 0;
       exceeded = answer ? !answer.admitted : false;
       resetMs = answer?.resetMs ?? 0;
@@ -194,8 +212,8 @@ export function readState(plan: Plan, result: StoreResult, range: { subject: str
       },
     });
   }
-  if (plan.duplicateSubject) state.duplicates = bySubject.get(plan.duplicateSubject)?.counts[WINDOW.copies] ?? 0;
-  for (const subject of plan.nearSubjects) state.nearDuplicates = Math.max(state.nearDuplicates, bySubject.get(subject)?.counts[WINDOW.copies] ?? 0);
+  if (plan.duplicateSubject) state.duplicates = answerFor(result, plan.duplicateSubject)?.counts[WINDOW.copies] ?? 0;
+  for (const subject of plan.nearSubjects) state.nearDuplicates = Math.max(state.nearDuplicates, answerFor(result, subject)?.counts[WINDOW.copies] ?? 0);
   return state;
 }
 
@@ -226,47 +244,65 @@ export function planEffects(
   now: number,
   decision: string,
 ): StoreBatch | null {
-  const { ops, opsFor } = batchBuilder();
+  const ops = new BatchBuilder();
   if (outcome.refund) {
     for (const subject of state.consumed) {
       const refunds: WindowAdd[] = plan.batch.subjects
         .find((s) => s.subject === subject)!
         .take!.map((t) => ({ name: t.name, windowMs: t.windowMs, cost: -t.cost, at: now }));
-      (opsFor(subject).add ??= []).push(...refunds);
+      (ops.for(subject).add ??= []).push(...refunds);
     }
   }
   for (const subject of outcome.violations) {
-    (opsFor(subject).add ??= []).push({ name: WINDOW.violations, windowMs: policy.bans.withinMs, cost: 1 });
+    (ops.for(subject).add ??= []).push({ name: WINDOW.violations, windowMs: policy.bans.withinMs, cost: 1 });
   }
   for (const ban of outcome.bans) {
     const value: MarkValue = { until: ban.until, rung: ban.rung, reason: ban.reason, at: now, decision };
-    const entry = opsFor(ban.subject);
+    const entry = ops.for(ban.subject);
     (entry.set ??= []).push({ name: MARK.ban, value, until: ban.until });
     // The rung outlives the ban by `forget`, so the next offence climbs the ladder.
     if (ban.rung > 0) entry.set.push({ name: MARK.rung, value: ban.rung, until: (ban.until ?? now) + policy.bans.forgetMs });
   }
   for (const tighten of outcome.tighten) {
-    (opsFor(tighten.subject).set ??= []).push({ name: MARK.tighten, value: { factor: tighten.factor, until: tighten.until, reason: tighten.reason, at: now }, until: tighten.until });
+    (ops.for(tighten.subject).set ??= []).push({ name: MARK.tighten, value: { factor: tighten.factor, until: tighten.until, reason: tighten.reason, at: now }, until: tighten.until });
   }
   if (outcome.violations.length > 0 || outcome.bans.length > 0) {
     const record: DecisionRecord = { at: now, subjects: plan.subjects, violations: outcome.violations, bans: outcome.bans.map((b) => ({ subject: b.subject, rung: b.rung })) };
-    opsFor(decisionSubject(decision)).set = [{ name: MARK.record, value: record as unknown as MarkValue, until: now + policy.feedback.rememberMs }];
+    ops.for(decisionSubject(decision)).set = [{ name: MARK.record, value: record as unknown as MarkValue, until: now + policy.feedback.rememberMs }];
   }
-  return ops.size === 0 ? null : { now, subjects: [...ops.values()] };
+  return ops.size === 0 ? null : { now, subjects: ops.list() };
 }
 
 /** Where a decision's record lives in the store. */
 export const decisionSubject = (id: string): string => `decision:${id}`;
 
-/** One `SubjectOps` per subject, created on first use, in first-use order. */
-function batchBuilder() {
-  const ops = new Map<string, SubjectOps>();
-  const opsFor = (subject: string): SubjectOps => {
-    let entry = ops.get(subject);
-    if (!entry) ops.set(subject, (entry = { subject }));
+/** One `SubjectOps` per subject, created on first use, in first-use order. A class, not closures: it is built on every evaluation. */
+class BatchBuilder {
+  readonly #ops = new Map<string, SubjectOps>();
+
+  get size(): number {
+    return this.#ops.size;
+  }
+
+  for(subject: string): SubjectOps {
+    let entry = this.#ops.get(subject);
+    if (!entry) this.#ops.set(subject, (entry = { subject }));
     return entry;
-  };
-  return { ops, opsFor };
+  }
+
+  /** The subjects in first-use order, then `extra`. */
+  list(extra?: readonly SubjectOps[]): SubjectOps[] {
+    const list: SubjectOps[] = [];
+    for (const entry of this.#ops.values()) list.push(entry);
+    if (extra) for (const entry of extra) list.push(entry);
+    return list;
+  }
+}
+
+/** The answer to the take named `name`, or undefined. */
+function takeAnswer(subject: SubjectResult, name: string): SubjectResult['takes'][number] | undefined {
+  for (const take of subject.takes) if (take.name === name) return take;
+  return undefined;
 }
 
 export function asBan(value: MarkValue | undefined): BanRecord | null {
