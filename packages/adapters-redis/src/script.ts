@@ -142,16 +142,24 @@ end
 -- policy send the same few shapes over and over; each key then names its shape by index.
 -- Each list is flat (a take is five consecutive items): fewer tables, less for Lua to collect.
 local shapes = {}
+local A = ARGV
 for s = 1, tonumber(arg()) do
-  local ng, np, nt, na, ns, nd = tonumber(arg()), tonumber(arg()), tonumber(arg()), tonumber(arg()), tonumber(arg()), tonumber(arg())
+  -- ARGV read inline (not through arg()): a function call per item was a visible share.
+  local p = pos
+  local ng, np, nt, na, ns, nd = tonumber(A[p]), tonumber(A[p + 1]), tonumber(A[p + 2]), tonumber(A[p + 3]), tonumber(A[p + 4]), tonumber(A[p + 5])
+  p = p + 6
   local gets, peeks, takes, adds, sets, dels = {}, {}, {}, {}, {}, {}
-  for i = 1, ng do gets[i] = arg() end
-  for i = 1, 2 * np, 2 do peeks[i], peeks[i + 1] = arg(), tonumber(arg()) end
-  for i = 1, 5 * nt, 5 do takes[i], takes[i + 1], takes[i + 2], takes[i + 3], takes[i + 4] = arg(), tonumber(arg()), tonumber(arg()), tonumber(arg()), arg() == '1' end
+  for i = 1, ng do gets[i] = A[p]; p = p + 1 end
+  for i = 1, 2 * np, 2 do peeks[i], peeks[i + 1] = A[p], tonumber(A[p + 1]); p = p + 2 end
+  for i = 1, 5 * nt, 5 do
+    takes[i], takes[i + 1], takes[i + 2], takes[i + 3], takes[i + 4] = A[p], tonumber(A[p + 1]), tonumber(A[p + 2]), tonumber(A[p + 3]), A[p + 4] == '1'
+    p = p + 5
+  end
   -- An empty 'at' or 'until' is false, not nil: a nil would end the flat list early for '#'.
-  for i = 1, 4 * na, 4 do adds[i], adds[i + 1], adds[i + 2], adds[i + 3] = arg(), tonumber(arg()), tonumber(arg()), tonumber(arg()) or false end
-  for i = 1, 3 * ns, 3 do sets[i], sets[i + 1], sets[i + 2] = arg(), arg(), tonumber(arg()) or false end
-  for i = 1, nd do dels[i] = arg() end
+  for i = 1, 4 * na, 4 do adds[i], adds[i + 1], adds[i + 2], adds[i + 3] = A[p], tonumber(A[p + 1]), tonumber(A[p + 2]), tonumber(A[p + 3]) or false; p = p + 4 end
+  for i = 1, 3 * ns, 3 do sets[i], sets[i + 1], sets[i + 2] = A[p], A[p + 1], tonumber(A[p + 2]) or false; p = p + 3 end
+  for i = 1, nd do dels[i] = A[p]; p = p + 1 end
+  pos = p
   shapes[s] = { gets, peeks, takes, nt, adds, sets, dels }
 end
 
@@ -164,7 +172,8 @@ local counts, admitted, resets, windows = {}, {}, {}, {}
 for k = 1, #KEYS do
   local key = KEYS[k]
   local rec = record_of(key)
-  local shape = shapes[tonumber(arg())]
+  local shape = shapes[tonumber(A[pos])]
+  pos = pos + 1
   local changed = false
 
   local gets = shape[1]

@@ -43,7 +43,8 @@ describe('RedisStore on a cluster', () => {
     const slots = new Set(['ip:192.0.2.1', 'actor:u1', 'content:abc', 'actor:u2'].map((s) => keySlot(store.keyOf(s))));
     expect(slots.size).toBeGreaterThan(1);
     const policy = { name: 'c', limits: [{ id: 'ip', by: 'ip' as const, window: '1m', max: 3 }, { id: 'actor', by: 'actor' as const, window: '1m', max: 2 }] };
-    const guards = [createGuard({ policy, store }), createGuard({ policy, store: new RedisStore({ client: await ioredisCluster(), prefix: p }) })];
+    // A generous deadline: this test is about shared state, not about a busy machine's latency.
+    const guards = [createGuard({ policy, store, storeTimeoutMs: 5_000 }), createGuard({ policy, store: new RedisStore({ client: await ioredisCluster(), prefix: p }), storeTimeoutMs: 5_000 })];
     const verdicts = [];
     for (let i = 0; i < 4; i++) verdicts.push((await guards[i % 2]!.evaluate({ action: 'x', ip: '192.0.2.1', actor: { id: 'u1' } })).verdict);
     expect(verdicts).toEqual(['allow', 'allow', 'throttle', 'throttle']);

@@ -28,6 +28,7 @@ describe('one round trip', () => {
     const guard = createGuard({
       policy: { name: 'rt', limits: [{ id: 'a', by: 'ip', window: '1m', max: 100 }, { id: 'b', by: 'ip', window: '1h', max: 500 }, { id: 'c', by: 'actor', window: '1d', max: 1000 }] },
       store: new RedisStore({ client, prefix: `agrt-${randomUUID().slice(0, 8)}` }),
+      storeTimeoutMs: 5_000,
     });
     await guard.evaluate({ action: 'x', ip: '192.0.2.1', actor: { id: 'warm' } }); // loads the script
     await observer.config('RESETSTAT');

@@ -10,6 +10,8 @@ import { keySlot, RedisStore } from '@actiongate/redis';
 const url = inject('redisUrl');
 // A prefix per run: tests never touch keys they did not write, even on a shared REDIS_URL.
 const prefix = () => `agtest-${randomUUID().slice(0, 8)}`;
+// These tests are about shared state: a busy machine must not turn their decisions into degraded ones.
+const storeTimeoutMs = 5_000;
 
 const clients: { quit(): Promise<unknown> }[] = [];
 /** A connected ioredis client (RedisStore refuses commands until the client is ready). */
@@ -77,7 +79,7 @@ describe('RedisStore', () => {
     const [a, b] = [await ioredis(), await ioredis()];
     const p = prefix();
     const policy = { name: 'shared', limits: [{ id: 'l', by: 'ip' as const, window: '1m', max: 3 }] };
-    const guards = [createGuard({ policy, store: new RedisStore({ client: a, prefix: p }) }), createGuard({ policy, store: new RedisStore({ client: b, prefix: p }) })];
+    const guards = [createGuard({ policy, store: new RedisStore({ client: a, prefix: p }), storeTimeoutMs }), createGuard({ policy, store: new RedisStore({ client: b, prefix: p }), storeTimeoutMs })];
     const verdicts = [];
     for (let i = 0; i < 6; i++) verdicts.push((await guards[i % 2]!.evaluate({ action: 'x', ip: '192.0.2.9' })).verdict);
     // The third violation (bans.after defaults to 3) escalates to a ban, also shared.
@@ -173,7 +175,7 @@ describe('operator actions through Redis', () => {
   it('a block, an allow and a passed challenge made by one process hold in another', async () => {
     const p = prefix();
     const policy = { name: 'ops', content: { terms: { casino: 50 } }, scoring: { challenge: 40 } };
-    const [one, two] = [createGuard({ policy, store: new RedisStore({ client: await ioredis(), prefix: p }) }), createGuard({ policy, store: new RedisStore({ client: await ioredis(), prefix: p }) })];
+    const [one, two] = [createGuard({ policy, store: new RedisStore({ client: await ioredis(), prefix: p }), storeTimeoutMs }), createGuard({ policy, store: new RedisStore({ client: await ioredis(), prefix: p }), storeTimeoutMs })];
     await one.block('ip:192.0.2.66', { for: '1h', reason: 'seen elsewhere' });
     expect((await two.evaluate({ action: 'x', ip: '192.0.2.66' })).reasons[0]).toMatchObject({ source: 'ban', message: 'seen elsewhere' });
     expect((await two.listBlocks()).entries.map((e) => e.subject)).toContain('ip:192.0.2.66');

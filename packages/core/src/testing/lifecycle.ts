@@ -31,8 +31,10 @@ export function lifecycleSuite(getStore: () => Store, options: { serverTime: boo
     const store = getStore();
     const shared: Store = { name: store.name, apply: (batch) => store.apply(batch), ...(store.scan ? { scan: store.scan.bind(store) } : {}), close: async () => {} };
     let t = Date.UTC(2026, 2, 1);
-    const guard = createGuard({ policy, store: shared, now: () => t, ...extra });
-    return { guard, now: () => t, advance: (ms: number) => (t += ms), twin: (more: Partial<GuardOptions> = {}) => createGuard({ policy, store: shared, now: () => t, ...more }) };
+    // A generous deadline: these tests are about state, and a loaded CI machine can take longer
+    // than the default 50 ms, which would turn a decision into a degraded one.
+    const guard = createGuard({ policy, store: shared, now: () => t, storeTimeoutMs: 5_000, ...extra });
+    return { guard, now: () => t, advance: (ms: number) => (t += ms), twin: (more: Partial<GuardOptions> = {}) => createGuard({ policy, store: shared, now: () => t, storeTimeoutMs: 5_000, ...more }) };
   }
 
   const lifecycle = (title: string, test: (ctx: TestContext) => Promise<void>) =>
