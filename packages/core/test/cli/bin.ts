@@ -21,9 +21,11 @@ const stale = (pkg: string) => {
   return !existsSync(built) || newest(join(root, `packages/${pkg}/src`)) > statSync(built).mtimeMs;
 };
 
-/** Builds the packages when a build is missing or older than its sources. */
-export async function ensureBuilt(): Promise<void> {
-  if (!['core', 'adapters-memory', 'adapters-redis'].some(stale) && existsSync(bin)) return;
+/**
+ * Runs `work` holding the build lock (a directory: creating one is atomic), so two test files do
+ * not build over each other, and nobody cleans dist/ while another reads it (pack.test.ts).
+ */
+export async function withBuildLock<T>(work: () => T | Promise<T>): Promise<T> {
   const lock = join(root, 'node_modules/.cache/actiongate-build.lock');
   mkdirSync(join(root, 'node_modules/.cache'), { recursive: true });
   const deadline = Date.now() + 180_000;
@@ -32,18 +34,26 @@ export async function ensureBuilt(): Promise<void> {
       mkdirSync(lock);
       break;
     } catch {
-      // Another test file is building; a lock older than the deadline is a leftover.
+      // Another test file holds it; a lock older than the deadline is a leftover.
       if (Date.now() > deadline || Date.now() - statSync(lock).mtimeMs > 180_000) rmSync(lock, { recursive: true, force: true });
       await new Promise((r) => setTimeout(r, 250));
     }
   }
   try {
-    if (['core', 'adapters-memory', 'adapters-redis'].some(stale) || !existsSync(bin)) {
-      execFileSync('pnpm', ['build'], { cwd: root, stdio: 'ignore', timeout: 180_000 });
-    }
+    return await work();
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }
+}
+
+/** Builds the packages when a build is missing or older than its sources. */
+export async function ensureBuilt(): Promise<void> {
+  if (!['core', 'adapters-memory', 'adapters-redis'].some(stale) && existsSync(bin)) return;
+  await withBuildLock(() => {
+    if (['core', 'adapters-memory', 'adapters-redis'].some(stale) || !existsSync(bin)) {
+      execFileSync('pnpm', ['build'], { cwd: root, stdio: 'ignore', timeout: 180_000 });
+    }
+  });
 }
 
 export interface Run {

@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, root, tempDir } from '../cli/bin.js';
+import { ensureBuilt, root, tempDir, withBuildLock } from '../cli/bin.js';
 
 // What a user gets from the registry: `pnpm pack` of each package (workspace:^ rewritten to
 // versions), the three tarballs installed together with npm in a scratch project outside the
@@ -15,30 +15,6 @@ const run = promisify(execFile);
 const PACKAGES = ['core', 'adapters-memory', 'adapters-redis'] as const;
 /** Without pnpm's NODE_PATH, which would let the scratch project find the workspace's packages. */
 const { NODE_PATH: _nodePath, ...env } = process.env;
-
-/**
- * Runs `pack` holding the lock `ensureBuilt` builds under, so another test file that finds the
- * build stale (sources change while tests run) cannot clean dist/ while the tarballs are made.
- */
-async function underBuildLock<T>(pack: () => Promise<T>): Promise<T> {
-  const lock = join(root, 'node_modules/.cache/actiongate-build.lock');
-  mkdirSync(join(root, 'node_modules/.cache'), { recursive: true });
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`the build lock ${lock} stayed taken for 180 s`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-  try {
-    return await pack();
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-}
 
 const POLICY = { name: 'scratch', limits: [{ id: 'l', by: 'ip', window: '1m', max: 1 }] };
 
@@ -99,7 +75,7 @@ describe('published packages', () => {
 
   it('pack, install from the tarballs, import with ESM and CommonJS, and type-check', async () => {
     const tarballs: string[] = [];
-    const packs = await underBuildLock(() =>
+    const packs = await withBuildLock(() =>
       Promise.all(PACKAGES.map((dir) => run('pnpm', ['pack', '--json', '--pack-destination', scratch.dir], { cwd: join(root, 'packages', dir), env, timeout: 60_000 }))),
     );
     for (const { stdout } of packs) {
