@@ -30,10 +30,17 @@ export interface Contacts {
 /** Phone numbers: 9 to 15 digits, or 7 and more after a `+` (dates and prices have fewer). */
 export function countPhones(normalised: string): number {
   let phones = 0;
-  for (const match of normalised.matchAll(PHONE)) {
+  // An exec loop on the shared regex rather than matchAll, which clones the regex on every call.
+  // PHONE never matches empty text, and exec leaves lastIndex at 0 once it finds no more.
+  PHONE.lastIndex = 0;
+  for (let match = PHONE.exec(normalised); match !== null; match = PHONE.exec(normalised)) {
+    const text = match[0];
     let digits = 0;
-    for (const char of match[0]) if (char >= '0' && char <= '9') digits++;
-    if ((digits >= 9 && digits <= 15) || (match[0].startsWith('+') && digits >= 7 && digits <= 15)) phones++;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 48 && c <= 57) digits++;
+    }
+    if ((digits >= 9 && digits <= 15) || (text.startsWith('+') && digits >= 7 && digits <= 15)) phones++;
   }
   return phones;
 }
@@ -45,7 +52,8 @@ export function countPhones(normalised: string): number {
  * example.com" is a link, not an address.
  */
 export function findEmails(normalised: string): string[] {
-  const spelled = normalised.includes(' dot ') || (/[([{]/.test(normalised) && BRACKETED.test(normalised));
+  // Three substring searches find a bracket several times faster than a character-class regex.
+  const spelled = normalised.includes(' dot ') || ((normalised.includes('(') || normalised.includes('[') || normalised.includes('{')) && BRACKETED.test(normalised));
   if (!normalised.includes('@') && !spelled) return [];
   const found: string[] = [];
   let searchFrom = 0;

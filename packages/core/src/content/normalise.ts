@@ -76,13 +76,21 @@ export const DEFAULT_MAX_FIELD_LENGTH = 65_536;
 export function normaliseText(text: string, maxLength = DEFAULT_MAX_FIELD_LENGTH): string {
   const bounded = text.length > maxLength ? text.slice(0, maxLength) : text;
   // Most text is plain ASCII, where Unicode folding changes nothing: skip it (5× faster).
-  if (ASCII.test(bounded)) return bounded.toLowerCase().replace(SPACES, ' ').trim();
+  if (ASCII.test(bounded)) return normaliseAscii(bounded);
   // NFKD = NFKC's folding of width, maths and ligature forms, with accents split off to drop.
   return foldConfusables(bounded.replace(INVISIBLE, '').normalize('NFKD').replace(COMBINING, ''))
     .toLowerCase()
     .replace(COMBINING, '') // `İ` lower-cases to `i` and a combining dot
     .replace(SPACES, ' ')
     .trim();
+}
+
+/**
+ * `normaliseText` of text the caller knows is plain ASCII (`isAscii`) and within its bound: lower
+ * case, white space collapsed. Saves a second ASCII test when the caller needed the answer anyway.
+ */
+export function normaliseAscii(text: string): string {
+  return text.toLowerCase().replace(SPACES, ' ').trim();
 }
 
 /**

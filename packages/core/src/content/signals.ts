@@ -14,8 +14,8 @@ import { countPhones, emailDomain, findEmails } from './contacts.js';
 import { isDisposableDomain, loadDisposableDomains } from './disposable.js';
 import { compileDomainLists, type CompiledDomainLists } from './domains.js';
 import type { ContentModel, ContentModelOptions } from './model.js';
-import { nearKeys } from './near.js';
-import { DEFAULT_MAX_FIELD_LENGTH, isAscii, joinSpelledOut, normaliseText, words } from './normalise.js';
+import { digestAscii, hex64, nearKeys } from './near.js';
+import { DEFAULT_MAX_FIELD_LENGTH, isAscii, joinSpelledOut, normaliseAscii, normaliseText, words } from './normalise.js';
 import { textShape } from './shape.js';
 import { contentTokens } from './tokens.js';
 
@@ -155,6 +155,7 @@ export function compileContent(
     const matchedPatterns = new Set<string>();
     const domains = new Set<string>();
     const prepared: [string, string][] = [];
+    const texts: string[] = [];
     const addresses: string[] = [];
     let links = 0;
     let length = 0;
@@ -168,13 +169,16 @@ export function compileContent(
       const raw = Object.hasOwn(content, field) ? content[field] : undefined;
       if (typeof raw !== 'string' || raw.length === 0) continue;
       const bounded = raw.length > maxLength ? raw.slice(0, maxLength) : raw;
-      const text = normaliseText(bounded, maxLength);
-      // Normalised text is ASCII when its input was (and Unicode folding makes most text ASCII).
-      const ascii = isAscii(text);
+      // Normalised text is ASCII when its input was (and Unicode folding makes most text ASCII):
+      // one ASCII test of the input decides both the way to normalise and, mostly, the answer.
+      const asciiInput = isAscii(bounded);
+      const text = asciiInput ? normaliseAscii(bounded) : normaliseText(bounded, maxLength);
+      const ascii = asciiInput || isAscii(text);
       allAscii &&= ascii;
       const joined = joinSpelledOut(text, ascii);
       length += bounded.length;
       prepared.push([field, joined]);
+      texts.push(joined);
       if (terms.size > 0) matchTerms(joined, ascii, terms, matchedTerms);
       for (const pattern of patterns) {
         if ((pattern.field === undefined || pattern.field === field) && !matchedPatterns.has(pattern.id) && pattern.regex.test(text)) {
@@ -219,7 +223,19 @@ export function compileContent(
     if (uppercase && upper >= uppercase.ratio) hits.push({ id: 'uppercase', score: uppercase.score, message: `${Math.round(upper * 100)}% upper case` });
     if (repeats && longestRun >= repeats.min) hits.push({ id: 'repeats', score: repeats.score, message: `a character repeated ${longestRun} times in a row` });
 
-    const all = prepared.length > 0 ? prepared.map(([, text]) => text).join('\n') : null;
+    // Fingerprint and near-duplicate keys of the texts joined by "\n": one pass, no joined copy, for ASCII.
+    const bands = duplicates?.near ? duplicates.near.bands : null;
+    let print: string | null = null;
+    let near: string[] = [];
+    if (texts.length > 0 && allAscii) {
+      const digest = digestAscii(texts, bands);
+      print = digest.fingerprint;
+      near = digest.nearKeys;
+    } else if (texts.length > 0) {
+      const all = texts.join('\n');
+      print = fingerprint(all);
+      if (bands !== null) near = nearKeys(all, bands, false);
+    }
     const spamProbability = replica?.ready && prepared.length > 0 ? replica.predictTokens(contentTokens(prepared)) : null;
     if (model && model.score && spamProbability !== null && spamProbability >= model.threshold) {
       hits.push({ id: 'model', score: model.score, message: `the content model rates it ${Math.round(spamProbability * 100)}% spam` });
@@ -239,8 +255,8 @@ export function compileContent(
       uppercase: Math.round(upper * 1000) / 1000,
       repeats: longestRun,
       length,
-      fingerprint: all === null ? null : fingerprint(all),
-      nearKeys: all !== null && duplicates?.near ? nearKeys(all, duplicates.near.bands, allAscii) : [],
+      fingerprint: print,
+      nearKeys: near,
       spamProbability,
       hits,
     };
@@ -337,7 +353,10 @@ function compileTerms(terms: Readonly<Record<string, number>>): TermTable {
 function matchTerms(text: string, ascii: boolean, table: TermTable, matched: Set<string>): void {
   const regex = ascii ? table.ascii : table.unicode;
   if (!regex) return;
-  for (const match of text.matchAll(regex)) matched.add(words(match[0]).join(' '));
+  // An exec loop on the table's own regex rather than matchAll, which clones the regex on every
+  // call. A term never matches empty text, and exec leaves lastIndex at 0 once it finds no more.
+  regex.lastIndex = 0;
+  for (let match = regex.exec(text); match !== null; match = regex.exec(text)) matched.add(words(match[0]).join(' '));
 }
 
 /**
@@ -353,7 +372,6 @@ export function fingerprint(text: string): string {
     h1 = Math.imul(h1 ^ c, 2654435761);
     h2 = Math.imul(h2 ^ c, 1597334677);
   }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (h2 >>> 0).toString(16).padStart(8, '0') + (h1 >>> 0).toString(16).padStart(8, '0');
+  // digestAscii (near.ts) computes the same over several texts in one pass: keep the two in step.
+  return hex64(h1, h2);
 }

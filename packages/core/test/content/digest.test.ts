@@ -1,0 +1,76 @@
+/**
+ * The one-pass digest of ASCII texts (near.ts `digestAscii`) must give exactly what the separate
+ * passes give on the joined text: the fingerprint and the near-duplicate keys are store subjects,
+ * shared with other processes and other versions, so a single differing bit splits the counts.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { digestAscii, hex64, nearKeys } from '../../src/content/near.js';
+import { fingerprint } from '../../src/content/signals.js';
+
+// Normalised ASCII text: lower case letters, digits, the separators and punctuation ads hold.
+const asciiText = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789 .,!?-@$\n\t:/()'.split('')), maxLength: 400 });
+const wordy = fc.array(fc.constantFrom('sofa', 'bike', 'cash', 'only', 'call', '07700', '900123', 'leeds', 'a', 'x1', '!!', ' ', ', '), { maxLength: 3_000 }).map((w) => w.join(' '));
+
+describe('digestAscii', () => {
+  it('gives the fingerprint and near keys of the texts joined by a newline', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(asciiText, wordy), { minLength: 1, maxLength: 4 }), fc.option(fc.integer({ min: 1, max: 8 }), { nil: null }), (texts, bands) => {
+        const joined = texts.join('\n');
+        const digest = digestAscii(texts, bands);
+        expect(digest.fingerprint).toBe(fingerprint(joined));
+        expect(digest.nearKeys).toEqual(bands === null ? [] : nearKeys(joined, bands, true));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('stops hashing words where nearKeys does (the first 2,002 words of a long body)', () => {
+    const long = Array.from({ length: 5_000 }, (_, i) => `w${i % 97}x${i % 13}`).join(' ');
+    const tail = `${long} and a different ending`;
+    expect(digestAscii(['title', long], 3).nearKeys).toEqual(nearKeys(`title\n${long}`, 3, true));
+    expect(digestAscii(['title', long], 3).nearKeys).toEqual(digestAscii(['title', tail], 3).nearKeys);
+    expect(digestAscii(['title', long], 3).fingerprint).not.toBe(digestAscii(['title', tail], 3).fingerprint);
+  });
+
+  it('leaves nothing behind between calls (its scratch space is shared)', () => {
+    const first = nearKeys('one two three four five six seven eight nine ten', 3, true);
+    nearKeys(Array.from({ length: 3_000 }, (_, i) => `other${i}`).join(' '), 8, true);
+    digestAscii(['something else entirely, with many words in it'], 8);
+    expect(nearKeys('one two three four five six seven eight nine ten', 3, true)).toEqual(first);
+    expect(nearKeys('a b', 3, true)).toEqual(nearKeys('a b', 3, true));
+  });
+
+  it('more bands than a policy may have still work (arrays of their own)', () => {
+    const text = Array.from({ length: 200 }, (_, i) => `word${i}`).join(' ');
+    const keys = nearKeys(text, 12, true);
+    expect(keys).toHaveLength(12);
+    expect(keys.slice(0, 8).map((k) => k.split(':')[0])).toEqual(['0', '1', '2', '3', '4', '5', '6', '7']);
+    expect(nearKeys(text, 12, true)).toEqual(keys);
+  });
+});
+
+describe('hex64', () => {
+  it('writes what toString(16) with zero padding writes', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), (a, b) => {
+        const h1 = Math.imul(a ^ (a >>> 16), 2246822507) ^ Math.imul(b ^ (b >>> 13), 3266489909);
+        const h2 = Math.imul(b ^ (b >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+        expect(hex64(a, b)).toBe((h2 >>> 0).toString(16).padStart(8, '0') + (h1 >>> 0).toString(16).padStart(8, '0'));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+});
+
+describe('shared global regexes (exec loops instead of matchAll)', () => {
+  it('countPhones and findEmails answer the same on every call, whatever came before', async () => {
+    const { countPhones, findEmails } = await import('../../src/content/contacts.js');
+    const text = 'call 07700 900123 or +44 7700 900124, mail me (at) example (dot) com [x]';
+    const first = [countPhones(text), findEmails(text)];
+    countPhones('07700 900125 and 07700 900126 at the very end 07700 900127');
+    expect([countPhones(text), findEmails(text)]).toEqual(first);
+    expect(first[0]).toBe(2);
+    expect(countPhones('no number here')).toBe(0);
+  });
+});
