@@ -195,7 +195,9 @@ export function createGuard(options: GuardOptions): Guard {
     // ages use the same clock as the windows they sit beside.
     const clock = result?.now ?? at;
     const score = baseScore(lists, content, duplicateScore(current, state));
-    const events = await runRules(current, buildFacts(action, lists, content, state, score, clock));
+    const fired = runRules(current, buildFacts(action, lists, content, state, score, clock));
+    // Compiled rules answer synchronously: no await (and no turn of the microtask queue) then.
+    const events = Array.isArray(fired) ? fired : await fired;
     const outcome = decide(current, {
       lists, content, state, events, baseScore: score,
       degraded: degraded && { failMode: current.failMode, message: `store unavailable (${degraded.code}): ${current.failMode === 'memory' ? 'decided on the local fallback store' : `failMode ${current.failMode}`}` },
@@ -207,7 +209,7 @@ export function createGuard(options: GuardOptions): Guard {
       if (effects) await roundTrip(current, effects);
       if (plan.subjects.length > 0) {
         const bans = outcome.effects.bans.length === 0 ? NO_BANS : outcome.effects.bans.map((b) => ({ subject: b.subject, rung: b.rung }));
-        recent.set(id, action.content && current.content.model
+        recent.add(id, action.content && current.content.model
           ? { at: clock, subjects: plan.subjects, violations: outcome.effects.violations, bans, content: boundedContent(action.content) }
           : { at: clock, subjects: plan.subjects, violations: outcome.effects.violations, bans });
       }
@@ -329,12 +331,18 @@ function toCompiled(policy: CompiledPolicy | PolicyDocument): CompiledPolicy {
   return isCompiledPolicy(policy) ? policy : compilePolicy(policy);
 }
 
-async function runRules(policy: CompiledPolicy, facts: Record<string, unknown>): Promise<readonly FiredEvent[]> {
+/** The fired events: an array straight away when every rule is compiled (the usual case), else a promise. */
+function runRules(policy: CompiledPolicy, facts: Record<string, unknown>): readonly FiredEvent[] | Promise<readonly FiredEvent[]> {
   try {
-    return await policy.rules.evaluate(facts);
+    const events = policy.rules.evaluate(facts);
+    return Array.isArray(events) ? events : Promise.resolve(events).catch(ruleFailure);
   } catch (error) {
-    // A custom operator that throws is a policy bug, not a reason to crash the caller.
-    if (isActiongateError(error)) throw error;
-    throw new ActiongateError('POLICY_INVALID', `a rule failed at run time: ${(error as Error).message}`, { cause: error });
+    return ruleFailure(error);
   }
+}
+
+/** A custom operator that throws is a policy bug, not a reason to crash the caller. */
+function ruleFailure(error: unknown): never {
+  if (isActiongateError(error)) throw error;
+  throw new ActiongateError('POLICY_INVALID', `a rule failed at run time: ${(error as Error).message}`, { cause: error });
 }

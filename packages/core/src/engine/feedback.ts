@@ -42,31 +42,49 @@ export type RecentRecord = DecisionRecord & { content?: Readonly<Record<string, 
 /** Recent decisions of this process, by id: oldest forgotten first. */
 export interface RecentDecisions {
   get(id: string): RecentRecord | undefined;
+  /** Remembers the decision `id`, which is new (the guard's fresh UUIDs): no search for an earlier record. */
+  add(id: string, record: RecentRecord): void;
+  /** Replaces the record of `id` in its place in line, keeping its content; an id not remembered is added. */
   set(id: string, record: RecentRecord): void;
 }
 
+/**
+ * The last `max` records in a ring: slot `next` holds the oldest, overwritten (forgotten) by the
+ * next decision. Every evaluation with a subject adds one, while only feedback reads, so adding
+ * is two array writes and no index: a Map by id cost a hash of the id, an insertion and a
+ * deletion per decision, and its periodic rehash. A lookup walks the ring from the newest, a few
+ * microseconds for the default 1,000, once per feedback report.
+ */
 export function recentDecisions(max: number): RecentDecisions {
-  const records = new Map<string, RecentRecord>();
-  // Ids in arrival order, in a ring: the slot the next id takes holds the oldest one, which is
-  // forgotten then. A Map already keeps insertion order, but reaching its oldest entry takes an
-  // iterator per decision; the ring is one array read (every evaluation with a subject lands here).
-  const ring: (string | undefined)[] = new Array<string | undefined>(Math.max(0, max)).fill(undefined);
+  const size = Math.max(0, max);
+  const ids: (string | undefined)[] = new Array<string | undefined>(size).fill(undefined);
+  const records: (RecentRecord | undefined)[] = new Array<RecentRecord | undefined>(size).fill(undefined);
   let next = 0;
+  const slotOf = (id: string): number => {
+    for (let k = 1; k <= size; k++) {
+      const slot = (next - k + size) % size;
+      if (ids[slot] === id) return slot;
+    }
+    return -1;
+  };
+  const add = (id: string, record: RecentRecord): void => {
+    if (size === 0) return;
+    ids[next] = id;
+    records[next] = record;
+    next = next + 1 === size ? 0 : next + 1;
+  };
   return {
-    get: (id) => records.get(id),
+    get(id) {
+      const slot = slotOf(id);
+      return slot < 0 ? undefined : records[slot];
+    },
+    add,
     set(id, record) {
-      const previous = records.get(id);
-      if (previous) {
-        // Ids are fresh UUIDs; an update (feedback) keeps its place in line and its content.
-        records.set(id, previous.content && !record.content ? { ...record, content: previous.content } : record);
-        return;
-      }
-      if (ring.length === 0) return;
-      const oldest = ring[next];
-      if (oldest !== undefined) records.delete(oldest);
-      ring[next] = id;
-      next = next + 1 === ring.length ? 0 : next + 1;
-      records.set(id, record);
+      const slot = slotOf(id);
+      if (slot < 0) return add(id, record);
+      // An update (feedback) keeps its place in line and its content.
+      const previous = records[slot]!;
+      records[slot] = previous.content && !record.content ? { ...record, content: previous.content } : record;
     },
   };
 }

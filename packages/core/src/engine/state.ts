@@ -276,26 +276,28 @@ export function planEffects(
 /** Where a decision's record lives in the store. */
 export const decisionSubject = (id: string): string => `decision:${id}`;
 
-/** One `SubjectOps` per subject, created on first use, in first-use order. A class, not closures: it is built on every evaluation. */
+/**
+ * One `SubjectOps` per subject, created on first use, in first-use order. A class, not closures,
+ * and an array, not a Map: it is built on every evaluation for a handful of subjects, where a
+ * short scan costs less than hashing fresh subject strings into a new Map.
+ */
 class BatchBuilder {
-  readonly #ops = new Map<string, SubjectOps>();
+  readonly #ops: SubjectOps[] = [];
 
   get size(): number {
-    return this.#ops.size;
+    return this.#ops.length;
   }
 
   for(subject: string): SubjectOps {
-    let entry = this.#ops.get(subject);
-    if (!entry) this.#ops.set(subject, (entry = { subject }));
+    for (const entry of this.#ops) if (entry.subject === subject) return entry;
+    const entry: SubjectOps = { subject };
+    this.#ops.push(entry);
     return entry;
   }
 
   /** The subjects in first-use order, then `extra`. */
   list(extra?: readonly SubjectOps[]): SubjectOps[] {
-    const list: SubjectOps[] = [];
-    for (const entry of this.#ops.values()) list.push(entry);
-    if (extra) for (const entry of extra) list.push(entry);
-    return list;
+    return extra && extra.length > 0 ? this.#ops.concat(extra) : this.#ops;
   }
 }
 

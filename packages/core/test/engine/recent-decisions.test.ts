@@ -34,10 +34,25 @@ describe('recentDecisions (the ring of this process\'s last decisions)', () => {
     expect(recent.get('a')?.content).toEqual({ body: 'new' });
   });
 
+  it('add (fresh ids, the guard\'s path) and set (updates) share one line', () => {
+    const recent = recentDecisions(3);
+    recent.add('a', record(1, { body: 'a' }));
+    recent.add('b', record(2));
+    recent.set('a', { ...record(1), feedback: 'spam' });
+    recent.add('c', record(3));
+    expect(recent.get('a')).toMatchObject({ feedback: 'spam', content: { body: 'a' } });
+    recent.add('d', record(4));
+    expect(recent.get('a')).toBeUndefined();
+    recent.set('e', record(5)); // an id not remembered is added as the newest
+    expect(['b', 'c', 'd', 'e'].map((id) => recent.get(id)?.at)).toEqual([undefined, 3, 4, 5]);
+  });
+
   it('remembers nothing when max is 0', () => {
     const recent = recentDecisions(0);
     recent.set('a', record(1));
+    recent.add('b', record(2));
     expect(recent.get('a')).toBeUndefined();
+    expect(recent.get('b')).toBeUndefined();
   });
 
   it('matches the order of a plain insertion-ordered map over a random mix of new ids and updates', () => {
@@ -49,7 +64,8 @@ describe('recentDecisions (the ring of this process\'s last decisions)', () => {
     for (let i = 0; i < 2_000; i++) {
       const known = [...model.keys()];
       const id = known.length > 0 && random() < 0.3 ? known[Math.floor(random() * known.length)]! : `id-${i}`;
-      recent.set(id, record(i));
+      if (model.has(id) || random() < 0.5) recent.set(id, record(i));
+      else recent.add(id, record(i));
       model.set(id, i);
       if (model.size > max) model.delete(model.keys().next().value!);
       for (const [key, at] of model) expect(recent.get(key)?.at).toBe(at);
