@@ -225,24 +225,34 @@ export function createGuard(options: GuardOptions): Guard {
         if (ban.rung > 0) notify(options.onEscalate, event);
       }
     }
-    const decision: Decision = {
-      id,
-      at,
-      policy: current.id,
-      action: action.action,
-      verdict: outcome.verdict,
-      score: outcome.score,
-      reasons: outcome.reasons,
-      retryAfterMs: outcome.retryAfterMs,
-      challenge,
-      ...(outcome.banUntil !== undefined ? { banUntil: outcome.banUntil, banRung: outcome.banRung ?? 0 } : {}),
-      limits: state.limits.map((l) => l.state),
-      ip: action.ip && { address: action.ip.address, version: action.ip.version, subnet: action.ip.subnet },
-      actor: action.actor?.id ?? null,
-      degraded: degraded !== null,
-      ...(outcome.wouldBe !== undefined ? { wouldBe: outcome.wouldBe } : {}),
-      ...(dryRun ? { dryRun } : {}),
-    };
+    const limits = state.limits.map((l) => l.state);
+    const ip = action.ip && { address: action.ip.address, version: action.ip.version, subnet: action.ip.subnet };
+    const actor = action.actor?.id ?? null;
+    // The usual decision (no ban, nothing monitored, not a dry run) as one literal; the others
+    // with their optional fields spread in, in the same key order (decision logs keep it).
+    const decision: Decision = outcome.banUntil === undefined && outcome.wouldBe === undefined && !dryRun
+      ? {
+          id, at, policy: current.id, action: action.action, verdict: outcome.verdict, score: outcome.score, reasons: outcome.reasons,
+          retryAfterMs: outcome.retryAfterMs, challenge, limits, ip, actor, degraded: degraded !== null,
+        }
+      : {
+          id,
+          at,
+          policy: current.id,
+          action: action.action,
+          verdict: outcome.verdict,
+          score: outcome.score,
+          reasons: outcome.reasons,
+          retryAfterMs: outcome.retryAfterMs,
+          challenge,
+          ...(outcome.banUntil !== undefined ? { banUntil: outcome.banUntil, banRung: outcome.banRung ?? 0 } : {}),
+          limits,
+          ip,
+          actor,
+          degraded: degraded !== null,
+          ...(outcome.wouldBe !== undefined ? { wouldBe: outcome.wouldBe } : {}),
+          ...(dryRun ? { dryRun } : {}),
+        };
     counters.decision(decision);
     notify(onDecision, decision);
     return decision;

@@ -55,7 +55,8 @@ export function duplicateScore(policy: CompiledPolicy, state: State): number {
 
 /** The static allowlist an IP is on, if any: it beats every other source. */
 export function staticAllow(lists: readonly ListMeta[]): ListMeta | undefined {
-  return lists.find((list) => list.verdict === 'allow');
+  for (const list of lists) if (list.verdict === 'allow') return list;
+  return undefined;
 }
 
 export function decide(policy: CompiledPolicy, findings: Findings, now: number, random: () => number): Outcome {
