@@ -14,6 +14,11 @@
  *   submit  evaluate({ action: 'ad.submit', request }) first: the same plus the two per-IP
  *           windows taken atomically (mostly allowed: each address comes back every few seconds)
  *
+ * Besides requests/s, each server reports the CPU time it spent (process.cpuUsage, user + system)
+ * per request served during the measured run: on a shared 2-core machine, where autocannon and
+ * the server compete for the cores, the difference in server CPU per request between a guarded
+ * route and the bare one is the steadier measure of what the guard costs a request.
+ *
  *   pnpm exec tsx bench/http-overhead.ts             (DURATION=10 CONNECTIONS=50 ROUNDS=1)
  *   PROFILE=/tmp/prof pnpm exec tsx bench/http-overhead.ts   (a V8 CPU profile of each server)
  */
@@ -31,11 +36,15 @@ const self = fileURLToPath(import.meta.url);
 const VARIANTS = ['bare', 'view', 'submit'] as const;
 type Variant = (typeof VARIANTS)[number];
 
+/** Requests this server process has answered (read by the parent with the CPU time). */
+let served = 0;
+
 /** The server side, in the child process: listens on an ephemeral loopback port, reports it. */
 async function serve(variant: Variant): Promise<Server> {
   const guard = variant === 'bare' ? null : createGuard({ policy: await loadPolicy(resolve(root, 'rules/classifieds.json')), store: new MemoryStore() });
   const action = variant === 'submit' ? 'ad.submit' : 'page.view';
   const server = createServer((req, res) => {
+    served++;
     if (!guard) {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('hello world');
       return;
@@ -77,6 +86,14 @@ async function load(port: number, durationS: number, connections: number) {
   };
 }
 
+/** The server's CPU time (µs) and requests served so far. */
+function serverStats(child: ChildProcess): Promise<{ cpuUs: number; served: number }> {
+  return new Promise((done) => {
+    child.once('message', (stats) => done(stats as { cpuUs: number; served: number }));
+    child.send('stats');
+  });
+}
+
 /** Starts a server for `variant` in a child process and resolves its port. */
 function start(variant: Variant): Promise<{ child: ChildProcess; port: number }> {
   const child = fork(self, ['serve', variant], { cwd: root, execArgv: ['--import', 'tsx', ...(process.env.PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PROFILE}`] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -94,6 +111,8 @@ export interface OverheadRow {
   p99ms: number;
   non2xx: number;
   errors: number;
+  /** Server process CPU time per request served during the measured run, µs. */
+  serverCpuUs: number;
   /** Requests/s against the bare route of the same round. */
   ratio: number;
 }
@@ -110,9 +129,12 @@ export async function run(options: { durationS?: number; connections?: number; r
       const { child, port } = await start(variant);
       try {
         await load(port, warmupS, connections);
+        const before = await serverStats(child);
         const measured = await load(port, durationS, connections);
+        const after = await serverStats(child);
+        const serverCpuUs = +((after.cpuUs - before.cpuUs) / Math.max(1, after.served - before.served)).toFixed(1);
         if (variant === 'bare') bare = measured.requestsPerSecond;
-        rows.push({ round, variant, ...measured, ratio: +(measured.requestsPerSecond / bare).toFixed(3) });
+        rows.push({ round, variant, ...measured, serverCpuUs, ratio: +(measured.requestsPerSecond / bare).toFixed(3) });
       } finally {
         child.kill();
       }
@@ -124,13 +146,17 @@ export async function run(options: { durationS?: number; connections?: number; r
 if (process.argv[2] === 'serve') {
   const server = await serve(process.argv[3] as Variant);
   process.send?.((server.address() as AddressInfo).port);
+  process.on('message', () => {
+    const cpu = process.cpuUsage();
+    process.send?.({ cpuUs: cpu.user + cpu.system, served });
+  });
   process.on('SIGTERM', () => server.close(() => process.exit(0)));
 } else if (process.argv[1] && resolve(process.argv[1]) === self) {
   const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
   const options = { durationS: env('DURATION', 10), connections: env('CONNECTIONS', 50), rounds: env('ROUNDS', 1) };
   console.log(`Node ${process.version}, ${options.durationS} s per variant, ${options.connections} connections, 127.0.0.1`);
-  console.log('| round | route | requests/s | p50 ms | p99 ms | non-2xx | errors | throughput vs bare |\n| --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| round | route | requests/s | p50 ms | p99 ms | non-2xx | errors | throughput vs bare | server CPU µs/request |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of await run(options)) {
-    console.log(`| ${r.round} | ${r.variant} | ${r.requestsPerSecond} | ${r.p50ms} | ${r.p99ms} | ${r.non2xx} | ${r.errors} | ${(r.ratio * 100).toFixed(1)}% |`);
+    console.log(`| ${r.round} | ${r.variant} | ${r.requestsPerSecond} | ${r.p50ms} | ${r.p99ms} | ${r.non2xx} | ${r.errors} | ${(r.ratio * 100).toFixed(1)}% | ${r.serverCpuUs} |`);
   }
 }
