@@ -6,7 +6,11 @@
  * has no subject an evaluation would read, so ranges live in one registry in the store and every
  * process keeps a compiled copy (the CIDR set of the static lists). Each evaluation with an IP
  * reads the registry's version in its one round trip and reloads the registry only when the
- * version moved, so a range is enforced everywhere from the next decision on. Writers edit the
+ * version moved, so a range is enforced everywhere from the next decision on. The version is
+ * also kept on a subject of its own: the registry holds up to 10,000 entries, and a store that
+ * reads a subject whole (RedisStore's one record per subject) must not read them on every
+ * decision. The registry's own copy of the version is the one a reload trusts, so a reader that
+ * sees the signal before the registry has changed simply reloads again. Writers edit the
  * registry under a short lock (a window of capacity one: the store's atomic take), so two
  * operators editing at once lose nothing. Each range also gets the usual `ban`/`allow` mark on
  * its own subject (`cidr:<range>`), which is what `inspect` and `listBlocks` read.
@@ -18,8 +22,10 @@ import type { ParsedIp } from '../network/ip.js';
 import type { MarkValue, Store, StoreResult, SubjectOps } from '../store/types.js';
 import { MARK } from './state.js';
 
-/** The store subject holding the registry. */
+/** The store subject holding the registry (its entries, its version, the edit lock). */
 export const REGISTRY = 'ranges';
+/** The subject every evaluation reads: the registry's version alone. */
+export const REGISTRY_VERSION = 'ranges-version';
 const VERSION = 'version';
 const ENTRIES = 'entries';
 const LOCK = 'lock';
@@ -71,9 +77,9 @@ export function createRanges(): Ranges {
   }
 
   return {
-    versionOps: Object.freeze({ subject: REGISTRY, get: Object.freeze([VERSION]) as string[] }),
+    versionOps: Object.freeze({ subject: REGISTRY_VERSION, get: Object.freeze([VERSION]) as string[] }),
     async update(apply, result) {
-      const answer = result.subjects.find((s) => s.subject === REGISTRY);
+      const answer = result.subjects.find((s) => s.subject === REGISTRY_VERSION);
       if (!answer) return;
       const seen = answer.marks[VERSION];
       if ((typeof seen === 'string' ? seen : null) === version) return;
@@ -103,7 +109,6 @@ const rank = (entry: RangeEntry) => (entry.kind === 'allow' ? Infinity : (entry.
  */
 export async function editRange(store: Store, cidr: string, entry: RangeEntry | null, now: number): Promise<void> {
   const entries = await lock(store, now);
-  let written = false;
   try {
     for (const [key, value] of Object.entries(entries)) if (value.until !== null && value.until <= now) delete entries[key];
     if (entry) entries[cidr] = entry;
@@ -115,23 +120,18 @@ export async function editRange(store: Store, cidr: string, entry: RangeEntry | 
     const subject: SubjectOps = entry
       ? { subject: `cidr:${cidr}`, set: [{ name: entry.kind, value: { ...entry }, until: entry.until }], del: [entry.kind === 'ban' ? MARK.allow : MARK.ban] }
       : { subject: `cidr:${cidr}`, del: [MARK.ban, MARK.allow] };
+    const next = randomUUID();
     await store.apply({
       now,
-      subjects: [
-        {
-          subject: REGISTRY,
-          set: [
-            { name: ENTRIES, value: entries as unknown as MarkValue, until: null },
-            { name: VERSION, value: randomUUID(), until: null },
-          ],
-          add: [{ name: LOCK, windowMs: LOCK_MS, cost: -1, at: now }],
-        },
-        subject,
-      ],
+      subjects: [{ subject: REGISTRY, set: [{ name: ENTRIES, value: entries as unknown as MarkValue, until: null }, { name: VERSION, value: next, until: null }] }, subject],
     });
-    written = true;
+    // Announced once the registry holds it and before the lock is released: two editors cannot
+    // leave the signal naming another registry than the one stored (a reader would reload on
+    // every decision). If this write fails the edit is stored but not yet seen: the caller gets
+    // the error and may repeat the edit.
+    await store.apply({ now, subjects: [{ subject: REGISTRY_VERSION, set: [{ name: VERSION, value: next, until: null }] }] });
   } finally {
-    if (!written) await store.apply({ now, subjects: [{ subject: REGISTRY, add: [{ name: LOCK, windowMs: LOCK_MS, cost: -1, at: now }] }] }).catch(() => undefined);
+    await store.apply({ now, subjects: [{ subject: REGISTRY, add: [{ name: LOCK, windowMs: LOCK_MS, cost: -1, at: now }] }] }).catch(() => undefined);
   }
 }
 
