@@ -30,13 +30,9 @@ describe('soak under faults (short)', () => {
     for (const w of report.workers) expect(w.decisions).toBeGreaterThan(1_000);
   });
 
-  it('returned every decision within storeTimeoutMs + 50 ms while its process was being run (per store call, for a denied decision that writes its effects)', () => {
+  it('returned every decision within storeTimeoutMs + 50 ms while its process was being run (denied ones too: their effect writes do not hold them)', () => {
     for (const share of report.judgedShare) expect(share, 'machine too busy to judge timing').toBeGreaterThanOrEqual(o.minJudgedShare);
     expect(report.late.judged).toEqual([]);
-    // A denied decision makes a second store call with a deadline of its own, so with Redis slow
-    // but under the deadline it may take up to 2 × storeTimeoutMs + 50 ms: the bound is
-    // not met by the engine yet (docs/security.md, Soak). Never by more than the per-call bound:
-    for (const late of report.late.perCall) expect(late.latencyMs).toBeLessThanOrEqual(late.calls * o.storeTimeoutMs + 50);
   });
 
   it('marked every decision made while Redis was down or stopped degraded', () => {

@@ -15,7 +15,7 @@ import { createContentModel, type ContentModel } from './content/model.js';
 import { createMetrics, type MetricsSnapshot } from './observe/metrics.js';
 import { createTelemetry, type TelemetryOptions } from './observe/otel.js';
 import { planEffects, planState, readState, subjectsOf, type State } from './engine/state.js';
-import { storeCaller } from './engine/store-call.js';
+import { storeCalls } from './engine/store-call.js';
 import { allow, block, challengeBatch, inspect, listBlocks, passChallenge, unblock, type BlockOptions, type Inspection, type Target } from './engine/operator.js';
 import { compilePolicy, isCompiledPolicy, type CompiledPolicy } from './policy/compile.js';
 import type { PolicyDocument } from './policy/types.js';
@@ -113,7 +113,9 @@ export function createGuard(options: GuardOptions): Guard {
   const random = options.random ?? Math.random;
   const storeTimeoutMs = options.storeTimeoutMs ?? 50;
   if (!(storeTimeoutMs > 0)) throw new TypeError(`storeTimeoutMs must be a positive number of milliseconds, got ${storeTimeoutMs}`);
-  const callStore = storeCaller(store, storeTimeoutMs);
+  const calls = storeCalls(store, storeTimeoutMs);
+  /** Effect writes still on their way: a decision does not wait for them, close() does. */
+  const writing = new Set<Promise<unknown>>();
   const onDecision = options.onDecision;
   const onError = options.onError;
   let fallback: MemoryStore | undefined;
@@ -152,12 +154,27 @@ export function createGuard(options: GuardOptions): Guard {
   }
   const report = (error: Error) => notify(onError, error);
 
-  /** One store round trip, or failMode's answer when the store cannot give one in time. */
-  async function roundTrip(current: CompiledPolicy, batch: Parameters<Store['apply']>[0]): Promise<{ result: StoreResult | null; degraded: StoreError | null }> {
+  /**
+   * A decision's writes (strikes, bans, a challenge token) go out without holding the decision:
+   * it returns once its one round trip is answered, within the deadline. A later call on the
+   * same store is sent after them, so the next decision still sees them; a failed write has
+   * already been reported and fallen back by roundTrip.
+   */
+  function writeLater(write: Promise<unknown>): void {
+    const settled = write.then(
+      () => undefined,
+      (error: unknown) => report(error as Error),
+    );
+    writing.add(settled);
+    void settled.then(() => writing.delete(settled));
+  }
+
+  /** One store round trip, or failMode's answer when the store cannot give one by `due`. */
+  async function roundTrip(current: CompiledPolicy, batch: Parameters<Store['apply']>[0], due?: number): Promise<{ result: StoreResult | null; degraded: StoreError | null }> {
     if (batch.subjects.length === 0) return { result: { now: batch.now, subjects: [] }, degraded: null };
     const started = performance.now();
     try {
-      const result = await callStore(batch);
+      const result = await calls.apply(batch, due);
       counters.storeLatency(performance.now() - started);
       return { result, degraded: null };
     } catch (error) {
@@ -181,11 +198,13 @@ export function createGuard(options: GuardOptions): Guard {
     const lists = action.ip ? current.lists.match(action.ip.parsed) : [];
     const content = current.content.evaluate(action.content, modelOf(current));
     const plan = planState(current, action, content, at, { dryRun, skipLimits: staticAllow(lists) !== undefined, extra: action.ip ? rangeReads : NO_READS });
-    const { result, degraded } = await roundTrip(current, plan.batch);
+    // One deadline for the whole decision: a registry reload shares the first call's.
+    const due = calls.due();
+    const { result, degraded } = await roundTrip(current, plan.batch, due);
     // On failure the ranges known so far stay in force.
     if (result && !degraded) {
       try {
-        await ranges.update(callStore, result);
+        await ranges.update((batch) => calls.apply(batch, due), result);
       } catch (error) {
         report(error as Error);
       }
@@ -206,7 +225,7 @@ export function createGuard(options: GuardOptions): Guard {
     const id = randomUUID();
     if (!dryRun && result) {
       const effects = planEffects(current, plan, state, outcome.effects, clock, id);
-      if (effects) await roundTrip(current, effects);
+      if (effects) writeLater(roundTrip(current, effects));
       if (plan.subjects.length > 0) {
         const bans = outcome.effects.bans.length === 0 ? NO_BANS : outcome.effects.bans.map((b) => ({ subject: b.subject, rung: b.rung }));
         recent.add(id, action.content && current.content.model
@@ -215,7 +234,7 @@ export function createGuard(options: GuardOptions): Guard {
       }
     }
     const challenge = outcome.challengeKind ? { kind: outcome.challengeKind, token: randomBytes(18).toString('base64url') } : null;
-    if (challenge && !dryRun && plan.subjects.length > 0) await roundTrip(current, challengeBatch(challenge.token, plan.subjects, challenge.kind, clock));
+    if (challenge && !dryRun && plan.subjects.length > 0) writeLater(roundTrip(current, challengeBatch(challenge.token, plan.subjects, challenge.kind, clock)));
 
     if (!dryRun && result) {
       for (const ban of outcome.effects.bans) {
@@ -306,6 +325,9 @@ export function createGuard(options: GuardOptions): Guard {
     async close() {
       if (closed) return;
       closed = true;
+      // Writes in flight finish (or meet their deadline) first; then no timer keeps the process.
+      await Promise.allSettled(writing);
+      calls.close();
       await Promise.all([store.close(), fallback?.close()]);
     },
   };

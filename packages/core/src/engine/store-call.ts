@@ -3,8 +3,8 @@
  * or is down; a late answer is dropped (its rejection is caught, never left unhandled).
  *
  * Why one timer per guard rather than one per call: every call of a guard has the same deadline
- * length, so deadlines fall due in the order the calls were made, and one queue with one timer
- * armed for its head serves them all. A timer per call (create, insert, clear) was a measurable
+ * length, so deadlines fall due (nearly) in the order the calls were made, and one queue with one
+ * timer armed for its head serves them all. A timer per call (create, insert, clear) was a measurable
  * share of a sequential decision against Redis; the shared timer is armed at most once per
  * deadline length, and only while calls are waiting (so it never keeps a process alive after
  * its last decision by more than one deadline).
@@ -12,8 +12,19 @@
 import { isActiongateError, StoreError } from '../errors.js';
 import type { Store, StoreBatch, StoreResult } from '../store/types.js';
 
-/** `store.apply` under the guard's deadline. */
-export type StoreCall = (batch: StoreBatch) => Promise<StoreResult>;
+/** A guard's store calls under its deadline. */
+export interface StoreCalls {
+  /**
+   * `store.apply(batch)`, failing with `StoreError` (`STORE_TIMEOUT`) at `due`, a time on this
+   * caller's clock (`due()` gives the usual one): an evaluation that needs a second call (a range
+   * registry reload) passes its own, so the whole decision keeps one deadline.
+   */
+  apply(batch: StoreBatch, due?: number): Promise<StoreResult>;
+  /** The deadline of a call made now. */
+  due(): number;
+  /** Lets the process exit without waiting for the timer (the guard is closing). */
+  close(): void;
+}
 
 interface Waiting {
   readonly due: number;
@@ -22,16 +33,21 @@ interface Waiting {
 }
 
 /**
- * `store.apply(batch)`, rejecting with `StoreError` after `timeoutMs` or on any adapter failure.
- * `clock` is a monotonic clock in ms (injectable for tests).
+ * The store calls of one guard, each rejecting with `StoreError` at its deadline or on any
+ * adapter failure. `clock` is a monotonic clock in ms (injectable for tests).
  */
-export function storeCaller(store: Store, timeoutMs: number, clock: () => number = () => performance.now()): StoreCall {
+export function storeCalls(store: Store, timeoutMs: number, clock: () => number = () => performance.now()): StoreCalls {
+  // Waiting calls by due time. Calls made with the usual deadline arrive in due order, so a new
+  // one goes at the end; one with an earlier, inherited deadline is placed by a short scan back.
   const queue: Waiting[] = [];
   let head = 0;
   let timer: NodeJS.Timeout | undefined;
+  let timerDue = Number.POSITIVE_INFINITY;
+  let closing = false;
 
   function expireDue(): void {
     timer = undefined;
+    timerDue = Number.POSITIVE_INFINITY;
     const now = clock();
     while (head < queue.length && (queue[head]!.settled || queue[head]!.due <= now)) {
       const waiting = queue[head++]!;
@@ -52,51 +68,70 @@ export function storeCaller(store: Store, timeoutMs: number, clock: () => number
       head = 0;
       return;
     }
-    if (timer === undefined) timer = setTimeout(expireDue, Math.max(0, queue[head]!.due - now));
+    const due = queue[head]!.due;
+    if (timer !== undefined && timerDue <= due) return;
+    if (timer !== undefined) clearTimeout(timer);
+    timerDue = due;
+    timer = setTimeout(expireDue, Math.max(0, due - now));
+    if (closing) timer.unref();
   }
 
-  return async function apply(batch) {
-    let pending: Promise<StoreResult>;
-    try {
-      pending = store.apply(batch);
-    } catch (error) {
-      throw asStoreError(store, error);
-    }
-    let settled = false;
-    const observed = pending.then(
-      (result) => {
-        settled = true;
-        return result;
-      },
-      (error: unknown) => {
-        settled = true;
+  function enqueue(waiting: Waiting): void {
+    let at = queue.length;
+    while (at > head && queue[at - 1]!.due > waiting.due) at--;
+    if (at === queue.length) queue.push(waiting);
+    else queue.splice(at, 0, waiting);
+  }
+
+  return {
+    due: () => clock() + timeoutMs,
+    close() {
+      closing = true;
+      timer?.unref();
+    },
+    async apply(batch, due) {
+      let pending: Promise<StoreResult>;
+      try {
+        pending = store.apply(batch);
+      } catch (error) {
         throw asStoreError(store, error);
-      },
-    );
-    // An in-process store answers within a microtask: it needs no deadline at all.
-    await null;
-    if (settled || !Number.isFinite(timeoutMs)) return observed;
-    observed.catch(() => {}); // a late rejection after the deadline is not unhandled
-    return new Promise<StoreResult>((resolve, reject) => {
-      const now = clock();
-      const waiting: Waiting = {
-        due: now + timeoutMs,
-        settled: false,
-        expire: () => reject(new StoreError(store.name, 'apply', `no answer within ${timeoutMs} ms`, { code: 'STORE_TIMEOUT' })),
-      };
-      queue.push(waiting);
-      arm(now);
-      observed.then(
+      }
+      let settled = false;
+      const observed = pending.then(
         (result) => {
-          waiting.settled = true;
-          resolve(result);
+          settled = true;
+          return result;
         },
         (error: unknown) => {
-          waiting.settled = true;
-          reject(error as Error);
+          settled = true;
+          throw asStoreError(store, error);
         },
       );
-    });
+      // An in-process store answers within a microtask: it needs no deadline at all.
+      await null;
+      if (settled || !Number.isFinite(timeoutMs)) return observed;
+      observed.catch(() => {}); // a late rejection after the deadline is not unhandled
+      return new Promise<StoreResult>((resolve, reject) => {
+        const now = clock();
+        const waiting: Waiting = {
+          due: due ?? now + timeoutMs,
+          settled: false,
+          expire: () => reject(new StoreError(store.name, 'apply', `no answer within ${timeoutMs} ms`, { code: 'STORE_TIMEOUT' })),
+        };
+        enqueue(waiting);
+        arm(now);
+        observed.then(
+          (result) => {
+            waiting.settled = true;
+            resolve(result);
+          },
+          (error: unknown) => {
+            waiting.settled = true;
+            reject(error as Error);
+          },
+        );
+      });
+    },
   };
 }
 

@@ -1,9 +1,12 @@
 /**
  * The deadline on store calls: one shared timer per guard, so it must still fail each late call
- * on time, leave answered calls alone, and leave no timer behind once nothing waits.
+ * on time, leave answered calls alone, and leave no timer behind once nothing waits; and one
+ * deadline per decision: its effect writes do not hold it.
  */
 import { describe, expect, it } from 'vitest';
-import { storeCaller } from '../../src/engine/store-call.js';
+import { MemoryStore } from '@actiongate/memory';
+import { storeCalls } from '../../src/engine/store-call.js';
+import { createGuard } from '../../src/guard.js';
 import type { Store, StoreBatch, StoreResult } from '../../src/store/types.js';
 
 const batch: StoreBatch = { now: 0, subjects: [{ subject: 's', get: ['m'] }] };
@@ -22,10 +25,11 @@ function controlledStore() {
 
 const timeouts = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
 
-describe('storeCaller', () => {
+describe('storeCalls', () => {
   it('answers calls the store answers, and fails each unanswered one with STORE_TIMEOUT after its deadline', async () => {
     const { store, pending } = controlledStore();
-    const call = storeCaller(store, 30);
+    const calls = storeCalls(store, 30);
+    const call = (b: StoreBatch) => calls.apply(b);
     const started = performance.now();
     const first = call(batch);
     const second = call(batch);
@@ -42,7 +46,8 @@ describe('storeCaller', () => {
 
   it('fails calls made later on their own deadline, not the first one', async () => {
     const { store } = controlledStore();
-    const call = storeCaller(store, 40);
+    const calls = storeCalls(store, 40);
+    const call = (b: StoreBatch) => calls.apply(b);
     const early = call(batch);
     await new Promise((r) => setTimeout(r, 25));
     const lateStarted = performance.now();
@@ -56,14 +61,40 @@ describe('storeCaller', () => {
     expect(performance.now() - lateStarted).toBeGreaterThanOrEqual(39);
   });
 
+  it("a call given an earlier deadline (a decision's second call) fails on it, ahead of calls made before it", async () => {
+    const { store } = controlledStore();
+    const calls = storeCalls(store, 200);
+    const started = performance.now();
+    const usual = calls.apply(batch);
+    const inherited = calls.apply(batch, started + 30);
+    let usualSettled = false;
+    usual.catch(() => (usualSettled = true));
+    await expect(inherited).rejects.toMatchObject({ code: 'STORE_TIMEOUT' });
+    expect(performance.now() - started).toBeLessThan(190);
+    expect(usualSettled).toBe(false);
+    await expect(usual).rejects.toMatchObject({ code: 'STORE_TIMEOUT' });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(199);
+  });
+
+  it('after close() its timer no longer keeps the process alive', async () => {
+    const { store } = controlledStore();
+    const calls = storeCalls(store, 60_000);
+    void calls.apply(batch).catch(() => {});
+    await new Promise((r) => setImmediate(r));
+    const refed = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const before = refed();
+    calls.close();
+    expect(refed()).toBe(before - 1);
+  });
+
   it('keeps no timer once every call is answered (after at most one deadline)', async () => {
     const { store, pending } = controlledStore();
     const before = timeouts();
-    const call = storeCaller(store, 20);
-    const calls = Array.from({ length: 100 }, () => call(batch));
+    const calls = storeCalls(store, 20);
+    const made = Array.from({ length: 100 }, () => calls.apply(batch));
     await new Promise((r) => setImmediate(r));
     for (const resolve of pending) resolve(answer);
-    await Promise.all(calls);
+    await Promise.all(made);
     await new Promise((r) => setTimeout(r, 40));
     expect(timeouts()).toBe(before);
   });
@@ -71,11 +102,67 @@ describe('storeCaller', () => {
   it('needs no deadline for an in-process store, and turns adapter failures into StoreError', async () => {
     const instant: Store = { name: 'instant', apply: async () => answer, close: async () => {} };
     const before = timeouts();
-    await expect(storeCaller(instant, 10)(batch)).resolves.toBe(answer);
+    await expect(storeCalls(instant, 10).apply(batch)).resolves.toBe(answer);
     expect(timeouts()).toBe(before);
     const failing: Store = { name: 'failing', apply: () => { throw new Error('boom'); }, close: async () => {} };
-    await expect(storeCaller(failing, 10)(batch)).rejects.toMatchObject({ code: 'STORE_FAILED', adapter: 'failing', message: 'failing.apply: boom' });
+    await expect(storeCalls(failing, 10).apply(batch)).rejects.toMatchObject({ code: 'STORE_FAILED', adapter: 'failing', message: 'failing.apply: boom' });
     const rejecting: Store = { name: 'rejecting', apply: () => new Promise((_, reject) => setTimeout(() => reject(new Error('down')), 1)), close: async () => {} };
-    await expect(storeCaller(rejecting, 1_000)(batch)).rejects.toMatchObject({ code: 'STORE_FAILED', message: 'rejecting.apply: down' });
+    await expect(storeCalls(rejecting, 1_000).apply(batch)).rejects.toMatchObject({ code: 'STORE_FAILED', message: 'rejecting.apply: down' });
+  });
+});
+
+describe('a decision keeps one deadline', () => {
+  /** A MemoryStore whose writes of a decision's effects (strikes) wait until released. */
+  function heldWrites() {
+    const inner = new MemoryStore();
+    let release: () => void = () => {};
+    let held: Promise<void> | null = null;
+    const store: Store = {
+      name: 'held',
+      async apply(b) {
+        const isEffect = b.subjects.some((s) => s.add?.some((a) => a.name === 'violations'));
+        if (isEffect && held) await held;
+        return inner.apply(b);
+      },
+      close: () => inner.close(),
+    };
+    return {
+      store,
+      hold: () => (held = new Promise<void>((r) => (release = r))),
+      release: () => {
+        held = null;
+        release();
+      },
+    };
+  }
+  const policy = { name: 'one', limits: [{ id: 'l', by: 'ip' as const, window: '1m', max: 1 }] };
+  const within = <T>(promise: Promise<T>, ms: number) => Promise.race([promise, new Promise<'late'>((r) => setTimeout(() => r('late'), ms))]);
+
+  it('a denied decision returns without waiting for its strike to be written, and the next decision sees the strike', async () => {
+    const { store, hold, release } = heldWrites();
+    // A deadline far beyond the race below: a decision that waited for its write would lose it.
+    const guard = createGuard({ policy, store, storeTimeoutMs: 10_000 });
+    expect((await guard.evaluate({ action: 'x', ip: '192.0.2.1' })).verdict).toBe('allow');
+    hold();
+    const denied = await within(guard.evaluate({ action: 'x', ip: '192.0.2.1' }), 1_000);
+    expect(denied).toMatchObject({ verdict: 'throttle', degraded: false });
+    release();
+    await new Promise((r) => setTimeout(r, 10));
+    expect((await guard.inspect('ip:192.0.2.1')).strikes).toBe(1);
+  });
+
+  it('close() waits for writes still on their way', async () => {
+    const { store, hold, release } = heldWrites();
+    const guard = createGuard({ policy, store, storeTimeoutMs: 10_000 });
+    await guard.evaluate({ action: 'x', ip: '192.0.2.2' });
+    hold();
+    await guard.evaluate({ action: 'x', ip: '192.0.2.2' });
+    let closed = false;
+    const closing = guard.close().then(() => (closed = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(closed).toBe(false);
+    release();
+    await closing;
+    expect(closed).toBe(true);
   });
 });
