@@ -211,6 +211,18 @@ function pick(mask: number, n: number): number[] {
   return chosen.length > 0 ? chosen : [mask % n];
 }
 
+/** The timelines must reach every branch of the arithmetic for the agreement to mean anything. */
+export function expectCoverage(stats: TimelineStats): void {
+  expect(stats.admitted).toBeGreaterThan(500);
+  expect(stats.denied).toBeGreaterThan(300);
+  expect(stats.waits).toBeGreaterThan(50);
+  expect(stats.neverFits).toBeGreaterThan(100);
+  expect(stats.dryRuns).toBeGreaterThan(50);
+  expect(stats.refunds).toBeGreaterThan(500);
+  expect(stats.pastHits).toBeGreaterThan(100);
+  expect(stats.slides).toBeGreaterThan(50);
+}
+
 /**
  * Runs random timelines through `store` (caller time: the store must honour `batch.now`) and
  * asserts every answer equals the reference model's. Each timeline uses a fresh subject.

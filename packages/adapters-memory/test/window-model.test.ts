@@ -4,23 +4,11 @@
  * window module that MemoryStore shares with the conformance suite cannot hide. Seeded (set
  * WINDOW_MODEL_SEED to explore other timelines); about a second each.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { MemoryStore } from '@actiongate/memory';
-import { checkTimelines, type TimelineStats } from '../../../test/window-model.js';
+import { checkTimelines, expectCoverage } from '../../../test/window-model.js';
 
 const seed = Number(process.env.WINDOW_MODEL_SEED ?? 20261130);
-
-/** The timelines must reach every branch of the arithmetic for the agreement to mean anything. */
-function expectCoverage(stats: TimelineStats): void {
-  expect(stats.admitted).toBeGreaterThan(500);
-  expect(stats.denied).toBeGreaterThan(300);
-  expect(stats.waits).toBeGreaterThan(50);
-  expect(stats.neverFits).toBeGreaterThan(100);
-  expect(stats.dryRuns).toBeGreaterThan(50);
-  expect(stats.refunds).toBeGreaterThan(500);
-  expect(stats.pastHits).toBeGreaterThan(100);
-  expect(stats.slides).toBeGreaterThan(50);
-}
 
 describe('MemoryStore windows against the brute-force model', () => {
   it('agree on random timelines with tiny windows (1–300 ms: 1–5 ms slots)', async () => {
