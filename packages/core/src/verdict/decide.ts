@@ -155,6 +155,8 @@ export function decide(policy: CompiledPolicy, findings: Findings, now: number, 
   const enforcedScore = scoreVerdict(score, policy.scoring);
   if (enforcedScore !== 'allow') {
     reasons.push({ source: 'score', id: 'score', message: `score ${score} reached the ${enforcedScore} threshold`, verdict: enforcedScore });
+    // A rule that named its challenge keeps it; a score challenge asks for the policy's kind.
+    if (enforcedScore === 'challenge') challengeKind ??= policy.scoring.challengeKind;
   } else {
     const shadow = scoreVerdict(shadowScore, policy.scoring);
     if (shadow !== 'allow') reasons.push({ source: 'score', id: 'score', message: `score ${shadowScore} with monitored rules would reach the ${shadow} threshold`, verdict: shadow, monitor: true });

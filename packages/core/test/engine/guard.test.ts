@@ -186,6 +186,23 @@ describe('evaluate: rules and modes', () => {
     expect(d.reasons.map((r) => `${r.source}:${r.id}`)).toEqual(expect.arrayContaining(['content:term:casino', 'rule:tor', 'rule:watch', 'score:score']));
   });
 
+  it("a score challenge asks for scoring.challengeKind, a rule's own challenge kind wins", async () => {
+    const scored: PolicyDocument = {
+      ...policy,
+      scoring: { challenge: 40, block: 80, challengeKind: 'email' },
+      challenges: { kind: 'captcha' },
+      rules: [...policy.rules!, { name: 'sms', conditions: { all: [{ fact: 'attributes', path: '$.phone', operator: 'equal', value: true }] }, event: { type: 'challenge', params: { challenge: 'sms' } } }],
+    };
+    const guard = createGuard({ policy: scored, now: clock().now });
+    const byScore = await guard.evaluate({ action: 'a', ip: '192.0.2.1', content: { body: 'casino' }, attributes: { tor: true } });
+    expect(byScore.challenge?.kind).toBe('email');
+    const byRule = await guard.evaluate({ action: 'a', ip: '192.0.2.2', content: { body: 'casino' }, attributes: { tor: true, phone: true } });
+    expect(byRule.challenge?.kind).toBe('sms');
+    // Without challengeKind a score challenge asks for challenges.kind.
+    const plain = createGuard({ policy: { ...scored, scoring: { challenge: 40, block: 80 }, challenges: { kind: 'totp' } }, now: clock().now });
+    expect((await plain.evaluate({ action: 'a', ip: '192.0.2.3', content: { body: 'casino' }, attributes: { tor: true } })).challenge?.kind).toBe('totp');
+  });
+
   it('blocks on a rule event with its reason', async () => {
     const guard = createGuard({ policy, now: clock().now });
     const d = await guard.evaluate({ action: 'a', ip: '192.0.2.1', attributes: { country: 'XX' } });
