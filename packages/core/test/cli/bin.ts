@@ -16,9 +16,12 @@ export const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${nam
 const newest = (dir: string): number =>
   Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
 
+/** The build is older than the package's sources or its JSON Schema (bundled into dist). */
 const stale = (pkg: string) => {
   const built = join(root, `packages/${pkg}/dist/index.js`);
-  return !existsSync(built) || newest(join(root, `packages/${pkg}/src`)) > statSync(built).mtimeMs;
+  if (!existsSync(built)) return true;
+  const inputs = [join(root, `packages/${pkg}/src`), join(root, `packages/${pkg}/schema`)].filter((dir) => existsSync(dir));
+  return Math.max(...inputs.map(newest)) > statSync(built).mtimeMs;
 };
 
 /**
