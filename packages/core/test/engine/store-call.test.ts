@@ -23,17 +23,30 @@ function controlledStore() {
   return { store, pending };
 }
 
+/**
+ * `first` fails with STORE_TIMEOUT while `second` is still waiting; then `second` fails too, no
+ * sooner than `minMs` after `since`.
+ */
+async function expectFailsAfter(first: Promise<unknown>, second: Promise<unknown>, since: number, minMs: number): Promise<void> {
+  let secondSettled = false;
+  second.catch(() => (secondSettled = true));
+  await expect(first).rejects.toMatchObject({ code: 'STORE_TIMEOUT' });
+  await new Promise((r) => setImmediate(r));
+  expect(secondSettled).toBe(false);
+  await expect(second).rejects.toMatchObject({ code: 'STORE_TIMEOUT' });
+  expect(performance.now() - since).toBeGreaterThanOrEqual(minMs);
+}
+
 const timeouts = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
 
 describe('storeCalls', () => {
   it('answers calls the store answers, and fails each unanswered one with STORE_TIMEOUT after its deadline', async () => {
     const { store, pending } = controlledStore();
     const calls = storeCalls(store, 30);
-    const call = (b: StoreBatch) => calls.apply(b);
     const started = performance.now();
-    const first = call(batch);
-    const second = call(batch);
-    const third = call(batch);
+    const first = calls.apply(batch);
+    const second = calls.apply(batch);
+    const third = calls.apply(batch);
     await new Promise((r) => setTimeout(r, 5));
     pending[1]!(answer);
     await expect(second).resolves.toBe(answer);
@@ -47,18 +60,10 @@ describe('storeCalls', () => {
   it('fails calls made later on their own deadline, not the first one', async () => {
     const { store } = controlledStore();
     const calls = storeCalls(store, 40);
-    const call = (b: StoreBatch) => calls.apply(b);
-    const early = call(batch);
+    const early = calls.apply(batch);
     await new Promise((r) => setTimeout(r, 25));
     const lateStarted = performance.now();
-    const late = call(batch);
-    await expect(early).rejects.toMatchObject({ code: 'STORE_TIMEOUT' });
-    let lateSettled = false;
-    late.catch(() => (lateSettled = true));
-    await new Promise((r) => setImmediate(r));
-    expect(lateSettled).toBe(false);
-    await expect(late).rejects.toMatchObject({ code: 'STORE_TIMEOUT' });
-    expect(performance.now() - lateStarted).toBeGreaterThanOrEqual(39);
+    await expectFailsAfter(early, calls.apply(batch), lateStarted, 39);
   });
 
   it("a call given an earlier deadline (a decision's second call) fails on it, ahead of calls made before it", async () => {
@@ -67,13 +72,10 @@ describe('storeCalls', () => {
     const started = performance.now();
     const usual = calls.apply(batch);
     const inherited = calls.apply(batch, started + 30);
-    let usualSettled = false;
-    usual.catch(() => (usualSettled = true));
-    await expect(inherited).rejects.toMatchObject({ code: 'STORE_TIMEOUT' });
-    expect(performance.now() - started).toBeLessThan(190);
-    expect(usualSettled).toBe(false);
-    await expect(usual).rejects.toMatchObject({ code: 'STORE_TIMEOUT' });
-    expect(performance.now() - started).toBeGreaterThanOrEqual(199);
+    let inheritedFailedAt = Number.POSITIVE_INFINITY;
+    inherited.catch(() => (inheritedFailedAt = performance.now()));
+    await expectFailsAfter(inherited, usual, started, 199);
+    expect(inheritedFailedAt - started).toBeLessThan(190);
   });
 
   it('after close() its timer no longer keeps the process alive', async () => {
