@@ -202,9 +202,9 @@ export function createGuard(options: GuardOptions): Guard {
     const due = calls.due();
     const { result, degraded } = await roundTrip(current, plan.batch, due);
     // On failure the ranges known so far stay in force.
-    if (result && !degraded) {
+    if (result && !degraded && ranges.stale(result)) {
       try {
-        await ranges.update((batch) => calls.apply(batch, due), result);
+        await ranges.reload((batch) => calls.apply(batch, due), result.now);
       } catch (error) {
         report(error as Error);
       }

@@ -55,10 +55,15 @@ export interface Ranges {
   /** The read to add to an evaluation's batch. */
   readonly versionOps: SubjectOps;
   /**
-   * Reloads the registry when the store's answer shows a version other than the one compiled.
-   * `apply` is the store call (with the guard's deadline).
+   * Whether the store's answer shows a version other than the one compiled. Synchronous: the
+   * usual answer, no, costs an evaluation no await.
    */
-  update(apply: Store['apply'], result: StoreResult): Promise<void>;
+  stale(result: StoreResult): boolean;
+  /**
+   * Reloads the registry (after `stale` said so). `apply` is the store call, under the
+   * evaluation's deadline. Concurrent evaluations that all saw the new version share one reload.
+   */
+  reload(apply: Store['apply'], now: number): Promise<void>;
   /** The range that decides for `ip` now: an allow beats a ban; of bans, the one ending last. */
   match(ip: ParsedIp, now: number): RangeMatch | null;
 }
@@ -78,14 +83,17 @@ export function createRanges(): Ranges {
 
   return {
     versionOps: Object.freeze({ subject: REGISTRY_VERSION, get: Object.freeze([VERSION]) as string[] }),
-    async update(apply, result) {
-      const answer = result.subjects.find((s) => s.subject === REGISTRY_VERSION);
-      if (!answer) return;
-      const seen = answer.marks[VERSION];
-      if ((typeof seen === 'string' ? seen : null) === version) return;
-      // Concurrent evaluations that all see the new version share one reload.
-      loading ??= load(apply, result.now).finally(() => (loading = null));
-      await loading;
+    stale(result) {
+      for (const answer of result.subjects) {
+        if (answer.subject !== REGISTRY_VERSION) continue;
+        const seen = answer.marks[VERSION];
+        return (typeof seen === 'string' ? seen : null) !== version;
+      }
+      return false;
+    },
+    reload(apply, now) {
+      loading ??= load(apply, now).finally(() => (loading = null));
+      return loading;
     },
     match(ip, now) {
       if (!compiled) return null;
