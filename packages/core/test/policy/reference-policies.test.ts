@@ -10,6 +10,25 @@ describe('reference policies', () => {
     expect(policy.warnings.filter((w) => !/notEqual|substrings/.test(w.message))).toEqual([]);
   });
 
+  it('classifieds: the ad rules judge ads only, not page views or sign-ups', async () => {
+    const guard = createGuard({ policy: await loadPolicy(rules('classifieds.json')) });
+    const browsing = [
+      { action: 'page.view', ip: '198.18.1.1', attributes: { userAgent: 'Mozilla/5.0' } },
+      { action: 'page.view', ip: '198.18.1.2', actor: { id: 'v-1', status: 'verified' }, attributes: { userAgent: 'Mozilla/5.0' } },
+      { action: 'signup', ip: '198.18.1.3', attributes: { userAgent: 'Mozilla/5.0' } },
+    ];
+    for (const action of browsing) {
+      const decision = await guard.evaluate(action);
+      expect(decision, action.action).toMatchObject({ verdict: 'allow', reasons: [] });
+      expect(decision).not.toHaveProperty('wouldBe');
+    }
+    // The monitored short-ad rule still watches ads.
+    const ad = await guard.evaluate({ action: 'ad.submit', ip: '198.18.1.4', actor: { id: 'a-1', status: 'registered' }, content: { title: 'Bike', body: 'cheap' }, attributes: { userAgent: 'Mozilla/5.0' } });
+    expect(ad.wouldBe).toBe('challenge');
+    expect(ad.reasons.map((r) => r.id)).toContain('monitor-short-body');
+    await guard.close();
+  });
+
   it('signup: a device past its daily sign-ups is challenged, a fast bot form too', async () => {
     let t = Date.UTC(2026, 0, 1);
     const guard = createGuard({ policy: await loadPolicy(rules('signup.json')), now: () => (t += 60_000) });
