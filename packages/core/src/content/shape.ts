@@ -1,8 +1,11 @@
 /**
  * The look of a text rather than its words: how much of it is upper case (SHOUTING TITLES) and
  * the longest run of one repeated letter or shouting sign (`!!!!!!!`, `$$$$`, `sooooo`). Read from the raw
- * field (normalisation lower-cases it), in one pass, bounded by the caller.
+ * field (normalisation lower-cases it), in one pass, bounded by the caller. Plain ASCII text, the
+ * usual case, is read as bytes (bytes.ts), about twice as fast as through `charCodeAt`.
  */
+import { asciiBytes } from './bytes.js';
+import { isAscii } from './normalise.js';
 
 export interface Shape {
   /** Letters that have an upper and a lower case. */
@@ -16,7 +19,58 @@ export interface Shape {
   longestRun: number;
 }
 
-export function textShape(text: string): Shape {
+/** The shape of `text`; `ascii`: whether it is plain ASCII, when the caller already knows. */
+export function textShape(text: string, ascii = isAscii(text)): Shape {
+  return ascii ? asciiShape(asciiBytes(text), text.length) : unicodeShape(text);
+}
+
+/**
+ * `unicodeShape` of ASCII text given as its first `length` bytes: the same counts, without the
+ * case tests of other scripts. Lower-case letters, the most common characters, are tested first.
+ */
+function asciiShape(bytes: Uint8Array, length: number): Shape {
+  let letters = 0;
+  let upper = 0;
+  let longestRun = 0;
+  let run = 0;
+  let previous = -1;
+  for (let i = 0; i < length; i++) {
+    let c = bytes[i]!;
+    if (c >= 97) {
+      if (c > 122) {
+        previous = -1; // { | } ~ and DEL
+        continue;
+      }
+      letters++;
+    } else if (c >= 65) {
+      if (c > 90) {
+        previous = -1; // [ \ ] ^ _ `
+        continue;
+      }
+      letters++;
+      upper++;
+      c += 32; // case-blind runs: `AAAaaa` is one run of six
+    } else if (c !== 33 && c !== 63 && c !== 36 && c !== 37) {
+      // Anything else (white space, digits, rulers) ends a run and starts none.
+      previous = -1;
+      continue;
+    }
+    if (c === previous) {
+      if (++run > longestRun) longestRun = run;
+    } else {
+      previous = c;
+      run = 1;
+      if (longestRun === 0) longestRun = 1;
+    }
+  }
+  return { letters, upper, longestRun };
+}
+
+/**
+ * The shape of any text, one UTF-16 unit at a time: a letter outside the Basic Multilingual
+ * Plane is two surrogate halves, neither of which has a case, so it counts as no letter.
+ */
+function unicodeShape(text: string): Shape {
   let letters = 0;
   let upper = 0;
   let longestRun = 0;

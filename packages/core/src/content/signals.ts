@@ -200,7 +200,7 @@ export function compileContent(
         }
       }
       if (needShape) {
-        const shape = textShape(bounded);
+        const shape = textShape(bounded, asciiInput);
         if (shape.letters >= minLetters) upper = Math.max(upper, shape.upper / shape.letters);
         longestRun = Math.max(longestRun, shape.longestRun);
       }

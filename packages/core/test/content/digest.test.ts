@@ -33,6 +33,18 @@ describe('digestAscii', () => {
     expect(digestAscii(['title', long], 3).fingerprint).not.toBe(digestAscii(['title', tail], 3).fingerprint);
   });
 
+  it('digests a text longer than the shared scratch array of bytes.ts', () => {
+    const long = Array.from({ length: 12_000 }, (_, i) => `word${i % 211}`).join(' ');
+    expect(long.length).toBeGreaterThan(65_536);
+    const digest = digestAscii(['a title', long], 2);
+    expect(digest.fingerprint).toBe(fingerprint(`a title\n${long}`));
+    expect(digest.nearKeys).toEqual(nearKeys(`a title\n${long}`, 2, true));
+  });
+
+  it('refuses text that is not plain ASCII (signals.ts sends it through fingerprint and nearKeys)', () => {
+    expect(() => digestAscii(['café'], null)).toThrow(/not plain ASCII/);
+  });
+
   it('leaves nothing behind between calls (its scratch space is shared)', () => {
     const first = nearKeys('one two three four five six seven eight nine ten', 3, true);
     nearKeys(Array.from({ length: 3_000 }, (_, i) => `other${i}`).join(' '), 8, true);
