@@ -64,6 +64,9 @@ export const isAscii = (text: string): boolean => ASCII.test(text);
 // Runs of white space, or one white-space character that is not a plain space: a lone space,
 // by far the most common match of /\s+/, is left alone, which makes this several times faster.
 const SPACES = /\s\s+|[^\S ]/g;
+// SPACES for ASCII text, where the white space of \s is \t \n \v \f \r (\t-\r) and the space: the
+// same matches, found in about half the time of the Unicode class.
+const ASCII_SPACES = /[\t-\r ]{2,}|[\t-\r]/g;
 
 /** Characters of a field that are scanned when the policy does not say. */
 export const DEFAULT_MAX_FIELD_LENGTH = 65_536;
@@ -90,7 +93,7 @@ export function normaliseText(text: string, maxLength = DEFAULT_MAX_FIELD_LENGTH
  * case, white space collapsed. Saves a second ASCII test when the caller needed the answer anyway.
  */
 export function normaliseAscii(text: string): string {
-  return text.toLowerCase().replace(SPACES, ' ').trim();
+  return text.toLowerCase().replace(ASCII_SPACES, ' ').trim();
 }
 
 /**

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { joinSpelledOut, normaliseText } from '../../src/content/normalise.js';
+import { joinSpelledOut, normaliseAscii, normaliseText } from '../../src/content/normalise.js';
 
 const matchForm = (text: string) => joinSpelledOut(normaliseText(text));
 
@@ -68,5 +69,31 @@ describe('joinSpelledOut', () => {
   it('leaves ordinary text alone: words, abbreviations of two letters, single letters', () => {
     expect(matchForm('a bike in good shape, e.g. for a kid')).toBe('a bike in good shape, e.g. for a kid');
     expect(matchForm('size 10 x 20 cm')).toBe('size 10 x 20 cm');
+  });
+});
+
+describe('normaliseAscii', () => {
+  // Every ASCII character, white space and its neighbours (\x1c-\x1f are not white space to \s) often.
+  const asciiText = fc
+    .array(fc.oneof(fc.constantFrom(' ', ' ', '\t', '\n', '\v', '\f', '\r', '\x1c', '\x1f', 'a', 'B'), fc.integer({ min: 0, max: 127 }).map((c) => String.fromCharCode(c))), { maxLength: 200 })
+    .map((chars) => chars.join(''));
+
+  it('collapses white space exactly as the Unicode \\s does on ASCII text', () => {
+    fc.assert(
+      fc.property(asciiText, (text) => {
+        expect(normaliseAscii(text)).toBe(text.toLowerCase().replace(/\s+/g, ' ').trim());
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it.each([
+    ['empty', '', ''],
+    ['only white space', ' \t\r\n ', ''],
+    ['a lone tab or newline becomes a space', 'a\tb\nc', 'a b c'],
+    ['runs become one space', 'A  \r\n\r\n  B', 'a b'],
+    ['separators that are not white space stay', 'a\x1cb\x1fc', 'a\x1cb\x1fc'],
+  ])('%s', (_, text, normalised) => {
+    expect(normaliseAscii(text)).toBe(normalised);
   });
 });
