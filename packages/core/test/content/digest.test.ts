@@ -45,6 +45,19 @@ describe('digestAscii', () => {
     expect(() => digestAscii(['café'], null)).toThrow(/not plain ASCII/);
   });
 
+  it('gives the keys it has always given (store subjects: a changed key would split every count)', () => {
+    // Values of the version before the byte and unrolled-shingle rewrites; texts of one, two,
+    // three and many words, and one that is not ASCII.
+    expect(nearKeys('sofa', 1)).toEqual(['0:7ceaabb6f4090563']);
+    expect(nearKeys('oak sofa', 4)).toEqual(['0:e8e1e88926c1b924', '1:5de1bf9c6d7ac56a', '2:f22cc2bddf6b561f', '3:97da7e4e08d84157']);
+    expect(nearKeys('oak sofa for sale', 7)).toEqual([
+      '0:6ad098820b42fbef', '1:ddeb3804e7629888', '2:51312142a97ccec4', '3:714cbdb579203eac', '4:ec0eb3eec6c7f926', '5:24df470b135a4b33', '6:39a4a2b5e86962f4',
+    ]);
+    expect(nearKeys('selling my bike, 6 years old, works well. pick up only, 466 euros or best offer.', 2)).toEqual(['0:3ac18ac64559cef8', '1:5f998a60db4c923b']);
+    expect(nearKeys('ѵіаgrа нос café 😀 one two', 5)).toEqual(['0:a46dffb0d1a859cd', '1:dc83b1a8504f2303', '2:ee23ac35530097f1', '3:0c71c12b60db7092', '4:44b9c6ae21939a04']);
+    expect(digestAscii(['oak sofa', 'pick up only, cash'], 2)).toEqual({ fingerprint: 'af27121960702f4b', nearKeys: ['0:78cfda37c7fcc266', '1:65a49e676442ffc6'] });
+  });
+
   it('leaves nothing behind between calls (its scratch space is shared)', () => {
     const first = nearKeys('one two three four five six seven eight nine ten', 3, true);
     nearKeys(Array.from({ length: 3_000 }, (_, i) => `other${i}`).join(' '), 8, true);
