@@ -141,6 +141,10 @@ function isMostlyLatin(text: string): boolean {
 // takes one character that nothing else in the pattern can take.
 const SPELLED_ASCII = /(?<![a-z0-9])[a-z0-9]([ ._*+~|/\\:,-]{1,3})[a-z0-9](?![a-z0-9])(?:\1[a-z0-9](?![a-z0-9]))+/g;
 const SPELLED_UNICODE = /(?<![\p{L}\p{N}])[\p{L}\p{N}]([ ._*+~|/\\:,\u2022\u00B7-]{1,3})[\p{L}\p{N}](?![\p{L}\p{N}])(?:\1[\p{L}\p{N}](?![\p{L}\p{N}]))+/gu;
+// What every spelled-out run holds from its second letter on: a lone letter or digit after a
+// separator, then one to three separators and another lone one (`.i.a` of `v.i.a`). Most text
+// has none, which this finds several times faster than SPELLED_ASCII, which tries every word.
+const MAYBE_SPELLED_ASCII = /[ ._*+~|/\\:,-][a-z0-9][ ._*+~|/\\:,-]{1,3}[a-z0-9](?![a-z0-9])/;
 const SEPARATORS_ASCII = /[^a-z0-9]/g;
 const SEPARATORS_UNICODE = /[^\p{L}\p{N}]/gu;
 
@@ -152,7 +156,7 @@ const SEPARATORS_UNICODE = /[^\p{L}\p{N}]/gu;
  * the text is plain ASCII, when the caller already knows.
  */
 export function joinSpelledOut(normalised: string, ascii = isAscii(normalised)): string {
-  if (ascii) return normalised.replace(SPELLED_ASCII, (run) => run.replace(SEPARATORS_ASCII, ''));
+  if (ascii) return MAYBE_SPELLED_ASCII.test(normalised) ? normalised.replace(SPELLED_ASCII, (run) => run.replace(SEPARATORS_ASCII, '')) : normalised;
   // Folded again once joined: `ѵ.і.а.g.r.а` is single letters, each too short to tell a Cyrillic
   // word from a disguise, until they form one word that mixes scripts.
   return normalised.replace(SPELLED_UNICODE, (run) => foldConfusables(run.replace(SEPARATORS_UNICODE, '')));

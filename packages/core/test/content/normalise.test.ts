@@ -97,3 +97,32 @@ describe('normaliseAscii', () => {
     expect(normaliseAscii(text)).toBe(normalised);
   });
 });
+
+describe('joinSpelledOut on ASCII text', () => {
+  // The whole regex replacement, without the quick test that skips text holding no spelled-out run.
+  const SPELLED = /(?<![a-z0-9])[a-z0-9]([ ._*+~|/\\:,-]{1,3})[a-z0-9](?![a-z0-9])(?:\1[a-z0-9](?![a-z0-9]))+/g;
+  const reference = (text: string) => text.replace(SPELLED, (run) => run.replace(/[^a-z0-9]/g, ''));
+  // Lone letters and digits, words, every separator and a few characters that are none.
+  const text = fc
+    .array(fc.constantFrom('v', 'i', 'a', '1', '2', 'ab', 'sofa', ' ', ' ', '.', '_', '*', '+', '~', '|', '/', '\\', ':', ',', '-', '!', '@', '\n'), { maxLength: 60 })
+    .map((parts) => parts.join(''));
+
+  it('joins exactly what the whole regex joins (the quick test only skips text with nothing to join)', () => {
+    fc.assert(
+      fc.property(text, (t) => {
+        expect(joinSpelledOut(t, true)).toBe(reference(t));
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it.each([
+    ['empty', '', ''],
+    ['two lone letters are not a run', 'a b sofa', 'a b sofa'],
+    ['at the start of the text', 'v.i.a sofa', 'via sofa'],
+    ['at the end of the text', 'sofa v-i-a', 'sofa via'],
+    ['a long run', `${'x '.repeat(5_000)}y`, `${'x'.repeat(5_000)}y`],
+  ])('%s', (_, input, joined) => {
+    expect(joinSpelledOut(input, true)).toBe(joined);
+  });
+});
