@@ -1,7 +1,9 @@
 /**
  * The rules alone: the 15-rule classifieds fixture, compiled (`compileRules(...).evaluate`) against
  * json-rules-engine's `engine.run` on the same facts, in one process. Both must fire the same
- * events in the same order (checked before timing), or the comparison means nothing.
+ * events in the same order (checked before timing), or the comparison means nothing. The compiled
+ * rules are timed both ways they can run: generated code (the default) and the closures used where
+ * the runtime forbids code generation, in alternating batches.
  * Budget (DESIGN, performance): compiled ≥ 20× faster than json-rules-engine.
  *
  *   pnpm exec tsx bench/rules.ts
@@ -66,6 +68,8 @@ export interface RulesBenchRow {
   events: number;
   compiledNsP50: number;
   compiledNsMean: number;
+  /** The same rules compiled to closures (`generate: false`). */
+  closuresNsP50: number;
   engineUsP50: number;
   engineUsMean: number;
   /** json-rules-engine mean / compiled mean. */
@@ -94,6 +98,7 @@ export async function run(options: { scale?: number } = {}): Promise<RulesBenchR
   const scale = options.scale ?? 1;
   const rules: RulePolicy[] = JSON.parse(readFileSync(resolve(root, FIXTURE), 'utf8'));
   const compiled = compileRules(rules);
+  const closures = compileRules(rules, { generate: false });
   if (!compiled.compiled || compiled.problems.length > 0) throw new Error(`fixture does not compile: ${JSON.stringify(compiled.problems)}`);
   // One engine, runs awaited one after the other: json-rules-engine at its best (no overlap).
   const engine = new Engine(rules.map((rule, index) => ({ ...structuredClone(rule), name: index })) as never, { allowUndefinedFacts: true });
@@ -104,16 +109,21 @@ export async function run(options: { scale?: number } = {}): Promise<RulesBenchR
     const ours = (compiled.evaluate(facts) as FiredEvent[]).map((event) => event.index);
     const theirs = (await engine.run(facts)).results.map((result) => result.name as unknown as number);
     if (JSON.stringify(ours) !== JSON.stringify(theirs)) throw new Error(`${label}: events differ: ${JSON.stringify(ours)} vs ${JSON.stringify(theirs)}`);
+    const viaClosures = (closures.evaluate(facts) as FiredEvent[]).map((event) => event.index);
+    if (JSON.stringify(viaClosures) !== JSON.stringify(ours)) throw new Error(`${label}: closures differ: ${JSON.stringify(viaClosures)} vs ${JSON.stringify(ours)}`);
 
     // Compiled: batches of calls (one call is below the timer's resolution), ns per call per batch.
     const batch = 1000;
     const batches = Math.max(50, Math.round(400 * scale));
-    for (let i = 0; i < 50_000 * scale; i++) sink += (compiled.evaluate(facts) as FiredEvent[]).length;
+    for (let i = 0; i < 50_000 * scale; i++) sink += (compiled.evaluate(facts) as FiredEvent[]).length + (closures.evaluate(facts) as FiredEvent[]).length;
     const compiledNs: number[] = [];
+    const closuresNs: number[] = [];
     for (let b = 0; b < batches; b++) {
-      const start = process.hrtime.bigint();
-      for (let i = 0; i < batch; i++) sink += (compiled.evaluate(facts) as FiredEvent[]).length;
-      compiledNs.push(Number(process.hrtime.bigint() - start) / batch);
+      for (const [rulesOf, times] of b % 2 === 0 ? [[compiled, compiledNs], [closures, closuresNs]] as const : [[closures, closuresNs], [compiled, compiledNs]] as const) {
+        const start = process.hrtime.bigint();
+        for (let i = 0; i < batch; i++) sink += (rulesOf.evaluate(facts) as FiredEvent[]).length;
+        times.push(Number(process.hrtime.bigint() - start) / batch);
+      }
     }
 
     // json-rules-engine: every run timed on its own.
@@ -127,12 +137,14 @@ export async function run(options: { scale?: number } = {}): Promise<RulesBenchR
     }
 
     compiledNs.sort((a, b) => a - b);
+    closuresNs.sort((a, b) => a - b);
     engineUs.sort((a, b) => a - b);
     rows.push({
       facts: label,
       events: ours.length,
       compiledNsP50: round(percentile(compiledNs, 0.5), 0),
       compiledNsMean: round(mean(compiledNs), 0),
+      closuresNsP50: round(percentile(closuresNs, 0.5), 0),
       engineUsP50: round(percentile(engineUs, 0.5)),
       engineUsMean: round(mean(engineUs)),
       speedup: Math.round((mean(engineUs) * 1000) / mean(compiledNs)),
@@ -158,9 +170,9 @@ export function table(result: RulesBenchResult): string {
   const lines = [
     `${result.rules} rules (${FIXTURE}), Node ${process.version}`,
     '',
-    '| facts | events | compiled ns/op (p50 / mean) | json-rules-engine µs/op (p50 / mean) | speed-up (mean) |',
-    '| --- | --- | --- | --- | --- |',
-    ...result.rows.map((row) => `| ${row.facts} | ${row.events} | ${row.compiledNsP50} / ${row.compiledNsMean} | ${row.engineUsP50} / ${row.engineUsMean} | ${row.speedup}× |`),
+    '| facts | events | compiled ns/op (p50 / mean) | as closures ns/op (p50) | json-rules-engine µs/op (p50 / mean) | speed-up (mean) |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...result.rows.map((row) => `| ${row.facts} | ${row.events} | ${row.compiledNsP50} / ${row.compiledNsMean} | ${row.closuresNsP50} | ${row.engineUsP50} / ${row.engineUsMean} | ${row.speedup}× |`),
     '',
     `Budget: compiled ≥ ${result.budget}× json-rules-engine — smallest speed-up ${result.speedup}×: ${result.met ? 'met' : 'NOT MET'}.`,
   ];

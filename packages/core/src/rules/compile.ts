@@ -1,7 +1,8 @@
 /**
  * A policy's rules, checked and compiled once per policy version. Every rule is checked at load
  * (check.ts). A rule the compiler covers — built-in operators and decorators, plain paths, fact
- * references — becomes a plain synchronous function (conditions.ts); the rest run on
+ * references — becomes a plain synchronous function (conditions.ts: generated JavaScript, or
+ * closures where code generation is forbidden); the rest run on
  * json-rules-engine (reference.ts). Events come out in json-rules-engine's order: priority sets
  * highest first, and within a set in the order json-rules-engine's promise chains settle
  * (order.ts), which the compiled functions compute alongside their result.
@@ -18,7 +19,7 @@
 import { PolicyError, type PolicyProblem } from '../errors.js';
 import type { RulePolicy } from '../policy/types.js';
 import { checkRule } from './check.js';
-import { compileRuleConditions, type TimedPredicate } from './conditions.js';
+import { compileConditions, type TimedPredicate } from './conditions.js';
 import { evaluatedRuleTicks } from './order.js';
 import { createReferenceInterpreter } from './reference.js';
 import { firedEvent, RULE_FACTS, type CustomOperators, type Facts, type FiredEvent } from './types.js';
@@ -34,6 +35,11 @@ export interface CompileRulesOptions {
   operators?: CustomOperators;
   /** Fact names rules may read; `null` allows any name. @default RULE_FACTS */
   facts?: readonly string[] | null;
+  /**
+   * Compile conditions to generated JavaScript (codegen.ts), the fast way, where the runtime allows
+   * code generation from strings; `false` keeps to closures. Both decide alike. @default true
+   */
+  generate?: boolean;
 }
 
 /** A policy's rules, ready to evaluate: build once per policy version and reuse. */
@@ -70,12 +76,10 @@ export function compileRules(rules: readonly RulePolicy[], options: CompileRules
     problems.push({ pointer, message: 'rules are an array of json-rules-engine rules' });
     return broken(problems, warnings);
   }
-  const entries: Entry[] = [];
-  rules.forEach((rule, index) => {
-    if (!checkRule(rule, index, `${pointer}/${index}`, { knownFacts, customOperators }, problems, warnings)) return;
-    entries.push({ event: firedEvent(rule, index), predicate: compileRuleConditions(rule.conditions, customOperators) });
-  });
+  const checked = rules.flatMap((rule, index) => (checkRule(rule, index, `${pointer}/${index}`, { knownFacts, customOperators }, problems, warnings) ? [{ rule, index }] : []));
   if (problems.length > 0) return broken(problems, warnings);
+  const predicates = compileConditions(checked.map(({ rule }) => rule.conditions), customOperators, { generate: options.generate });
+  const entries: Entry[] = checked.map(({ rule, index }, i) => ({ event: firedEvent(rule, index), predicate: predicates[i]! }));
 
   // json-rules-engine's priority sets: highest first, policy order within a set.
   const sets = [...new Set(entries.map((entry) => entry.event.priority))]

@@ -1,16 +1,19 @@
 /**
- * A checked rule's conditions compiled into one plain synchronous function: closures built once,
- * paths pre-parsed, operators resolved, no promise and no allocation per call. The function
- * returns `ticks * 2 + passed`: whether json-rules-engine would pass the rule, and when its chain
- * would settle (see order.ts), so evaluate can put events in json-rules-engine's order.
+ * A checked rule's conditions, planned once and compiled into one plain synchronous function: no
+ * promise and no allocation per call. The function returns `ticks * 2 + passed`: whether
+ * json-rules-engine would pass the rule, and when its chain would settle (see order.ts), so
+ * evaluate can put events in json-rules-engine's order.
  *
  * It evaluates exactly what json-rules-engine evaluates: every condition of a priority set (so an
  * operator that throws there throws here), short-circuiting only between sets.
  *
- * What it does not cover — custom operators, JSONPath beyond plain member access — compiles to
- * `null`, and the rule is left to json-rules-engine.
+ * The plan (operators resolved, paths parsed, priority sets grouped) has two back ends: generated
+ * JavaScript (codegen.ts), the fast one, and the closures below, for runtimes that forbid code
+ * generation from strings. What neither covers — custom operators, JSONPath beyond plain member
+ * access — plans to `null`, and the rule is left to json-rules-engine.
  */
 import type { RuleConditions } from '../policy/types.js';
+import { generatedPredicates } from './codegen.js';
 import { resolveOperator, type OperatorFn } from './operators.js';
 import {
   hasFact,
@@ -30,47 +33,128 @@ import type { Facts } from './types.js';
 /** `ticks * 2 + (passed ? 1 : 0)`. */
 export type TimedPredicate = (facts: Facts) => number;
 
+/** One side of a comparison: a fact, and the keys of its plain path (null for none). */
+export interface PlannedSide {
+  fact: unknown;
+  keys: readonly string[] | null;
+}
+
+/** A built-in operator, decorators applied: its name parts let a back end inline the plain ones. */
+export interface PlannedOperator {
+  fn: OperatorFn;
+  base: string;
+  decorators: readonly string[];
+}
+
+/** The conditions of a rule, as both back ends read them. */
+export type ConditionPlan =
+  /** A fact (maybe with a path) against a constant, or against another fact (`right`). */
+  | { kind: 'leaf'; left: PlannedSide; operator: PlannedOperator; value: unknown; right: PlannedSide | null }
+  /** `not`: the inner result flipped, `ticks` later. */
+  | { kind: 'not'; inner: ConditionPlan; ticks: number }
+  /** A nested all / any: settles NESTED_GROUP_TICKS after its group. */
+  | { kind: 'nested'; inner: ConditionPlan }
+  /** all / any over priority sets, highest first; short-circuits between sets. */
+  | { kind: 'group'; all: boolean; sets: readonly (readonly ConditionPlan[])[] }
+  /** An empty all or any: passes at once. */
+  | { kind: 'pass' };
+
 type Node = Record<string, unknown>;
 
-/** Compiles a rule's (already checked) conditions; `null` when json-rules-engine must run it. */
-export function compileRuleConditions(conditions: RuleConditions, customOperators: ReadonlySet<string>): TimedPredicate | null {
+export interface CompileConditionsOptions {
+  /** Generate JavaScript when the runtime allows it. @default true */
+  generate?: boolean;
+}
+
+/**
+ * Compiles each rule's (already checked) conditions, all at once (one generated function per
+ * rule from one `new Function`); `null` for a rule json-rules-engine must run.
+ */
+export function compileConditions(rules: readonly RuleConditions[], customOperators: ReadonlySet<string>, options: CompileConditionsOptions = {}): (TimedPredicate | null)[] {
+  const plans = rules.map((conditions) => planConditions(conditions, customOperators));
+  const generated = options.generate === false ? null : generatedPredicates(plans);
+  return plans.map((plan, index) => plan && (generated?.[index] ?? closurePredicate(plan)));
+}
+
+/** The plan of a rule's conditions, in json-rules-engine's Rule.evaluate terms. */
+export function planConditions(conditions: RuleConditions, customOperators: ReadonlySet<string>): ConditionPlan | null {
   const root = conditions as Node;
   // json-rules-engine's Rule.evaluate looks for any, then all, then not.
-  if (root.any) return compileGroup(root.any as Node[], 'any', customOperators);
-  if (root.all) return compileGroup(root.all as Node[], 'all', customOperators);
-  const inner = compileCondition(root.not as Node, customOperators);
-  return inner && negate(inner, ROOT_NOT_TICKS);
+  if (root.any) return planGroup(root.any as Node[], 'any', customOperators);
+  if (root.all) return planGroup(root.all as Node[], 'all', customOperators);
+  const inner = planCondition(root.not as Node, customOperators);
+  return inner && { kind: 'not', inner, ticks: ROOT_NOT_TICKS };
 }
 
 /** json-rules-engine's evaluateCondition. */
-function compileCondition(node: Node, custom: ReadonlySet<string>): TimedPredicate | null {
+function planCondition(node: Node, custom: ReadonlySet<string>): ConditionPlan | null {
   if (Object.hasOwn(node, 'any') || Object.hasOwn(node, 'all')) {
-    const group = Object.hasOwn(node, 'any') ? compileGroup(node.any as Node[], 'any', custom) : compileGroup(node.all as Node[], 'all', custom);
-    if (!group) return null;
-    return (facts) => group(facts) + 2 * NESTED_GROUP_TICKS;
+    const group = Object.hasOwn(node, 'any') ? planGroup(node.any as Node[], 'any', custom) : planGroup(node.all as Node[], 'all', custom);
+    return group && { kind: 'nested', inner: group };
   }
   if (Object.hasOwn(node, 'not')) {
-    const inner = compileCondition(node.not as Node, custom);
-    return inner && negate(inner, NESTED_NOT_TICKS);
+    const inner = planCondition(node.not as Node, custom);
+    return inner && { kind: 'not', inner, ticks: NESTED_NOT_TICKS };
   }
-  return compileLeaf(node, custom);
-}
-
-function negate(inner: TimedPredicate, ticks: number): TimedPredicate {
-  return (facts) => (inner(facts) ^ 1) + 2 * ticks;
+  return planLeaf(node, custom);
 }
 
 /** json-rules-engine's prioritizeAndRun. */
-function compileGroup(children: readonly Node[], operator: 'all' | 'any', custom: ReadonlySet<string>): TimedPredicate | null {
-  if (children.length === 0) return () => 1; // an empty all *and* an empty any pass, at once
-  if (children.length === 1) return compileCondition(children[0]!, custom);
-  const sets: TimedPredicate[][] = [];
+function planGroup(children: readonly Node[], operator: 'all' | 'any', custom: ReadonlySet<string>): ConditionPlan | null {
+  if (children.length === 0) return { kind: 'pass' }; // an empty all *and* an empty any pass, at once
+  if (children.length === 1) return planCondition(children[0]!, custom);
+  const sets: ConditionPlan[][] = [];
   for (const set of prioritySets(children)) {
-    const compiled = set.map((child) => compileCondition(child, custom));
-    if (compiled.some((predicate) => predicate === null)) return null;
-    sets.push(compiled as TimedPredicate[]);
+    const planned = set.map((child) => planCondition(child, custom));
+    if (planned.some((plan) => plan === null)) return null;
+    sets.push(planned as ConditionPlan[]);
   }
-  const all = operator === 'all';
+  return { kind: 'group', all: operator === 'all', sets };
+}
+
+function planLeaf(leaf: Node, custom: ReadonlySet<string>): ConditionPlan | null {
+  const resolved = resolveOperator(leaf.operator as string, custom);
+  if (!resolved || resolved.kind === 'custom') return null;
+  const left = side(leaf.fact, leaf.path);
+  if (!left) return null;
+  const operator = { fn: resolved.fn, base: resolved.base, decorators: resolved.decorators };
+  const value = leaf.value;
+  if (isFactReference(value)) {
+    const right = side(value.fact, value.path);
+    return right && { kind: 'leaf', left, operator, value, right };
+  }
+  return { kind: 'leaf', left, operator, value, right: null };
+}
+
+function side(fact: unknown, path: unknown): PlannedSide | null {
+  // json-rules-engine applies a path only when it is truthy.
+  if (!path) return { fact, keys: null };
+  const keys = parsePlainPath(path as string);
+  return keys && { fact, keys };
+}
+
+/** The closure back end: one closure per node, built once. */
+export function closurePredicate(plan: ConditionPlan): TimedPredicate {
+  switch (plan.kind) {
+    case 'pass':
+      return () => 1;
+    case 'nested': {
+      const group = closurePredicate(plan.inner);
+      return (facts) => group(facts) + 2 * NESTED_GROUP_TICKS;
+    }
+    case 'not': {
+      const inner = closurePredicate(plan.inner);
+      const ticks = plan.ticks;
+      return (facts) => (inner(facts) ^ 1) + 2 * ticks;
+    }
+    case 'group':
+      return closureGroup(plan.sets.map((set) => set.map(closurePredicate)), plan.all);
+    case 'leaf':
+      return plan.right ? compareFacts(plan.left, plan.right, plan.operator.fn) : compareValue(plan.left, plan.value, plan.operator.fn);
+  }
+}
+
+function closureGroup(sets: readonly TimedPredicate[][], all: boolean): TimedPredicate {
   if (sets.length === 1) {
     // The usual group: one priority set, nothing to short-circuit.
     const set = sets[0]!;
@@ -107,61 +191,39 @@ function compileGroup(children: readonly Node[], operator: 'all' | 'any', custom
   };
 }
 
-/** One side of a comparison: a fact, and the reader of its path (null for none). */
-interface Side {
-  fact: string;
-  read: ((factValue: unknown) => unknown) | null;
-}
-
-function compileLeaf(leaf: Node, custom: ReadonlySet<string>): TimedPredicate | null {
-  const resolved = resolveOperator(leaf.operator as string, custom);
-  if (!resolved || resolved.kind === 'custom') return null;
-  const op = resolved.fn;
-  const left = side(leaf.fact as string, leaf.path);
-  if (!left) return null;
-  const value = leaf.value;
-  if (isFactReference(value)) {
-    const right = side(value.fact as string, value.path);
-    return right && compareFacts(left, right, op);
-  }
-  return compareValue(left, value, op);
-}
-
-function side(fact: string, path: unknown): Side | null {
-  // json-rules-engine applies a path only when it is truthy.
-  if (!path) return { fact, read: null };
-  const keys = parsePlainPath(path as string);
-  return keys && { fact, read: pathReader(keys) };
-}
-
 const PASS = 2 * LEAF_TICKS + 1;
 const FAIL = 2 * LEAF_TICKS;
 const PASS_AFTER_PATH = 2 * (LEAF_TICKS + PATH_TICKS) + 1;
 const FAIL_AFTER_PATH = 2 * (LEAF_TICKS + PATH_TICKS);
 
 /** The common case, specialised: a fact (maybe with a path) against a constant. */
-function compareValue({ fact, read }: Side, value: unknown, op: OperatorFn): TimedPredicate {
-  if (!read) return (facts) => (op(hasFact(facts, fact) ? facts[fact] : undefined, value) ? PASS : FAIL);
+function compareValue({ fact, keys }: PlannedSide, value: unknown, op: OperatorFn): TimedPredicate {
+  const name = fact as string;
+  if (!keys) return (facts) => (op(hasFact(facts, name) ? facts[name] : undefined, value) ? PASS : FAIL);
+  const read = pathReader(keys);
   return (facts) => {
     // A missing fact resolves at once to undefined, path or not.
-    if (!hasFact(facts, fact)) return op(undefined, value) ? PASS : FAIL;
-    return op(read(facts[fact]), value) ? PASS_AFTER_PATH : FAIL_AFTER_PATH;
+    if (!hasFact(facts, name)) return op(undefined, value) ? PASS : FAIL;
+    return op(read(facts[name]), value) ? PASS_AFTER_PATH : FAIL_AFTER_PATH;
   };
 }
 
 /** A fact against another fact (`value: { fact, path }`). */
-function compareFacts(left: Side, right: Side, op: OperatorFn): TimedPredicate {
+function compareFacts(left: PlannedSide, right: PlannedSide, op: OperatorFn): TimedPredicate {
+  const [leftName, rightName] = [left.fact as string, right.fact as string];
+  const readLeft = left.keys && pathReader(left.keys);
+  const readRight = right.keys && pathReader(right.keys);
   return (facts) => {
     let ticks = LEAF_TICKS;
     let a: unknown;
     let b: unknown;
-    if (hasFact(facts, left.fact)) {
-      a = left.read ? left.read(facts[left.fact]) : facts[left.fact];
-      if (left.read) ticks = LEAF_TICKS + PATH_TICKS;
+    if (hasFact(facts, leftName)) {
+      a = readLeft ? readLeft(facts[leftName]) : facts[leftName];
+      if (readLeft) ticks = LEAF_TICKS + PATH_TICKS;
     }
-    if (hasFact(facts, right.fact)) {
-      b = right.read ? right.read(facts[right.fact]) : facts[right.fact];
-      if (right.read) ticks = LEAF_TICKS + PATH_TICKS;
+    if (hasFact(facts, rightName)) {
+      b = readRight ? readRight(facts[rightName]) : facts[rightName];
+      if (readRight) ticks = LEAF_TICKS + PATH_TICKS;
     }
     return 2 * ticks + (op(a, b) ? 1 : 0);
   };

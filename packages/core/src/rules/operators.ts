@@ -15,7 +15,7 @@ export type OperatorFn = (factValue: unknown, jsonValue: unknown) => boolean;
 
 // json-rules-engine: `Number.parseFloat(factValue).toString() !== 'NaN'`. A number only fails
 // when it is NaN; anything else goes through parseFloat's string conversion, as there.
-const isNumeric = (value: unknown): boolean => (typeof value === 'number' ? value === value : !Number.isNaN(Number.parseFloat(value as string)));
+export const isNumeric = (value: unknown): boolean => (typeof value === 'number' ? value === value : !Number.isNaN(Number.parseFloat(value as string)));
 
 type Indexable = { indexOf(value: unknown): number };
 type Comparable = number;

@@ -13,14 +13,17 @@ const outcome = async (run: () => FiredEvent[] | Promise<FiredEvent[]>) => {
   }
 };
 
-describe('compiled rules against json-rules-engine, on random rules and facts', () => {
+describe.each([
+  ['generated code', true],
+  ['closures', false],
+])('compiled rules (%s) against json-rules-engine, on random rules and facts', (_, generate) => {
   it('fire the same events in the same order (thousands of fact sets)', async () => {
     let checked = 0;
     let fired = 0;
     let threw = 0;
     await fc.assert(
       fc.asyncProperty(rulesArb(), fc.array(factsArb, { minLength: 6, maxLength: 6 }), async (rules, factSets) => {
-        const compiled = compileRules(rules, { facts: null });
+        const compiled = compileRules(rules, { facts: null, generate });
         expect(compiled.problems).toEqual([]);
         expect(compiled.compiled).toBe(true);
         const reference = createReferenceInterpreter(rules);
@@ -55,7 +58,7 @@ describe('compiled rules against json-rules-engine, on random rules and facts', 
     let mixed = 0;
     await fc.assert(
       fc.asyncProperty(rulesArb(leaf, 5), fc.array(factsArb, { minLength: 4, maxLength: 4 }), async (rules, factSets) => {
-        const compiled = compileRules(rules, { facts: null, operators });
+        const compiled = compileRules(rules, { facts: null, operators, generate });
         expect(compiled.problems).toEqual([]);
         if (!compiled.compiled) mixed++;
         const reference = createReferenceInterpreter(rules, { operators });

@@ -4,7 +4,12 @@ import { compileRules, type FiredEvent } from '../../src/rules/compile.js';
 import { createReferenceInterpreter } from '../../src/rules/reference.js';
 
 const rule = (condition: Record<string, unknown>): RulePolicy => ({ conditions: { all: [condition] } as RulePolicy['conditions'], event: { type: 'block' } });
-const compiledFires = (r: RulePolicy, facts: Record<string, unknown>) => (compileRules([r], { facts: null }).evaluate(facts) as FiredEvent[]).length === 1;
+/** Whether the rule fires compiled: generated code and closures must agree. */
+const compiledFires = (r: RulePolicy, facts: Record<string, unknown>) => {
+  const [generated, closures] = [true, false].map((generate) => (compileRules([r], { facts: null, generate }).evaluate(facts) as FiredEvent[]).length === 1);
+  expect(generated).toBe(closures);
+  return generated!;
+};
 const referenceFires = async (r: RulePolicy, facts: Record<string, unknown>) => (await createReferenceInterpreter([r]).run(facts)).length === 1;
 
 const PROTOTYPE_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf'];

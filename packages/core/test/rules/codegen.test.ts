@@ -1,0 +1,78 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { RulePolicy } from '../../src/policy/types.js';
+import { codeGenerationAllowed } from '../../src/rules/codegen.js';
+import { compileRules, type FiredEvent } from '../../src/rules/compile.js';
+import { createReferenceInterpreter } from '../../src/rules/reference.js';
+
+const names = (events: FiredEvent[] | Promise<FiredEvent[]>) => (events as FiredEvent[]).map((event) => event.rule);
+
+// Text that would break out of a string literal, a template, a comment or a line if it were
+// pasted into source: none of it may become code.
+const HOSTILE = ['"); globalThis.injected = 1; ("', "'); globalThis.injected = 1; ('", '`${globalThis.injected = 1}`', '*/ globalThis.injected = 1; /*', '\\', '\u2028globalThis.injected = 1\u2029', '\uD800', '__proto__', 'constructor'];
+
+describe('rules compiled to generated code', () => {
+  afterEach(() => {
+    delete (globalThis as Record<string, unknown>).injected;
+    vi.restoreAllMocks();
+  });
+
+  it('is what compileRules uses where the runtime allows it', () => {
+    expect(codeGenerationAllowed()).toBe(true);
+    const make = vi.spyOn(globalThis, 'Function');
+    compileRules([{ conditions: { all: [{ fact: 'score', operator: 'greaterThan', value: 5 }] }, event: { type: 'block' } }]);
+    expect(make).toHaveBeenCalledTimes(1);
+    make.mockClear();
+    compileRules([{ conditions: { all: [{ fact: 'score', operator: 'greaterThan', value: 5 }] }, event: { type: 'block' } }], { generate: false });
+    expect(make).not.toHaveBeenCalled();
+  });
+
+  it('turns no policy text into code: hostile fact names and values are data', async () => {
+    for (const text of HOSTILE) {
+      const rules: RulePolicy[] = [
+        { name: 'fact-and-value', conditions: { all: [{ fact: text, operator: 'equal', value: text }] }, event: { type: 'block' } },
+        { name: 'in-list', conditions: { any: [{ fact: 'x', path: '$.k', operator: 'in', value: [text, 'other'] }] }, event: { type: 'challenge' } },
+        { name: 'against-fact', conditions: { all: [{ fact: 'x', path: '$.k', operator: 'equal', value: { fact: text } }] }, event: { type: 'throttle' } },
+      ];
+      const facts = JSON.parse(JSON.stringify({ [text]: text, x: { k: text } })) as Record<string, unknown>;
+      const expected = names(await createReferenceInterpreter(rules).run(facts));
+      for (const generate of [true, false]) {
+        const compiled = compileRules(rules, { facts: null, generate });
+        expect(compiled.problems, JSON.stringify(text)).toEqual([]);
+        expect(names(compiled.evaluate(facts)), JSON.stringify(text)).toEqual(expected);
+        expect(names(compiled.evaluate({ x: { k: 'else' } })), JSON.stringify(text)).toEqual([]);
+      }
+      expect(expected, JSON.stringify(text)).toEqual(['fact-and-value', 'in-list', 'against-fact']);
+      expect(globalThis).not.toHaveProperty('injected');
+    }
+  });
+
+  it('falls back to closures, deciding alike, where code generation from strings is forbidden', () => {
+    const root = fileURLToPath(new URL('../../../..', import.meta.url));
+    const fixture = fileURLToPath(new URL('./fixtures/classifieds-rules.json', import.meta.url));
+    const rules = JSON.parse(readFileSync(fixture, 'utf8')) as RulePolicy[];
+    const facts = {
+      action: 'ad.submit',
+      ip: { address: '203.0.113.7', version: 4, subnet: '203.0.113.7', lists: ['known-spam'], banned: false },
+      actor: { id: 'u1', status: 'anonymous', ageMs: 3_600_000 },
+      content: { score: 40, terms: ['casino'], patterns: [], links: 3, domains: ['bit.ly'], length: 500, duplicates: 6 },
+      limits: { 'actor-daily': { count: 9, max: 10, remaining: 1, exceeded: false } },
+      history: { violations: 2, bans: 0, banned: false, challengesPassed: 1 },
+      score: 40,
+      attributes: { tor: true, userAgent: 'curl', countryRisk: 0.9 },
+    };
+    const script = `
+      const { compileRules } = await import(${JSON.stringify(`${root}/packages/core/src/rules/compile.ts`)});
+      const { codeGenerationAllowed } = await import(${JSON.stringify(`${root}/packages/core/src/rules/codegen.ts`)});
+      const rules = ${JSON.stringify(rules)};
+      const events = compileRules(rules).evaluate(${JSON.stringify(facts)});
+      console.log(JSON.stringify({ allowed: codeGenerationAllowed(), events: events.map((e) => e.rule) }));`;
+    const out = execFileSync(process.execPath, ['--disallow-code-generation-from-strings', '--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    const child = JSON.parse(out.trim().split('\n').pop()!) as { allowed: boolean; events: string[] };
+    expect(child.allowed).toBe(false);
+    expect(child.events.length).toBeGreaterThan(5);
+    expect(child.events).toEqual(names(compileRules(rules).evaluate(facts)));
+  });
+});
