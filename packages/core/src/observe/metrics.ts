@@ -39,7 +39,11 @@ export interface Metrics {
 
 export function createMetrics(): Metrics {
   const decisions: Record<Verdict, number> = { allow: 0, challenge: 0, throttle: 0, block: 0 };
-  const reasons = new Map<string, number>();
+  // Counts by source, then id: no `source:id` label is built per reason, because a fresh string
+  // is hashed anew on every Map lookup (the ids themselves come from the policy, hashed once).
+  const reasons = new Map<string, Map<string, number>>();
+  let series = 0;
+  let otherReasons = 0;
   const latency = new Array<number>(STORE_LATENCY_BUCKETS_MS.length + 1).fill(0);
   let latencySum = 0;
   let latencyCount = 0;
@@ -54,9 +58,15 @@ export function createMetrics(): Metrics {
       if (decision.degraded) degraded++;
       if (decision.wouldBe !== undefined) monitored++;
       for (const reason of decision.reasons) {
-        let label = reason.source === 'ban' ? 'ban' : `${reason.source}:${reason.id}`;
-        if (!reasons.has(label) && reasons.size >= MAX_REASON_SERIES) label = 'other';
-        reasons.set(label, (reasons.get(label) ?? 0) + 1);
+        let ids = reasons.get(reason.source);
+        if (!ids) reasons.set(reason.source, (ids = new Map()));
+        const id = reason.source === 'ban' ? '' : reason.id; // bans by source only: ids are subjects
+        const count = ids.get(id);
+        if (count !== undefined) ids.set(id, count + 1);
+        else if (series < MAX_REASON_SERIES) {
+          series++;
+          ids.set(id, 1);
+        } else otherReasons++;
       }
     },
     storeLatency(ms) {
@@ -76,7 +86,7 @@ export function createMetrics(): Metrics {
       let cumulative = 0;
       return {
         decisions: { ...decisions },
-        reasons: Object.fromEntries(reasons),
+        reasons: reasonLabels(reasons, otherReasons),
         degraded,
         monitored,
         storeLatency: {
@@ -92,6 +102,14 @@ export function createMetrics(): Metrics {
 }
 
 /** A label value in the text format: `\`, `"` and newlines escaped. */
+/** The counts by `source:id` label (`ban` alone), `other` last for those past the series bound. */
+function reasonLabels(reasons: ReadonlyMap<string, ReadonlyMap<string, number>>, other: number): Record<string, number> {
+  const labels: Record<string, number> = {};
+  for (const [source, ids] of reasons) for (const [id, count] of ids) labels[source === 'ban' ? 'ban' : `${source}:${id}`] = count;
+  if (other > 0) labels.other = other;
+  return labels;
+}
+
 const label = (value: string) => value.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
 
 /** The snapshot in the Prometheus text exposition format 0.0.4. */
