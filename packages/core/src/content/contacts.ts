@@ -53,7 +53,9 @@ export function countPhones(normalised: string): number {
  */
 export function findEmails(normalised: string): string[] {
   // Three substring searches find a bracket several times faster than a character-class regex.
-  const spelled = normalised.includes(' dot ') || ((normalised.includes('(') || normalised.includes('[') || normalised.includes('{')) && BRACKETED.test(normalised));
+  // `dot ` first: V8 seeks a pattern by its first character, and a space is every fifth one, so
+  // searching ' dot ' alone costs four times as much on text that has neither.
+  const spelled = (normalised.includes('dot ') && normalised.includes(' dot ')) || ((normalised.includes('(') || normalised.includes('[') || normalised.includes('{')) && BRACKETED.test(normalised));
   if (!normalised.includes('@') && !spelled) return [];
   const found: string[] = [];
   let searchFrom = 0;
