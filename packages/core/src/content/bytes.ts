@@ -15,13 +15,20 @@ const SCRATCH = new Uint8Array(SCRATCH_LENGTH);
 const encoder = new TextEncoder();
 
 /**
- * The character codes of `text`, which must be plain ASCII (`isAscii`), in the first
- * `text.length` bytes of the returned array. The array is shared: valid until the next call.
+ * The character codes of `text` in the first `text.length` bytes of the returned array, or null
+ * when `text` is not plain ASCII: a non-ASCII character takes two to four UTF-8 bytes, and every
+ * index after it would be wrong. The copy tells ASCII from other text on the way, at a fraction
+ * of the cost of `isAscii`'s regex. The array is shared: valid until the next call.
  */
-export function asciiBytes(text: string): Uint8Array {
+export function bytesIfAscii(text: string): Uint8Array | null {
   const bytes = text.length <= SCRATCH_LENGTH ? SCRATCH : new Uint8Array(text.length);
   const { read, written } = encoder.encodeInto(text, bytes);
-  // A non-ASCII character takes two to four UTF-8 bytes: every index after it would be wrong.
-  if (read !== text.length || written !== text.length) throw new Error('asciiBytes: the text is not plain ASCII');
+  return read === text.length && written === text.length ? bytes : null;
+}
+
+/** `bytesIfAscii` of text the caller knows is plain ASCII; other text throws. */
+export function asciiBytes(text: string): Uint8Array {
+  const bytes = bytesIfAscii(text);
+  if (!bytes) throw new Error('asciiBytes: the text is not plain ASCII');
   return bytes;
 }

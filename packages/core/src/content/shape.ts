@@ -2,10 +2,10 @@
  * The look of a text rather than its words: how much of it is upper case (SHOUTING TITLES) and
  * the longest run of one repeated letter or shouting sign (`!!!!!!!`, `$$$$`, `sooooo`). Read from the raw
  * field (normalisation lower-cases it), in one pass, bounded by the caller. Plain ASCII text, the
- * usual case, is read as bytes (bytes.ts), about twice as fast as through `charCodeAt`.
+ * usual case, is read as bytes (bytes.ts), about twice as fast as through `charCodeAt`; whether
+ * the text is ASCII comes with the shape, so the caller needs no test of its own.
  */
-import { asciiBytes } from './bytes.js';
-import { isAscii } from './normalise.js';
+import { bytesIfAscii } from './bytes.js';
 
 export interface Shape {
   /** Letters that have an upper and a lower case. */
@@ -17,15 +17,17 @@ export interface Shape {
    * price) and rulers (`-----`, `=====`, `.....`, `*****`) are formatting, not shouting.
    */
   longestRun: number;
+  /** The text is plain ASCII (`isAscii`). */
+  ascii: boolean;
 }
 
-/** The shape of `text`; `ascii`: whether it is plain ASCII, when the caller already knows. */
-export function textShape(text: string, ascii = isAscii(text)): Shape {
-  return ascii ? asciiShape(asciiBytes(text), text.length) : unicodeShape(text);
+export function textShape(text: string): Shape {
+  const bytes = bytesIfAscii(text);
+  return bytes ? asciiShape(bytes, text.length) : unicodeShape(text);
 }
 
 /**
- * `unicodeShape` of ASCII text given as its first `length` bytes: the same counts, without the
+ * `unicodeShape` of ASCII text given as its first `length` bytes: the same answer, without the
  * case tests of other scripts. Lower-case letters, the most common characters, are tested first.
  */
 function asciiShape(bytes: Uint8Array, length: number): Shape {
@@ -63,14 +65,16 @@ function asciiShape(bytes: Uint8Array, length: number): Shape {
       if (longestRun === 0) longestRun = 1;
     }
   }
-  return { letters, upper, longestRun };
+  return { letters, upper, longestRun, ascii: true };
 }
 
 /**
  * The shape of any text, one UTF-16 unit at a time: a letter outside the Basic Multilingual
  * Plane is two surrogate halves, neither of which has a case, so it counts as no letter.
+ * Exported for the tests, which check `textShape`'s ASCII loop against it.
  */
-function unicodeShape(text: string): Shape {
+export function unicodeShape(text: string): Shape {
+  let ascii = true;
   let letters = 0;
   let upper = 0;
   let longestRun = 0;
@@ -85,6 +89,7 @@ function unicodeShape(text: string): Shape {
     } else if (c >= 97 && c <= 122) {
       letters++;
     } else if (c >= 128) {
+      ascii = false;
       const char = text[i]!;
       const lower = char.toLowerCase();
       if (lower !== char.toUpperCase()) {
@@ -107,5 +112,5 @@ function unicodeShape(text: string): Shape {
       if (longestRun === 0) longestRun = 1;
     }
   }
-  return { letters, upper, longestRun };
+  return { letters, upper, longestRun, ascii };
 }

@@ -169,9 +169,11 @@ export function compileContent(
       const raw = Object.hasOwn(content, field) ? content[field] : undefined;
       if (typeof raw !== 'string' || raw.length === 0) continue;
       const bounded = raw.length > maxLength ? raw.slice(0, maxLength) : raw;
+      // The shape reads the raw text, and tells whether it is ASCII on the way (bytes.ts).
+      const shape = needShape ? textShape(bounded) : null;
       // Normalised text is ASCII when its input was (and Unicode folding makes most text ASCII):
       // one ASCII test of the input decides both the way to normalise and, mostly, the answer.
-      const asciiInput = isAscii(bounded);
+      const asciiInput = shape ? shape.ascii : isAscii(bounded);
       const text = asciiInput ? normaliseAscii(bounded) : normaliseText(bounded, maxLength);
       const ascii = asciiInput || isAscii(text);
       allAscii &&= ascii;
@@ -199,8 +201,7 @@ export function compileContent(
           emails += found.length;
         }
       }
-      if (needShape) {
-        const shape = textShape(bounded, asciiInput);
+      if (shape) {
         if (shape.letters >= minLetters) upper = Math.max(upper, shape.upper / shape.letters);
         longestRun = Math.max(longestRun, shape.longestRun);
       }

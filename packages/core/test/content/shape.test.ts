@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { asciiBytes } from '../../src/content/bytes.js';
-import { textShape } from '../../src/content/shape.js';
+import { asciiBytes, bytesIfAscii } from '../../src/content/bytes.js';
+import { textShape, unicodeShape } from '../../src/content/shape.js';
 
 // Every ASCII character, weighted towards the ones that matter here: letters of both cases, the
 // shouting signs, digits, rulers and white space.
@@ -15,28 +15,30 @@ describe('textShape', () => {
   it('reads ASCII text as bytes with the same result as the general loop', () => {
     fc.assert(
       fc.property(asciiText, (text) => {
-        expect(textShape(text, true)).toEqual(textShape(text, false));
-        expect(textShape(text)).toEqual(textShape(text, false));
+        expect(textShape(text)).toEqual({ ...unicodeShape(text), ascii: true });
       }),
       { numRuns: 1_000 },
     );
   });
 
   it.each([
-    ['empty text', '', { letters: 0, upper: 0, longestRun: 0 }],
-    ['case-blind runs', 'AAAaaa b', { letters: 7, upper: 3, longestRun: 6 }],
-    ['shouting signs run, digits and rulers do not', 'ok!!!! 1111111 ------- $$$', { letters: 2, upper: 0, longestRun: 4 }],
-    ['the characters around the letter ranges', '@[`{~\u007f', { letters: 0, upper: 0, longestRun: 0 }],
-    ['accented letters and € count', 'ÉTÉ €€€€€', { letters: 3, upper: 3, longestRun: 5 }],
-    ['a letter outside the BMP is no letter', '𝐀𝐀𝐀 ab', { letters: 2, upper: 0, longestRun: 1 }],
+    ['empty text', '', { letters: 0, upper: 0, longestRun: 0, ascii: true }],
+    ['case-blind runs', 'AAAaaa b', { letters: 7, upper: 3, longestRun: 6, ascii: true }],
+    ['shouting signs run, digits and rulers do not', 'ok!!!! 1111111 ------- $$$', { letters: 2, upper: 0, longestRun: 4, ascii: true }],
+    ['the characters around the letter ranges', '@[`{~\u007f', { letters: 0, upper: 0, longestRun: 0, ascii: true }],
+    ['accented letters and € count', 'ÉTÉ €€€€€', { letters: 3, upper: 3, longestRun: 5, ascii: false }],
+    ['a letter outside the BMP is no letter', '𝐀𝐀𝐀 ab', { letters: 2, upper: 0, longestRun: 1, ascii: false }],
+    ['one non-ASCII character at the end', `${'a'.repeat(100)}é`, { letters: 101, upper: 0, longestRun: 100, ascii: false }],
   ])('%s', (_, text, shape) => {
     expect(textShape(text)).toEqual(shape);
   });
 
   it('reads a field longer than the shared scratch array', () => {
     const text = `${'Ab'.repeat(40_000)}!!!`;
-    expect(textShape(text, true)).toEqual({ letters: 80_000, upper: 40_000, longestRun: 3 });
-    expect(textShape(text, true)).toEqual(textShape(text, false));
+    expect(textShape(text)).toEqual({ letters: 80_000, upper: 40_000, longestRun: 3, ascii: true });
+    expect(textShape(`${text}é`)).toEqual({ letters: 80_001, upper: 40_000, longestRun: 3, ascii: false });
+    // Non-ASCII text whose UTF-8 would overflow the scratch array exactly where the text ends.
+    expect(textShape(`${'a'.repeat(65_535)}é`).ascii).toBe(false);
   });
 });
 
@@ -44,6 +46,17 @@ describe('asciiBytes', () => {
   it('gives the character codes of ASCII text', () => {
     const bytes = asciiBytes('Hi!\n\u007f');
     expect([...bytes.subarray(0, 5)]).toEqual([72, 105, 33, 10, 127]);
+  });
+
+  it('tells plain ASCII from other text', () => {
+    expect(bytesIfAscii('')).not.toBeNull();
+    expect(bytesIfAscii('plain\ttext\u007f')).not.toBeNull();
+    expect(bytesIfAscii('café')).toBeNull();
+    expect(bytesIfAscii('\u0080')).toBeNull();
+    expect(bytesIfAscii('😀')).toBeNull();
+    expect(bytesIfAscii('\ud800')).toBeNull(); // a lone surrogate half
+    expect(bytesIfAscii(`${'a'.repeat(65_535)}é`)).toBeNull();
+    expect(bytesIfAscii('a'.repeat(70_000))).not.toBeNull();
   });
 
   it('refuses text that is not plain ASCII, whose indices would not line up', () => {
