@@ -52,10 +52,17 @@ export interface CoalescerOptions {
 const REPLY_HEADER = 2;
 
 /** A call on the client's hot path: a class, so gathering one allocates no closures. */
+/**
+ * How many of a call's shapes, newest first, a joining subject is compared with. A policy sends a
+ * few shapes, so a repeat is nearly always among the last ones; past this, a shape is sent again
+ * (still correct, a little longer), and a call of many distinct shapes costs no quadratic search.
+ */
+const SHAPE_SEARCH = 8;
+
 class Gathering implements PendingCall {
   readonly keys: string[] = [];
-  /** Shape lookup key → its 1-based index; `shapeArgs` holds the shapes' items in order. */
-  readonly #shapes = new Map<string, number>();
+  /** The distinct shapes, in order (index + 1 is the shape's number); `shapeArgs` holds their items. */
+  readonly #shapes: (readonly string[])[] = [];
   readonly shapeArgs: string[] = [];
   shapeCount = 0;
   /** Each key's shape index, as sent. */
@@ -76,16 +83,18 @@ class Gathering implements PendingCall {
   }
 
   join(key: string, shape: readonly string[], answerLength: number): number {
-    // NUL separates the items of the lookup key; a shape whose items hold one is not shared.
-    let id: string | null = shape.length > 0 ? shape[0]! : '';
-    for (let i = 1; i < shape.length; i++) id += `\u0000${shape[i]!}`;
-    let separators = 0;
-    for (let at = id.indexOf('\u0000'); at !== -1; at = id.indexOf('\u0000', at + 1)) separators++;
-    if (separators !== Math.max(0, shape.length - 1)) id = null;
-    let index = id === null ? undefined : this.#shapes.get(id);
-    if (index === undefined) {
+    // Compared item by item, not through a joined lookup string: building and hashing that string
+    // was most of what a subject cost here, and whole items cannot be mistaken for runs of others.
+    let index = 0;
+    for (let i = this.#shapes.length - 1; i >= 0 && i >= this.#shapes.length - SHAPE_SEARCH; i--) {
+      if (sameItems(this.#shapes[i]!, shape)) {
+        index = i + 1;
+        break;
+      }
+    }
+    if (index === 0) {
+      this.#shapes.push(shape);
       index = ++this.shapeCount;
-      if (id !== null) this.#shapes.set(id, index);
       for (const item of shape) this.shapeArgs.push(item);
     }
     this.keys.push(key);
@@ -94,6 +103,12 @@ class Gathering implements PendingCall {
     this.#answerAt += answerLength;
     return at;
   }
+}
+
+function sameItems(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export function createCoalescer(options: CoalescerOptions): Coalescer {

@@ -47,11 +47,25 @@ describe('createCoalescer', () => {
     expect(call.join('k1', ['2', 'x'], 3)).toBe(2);
     expect(call.join('k2', ['1', 'y'], 1)).toBe(5);
     expect(call.join('k3', ['2', 'x'], 3)).toBe(6);
-    // Items that hold the separator are never mistaken for another shape: sent on their own.
+    // Items are compared whole: one item that holds another shape's items and a separator is a
+    // shape of its own, and shared only with an equal one.
     expect(call.join('k4', ['2\u0000x'], 2)).toBe(9);
     expect(call.join('k5', ['2\u0000x'], 2)).toBe(11);
+    expect(call.join('k6', ['2', 'x', ''], 1)).toBe(13);
     coalescer.submit();
-    expect(sent[0]!.args).toEqual(['1700000000000', 'req-0', '4', '2', 'x', '1', 'y', '2\u0000x', '2\u0000x', '1', '2', '1', '3', '4']);
+    expect(sent[0]!.args).toEqual(['1700000000000', 'req-0', '4', '2', 'x', '1', 'y', '2\u0000x', '2', 'x', '', '1', '2', '1', '3', '3', '4']);
+  });
+
+  it('compares a joining subject with the newest shapes only, sending an older repeat again', async () => {
+    const { coalescer, sent } = recorder();
+    const call = coalescer.callFor('0', '');
+    for (let i = 0; i < 10; i++) call.join(`k${i}`, [String(i)], 1);
+    call.join('again-newest', ['9'], 1);
+    call.join('again-oldest', ['0'], 1); // ten shapes back: past the search, sent as a new shape
+    coalescer.submit();
+    expect(sent[0]!.args.slice(0, 3)).toEqual(['', 'req-0', '11']);
+    expect(sent[0]!.args.slice(3, 14)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '0']);
+    expect(sent[0]!.args.slice(14)).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '10', '11']);
   });
 
   it('caps a call at maxKeys subjects, and keeps groups (slots, clocks) apart', async () => {
