@@ -36,13 +36,27 @@ export function codeGenerationAllowed(): boolean {
 }
 
 /**
- * One generated function per plan (null stays null), or null when code generation is not
- * allowed here.
+ * Generated source stops growing past this many characters (a few hundred typical rules): the
+ * rules after it stay closures. Parsing and compiling source costs policy-load time in proportion
+ * to its size, and the 10,000 rules a policy may hold would take seconds to load, most of them
+ * never run often enough for V8 to optimise them anyway.
+ */
+const MAX_SOURCE = 1 << 20;
+
+/**
+ * One generated function per plan (null for a null plan, and for the plans past the source
+ * budget), or null when code generation is not allowed here.
  */
 export function generatedPredicates(plans: readonly (ConditionPlan | null)[]): (TimedPredicate | null)[] | null {
   if (!codeGenerationAllowed()) return null;
   const constants: unknown[] = [];
-  const functions = plans.map((plan, index) => (plan ? ruleSource(plan, index, constants) : 'null'));
+  let size = 0;
+  const functions = plans.map((plan, index) => {
+    if (!plan || size > MAX_SOURCE) return 'null';
+    const source = ruleSource(plan, index, constants);
+    size += source.length;
+    return source;
+  });
   const source = `"use strict";\n${constants.map((_, i) => `const k${i} = k[${i}];`).join('\n')}\nreturn [\n${functions.join(',\n')}\n];`;
   // No catch: the probe above answered for the runtime, so a throw here is a bug of this module,
   // and the differential tests are meant to see it rather than a quiet fallback.

@@ -49,6 +49,27 @@ describe('rules compiled to generated code', () => {
     }
   });
 
+  it('generates a large policy only in part (the rest run as closures), deciding alike', () => {
+    // ~1 KB of source per rule: past the source budget well before the last rule.
+    const rules: RulePolicy[] = Array.from({ length: 3000 }, (_, i) => ({
+      name: `r${i}`,
+      conditions: { all: [{ fact: 'actor', path: '$.status', operator: 'equal', value: `s${i % 7}` }, { fact: 'score', operator: 'greaterThan', value: i }, { any: [{ fact: 'attributes', path: '$.a.b', operator: 'in', value: ['x', String(i % 5)] }, { not: { fact: 'content', path: '$.links', operator: 'lessThan', value: 3 } }] }] },
+      event: { type: 'score', params: { add: 1 } },
+    }));
+    const make = vi.spyOn(globalThis, 'Function');
+    const generated = compileRules(rules);
+    const source = String(make.mock.calls[0]!.at(-1));
+    expect(source).toContain('function rule0(');
+    expect(source).not.toContain('function rule2999(');
+    const closures = compileRules(rules, { generate: false });
+    for (const score of [10, 1500, 2990, 5000]) {
+      const facts = { actor: { status: 's3' }, score, attributes: { a: { b: '2' } }, content: { links: 9 } };
+      const fired = names(generated.evaluate(facts));
+      expect(fired.length).toBeGreaterThan(0);
+      expect(fired).toEqual(names(closures.evaluate(facts)));
+    }
+  });
+
   it('falls back to closures, deciding alike, where code generation from strings is forbidden', () => {
     const root = fileURLToPath(new URL('../../../..', import.meta.url));
     const fixture = fileURLToPath(new URL('./fixtures/classifieds-rules.json', import.meta.url));
