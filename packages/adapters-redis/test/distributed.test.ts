@@ -92,6 +92,34 @@ describe('outage', () => {
     client.disconnect();
   }, 30_000);
 
+  it('recovers under a host that awaits decisions in a tight loop (a queue worker) while Redis is down', async () => {
+    const client = new Redis(server.url, { lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: 1 });
+    client.on('error', () => {});
+    await client.connect();
+    const guard = createGuard({ policy: { name: 'tight', limits: [{ id: 'l', by: 'ip', window: '1h', max: 1_000_000 }] }, store: new RedisStore({ client, prefix: 'tight' }), storeTimeoutMs: 100 });
+    const ask = () => guard.evaluate({ action: 'x', ip: '192.0.2.78' });
+    expect((await ask()).degraded).toBe(false);
+    await server.kill();
+    // The restart and the client's reconnection both need turns of this process's event loop,
+    // which the loop below never gives but through its decisions.
+    const back = server.restart();
+    const started = Date.now();
+    let degraded = 0;
+    let recovered = false;
+    while (Date.now() - started < 15_000) {
+      if ((await ask()).degraded) degraded++;
+      else {
+        recovered = true;
+        break;
+      }
+    }
+    await back;
+    expect(degraded).toBeGreaterThan(0);
+    expect(recovered).toBe(true);
+    await guard.close();
+    client.disconnect();
+  }, 30_000);
+
   it('does the same with node-redis', async () => {
     const client = createClient({ url: server.url, socket: { reconnectStrategy: () => 50 } });
     client.on('error', () => {}); // connection errors are expected here

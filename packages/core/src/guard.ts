@@ -182,6 +182,11 @@ export function createGuard(options: GuardOptions): Guard {
       const failure = error as StoreError;
       report(failure);
       notify(options.onStoreError, failure);
+      // A store that is down fails at once, so without this a decision would complete in
+      // microtasks alone: a host awaiting decisions in a tight loop (a queue worker, a replay)
+      // would never let the event loop run again, and the client's reconnection with it; the
+      // store would stay "down" for good. One turn of the loop per degraded decision.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (current.failMode !== 'memory') return { result: null, degraded: failure };
       fallback ??= new MemoryStore();
       return { result: await fallback.apply(batch), degraded: failure };

@@ -274,6 +274,29 @@ describe('evaluate: decision log and failures', () => {
     expect(verdicts.every((d) => d.degraded)).toBe(true);
   });
 
+  it('a tight loop of degraded decisions still lets the event loop run, so a store that comes back is used again', async () => {
+    // A store that fails at once while down, and is brought back by a timer: the timer can only
+    // fire if the decisions give the event loop a turn.
+    let down = true;
+    const inner = new MemoryStore();
+    const flaky: Store = { name: 'flaky', apply: (batch) => (down ? Promise.reject(new Error('ECONNREFUSED')) : inner.apply(batch)), close: async () => {} };
+    const guard = createGuard({ policy: base, store: flaky, now: clock().now });
+    setTimeout(() => (down = false), 20);
+    const started = Date.now();
+    let degraded = 0;
+    let recovered = false;
+    while (Date.now() - started < 5_000) {
+      if ((await guard.evaluate(ad('loop'))).degraded) degraded++;
+      else {
+        recovered = true;
+        break;
+      }
+    }
+    expect(degraded).toBeGreaterThan(0);
+    expect(recovered).toBe(true);
+    await guard.close();
+  });
+
   it('a rejecting close and late answers leave no unhandled rejection', async () => {
     const guard = createGuard({ policy: base, store: new MemoryStore(), now: clock().now });
     await guard.close();
