@@ -1,6 +1,7 @@
 /**
  * Rule conditions compiled to JavaScript source, one function per rule, all made by one
- * `new Function` per policy: the fast back end of conditions.ts.
+ * `new Function` per policy (up to a source budget; rules past it stay closures): the fast back
+ * end of conditions.ts.
  *
  * Why generate code: closures built from one literal share their inline caches, so with a closure
  * per leaf every fact read, path step and operator call of every rule goes through the same few
