@@ -27,20 +27,28 @@ export interface Contacts {
   emails: string[];
 }
 
-/** Phone numbers: 9 to 15 digits, or 7 and more after a `+` (dates and prices have fewer). */
-export function countPhones(normalised: string): number {
+/** The fewest digits of a phone number (after a `+`). */
+const MIN_PHONE_DIGITS = 7;
+
+/**
+ * Phone numbers: 9 to 15 digits, or 7 and more after a `+` (dates and prices have fewer).
+ * `digits`: how many digits the whole text holds, when the caller knows (shape.ts `AsciiFacts`):
+ * with fewer than a number needs there is nothing to scan for.
+ */
+export function countPhones(normalised: string, digits = Number.POSITIVE_INFINITY): number {
+  if (digits < MIN_PHONE_DIGITS) return 0;
   let phones = 0;
   // An exec loop on the shared regex rather than matchAll, which clones the regex on every call.
   // PHONE never matches empty text, and exec leaves lastIndex at 0 once it finds no more.
   PHONE.lastIndex = 0;
   for (let match = PHONE.exec(normalised); match !== null; match = PHONE.exec(normalised)) {
     const text = match[0];
-    let digits = 0;
+    let count = 0;
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
-      if (c >= 48 && c <= 57) digits++;
+      if (c >= 48 && c <= 57) count++;
     }
-    if ((digits >= 9 && digits <= 15) || (text.startsWith('+') && digits >= 7 && digits <= 15)) phones++;
+    if ((count >= 9 && count <= 15) || (text.startsWith('+') && count >= MIN_PHONE_DIGITS && count <= 15)) phones++;
   }
   return phones;
 }

@@ -3,7 +3,8 @@
  * the longest run of one repeated letter or shouting sign (`!!!!!!!`, `$$$$`, `sooooo`). Read from the raw
  * field (normalisation lower-cases it), in one pass, bounded by the caller. Plain ASCII text, the
  * usual case, is read as bytes (bytes.ts), about twice as fast as through `charCodeAt`; whether
- * the text is ASCII comes with the shape, so the caller needs no test of its own.
+ * the text is ASCII comes with the shape, so the caller needs no test of its own, and so do two
+ * facts of ASCII text that spare later passes their regex (`AsciiFacts`).
  */
 import { bytesIfAscii } from './bytes.js';
 
@@ -17,8 +18,20 @@ export interface Shape {
    * price) and rulers (`-----`, `=====`, `.....`, `*****`) are formatting, not shouting.
    */
   longestRun: number;
-  /** The text is plain ASCII (`isAscii`). */
-  ascii: boolean;
+  /** For plain ASCII text (`isAscii`), what normalising it will find; null for other text. */
+  ascii: AsciiFacts | null;
+}
+
+/** Facts of plain ASCII text that normalising keeps or reveals, read on the same pass. */
+export interface AsciiFacts {
+  /** Digits 0–9. Normalising keeps them all (`countPhones` skips text with too few). */
+  digits: number;
+  /**
+   * The text holds white space that normalising collapses or trims: a tab, a line break or
+   * another of \t–\r, two spaces in a row, a space at either end. When false, normalising ASCII
+   * text only lower-cases it (`normaliseAscii`).
+   */
+  spaces: boolean;
 }
 
 export function textShape(text: string): Shape {
@@ -31,6 +44,9 @@ export function textShape(text: string): Shape {
  * case tests of other scripts. Lower-case letters, the most common characters, are tested first.
  */
 function asciiShape(bytes: Uint8Array, length: number): Shape {
+  let digits = 0;
+  // A space at the end; one at the start is seen in the loop, with no character before it.
+  let spaces = length > 0 && bytes[length - 1] === 32;
   let letters = 0;
   let upper = 0;
   let longestRun = 0;
@@ -54,6 +70,13 @@ function asciiShape(bytes: Uint8Array, length: number): Shape {
       c += 32; // case-blind runs: `AAAaaa` is one run of six
     } else if (c !== 33 && c !== 63 && c !== 36 && c !== 37) {
       // Anything else (white space, digits, rulers) ends a run and starts none.
+      if (c >= 48) {
+        if (c <= 57) digits++;
+      } else if (c === 32) {
+        if (i === 0 || bytes[i - 1] === 32) spaces = true;
+      } else if (c >= 9 && c <= 13) {
+        spaces = true;
+      }
       previous = -1;
       continue;
     }
@@ -65,8 +88,11 @@ function asciiShape(bytes: Uint8Array, length: number): Shape {
       if (longestRun === 0) longestRun = 1;
     }
   }
-  return { letters, upper, longestRun, ascii: true };
+  return { letters, upper, longestRun, ascii: { digits, spaces } };
 }
+
+// What AsciiFacts.spaces says of ASCII text: \t–\r, two spaces in a row, a space at either end.
+const COLLAPSIBLE = /[\t-\r]| {2}|^ | $/;
 
 /**
  * The shape of any text, one UTF-16 unit at a time: a letter outside the Basic Multilingual
@@ -75,6 +101,7 @@ function asciiShape(bytes: Uint8Array, length: number): Shape {
  */
 export function unicodeShape(text: string): Shape {
   let ascii = true;
+  let digits = 0;
   let letters = 0;
   let upper = 0;
   let longestRun = 0;
@@ -101,6 +128,7 @@ export function unicodeShape(text: string): Shape {
       }
     } else if (c !== 33 && c !== 63 && c !== 36 && c !== 37) {
       // Anything else (white space, digits, rulers) ends a run and starts none.
+      if (c >= 48 && c <= 57) digits++;
       previous = -1;
       continue;
     }
@@ -112,5 +140,6 @@ export function unicodeShape(text: string): Shape {
       if (longestRun === 0) longestRun = 1;
     }
   }
-  return { letters, upper, longestRun, ascii };
+  // ASCII text comes here only from direct callers (textShape reads it as bytes): a regex will do.
+  return { letters, upper, longestRun, ascii: ascii ? { digits, spaces: COLLAPSIBLE.test(text) } : null };
 }

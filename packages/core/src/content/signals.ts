@@ -169,12 +169,14 @@ export function compileContent(
       const raw = Object.hasOwn(content, field) ? content[field] : undefined;
       if (typeof raw !== 'string' || raw.length === 0) continue;
       const bounded = raw.length > maxLength ? raw.slice(0, maxLength) : raw;
-      // The shape reads the raw text, and tells whether it is ASCII on the way (bytes.ts).
+      // The shape reads the raw text, and on the way tells whether it is ASCII and, if so, what
+      // normalising will find (shape.ts AsciiFacts): the passes after it can skip their scans.
       const shape = needShape ? textShape(bounded) : null;
+      const facts = shape?.ascii ?? null;
       // Normalised text is ASCII when its input was (and Unicode folding makes most text ASCII):
       // one ASCII test of the input decides both the way to normalise and, mostly, the answer.
-      const asciiInput = shape ? shape.ascii : isAscii(bounded);
-      const text = asciiInput ? normaliseAscii(bounded) : normaliseText(bounded, maxLength);
+      const asciiInput = shape ? facts !== null : isAscii(bounded);
+      const text = asciiInput ? normaliseAscii(bounded, facts?.spaces ?? true) : normaliseText(bounded, maxLength);
       const ascii = asciiInput || isAscii(text);
       allAscii &&= ascii;
       const joined = joinSpelledOut(text, ascii);
@@ -197,7 +199,7 @@ export function compileContent(
         const found = findEmails(text);
         addresses.push(...found);
         if (contacts && (contactFields === undefined || contactFields.includes(field))) {
-          phones += countPhones(text);
+          phones += countPhones(text, facts?.digits);
           emails += found.length;
         }
       }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findEmails } from '../../src/content/contacts.js';
+import { countPhones, findEmails } from '../../src/content/contacts.js';
 
 describe('findEmails: a spelled-out " dot "', () => {
   it.each([
@@ -12,5 +12,14 @@ describe('findEmails: a spelled-out " dot "', () => {
     ['empty text', '', []],
   ])('%s', (_, text, emails) => {
     expect(findEmails(text)).toEqual(emails);
+  });
+});
+
+describe('countPhones with the digit count of the text', () => {
+  it('scans text with enough digits for a number, and skips text with fewer', () => {
+    expect(countPhones('call +1 234 5678', 7)).toBe(1); // the shortest number: 7 digits after a +
+    expect(countPhones('call +1 234 5678')).toBe(1);
+    expect(countPhones('6 years old, 466 euros', 6)).toBe(0);
+    expect(countPhones('', 0)).toBe(0);
   });
 });

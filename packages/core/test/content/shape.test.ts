@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { asciiBytes, bytesIfAscii } from '../../src/content/bytes.js';
+import { countPhones } from '../../src/content/contacts.js';
+import { normaliseAscii } from '../../src/content/normalise.js';
 import { textShape, unicodeShape } from '../../src/content/shape.js';
 
 // Every ASCII character, weighted towards the ones that matter here: letters of both cases, the
@@ -15,30 +17,58 @@ describe('textShape', () => {
   it('reads ASCII text as bytes with the same result as the general loop', () => {
     fc.assert(
       fc.property(asciiText, (text) => {
-        expect(textShape(text)).toEqual({ ...unicodeShape(text), ascii: true });
+        expect(textShape(text)).toEqual(unicodeShape(text));
       }),
       { numRuns: 1_000 },
     );
   });
 
+  it('tells of ASCII text what normalising keeps (digits) and whether it only lower-cases it', () => {
+    fc.assert(
+      fc.property(asciiText, (text) => {
+        const facts = textShape(text).ascii!;
+        const normalised = normaliseAscii(text);
+        expect(facts.digits).toBe(text.replace(/[^0-9]/g, '').length);
+        expect(facts.digits).toBe(normalised.replace(/[^0-9]/g, '').length);
+        expect(facts.spaces).toBe(normalised !== text.toLowerCase());
+        expect(normaliseAscii(text, facts.spaces)).toBe(normalised);
+        expect(countPhones(normalised, facts.digits)).toBe(countPhones(normalised));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
   it.each([
-    ['empty text', '', { letters: 0, upper: 0, longestRun: 0, ascii: true }],
-    ['case-blind runs', 'AAAaaa b', { letters: 7, upper: 3, longestRun: 6, ascii: true }],
-    ['shouting signs run, digits and rulers do not', 'ok!!!! 1111111 ------- $$$', { letters: 2, upper: 0, longestRun: 4, ascii: true }],
-    ['the characters around the letter ranges', '@[`{~\u007f', { letters: 0, upper: 0, longestRun: 0, ascii: true }],
-    ['accented letters and € count', 'ÉTÉ €€€€€', { letters: 3, upper: 3, longestRun: 5, ascii: false }],
-    ['a letter outside the BMP is no letter', '𝐀𝐀𝐀 ab', { letters: 2, upper: 0, longestRun: 1, ascii: false }],
-    ['one non-ASCII character at the end', `${'a'.repeat(100)}é`, { letters: 101, upper: 0, longestRun: 100, ascii: false }],
+    ['no white space to collapse', 'Call 0123 456', { digits: 7, spaces: false }],
+    ['a space at the start', ' a', { digits: 0, spaces: true }],
+    ['a space at the end', 'a ', { digits: 0, spaces: true }],
+    ['only a space', ' ', { digits: 0, spaces: true }],
+    ['two spaces in a row', 'a  b', { digits: 0, spaces: true }],
+    ['a line break', 'a\nb', { digits: 0, spaces: true }],
+    ['control characters that are not white space', 'a\x1cb\x00c', { digits: 0, spaces: false }],
+    ['empty text', '', { digits: 0, spaces: false }],
+  ])('ASCII facts: %s', (_, text, facts) => {
+    expect(textShape(text).ascii).toEqual(facts);
+  });
+
+  it.each([
+    ['empty text', '', { letters: 0, upper: 0, longestRun: 0 }],
+    ['case-blind runs', 'AAAaaa b', { letters: 7, upper: 3, longestRun: 6 }],
+    ['shouting signs run, digits and rulers do not', 'ok!!!! 1111111 ------- $$$', { letters: 2, upper: 0, longestRun: 4 }],
+    ['the characters around the letter ranges', '@[`{~\u007f', { letters: 0, upper: 0, longestRun: 0 }],
+    ['accented letters and € count', 'ÉTÉ €€€€€', { letters: 3, upper: 3, longestRun: 5, ascii: null }],
+    ['a letter outside the BMP is no letter', '𝐀𝐀𝐀 ab', { letters: 2, upper: 0, longestRun: 1, ascii: null }],
+    ['one non-ASCII character at the end', `${'a'.repeat(100)}é`, { letters: 101, upper: 0, longestRun: 100, ascii: null }],
   ])('%s', (_, text, shape) => {
-    expect(textShape(text)).toEqual(shape);
+    expect(textShape(text)).toMatchObject(shape);
   });
 
   it('reads a field longer than the shared scratch array', () => {
     const text = `${'Ab'.repeat(40_000)}!!!`;
-    expect(textShape(text)).toEqual({ letters: 80_000, upper: 40_000, longestRun: 3, ascii: true });
-    expect(textShape(`${text}é`)).toEqual({ letters: 80_001, upper: 40_000, longestRun: 3, ascii: false });
+    expect(textShape(text)).toEqual({ letters: 80_000, upper: 40_000, longestRun: 3, ascii: { digits: 0, spaces: false } });
+    expect(textShape(`${text}é`)).toEqual({ letters: 80_001, upper: 40_000, longestRun: 3, ascii: null });
     // Non-ASCII text whose UTF-8 would overflow the scratch array exactly where the text ends.
-    expect(textShape(`${'a'.repeat(65_535)}é`).ascii).toBe(false);
+    expect(textShape(`${'a'.repeat(65_535)}é`).ascii).toBeNull();
   });
 });
 
