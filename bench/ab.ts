@@ -100,7 +100,7 @@ function setup(tree: Tree) {
   const policy = tree.core.compilePolicy(document, { file: join(tree.root, 'rules/classifieds.json') });
   const filler = ' Pick up in the evening, cash or bank transfer, no shipping. Original receipt and box included.'.repeat(10);
   const actions = variant === 'content'
-    ? tree.synthetic.syntheticTraffic({ seed: 7 }).map((t: any) => ({ ...t.action, content: { ...t.action.content, body: `${t.action.content?.body ?? ''}${filler}`.slice(0, 1024) } }))
+    ? JSON.parse(JSON.stringify(tree.synthetic.syntheticTraffic({ seed: 7 }).map((t: any) => ({ ...t.action, content: { ...t.action.content, body: `${t.action.content?.body ?? ''}${filler}`.slice(0, 1024) } })))) // flat strings, as from a request body
     : Array.from({ length: 50_000 }, (_, i) => ({
         action: variant === 'submit' ? 'ad.submit' : 'page.view',
         request: { remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': `100.${64 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}` } },
