@@ -185,8 +185,10 @@ export function createGuard(options: GuardOptions): Guard {
       // A store that is down fails at once, so without this a decision would complete in
       // microtasks alone: a host awaiting decisions in a tight loop (a queue worker, a replay)
       // would never let the event loop run again, and the client's reconnection with it; the
-      // store would stay "down" for good. One turn of the loop per degraded decision.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      // store would stay "down" for good. One turn of the loop per decision that failed so. (A
+      // timeout came from a timer, so the loop has turned already: it does not wait again, and
+      // keeps within its deadline.)
+      if (failure.code !== 'STORE_TIMEOUT') await new Promise<void>((resolve) => setImmediate(resolve));
       if (current.failMode !== 'memory') return { result: null, degraded: failure };
       fallback ??= new MemoryStore();
       return { result: await fallback.apply(batch), degraded: failure };
