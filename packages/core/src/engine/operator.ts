@@ -94,7 +94,7 @@ export async function inspect(store: Store, policy: CompiledPolicy, target: Targ
   const limits = policy.limits.filter((limit) => limit.by === kind);
   const result: StoreResult = await store.apply({
     now,
-    subjects: [{ subject, get: [MARK.ban, MARK.allow, MARK.rung, MARK.tighten], peek: [{ name: WINDOW.violations, windowMs: policy.bans.withinMs }, ...limits.map((l) => ({ name: `limit:${l.id}`, windowMs: l.windowMs }))] }],
+    subjects: [{ subject, get: [MARK.ban, MARK.allow, MARK.rung, MARK.tighten], peek: [{ name: WINDOW.violations, windowMs: policy.bans.withinMs }, ...limits.map((l) => ({ name: l.windowName, windowMs: l.windowMs }))] }],
   });
   const answer = result.subjects[0]!;
   const record = (value: MarkValue | undefined) => (typeof value === 'object' && value !== null && !Array.isArray(value) ? value : null);
@@ -108,7 +108,7 @@ export async function inspect(store: Store, policy: CompiledPolicy, target: Targ
     strikes: answer.counts[WINDOW.violations] ?? 0,
     rung: typeof answer.marks[MARK.rung] === 'number' ? (answer.marks[MARK.rung] as number) : 0,
     tighten: asTightening(answer.marks[MARK.tighten], result.now),
-    counters: limits.map((l) => ({ id: l.id, count: answer.counts[`limit:${l.id}`] ?? 0 })),
+    counters: limits.map((l) => ({ id: l.id, count: answer.counts[l.windowName] ?? 0 })),
   };
 }
 

@@ -9,6 +9,11 @@ import type { LimitPolicy, Verdict } from '../policy/types.js';
 
 export interface CompiledLimit {
   readonly id: string;
+  /**
+   * `limit:<id>`, the window's name in its subject. Made once: a string built per decision is
+   * hashed again by every Map it is looked up in (MemoryStore's windows), one made once keeps its hash.
+   */
+  readonly windowName: string;
   /** `null` = every action. */
   readonly actions: ReadonlySet<string> | null;
   readonly by: LimitPolicy['by'];
@@ -58,6 +63,7 @@ export function compileLimits(limits: readonly LimitPolicy[] | undefined, proble
     const maxFor = compileCapacity(limit.max);
     return Object.freeze({
       id: limit.id,
+      windowName: `limit:${limit.id}`,
       actions: limit.actions ? new Set(limit.actions) : null,
       by: limit.by,
       path: STANDARD_BY.has(limit.by) ? null : Object.freeze(limit.by.split('.')),
@@ -87,31 +93,31 @@ export function planLimits(limits: readonly CompiledLimit[], subjects: LimitSubj
   const takes: PlannedTake[] = [];
   for (const limit of limits) {
     if (limit.actions && !limit.actions.has(subjects.action)) continue;
-    const target = subjectOf(limit, subjects);
-    if (!target) continue;
-    takes.push({ limit, ...target, max: limit.maxFor(subjects.status) });
+    const take = plannedTake(limit, subjects);
+    if (take) takes.push(take);
   }
   return takes;
 }
 
-function subjectOf(limit: CompiledLimit, s: LimitSubjects): { subject: string; name: string; key: string } | null {
-  const name = `limit:${limit.id}`;
+function plannedTake(limit: CompiledLimit, s: LimitSubjects): PlannedTake | null {
+  const name = limit.windowName;
+  const max = limit.maxFor(s.status);
   switch (limit.by) {
     case 'ip':
-      return s.ip ? { subject: s.ip, name, key: s.ip } : null;
+      return s.ip ? { limit, subject: s.ip, name, key: s.ip, max } : null;
     case 'actor':
-      return s.actor ? { subject: s.actor, name, key: s.actor } : null;
+      return s.actor ? { limit, subject: s.actor, name, key: s.actor, max } : null;
     // The action goes into the window name, not the subject: the subject stays the unit that is
     // banned and hash-tagged, and the store makes any name safe.
     case 'ip+action':
-      return s.ip ? { subject: s.ip, name: `${name}|${s.action}`, key: `${s.ip}|${s.action}` } : null;
+      return s.ip ? { limit, subject: s.ip, name: `${name}|${s.action}`, key: `${s.ip}|${s.action}`, max } : null;
     case 'actor+action':
-      return s.actor ? { subject: s.actor, name: `${name}|${s.action}`, key: `${s.actor}|${s.action}` } : null;
+      return s.actor ? { limit, subject: s.actor, name: `${name}|${s.action}`, key: `${s.actor}|${s.action}`, max } : null;
     default: {
       const value = s.fact(limit.path!);
       if (typeof value !== 'string' && typeof value !== 'number') return null;
       const subject = `fact:${limit.by}=${String(value)}`;
-      return { subject, name, key: subject };
+      return { limit, subject, name, key: subject, max };
     }
   }
 }
