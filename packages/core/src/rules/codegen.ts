@@ -45,8 +45,14 @@ export function codeGenerationAllowed(): boolean {
 const MAX_SOURCE = 1 << 20;
 
 /**
- * One generated function per plan (null for a null plan, and for the plans past the source
- * budget), or null when code generation is not allowed here.
+ * A rule whose own source is longer than this (a hundred-odd conditions) stays a closure: V8
+ * does not optimise a function past a size, and one that large would run slower generated.
+ */
+const MAX_RULE_SOURCE = 1 << 15;
+
+/**
+ * One generated function per plan (null for a null plan, for a plan too large on its own, and
+ * for the plans past the source budget), or null when code generation is not allowed here.
  */
 export function generatedPredicates(plans: readonly (ConditionPlan | null)[]): (TimedPredicate | null)[] | null {
   if (!codeGenerationAllowed()) return null;
@@ -54,7 +60,12 @@ export function generatedPredicates(plans: readonly (ConditionPlan | null)[]): (
   let size = 0;
   const functions = plans.map((plan, index) => {
     if (!plan || size > MAX_SOURCE) return 'null';
+    const mark = constants.length;
     const source = ruleSource(plan, index, constants);
+    if (source.length > MAX_RULE_SOURCE) {
+      constants.length = mark; // its constants go with it
+      return 'null';
+    }
     size += source.length;
     return source;
   });

@@ -70,6 +70,24 @@ describe('rules compiled to generated code', () => {
     }
   });
 
+  it('leaves a rule too large on its own to closures, and generates the rest', async () => {
+    const huge: RulePolicy = {
+      name: 'huge',
+      conditions: { any: Array.from({ length: 1500 }, (_, i) => ({ fact: 'score', operator: 'equal', value: i * 2, ...(i % 3 === 0 ? { priority: 2 } : {}) })) },
+      event: { type: 'block' },
+    };
+    const small: RulePolicy = { name: 'small', conditions: { all: [{ fact: 'score', operator: 'greaterThan', value: 10 }, { fact: 'action', operator: 'in', value: ['a', 'b'] }] }, event: { type: 'challenge' } };
+    const make = vi.spyOn(globalThis, 'Function');
+    const generated = compileRules([huge, small]);
+    const source = String(make.mock.calls[0]!.at(-1));
+    expect(source).not.toContain('function rule0(');
+    expect(source).toContain('function rule1(');
+    const reference = createReferenceInterpreter([huge, small]);
+    for (const facts of [{ score: 12, action: 'a' }, { score: 13, action: 'b' }, { score: 2998, action: 'c' }, { action: 'a' }]) {
+      expect(names(generated.evaluate(facts)), JSON.stringify(facts)).toEqual(names(await reference.run(facts)));
+    }
+  });
+
   it('falls back to closures, deciding alike, where code generation from strings is forbidden', () => {
     const root = fileURLToPath(new URL('../../../..', import.meta.url));
     const fixture = fileURLToPath(new URL('./fixtures/classifieds-rules.json', import.meta.url));
