@@ -20,7 +20,7 @@
  */
 import type { ConditionPlan, PlannedSide, TimedPredicate } from './conditions.js';
 import { isNumeric } from './operators.js';
-import { LEAF_TICKS, NESTED_GROUP_TICKS, PATH_TICKS, SET_RUN_TICKS, SET_STEP_TICKS } from './order.js';
+import { LEAF_SETTLED, LEAF_TICKS, NESTED_GROUP_TICKS, PATH_LEAF_SETTLED, PATH_TICKS, SET_RUN_TICKS, SET_STEP_TICKS } from './order.js';
 
 let allowed: boolean | undefined;
 
@@ -183,9 +183,9 @@ function ruleSource(plan: ConditionPlan, index: number, constants: unknown[]): s
         const a = fresh();
         if (!node.right) {
           // A missing fact resolves at once to undefined, path or not.
-          const [pass, fail] = node.left.keys ? [2 * (LEAF_TICKS + PATH_TICKS) + 1, 2 * (LEAF_TICKS + PATH_TICKS)] : [2 * LEAF_TICKS + 1, 2 * LEAF_TICKS];
+          const { pass, fail } = node.left.keys ? PATH_LEAF_SETTLED : LEAF_SETTLED;
           const value = node.operator.decorators.length === 0 && ['in', 'notIn'].includes(node.operator.base) ? valueOf(node.value, true) : valueOf(node.value);
-          const missing = `${target} = ${apply(node.operator, '(void 0)', value)} ? ${2 * LEAF_TICKS + 1} : ${2 * LEAF_TICKS};`;
+          const missing = `${target} = ${apply(node.operator, '(void 0)', value)} ? ${LEAF_SETTLED.pass} : ${LEAF_SETTLED.fail};`;
           if (typeof node.left.fact !== 'string') {
             lines.push(missing);
             return;

@@ -18,9 +18,11 @@ import { resolveOperator, type OperatorFn } from './operators.js';
 import {
   hasFact,
   isFactReference,
+  LEAF_SETTLED,
   LEAF_TICKS,
   NESTED_GROUP_TICKS,
   NESTED_NOT_TICKS,
+  PATH_LEAF_SETTLED,
   PATH_TICKS,
   prioritySets,
   ROOT_NOT_TICKS,
@@ -191,10 +193,8 @@ function closureGroup(sets: readonly TimedPredicate[][], all: boolean): TimedPre
   };
 }
 
-const PASS = 2 * LEAF_TICKS + 1;
-const FAIL = 2 * LEAF_TICKS;
-const PASS_AFTER_PATH = 2 * (LEAF_TICKS + PATH_TICKS) + 1;
-const FAIL_AFTER_PATH = 2 * (LEAF_TICKS + PATH_TICKS);
+const { pass: PASS, fail: FAIL } = LEAF_SETTLED;
+const { pass: PASS_AFTER_PATH, fail: FAIL_AFTER_PATH } = PATH_LEAF_SETTLED;
 
 /** The common case, specialised: a fact (maybe with a path) against a constant. */
 function compareValue({ fact, keys }: PlannedSide, value: unknown, op: OperatorFn): TimedPredicate {

@@ -38,6 +38,10 @@ export const SET_STEP_TICKS = 1;
 /** A set that runs: `Promise.all`, `.then(every|some)`, then the cursor adopting that promise. */
 export const SET_RUN_TICKS = 3;
 
+/** A compiled leaf's `ticks * 2 + passed` (conditions.ts): without a path, or with one on a present fact. */
+export const LEAF_SETTLED = { pass: 2 * LEAF_TICKS + 1, fail: 2 * LEAF_TICKS } as const;
+export const PATH_LEAF_SETTLED = { pass: 2 * (LEAF_TICKS + PATH_TICKS) + 1, fail: 2 * (LEAF_TICKS + PATH_TICKS) } as const;
+
 /** A condition as far as ordering cares: json-rules-engine's own `Condition` objects fit. */
 export interface OrderNode {
   all?: readonly OrderNode[];
