@@ -101,23 +101,24 @@ export function planLimits(limits: readonly CompiledLimit[], subjects: LimitSubj
 
 function plannedTake(limit: CompiledLimit, s: LimitSubjects): PlannedTake | null {
   const name = limit.windowName;
-  const max = limit.maxFor(s.status);
   switch (limit.by) {
     case 'ip':
-      return s.ip ? { limit, subject: s.ip, name, key: s.ip, max } : null;
+      return s.ip ? take(limit, s, s.ip, name, s.ip) : null;
     case 'actor':
-      return s.actor ? { limit, subject: s.actor, name, key: s.actor, max } : null;
+      return s.actor ? take(limit, s, s.actor, name, s.actor) : null;
     // The action goes into the window name, not the subject: the subject stays the unit that is
     // banned and hash-tagged, and the store makes any name safe.
     case 'ip+action':
-      return s.ip ? { limit, subject: s.ip, name: `${name}|${s.action}`, key: `${s.ip}|${s.action}`, max } : null;
+      return s.ip ? take(limit, s, s.ip, `${name}|${s.action}`, `${s.ip}|${s.action}`) : null;
     case 'actor+action':
-      return s.actor ? { limit, subject: s.actor, name: `${name}|${s.action}`, key: `${s.actor}|${s.action}`, max } : null;
+      return s.actor ? take(limit, s, s.actor, `${name}|${s.action}`, `${s.actor}|${s.action}`) : null;
     default: {
       const value = s.fact(limit.path!);
       if (typeof value !== 'string' && typeof value !== 'number') return null;
       const subject = `fact:${limit.by}=${String(value)}`;
-      return { limit, subject, name, key: subject, max };
+      return take(limit, s, subject, name, subject);
     }
   }
 }
+
+const take = (limit: CompiledLimit, s: LimitSubjects, subject: string, name: string, key: string): PlannedTake => ({ limit, subject, name, key, max: limit.maxFor(s.status) });
