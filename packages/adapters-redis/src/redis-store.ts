@@ -36,15 +36,22 @@ const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
 const APPLY_SHA = sha1(APPLY_SCRIPT);
 const READ_MARK_SHA = sha1(READ_MARK_SCRIPT);
 
-/** `%`, `{` and `}` percent-encoded: the subject can hold no brace, so the hash tag is ours. */
+/**
+ * `%`, `{` and `}` percent-encoded: the subject can hold no brace, so the hash tag is ours. A lone
+ * surrogate is encoded too (`%uD800`): Redis keys are UTF-8, where every lone surrogate becomes
+ * U+FFFD, so `a\uD800` and `a\uFFFD` would otherwise share a key, and one actor id could spend
+ * another's limits.
+ */
 function escapeSubject(subject: string): string {
   if (!NEEDS_ESCAPE.test(subject)) return subject; // the usual subject: no replace, no callback
-  return subject.replace(/[%{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return subject.replace(ESCAPED, (c) => (c.length === 1 && c.charCodeAt(0) >= 0xd800 && c.charCodeAt(0) <= 0xdfff ? `%u${c.charCodeAt(0).toString(16).toUpperCase()}` : c.length === 2 ? c : `%${c.charCodeAt(0).toString(16).toUpperCase()}`));
 }
-const NEEDS_ESCAPE = /[%{}]/;
+/** A pair is matched whole (and kept), so only a surrogate without its partner is encoded. */
+const ESCAPED = /[%{}]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDFFF]/g;
+const NEEDS_ESCAPE = /[%{}\uD800-\uDFFF]/;
 
 function unescapeSubject(text: string): string {
-  return text.replace(/%(25|7B|7D)/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+  return text.replace(/%(25|7B|7D|u[0-9A-F]{4})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex[0] === 'u' ? hex.slice(1) : hex, 16)));
 }
 
 /**

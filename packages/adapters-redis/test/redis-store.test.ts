@@ -49,9 +49,21 @@ describe('RedisStore', () => {
     expect(store.keyOf('actor:a}b{c')).toBe('ag{actor:a%7Db%7Bc}');
     expect(store.keyOf('actor:%7D')).toBe('ag{actor:%257D}');
     expect(keySlot(store.keyOf('actor:x}{evil}'))).toBe(keySlot('actor:x%7D%7Bevil%7D'));
+    // A lone surrogate is encoded (UTF-8 would turn it into U+FFFD); a pair is kept as it is.
+    expect(store.keyOf('actor:a\uD800')).toBe('ag{actor:a%uD800}');
+    expect(store.keyOf('actor:\uDC00\uD800')).toBe('ag{actor:%uDC00%uD800}');
+    expect(store.keyOf('actor:🚀\uFFFD')).toBe('ag{actor:🚀\uFFFD}');
     // Reference slots from Redis's own documentation of CLUSTER KEYSLOT.
     expect(keySlot('somekey')).toBe(11058);
     expect(keySlot('foo{hash_tag}')).toBe(keySlot('hash_tag'));
+  });
+
+  it('lists marks of escaped subjects under their own names', async () => {
+    const store = new RedisStore({ client: await ioredis(), prefix: prefix(), time: 'caller' });
+    const subjects = ['actor:a\uD800', 'actor:a\uFFFD', 'actor:{%uD800}', 'actor:%25'];
+    await store.apply({ now: 1_000, subjects: subjects.map((subject, i) => ({ subject, set: [{ name: 'ban', value: i, until: null }] })) });
+    const { entries } = await store.scan('ban', { limit: 100, now: 1_000 });
+    expect(entries.map((e) => [e.subject, e.value]).sort((a, b) => Number(a[1]) - Number(b[1]))).toEqual(subjects.map((subject, i) => [subject, i]));
   });
 
   it('uses the Redis server clock with time: "server"', async () => {

@@ -395,7 +395,9 @@ export function testStore(name: string, factory: () => Store | Promise<Store>, o
     describe('keys', () => {
       it('keeps hostile subject and name strings apart, for marks and windows', async () => {
         const tag = fresh('');
-        const subjects = ['a', 'a:b', 'a\u0000b', 'a\nb', 'a{b}', '{a}', '}', '__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'ü🚫', '', ':', '3:abc', 'a|b'];
+        const subjects = ['a', 'a:b', 'a\u0000b', 'a\nb', 'a{b}', '{a}', '}', '__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'ü🚫', '', ':', '3:abc', 'a|b', '%7B', '%u', '%uD800'];
+        // Lone surrogates: as UTF-8 (a Redis key) each becomes U+FFFD, so each must stay its own subject.
+        subjects.push('a\uD800', 'a\uDBFF', 'a\uDC00', 'a\uFFFD', '\uDC00\uD800', '\uD83D\uDE80');
         const names = ['b:c', 'c', 'b\u0000c', 'b', '', '__proto__', 'constructor', 'toString', '{x}', 'm:c', 'w:c'];
         // Raw hostile subjects (the suite's only use of them) and tagged ones, so prefix-ambiguous
         // pairs like ('a', 'b:c') and ('a:b', 'c') exist with and without anything in front.
