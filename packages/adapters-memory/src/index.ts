@@ -3,4 +3,5 @@
  * arithmetic every store adapter must match (the reference model of the conformance suite).
  */
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
+export { validateBatch } from './validate.js';
 export { STORE_SLOTS, slotMsOf, prune, addHit, newWindow, tryTake, countAt, lastLeavesAt, type WindowData, type TakeOutcome } from './window.js';

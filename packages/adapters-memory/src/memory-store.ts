@@ -15,6 +15,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { MarkEntry, MarkValue, MarkWrite, Store, StoreBatch, StoreResult, SubjectOps, SubjectResult, TakeResult, WindowTake } from '@actiongate/core';
+import { show, validateBatch } from './validate.js';
 import { addHit, lastLeavesAt, newWindow, prune, tryTake, type WindowData } from './window.js';
 
 export interface MemoryStoreOptions {
@@ -81,7 +82,7 @@ export class MemoryStore implements Store {
   apply(batch: StoreBatch): Promise<StoreResult> {
     if (this.#closed) return Promise.reject(new Error('MemoryStore: apply() after close(); create a new MemoryStore'));
     try {
-      validate(batch);
+      validateBatch(batch, 'MemoryStore');
       const now = batch.now;
       const ops = batch.subjects;
       const subjects = new Array<SubjectResult>(ops.length);
@@ -305,49 +306,6 @@ function total(data: WindowData): number {
 }
 
 /**
- * Rejects the numbers that would corrupt state (a NaN slot never leaves, a NaN cost empties a
- * slot, a NaN end never comes). Checked for the whole batch first, so a bad batch changes nothing.
- */
-function validate(batch: StoreBatch): void {
-  if (typeof batch !== 'object' || batch === null || !Array.isArray(batch.subjects)) {
-    throw new TypeError(`MemoryStore: apply() needs a batch { now, subjects: [] }, got ${show(batch)}`);
-  }
-  if (!Number.isFinite(batch.now)) throw new TypeError(`MemoryStore: batch.now must be a finite number (ms), got ${show(batch.now)}`);
-  const subjects = batch.subjects;
-  for (let i = 0; i < subjects.length; i++) {
-    const ops = subjects[i]!;
-    if (typeof ops?.subject !== 'string') throw new TypeError(`MemoryStore: subjects[${i}].subject must be a string, got ${show(ops?.subject)}`);
-    const take = ops.take;
-    if (take !== undefined) {
-      for (let j = 0; j < take.length; j++) {
-        const t = take[j]!;
-        if (!(t.windowMs >= 1 && t.windowMs < Infinity) || !Number.isFinite(t.cost) || Number.isNaN(t.max)) {
-          throw new TypeError(`MemoryStore: subjects[${i}].take[${j}] needs windowMs >= 1 and finite cost and max, got ${show(t)}`);
-        }
-      }
-    }
-    const add = ops.add;
-    if (add !== undefined) {
-      for (let j = 0; j < add.length; j++) {
-        const a = add[j]!;
-        if (!(a.windowMs >= 1 && a.windowMs < Infinity) || !Number.isFinite(a.cost) || (a.at !== undefined && !Number.isFinite(a.at))) {
-          throw new TypeError(`MemoryStore: subjects[${i}].add[${j}] needs windowMs >= 1, a finite cost and at, got ${show(a)}`);
-        }
-      }
-    }
-    const set = ops.set;
-    if (set !== undefined) {
-      for (let j = 0; j < set.length; j++) {
-        const until = set[j]!.until;
-        if (until !== null && (typeof until !== 'number' || Number.isNaN(until))) {
-          throw new TypeError(`MemoryStore: subjects[${i}].set[${j}].until must be a time (ms) or null, got ${show(until)}`);
-        }
-      }
-    }
-  }
-}
-
-/**
  * A deep, frozen copy of a JSON value: stored state can be changed neither by the writer
  * afterwards nor by a reader, and reads hand out the stored value itself, with no copy.
  */
@@ -371,14 +329,3 @@ function positiveInteger(value: unknown, name: string, fallback: number): number
   return value;
 }
 
-/** A short rendering of a bad value for an error message. */
-function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (typeof value !== 'object' || value === null) return String(value);
-  try {
-    const json = JSON.stringify(value);
-    return json.length > 80 ? `${json.slice(0, 80)}…` : json;
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
-}

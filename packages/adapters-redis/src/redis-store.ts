@@ -6,7 +6,7 @@
  * trip; evaluations in flight at the same time share their script calls (`coalesce.ts`).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { StoreError, type MarkEntry, type MarkValue, type Store, type StoreBatch, type StoreResult, type SubjectOps, type SubjectResult } from '@actiongate/core';
+import { StoreError, validateBatch, type MarkEntry, type MarkValue, type Store, type StoreBatch, type StoreResult, type SubjectOps, type SubjectResult } from '@actiongate/core';
 import { scriptRunner, type ScriptRunner } from './client.js';
 import { createCoalescer, type Coalescer, type PendingCall } from './coalesce.js';
 import { APPLY_SCRIPT, READ_MARK_SCRIPT } from './script.js';
@@ -95,6 +95,7 @@ export class RedisStore implements Store {
   }
 
   async apply(batch: StoreBatch): Promise<StoreResult> {
+    validateBatch(batch, 'RedisStore');
     if (batch.subjects.length === 0) return { now: batch.now, subjects: [] };
     if (!this.#runner.ready()) throw notConnected();
     // With the caller's clock, only evaluations made at the same moment share a call.

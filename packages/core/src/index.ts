@@ -17,7 +17,7 @@ export { requestFrom, type RequestFromOptions } from './http/request.js';
 export { prometheusText, type MetricsSnapshot } from './observe/metrics.js';
 export type { TelemetryMeter, TelemetryOptions, TelemetrySpan, TelemetryTracer } from './observe/otel.js';
 export { createNdjsonSink, type NdjsonSink, type NdjsonSinkOptions } from './log/ndjson.js';
-export { STORE_SLOTS } from '@actiongate/memory';
+export { STORE_SLOTS, validateBatch } from '@actiongate/memory';
 export type * from './store/types.js';
 export type * from './types.js';
 export type * from './policy/types.js';

@@ -108,7 +108,9 @@ export interface Store {
   readonly name: string;
   /**
    * Applies a batch: one round trip for the adapter (Redis: one script per slot, pipelined).
-   * A store that stores nothing for a subject answers with empty marks and zero counts.
+   * A store that stores nothing for a subject answers with empty marks and zero counts. A
+   * malformed batch (a non-finite `now` or cost, a window of no length, a NaN end) is rejected
+   * with a TypeError naming the field, before any of it is applied: `validateBatch` checks it.
    */
   apply(batch: StoreBatch): Promise<StoreResult>;
   /**

@@ -90,6 +90,31 @@ export function testStore(name: string, factory: () => Store | Promise<Store>, o
       });
     });
 
+    describe('bad input', () => {
+      it('rejects a malformed batch with a TypeError naming the field, applying none of it', async () => {
+        const s = fresh('good');
+        const good: SubjectOps = { subject: s, take: [{ name: 'w', windowMs: MINUTE, max: 5, cost: 1 }], set: [{ name: 'm', value: 1, until: null }] };
+        const bad: [string, unknown][] = [
+          ['now', { now: Number.NaN, subjects: [good] }],
+          ['subjects', { now: T0, subjects: 'x' }],
+          ['subject', { now: T0, subjects: [good, { subject: 1 }] }],
+          ['take', { now: T0, subjects: [good, { subject: 's', take: [{ name: 'w', windowMs: 0, max: 5, cost: 1 }] }] }],
+          ['take', { now: T0, subjects: [good, { subject: 's', take: [{ name: 'w', windowMs: MINUTE, max: 5, cost: Number.NaN }] }] }],
+          ['add', { now: T0, subjects: [good, { subject: 's', add: [{ name: 'w', windowMs: MINUTE, cost: Number.POSITIVE_INFINITY }] }] }],
+          ['add', { now: T0, subjects: [good, { subject: 's', add: [{ name: 'w', windowMs: MINUTE, cost: 1, at: Number.NaN }] }] }],
+          ['until', { now: T0, subjects: [good, { subject: 's', set: [{ name: 'm', value: 1, until: Number.NaN }] }] }],
+        ];
+        for (const [field, batch] of bad) {
+          const result = store.apply(batch as never);
+          await expect(result, field).rejects.toThrow(TypeError);
+          await expect(result, field).rejects.toThrow(new RegExp(field));
+        }
+        const after = await one(T0, { subject: s, get: ['m'], peek: [{ name: 'w', windowMs: MINUTE }] });
+        expect(after.marks.m).toBeUndefined();
+        expect(after.counts.w).toBe(0);
+      });
+    });
+
     describe('marks', () => {
       it('sets, reads, overwrites and deletes marks', async () => {
         const s = fresh('marks');
