@@ -10,15 +10,22 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { APPLY_SCRIPT } from '../packages/adapters-redis/src/script.js';
+import { packPositions, packShapes } from '../packages/adapters-redis/src/shapes.js';
 import { startRedisServer } from '../test/redis-setup.js';
 
 /** The two shapes a decision sends: the IP subject (5 marks, a peek, 3 takes) and the range version. */
-const SHAPES = [
-  '2',
-  ...['5', '1', '3', '0', '0', '0', 'ban', 'allow', 'pass', 'rung', 'tighten', 'violations', '3600000'],
-  ...['limit:minute', '60000', '5', '1', '0', 'limit:hour', '3600000', '50', '1', '0', 'limit:day', '86400000', '200', '1', '0'],
-  ...['1', '0', '0', '0', '0', '0', 'version'],
-];
+const SHAPES = packShapes([
+  {
+    get: ['ban', 'allow', 'pass', 'rung', 'tighten'],
+    peek: [{ name: 'violations', windowMs: 3_600_000 }],
+    take: [
+      { name: 'limit:minute', windowMs: 60_000, max: 5, cost: 1 },
+      { name: 'limit:hour', windowMs: 3_600_000, max: 50, cost: 1 },
+      { name: 'limit:day', windowMs: 86_400_000, max: 200, cost: 1 },
+    ],
+  },
+  { get: ['version'] },
+]);
 
 export async function run(): Promise<{ perCall: number; usPerDecision: number }[]> {
   const server = await startRedisServer();
@@ -33,12 +40,12 @@ export async function run(): Promise<{ perCall: number; usPerDecision: number }[
         await client.config('RESETSTAT');
         for (let call = 0; call < 60; call++) {
           const keys: string[] = [];
-          const positions: string[] = [];
+          const positions: number[] = [];
           for (let d = 0; d < perCall; d++, ip++) {
             keys.push(`bench{ip:10.${(ip >> 16) & 255}.${(ip >> 8) & 255}.${ip & 255}}`, 'bench{ranges}');
-            positions.push('1', '2');
+            positions.push(1, 2);
           }
-          await client.evalsha(sha, keys.length, ...keys, '', `r${ip}`, ...SHAPES, ...positions);
+          await client.evalsha(sha, keys.length, ...keys, '', `r${ip}`, SHAPES, packPositions(positions));
         }
         const line = (await client.info('commandstats')).split('\n').find((l) => l.startsWith('cmdstat_evalsha'))!;
         best = Math.min(best, Number(/usec_per_call=([\d.]+)/.exec(line)![1]) / perCall);

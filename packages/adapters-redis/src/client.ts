@@ -14,7 +14,7 @@ export interface ScriptRunner {
    * and count an attempt twice if the caller retried.
    */
   ready(): boolean;
-  evalsha(sha: string, script: string, keys: string[], args: string[]): Promise<unknown>;
+  evalsha(sha: string, script: string, keys: string[], args: (string | Buffer)[]): Promise<unknown>;
   /** SCAN on one node: `node` indexes the cluster's masters (0 on a single server). */
   scan(node: number, cursor: string, match: string, count: number): Promise<[string, string[]]>;
   /** Nodes to scan: the masters of a cluster, or 1. */
@@ -23,8 +23,8 @@ export interface ScriptRunner {
 }
 
 interface IoRedisLike {
-  evalsha(sha: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
-  eval(script: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
+  evalsha(sha: string, numKeys: number, ...keysAndArgs: (string | Buffer)[]): Promise<unknown>;
+  eval(script: string, numKeys: number, ...keysAndArgs: (string | Buffer)[]): Promise<unknown>;
   scan(cursor: string, ...args: (string | number)[]): Promise<[string, string[]]>;
   hget(key: string, field: string): Promise<string | null>;
   isCluster?: boolean;
@@ -33,8 +33,8 @@ interface IoRedisLike {
 }
 
 interface NodeRedisLike {
-  evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
-  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  evalSha(sha: string, options: { keys: string[]; arguments: (string | Buffer)[] }): Promise<unknown>;
+  eval(script: string, options: { keys: string[]; arguments: (string | Buffer)[] }): Promise<unknown>;
   scan?(cursor: unknown, options: { MATCH: string; COUNT: number }): Promise<{ cursor: unknown; keys: string[] }>;
   hGet(key: string, field: string): Promise<string | null | undefined>;
   masters?: unknown[];

@@ -13,14 +13,16 @@
  * long.
  */
 
+import { ByteWriter } from './shapes.js';
+
 /** One script call being gathered. */
 export interface PendingCall {
   /**
-   * Adds a subject: its key, its encoded operations (its "shape") and how many items its answer
-   * has. Returns where its answer starts in the reply. Equal shapes are sent once: the
-   * evaluations of one policy repeat a few.
+   * Adds a subject: its key, its encoded operations (its "shape": bytes `start`..`end` of
+   * `source`) and how many items its answer has. Returns where its answer starts in the reply.
+   * Equal shapes are sent once: the evaluations of one policy repeat a few.
    */
-  join(key: string, shape: readonly string[], answerLength: number): number;
+  join(key: string, source: Buffer, start: number, end: number, answerLength: number): number;
   /** Settles with the script's reply once the call has been sent and answered. */
   readonly reply: Promise<unknown>;
 }
@@ -37,8 +39,8 @@ export interface Coalescer {
 }
 
 export interface CoalescerOptions {
-  /** Sends one call: its keys, and its arguments (clock, request id, #shapes, shapes, positions). */
-  send(keys: string[], args: string[]): Promise<unknown>;
+  /** Sends one call: its keys, and its arguments (clock, request id, shapes, positions). */
+  send(keys: string[], args: (string | Buffer)[]): Promise<unknown>;
   /** A request id unique to the call, made when it is sent. */
   requestId(): string;
   /**
@@ -51,7 +53,6 @@ export interface CoalescerOptions {
 /** Items before the first subject's answer in a reply: the clock and the resent flag. */
 const REPLY_HEADER = 2;
 
-/** A call on the client's hot path: a class, so gathering one allocates no closures. */
 /**
  * How many of a call's shapes, newest first, a joining subject is compared with. A policy sends a
  * few shapes, so a repeat is nearly always among the last ones; past this, a shape is sent again
@@ -59,20 +60,26 @@ const REPLY_HEADER = 2;
  */
 const SHAPE_SEARCH = 8;
 
+/** Bytes of the array header written in front of a call's shapes and positions once it is sent. */
+const HEADER = 5;
+
+/** A call on the client's hot path: a class, so gathering one allocates no closures. */
 class Gathering implements PendingCall {
   readonly keys: string[] = [];
-  /** The distinct shapes, in order (index + 1 is the shape's number); `shapeArgs` holds their items. */
-  readonly #shapes: (readonly string[])[] = [];
-  readonly shapeArgs: string[] = [];
-  shapeCount = 0;
-  /** Each key's shape index, as sent. */
-  readonly positions: string[] = [];
+  /** The distinct shapes' bytes, after a header left free for their count. */
+  readonly shapes = new ByteWriter(512);
+  /** Where each distinct shape starts in `shapes` (index + 1 is the shape's number). */
+  readonly #starts: number[] = [];
+  /** Each key's shape number, after a header left free for their count. */
+  readonly positions = new ByteWriter(64);
   #answerAt = REPLY_HEADER;
   readonly reply: Promise<unknown>;
   resolve!: (value: unknown) => void;
   reject!: (error: unknown) => void;
 
   constructor(readonly clock: string) {
+    this.shapes.length = HEADER;
+    this.positions.length = HEADER;
     this.reply = new Promise<unknown>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
@@ -82,33 +89,38 @@ class Gathering implements PendingCall {
     this.reply.catch(() => {});
   }
 
-  join(key: string, shape: readonly string[], answerLength: number): number {
-    // Compared item by item, not through a joined lookup string: building and hashing that string
-    // was most of what a subject cost here, and whole items cannot be mistaken for runs of others.
+  join(key: string, source: Buffer, start: number, end: number, answerLength: number): number {
+    // Compared as bytes: no lookup string is built and hashed per subject, which was most of
+    // what a subject cost here.
+    const starts = this.#starts;
+    const shapes = this.shapes;
     let index = 0;
-    for (let i = this.#shapes.length - 1; i >= 0 && i >= this.#shapes.length - SHAPE_SEARCH; i--) {
-      if (sameItems(this.#shapes[i]!, shape)) {
+    for (let i = starts.length - 1; i >= 0 && i >= starts.length - SHAPE_SEARCH; i--) {
+      const from = starts[i]!;
+      const to = i + 1 < starts.length ? starts[i + 1]! : shapes.length;
+      if (to - from === end - start && shapes.bytes.compare(source, start, end, from, to) === 0) {
         index = i + 1;
         break;
       }
     }
     if (index === 0) {
-      this.#shapes.push(shape);
-      index = ++this.shapeCount;
-      for (const item of shape) this.shapeArgs.push(item);
+      starts.push(shapes.length);
+      shapes.append(source, start, end);
+      index = starts.length;
     }
     this.keys.push(key);
-    this.positions.push(String(index));
+    this.positions.number(index);
     const at = this.#answerAt;
     this.#answerAt += answerLength;
     return at;
   }
-}
 
-function sameItems(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  /** The script's arguments after the clock and the request id. */
+  encoded(): [Buffer, Buffer] {
+    this.shapes.array32At(0, this.#starts.length);
+    this.positions.array32At(0, this.keys.length);
+    return [this.shapes.bytes.subarray(0, this.shapes.length), this.positions.bytes.subarray(0, this.positions.length)];
+  }
 }
 
 export function createCoalescer(options: CoalescerOptions): Coalescer {
@@ -122,9 +134,8 @@ export function createCoalescer(options: CoalescerOptions): Coalescer {
   };
 
   function send(call: Gathering): void {
-    const args = [call.clock, options.requestId(), String(call.shapeCount)];
-    for (const item of call.shapeArgs) args.push(item);
-    for (const index of call.positions) args.push(index);
+    const [shapes, positions] = call.encoded();
+    const args = [call.clock, options.requestId(), shapes, positions];
     inFlight++;
     let sent: Promise<unknown>;
     try {

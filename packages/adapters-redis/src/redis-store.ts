@@ -10,6 +10,7 @@ import { StoreError, validateBatch, type MarkEntry, type MarkValue, type Store, 
 import { scriptRunner, type ScriptRunner } from './client.js';
 import { createCoalescer, type Coalescer, type PendingCall } from './coalesce.js';
 import { APPLY_SCRIPT, READ_MARK_SCRIPT } from './script.js';
+import { ByteWriter, writeShape } from './shapes.js';
 import { keySlot } from './slot.js';
 
 export interface RedisStoreOptions {
@@ -69,6 +70,9 @@ export class RedisStore implements Store {
   /** Request ids: random per store, then a counter, so no two calls anywhere share one. */
   readonly #requestBase = randomBytes(9).toString('base64');
   #requestCount = 0;
+  /** Each apply's shapes are encoded here first, all of them before any joins a call. */
+  readonly #scratch = new ByteWriter(1024);
+  readonly #spans: number[] = [];
 
   constructor(options: RedisStoreOptions) {
     if (!options || typeof options !== 'object') throw new TypeError('RedisStore: pass { client }');
@@ -96,17 +100,29 @@ export class RedisStore implements Store {
 
   async apply(batch: StoreBatch): Promise<StoreResult> {
     validateBatch(batch, 'RedisStore');
-    if (batch.subjects.length === 0) return { now: batch.now, subjects: [] };
+    const subjects = batch.subjects;
+    if (subjects.length === 0) return { now: batch.now, subjects: [] };
     if (!this.#runner.ready()) throw notConnected();
+    // Every subject is encoded before the first joins a call: one that cannot be encoded (a mark
+    // value JSON cannot hold) then fails the whole batch, never half of it.
+    const scratch = this.#scratch;
+    const spans = this.#spans;
+    scratch.length = 0;
+    spans.length = 0;
+    for (let i = 0; i < subjects.length; i++) {
+      spans.push(scratch.length);
+      writeShape(scratch, subjects[i]!);
+    }
+    spans.push(scratch.length);
     // With the caller's clock, only evaluations made at the same moment share a call.
     const clock = this.#serverTime ? '' : String(batch.now);
-    const joined: { call: PendingCall; offset: number }[] = new Array(batch.subjects.length);
-    for (let i = 0; i < batch.subjects.length; i++) {
-      const ops = batch.subjects[i]!;
+    const joined: { call: PendingCall; offset: number }[] = new Array(subjects.length);
+    for (let i = 0; i < subjects.length; i++) {
+      const ops = subjects[i]!;
       const key = this.keyOf(ops.subject);
       const slot = this.#runner.cluster ? keySlot(key) : 0;
       const call = this.#calls.callFor(this.#serverTime ? String(slot) : `${slot}@${clock}`, clock);
-      joined[i] = { call, offset: call.join(key, encodeOps(ops), answerLength(ops)) };
+      joined[i] = { call, offset: call.join(key, scratch.bytes, spans[i]!, spans[i + 1]!, answerLength(ops)) };
     }
     this.#calls.submit();
     const results: SubjectResult[] = new Array(batch.subjects.length);
@@ -158,19 +174,6 @@ export class RedisStore implements Store {
 
   /** The host owns the client: closing the store does not close it. */
   async close(): Promise<void> {}
-}
-
-/** A subject's operations as the script reads a shape: six counts, then the items. */
-function encodeOps(ops: SubjectOps): string[] {
-  const { get = [], peek = [], take = [], add = [], set = [], del = [] } = ops;
-  const args = [String(get.length), String(peek.length), String(take.length), String(add.length), String(set.length), String(del.length)];
-  for (const name of get) args.push(name);
-  for (const p of peek) args.push(p.name, String(p.windowMs));
-  for (const t of take) args.push(t.name, String(t.windowMs), String(t.max), String(t.cost), t.dryRun ? '1' : '0');
-  for (const a of add) args.push(a.name, String(a.windowMs), String(a.cost), a.at === undefined ? '' : String(a.at));
-  for (const m of set) args.push(m.name, JSON.stringify(m.value), m.until === null ? '' : String(m.until));
-  for (const name of del) args.push(name);
-  return args;
 }
 
 /** How many answer items a subject's operations produce. */

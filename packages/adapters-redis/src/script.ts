@@ -27,15 +27,13 @@
  * been written by other calls, the resend cannot be told apart and counts again: a hit too many,
  * never one too few.)
  *
- * Operations arrive as flat ARGV and answers leave as one flat array: JSON both ways costs more
- * Redis CPU than the work itself, and each argument and each table costs a little (measured in
- * docs/performance.md). The evaluations of a policy repeat a few operation lists ("shapes"), so
- * a call sends each distinct shape once and each key names its shape.
+ * Operations arrive as msgpack and answers leave as one flat array: JSON costs more Redis CPU
+ * than the work itself, and so did flat arguments turned into numbers one `tonumber` at a time
+ * (measured in docs/performance.md). The evaluations of a policy repeat a few operation lists
+ * ("shapes"), so a call sends each distinct shape once and each key names its shape.
  *
- * ARGV: now ('' = Redis TIME), request id ('' = none), the number of shapes, each shape as #get
- * #peek #take #add #set #del and the items (get name | peek name windowMs | take name windowMs
- * max cost dry | add name windowMs cost at('' = now) | set name json until('' = none) | del
- * name), then one shape index (1-based) per key.
+ * ARGV: now ('' = Redis TIME), request id ('' = none), the call's distinct shapes (one msgpack
+ * array; each shape's layout is in shapes.ts), each key's shape number (a msgpack array, 1-based).
  * Answer: { now, resent (0/1) } and, per key in order: each get's JSON or nil, each peek's
  * count, each take's count, admitted (0/1) and resetMs, then consumed (0/1).
  */
@@ -47,8 +45,6 @@ if not now then
 end
 local request = ARGV[2]
 local SLOTS = 60
--- ARGV[3] is the number of shapes; the shapes, then each key's shape index, follow it.
-local pos = 4
 
 local function slot_ms(window) return math.max(1, math.ceil(window / SLOTS)) end
 local function leaves_at(slot, sms, window) return (slot + 1) * sms + window end
@@ -133,30 +129,10 @@ local function try_take(p, count, window, max, cost)
   return count, 0, window
 end
 
--- Shapes: the distinct operation lists of this call, each parsed once. The evaluations of one
--- policy send the same few shapes over and over; each key then names its shape by index.
--- Each list is flat (a take is five consecutive items): fewer tables, less for Lua to collect.
-local shapes = {}
-local A = ARGV
-for s = 1, tonumber(ARGV[3]) do
-  -- ARGV read inline, without a function call per item (a visible share of a call).
-  local p = pos
-  local ng, np, nt, na, ns, nd = tonumber(A[p]), tonumber(A[p + 1]), tonumber(A[p + 2]), tonumber(A[p + 3]), tonumber(A[p + 4]), tonumber(A[p + 5])
-  p = p + 6
-  local gets, peeks, takes, adds, sets, dels = {}, {}, {}, {}, {}, {}
-  for i = 1, ng do gets[i] = A[p]; p = p + 1 end
-  for i = 1, 2 * np, 2 do peeks[i], peeks[i + 1] = A[p], tonumber(A[p + 1]); p = p + 2 end
-  for i = 1, 5 * nt, 5 do
-    takes[i], takes[i + 1], takes[i + 2], takes[i + 3], takes[i + 4] = A[p], tonumber(A[p + 1]), tonumber(A[p + 2]), tonumber(A[p + 3]), A[p + 4] == '1'
-    p = p + 5
-  end
-  -- An empty 'at' or 'until' is false, not nil: a nil would end the flat list early for '#'.
-  for i = 1, 4 * na, 4 do adds[i], adds[i + 1], adds[i + 2], adds[i + 3] = A[p], tonumber(A[p + 1]), tonumber(A[p + 2]), tonumber(A[p + 3]) or false; p = p + 4 end
-  for i = 1, 3 * ns, 3 do sets[i], sets[i + 1], sets[i + 2] = A[p], A[p + 1], tonumber(A[p + 2]) or false; p = p + 3 end
-  for i = 1, nd do dels[i] = A[p]; p = p + 1 end
-  pos = p
-  shapes[s] = { gets, peeks, takes, nt, adds, sets, dels }
-end
+-- Shapes: the distinct operation lists of this call, msgpack-encoded by the client (shapes.ts),
+-- numbers and booleans already typed. Each key names its shape by number (positions).
+local shapes = cmsgpack.unpack(ARGV[3])
+local positions = cmsgpack.unpack(ARGV[4])
 
 -- The answer is one flat array, in the order the operations were asked (the client knows the
 -- names): per key, each get's JSON (false when absent), each peek's count, each take's count,
@@ -167,8 +143,7 @@ local counts, admitted, resets, windows = {}, {}, {}, {}
 for k = 1, #KEYS do
   local key = KEYS[k]
   local rec = record_of(key)
-  local shape = shapes[tonumber(A[pos])]
-  pos = pos + 1
+  local shape = shapes[positions[k]]
   local changed = false
 
   local gets = shape[1]
@@ -191,7 +166,8 @@ for k = 1, #KEYS do
     out[n] = (data and data[1] == window) and prune(data, window) or 0
   end
 
-  local takes, nt = shape[3], shape[4]
+  local takes = shape[3]
+  local nt = #takes / 5
   local consumed = 0
   if nt > 0 then
     local all, dry = true, false
@@ -219,7 +195,7 @@ for k = 1, #KEYS do
   n = n + 1
   out[n] = consumed
 
-  local adds = shape[5]
+  local adds = shape[4]
   for a = 1, #adds, 4 do
     local window = adds[a + 1]
     local data = window_data(rec, adds[a], window)
@@ -228,7 +204,7 @@ for k = 1, #KEYS do
     changed = true
   end
 
-  local sets = shape[6]
+  local sets = shape[5]
   for m = 1, #sets, 3 do
     local untilv = sets[m + 2]
     if untilv and untilv <= now then rec.m[sets[m]] = nil else rec.m[sets[m]] = { untilv or 0, sets[m + 1] } end
@@ -236,7 +212,7 @@ for k = 1, #KEYS do
   end
 
   -- del runs last: a name deleted in this operation drops what take/add/set wrote to it.
-  local dels = shape[7]
+  local dels = shape[6]
   for d = 1, #dels do
     rec.m[dels[d]] = nil
     rec.w[dels[d]] = nil

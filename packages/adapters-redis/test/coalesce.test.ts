@@ -3,11 +3,12 @@
  * what waits for the end of the turn, the size cap, shapes sent once, where each answer starts.
  */
 import { describe, expect, it } from 'vitest';
-import { createCoalescer } from '../src/coalesce.js';
+import { createCoalescer, type PendingCall } from '../src/coalesce.js';
+import { ByteWriter, packPositions, packShapes, writeShape } from '../src/shapes.js';
 
 interface Sent {
   keys: string[];
-  args: string[];
+  args: (string | Buffer)[];
   answer(value: unknown): void;
 }
 
@@ -24,54 +25,80 @@ function recorder(maxKeys?: number) {
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
+/** A shape reading the marks `names`, encoded as the store encodes a subject. */
+const shape = (...names: string[]) => ({ get: names });
+
+/** Joins `key` with `ops`' encoding, placed amid other bytes as in the store's scratch buffer. */
+function join(call: PendingCall, key: string, ops: { get: string[] }, answerLength: number): number {
+  const scratch = new ByteWriter(16);
+  writeShape(scratch, shape('before'));
+  const start = scratch.length;
+  writeShape(scratch, ops);
+  const end = scratch.length;
+  writeShape(scratch, shape('after'));
+  return call.join(key, scratch.bytes, start, end, answerLength);
+}
+
 describe('createCoalescer', () => {
   it('sends a lone batch at once, and gathers the batches that arrive while a call is in flight', async () => {
     const { coalescer, sent } = recorder();
-    coalescer.callFor('0', '').join('k1', ['a'], 1);
+    join(coalescer.callFor('0', ''), 'k1', shape('a'), 1);
     coalescer.submit();
     expect(sent).toHaveLength(1);
     for (const key of ['k2', 'k3', 'k4']) {
-      coalescer.callFor('0', '').join(key, ['a'], 1);
+      join(coalescer.callFor('0', ''), key, shape('a'), 1);
       coalescer.submit();
     }
     expect(sent).toHaveLength(1);
     await turn();
     expect(sent.map((s) => s.keys)).toEqual([['k1'], ['k2', 'k3', 'k4']]);
-    // Clock, request id, one shape, its items, then each key's shape index.
-    expect(sent[1]!.args).toEqual(['', 'req-1', '1', 'a', '1', '1', '1']);
+    // Clock, request id, the one distinct shape, then each key's shape number.
+    expect(sent[1]!.args).toEqual(['', 'req-1', packShapes([shape('a')]), packPositions([1, 1, 1])]);
   });
 
   it('sends each distinct shape once and tells where each answer starts', async () => {
     const { coalescer, sent } = recorder();
     const call = coalescer.callFor('0', '1700000000000');
-    expect(call.join('k1', ['2', 'x'], 3)).toBe(2);
-    expect(call.join('k2', ['1', 'y'], 1)).toBe(5);
-    expect(call.join('k3', ['2', 'x'], 3)).toBe(6);
-    // Items are compared whole: one item that holds another shape's items and a separator is a
-    // shape of its own, and shared only with an equal one.
-    expect(call.join('k4', ['2\u0000x'], 2)).toBe(9);
-    expect(call.join('k5', ['2\u0000x'], 2)).toBe(11);
-    expect(call.join('k6', ['2', 'x', ''], 1)).toBe(13);
+    expect(join(call, 'k1', shape('x', 'y'), 3)).toBe(2);
+    expect(join(call, 'k2', shape('y'), 1)).toBe(5);
+    expect(join(call, 'k3', shape('x', 'y'), 3)).toBe(6);
+    // Bytes are compared whole: a shape whose one name holds another's names is its own shape.
+    expect(join(call, 'k4', shape('x\u0000y'), 2)).toBe(9);
+    expect(join(call, 'k5', shape('x\u0000y'), 2)).toBe(11);
+    expect(join(call, 'k6', shape('x', 'y', ''), 1)).toBe(13);
     coalescer.submit();
-    expect(sent[0]!.args).toEqual(['1700000000000', 'req-0', '4', '2', 'x', '1', 'y', '2\u0000x', '2', 'x', '', '1', '2', '1', '3', '3', '4']);
+    expect(sent[0]!.args).toEqual([
+      '1700000000000',
+      'req-0',
+      packShapes([shape('x', 'y'), shape('y'), shape('x\u0000y'), shape('x', 'y', '')]),
+      packPositions([1, 2, 1, 3, 3, 4]),
+    ]);
   });
 
   it('compares a joining subject with the newest shapes only, sending an older repeat again', async () => {
     const { coalescer, sent } = recorder();
     const call = coalescer.callFor('0', '');
-    for (let i = 0; i < 10; i++) call.join(`k${i}`, [String(i)], 1);
-    call.join('again-newest', ['9'], 1);
-    call.join('again-oldest', ['0'], 1); // ten shapes back: past the search, sent as a new shape
+    for (let i = 0; i < 10; i++) join(call, `k${i}`, shape(String(i)), 1);
+    join(call, 'again-newest', shape('9'), 1);
+    join(call, 'again-oldest', shape('0'), 1); // ten shapes back: past the search, sent as a new shape
     coalescer.submit();
-    expect(sent[0]!.args.slice(0, 3)).toEqual(['', 'req-0', '11']);
-    expect(sent[0]!.args.slice(3, 14)).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '0']);
-    expect(sent[0]!.args.slice(14)).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '10', '11']);
+    const names = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '0'];
+    expect(sent[0]!.args.slice(2)).toEqual([packShapes(names.map((name) => shape(name))), packPositions([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 11])]);
+  });
+
+  it('grows a call past its first buffers: 200 distinct shapes of long names, all sent', async () => {
+    const { coalescer, sent } = recorder(300);
+    const call = coalescer.callFor('0', '');
+    const shapes = Array.from({ length: 200 }, (_, i) => shape(`a name long enough to grow the buffer ${i}`));
+    for (let i = 0; i < shapes.length; i++) join(call, `k${i}`, shapes[i]!, 1);
+    coalescer.submit();
+    expect(sent[0]!.args.slice(2)).toEqual([packShapes(shapes), packPositions(shapes.map((_, i) => i + 1))]);
   });
 
   it('caps a call at maxKeys subjects, and keeps groups (slots, clocks) apart', async () => {
     const { coalescer, sent } = recorder(2);
-    for (const key of ['a', 'b', 'c']) coalescer.callFor('slot-1', '').join(key, ['s'], 1);
-    coalescer.callFor('slot-2', '').join('z', ['s'], 1);
+    for (const key of ['a', 'b', 'c']) join(coalescer.callFor('slot-1', ''), key, shape('s'), 1);
+    join(coalescer.callFor('slot-2', ''), 'z', shape('s'), 1);
     // The full call left as soon as a third subject needed room.
     expect(sent.map((s) => s.keys)).toEqual([['a', 'b']]);
     coalescer.submit();
@@ -86,10 +113,10 @@ describe('createCoalescer', () => {
       send: () => (++calls === 1 ? Promise.resolve(['answer']) : Promise.reject(new Error('down'))),
     });
     const first = coalescer.callFor('0', '');
-    first.join('a', ['s'], 1);
+    join(first, 'a', shape('s'), 1);
     coalescer.submit();
     const second = coalescer.callFor('0', '');
-    second.join('b', ['s'], 1);
+    join(second, 'b', shape('s'), 1);
     coalescer.submit();
     await expect(first.reply).resolves.toEqual(['answer']);
     await expect(second.reply).rejects.toThrow('down');

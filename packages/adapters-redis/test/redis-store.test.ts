@@ -6,6 +6,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { testStore } from '@actiongate/core/testing';
 import { createGuard } from '@actiongate/core';
 import { keySlot, RedisStore } from '@actiongate/redis';
+import { packPositions, packShapes } from '../src/shapes.js';
 
 const url = inject('redisUrl');
 // A prefix per run: tests never touch keys they did not write, even on a shared REDIS_URL.
@@ -104,14 +105,14 @@ describe('RedisStore', () => {
 });
 
 describe('the apply script', () => {
-  // One shape (one take: counts get peek take add set del, then the take's fields); each key names it.
-  const take = (max: number) => ['1', '0', '0', '1', '0', '0', '0', 'w', '60000', String(max), '1', '0'];
+  // One shape (one take of window w), and each key's shape number.
+  const take = (max: number, keys = 1) => [packShapes([{ take: [{ name: 'w', windowMs: 60_000, max, cost: 1 }] }]), packPositions(Array.from({ length: keys }, () => 1))];
   const script = async () => (await import('../src/script.js')).APPLY_SCRIPT;
 
   it('refuses a resent call instead of counting it twice', async () => {
     const client = await ioredis();
     const key = `${prefix()}{ip:1}`;
-    const run = async (request: string) => (await client.eval(await script(), 1, key, '1700000000000', request, ...take(5), '1')) as unknown[];
+    const run = async (request: string) => (await client.eval(await script(), 1, key, '1700000000000', request, ...take(5))) as unknown[];
     // The answer per key: the take's count, admitted, resetMs, then consumed.
     expect(await run('req-1')).toEqual([1_700_000_000_000, 0, 1, 1, 61_000, 1]);
     expect(await run('req-1')).toEqual([1_700_000_000_000, 1]);
@@ -121,7 +122,7 @@ describe('the apply script', () => {
   it('a call naming one key many times reads and writes it once, applying each in order', async () => {
     const client = await ioredis();
     const key = `${prefix()}{ip:2}`;
-    const reply = (await client.eval(await script(), 3, key, key, key, '1700000000000', 'req-3', ...take(2), '1', '1', '1')) as unknown[];
+    const reply = (await client.eval(await script(), 3, key, key, key, '1700000000000', 'req-3', ...take(2, 3))) as unknown[];
     expect(reply).toEqual([1_700_000_000_000, 0, 1, 1, 61_000, 1, 2, 1, 61_000, 1, 2, 0, 61_000, 0]);
     expect(await client.pttl(key)).toBeGreaterThan(0);
   });
@@ -138,8 +139,57 @@ describe('the apply script', () => {
     const client = await ioredis();
     const key = `${prefix()}{ip:3}`;
     await client.hset(key, 'field', 'left by something else');
-    expect(await client.eval(await script(), 1, key, '1700000000000', 'req-4', ...take(5), '1')).toEqual([1_700_000_000_000, 0, 1, 1, 61_000, 1]);
+    expect(await client.eval(await script(), 1, key, '1700000000000', 'req-4', ...take(5))).toEqual([1_700_000_000_000, 0, 1, 1, 61_000, 1]);
     expect(await client.type(key)).toBe('string');
+  });
+
+  it('decodes in Lua to exactly what the client encoded: every number and string form', async () => {
+    const client = await ioredis();
+    // Each decoded item rendered so nothing is lost on the way back: numbers to 17 digits.
+    const echo = `
+      local out = {}
+      for _, shape in ipairs(cmsgpack.unpack(ARGV[1])) do
+        for _, list in ipairs(shape) do
+          out[#out + 1] = '#' .. #list
+          for _, v in ipairs(list) do
+            if type(v) == 'number' then out[#out + 1] = 'n' .. string.format('%.17g', v)
+            elseif type(v) == 'boolean' then out[#out + 1] = 'b' .. tostring(v)
+            else out[#out + 1] = 's' .. v end
+          end
+        end
+      end
+      return out`;
+    const numbers = [0, 1, 127, 128, 255, 65_535, 2 ** 32 - 1, 2 ** 32, 1.5, -1, -2.25, 1_796_086_464_286, Number.MAX_SAFE_INTEGER, Number.POSITIVE_INFINITY];
+    const strings = ['', 'a', 'x'.repeat(31), 'x'.repeat(32), 'é', 'ѵіаgrа', '😀', '__proto__', 'a\u0000b', 'y'.repeat(70_000), 'ü'.repeat(40_000)];
+    const shapes = [
+      { get: strings, peek: numbers.map((windowMs, i) => ({ name: `p${i}`, windowMs })) },
+      { take: numbers.map((max, i) => ({ name: `t${i}`, windowMs: 60_000, max, cost: numbers[numbers.length - 1 - i]!, dryRun: i % 2 === 0 })) },
+      { add: [{ name: 'a', windowMs: 1, cost: -3, at: 1_796_086_464_286.5 }, { name: 'b', windowMs: 2, cost: 4 }], set: [{ name: 's', value: { é: [1, null, 'x'] }, until: null }, { name: 't', value: 'v', until: 5 }], del: ['d'] },
+    ];
+    const decoded = (await client.eval(echo, 0, packShapes(shapes))) as string[];
+    const expected: string[] = [];
+    const list = (items: (string | number | boolean)[]) => {
+      expected.push(`#${items.length}`);
+      for (const item of items) expected.push(typeof item === 'number' ? `n${item}` : typeof item === 'boolean' ? `b${item}` : `s${item}`);
+    };
+    list(strings);
+    list(shapes[0]!.peek!.flatMap((p) => [p.name, p.windowMs]));
+    for (let k = 0; k < 4; k++) list([]);
+    list([]);
+    list([]);
+    list(shapes[1]!.take!.flatMap((t) => [t.name, t.windowMs, t.max, t.cost, t.dryRun]));
+    for (let k = 0; k < 3; k++) list([]);
+    list([]);
+    list([]);
+    list([]);
+    list(['a', 1, -3, 1_796_086_464_286.5, 'b', 2, 4, false]);
+    list(['s', JSON.stringify({ é: [1, null, 'x'] }), false, 't', '"v"', 5]);
+    list(['d']);
+    expect(decoded.length).toBe(expected.length);
+    decoded.forEach((item, i) => {
+      if (item.startsWith('n')) expect(Number(item.slice(1).replace('inf', 'Infinity')), `item ${i}`).toBe(Number(expected[i]!.slice(1)));
+      else expect(item, `item ${i}`).toBe(expected[i]);
+    });
   });
 });
 

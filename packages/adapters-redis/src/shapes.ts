@@ -1,0 +1,197 @@
+/**
+ * A subject's operations ("shape") as the apply script reads them: msgpack, decoded in Lua by one
+ * `cmsgpack.unpack` call. Flat arguments cost Redis far more: each argument is a string Lua turns
+ * into a number with `tonumber`, and on a call carrying one decision that parsing was a third of
+ * the script's whole CPU (measured in docs/performance.md). A msgpack shape arrives with its
+ * numbers and booleans already typed.
+ *
+ * Only the forms the script needs are written: arrays, strings, numbers and booleans. Bytes go
+ * into a growable buffer the caller owns, so encoding a subject allocates nothing once the buffer
+ * is large enough, and a call's shapes can be compared and concatenated as bytes.
+ *
+ * A shape is an array of six flat arrays, in the script's order:
+ *   [ gets: name…,
+ *     peeks: name windowMs…,
+ *     takes: name windowMs max cost dryRun…,
+ *     adds: name windowMs cost at (false = the call's now)…,
+ *     sets: name json until (false = no end)…,
+ *     dels: name… ]
+ */
+import type { SubjectOps } from '@actiongate/core';
+
+/** Bytes written so far into a buffer that grows by doubling. */
+export class ByteWriter {
+  bytes: Buffer;
+  length = 0;
+
+  constructor(size = 256) {
+    this.bytes = Buffer.allocUnsafe(size);
+  }
+
+  /** Room for `n` more bytes. */
+  room(n: number): void {
+    if (this.length + n <= this.bytes.length) return;
+    let size = this.bytes.length * 2;
+    while (size < this.length + n) size *= 2;
+    const grown = Buffer.allocUnsafe(size);
+    this.bytes.copy(grown, 0, 0, this.length);
+    this.bytes = grown;
+  }
+
+  /** Copies bytes `start`..`end` of `source` to the end. */
+  append(source: Buffer, start: number, end: number): void {
+    this.room(end - start);
+    source.copy(this.bytes, this.length, start, end);
+    this.length += end - start;
+  }
+
+  /** An array header that fits any count: the caller may fill it in later, with `array32At`. */
+  array32(count: number): void {
+    this.room(5);
+    this.array32At(this.length, count);
+    this.length += 5;
+  }
+
+  array32At(at: number, count: number): void {
+    this.bytes[at] = 0xdd;
+    this.bytes.writeUInt32BE(count, at + 1);
+  }
+
+  array(count: number): void {
+    if (count < 16) {
+      this.room(1);
+      this.bytes[this.length++] = 0x90 | count;
+    } else {
+      this.array32(count);
+    }
+  }
+
+  boolean(value: boolean): void {
+    this.room(1);
+    this.bytes[this.length++] = value ? 0xc3 : 0xc2;
+  }
+
+  /** Small whole numbers in one byte, others in five; the rest (times, fractions, ∞) as doubles. */
+  number(value: number): void {
+    this.room(9);
+    const bytes = this.bytes;
+    if (Number.isInteger(value) && value >= 0 && value <= 0xffffffff) {
+      if (value < 128) {
+        bytes[this.length++] = value;
+      } else {
+        bytes[this.length] = 0xce;
+        bytes.writeUInt32BE(value, this.length + 1);
+        this.length += 5;
+      }
+    } else {
+      bytes[this.length] = 0xcb;
+      bytes.writeDoubleBE(value, this.length + 1);
+      this.length += 9;
+    }
+  }
+
+  string(text: string): void {
+    const n = text.length;
+    // Names are short and ASCII: copied char by char, without a call into the runtime.
+    if (n < 32) {
+      let ascii = true;
+      for (let i = 0; i < n; i++) {
+        if (text.charCodeAt(i) > 0x7f) {
+          ascii = false;
+          break;
+        }
+      }
+      if (ascii) {
+        this.room(1 + n);
+        const bytes = this.bytes;
+        let at = this.length;
+        bytes[at++] = 0xa0 | n;
+        for (let i = 0; i < n; i++) bytes[at++] = text.charCodeAt(i);
+        this.length = at;
+        return;
+      }
+    }
+    const size = Buffer.byteLength(text, 'utf8');
+    if (size < 32) {
+      this.room(1 + size);
+      this.bytes[this.length++] = 0xa0 | size;
+    } else if (size <= 0xffff) {
+      this.room(3 + size);
+      this.bytes[this.length] = 0xda;
+      this.bytes.writeUInt16BE(size, this.length + 1);
+      this.length += 3;
+    } else {
+      this.room(5 + size);
+      this.bytes[this.length] = 0xdb;
+      this.bytes.writeUInt32BE(size, this.length + 1);
+      this.length += 5;
+    }
+    this.length += this.bytes.write(text, this.length, 'utf8');
+  }
+}
+
+/** Writes one subject's operations as a shape (the subject itself is the key, not in the shape). */
+export function writeShape(out: ByteWriter, ops: Omit<SubjectOps, 'subject'>): void {
+  const { get, peek, take, add, set, del } = ops;
+  out.array(6);
+  out.array(get?.length ?? 0);
+  if (get) for (const name of get) out.string(name);
+  out.array(2 * (peek?.length ?? 0));
+  if (peek) {
+    for (const p of peek) {
+      out.string(p.name);
+      out.number(p.windowMs);
+    }
+  }
+  out.array(5 * (take?.length ?? 0));
+  if (take) {
+    for (const t of take) {
+      out.string(t.name);
+      out.number(t.windowMs);
+      out.number(t.max);
+      out.number(t.cost);
+      out.boolean(t.dryRun === true);
+    }
+  }
+  out.array(4 * (add?.length ?? 0));
+  if (add) {
+    for (const a of add) {
+      out.string(a.name);
+      out.number(a.windowMs);
+      out.number(a.cost);
+      if (a.at === undefined) out.boolean(false);
+      else out.number(a.at);
+    }
+  }
+  out.array(3 * (set?.length ?? 0));
+  if (set) {
+    for (const m of set) {
+      out.string(m.name);
+      out.string(JSON.stringify(m.value));
+      // A mark that never ends is stored without an end: no TTL can be derived from ∞.
+      if (m.until === null || m.until === Number.POSITIVE_INFINITY) out.boolean(false);
+      else out.number(m.until);
+    }
+  }
+  out.array(del?.length ?? 0);
+  if (del) for (const name of del) out.string(name);
+}
+
+/**
+ * A whole call's shapes argument, for tests and benchmarks that run the script directly (the
+ * store builds it incrementally, sending each distinct shape once).
+ */
+export function packShapes(shapes: readonly Omit<SubjectOps, 'subject'>[]): Buffer {
+  const out = new ByteWriter();
+  out.array32(shapes.length);
+  for (const shape of shapes) writeShape(out, shape);
+  return out.bytes.subarray(0, out.length);
+}
+
+/** A call's positions argument: each key's shape number (1-based). */
+export function packPositions(positions: readonly number[]): Buffer {
+  const out = new ByteWriter();
+  out.array32(positions.length);
+  for (const position of positions) out.number(position);
+  return out.bytes.subarray(0, out.length);
+}
