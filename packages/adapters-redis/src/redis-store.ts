@@ -45,11 +45,17 @@ const READ_MARK_SHA = sha1(READ_MARK_SCRIPT);
  */
 function escapeSubject(subject: string): string {
   if (!NEEDS_ESCAPE.test(subject)) return subject; // the usual subject: no replace, no callback
-  return subject.replace(ESCAPED, (c) => (c.length === 1 && c.charCodeAt(0) >= 0xd800 && c.charCodeAt(0) <= 0xdfff ? `%u${c.charCodeAt(0).toString(16).toUpperCase()}` : c.length === 2 ? c : `%${c.charCodeAt(0).toString(16).toUpperCase()}`));
+  return subject.replace(ESCAPED, escapeMatch);
 }
 /** A pair is matched whole (and kept), so only a surrogate without its partner is encoded. */
 const ESCAPED = /[%{}]|[\uD800-\uDBFF][\uDC00-\uDFFF]|[\uD800-\uDFFF]/g;
 const NEEDS_ESCAPE = /[%{}\uD800-\uDFFF]/;
+
+function escapeMatch(match: string): string {
+  if (match.length === 2) return match;
+  const hex = match.charCodeAt(0).toString(16).toUpperCase();
+  return match >= '\uD800' ? `%u${hex}` : `%${hex}`;
+}
 
 function unescapeSubject(text: string): string {
   return text.replace(/%(25|7B|7D|u[0-9A-F]{4})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex[0] === 'u' ? hex.slice(1) : hex, 16)));

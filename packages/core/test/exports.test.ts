@@ -13,7 +13,7 @@ const require = createRequire(import.meta.url);
 const CORE_API = [
   'ActionError', 'ActiongateError', 'PolicyError', 'STORE_SLOTS', 'StoreError', 'compilePolicy', 'compose', 'createGuard', 'createNdjsonSink',
   'formatDuration', 'isActiongateError', 'isCompiledPolicy', 'loadPolicy', 'normaliseText', 'parseBanDuration', 'parseDuration',
-  'parsePolicyJson', 'policySchema', 'prometheusText', 'requestFrom', 'scoreVerdict', 'severity', 'toHttpResponse', 'watchPolicy', 'worst',
+  'parsePolicyJson', 'policySchema', 'prometheusText', 'requestFrom', 'scoreVerdict', 'severity', 'toHttpResponse', 'validateBatch', 'watchPolicy', 'worst',
 ];
 
 describe('built packages', () => {
