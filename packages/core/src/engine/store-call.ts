@@ -27,9 +27,9 @@ export interface StoreCalls {
 }
 
 interface Waiting {
-  readonly due: number;
+  due: number;
   settled: boolean;
-  readonly expire: () => void;
+  readonly reject: (error: Error) => void;
 }
 
 /**
@@ -51,7 +51,10 @@ export function storeCalls(store: Store, timeoutMs: number, clock: () => number 
     const now = clock();
     while (head < queue.length && (queue[head]!.settled || queue[head]!.due <= now)) {
       const waiting = queue[head++]!;
-      if (!waiting.settled) waiting.expire();
+      if (!waiting.settled) {
+        waiting.settled = true;
+        waiting.reject(new StoreError(store.name, 'apply', `no answer within ${timeoutMs} ms`, { code: 'STORE_TIMEOUT' }));
+      }
     }
     if (head > 1024 && head * 2 > queue.length) {
       queue.splice(0, head);
@@ -89,51 +92,46 @@ export function storeCalls(store: Store, timeoutMs: number, clock: () => number 
       closing = true;
       timer?.unref();
     },
-    async apply(batch, due) {
+    apply(batch, due) {
       let pending: Promise<StoreResult>;
       try {
         pending = store.apply(batch);
       } catch (error) {
-        throw asStoreError(store, error);
+        return Promise.reject(asStoreError(store, error));
       }
-      let settled = false;
-      const observed = pending.then(
-        (result) => {
-          settled = true;
-          return result;
-        },
-        (error: unknown) => {
-          settled = true;
-          throw asStoreError(store, error);
-        },
-      );
-      // An in-process store answers within a microtask: it needs no deadline at all.
-      await null;
-      if (settled || !Number.isFinite(timeoutMs)) return observed;
-      observed.catch(() => {}); // a late rejection after the deadline is not unhandled
+      // Two promises and a handful of closures per call: this runs for every decision.
       return new Promise<StoreResult>((resolve, reject) => {
-        const now = clock();
-        const waiting: Waiting = {
-          due: due ?? now + timeoutMs,
-          settled: false,
-          expire: () => reject(new StoreError(store.name, 'apply', `no answer within ${timeoutMs} ms`, { code: 'STORE_TIMEOUT' })),
-        };
-        enqueue(waiting);
-        arm(now);
-        observed.then(
+        const waiting: Waiting = { due: 0, settled: false, reject };
+        pending.then(
           (result) => {
+            if (waiting.settled) return; // too late: the deadline answered already
             waiting.settled = true;
             resolve(result);
           },
           (error: unknown) => {
+            if (waiting.settled) return; // a late failure after the deadline is not unhandled
             waiting.settled = true;
-            reject(error as Error);
+            reject(asStoreError(store, error));
           },
         );
+        // An in-process store has answered by the next microtask: it needs no deadline at all.
+        // (Not queueMicrotask: Node wraps each callback in an async resource, a fifth of a
+        // MemoryStore decision.)
+        if (Number.isFinite(timeoutMs)) {
+          NEXT_MICROTASK.then(() => {
+            if (waiting.settled) return;
+            const now = clock();
+            waiting.due = due ?? now + timeoutMs;
+            enqueue(waiting);
+            arm(now);
+          });
+        }
       });
     },
   };
 }
+
+const NEXT_MICROTASK = Promise.resolve();
 
 function asStoreError(store: Store, error: unknown): StoreError {
   if (isActiongateError(error) && error.code.startsWith('STORE_')) return error as StoreError;
