@@ -44,8 +44,8 @@ export interface CoalescerOptions {
   /** A request id unique to the call, made when it is sent. */
   requestId(): string;
   /**
-   * Subjects per call, at most.
-   * @default 128
+   * Subjects per call, at most: a full call is sent at once.
+   * @default 32
    */
   maxKeys?: number;
 }
@@ -124,7 +124,7 @@ class Gathering implements PendingCall {
 }
 
 export function createCoalescer(options: CoalescerOptions): Coalescer {
-  const maxKeys = options.maxKeys ?? 128;
+  const maxKeys = options.maxKeys ?? 32;
   let gathering = new Map<string, Gathering>();
   let inFlight = 0;
   let scheduled = false;
