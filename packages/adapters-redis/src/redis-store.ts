@@ -25,13 +25,19 @@ export interface RedisStoreOptions {
    */
   time?: 'server' | 'caller';
   /**
-   * Most subjects one script call carries when concurrent evaluations share calls. A full call
-   * leaves at once, so smaller calls keep Redis working while the client reads the last answer
-   * (with 64 evaluations in flight, 32 made 20–40% more decisions/s than 128); bigger calls cost
-   * Redis a little less per decision and suit hundreds in flight. 1 turns sharing off.
-   * @default 32
+   * Most subjects one script call carries when concurrent evaluations share calls: bigger calls
+   * cost Redis less per decision but hold it longer (a script runs alone). 1 turns sharing off.
+   * @default 128
    */
   maxSubjectsPerCall?: number;
+  /**
+   * Most evaluations one script call carries. A full call leaves at once, so Redis works on it
+   * while the client is still reading the last answer: with 64 evaluations in flight, 16 made
+   * 20–60% more decisions/s than no cap; with hundreds in flight, a larger cap costs Redis a
+   * little less per decision.
+   * @default 16
+   */
+  maxEvaluationsPerCall?: number;
 }
 
 const notConnected = () => new StoreError('redis', 'apply', 'the Redis client is not connected', { code: 'STORE_FAILED' });
@@ -90,10 +96,13 @@ export class RedisStore implements Store {
     const time = options.time ?? 'server';
     if (time !== 'server' && time !== 'caller') throw new TypeError(`RedisStore: time must be "server" or "caller", got ${String(time)}`);
     this.#serverTime = time === 'server';
-    const maxKeys = options.maxSubjectsPerCall ?? 32;
+    const maxKeys = options.maxSubjectsPerCall ?? 128;
     if (!Number.isInteger(maxKeys) || maxKeys < 1) throw new TypeError(`RedisStore: maxSubjectsPerCall must be a positive integer, got ${String(maxKeys)}`);
+    const maxBatches = options.maxEvaluationsPerCall ?? 16;
+    if (!Number.isInteger(maxBatches) || maxBatches < 1) throw new TypeError(`RedisStore: maxEvaluationsPerCall must be a positive integer, got ${String(maxBatches)}`);
     this.#calls = createCoalescer({
       maxKeys,
+      maxBatches,
       requestId: () => `${this.#requestBase}${(this.#requestCount++).toString(36)}`,
       // Checked again when sent: the connection may have dropped while the call was gathering,
       // and a client that queues offline would run it long after its decisions were made.

@@ -12,11 +12,12 @@ interface Sent {
   answer(value: unknown): void;
 }
 
-function recorder(maxKeys?: number) {
+function recorder(maxKeys?: number, maxBatches?: number) {
   const sent: Sent[] = [];
   let id = 0;
   const coalescer = createCoalescer({
     maxKeys,
+    maxBatches,
     requestId: () => `req-${id++}`,
     send: (keys, args) => new Promise((resolve) => sent.push({ keys, args, answer: resolve })),
   });
@@ -104,6 +105,21 @@ describe('createCoalescer', () => {
     coalescer.submit();
     await turn();
     expect(sent.map((s) => s.keys)).toEqual([['a', 'b'], ['c'], ['z']]);
+  });
+
+  it('caps a call at maxBatches batches, each batch with all its subjects', async () => {
+    const { coalescer, sent } = recorder(100, 2);
+    join(coalescer.callFor('0', ''), 'first', shape('s'), 1);
+    coalescer.submit(); // sent at once: nothing was in flight
+    // Three batches of two subjects arrive while it is in flight: two fit a call, the third
+    // sends that call on its way as soon as it needs room.
+    for (const b of ['a', 'b', 'c']) {
+      for (const k of ['1', '2']) join(coalescer.callFor('0', ''), `${b}${k}`, shape('s'), 1);
+      coalescer.submit();
+    }
+    expect(sent.map((s) => s.keys)).toEqual([['first'], ['a1', 'a2', 'b1', 'b2']]);
+    await turn();
+    expect(sent.map((s) => s.keys)).toEqual([['first'], ['a1', 'a2', 'b1', 'b2'], ['c1', 'c2']]);
   });
 
   it('settles every waiter with its call, and a failed call rejects only its own', async () => {
