@@ -4,4 +4,5 @@
  */
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export { validateBatch } from './validate.js';
+export { emptyRecord } from './record.js';
 export { STORE_SLOTS, slotMsOf, prune, addHit, newWindow, tryTake, countAt, lastLeavesAt, type WindowData, type TakeOutcome } from './window.js';

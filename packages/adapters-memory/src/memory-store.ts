@@ -15,6 +15,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { MarkEntry, MarkValue, MarkWrite, Store, StoreBatch, StoreResult, SubjectOps, SubjectResult, TakeResult, WindowTake } from '@actiongate/core';
+import { emptyRecord } from './record.js';
 import { show, validateBatch } from './validate.js';
 import { addHit, lastLeavesAt, newWindow, prune, tryTake, type WindowData } from './window.js';
 
@@ -95,9 +96,9 @@ export class MemoryStore implements Store {
 
   #applySubject(ops: SubjectOps, now: number): SubjectResult {
     const subject = ops.subject;
-    // Null prototypes: a mark or window named `__proto__` or `constructor` is just a key.
-    const marks: Record<string, MarkValue> = Object.create(null);
-    const counts: Record<string, number> = Object.create(null);
+    // A mark or window named `__proto__` or `constructor` is just a key.
+    const marks = emptyRecord<MarkValue>();
+    const counts = emptyRecord<number>();
     const takes: TakeResult[] = [];
     let consumed = false;
     // Reading refreshes the subject's recency; a subject is created only when a write lands,

@@ -7,6 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { StoreError, validateBatch, type MarkEntry, type MarkValue, type Store, type StoreBatch, type StoreResult, type SubjectOps, type SubjectResult } from '@actiongate/core';
+import { emptyRecord } from '@actiongate/memory';
 import { scriptRunner, type ScriptRunner } from './client.js';
 import { createCoalescer, type Coalescer, type PendingCall } from './coalesce.js';
 import { APPLY_SCRIPT, READ_MARK_SCRIPT } from './script.js';
@@ -199,8 +200,8 @@ function answerLength(ops: SubjectOps): number {
 }
 
 function decodeReply(ops: SubjectOps, reply: ApplyReply, at: number): SubjectResult {
-  const marks: Record<string, MarkValue> = Object.create(null);
-  const counts: Record<string, number> = Object.create(null);
+  const marks = emptyRecord<MarkValue>();
+  const counts = emptyRecord<number>();
   const takes: SubjectResult['takes'] = [];
   for (const name of ops.get ?? []) {
     const json = reply[at++];

@@ -3,6 +3,7 @@
  * field named, the client IP resolved through trusted proxies and canonicalised, and nothing
  * read from the prototype chain. Everything downstream works on this shape only.
  */
+import { emptyRecord } from '@actiongate/memory';
 import { ActionError } from '../errors.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import type { ClientIp } from '../network/client-ip.js';
@@ -63,8 +64,8 @@ function normaliseContent(content: unknown): NormalisedAction['content'] {
   if (!isRecord(content)) throw new ActionError('content', `expected an object of strings, got ${describe(content)}`);
   const keys = Object.keys(content);
   if (keys.length > MAX_FIELDS) throw new ActionError('content', `more than ${MAX_FIELDS} fields`);
-  // A null-prototype copy: a field named `__proto__` or `constructor` is just a field.
-  const fields: Record<string, string> = Object.create(null);
+  // A copy without a reachable prototype: a field named `__proto__` or `constructor` is just a field.
+  const fields = emptyRecord<string>();
   for (const key of keys) {
     const value = content[key];
     if (typeof value !== 'string') throw new ActionError(`content.${key}`, `expected a string, got ${describe(value)}`);

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 const ALLOWED: Record<string, string[]> = {
   '@actiongate/core': ['@actiongate/memory', 'ajv', 'ipaddr.js', 'json-rules-engine', 'mailchecker', 'recheck'],
   '@actiongate/memory': ['lru-cache'],
-  '@actiongate/redis': ['@actiongate/core'],
+  '@actiongate/redis': ['@actiongate/core', '@actiongate/memory'],
 };
 
 const read = (dir: string) => JSON.parse(readFileSync(fileURLToPath(new URL(`../../../${dir}/package.json`, import.meta.url)), 'utf8')) as { name: string; dependencies?: Record<string, string>; peerDependenciesMeta?: Record<string, { optional?: boolean }>; peerDependencies?: Record<string, string> };
