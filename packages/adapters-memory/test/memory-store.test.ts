@@ -172,5 +172,13 @@ describe('MemoryStore scan and close', () => {
     await store.close();
     await expect(store.apply({ now: T0, subjects: [] })).rejects.toThrow(/MemoryStore: apply\(\) after close\(\)/);
     await expect(store.scan('ban', { limit: 10, now: T0 })).rejects.toThrow(/after close/);
+    expect(() => store.applyNow({ now: T0, subjects: [] })).toThrow(/MemoryStore: apply\(\) after close\(\)/);
+  });
+
+  it('answers applyNow synchronously, as apply does, and throws what apply rejects with', async () => {
+    const twin = [new MemoryStore(), new MemoryStore()] as const;
+    const batches = [0, 1, 2].map((i) => ({ now: T0 + i, subjects: [{ subject: 's', get: ['m'], take: [w('w', 2)], set: [{ name: 'm', value: i, until: null }] }] }));
+    for (const batch of batches) expect(twin[0].applyNow(batch)).toEqual(await twin[1].apply(batch));
+    expect(() => twin[0].applyNow({ now: Number.NaN, subjects: [] })).toThrow(TypeError);
   });
 });

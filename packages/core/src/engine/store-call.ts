@@ -9,6 +9,7 @@
  * deadline length, and only while calls are waiting (so it never keeps a process alive after
  * its last decision by more than one deadline).
  */
+import { MemoryStore } from '@actiongate/memory';
 import { isActiongateError, StoreError } from '../errors.js';
 import type { Store, StoreBatch, StoreResult } from '../store/types.js';
 
@@ -93,6 +94,14 @@ export function storeCalls(store: Store, timeoutMs: number, clock: () => number 
       timer?.unref();
     },
     apply(batch, due) {
+      if (store instanceof MemoryStore) {
+        // In process: it answers synchronously, so it needs neither a deadline nor the promises.
+        try {
+          return Promise.resolve(store.applyNow(batch));
+        } catch (error) {
+          return Promise.reject(asStoreError(store, error));
+        }
+      }
       let pending: Promise<StoreResult>;
       try {
         pending = store.apply(batch);
