@@ -14,9 +14,11 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterUnion } from 'rate-limiter-flexible';
-import { createGuard, type Action, type PolicyDocument, type Store, type StoreBatch } from '../packages/core/src/index.js';
-import { MemoryStore } from '../packages/adapters-memory/src/index.js';
-import { RedisStore } from '../packages/adapters-redis/src/index.js';
+// The built packages, as users run them (and as the peer runs): sources loaded through tsx pay
+// esbuild's `__name` on every function they create, a visible share of a decision.
+import { createGuard, type Action, type PolicyDocument, type Store, type StoreBatch } from '@actiongate/core';
+import { MemoryStore } from '@actiongate/memory';
+import { RedisStore } from '@actiongate/redis';
 import { startRedisServer } from '../test/redis-setup.js';
 
 type Call = (i: number) => Promise<unknown>;

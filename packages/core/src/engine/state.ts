@@ -100,7 +100,7 @@ export function planState(
         ip,
         actor,
         status: action.actor?.status ?? 'anonymous',
-        fact: readPath.bind(null, action),
+        fact: (path) => readPath(action, path),
       });
   const ops = new BatchBuilder();
   const subjects: string[] = [];
@@ -297,7 +297,8 @@ class BatchBuilder {
 
   /** The subjects in first-use order, then `extra`. */
   list(extra?: readonly SubjectOps[]): SubjectOps[] {
-    return extra && extra.length > 0 ? this.#ops.concat(extra) : this.#ops;
+    if (extra) for (let i = 0; i < extra.length; i++) this.#ops.push(extra[i]!);
+    return this.#ops;
   }
 }
 
