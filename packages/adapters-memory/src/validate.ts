@@ -49,7 +49,6 @@ export function validateBatch(batch: StoreBatch, store: string): void {
   }
 }
 
-
 /** A short rendering of a bad value for an error message. */
 export function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);

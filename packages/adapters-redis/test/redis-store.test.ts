@@ -59,6 +59,13 @@ describe('RedisStore', () => {
     expect(keySlot('foo{hash_tag}')).toBe(keySlot('hash_tag'));
   });
 
+  it('fails a batch whose later subject cannot be encoded without applying its earlier ones', async () => {
+    const store = new RedisStore({ client: await ioredis(), prefix: prefix(), time: 'caller' });
+    const batch = { now: 1_000, subjects: [{ subject: 'a', set: [{ name: 'm', value: 1, until: null }] }, { subject: 'b', set: [{ name: 'm', value: 10n as unknown as number, until: null }] }] };
+    await expect(store.apply(batch)).rejects.toThrow(/BigInt/);
+    expect((await store.apply({ now: 1_000, subjects: [{ subject: 'a', get: ['m'] }] })).subjects[0]!.marks).toEqual({});
+  });
+
   it('lists marks of escaped subjects under their own names', async () => {
     const store = new RedisStore({ client: await ioredis(), prefix: prefix(), time: 'caller' });
     const subjects = ['actor:a\uD800', 'actor:a\uFFFD', 'actor:{%uD800}', 'actor:%25'];

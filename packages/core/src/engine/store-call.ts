@@ -123,9 +123,9 @@ export function storeCalls(store: Store, timeoutMs: number, clock: () => number 
             reject(asStoreError(store, error));
           },
         );
-        // An in-process store has answered by the next microtask: it needs no deadline at all.
-        // (Not queueMicrotask: Node wraps each callback in an async resource, a fifth of a
-        // MemoryStore decision.)
+        // A store that answers at once (another in-process store, a wrapper of one) has answered
+        // by the next microtask: it needs no deadline at all. (Not queueMicrotask: Node wraps
+        // each of its callbacks in an async resource, measured at a fifth of a whole decision.)
         if (Number.isFinite(timeoutMs)) {
           NEXT_MICROTASK.then(() => {
             if (waiting.settled) return;
