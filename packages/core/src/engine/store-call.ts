@@ -94,8 +94,9 @@ export function storeCalls(store: Store, timeoutMs: number, clock: () => number 
       timer?.unref();
     },
     apply(batch, due) {
-      if (store instanceof MemoryStore) {
-        // In process: it answers synchronously, so it needs neither a deadline nor the promises.
+      // A MemoryStore answers synchronously, so it needs neither a deadline nor the promises;
+      // unless its apply was replaced (a subclass, a spy), which then must see every call.
+      if (store instanceof MemoryStore && store.apply === MEMORY_APPLY) {
         try {
           return Promise.resolve(store.applyNow(batch));
         } catch (error) {
@@ -141,6 +142,7 @@ export function storeCalls(store: Store, timeoutMs: number, clock: () => number 
 }
 
 const NEXT_MICROTASK = Promise.resolve();
+const MEMORY_APPLY = MemoryStore.prototype.apply;
 
 function asStoreError(store: Store, error: unknown): StoreError {
   if (isActiongateError(error) && error.code.startsWith('STORE_')) return error as StoreError;

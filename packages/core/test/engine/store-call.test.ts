@@ -111,6 +111,28 @@ describe('storeCalls', () => {
     const rejecting: Store = { name: 'rejecting', apply: () => new Promise((_, reject) => setTimeout(() => reject(new Error('down')), 1)), close: async () => {} };
     await expect(storeCalls(rejecting, 1_000).apply(batch)).rejects.toMatchObject({ code: 'STORE_FAILED', message: 'rejecting.apply: down' });
   });
+
+  it('calls a MemoryStore directly, but one whose apply was replaced (a subclass, a spy) through it', async () => {
+    const plain = new MemoryStore();
+    const direct = await storeCalls(plain, 10).apply(batch);
+    expect(direct.subjects[0]!.subject).toBe('s');
+    await plain.close();
+    // Closed: the direct call fails as apply would, as a StoreError.
+    await expect(storeCalls(plain, 10).apply(batch)).rejects.toMatchObject({ code: 'STORE_FAILED', message: expect.stringContaining('after close()') });
+
+    const seen: StoreBatch[] = [];
+    class Watched extends MemoryStore {
+      override apply(b: StoreBatch) {
+        seen.push(b);
+        return super.apply(b);
+      }
+    }
+    await storeCalls(new Watched(), 10).apply(batch);
+    const spied = new MemoryStore();
+    spied.apply = (b) => (seen.push(b), MemoryStore.prototype.apply.call(spied, b));
+    await storeCalls(spied, 10).apply(batch);
+    expect(seen).toEqual([batch, batch]);
+  });
 });
 
 describe('a decision keeps one deadline', () => {
