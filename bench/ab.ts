@@ -16,7 +16,11 @@
  * the same key order) over a deterministic stream with feedback mixed in, and the same content
  * signals over varied texts (ASCII, accents, look-alikes, spelled-out words, contacts, links).
  * Each tree resolves its own @actiongate/* imports only when run from its own directory, so the
- * guard and its store are loaded by path here.
+ * guard and its store are loaded by path here. Caveat: core's own `@actiongate/memory` import
+ * still resolves to a build (this tree's, for a worktree whose node_modules are symlinks), a class
+ * apart from the MemoryStore loaded here by path, so the guard's direct call of its MemoryStore
+ * (`applyNow`) is not taken in this benchmark. Its gain was measured on the build in one process:
+ * a MemoryStore against a subclass that only forwards `apply`.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
