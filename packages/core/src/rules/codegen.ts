@@ -109,6 +109,14 @@ function ruleSource(plan: ConditionPlan, index: number, constants: unknown[]): s
   /** The fact-is-present test: only own keys count (a fact that is not a string name is never present). */
   const has = (fact: string) => `hasOwn.call(facts, ${JSON.stringify(fact)})`;
 
+  /**
+   * json-rules-engine's numeric test (`isNumeric`, parseFloat-based) before a comparison, with the
+   * usual cases decided inline: a number is numeric unless NaN, and an absent fact (undefined or
+   * null, which parseFloat turns into NaN) never is. Only other values pay the call.
+   */
+  const numeric = (a: string, comparison: string) =>
+    `(typeof ${a} === "number" ? ${a} === ${a} && ${comparison} : ${a} != null && num(${a}) && ${comparison})`;
+
   /** The operator applied to two expressions (variables or literals), inlined when plain. */
   const apply = (operator: Extract<ConditionPlan, { kind: 'leaf' }>['operator'], a: string, b: string): string => {
     if (operator.decorators.length === 0) {
@@ -126,13 +134,13 @@ function ruleSource(plan: ConditionPlan, index: number, constants: unknown[]): s
         case 'doesNotContain':
           return `(Array.isArray(${a}) && ${a}.indexOf(${b}) === -1)`;
         case 'lessThan':
-          return `(num(${a}) && ${a} < ${b})`;
+          return numeric(a, `${a} < ${b}`);
         case 'lessThanInclusive':
-          return `(num(${a}) && ${a} <= ${b})`;
+          return numeric(a, `${a} <= ${b}`);
         case 'greaterThan':
-          return `(num(${a}) && ${a} > ${b})`;
+          return numeric(a, `${a} > ${b}`);
         case 'greaterThanInclusive':
-          return `(num(${a}) && ${a} >= ${b})`;
+          return numeric(a, `${a} >= ${b}`);
       }
     }
     return `${valueOf(operator.fn, true)}(${a}, ${b})`;
