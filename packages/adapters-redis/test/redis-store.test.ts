@@ -4,7 +4,7 @@ import { createClient } from 'redis';
 import { createClient as createClientV4 } from 'redis4';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { testStore } from '@actiongate/core/testing';
-import { createGuard } from '@actiongate/core';
+import { createGuard, type SubjectOps } from '@actiongate/core';
 import { keySlot, RedisStore } from '@actiongate/redis';
 import { packPositions, packShapes } from '../src/shapes.js';
 
@@ -179,19 +179,15 @@ describe('the apply script', () => {
       expected.push(`#${items.length}`);
       for (const item of items) expected.push(typeof item === 'number' ? `n${item}` : typeof item === 'boolean' ? `b${item}` : `s${item}`);
     };
-    list(strings);
-    list(shapes[0]!.peek!.flatMap((p) => [p.name, p.windowMs]));
-    for (let k = 0; k < 4; k++) list([]);
-    list([]);
-    list([]);
-    list(shapes[1]!.take!.flatMap((t) => [t.name, t.windowMs, t.max, t.cost, t.dryRun]));
-    for (let k = 0; k < 3; k++) list([]);
-    list([]);
-    list([]);
-    list([]);
-    list(['a', 1, -3, 1_796_086_464_286.5, 'b', 2, 4, false]);
-    list(['s', JSON.stringify({ é: [1, null, 'x'] }), false, 't', '"v"', 5]);
-    list(['d']);
+    // The layout documented in shapes.ts: six flat lists per shape.
+    for (const shape of shapes as Omit<SubjectOps, 'subject'>[]) {
+      list(shape.get ?? []);
+      list((shape.peek ?? []).flatMap((p) => [p.name, p.windowMs]));
+      list((shape.take ?? []).flatMap((t) => [t.name, t.windowMs, t.max, t.cost, t.dryRun === true]));
+      list((shape.add ?? []).flatMap((a) => [a.name, a.windowMs, a.cost, a.at ?? false]));
+      list((shape.set ?? []).flatMap((m) => [m.name, JSON.stringify(m.value), m.until ?? false]));
+      list(shape.del ?? []);
+    }
     expect(decoded.length).toBe(expected.length);
     decoded.forEach((item, i) => {
       if (item.startsWith('n')) expect(Number(item.slice(1).replace('inf', 'Infinity')), `item ${i}`).toBe(Number(expected[i]!.slice(1)));
