@@ -16,6 +16,7 @@
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { startRedisServer } from '../test/redis-setup.js';
+import { serverCpu } from './redis.js';
 
 const roots = [resolve(process.argv[2] ?? '.'), resolve(process.argv[3] ?? '.')] as const;
 const inFlight = Number(process.env.INFLIGHT ?? 1);
@@ -50,17 +51,12 @@ const verdicts = await Promise.all(guards.map(async (guard) => {
 if (verdicts[0] !== verdicts[1]) throw new Error(`the trees decide differently: ${verdicts[0]} against ${verdicts[1]}`);
 console.log(`decide alike (${verdicts[0]})`);
 
-async function serverCpu(): Promise<number> {
-  const info = await client.info('cpu');
-  return Number(/used_cpu_user:([\d.]+)/.exec(info)![1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)![1]);
-}
-
 const samples = roots.map(() => ({ wall: [] as number[], node: [] as number[], redis: [] as number[] }));
 let address = 0;
 for (let round = 0; round < chunks; round++) {
   for (let t = 0; t < guards.length; t++) {
     const guard = guards[t]!;
-    const redisBefore = await serverCpu();
+    const redisBefore = await serverCpu(client);
     const cpuBefore = process.cpuUsage();
     const started = process.hrtime.bigint();
     let begun = 0;
@@ -72,7 +68,7 @@ for (let round = 0; round < chunks; round++) {
     }));
     const wall = Number(process.hrtime.bigint() - started) / 1000 / chunk;
     const cpu = process.cpuUsage(cpuBefore);
-    const redisCpu = ((await serverCpu()) - redisBefore) * 1e6 / chunk;
+    const redisCpu = ((await serverCpu(client)) - redisBefore) * 1e6 / chunk;
     if (round < WARM_UP) continue;
     samples[t]!.wall.push(wall);
     samples[t]!.node.push((cpu.user + cpu.system) / chunk);

@@ -60,7 +60,7 @@ async function commandsPer(port: number, call: Call, calls: number): Promise<num
 }
 
 /** The server's CPU seconds so far (user + system), from INFO cpu. */
-async function serverCpu(client: Redis): Promise<number> {
+export async function serverCpu(client: Redis): Promise<number> {
   const info = await client.info('cpu');
   return Number(/used_cpu_user:([\d.]+)/.exec(info)![1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)![1]);
 }

@@ -101,7 +101,6 @@ export function createMetrics(): Metrics {
   };
 }
 
-/** A label value in the text format: `\`, `"` and newlines escaped. */
 /** The counts by `source:id` label (`ban` alone), `other` last for those past the series bound. */
 function reasonLabels(reasons: ReadonlyMap<string, ReadonlyMap<string, number>>, other: number): Record<string, number> {
   const labels: Record<string, number> = {};
@@ -110,6 +109,7 @@ function reasonLabels(reasons: ReadonlyMap<string, ReadonlyMap<string, number>>,
   return labels;
 }
 
+/** A label value in the text format: `\`, `"` and newlines escaped. */
 const label = (value: string) => value.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
 
 /** The snapshot in the Prometheus text exposition format 0.0.4. */
