@@ -6,6 +6,8 @@
  * ROUNDS measured rounds of DECISIONS each, after one warm-up: each round is reported, and the
  * least disturbed one (least CPU per decision) is the one returned. PEER=0 skips the peer stack.
  *
+ * The built packages (bench/built.ts): `pnpm build` first.
+ *
  *   pnpm exec tsx bench/evaluate.ts
  *   ROUNDS=5 DECISIONS=100000 PEER=0 pnpm exec tsx bench/evaluate.ts
  */
@@ -15,10 +17,12 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine } from 'json-rules-engine';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
-import { MemoryStore } from '@actiongate/memory';
-import { compilePolicy, createGuard, type Action } from '@actiongate/core';
+import type { Action } from '@actiongate/core';
+import { core, memory } from './built.js';
 import { prng, syntheticTraffic } from '../packages/core/src/cli/synthetic.js';
 
+const { compilePolicy, createGuard } = core;
+const { MemoryStore } = memory;
 const root = fileURLToPath(new URL('..', import.meta.url));
 const shared = resolve(root, '../shared/data/blocklists');
 

@@ -19,6 +19,8 @@
  * the server compete for the cores, the difference in server CPU per request between a guarded
  * route and the bare one is the steadier measure of what the guard costs a request.
  *
+ * The built packages (bench/built.ts): `pnpm build` first.
+ *
  *   pnpm exec tsx bench/http-overhead.ts             (DURATION=10 CONNECTIONS=50 ROUNDS=1)
  *   PROFILE=/tmp/prof pnpm exec tsx bench/http-overhead.ts   (a V8 CPU profile of each server)
  */
@@ -28,9 +30,10 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { MemoryStore } from '@actiongate/memory';
-import { createGuard, loadPolicy, requestFrom, toHttpResponse } from '@actiongate/core';
+import { core, memory } from './built.js';
 
+const { createGuard, loadPolicy, requestFrom, toHttpResponse } = core;
+const { MemoryStore } = memory;
 const root = fileURLToPath(new URL('..', import.meta.url));
 const self = fileURLToPath(import.meta.url);
 const VARIANTS = ['bare', 'view', 'submit'] as const;

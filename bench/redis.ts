@@ -7,6 +7,8 @@
  * MONITOR (commands run inside scripts excluded); the Redis server's own CPU time per decision
  * (INFO cpu) with 64 in flight, the figure that decides how many decisions one Redis serves.
  *
+ * The built packages (bench/built.ts): `pnpm build` first.
+ *
  *   pnpm exec tsx bench/redis.ts
  */
 import { connect } from 'node:net';
@@ -14,12 +16,13 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterUnion } from 'rate-limiter-flexible';
-// The built packages, as users run them (and as the peer runs): sources loaded through tsx pay
-// esbuild's `__name` on every function they create, a visible share of a decision.
-import { createGuard, type Action, type PolicyDocument, type Store, type StoreBatch } from '@actiongate/core';
-import { MemoryStore } from '@actiongate/memory';
-import { RedisStore } from '@actiongate/redis';
+import type { Action, PolicyDocument, Store, StoreBatch } from '@actiongate/core';
+import { core, memory, redis } from './built.js';
 import { startRedisServer } from '../test/redis-setup.js';
+
+const { createGuard } = core;
+const { MemoryStore } = memory;
+const { RedisStore } = redis;
 
 type Call = (i: number) => Promise<unknown>;
 
