@@ -1,6 +1,7 @@
 /**
- * Hono on @hono/node-server: a web `Request` has no peer address, so it is taken from the Node
- * socket that @hono/node-server exposes as `c.env.incoming`.
+ * Hono on @hono/node-server: a web `Request` has no peer address, so the request is read from
+ * the Node request that @hono/node-server exposes as `c.env.incoming` (headers and socket; a
+ * socket the client has already closed is refused, not judged without an IP).
  */
 import type { IncomingMessage } from 'node:http';
 import { Hono } from 'hono';
@@ -11,7 +12,7 @@ export async function createApp(guard?: Guard) {
   const app = new Hono<{ Bindings: { incoming: IncomingMessage } }>();
   app.post('/ads', async (c) => {
     const body = await c.req.json<{ title?: string; body?: string }>().catch(() => ({}) as { title?: string; body?: string });
-    const request = requestFrom(c.req.raw, { remoteAddress: c.env.incoming.socket.remoteAddress });
+    const request = requestFrom(c.env.incoming);
     const decision = await guard.evaluate({ action: 'ad.submit', request, content: { title: String(body.title ?? ''), body: String(body.body ?? '') } });
     const answer = toHttpResponse(decision);
     if (answer.status !== 200) return c.json(answer.body, answer.status, answer.headers);

@@ -4,16 +4,22 @@
  * (Hono, Next.js route handlers, edge runtimes). The guard then resolves the client address
  * through `policy.network.trustedProxies`: headers are passed as they are, never trusted here.
  *
- * A web `Request` does not carry the peer address; pass it (`requestFrom(c.req.raw, {
- * remoteAddress: c.env.incoming.socket.remoteAddress })` on `@hono/node-server`). Without one,
+ * A web `Request` does not carry the peer address; pass it (`{ remoteAddress }`), or on
+ * `@hono/node-server` read the Node request under it (`requestFrom(c.env.incoming)`). Without one,
  * forwarded headers cannot be believed, and the action is judged without an IP.
+ *
+ * Node forgets the peer of a socket once it is closed (`remoteAddress` is then `undefined`). A
+ * client that resets its connection right after sending could otherwise be judged without an
+ * IP, past every IP limit, ban and list, while the host still does the work; so a closed socket
+ * without a known address is refused (`ActionError`), not turned into an IP-less action.
  */
+import { ActionError } from '../errors.js';
 import type { HeaderBag } from '../types.js';
 
 /** What `requestFrom` reads of a Node `IncomingMessage`. */
 interface NodeRequestLike {
   headers: Record<string, string | string[] | undefined>;
-  socket?: { remoteAddress?: string | undefined } | null;
+  socket?: { remoteAddress?: string | undefined; destroyed?: boolean } | null;
 }
 
 /** What `requestFrom` reads of a web `Request`. */
@@ -26,7 +32,12 @@ export interface RequestFromOptions {
   remoteAddress?: string;
 }
 
-/** `{ remoteAddress, headers }` for `guard.evaluate({ request })`. */
+/**
+ * `{ remoteAddress, headers }` for `guard.evaluate({ request })`. Throws `TypeError` for
+ * something that is not a request, and `ActionError` (field `request.remoteAddress`) for a Node
+ * request whose connection has closed before its address was read: call it as the request
+ * arrives (a first middleware), not after awaiting the body, or pass `{ remoteAddress }`.
+ */
 export function requestFrom(req: NodeRequestLike | WebRequestLike, options: RequestFromOptions = {}): { remoteAddress?: string; headers: HeaderBag } {
   if (typeof req !== 'object' || req === null || typeof req.headers !== 'object' || req.headers === null) {
     throw new TypeError('requestFrom expects a Node IncomingMessage or a web Request');
@@ -40,6 +51,10 @@ export function requestFrom(req: NodeRequestLike | WebRequestLike, options: Requ
   } else {
     for (const [key, value] of Object.entries(req.headers as NodeRequestLike['headers'])) headers[key.toLowerCase()] = value;
   }
-  const remoteAddress = options.remoteAddress ?? (req as NodeRequestLike).socket?.remoteAddress ?? undefined;
+  const socket = (req as NodeRequestLike).socket;
+  const remoteAddress = options.remoteAddress ?? socket?.remoteAddress ?? undefined;
+  if (remoteAddress === undefined && socket?.destroyed === true) {
+    throw new ActionError('request.remoteAddress', 'the connection closed before its address was read, and judged without one a client could dodge every IP limit by resetting it: call requestFrom(req) as the request arrives (before awaiting its body), or treat the action as abandoned');
+  }
   return remoteAddress === undefined ? { headers } : { remoteAddress, headers };
 }

@@ -1,7 +1,10 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGuard, requestFrom, toHttpResponse, type Decision } from '../../src/index.js';
+import { ActionError, createGuard, requestFrom, toHttpResponse, type Decision } from '../../src/index.js';
 
 const base: Decision = {
   id: '00000000-0000-4000-8000-000000000000', at: 0, policy: 'p@1', action: 'a', verdict: 'allow', score: 0, reasons: [],
@@ -48,6 +51,69 @@ describe('requestFrom', () => {
     expect(requestFrom(req, { remoteAddress: '10.0.0.1' })).toEqual({ remoteAddress: '10.0.0.1', headers: { 'x-forwarded-for': '203.0.113.9', 'user-agent': 'ua' } });
     expect(requestFrom(req)).not.toHaveProperty('remoteAddress');
     expect(() => requestFrom(null as never)).toThrow(TypeError);
+  });
+
+  it('refuses a Node request whose connection closed before its address was read, rather than judge it without an IP', async () => {
+    // Node forgets a closed socket's peer: a client resetting its connection right after sending
+    // would otherwise pass every IP limit while the host still does the work.
+    const guard = createGuard({ policy: { name: 'reset', limits: [{ id: 'burst', by: 'ip', window: '5m', max: 1, onExceed: 'block' }] } });
+    const outcomes: unknown[] = [];
+    const server = createServer((req, res) => {
+      const judge = async () => {
+        try {
+          outcomes.push((await guard.evaluate({ action: 'signup', request: requestFrom(req) })).verdict);
+        } catch (error) {
+          outcomes.push(error);
+        }
+        res.destroy();
+      };
+      // The host awaited something (the body, a database) while the client reset.
+      if (req.socket.destroyed) void judge();
+      else req.socket.once('close', () => void judge());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      for (let i = 0; i < 2; i++) {
+        await new Promise<void>((resolve) => {
+          const socket = connect(port, '127.0.0.1', () => {
+            socket.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n', () => setTimeout(() => socket.resetAndDestroy(), 20));
+          });
+          socket.on('error', () => undefined).on('close', () => resolve());
+        });
+      }
+      await expect.poll(() => outcomes.length).toBe(2);
+      for (const outcome of outcomes) {
+        expect(outcome).toBeInstanceOf(ActionError);
+        expect((outcome as ActionError).field).toBe('request.remoteAddress');
+      }
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('still reads a live socket without an address (a Unix socket) as no peer, and takes a given address whatever the socket', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ag-unix-'));
+    const path = join(dir, 'http.sock');
+    const seen: unknown[] = [];
+    const server = createServer((req: IncomingMessage, res) => {
+      seen.push(requestFrom(req));
+      res.end();
+    });
+    try {
+      await new Promise<void>((resolve) => server.listen(path, resolve));
+      await new Promise<void>((resolve, reject) => {
+        const socket = connect(path, () => socket.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+        socket.on('error', reject).on('close', () => resolve()).resume();
+      });
+      expect(seen).toEqual([{ headers: { host: 'x', connection: 'close' } }]);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(requestFrom({ headers: {}, socket: { destroyed: true } }, { remoteAddress: '203.0.113.1' })).toEqual({ remoteAddress: '203.0.113.1', headers: {} });
+    expect(requestFrom({ headers: {}, socket: { destroyed: true, remoteAddress: '203.0.113.2' } })).toEqual({ remoteAddress: '203.0.113.2', headers: {} });
+    expect(() => requestFrom({ headers: {}, socket: { destroyed: true } })).toThrow(ActionError);
   });
 
   describe('over real HTTP on loopback (node:http)', () => {
