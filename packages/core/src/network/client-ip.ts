@@ -106,7 +106,7 @@ export function createClientIpResolver(options: ClientIpOptions = {}): (input: C
           // One address the proxy set, not a chain: its last value if there are several, and
           // nothing further left, whoever that address is.
           let client = peer;
-          eachHop(value, (text, start, end) => {
+          eachHop(value, false, (text, start, end) => {
             const hop = addressHop(text, start, end);
             if (hop === SKIP) return true;
             if (hop !== null) client = hop;
@@ -115,10 +115,11 @@ export function createClientIpResolver(options: ClientIpOptions = {}): (input: C
           return client;
         }
       : (value: string | readonly string[], peer: ParsedIp): ParsedIp => {
-          const parseHop = header === 'forwarded' ? forwardedHop : addressHop;
+          const forwarded = header === 'forwarded';
+          const parseHop = forwarded ? forwardedHop : addressHop;
           let client = peer;
           let hops = 0;
-          eachHop(value, (text, start, end) => {
+          eachHop(value, forwarded, (text, start, end) => {
             const hop = parseHop(text, start, end);
             if (hop === SKIP) return true;
             if (hop === null) return false; // not an address: the nearest trusted hop stands
@@ -190,8 +191,14 @@ function headerValue(headers: unknown, name: string): string | readonly string[]
  * left, over every line of a multi-line header (lines in order, as if joined by commas), until
  * `visit` returns false. Reads at most `MAX_HEADER_CHARS`; an element cut by that limit is
  * handed over as the empty span at -1, which no parser accepts.
+ *
+ * With `quotes` (RFC 7239), a comma inside a quoted-string is text: a proxy may copy what the
+ * client sent (its Host) into a quoted value of its own element, and a `"a,for=6.6.6.6;x="`
+ * there must not become an element. Scanning from the right is sound for the elements that
+ * matter, the ones trusted proxies wrote; an element whose quote never closes (the line's start
+ * reached inside quotes) is handed over as the empty span at -1.
  */
-function eachHop(value: string | readonly string[], visit: (text: string, start: number, end: number) => boolean): void {
+function eachHop(value: string | readonly string[], quotes: boolean, visit: (text: string, start: number, end: number) => boolean): void {
   let budget = MAX_HEADER_CHARS;
   const lines = typeof value === 'string' ? 1 : value.length;
   for (let l = lines - 1; l >= 0; l--) {
@@ -200,9 +207,19 @@ function eachHop(value: string | readonly string[], visit: (text: string, start:
     for (;;) {
       const floor = Math.max(0, end - budget);
       let comma = end - 1;
-      while (comma >= floor && line.charCodeAt(comma) !== 44) comma--;
-      if (comma < floor && floor > 0) {
-        visit(line, -1, -1); // cut off: never a hop
+      let quoted = false;
+      for (; comma >= floor; comma--) {
+        const c = line.charCodeAt(comma);
+        if (c === 44 && !quoted) break;
+        if (c === 34 && quotes) {
+          // A quote behind an odd number of backslashes is escaped: `\"` is text, `\\"` ends.
+          let slash = comma - 1;
+          while (slash >= floor && line.charCodeAt(slash) === 92) slash--;
+          if ((comma - 1 - slash) % 2 === 0) quoted = !quoted;
+        }
+      }
+      if ((comma < floor && floor > 0) || quoted) {
+        visit(line, -1, -1); // cut off, or an open quote: never a hop
         return;
       }
       budget -= end - comma;
@@ -239,14 +256,28 @@ function addressHop(text: string, start: number, end: number): ParsedIp | null |
 /**
  * The `for=` of an RFC 7239 `Forwarded` element (`for=192.0.2.60;proto=http`,
  * `For="[2001:db8:cafe::17]:4711"`). An element without `for`, with two, or with `unknown` or an
- * obfuscated `_identifier` names no address: `null`, which ends the walk.
+ * obfuscated `_identifier` names no address: `null`, which ends the walk. Pairs are split on
+ * semicolons outside quoted-strings only: `host="a;for=6.6.6.6"` is one pair, not a second `for`.
  */
 function forwardedHop(text: string, start: number, end: number): ParsedIp | null | typeof SKIP {
   if (start < 0) return null;
   const element = text.slice(start, end).trim();
   if (element === '') return SKIP;
   let value: string | undefined;
-  for (const pair of element.split(';')) {
+  let from = 0;
+  while (from <= element.length) {
+    // The pair runs to the next semicolon outside quotes.
+    let to = from;
+    let quoted = false;
+    for (; to < element.length; to++) {
+      const c = element.charCodeAt(to);
+      if (c === 59 && !quoted) break;
+      if (c === 34) quoted = !quoted;
+      else if (c === 92 && quoted) to++; // quoted-pair: the next character is text
+    }
+    if (quoted) return null; // a quote that never closes
+    const pair = element.slice(from, to);
+    from = to + 1;
     const eq = pair.indexOf('=');
     if (eq < 0 || pair.slice(0, eq).trim().toLowerCase() !== 'for') continue;
     if (value !== undefined) return null; // a parameter may occur once per element

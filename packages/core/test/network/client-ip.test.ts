@@ -186,11 +186,29 @@ describe('RFC 7239 Forwarded', () => {
     expect(at('for="[1.2.3.4]"')).toBe('10.0.0.1');
   });
 
+  it('reads a quoted value as text: a comma, semicolon or for= a client put in the proxy\'s host="…" is not an element', () => {
+    // A proxy that copies the client's Host into its own element (nginx lets `,;=` through).
+    expect(at('for=203.0.113.60;host="a,for=6.6.6.6;x="')).toBe('203.0.113.60');
+    expect(at('for=203.0.113.60;host="a,for=6.6.6.6;x=";proto=https')).toBe('203.0.113.60');
+    expect(at('host="a,for=6.6.6.6;x=";for=203.0.113.60')).toBe('203.0.113.60');
+    expect(at('for=203.0.113.60;host="a;for=6.6.6.6"')).toBe('203.0.113.60');
+    expect(at('for=203.0.113.60;host="a\\",for=6.6.6.6;x="')).toBe('203.0.113.60');
+    expect(at('for=6.6.6.6, for=203.0.113.60;host="a\\\\", for=10.2.2.2')).toBe('203.0.113.60');
+    expect(at(['for=6.6.6.6;host="a', 'b", for=203.0.113.60'])).toBe('203.0.113.60');
+    // A quote the proxy's element leaves open: nothing in it is believed.
+    expect(at('for=6.6.6.6, for=203.0.113.60;host="a')).toBe('10.0.0.1');
+    expect(at('for=203.0.113.60;host=a"b')).toBe('10.0.0.1');
+  });
+
   it('never lets the client choose its address (property)', () => {
+    // The client writes the elements on the left and the Host the proxy quotes into its own.
+    const host = fc.string({ maxLength: 30, unit: fc.constantFrom('a', ',', ';', '=', '"', '\\', ' ', 'for=6.6.6.6') });
     fc.assert(
-      fc.property(fc.array(fc.string({ maxLength: 30 }), { maxLength: 4 }), fc.ipV4().filter((ip) => !ip.startsWith('10.')), fc.ipV6().filter((ip) => !ip.includes('.')), fc.boolean(), (spoofed, v4, v6, useV6) => {
+      fc.property(fc.array(fc.string({ maxLength: 30 }), { maxLength: 4 }), fc.ipV4().filter((ip) => !ip.startsWith('10.')), fc.ipV6().filter((ip) => !ip.includes('.')), fc.boolean(), host, fc.boolean(), (spoofed, v4, v6, useV6, clientHost, hostFirst) => {
         const real = useV6 ? `"[${v6}]:1234"` : v4;
-        const header = [...spoofed, `for=${real};proto=https`, 'for=10.9.9.9'].join(', ');
+        const quotedHost = `host="${clientHost.replace(/[\\"]/g, '\\$&')}"`;
+        const element = hostFirst ? `${quotedHost};for=${real};proto=https` : `for=${real};${quotedHost};proto=https`;
+        const header = [...spoofed, element, 'for=10.9.9.9'].join(', ');
         expect(at(header)).toBe(fwd({ ip: useV6 ? v6 : v4 })!.address);
       }),
       { seed: 22, numRuns: 500 },
