@@ -11,7 +11,7 @@ import type { MarkEntry, MarkValue, Store, StoreBatch, StoreResult } from '../st
 import { editRange } from './ranges.js';
 import { asTightening, MARK, WINDOW } from './state.js';
 
-/** `ip:203.0.113.7` (an IPv6 address stands for its policy subnet), `cidr:198.51.100.0/24` or `actor:u42`. */
+/** `ip:203.0.113.7` (an IPv6 address, or its network `ip:2001:db8:1:2::/64`, stands for its policy subnet), `cidr:198.51.100.0/24` or `actor:u42`. */
 export type Target = `ip:${string}` | `cidr:${string}` | `actor:${string}` | (string & {});
 
 export interface BlockOptions {
@@ -42,9 +42,15 @@ export const CHALLENGE_TOKEN_TTL_MS = 15 * 60_000;
 export function subjectOf(target: unknown, policy: CompiledPolicy): string {
   if (typeof target !== 'string') throw new ActionError('target', 'expected "ip:<address>" or "actor:<id>"', { code: 'TARGET_INVALID' });
   if (target.startsWith('ip:')) {
+    const prefix = policy.document.network?.ipv6Subnet ?? 64;
     const ip = parseIp(target.slice(3));
-    if (!ip) throw new ActionError('target', `${JSON.stringify(target.slice(3, 60))} is not an IP address`, { code: 'TARGET_INVALID' });
-    return `ip:${subnetOf(ip, policy.document.network?.ipv6Subnet ?? 64)}`;
+    if (ip) return `ip:${subnetOf(ip, prefix)}`;
+    // An IPv6 client's subject is its network (`ip:2001:db8:1:2::/64`), as listBlocks, inspect
+    // and onBan report it: that text must work as a target too.
+    const range = parseCidr(target.slice(3));
+    if (range?.version === 6 && range.prefix === prefix) return `ip:${range.text}`;
+    const hint = range ? `: an IP subject is one address or an IPv6 /${prefix}; for a range use "cidr:${range.text}"` : '';
+    throw new ActionError('target', `${JSON.stringify(target.slice(3, 60))} is not an IP address${hint}`, { code: 'TARGET_INVALID' });
   }
   if (target.startsWith('actor:') && target.length > 6 && target.length <= 518) return target;
   if (target.startsWith('cidr:')) {

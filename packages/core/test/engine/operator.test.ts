@@ -38,6 +38,20 @@ describe('operator actions', () => {
     expect((await guard.evaluate({ action: 'a', ip: '2001:db8:1:3::1' })).verdict).toBe('allow');
   });
 
+  it('takes back the IPv6 subject it hands out (listBlocks, inspect, onBan): ip:<network>/<ipv6Subnet>', async () => {
+    const { guard } = setup();
+    await guard.block('ip:2001:db8:1:2::99', { reason: 'x' });
+    const [entry] = (await guard.listBlocks({ limit: 10 })).entries;
+    expect(entry!.subject).toBe('ip:2001:db8:1:2::/64');
+    expect((await guard.inspect(entry!.subject)).ban).toMatchObject({ reason: 'x' });
+    await guard.unblock(entry!.subject);
+    expect((await guard.evaluate({ action: 'a', ip: '2001:db8:1:2::99' })).verdict).toBe('allow');
+    expect(await guard.block('ip:2001:DB8:1:2:0::/64')).toMatchObject({ subject: 'ip:2001:db8:1:2::/64' });
+    // Another prefix is a range, not a client's subject: said so, not silently widened.
+    await expect(guard.block('ip:2001:db8::/48')).rejects.toMatchObject({ code: 'TARGET_INVALID', message: expect.stringContaining('cidr:2001:db8::/48') });
+    await expect(guard.block('ip:192.0.2.0/24')).rejects.toMatchObject({ code: 'TARGET_INVALID', message: expect.stringContaining('cidr:192.0.2.0/24') });
+  });
+
   it('unblock lifts the ban and forgets strikes; inspect shows them', async () => {
     const { guard } = setup();
     for (let i = 0; i < 4; i++) await guard.evaluate({ action: 'a', ip: '192.0.2.9' });
