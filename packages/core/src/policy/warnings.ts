@@ -9,7 +9,8 @@
  * - thresholds in the wrong order: equal challenge and block scores, tiers that give anonymous
  *   actors more than verified ones, a ban ladder whose rungs get shorter;
  * - list entries inside other entries of the same list (duplicates and nested ranges), with the
- *   list file's line numbers.
+ *   list file's line numbers;
+ * - a trusted proxy range that holds every address of a family (`0.0.0.0/0`, `::/0`).
  *
  * Pure apart from the injected `readFile`; bounded: overlaps are listed up to a cap per list.
  */
@@ -35,7 +36,26 @@ export function policyWarnings(document: PolicyDocument, options: PolicyWarningO
     ...shadowedLimits(document.limits ?? []),
     ...thresholdWarnings(document),
     ...Object.entries(document.lists ?? {}).flatMap(([id, list]) => listOverlaps(id, list, options.readFile)),
+    ...trustedProxyWarnings(document.network?.trustedProxies ?? []),
   ];
+}
+
+/**
+ * A trusted proxy range holding every address of a family. The walk skips trusted hops, so with
+ * every peer trusted it runs to the header's left end, which the client wrote: any client chooses
+ * its own address, with or without a real proxy in front (Express's `trust proxy: true`).
+ */
+export function trustedProxyWarnings(trustedProxies: readonly string[]): PolicyProblem[] {
+  const warnings: PolicyProblem[] = [];
+  trustedProxies.forEach((entry, i) => {
+    const range = parseCidr(entry);
+    if (range?.prefix !== 0) return;
+    warnings.push({
+      pointer: `/network/trustedProxies/${i}`,
+      message: `${JSON.stringify(entry)} trusts every IPv${range.version} address as a proxy, so every client can choose its own address with the forwarding header: list your proxies' addresses or ranges instead`,
+    });
+  });
+  return warnings;
 }
 
 /** A status no tier names: it gets the `default` tier, else the strictest. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { listOverlaps, policyWarnings, shadowedLimits, thresholdWarnings } from '../../src/policy/warnings.js';
+import { listOverlaps, policyWarnings, shadowedLimits, thresholdWarnings, trustedProxyWarnings } from '../../src/policy/warnings.js';
+import { createClientIpResolver } from '../../src/network/client-ip.js';
 import { createLocator } from '../../src/cli/locate.js';
 import type { LimitPolicy } from '../../src/policy/types.js';
 
@@ -68,8 +69,18 @@ describe('policy warnings', () => {
     expect(warnings.at(-1)!.message).toBe('70 more entries of list "big" overlap others (not listed)');
   });
 
+  it('warns about a trusted proxy range holding a whole address family: every client then picks its address', () => {
+    const all = ['0.0.0.0/0', '::/0', '::ffff:0:0/96'];
+    // Why it is worth a warning: behind a real proxy, the client's own leftmost entry wins.
+    const resolve = createClientIpResolver({ trustedProxies: all });
+    expect(resolve({ request: { remoteAddress: '198.51.100.1', headers: { 'x-forwarded-for': '6.6.6.6, 203.0.113.9' } } })?.address).toBe('6.6.6.6');
+    expect(trustedProxyWarnings([...all, 'loopback', '10.0.0.0/8', '0.0.0.0/1']).map((w) => w.pointer)).toEqual(['/network/trustedProxies/0', '/network/trustedProxies/1', '/network/trustedProxies/2']);
+    expect(trustedProxyWarnings(['::/0'])[0]!.message).toMatch(/every IPv6 address .* choose its own address/);
+    expect(policyWarnings({ name: 'x', network: { trustedProxies: ['10.0.0.1', '0.0.0.0/0'] } }).map((w) => w.pointer)).toEqual(['/network/trustedProxies/1']);
+  });
+
   it('gives nothing for a clean policy', () => {
-    expect(policyWarnings({ name: 'clean', lists: { l: { cidrs: ['10.0.0.0/8', '11.0.0.0/8'] } }, limits: [limit({ id: 'a' }), limit({ id: 'b', window: '1h', max: 100 })], scoring: { challenge: 1, block: 2 } })).toEqual([]);
+    expect(policyWarnings({ name: 'clean', network: { trustedProxies: ['loopback', '10.0.0.0/8'] }, lists: { l: { cidrs: ['10.0.0.0/8', '11.0.0.0/8'] } }, limits: [limit({ id: 'a' }), limit({ id: 'b', window: '1h', max: 100 })], scoring: { challenge: 1, block: 2 } })).toEqual([]);
   });
 });
 
