@@ -49,7 +49,15 @@ export function requestFrom(req: NodeRequestLike | WebRequestLike, options: Requ
       headers[key] = value;
     });
   } else {
-    for (const [key, value] of Object.entries(req.headers as NodeRequestLike['headers'])) headers[key.toLowerCase()] = value;
+    // Node gives one lower-case key per name. Two spellings of one name in a hand-made object
+    // cannot be put in order, so, as the resolver does with them, neither is kept.
+    const clashes: string[] = [];
+    for (const [key, value] of Object.entries(req.headers as NodeRequestLike['headers'])) {
+      const name = key.toLowerCase();
+      if (Object.hasOwn(headers, name)) clashes.push(name);
+      headers[name] = value;
+    }
+    for (const name of clashes) delete headers[name];
   }
   const socket = (req as NodeRequestLike).socket;
   const remoteAddress = options.remoteAddress ?? socket?.remoteAddress ?? undefined;

@@ -53,6 +53,13 @@ describe('requestFrom', () => {
     expect(() => requestFrom(null as never)).toThrow(TypeError);
   });
 
+  it('keeps neither of two spellings of one header in a hand-made Node-like request (they cannot be ordered)', () => {
+    const req = { headers: { 'X-Forwarded-For': '6.6.6.6', 'x-forwarded-for': '203.0.113.9', Accept: 'x' }, socket: { remoteAddress: '127.0.0.1' } };
+    expect(requestFrom(req)).toEqual({ remoteAddress: '127.0.0.1', headers: { accept: 'x' } });
+    const guard = createGuard({ policy: { name: 'dup', network: { trustedProxies: ['loopback'] } } });
+    return expect(guard.evaluate({ action: 'a', request: requestFrom(req) })).resolves.toMatchObject({ ip: { address: '127.0.0.1' } });
+  });
+
   it('refuses a Node request whose connection closed before its address was read, rather than judge it without an IP', async () => {
     // Node forgets a closed socket's peer: a client resetting its connection right after sending
     // would otherwise pass every IP limit while the host still does the work.
