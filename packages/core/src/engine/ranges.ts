@@ -18,7 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import { ActionError, StoreError } from '../errors.js';
 import { buildCidrSet, type CidrSet } from '../network/cidr-set.js';
-import type { ParsedIp } from '../network/ip.js';
+import { parseCidr, type ParsedIp } from '../network/ip.js';
 import type { MarkValue, Store, StoreResult, SubjectOps } from '../store/types.js';
 import { MARK } from './state.js';
 
@@ -155,11 +155,17 @@ async function lock(store: Store, now: number): Promise<Record<string, RangeEntr
   }
 }
 
+/**
+ * The registry's entries, by canonical range. The store is shared and outlives versions: an
+ * entry that is not a range is dropped here (and so from the registry at the next edit), or the
+ * set built from it would throw on every reload and freeze the ranges in force.
+ */
 function readEntries(value: MarkValue | undefined): Record<string, RangeEntry> {
   const entries: Record<string, RangeEntry> = Object.create(null) as Record<string, RangeEntry>;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return entries;
-  for (const [cidr, raw] of Object.entries(value)) {
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) continue;
+  for (const [key, raw] of Object.entries(value)) {
+    const cidr = parseCidr(key)?.text;
+    if (cidr === undefined || typeof raw !== 'object' || raw === null || Array.isArray(raw)) continue;
     const kind = raw.kind === 'allow' ? 'allow' : 'ban';
     entries[cidr] = { kind, until: typeof raw.until === 'number' ? raw.until : null, reason: typeof raw.reason === 'string' ? raw.reason : kind === 'ban' ? 'range blocked by an operator' : 'range allowed by an operator', at: typeof raw.at === 'number' ? raw.at : 0 };
   }

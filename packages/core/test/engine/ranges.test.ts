@@ -33,6 +33,19 @@ describe('the range registry in the store', () => {
     expect(subjects.filter((s) => s.subject === REGISTRY)).toEqual([{ subject: REGISTRY, get: ['version', 'entries'] }]);
   });
 
+  it('skips a registry entry that is not a range instead of failing every reload (and every later edit)', async () => {
+    const { store } = spyStore();
+    const errors: Error[] = [];
+    const guard = createGuard({ policy: { name: 'a' }, store, onError: (error) => errors.push(error) });
+    // Written by something else (another version, a hand edit): not a CIDR, not even a string key it knows.
+    const junk = { kind: 'ban', until: null, reason: 'junk', at: 0 };
+    await store.apply({ now: Date.now(), subjects: [{ subject: REGISTRY, set: [{ name: 'entries', value: { 'not-a-cidr': junk, '10.0.0.0/33': junk }, until: null }, { name: 'version', value: 'v1', until: null }] }, { subject: REGISTRY_VERSION, set: [{ name: 'version', value: 'v1', until: null }] }] });
+    await guard.block('cidr:203.0.113.0/24', { for: '1h', reason: 'hosting range' });
+    expect((await guard.evaluate({ action: 'x', ip: '203.0.113.9' })).reasons[0]).toMatchObject({ source: 'ban', message: 'hosting range' });
+    expect((await guard.evaluate({ action: 'x', ip: '198.51.100.1' })).verdict).toBe('allow');
+    expect(errors).toEqual([]);
+  });
+
   it('another guard on the same store enforces an edit from its next decision', async () => {
     const { store } = spyStore();
     const [one, two] = [createGuard({ policy: { name: 'a' }, store }), createGuard({ policy: { name: 'a' }, store })];
