@@ -10,7 +10,8 @@
  *   actors more than verified ones, a ban ladder whose rungs get shorter;
  * - list entries inside other entries of the same list (duplicates and nested ranges), with the
  *   list file's line numbers;
- * - a trusted proxy range that holds every address of a family (`0.0.0.0/0`, `::/0`).
+ * - a trusted proxy range that holds every address of a family (`0.0.0.0/0`, `::/0`), or that
+ *   has host bits set (`10.1.2.3/8`: one proxy meant, a whole range trusted?).
  *
  * Pure apart from the injected `readFile`; bounded: overlaps are listed up to a cap per list.
  */
@@ -49,6 +50,10 @@ export function trustedProxyWarnings(trustedProxies: readonly string[]): PolicyP
   const warnings: PolicyProblem[] = [];
   trustedProxies.forEach((entry, i) => {
     const range = parseCidr(entry);
+    if (range?.hostBits) {
+      // Trusting more than meant lets clients in the rest of the range choose their address.
+      warnings.push({ pointer: `/network/trustedProxies/${i}`, message: `${JSON.stringify(entry)} has host bits set; it trusts all of ${range.text} (write the address alone to trust one proxy)` });
+    }
     if (range?.prefix !== 0) return;
     warnings.push({
       pointer: `/network/trustedProxies/${i}`,

@@ -79,6 +79,14 @@ describe('policy warnings', () => {
     expect(policyWarnings({ name: 'x', network: { trustedProxies: ['10.0.0.1', '0.0.0.0/0'] } }).map((w) => w.pointer)).toEqual(['/network/trustedProxies/1']);
   });
 
+  it('warns about a trusted proxy CIDR with host bits: one proxy meant, a whole range trusted', () => {
+    expect(trustedProxyWarnings(['192.168.1.10/24', '192.168.1.0/24', '192.168.1.10', '2001:db8::1/64', '::ffff:10.0.0.1/120'])).toEqual([
+      { pointer: '/network/trustedProxies/0', message: '"192.168.1.10/24" has host bits set; it trusts all of 192.168.1.0/24 (write the address alone to trust one proxy)' },
+      { pointer: '/network/trustedProxies/3', message: '"2001:db8::1/64" has host bits set; it trusts all of 2001:db8::/64 (write the address alone to trust one proxy)' },
+      { pointer: '/network/trustedProxies/4', message: '"::ffff:10.0.0.1/120" has host bits set; it trusts all of 10.0.0.0/24 (write the address alone to trust one proxy)' },
+    ]);
+  });
+
   it('gives nothing for a clean policy', () => {
     expect(policyWarnings({ name: 'clean', network: { trustedProxies: ['loopback', '10.0.0.0/8'] }, lists: { l: { cidrs: ['10.0.0.0/8', '11.0.0.0/8'] } }, limits: [limit({ id: 'a' }), limit({ id: 'b', window: '1h', max: 100 })], scoring: { challenge: 1, block: 2 } })).toEqual([]);
   });
