@@ -12,7 +12,8 @@ export type Facts = Record<string, unknown>;
 export function buildFacts(action: NormalisedAction, lists: readonly ListMeta[], content: ContentSignals, state: State, score: number, now: number): Facts {
   const limits: Record<string, { count: number; max: number; remaining: number; exceeded: boolean }> = {};
   for (const { state: limit } of state.limits) {
-    const previous = limits[limit.id];
+    // Own keys only: a limit id `constructor` or `toString` must not find Object.prototype's.
+    const previous = Object.hasOwn(limits, limit.id) ? limits[limit.id] : undefined;
     // Two subjects of one limit id (ip+action over several actions is one per action) can
     // both apply; rules see the tighter one.
     if (!previous || limit.remaining < previous.remaining) {

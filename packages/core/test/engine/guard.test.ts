@@ -217,6 +217,22 @@ describe('evaluate: rules and modes', () => {
     expect(d.wouldBe).toBe('block');
   });
 
+  it('rules see a limit whose id is an Object.prototype name (constructor, toString) as its own fact', async () => {
+    for (const id of ['constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+      const guard = createGuard({
+        policy: {
+          name: 'proto-ids',
+          limits: [{ id, by: 'ip', window: '1m', max: 0 }],
+          rules: [{ name: 'spent', conditions: { all: [{ fact: 'limits', path: `$.${id}.exceeded`, operator: 'equal', value: true }] }, event: { type: 'block', params: { reason: `${id} spent` } } }],
+        },
+        now: clock().now,
+      });
+      const d = await guard.evaluate({ action: 'a', ip: '192.0.2.1' });
+      expect(d.verdict, id).toBe('block');
+      expect(d.reasons.map((r) => `${r.source}:${r.id}`), id).toEqual(expect.arrayContaining([`limit:${id}`, 'rule:spent']));
+    }
+  });
+
   it('dryRun consumes nothing', async () => {
     const guard = createGuard({ policy: base, now: clock().now });
     for (let i = 0; i < 5; i++) {
