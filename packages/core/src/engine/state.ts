@@ -4,6 +4,7 @@
  * into plain state. The follow-up batch (refunds, violations, bans) is planned here too, so
  * the store layout (subject and mark names) lives in one module.
  */
+import { slotMsOf } from '@actiongate/memory';
 import type { ContentSignals } from '../content/signals.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { planLimits, type PlannedTake } from '../limits/limits.js';
@@ -193,9 +194,16 @@ export function readState(plan: Plan, result: StoreResult, range: { subject: str
       count = answer?.count ?? 0;
       exceeded = answer ? !answer.admitted : false;
       resetMs = answer?.resetMs ?? 0;
-      if (answer?.admitted && count > max) {
-        exceeded = true;
-        count -= take.limit.cost; // reported like a denied take: without this attempt
+      if (answer && max < take.max) {
+        // A take's count includes its cost only when its whole subject was admitted.
+        const before = answer.admitted && subject!.takes.every((t) => t.admitted) ? count - take.limit.cost : count;
+        if (before + take.limit.cost > max) {
+          exceeded = true;
+          count = before; // reported like a denied take: without this attempt
+          // The store's reset is for the policy's capacity, and when the tightened one has room
+          // depends on slots it does not report: wait until every hit counted now has left.
+          resetMs = Math.max(resetMs, untilAllLeave(take.limit.windowMs, result.now));
+        }
       }
     }
     state.limits.push({
@@ -225,6 +233,12 @@ export interface Effects {
   bans: { subject: string; until: number | null; rung: number; reason: string }[];
   /** Adaptive limits to write (the combined factor and end per subject). */
   tighten: ({ subject: string; reason: string } & Tightening)[];
+}
+
+/** Ms from `now` until every hit a window of `windowMs` counts at `now` has left (the slot of `now` is the last to leave). */
+function untilAllLeave(windowMs: number, now: number): number {
+  const slotMs = slotMsOf(windowMs);
+  return (Math.floor(now / slotMs) + 1) * slotMs + windowMs - now;
 }
 
 /** The capacity in force under an adaptive-limit factor: scaled down, never below 1. */

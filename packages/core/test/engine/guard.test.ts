@@ -97,6 +97,57 @@ describe('evaluate: limits', () => {
   });
 });
 
+describe('evaluate: tightened limits', () => {
+  const tightening = (limits: PolicyDocument['limits']): PolicyDocument => ({
+    name: 'tight',
+    limits,
+    bans: { after: 100 },
+    rules: [{ name: 'shady', conditions: { all: [{ fact: 'attributes', path: '$.shady', operator: 'equal', value: true }] }, event: { type: 'tighten', params: { factor: 0.5, for: '5h' } } }],
+  });
+  const ip = '192.0.2.77';
+
+  it('gives a retryAfterMs after which the tightened capacity has room, not only the policy one', async () => {
+    const c = clock();
+    const guard = createGuard({ policy: tightening([{ id: 'posts', by: 'ip', window: '1h', max: 4 }]), now: c.now });
+    // Three posts 10 minutes apart, the third tightening 4/h to 2/h.
+    for (let i = 0; i < 3; i++) {
+      c.advance(10 * minute);
+      expect((await guard.evaluate({ action: 'a', ip, attributes: { shady: i === 2 } })).verdict).toBe('allow');
+    }
+    c.advance(10 * minute);
+    const denied = await guard.evaluate({ action: 'a', ip });
+    expect(denied.verdict).toBe('throttle');
+    expect(denied.limits[0]).toMatchObject({ count: 3, max: 2, exceeded: true });
+    // The first post leaving (what the policy's 4/h needs) leaves two: still no room under 2/h.
+    expect(denied.retryAfterMs).toBeGreaterThan(30 * minute);
+    expect(denied.retryAfterMs).toBeLessThanOrEqual(hour + minute);
+    c.advance(denied.retryAfterMs!);
+    expect((await guard.evaluate({ action: 'a', ip })).verdict).toBe('allow');
+  });
+
+  it('judges a tightened limit whose take fitted in a batch another limit denied, counting it once', async () => {
+    const c = clock();
+    const guard = createGuard({
+      policy: tightening([
+        { id: 'hourly', by: 'ip', window: '1h', max: 4 },
+        { id: 'burst', by: 'ip', window: '1m', max: 1 },
+      ]),
+      now: c.now,
+    });
+    expect((await guard.evaluate({ action: 'a', ip, attributes: { shady: true } })).verdict).toBe('allow');
+    c.advance(10 * minute);
+    expect((await guard.evaluate({ action: 'a', ip })).verdict).toBe('allow'); // hourly 2 of 2 (tightened)
+    c.advance(1_000);
+    const denied = await guard.evaluate({ action: 'a', ip });
+    expect(denied.verdict).toBe('throttle');
+    // burst denied the batch; hourly fitted the store's 4 but not the tightened 2.
+    expect(denied.limits.find((l) => l.id === 'hourly')).toMatchObject({ count: 2, max: 2, remaining: 0, exceeded: true });
+    expect(denied.reasons.map((r) => r.id)).toEqual(expect.arrayContaining(['hourly', 'burst']));
+    c.advance(denied.retryAfterMs!);
+    expect((await guard.evaluate({ action: 'a', ip })).verdict).toBe('allow');
+  });
+});
+
 describe('evaluate: network', () => {
   const policy: PolicyDocument = { name: 'net', network: { trustedProxies: ['10.0.0.0/8'] }, limits: [{ id: 'ip', by: 'ip', window: '1h', max: 2 }] };
 
