@@ -78,6 +78,7 @@ export interface Decision {
   verdict: Verdict;
   score: number;
   reasons: Reason[];
+  /** Throttle or block: ms until every enforced throttle and block reason has lifted; `null` when one never does. */
   retryAfterMs: number | null;
   challenge: { kind: string; token: string } | null;
   /** Epoch ms the ban ends, `null` for a permanent ban, `undefined` when no ban applies. */

@@ -242,14 +242,19 @@ function laterEnd(a: number | null | undefined, b: number | null): number | null
   return Math.max(a, b);
 }
 
+/**
+ * When to try again: when the last enforced refusal (throttle or block) lifts, so a client that
+ * waits that long is not refused again by one that lasts longer than the reason that won. A block
+ * with no end (a permanent ban, a blocklist, a score or rule block without `ban`) gives none.
+ */
 function retryAfter(verdict: Verdict, reasons: readonly Reason[], banUntil: number | null | undefined, now: number): number | null {
   if (verdict === 'allow' || verdict === 'challenge') return null;
-  if (verdict === 'block' && banUntil !== undefined) return banUntil === null ? null : Math.max(0, banUntil - now);
-  let longest: number | null = null;
+  if (banUntil === null) return null;
+  let longest: number | null = banUntil === undefined ? null : Math.max(0, banUntil - now);
   for (const reason of reasons) {
-    if (!reason.monitor && reason.verdict === verdict && reason.retryAfterMs !== undefined) {
-      longest = Math.max(longest ?? 0, reason.retryAfterMs);
-    }
+    if (reason.monitor || severity(reason.verdict) < severity('throttle')) continue;
+    if (reason.retryAfterMs !== undefined) longest = Math.max(longest ?? 0, reason.retryAfterMs);
+    else if (reason.verdict === 'block') return null;
   }
   return longest;
 }

@@ -97,6 +97,60 @@ describe('evaluate: limits', () => {
   });
 });
 
+describe('evaluate: retryAfterMs', () => {
+  it('waits for the latest refusal to lift: a throttle limit resetting after the block limit that won', async () => {
+    const c = clock();
+    const policy: PolicyDocument = {
+      name: 'two-refusals',
+      limits: [
+        { id: 'burst', by: 'ip', window: '10m', max: 1, onExceed: 'throttle' },
+        { id: 'hourly', by: 'actor', window: '1h', max: 1, onExceed: 'block' },
+      ],
+      bans: { after: 100 },
+    };
+    const guard = createGuard({ policy, now: c.now });
+    await guard.evaluate({ action: 'a', ip: '192.0.2.1', actor: { id: 'u' } });
+    c.advance(58 * minute);
+    await guard.evaluate({ action: 'a', ip: '192.0.2.2', actor: { id: 'v' } });
+    // u's hourly window frees in ~3 minutes, 192.0.2.2's burst window in ~10.
+    const refused = await guard.evaluate({ action: 'a', ip: '192.0.2.2', actor: { id: 'u' } });
+    expect(refused.verdict).toBe('block');
+    const burst = refused.reasons.find((r) => r.id === 'burst')!;
+    expect(refused.retryAfterMs).toBe(burst.retryAfterMs);
+    expect(refused.retryAfterMs).toBeGreaterThan(refused.reasons.find((r) => r.id === 'hourly')!.retryAfterMs!);
+    c.advance(refused.retryAfterMs!);
+    expect((await guard.evaluate({ action: 'a', ip: '192.0.2.2', actor: { id: 'u' } })).verdict).toBe('allow');
+  });
+
+  it('outlasts a short ban when a limit stays exceeded longer; banUntil stays the ban end', async () => {
+    const c = clock();
+    const guard = createGuard({ policy: { name: 'short-ban', limits: [{ id: 'hourly', by: 'ip', window: '1h', max: 1 }], bans: { after: 2, within: '1h', ladder: ['1m', '1h', 'permanent'] } }, now: c.now });
+    const act = { action: 'a', ip: '192.0.2.3' };
+    await guard.evaluate(act);
+    expect((await guard.evaluate(act)).verdict).toBe('throttle');
+    const banned = await guard.evaluate(act);
+    expect(banned).toMatchObject({ verdict: 'block', banUntil: c.now() + minute, banRung: 1 });
+    expect(banned.retryAfterMs).toBeGreaterThan(59 * minute);
+    c.advance(banned.retryAfterMs!);
+    expect((await guard.evaluate(act)).verdict).toBe('allow');
+  });
+
+  it('gives none for a block that has no end, whatever else would lift', async () => {
+    const guard = createGuard({
+      policy: {
+        name: 'untimed',
+        lists: { bad: { cidrs: ['192.0.2.0/24'], verdict: 'block' } },
+        limits: [{ id: 'hourly', by: 'ip', window: '1h', max: 0, onExceed: 'block' }],
+      },
+      now: clock().now,
+    });
+    const d = await guard.evaluate({ action: 'a', ip: '192.0.2.4' });
+    expect(d.verdict).toBe('block');
+    expect(d.reasons.map((r) => r.id)).toEqual(expect.arrayContaining(['bad', 'hourly']));
+    expect(d.retryAfterMs).toBeNull();
+  });
+});
+
 describe('evaluate: tightened limits', () => {
   const tightening = (limits: PolicyDocument['limits']): PolicyDocument => ({
     name: 'tight',
