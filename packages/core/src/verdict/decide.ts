@@ -196,6 +196,8 @@ export function decide(policy: CompiledPolicy, findings: Findings, now: number, 
           // The attempt that earns the ban is already answered as the ban.
           reasons.push({ source: 'ban', id: subject, message: reason, verdict: 'block', rung, ...(until === null ? {} : { retryAfterMs: until - now }) });
           verdict = 'block';
+          // Block is the most severe: enforcement gives it too, so nothing was held back.
+          wouldBe = 'block';
           banUntil = laterEnd(banUntil, until);
           banRung = Math.max(banRung ?? 0, rung);
         }

@@ -446,6 +446,16 @@ describe('escalation', () => {
     expect(banned.reasons[0]).toMatchObject({ source: 'ban', id: 'ip:192.0.2.50' });
     expect(banned.retryAfterMs).toBe(24 * hour - 2 * minute);
   });
+
+  it('the attempt that earns a ban is an enforced block, not a monitored one', async () => {
+    const guard = createGuard({ policy: { name: 'esc', limits: [{ id: 'l', by: 'ip', window: '1m', max: 1 }], bans: { after: 1 } }, now: clock().now });
+    const act = { action: 'a', ip: '192.0.2.51' };
+    await guard.evaluate(act);
+    const banned = await guard.evaluate(act);
+    expect(banned).toMatchObject({ verdict: 'block', banRung: 1 });
+    expect(banned.wouldBe).toBeUndefined();
+    expect(guard.metrics().monitored).toBe(0);
+  });
 });
 
 describe('setPolicy', () => {
