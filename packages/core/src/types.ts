@@ -67,6 +67,8 @@ export interface LimitState {
   /** Milliseconds until the window has room again (0 when it has room). */
   resetMs: number;
   exceeded: boolean;
+  /** The limit only counts (its `mode` or the policy's is `monitor`): it never refuses. */
+  monitor?: boolean;
 }
 
 export interface Decision {

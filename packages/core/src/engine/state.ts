@@ -56,6 +56,8 @@ export interface Plan {
   duplicateSubject: string | null;
   /** One subject per near-duplicate band (`near:<band>:<key>`). */
   nearSubjects: string[];
+  /** The policy is in monitor mode: no limit denies. */
+  monitor: boolean;
 }
 
 export interface State {
@@ -136,7 +138,7 @@ export function planState(
       countCopies(ops.for(subject), duplicates.windowMs, options.dryRun);
     }
   }
-  return { batch: { now, subjects: ops.list(options.extra) }, takes, subjects, duplicateSubject, nearSubjects };
+  return { batch: { now, subjects: ops.list(options.extra) }, takes, subjects, duplicateSubject, nearSubjects, monitor: policy.mode === 'monitor' };
 }
 
 /** The reads and writes that count one more copy of a text on its subject. */
@@ -217,6 +219,7 @@ export function readState(plan: Plan, result: StoreResult, range: { subject: str
         windowMs: take.limit.windowMs,
         resetMs,
         exceeded,
+        ...(plan.monitor || take.limit.monitor ? { monitor: true } : {}),
       },
     });
   }

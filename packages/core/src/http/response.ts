@@ -14,6 +14,7 @@ export interface HttpResponseOptions {
    * Rate-limit headers: `ietf` sends `RateLimit` and `RateLimit-Policy` as in
    * draft-ietf-httpapi-ratelimit-headers-09 (structured fields: `"burst";q=5;w=300` and
    * `"burst";r=2;t=40`); `legacy` adds the older `X-RateLimit-Limit/Remaining/Reset`; `none` sends neither.
+   * Monitored limits (`monitor: true`) are never advertised.
    * @default "ietf"
    */
   rateLimitHeaders?: 'ietf' | 'legacy' | 'none';
@@ -34,7 +35,8 @@ const STATUS: Record<Verdict, HttpResponse['status']> = { allow: 200, challenge:
 export function toHttpResponse(decision: Decision, options: HttpResponseOptions = {}): HttpResponse {
   const mode = options.rateLimitHeaders ?? 'ietf';
   const headers: Record<string, string> = {};
-  const limits = decision.limits ?? [];
+  // A monitored limit never refuses: advertising it would make a polite client back off for nothing.
+  const limits = (decision.limits ?? []).filter((l) => l.monitor !== true);
   if (mode !== 'none' && limits.length > 0) {
     const tightest = tightestOf(limits);
     headers['RateLimit-Policy'] = limits.map((l) => `${sfString(l.id)};q=${l.max};w=${windowSeconds(l)}`).join(', ');

@@ -38,6 +38,27 @@ describe('toHttpResponse', () => {
     expect(toHttpResponse({ ...base, limits: [limit('x', 1, 1)] }, { rateLimitHeaders: 'none' }).headers).toEqual({});
   });
 
+  it('advertises no monitored limit: it never refuses, so a client must not back off for it', async () => {
+    const limits = [
+      { id: 'burst', by: 'ip' as const, window: '1m', max: 10 },
+      { id: 'trial', by: 'ip' as const, window: '1h', max: 1, mode: 'monitor' as const },
+    ];
+    const guard = createGuard({ policy: { name: 'trial', limits }, now: () => 0 });
+    await guard.evaluate({ action: 'a', ip: '192.0.2.1' });
+    const d = await guard.evaluate({ action: 'a', ip: '192.0.2.1' });
+    expect(d).toMatchObject({ verdict: 'allow', wouldBe: 'throttle' });
+    expect(d.limits.find((l) => l.id === 'trial')).toMatchObject({ exceeded: true, monitor: true });
+    expect(toHttpResponse(d).headers).toEqual({ 'RateLimit-Policy': '"burst";q=10;w=60', RateLimit: expect.stringMatching(/^"burst";r=8;t=\d+$/) });
+
+    // A policy in monitor mode: every limit only counts.
+    const monitored = createGuard({ policy: { name: 'rollout', mode: 'monitor', limits: [limits[0]!] }, now: () => 0 });
+    let last: Decision | undefined;
+    for (let i = 0; i < 11; i++) last = await monitored.evaluate({ action: 'a', ip: '192.0.2.2' });
+    expect(last).toMatchObject({ verdict: 'allow', wouldBe: 'throttle' });
+    expect(last!.limits[0]).toMatchObject({ exceeded: true, monitor: true });
+    expect(toHttpResponse(last!, { rateLimitHeaders: 'legacy' }).headers).toEqual({});
+  });
+
   it('never lets a limit id inject a header line or break the structured field', () => {
     const res = toHttpResponse({ ...base, limits: [limit('evil"\r\nSet-Cookie: a=b\\', 1, 1000)] });
     for (const value of Object.values(res.headers)) expect(value).not.toMatch(/[\r\n]/);
