@@ -203,9 +203,18 @@ export function decide(policy: CompiledPolicy, findings: Findings, now: number, 
         }
       }
     }
-    for (const ban of ruleBans) {
-      for (const subject of state.history.keys()) effects.bans.push({ subject, until: ban.until, rung: 0, reason: ban.reason });
-      banUntil = laterEnd(banUntil, ban.until);
+    // Of several rule bans the longest; and never one that would cut short a ban the subject
+    // already has or has just earned (a permanent ban must not become a rule's hour).
+    let ruleBan: { until: number | null; reason: string } | undefined;
+    for (const ban of ruleBans) if (ruleBan === undefined || endsLater(ban.until, ruleBan.until)) ruleBan = ban;
+    if (ruleBan !== undefined) {
+      for (const subject of state.history.keys()) {
+        let current: number | null | undefined;
+        for (const held of state.bans) if (held.subject === subject) current = laterEnd(current, held.ban.until);
+        for (const earned of effects.bans) if (earned.subject === subject) current = laterEnd(current, earned.until);
+        if (current === undefined || endsLater(ruleBan.until, current)) effects.bans.push({ subject, until: ruleBan.until, rung: 0, reason: ruleBan.reason });
+      }
+      banUntil = laterEnd(banUntil, ruleBan.until);
       banRung = Math.max(banRung ?? 0, 0);
     }
   }
@@ -249,6 +258,11 @@ function laterEnd(a: number | null | undefined, b: number | null): number | null
  * waits that long is not refused again by one that lasts longer than the reason that won. A block
  * with no end (a permanent ban, a blocklist, a score or rule block without `ban`) gives none.
  */
+/** Whether a ban ending at `a` outlasts one ending at `b` (`null`: never ends). */
+function endsLater(a: number | null, b: number | null): boolean {
+  return b !== null && (a === null || a > b);
+}
+
 function retryAfter(verdict: Verdict, reasons: readonly Reason[], banUntil: number | null | undefined, now: number): number | null {
   if (verdict === 'allow' || verdict === 'challenge') return null;
   if (banUntil === null) return null;

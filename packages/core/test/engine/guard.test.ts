@@ -447,6 +447,38 @@ describe('escalation', () => {
     expect(banned.retryAfterMs).toBe(24 * hour - 2 * minute);
   });
 
+  it("a rule's ban never cuts short a longer ban the subject has or earns; of two rule bans the longer stands", async () => {
+    const c = clock();
+    const when = (flag: string) => ({ all: [{ fact: 'attributes', path: `$.${flag}`, operator: 'equal' as const, value: true }] });
+    const guard = createGuard({
+      policy: {
+        name: 'rule-bans',
+        limits: [{ id: 'l', by: 'ip', window: '1m', max: 1 }],
+        bans: { after: 2, ladder: ['24h', 'permanent'] },
+        rules: [
+          { name: 'forever', conditions: when('forever'), event: { type: 'block', params: { ban: 'permanent' } } },
+          { name: 'hour', conditions: when('bad'), event: { type: 'block', params: { ban: '1h' } } },
+        ],
+      },
+      now: c.now,
+    });
+    // An operator's permanent ban, then a rule's hour.
+    await guard.block('actor:perma', { for: 'permanent' });
+    expect(await guard.evaluate({ action: 'a', ip: '192.0.2.60', actor: { id: 'perma' }, attributes: { bad: true } })).toMatchObject({ verdict: 'block', banUntil: null });
+    // Two rule bans at once, the permanent one listed first.
+    expect(await guard.evaluate({ action: 'a', ip: '192.0.2.61', attributes: { forever: true, bad: true } })).toMatchObject({ verdict: 'block', banUntil: null });
+    // An escalation to 24h and a rule's hour in the same attempt.
+    await guard.evaluate({ action: 'a', ip: '192.0.2.62' });
+    await guard.evaluate({ action: 'a', ip: '192.0.2.62' });
+    expect(await guard.evaluate({ action: 'a', ip: '192.0.2.62', attributes: { bad: true } })).toMatchObject({ verdict: 'block', banUntil: c.now() + 24 * hour, banRung: 1 });
+
+    c.advance(2 * hour);
+    expect((await guard.evaluate({ action: 'a', ip: '192.0.2.63', actor: { id: 'perma' } })).verdict).toBe('block');
+    expect((await guard.evaluate({ action: 'a', ip: '192.0.2.61' })).verdict).toBe('block');
+    expect((await guard.inspect('ip:192.0.2.61')).ban).toMatchObject({ until: null });
+    expect(await guard.evaluate({ action: 'a', ip: '192.0.2.62' })).toMatchObject({ verdict: 'block', banUntil: c.now() + 22 * hour });
+  });
+
   it('the attempt that earns a ban is an enforced block, not a monitored one', async () => {
     const guard = createGuard({ policy: { name: 'esc', limits: [{ id: 'l', by: 'ip', window: '1m', max: 1 }], bans: { after: 1 } }, now: clock().now });
     const act = { action: 'a', ip: '192.0.2.51' };
