@@ -447,6 +447,26 @@ describe('escalation', () => {
     expect(banned.retryAfterMs).toBe(24 * hour - 2 * minute);
   });
 
+  it('counts strikes within `bans.within` only, and none while banned', async () => {
+    const c = clock();
+    const guard = createGuard({ policy: { name: 'within', limits: [{ id: 'l', by: 'ip', window: '1m', max: 1 }], bans: { after: 3, within: '1h', forget: '30d' } }, now: c.now });
+    const act = { action: 'a', ip: '192.0.2.52' };
+    await guard.evaluate(act);
+    expect((await guard.evaluate(act)).verdict).toBe('throttle');
+    expect((await guard.evaluate(act)).verdict).toBe('throttle');
+    expect((await guard.inspect('ip:192.0.2.52')).strikes).toBe(2);
+    // An hour and a slot later both strikes have left the window: the third is a first again.
+    c.advance(hour + 2 * minute);
+    await guard.evaluate(act);
+    expect((await guard.evaluate(act)).verdict).toBe('throttle');
+    expect((await guard.inspect('ip:192.0.2.52')).strikes).toBe(1);
+    expect((await guard.evaluate(act)).verdict).toBe('throttle');
+    const banned = await guard.evaluate(act);
+    expect(banned).toMatchObject({ verdict: 'block', banRung: 1 });
+    for (let i = 0; i < 5; i++) expect((await guard.evaluate(act)).verdict).toBe('block');
+    expect((await guard.inspect('ip:192.0.2.52')).strikes).toBe(3);
+  });
+
   it("a rule's ban never cuts short a longer ban the subject has or earns; of two rule bans the longer stands", async () => {
     const c = clock();
     const when = (flag: string) => ({ all: [{ fact: 'attributes', path: `$.${flag}`, operator: 'equal' as const, value: true }] });
