@@ -103,13 +103,20 @@ export async function feedbackOnDecision(store: Store, policy: CompiledPolicy, r
   if (record.feedback === label) return { label, decision: id, found: true, subjects: record.subjects, strikes: 0, bansLifted: [], repeated: true, learned: false };
 
   // A ban is lifted only while it is still the one this decision set: a later ban (another
-  // offence, an operator) stands.
+  // offence, an operator) stands. A ban that has ended by itself leaves its rung behind, which is
+  // taken back while it is still the rung this decision reached (no later escalation).
   const banned = label === 'ham' && record.bans.length > 0
-    ? await store.apply({ now, subjects: record.bans.map((b) => ({ subject: b.subject, get: [MARK.ban] })) })
+    ? await store.apply({ now, subjects: record.bans.map((b) => ({ subject: b.subject, get: [MARK.ban, MARK.rung] })) })
     : null;
-  const bansLifted = (banned?.subjects ?? []).filter((s) => asBan(s.marks[MARK.ban])?.decision === id).map((s) => s.subject);
+  const bansLifted: string[] = [];
+  const rungsUndone: string[] = [];
+  for (const answer of banned?.subjects ?? []) {
+    const ban = asBan(answer.marks[MARK.ban]);
+    if (ban?.decision === id) bansLifted.push(answer.subject);
+    else if (ban === null && answer.marks[MARK.rung] === record.bans.find((b) => b.subject === answer.subject)?.rung) rungsUndone.push(answer.subject);
+  }
 
-  const { batch, next, strikes } = planFeedback(policy, record, label, bansLifted, now);
+  const { batch, next, strikes } = planFeedback(policy, record, label, bansLifted, now, rungsUndone);
   // The record moves with the feedback, so every process sees the label and the strikes.
   batch.subjects.push({ subject, set: [{ name: MARK.record, value: next as unknown as MarkValue, until: now + policy.feedback.rememberMs }] });
   await store.apply(batch);
@@ -127,9 +134,10 @@ export async function feedbackOnSubjects(store: Store, policy: CompiledPolicy, s
 
 /**
  * The writes of one report, and the record as it stands after them. Pure. `bansLifted` are the
- * subjects whose current ban this decision caused.
+ * subjects whose current ban this decision caused; `rungsUndone` those whose ban from this
+ * decision has ended but whose ladder rung is still the one it reached.
  */
-export function planFeedback(policy: CompiledPolicy, record: DecisionRecord, label: FeedbackLabel, bansLifted: readonly string[], now: number): { batch: StoreBatch; next: DecisionRecord; strikes: number } {
+export function planFeedback(policy: CompiledPolicy, record: DecisionRecord, label: FeedbackLabel, bansLifted: readonly string[], now: number, rungsUndone: readonly string[] = []): { batch: StoreBatch; next: DecisionRecord; strikes: number } {
   const ops = new Map<string, SubjectOps>();
   const opsFor = (subject: string) => {
     let entry = ops.get(subject);
@@ -146,17 +154,17 @@ export function planFeedback(policy: CompiledPolicy, record: DecisionRecord, lab
     // newest slot when that one has gone), so the window does not lose someone else's strike.
     for (const subject of record.violations) strike(subject, -1, record.struckAt ?? record.at);
     if (record.violations.length > 0) strikes = -1;
-    for (const subject of bansLifted) {
+    for (const subject of [...bansLifted, ...rungsUndone]) {
       const ban = record.bans.find((b) => b.subject === subject)!;
       const entry = opsFor(subject);
-      (entry.del ??= []).push(MARK.ban);
+      if (bansLifted.includes(subject)) (entry.del ??= []).push(MARK.ban);
       // An escalation is undone too: the next offence starts from the rung below.
       if (ban.rung > 1) (entry.set ??= []).push({ name: MARK.rung, value: ban.rung - 1, until: now + policy.bans.forgetMs });
-      else if (ban.rung === 1) entry.del.push(MARK.rung);
+      else if (ban.rung === 1) (entry.del ??= []).push(MARK.rung);
     }
     // Whatever tightened their limits was wrong about them too.
     for (const subject of record.subjects) (opsFor(subject).del ??= []).push(MARK.tighten);
-    next = { ...record, violations: [], bans: record.bans.filter((b) => !bansLifted.includes(b.subject)), feedback: 'ham' };
+    next = { ...record, violations: [], bans: record.bans.filter((b) => !bansLifted.includes(b.subject) && !rungsUndone.includes(b.subject)), feedback: 'ham' };
   } else {
     const struck = record.violations.length > 0 ? record.violations : record.subjects;
     if (record.violations.length === 0) {

@@ -559,6 +559,38 @@ describe('escalation ladder', () => {
   });
 });
 
+describe('ham feedback after the ban has ended', () => {
+  const policy: PolicyDocument = { name: 'late-ham', limits: [{ id: 'l', by: 'ip', window: '1m', max: 1 }], bans: { after: 3, within: '1h', ladder: ['24h', '7d', 'permanent'], forget: '30d' } };
+  const offend = async (guard: ReturnType<typeof createGuard>, ip: string) => {
+    let last: Decision | undefined;
+    for (let i = 0; i < 4; i++) last = await guard.evaluate({ action: 'a', ip });
+    return last!;
+  };
+
+  it('still takes back the escalation: the next offence starts again from the first rung', async () => {
+    const c = clock();
+    const guard = createGuard({ policy, now: c.now });
+    const banned = await offend(guard, '192.0.2.70');
+    expect(banned).toMatchObject({ verdict: 'block', banRung: 1 });
+    c.advance(3 * 24 * hour); // the moderator gets to it after the 24h ban is over
+    expect(await guard.inspect('ip:192.0.2.70')).toMatchObject({ ban: null, rung: 1 });
+    expect(await guard.feedback(banned.id, 'ham')).toMatchObject({ found: true, bansLifted: [] });
+    expect((await guard.inspect('ip:192.0.2.70')).rung).toBe(0);
+    expect(await offend(guard, '192.0.2.70')).toMatchObject({ banRung: 1, banUntil: c.now() + 24 * hour });
+  });
+
+  it('leaves a rung a later escalation reached', async () => {
+    const c = clock();
+    const guard = createGuard({ policy, now: c.now });
+    const first = await offend(guard, '192.0.2.71');
+    c.advance(2 * 24 * hour);
+    expect(await offend(guard, '192.0.2.71')).toMatchObject({ banRung: 2 });
+    c.advance(8 * 24 * hour);
+    await guard.feedback(first.id, 'ham');
+    expect((await guard.inspect('ip:192.0.2.71')).rung).toBe(2);
+  });
+});
+
 describe('ban jitter', () => {
   it('adds up to `jitter` × the rung, from the injected randomness', async () => {
     for (const [random, expected] of [[0, 60 * minute], [0.5, 75 * minute], [0.999, 60 * minute + Math.round(60 * minute * 0.4995)]] as const) {
