@@ -99,7 +99,8 @@ export function decide(policy: CompiledPolicy, findings: Findings, now: number, 
       id: limit.id,
       message: `${limit.count} of ${limit.max} per ${formatDuration(take.limit.windowMs)} used by ${limit.key}${state.factor < 1 ? ` (limits tightened ×${round(state.factor)})` : ''}`,
       verdict: take.limit.onExceed,
-      retryAfterMs: limit.resetMs,
+      // A cost above the capacity (a tier of 0) never fits: waiting does not help.
+      ...(take.limit.cost <= limit.max ? { retryAfterMs: limit.resetMs } : {}),
       ...(take.limit.monitor ? { monitor: true } : {}),
     });
   }

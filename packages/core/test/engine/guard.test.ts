@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '@actiongate/memory';
-import { createGuard, type Decision, type PolicyDocument, type Store } from '../../src/index.js';
+import { createGuard, toHttpResponse, type Decision, type PolicyDocument, type Store } from '../../src/index.js';
 
 const minute = 60_000;
 const hour = 60 * minute;
@@ -133,6 +133,18 @@ describe('evaluate: retryAfterMs', () => {
     expect(banned.retryAfterMs).toBeGreaterThan(59 * minute);
     c.advance(banned.retryAfterMs!);
     expect((await guard.evaluate(act)).verdict).toBe('allow');
+  });
+
+  it('gives none when the cost can never fit (a tier of 0), so a client is not told to come back', async () => {
+    const c = clock();
+    const guard = createGuard({ policy: { name: 'members-only', limits: [{ id: 'posts', by: 'ip', window: '5m', max: { anonymous: 0, registered: 5 } }], bans: { after: 100 } }, now: c.now });
+    const anonymous = await guard.evaluate({ action: 'a', ip: '192.0.2.5' });
+    expect(anonymous.verdict).toBe('throttle');
+    expect(anonymous.retryAfterMs).toBeNull();
+    expect(toHttpResponse(anonymous).headers).not.toHaveProperty('Retry-After');
+    c.advance(10 * minute);
+    expect((await guard.evaluate({ action: 'a', ip: '192.0.2.5' })).verdict).toBe('throttle');
+    expect((await guard.evaluate({ action: 'a', ip: '192.0.2.5', actor: { id: 'm', status: 'registered' } })).verdict).toBe('allow');
   });
 
   it('gives none for a block that has no end, whatever else would lift', async () => {
