@@ -231,6 +231,11 @@ export function readState(plan: Plan, result: StoreResult, range: { subject: str
 export interface Effects {
   /** Give back what this attempt consumed. */
   refund: boolean;
+  /**
+   * Count the allowed attempt in the windows it fits that its subject's refused batch did not
+   * consume (a challenge limit waived by a passed challenge).
+   */
+  commit: boolean;
   /** Subjects that get a violation. */
   violations: string[];
   bans: { subject: string; until: number | null; rung: number; reason: string }[];
@@ -268,6 +273,12 @@ export function planEffects(
         .find((s) => s.subject === subject)!
         .take!.map((t) => ({ name: t.name, windowMs: t.windowMs, cost: -t.cost, at: now }));
       (ops.for(subject).add ??= []).push(...refunds);
+    }
+  }
+  if (outcome.commit) {
+    for (const { take, state: limit } of state.limits) {
+      if (take.limit.monitor || limit.exceeded || state.consumed.includes(take.subject)) continue;
+      (ops.for(take.subject).add ??= []).push({ name: take.name, windowMs: take.limit.windowMs, cost: take.limit.cost, at: now });
     }
   }
   for (const subject of outcome.violations) {

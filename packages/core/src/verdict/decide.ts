@@ -166,12 +166,19 @@ export function decide(policy: CompiledPolicy, findings: Findings, now: number, 
   const composed = compose(reasons);
   let { verdict, wouldBe } = composed;
   // A person who solved a challenge recently is not asked again for the same reasons.
+  let waived = false;
   if (state.passed) {
-    if (verdict === 'challenge') verdict = 'allow';
+    if (verdict === 'challenge') {
+      verdict = 'allow';
+      waived = true;
+    }
     if (wouldBe === 'challenge') wouldBe = 'allow';
   }
 
   const effects: Effects = noEffects();
+  // Let through, the attempt counts: a limit whose challenge was waived refused its subject's
+  // takes all or nothing, and the others there (a throttle, a block) must not go uncounted.
+  if (waived && !findings.degraded) effects.commit = true;
   if (tighten && !findings.degraded) {
     for (const [subject, history] of state.history) {
       const current = history.tighten;
@@ -239,7 +246,7 @@ export function decide(policy: CompiledPolicy, findings: Findings, now: number, 
 /** How long a tighten event lasts without a `for`. */
 export const DEFAULT_TIGHTEN_MS = 3_600_000;
 
-const noEffects = (): Effects => ({ refund: false, violations: [], bans: [], tighten: [] });
+const noEffects = (): Effects => ({ refund: false, commit: false, violations: [], bans: [], tighten: [] });
 
 const round = (factor: number) => Math.round(factor * 1000) / 1000;
 

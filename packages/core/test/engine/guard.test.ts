@@ -571,6 +571,37 @@ describe('escalation ladder', () => {
   });
 });
 
+describe('a passed challenge', () => {
+  it('waives a challenge limit, yet the attempts it lets through count against the other limits of that subject', async () => {
+    const c = clock();
+    const guard = createGuard({
+      policy: {
+        name: 'soft-hard',
+        limits: [
+          { id: 'soft', by: 'ip', window: '1m', max: 2, onExceed: 'challenge' },
+          { id: 'hard', by: 'ip', window: '1h', max: 5, onExceed: 'throttle' },
+        ],
+        bans: { after: 100 },
+      },
+      now: c.now,
+    });
+    const act = { action: 'a', ip: '192.0.2.80' };
+    await guard.evaluate(act);
+    await guard.evaluate(act);
+    const challenged = await guard.evaluate(act);
+    expect(challenged.verdict).toBe('challenge');
+    expect(await guard.passChallenge(challenged.challenge!.token)).toBe(true);
+    const verdicts: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      c.advance(100);
+      verdicts.push((await guard.evaluate(act)).verdict);
+    }
+    // One solved CAPTCHA buys the rest of the hour's 5, not unlimited attempts.
+    expect(verdicts).toEqual([...Array(3).fill('allow'), ...Array(7).fill('throttle')]);
+    expect((await guard.inspect('ip:192.0.2.80')).counters).toEqual([{ id: 'soft', count: 2 }, { id: 'hard', count: 5 }]);
+  });
+});
+
 describe('ham feedback after the ban has ended', () => {
   const policy: PolicyDocument = { name: 'late-ham', limits: [{ id: 'l', by: 'ip', window: '1m', max: 1 }], bans: { after: 3, within: '1h', ladder: ['24h', '7d', 'permanent'], forget: '30d' } };
   const offend = async (guard: ReturnType<typeof createGuard>, ip: string) => {
