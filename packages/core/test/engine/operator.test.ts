@@ -63,6 +63,29 @@ describe('operator actions', () => {
     expect(await guard.inspect('ip:192.0.2.9')).toMatchObject({ ban: null, strikes: 0, rung: 0 });
   });
 
+  it('unblock after an escalation forgets the rung, the strikes and adaptive limits: no re-ban at once, the ladder starts over', async () => {
+    const t = Date.UTC(2026, 0, 1);
+    const guard = createGuard({
+      policy: {
+        name: 'unblock-ladder',
+        limits: [{ id: 'l', by: 'ip', window: '1m', max: 1 }],
+        bans: { after: 3, within: '1h', ladder: ['24h', '7d', 'permanent'] },
+        rules: [{ name: 'shady', conditions: { all: [{ fact: 'attributes', path: '$.shady', operator: 'equal', value: true }] }, event: { type: 'tighten', params: { factor: 0.5 } } }],
+      },
+      now: () => t,
+    });
+    const act = { action: 'a', ip: '192.0.2.40' };
+    await guard.evaluate({ ...act, attributes: { shady: true } });
+    for (let i = 0; i < 3; i++) await guard.evaluate(act);
+    expect(await guard.inspect('ip:192.0.2.40')).toMatchObject({ ban: { rung: 1 }, rung: 1, strikes: 3, tighten: { factor: 0.5 } });
+    await guard.unblock('ip:192.0.2.40');
+    expect(await guard.inspect('ip:192.0.2.40')).toMatchObject({ ban: null, rung: 0, strikes: 0, tighten: null });
+    expect((await guard.evaluate(act)).verdict).toBe('throttle'); // the window is still full: a first strike, no ban
+    expect((await guard.evaluate(act)).verdict).toBe('throttle');
+    const again = await guard.evaluate(act);
+    expect(again).toMatchObject({ verdict: 'block', banRung: 1, banUntil: t + 24 * hour });
+  });
+
   it('allow beats limits and bans while it lasts', async () => {
     const { guard, advance } = setup();
     await guard.block('actor:vip');
