@@ -69,6 +69,51 @@ describe('evaluate: limits', () => {
     expect(counts).toEqual({ anonymous: 2, registered: 5, verified: 10, invented: 2 });
   });
 
+  it('counts an action without an actor as anonymous; a status change mid-window keeps the count and moves the capacity', async () => {
+    const policy: PolicyDocument = { name: 'tiers', limits: [{ id: 'ip', by: 'ip', window: '1h', max: { anonymous: 1, verified: 3 } }], bans: { after: 100 } };
+    const guard = createGuard({ policy, now: clock().now });
+    const ip = '192.0.2.30';
+    expect((await guard.evaluate({ action: 'a', ip })).verdict).toBe('allow');
+    expect((await guard.evaluate({ action: 'a', ip })).verdict).toBe('throttle');
+    // The same address verifies: its one hit still counts, against 3 now.
+    const verified = { action: 'a', ip, actor: { id: 'v', status: 'verified' } };
+    expect((await guard.evaluate(verified)).limits[0]).toMatchObject({ count: 2, max: 3, remaining: 1 });
+    expect((await guard.evaluate(verified)).limits[0]).toMatchObject({ count: 3, max: 3, remaining: 0 });
+    expect((await guard.evaluate(verified)).verdict).toBe('throttle');
+    // And back to anonymous: over its capacity, refused, and told when the window has room for it.
+    const back = await guard.evaluate({ action: 'a', ip });
+    expect(back).toMatchObject({ verdict: 'throttle' });
+    expect(back.limits[0]).toMatchObject({ count: 3, max: 1, remaining: 0 });
+  });
+
+  it('is all or nothing whatever refuses: a list, a ban, a rule or the score consumes from no window', async () => {
+    const c = clock();
+    const guard = createGuard({
+      policy: {
+        name: 'refusals',
+        lists: { bad: { cidrs: ['203.0.113.0/24'], verdict: 'block' } },
+        limits: [{ id: 'ip', by: 'ip', window: '1h', max: 10 }, { id: 'actor', by: 'actor', window: '1h', max: 10 }],
+        content: { terms: { casino: 100 } },
+        scoring: { block: 100 },
+        rules: [{ name: 'no', conditions: { all: [{ fact: 'attributes', path: '$.no', operator: 'equal', value: true }] }, event: { type: 'throttle' } }],
+        bans: { after: 100 },
+      },
+      now: c.now,
+    });
+    await guard.block('actor:banned');
+    const refused = [
+      { action: 'a', ip: '203.0.113.5', actor: { id: 'listed' } },
+      { action: 'a', ip: '192.0.2.31', actor: { id: 'banned' } },
+      { action: 'a', ip: '192.0.2.32', actor: { id: 'ruled' }, attributes: { no: true } },
+      { action: 'a', ip: '192.0.2.33', actor: { id: 'scored' }, content: { body: 'casino' } },
+    ];
+    for (const action of refused) {
+      expect((await guard.evaluate(action)).verdict).not.toBe('allow');
+      const [ipCount, actorCount] = await Promise.all([guard.inspect(`ip:${action.ip}`), guard.inspect(`actor:${action.actor.id}`)]);
+      expect([ipCount.counters[0]!.count, actorCount.counters[0]!.count], action.actor.id).toEqual([0, 0]);
+    }
+  });
+
   it('charges a limit its cost per action', async () => {
     const guard = createGuard({ policy: { name: 'cost', limits: [{ id: 'units', by: 'ip', window: '1h', max: 10, cost: 4 }] }, now: clock().now });
     const verdicts = [];
