@@ -12,6 +12,7 @@ export type ActiongateErrorCode =
   | 'STORE_TIMEOUT'
   | 'TARGET_INVALID'
   | 'GUARD_CLOSED'
+  | 'CLOCK_INVALID'
   | 'TELEMETRY_UNAVAILABLE';
 
 const BRAND = Symbol.for('actiongate.error');

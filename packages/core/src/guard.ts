@@ -39,7 +39,10 @@ export interface GuardOptions {
   onBan?: (event: BanEvent) => void;
   /** A repeat offender moved up the ban ladder. */
   onEscalate?: (event: BanEvent & { rung: number }) => void;
-  /** Clock in epoch ms; replay and tests inject a virtual one. @default Date.now */
+  /**
+   * Clock in epoch ms; replay and tests inject a virtual one. A reading that is not a number
+   * within the Date range rejects the call with an `ActiongateError` `CLOCK_INVALID`. @default Date.now
+   */
   now?: () => number;
   /** A store answer later than this follows `policy.failMode`. @default 50 */
   storeTimeoutMs?: number;
@@ -106,10 +109,22 @@ export interface Guard {
   close(): Promise<void>;
 }
 
+/** The latest (and, negated, earliest) time a Date can hold, in epoch ms. */
+const MAX_TIME_MS = 8.64e15;
+
 export function createGuard(options: GuardOptions): Guard {
   let policy = toCompiled(options.policy);
   const store = options.store ?? new MemoryStore();
-  const now = options.now ?? Date.now;
+  const readClock = options.now ?? Date.now;
+  /**
+   * The clock, checked on every read: from a NaN or Infinity no store can count anything, and far
+   * outside the Date range slots lose their precision, so no hit would ever count.
+   */
+  const now = (): number => {
+    const t = readClock();
+    if (typeof t !== 'number' || !(Math.abs(t) <= MAX_TIME_MS)) throw new ActiongateError('CLOCK_INVALID', `now() must return epoch milliseconds within the Date range (±8.64e15), got ${String(t)}`);
+    return t;
+  };
   const random = options.random ?? Math.random;
   const storeTimeoutMs = options.storeTimeoutMs ?? 50;
   if (!(storeTimeoutMs > 0)) throw new TypeError(`storeTimeoutMs must be a positive number of milliseconds, got ${storeTimeoutMs}`);
@@ -304,10 +319,11 @@ export function createGuard(options: GuardOptions): Guard {
       counters.unblock();
     },
     metrics: () => counters.snapshot(),
-    allow: (target, allowOptions = {}) => allow(store, policy, target, allowOptions, now()),
-    inspect: (target) => inspect(store, policy, target, now()),
-    listBlocks: (listOptions = {}) => listBlocks(store, listOptions, now()),
-    passChallenge: (token) => passChallenge(store, policy, token, now()),
+    // async: a bad clock (or target) rejects, as every other call does, rather than throwing.
+    allow: async (target, allowOptions = {}) => allow(store, policy, target, allowOptions, now()),
+    inspect: async (target) => inspect(store, policy, target, now()),
+    listBlocks: async (listOptions = {}) => listBlocks(store, listOptions, now()),
+    passChallenge: async (token) => passChallenge(store, policy, token, now()),
     async feedback(decision, label) {
       if (label !== 'spam' && label !== 'ham') throw new ActionError('label', `feedback is "spam" or "ham", got ${JSON.stringify(label)}`);
       const current = policy;

@@ -475,6 +475,22 @@ describe('evaluate: decision log and failures', () => {
     await guard.close();
   });
 
+  it('a clock that reads NaN, Infinity or beyond the Date range rejects with CLOCK_INVALID, never a decision that counts nothing', async () => {
+    for (const reading of [NaN, Infinity, -Infinity, 1e300, '1700000000000' as unknown as number]) {
+      const guard = createGuard({ policy: base, now: () => reading });
+      await expect(guard.evaluate(ad('clock')), String(reading)).rejects.toMatchObject({ code: 'CLOCK_INVALID', message: expect.stringContaining('epoch milliseconds') });
+      await expect(guard.block('ip:192.0.2.1')).rejects.toMatchObject({ code: 'CLOCK_INVALID' });
+      await expect(guard.inspect('ip:192.0.2.1')).rejects.toMatchObject({ code: 'CLOCK_INVALID' });
+    }
+    // The edges of the Date range still count.
+    for (const edge of [8.64e15 - 24 * hour, -8.64e15]) {
+      const guard = createGuard({ policy: base, now: () => edge });
+      const verdicts = [];
+      for (let i = 0; i < 3; i++) verdicts.push((await guard.evaluate(ad('edge'))).verdict);
+      expect(verdicts, String(edge)).toEqual(['allow', 'allow', 'throttle']);
+    }
+  });
+
   it('a rejecting close and late answers leave no unhandled rejection', async () => {
     const guard = createGuard({ policy: base, store: new MemoryStore(), now: clock().now });
     await guard.close();
