@@ -236,6 +236,28 @@ describe('evaluate: tightened limits', () => {
     expect((await guard.evaluate({ action: 'a', ip })).verdict).toBe('allow');
   });
 
+  it('compounds repeated tightening and keeps the later end, never shortening it', async () => {
+    const c = clock();
+    const policy: PolicyDocument = {
+      name: 'compound',
+      limits: [{ id: 'posts', by: 'ip', window: '1h', max: 8 }],
+      rules: [
+        { name: 'long', conditions: { all: [{ fact: 'attributes', path: '$.long', operator: 'equal', value: true }] }, event: { type: 'tighten', params: { factor: 0.5, for: '2h' } } },
+        { name: 'short', conditions: { all: [{ fact: 'attributes', path: '$.short', operator: 'equal', value: true }] }, event: { type: 'tighten', params: { factor: 0.5, for: '30m' } } },
+      ],
+    };
+    const guard = createGuard({ policy, now: c.now });
+    const start = c.now();
+    await guard.evaluate({ action: 'a', ip, attributes: { long: true } });
+    c.advance(hour);
+    await guard.evaluate({ action: 'a', ip, attributes: { short: true } });
+    expect((await guard.inspect(`ip:${ip}`)).tighten).toEqual({ factor: 0.25, until: start + 2 * hour });
+    expect((await guard.evaluate({ action: 'a', ip })).limits[0]).toMatchObject({ max: 2 });
+    c.advance(hour);
+    expect((await guard.inspect(`ip:${ip}`)).tighten).toBeNull();
+    expect((await guard.evaluate({ action: 'a', ip })).limits[0]).toMatchObject({ max: 8 });
+  });
+
   it('judges a tightened limit whose take fitted in a batch another limit denied, counting it once', async () => {
     const c = clock();
     const guard = createGuard({
