@@ -64,7 +64,10 @@ export interface LimitState {
   remaining: number;
   /** The limit's window length in ms. */
   windowMs: number;
-  /** Milliseconds until the window has room again (0 when it has room). */
+  /**
+   * Exceeded: milliseconds until the window has room for the action's cost. Otherwise: until its
+   * oldest counted hit leaves (the `t` of the `RateLimit` header); 0 for a monitored limit.
+   */
   resetMs: number;
   exceeded: boolean;
   /** The limit only counts (its `mode` or the policy's is `monitor`): it never refuses. */

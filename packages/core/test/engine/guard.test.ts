@@ -27,7 +27,10 @@ describe('evaluate: limits', () => {
   it('throttles past the short window with an exact retryAfterMs, then admits again', async () => {
     const c = clock();
     const guard = createGuard({ policy: base, now: c.now });
-    expect((await guard.evaluate(ad('u1'))).verdict).toBe('allow');
+    const first = await guard.evaluate(ad('u1'));
+    expect(first.verdict).toBe('allow');
+    // With room, resetMs is when the oldest counted hit (this one) leaves: its 5 s slot, then 5 min.
+    expect(first.limits.find((l) => l.id === 'burst')).toMatchObject({ exceeded: false, resetMs: 5 * minute + 5_000 });
     c.advance(10_000);
     expect((await guard.evaluate(ad('u1'))).verdict).toBe('allow');
     const third = await guard.evaluate(ad('u1'));
