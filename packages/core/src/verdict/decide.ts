@@ -261,16 +261,16 @@ function laterEnd(a: number | null | undefined, b: number | null): number | null
   return Math.max(a, b);
 }
 
-/**
- * When to try again: when the last enforced refusal (throttle or block) lifts, so a client that
- * waits that long is not refused again by one that lasts longer than the reason that won. A block
- * with no end (a permanent ban, a blocklist, a score or rule block without `ban`) gives none.
- */
 /** Whether a ban ending at `a` outlasts one ending at `b` (`null`: never ends). */
 function endsLater(a: number | null, b: number | null): boolean {
   return b !== null && (a === null || a > b);
 }
 
+/**
+ * When to try again: when the last enforced refusal (throttle or block) lifts, so a client that
+ * waits that long is not refused again by one that lasts longer than the reason that won. A block
+ * with no end (a permanent ban, a blocklist, a score or rule block without `ban`) gives none.
+ */
 function retryAfter(verdict: Verdict, reasons: readonly Reason[], banUntil: number | null | undefined, now: number): number | null {
   if (verdict === 'allow' || verdict === 'challenge') return null;
   if (banUntil === null) return null;
