@@ -8,6 +8,15 @@
  * one hash per subject. `maxKeys` bounds the subjects and `maxNamesPerSubject` what one subject
  * may hold, so memory stays bounded whatever the traffic.
  *
+ * Eviction keeps state over counters. A subject holding a live mark (a ban, an allow, a ladder
+ * rung, the range registry) lives in an LRU of its own and goes only when no
+ * other subject is left. With one LRU, any traffic that made new subjects (fresh texts, other
+ * IPs, refused attempts) pushed out the least recently used, and an idle banned client came back
+ * unbanned once enough had passed: ~35,000 ads of random text at the default bound. The marks
+ * written once per decision (`TRANSIENT_MARKS`: a decision's record, a challenge token) do not
+ * count: they compete with counters as before, or a flood of refused attempts would push out the
+ * very counters refusing it.
+ *
  * Expiry is lazy, against the caller's clock: no timers and no lru-cache TTL (it reads its own
  * clock, and `setTimeout` cannot wait past 24.8 days), so a 60-day ban works and replays are
  * deterministic. Whatever no longer counts is dropped when touched. Every `apply` runs
@@ -22,7 +31,9 @@ import { addHit, lastLeavesAt, newWindow, prune, tryTake, type WindowData } from
 export interface MemoryStoreOptions {
   /**
    * Most subjects (IPs, subnets, actors, content fingerprints…) kept; the least recently used
-   * go first. lru-cache allocates its index arrays at this length up front (~16 bytes a key).
+   * go first, but a subject holding a live mark (a ban…; `TRANSIENT_MARKS` aside) only when no
+   * other is left. lru-cache allocates its index arrays at this length up front (~16 bytes a key, twice:
+   * one LRU for the subjects kept longer, one for the others).
    * @default 100000
    */
   maxKeys?: number;
@@ -50,14 +61,27 @@ interface Window {
 interface Subject {
   marks: Map<string, Mark> | undefined;
   windows: Map<string, Window> | undefined;
+  /** Epoch ms until which it belongs to the kept LRU (its latest live mark's end, transient marks aside); 0: the other one. */
+  keepUntil: number;
 }
+
+/**
+ * Marks written once per decision, which do not keep their subject from eviction (see the module
+ * comment): `record`, a decision's record kept for feedback, and `token`, a challenge token.
+ * `@actiongate/core` writes them under these names (a test there checks it).
+ */
+export const TRANSIENT_MARKS: readonly string[] = Object.freeze(['record', 'token']);
 
 /** Stands for a window that holds nothing; never written to. */
 const NO_HITS = Object.freeze([]) as unknown as WindowData;
 
 export class MemoryStore implements Store {
   readonly name = 'memory';
-  readonly #subjects: LRUCache<string, Subject>;
+  /** Subjects holding a live mark (transient marks aside): evicted only when no other subject is left. */
+  readonly #kept: LRUCache<string, Subject>;
+  /** Every other subject. */
+  readonly #others: LRUCache<string, Subject>;
+  readonly #maxKeys: number;
   readonly #maxNames: number;
   #closed = false;
 
@@ -65,14 +89,16 @@ export class MemoryStore implements Store {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError(`MemoryStore: options must be an object like { maxKeys: 100000 }, got ${show(options)}`);
     }
-    const maxKeys = positiveInteger(options.maxKeys, 'maxKeys', 100_000);
+    this.#maxKeys = positiveInteger(options.maxKeys, 'maxKeys', 100_000);
     this.#maxNames = positiveInteger(options.maxNamesPerSubject, 'maxNamesPerSubject', 64);
-    this.#subjects = new LRUCache<string, Subject>({ max: maxKeys });
+    // Each may hold every subject; #create keeps their sum within maxKeys.
+    this.#kept = new LRUCache<string, Subject>({ max: this.#maxKeys });
+    this.#others = new LRUCache<string, Subject>({ max: this.#maxKeys });
   }
 
   /** Subjects held now (expired state is dropped lazily, so this is an upper bound of live ones). */
   get size(): number {
-    return this.#subjects.size;
+    return this.#kept.size + this.#others.size;
   }
 
   /**
@@ -112,7 +138,7 @@ export class MemoryStore implements Store {
     let consumed = false;
     // Reading refreshes the subject's recency; a subject is created only when a write lands,
     // so reads, denied takes and no-op writes never evict anyone.
-    let record = this.#subjects.get(subject);
+    let record = this.#others.get(subject) ?? this.#kept.get(subject);
 
     const get = ops.get;
     const stored = record?.marks;
@@ -179,7 +205,10 @@ export class MemoryStore implements Store {
       }
     }
 
-    if (record !== undefined && (record.marks?.size ?? 0) + (record.windows?.size ?? 0) === 0) this.#subjects.delete(subject);
+    if (record !== undefined) {
+      if ((record.marks?.size ?? 0) + (record.windows?.size ?? 0) === 0) (record.keepUntil > 0 ? this.#kept : this.#others).delete(subject);
+      else if (record.marks !== undefined || record.keepUntil > 0) this.#sort(subject, record, now);
+    }
     return { subject, marks, counts, takes, consumed };
   }
 
@@ -197,7 +226,7 @@ export class MemoryStore implements Store {
     // Absent, or re-declared with another length (a policy change): it starts afresh.
     const data = newWindow(windowMs, at, cost);
     if (prune(data, windowMs, now) === 0) return record; // a refund into nothing, or a hit already gone
-    record ??= this.#create(subject);
+    record ??= this.#create(subject, now);
     const windows = (record.windows ??= new Map());
     if (window === undefined) this.#makeRoom(record, now, keep);
     windows.set(name, { windowMs, data });
@@ -210,17 +239,53 @@ export class MemoryStore implements Store {
       record?.marks?.delete(write.name);
       return record;
     }
-    record ??= this.#create(subject);
+    record ??= this.#create(subject, now);
     const marks = (record.marks ??= new Map());
     if (!marks.has(write.name)) this.#makeRoom(record, now, undefined);
     marks.set(write.name, { value: frozenCopy(write.value), until: write.until });
     return record;
   }
 
-  #create(subject: string): Subject {
-    const record: Subject = { marks: undefined, windows: undefined };
-    this.#subjects.set(subject, record);
+  /** A new subject, among the others until #sort finds it holds a lasting mark. */
+  #create(subject: string, now: number): Subject {
+    if (this.#kept.size + this.#others.size >= this.#maxKeys) this.#evict(now);
+    const record: Subject = { marks: undefined, windows: undefined, keepUntil: 0 };
+    this.#others.set(subject, record);
     return record;
+  }
+
+  /** Puts a subject in the LRU it belongs to after a batch: the kept one while it holds a lasting live mark. */
+  #sort(subject: string, record: Subject, now: number): void {
+    let keepUntil = 0;
+    if (record.marks !== undefined) {
+      for (const [name, mark] of record.marks) {
+        const until = mark.until ?? Infinity;
+        if (until > now && until > keepUntil && !TRANSIENT_MARKS.includes(name)) keepUntil = until;
+      }
+    }
+    const was = record.keepUntil > 0;
+    record.keepUntil = keepUntil;
+    if (was === keepUntil > 0) return;
+    (was ? this.#kept : this.#others).delete(subject);
+    (was ? this.#others : this.#kept).set(subject, record);
+  }
+
+  /**
+   * Makes room for one subject: a kept one whose marks have all ended (among the least recently
+   * used few, where they gather), else the least recently used other subject, else the least
+   * recently used kept one.
+   */
+  #evict(now: number): void {
+    let looked = 0;
+    for (const key of this.#kept.rkeys()) {
+      if (this.#kept.peek(key)!.keepUntil <= now) {
+        this.#kept.delete(key);
+        return;
+      }
+      if (++looked === 4) break;
+    }
+    if (this.#others.size > 0) this.#others.pop();
+    else this.#kept.pop();
   }
 
   /**
@@ -280,7 +345,8 @@ export class MemoryStore implements Store {
     const start = cursor === undefined ? 0 : Number(cursor);
     const entries: MarkEntry[] = [];
     let index = 0;
-    for (const [subject, record] of this.#subjects.entries()) {
+    // Subjects with marks may be in either LRU: the kept ones first, each in recency order.
+    for (const [subject, record] of both(this.#kept.entries(), this.#others.entries())) {
       const mark = record.marks?.get(name);
       if (mark === undefined || (mark.until !== null && mark.until <= now)) continue;
       if (index++ < start) continue;
@@ -294,7 +360,8 @@ export class MemoryStore implements Store {
   /** Drops everything; later `apply` and `scan` calls reject. */
   async close(): Promise<void> {
     this.#closed = true;
-    this.#subjects.clear();
+    this.#kept.clear();
+    this.#others.clear();
   }
 }
 
@@ -307,6 +374,11 @@ function liveWindow(record: Subject, name: string, windowMs: number, now: number
   if (prune(window.data, windowMs, now) > 0) return window;
   windows.delete(name);
   return undefined;
+}
+
+function* both<T>(first: Iterable<T>, second: Iterable<T>): Generator<T> {
+  yield* first;
+  yield* second;
 }
 
 function total(data: WindowData): number {

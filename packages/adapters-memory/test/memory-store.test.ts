@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { testStore } from '@actiongate/core/testing';
-import { MemoryStore } from '@actiongate/memory';
+import { MemoryStore, TRANSIENT_MARKS } from '@actiongate/memory';
 import type { SubjectOps } from '@actiongate/core';
 
 testStore('memory', () => new MemoryStore());
@@ -90,6 +90,69 @@ describe('MemoryStore bounds', () => {
     expect((await one(store, T0, { subject: 's', take: takes })).consumed).toBe(true);
     const counts = (await one(store, T0, { subject: 's', peek: takes })).counts;
     expect({ ...counts }).toEqual({ a: 1, b: 1, c: 1 });
+  });
+});
+
+describe('MemoryStore eviction keeps lasting marks', () => {
+  const ban = (until: number | null = null) => ({ name: 'ban', value: { until }, until });
+  const banned = async (store: MemoryStore, subject: string, now = T0) => (await one(store, now, { subject, get: ['ban'] })).marks.ban !== undefined;
+
+  it('keeps an idle banned subject through a flood of counters and transient marks', async () => {
+    const store = new MemoryStore({ maxKeys: 50 });
+    await one(store, T0, { subject: 'ip:banned', set: [ban()], take: [w()] });
+    await one(store, T0, { subject: 'actor:banned', set: [ban(T0 + DAY)] });
+    for (let i = 0; i < 5_000; i++) {
+      await store.apply({ now: T0 + i, subjects: [
+        { subject: `content:${i}`, add: [{ name: 'copies', windowMs: MINUTE, cost: 1 }] },
+        { subject: `decision:${i}`, set: [{ name: TRANSIENT_MARKS[0]!, value: { at: i }, until: T0 + DAY }] },
+        { subject: `challenge:${i}`, set: [{ name: TRANSIENT_MARKS[1]!, value: {}, until: T0 + DAY }] },
+      ] });
+      expect(store.size).toBeLessThanOrEqual(50);
+    }
+    expect(await banned(store, 'ip:banned', T0 + 5_000)).toBe(true);
+    expect(await banned(store, 'actor:banned', T0 + 5_000)).toBe(true);
+    // Counters still turn over among themselves: the newest are there, the oldest gone.
+    expect((await one(store, T0 + 5_000, { subject: 'content:4999', peek: [{ name: 'copies', windowMs: MINUTE }] })).counts.copies).toBe(1);
+    expect((await one(store, T0 + 5_000, { subject: 'content:0', peek: [{ name: 'copies', windowMs: MINUTE }] })).counts.copies).toBe(0);
+  });
+
+  it('lets a subject go with the others once its lasting marks have ended or been deleted', async () => {
+    const store = new MemoryStore({ maxKeys: 10 });
+    await one(store, T0, { subject: 'ended', set: [ban(T0 + MINUTE)] });
+    await one(store, T0, { subject: 'lifted', set: [ban()], take: [w()] });
+    await one(store, T0, { subject: 'lifted', del: ['ban'] }); // its window keeps it, among the others
+    for (let i = 0; i < 8; i++) await one(store, T0, { subject: `newer-${i}`, take: [w()] });
+    expect(await banned(store, 'ended')).toBe(true); // now the most recently used of all
+    expect(store.size).toBe(10);
+    // Past the ban's end, the ended subject is the first to make room, whatever its recency.
+    await one(store, T0 + 2 * MINUTE, { subject: 'newest', set: [ban()] });
+    expect(await banned(store, 'ended', T0 + 2 * MINUTE)).toBe(false);
+    expect(store.size).toBe(10);
+    // The lifted subject is now the least recently used of the others.
+    await one(store, T0 + 2 * MINUTE, { subject: 'newest-2', set: [ban()] });
+    expect((await one(store, T0 + 2 * MINUTE, { subject: 'lifted', peek: [{ name: 'w', windowMs: 10 * MINUTE }] })).counts.w).toBe(0);
+    expect(await banned(store, 'newest', T0 + 2 * MINUTE)).toBe(true);
+  });
+
+  it('stays within maxKeys when every subject holds a lasting mark, dropping the least recently used', async () => {
+    const store = new MemoryStore({ maxKeys: 100 });
+    for (let i = 0; i < 1_000; i++) {
+      await one(store, T0, { subject: `ip:${i}`, set: [ban()] });
+      expect(store.size).toBeLessThanOrEqual(100);
+    }
+    expect(await banned(store, 'ip:999')).toBe(true);
+    expect(await banned(store, 'ip:900')).toBe(true);
+    expect(await banned(store, 'ip:899')).toBe(false);
+  });
+
+  it('scans marks in both kinds of subject', async () => {
+    const store = new MemoryStore();
+    await one(store, T0, { subject: 'kept', set: [ban()] });
+    await one(store, T0, { subject: 'transient', set: [{ name: 'token', value: 1, until: T0 + DAY }, { name: 'ban', value: 2, until: T0 - 1 }] });
+    await one(store, T0, { subject: 'decision:1', set: [{ name: 'record', value: 3, until: T0 + DAY }] });
+    expect((await store.scan('ban', { limit: 10, now: T0 })).entries.map((e) => e.subject)).toEqual(['kept']);
+    expect((await store.scan('token', { limit: 10, now: T0 })).entries.map((e) => e.subject)).toEqual(['transient']);
+    expect((await store.scan('record', { limit: 10, now: T0 })).entries.map((e) => e.subject)).toEqual(['decision:1']);
   });
 });
 

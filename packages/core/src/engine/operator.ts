@@ -120,7 +120,7 @@ export async function inspect(store: Store, policy: CompiledPolicy, target: Targ
 
 /** The write that remembers a challenge's token for the subjects it was issued to. */
 export function challengeBatch(token: string, subjects: string[], kind: string, now: number): StoreBatch {
-  return { now, subjects: [{ subject: `challenge:${token}`, set: [{ name: 'token', value: { subjects, kind }, until: now + CHALLENGE_TOKEN_TTL_MS }] }] };
+  return { now, subjects: [{ subject: `challenge:${token}`, set: [{ name: MARK.token, value: { subjects, kind }, until: now + CHALLENGE_TOKEN_TTL_MS }] }] };
 }
 
 /** Active bans, in pages (needs a store with `scan`). */
@@ -137,8 +137,8 @@ export async function listBlocks(store: Store, options: { cursor?: string; limit
 export async function passChallenge(store: Store, policy: CompiledPolicy, token: unknown, now: number): Promise<boolean> {
   if (typeof token !== 'string' || token.length === 0 || token.length > 200) return false;
   const subject = `challenge:${token}`;
-  const result = await store.apply({ now, subjects: [{ subject, get: ['token'], del: ['token'] }] });
-  const value = result.subjects[0]?.marks.token;
+  const result = await store.apply({ now, subjects: [{ subject, get: [MARK.token], del: [MARK.token] }] });
+  const value = result.subjects[0]?.marks[MARK.token];
   if (typeof value !== 'object' || value === null || Array.isArray(value) || !Array.isArray(value.subjects)) return false;
   const until = now + policy.challenges.rememberMs;
   // A person got through: whatever tightened their limits is relaxed again.

@@ -12,8 +12,11 @@ import type { MarkValue, StoreBatch, StoreResult, SubjectOps, SubjectResult, Win
 import type { LimitState } from '../types.js';
 import type { NormalisedAction } from './action.js';
 
-/** Mark and window names inside a subject. */
-export const MARK = { ban: 'ban', allow: 'allow', pass: 'pass', rung: 'rung', tighten: 'tighten', record: 'record' } as const;
+/**
+ * Mark and window names inside a subject. `record` and `token` are written once per decision: a
+ * MemoryStore lets them go with its counters (`TRANSIENT_MARKS`), the others it keeps longer.
+ */
+export const MARK = { ban: 'ban', allow: 'allow', pass: 'pass', rung: 'rung', tighten: 'tighten', record: 'record', token: 'token' } as const;
 export const WINDOW = { violations: 'violations', copies: 'copies' } as const;
 
 /** What duplicate counting needs of the content signals: the exact fingerprint and the near-duplicate band keys. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryStore } from '@actiongate/memory';
+import { MemoryStore, TRANSIENT_MARKS } from '@actiongate/memory';
+import { MARK } from '../../src/engine/state.js';
 import { createGuard, type PolicyDocument } from '../../src/index.js';
 
 const hour = 3_600_000;
@@ -29,6 +30,29 @@ describe('operator actions', () => {
     expect(await guard.evaluate({ action: 'a', ip: '198.51.100.1', actor: { id: 'u1' } })).toMatchObject({ verdict: 'block', banUntil: null, retryAfterMs: null });
     advance(24 * hour);
     expect((await guard.evaluate({ action: 'a', ip: '192.0.2.1', actor: { id: 'other' } })).verdict).toBe('allow');
+  });
+
+  it('a ban on a full MemoryStore outlasts a flood of fresh texts and refused attempts from elsewhere', async () => {
+    // One LRU for everything let ~maxKeys new subjects (texts, decision records, other IPs) push
+    // an idle banned client out, and it came back unbanned.
+    let t = Date.UTC(2026, 0, 1);
+    const flooded: PolicyDocument = { ...policy, content: { terms: { casino: 10 }, duplicates: { window: '1h', score: 1, near: { bands: 2 } } }, bans: { after: 1000, within: '1h' } };
+    const guard = createGuard({ policy: flooded, store: new MemoryStore({ maxKeys: 200 }), now: () => t });
+    await guard.block('ip:192.0.2.1', { for: 'permanent', reason: 'abuse report' });
+    await guard.block('actor:spammer', { for: '7d' });
+    const verdicts = new Set<string>();
+    for (let i = 0; i < 1_000; i++) {
+      t += 1_000;
+      const flood = await guard.evaluate({ action: 'ad.submit', ip: '198.51.100.9', actor: { id: `sock-${i}` }, content: { body: `fresh text number ${i} with words ${i * 7919}` } });
+      verdicts.add(flood.verdict);
+    }
+    expect(verdicts).toEqual(new Set(['allow', 'throttle'])); // refused attempts, each with a decision record
+    expect(await guard.evaluate({ action: 'ad.submit', ip: '192.0.2.1' })).toMatchObject({ verdict: 'block', banUntil: null });
+    expect((await guard.evaluate({ action: 'ad.submit', ip: '203.0.113.5', actor: { id: 'spammer' } })).verdict).toBe('block');
+  });
+
+  it('writes its once-per-decision marks under the names MemoryStore lets go with its counters', () => {
+    expect([...TRANSIENT_MARKS].sort()).toEqual([MARK.record, MARK.token].sort());
   });
 
   it('an IPv6 block covers the subnet', async () => {
