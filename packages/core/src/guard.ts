@@ -85,7 +85,7 @@ export interface Guard {
   readonly policy: CompiledPolicy;
   /** Bans `ip:<address>` (an IPv6 address bans its subnet) or `actor:<id>` in every process. `for` defaults to 24h. */
   block(target: Target, options?: BlockOptions): Promise<{ subject: string; until: number | null }>;
-  /** Lifts a ban and forgets the strikes and ladder rung. */
+  /** Lifts a ban (and an operator allow) and forgets the strikes, ladder rung and adaptive limits: the target is judged afresh. */
   unblock(target: Target): Promise<void>;
   /** Never limit or block the target while it lasts (`for` defaults to permanent). */
   allow(target: Target, options?: BlockOptions): Promise<void>;

@@ -79,11 +79,14 @@ export async function block(store: Store, policy: CompiledPolicy, target: Target
   return { subject, until };
 }
 
-/** Lifts a ban and forgets the subject's strikes and ladder rung. */
+/**
+ * Lifts a ban and forgets the subject's strikes, ladder rung and adaptive limits; an operator's
+ * allow goes too, as a range's entry does whatever its kind: the target is judged afresh.
+ */
 export async function unblock(store: Store, policy: CompiledPolicy, target: Target, now: number): Promise<void> {
   const subject = subjectOf(target, policy);
   if (subject.startsWith('cidr:')) return editRange(store, subject.slice(5), null, now);
-  await store.apply({ now, subjects: [{ subject, del: [MARK.ban, MARK.rung, WINDOW.violations, MARK.tighten] }] });
+  await store.apply({ now, subjects: [{ subject, del: [MARK.ban, MARK.allow, MARK.rung, WINDOW.violations, MARK.tighten] }] });
 }
 
 /** An operator allow: never limited or blocked while it lasts (default: permanent). */

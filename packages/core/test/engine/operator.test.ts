@@ -123,6 +123,19 @@ describe('operator actions', () => {
     expect((await guard.evaluate({ action: 'a', ip: '192.0.2.21', actor: { id: 'vip' } })).verdict).toBe('block');
   });
 
+  it('unblock takes back an allow too: the target is limited again', async () => {
+    // Before, nothing could revoke an ip: or actor: allow short of its end (permanent by default).
+    const { guard, advance } = setup();
+    await guard.allow('ip:192.0.2.30');
+    for (let i = 0; i < 5; i++) expect((await guard.evaluate({ action: 'a', ip: '192.0.2.30' })).verdict).toBe('allow');
+    await guard.unblock('ip:192.0.2.30');
+    expect(await guard.inspect('ip:192.0.2.30')).toMatchObject({ allow: null });
+    advance(2 * 60_000); // the allowed attempts were counted: a fresh window
+    const verdicts = [];
+    for (let i = 0; i < 3; i++) verdicts.push((await guard.evaluate({ action: 'a', ip: '192.0.2.30' })).verdict);
+    expect(verdicts).toEqual(['allow', 'allow', 'throttle']); // the ip limit: 2 a minute
+  });
+
   it('lists active blocks', async () => {
     const { guard } = setup();
     await guard.block('ip:192.0.2.1');
