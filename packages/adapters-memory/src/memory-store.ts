@@ -32,8 +32,7 @@ export interface MemoryStoreOptions {
   /**
    * Most subjects (IPs, subnets, actors, content fingerprints…) kept; the least recently used
    * go first, but a subject holding a live mark (a ban…; `TRANSIENT_MARKS` aside) only when no
-   * other is left. lru-cache allocates its index arrays at this length up front (~16 bytes a key, twice:
-   * one LRU for the subjects kept longer, one for the others).
+   * other is left. lru-cache allocates its index arrays at this length up front (~28 bytes a key).
    * @default 100000
    */
   maxKeys?: number;
@@ -91,8 +90,10 @@ export class MemoryStore implements Store {
     }
     this.#maxKeys = positiveInteger(options.maxKeys, 'maxKeys', 100_000);
     this.#maxNames = positiveInteger(options.maxNamesPerSubject, 'maxNamesPerSubject', 64);
-    // Each may hold every subject; #create keeps their sum within maxKeys.
-    this.#kept = new LRUCache<string, Subject>({ max: this.#maxKeys });
+    // Each may hold every subject; #create keeps their sum within maxKeys. lru-cache allocates
+    // its arrays for `max` entries up front (~28 bytes each): the kept LRU, usually far smaller,
+    // is bounded by a size of one per entry instead, and grows as it fills.
+    this.#kept = new LRUCache<string, Subject>({ maxSize: this.#maxKeys, sizeCalculation: () => 1 });
     this.#others = new LRUCache<string, Subject>({ max: this.#maxKeys });
   }
 
