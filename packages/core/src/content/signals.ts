@@ -8,7 +8,7 @@
  */
 import { checkSync } from 'recheck';
 import type { PolicyProblem } from '../errors.js';
-import { parseDuration } from '../policy/duration.js';
+import { durationProblem, parseDuration } from '../policy/duration.js';
 import type { ContentPolicy } from '../policy/types.js';
 import { countPhones, emailDomain, findEmails } from './contacts.js';
 import { isDisposableDomain, loadDisposableDomains } from './disposable.js';
@@ -137,6 +137,9 @@ export function compileContent(
   if (disposable) loadDisposableDomains();
   const needEmails = contacts !== undefined || disposable !== undefined || domainLists.size > 0;
   const needShape = uppercase !== undefined || repeats !== undefined;
+  if (policy?.duplicates && parseWindow(policy.duplicates.window) === undefined) {
+    problems.push({ pointer: `${pointer}/duplicates/window`, message: durationProblem(policy.duplicates.window) });
+  }
   const duplicates = policy?.duplicates
     ? {
         windowMs: parseWindow(policy.duplicates.window) ?? 0,

@@ -11,7 +11,7 @@ import { compileLimits, type CompiledLimit } from '../limits/limits.js';
 import { compileLists, type CompiledLists } from '../network/lists.js';
 import { createClientIpResolver, trustedProxyProblems, type ClientIp, type ClientIpInput } from '../network/client-ip.js';
 import { compileRules, type CompiledRules } from '../rules/compile.js';
-import { parseBanDuration, parseDuration } from './duration.js';
+import { durationProblem, parseBanDuration, parseDuration } from './duration.js';
 import { schemaProblems } from './schema.js';
 import type { PolicyDocument } from './types.js';
 
@@ -82,6 +82,19 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
   const rules = compileRules(doc.rules ?? [], { pointer: '/rules' });
   problems.push(...rules.problems);
   warnings.push(...rules.warnings);
+
+  // The schema's pattern admits "0s" and lengths past a safe millisecond count, which parse to
+  // nothing: a ladder rung would then read as permanent, and the others as undefined.
+  const durations: [string, unknown, boolean][] = [
+    ['/bans/within', doc.bans?.within, false],
+    ['/bans/forget', doc.bans?.forget, false],
+    ...(doc.bans?.ladder ?? []).map((rung, i): [string, unknown, boolean] => [`/bans/ladder/${i}`, rung, true]),
+    ['/challenges/remember', doc.challenges?.remember, false],
+    ['/feedback/remember', doc.feedback?.remember, false],
+  ];
+  for (const [pointer, text, permanent] of durations) {
+    if (text !== undefined && (permanent ? parseBanDuration(text) : parseDuration(text)) === undefined) problems.push({ pointer, message: durationProblem(text) });
+  }
 
   const scoring = doc.scoring ?? {};
   if (scoring.challenge !== undefined && scoring.block !== undefined && scoring.challenge > scoring.block) {

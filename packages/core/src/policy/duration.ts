@@ -22,6 +22,14 @@ export function parseDuration(text: unknown): number | undefined {
   return ms > 0 && Number.isSafeInteger(ms) ? ms : undefined;
 }
 
+/**
+ * Why `text`, which the schema's duration pattern accepts, is still no duration: its length is
+ * zero or beyond a safe integer of milliseconds (about 285,000 years).
+ */
+export function durationProblem(text: unknown): string {
+  return `${JSON.stringify(text)} is not a usable duration: it must be longer than 0 and fit a safe integer of milliseconds (at most about 14,800,000w)`;
+}
+
 /** Like {@link parseDuration}, but `"permanent"` gives `null` (no end). */
 export function parseBanDuration(text: unknown): number | null | undefined {
   return text === 'permanent' ? null : parseDuration(text);

@@ -9,7 +9,7 @@ import type { PolicyProblem } from '../errors.js';
 import { DECORATOR_NAMES, NUMERIC_OPERATORS, OPERATOR_NAMES, resolveOperator, type ResolvedOperator } from './operators.js';
 import { isFactReference } from './order.js';
 import { isWellFormedPath } from './paths.js';
-import { parseDuration } from '../policy/duration.js';
+import { durationProblem, parseBanDuration, parseDuration } from '../policy/duration.js';
 import { EVENT_TYPES, MIN_TIGHTEN_FACTOR, ruleLabel } from './types.js';
 
 export interface CheckOptions {
@@ -76,6 +76,10 @@ function checkEvent(event: unknown, at: string, report: Report): void {
   if (type === 'score' && !(isObject(params) && typeof params.add === 'number' && Number.isFinite(params.add))) {
     problem('/params/add', 'a score event needs a numeric "add" (the points to add)');
   }
+  // Checked here as well as by the schema, whose pattern lets "0s" through: a ban or Retry-After
+  // that parses to nothing would be dropped silently when the rule fires.
+  if (isObject(params) && params.ban !== undefined && parseBanDuration(params.ban) === undefined) problem('/params/ban', durationProblem(params.ban));
+  if (isObject(params) && params.retryAfter !== undefined && parseDuration(params.retryAfter) === undefined) problem('/params/retryAfter', durationProblem(params.retryAfter));
   if (type === 'tighten') {
     const factor = isObject(params) ? params.factor : undefined;
     if (!(typeof factor === 'number' && factor > 0 && factor < 1)) {

@@ -114,6 +114,31 @@ describe('compilePolicy', () => {
     expect(problemsOf(() => compilePolicy(evil)).map((p) => p.pointer)).toContain('/lists/__proto__');
   });
 
+  it('refuses durations the schema pattern lets through but that are no length: zero, or past a safe millisecond count', () => {
+    const rule = (params: Record<string, unknown>, type = 'block') => ({ conditions: { all: [] }, event: { type, params } });
+    for (const bad of ['0s', '000ms', '999999999w', '999999999d']) {
+      const problems = problemsOf(() =>
+        compilePolicy({
+          name: 'x',
+          bans: { within: bad, forget: bad, ladder: ['24h', bad] },
+          challenges: { remember: bad },
+          feedback: { remember: bad },
+          content: { duplicates: { window: bad, score: 5 } },
+          rules: [rule({ ban: bad }), rule({ retryAfter: bad }, 'throttle')],
+        }),
+      );
+      expect(problems.map((p) => p.pointer).sort(), bad).toEqual([
+        '/bans/forget', '/bans/ladder/1', '/bans/within', '/challenges/remember', '/content/duplicates/window',
+        '/feedback/remember', '/rules/0/event/params/ban', '/rules/1/event/params/retryAfter',
+      ]);
+      for (const problem of problems) expect(problem.message).toContain(JSON.stringify(bad));
+    }
+    // The largest lengths that fit still load, and "permanent" stays a ladder rung of its own.
+    const policy = compilePolicy({ name: 'x', bans: { within: '999999999h', ladder: ['1ms', '14000000w', 'permanent'] }, rules: [rule({ ban: '14000000w' })] });
+    expect(policy.bans.withinMs).toBe(999_999_999 * 3_600_000);
+    expect(policy.bans.ladder).toEqual([1, 14_000_000 * 604_800_000, null]);
+  });
+
   it('rejects non-objects', () => {
     for (const value of [null, 42, 'x', [], undefined]) {
       expect(problemsOf(() => compilePolicy(value)).length).toBeGreaterThan(0);
