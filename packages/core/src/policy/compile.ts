@@ -12,7 +12,7 @@ import { compileLists, type CompiledLists } from '../network/lists.js';
 import { createClientIpResolver, trustedProxyProblems, type ClientIp, type ClientIpInput } from '../network/client-ip.js';
 import { compileRules, type CompiledRules } from '../rules/compile.js';
 import { durationProblem, parseBanDuration, parseDuration } from './duration.js';
-import { schemaProblems } from './schema.js';
+import { escape, schemaProblems } from './schema.js';
 import type { PolicyDocument } from './types.js';
 
 export interface CompiledPolicy {
@@ -66,6 +66,8 @@ export function isCompiledPolicy(value: unknown): value is CompiledPolicy {
  */
 export function compilePolicy(document: unknown, options: CompileOptions = {}): CompiledPolicy {
   const file = options.file;
+  const deep = tooDeep(document);
+  if (deep !== null) throw new PolicyError(withFile([{ pointer: deep, message: `nests deeper than ${MAX_DEPTH} levels: flatten it` }], file), { file });
   const problems = schemaProblems(document);
   if (problems.length > 0) throw new PolicyError(withFile(problems, file), { file });
 
@@ -132,6 +134,25 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
     rules,
     warnings: Object.freeze(withFile(warnings, file)),
   }) as CompiledPolicy;
+}
+
+/**
+ * How deep a policy document may nest. The schema validator, the rule checks and the code
+ * generator all recurse, so a document a few thousand levels deep (JSON.parse reads any depth)
+ * would overflow the stack; real policies nest conditions a handful of levels.
+ */
+const MAX_DEPTH = 128;
+
+/** The JSON pointer of the first value nested deeper than MAX_DEPTH (found without recursion), or null. */
+function tooDeep(document: unknown): string | null {
+  const stack: [unknown, string, number][] = [[document, '', 0]];
+  while (stack.length > 0) {
+    const [value, pointer, depth] = stack.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth >= MAX_DEPTH) return pointer;
+    for (const key of Object.keys(value)) stack.push([(value as Record<string, unknown>)[key], `${pointer}/${escape(key)}`, depth + 1]);
+  }
+  return null;
 }
 
 function withFile(problems: PolicyProblem[], file: string | undefined): PolicyProblem[] {

@@ -139,6 +139,33 @@ describe('compilePolicy', () => {
     expect(policy.bans.ladder).toEqual([1, 14_000_000 * 604_800_000, null]);
   });
 
+  it('refuses a policy nested too deep for the validators with a PolicyError pointing at it, not a stack overflow', async () => {
+    const nested = (depth: number) => {
+      let condition: unknown = { fact: 'score', operator: 'greaterThan', value: 1 };
+      for (let i = 0; i < depth; i++) condition = i % 2 ? { not: condition } : { all: [condition] };
+      return { name: 'x', rules: [{ conditions: { all: [condition] }, event: { type: 'block' } }] };
+    };
+    expect(compilePolicy(nested(40)).rules.compiled).toBe(true); // deeper than any policy needs
+    for (const depth of [100, 5_000]) {
+      const [problem, ...rest] = problemsOf(() => compilePolicy(nested(depth)));
+      expect(rest).toEqual([]);
+      expect(problem!.pointer).toMatch(/^\/rules\/0\/conditions\/all\/0(\/(all\/0|not))+$/);
+      expect(problem!.message).toMatch(/nests deeper than 128 levels/);
+    }
+    // Depth hides in event params and condition values too, and a file is read the same way.
+    let deep: unknown = 1;
+    for (let i = 0; i < 10_000; i++) deep = [deep];
+    const inParams = { name: 'x', rules: [{ conditions: { all: [] }, event: { type: 'block', params: { extra: deep } } }] };
+    expect(problemsOf(() => compilePolicy(inParams))[0]!.pointer).toMatch(/^\/rules\/0\/event\/params\/extra(\/0)+$/);
+    const file = join(mkdtempSync(join(tmpdir(), 'ag-policy-')), 'deep.json');
+    writeFileSync(file, `{"name":"x","rules":[{"event":{"type":"block"},"conditions":${'{"not":'.repeat(100_000)}{}${'}'.repeat(100_000)}}]}`);
+    await expect(loadPolicy(file)).rejects.toMatchObject({ code: 'POLICY_INVALID', problems: [{ pointer: expect.stringMatching(/^\/rules\/0\/conditions(\/not)+$/), file }] });
+    // A cycle, which only code can build, is as deep as it gets.
+    const cyclic: Record<string, unknown> = { name: 'x', rules: [] };
+    (cyclic.rules as unknown[]).push({ conditions: { all: [] }, event: { type: 'block', params: { self: cyclic } } });
+    expect(problemsOf(() => compilePolicy(cyclic))[0]!.message).toMatch(/nests deeper/);
+  });
+
   it('rejects non-objects', () => {
     for (const value of [null, 42, 'x', [], undefined]) {
       expect(problemsOf(() => compilePolicy(value)).length).toBeGreaterThan(0);
