@@ -1,9 +1,12 @@
 /**
  * Reloading a policy file when it changes. Editors save by writing in place or by renaming a new
  * file over the old one, so the directory is watched and events for the file's name count. A
- * policy that fails to load keeps the old one in force and is reported to `onError`.
+ * file reached through a symlink changes without an event of its name: a Kubernetes ConfigMap
+ * update renames a new `..data` symlink into place. So an event for any other name counts when
+ * the file it leads to is no longer the one last loaded (another inode, size or mtime). A policy
+ * that fails to load keeps the old one in force and is reported to `onError`.
  */
-import { watch, type FSWatcher } from 'node:fs';
+import { statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { PolicyError } from '../errors.js';
 import type { CompiledPolicy } from './compile.js';
@@ -28,10 +31,21 @@ export function watchPolicy(path: string, guard: { setPolicy(policy: CompiledPol
   const debounceMs = options.debounceMs ?? 100;
   let timer: NodeJS.Timeout | undefined;
   let loading = Promise.resolve();
+  /** The identity of the file the symlinks (if any) lead to, when it was last loaded. */
+  const identity = () => {
+    try {
+      const stats = statSync(file);
+      return `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}`;
+    } catch {
+      return null;
+    }
+  };
+  let loaded = identity();
 
   const reload = () => {
     // Reloads run one after another, so an older file never replaces a newer one.
     loading = loading.then(async () => {
+      loaded = identity();
       try {
         const policy = await loadPolicy(file);
         guard.setPolicy(policy);
@@ -42,7 +56,7 @@ export function watchPolicy(path: string, guard: { setPolicy(policy: CompiledPol
     });
   };
   const watcher: FSWatcher = watch(dirname(file), (_event, changed) => {
-    if (changed !== null && changed !== name) return;
+    if (changed !== null && changed !== name && identity() === loaded) return;
     clearTimeout(timer);
     timer = setTimeout(reload, debounceMs);
   });

@@ -1,4 +1,4 @@
-import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -31,6 +31,34 @@ describe('watchPolicy', () => {
       renameSync(join(dir, 'next.json'), file);
       await until(() => guard.policy.id === 'p@4');
       expect(reloads.map((p) => p.id)).toContain('p@4');
+    } finally {
+      watcher.close();
+    }
+  });
+
+  it('follows a policy mounted from a Kubernetes ConfigMap, whose update swaps a symlink of another name', async () => {
+    // The kubelet's layout: policy.json -> ..data/policy.json, ..data -> ..<timestamp>; an update
+    // writes a new timestamped directory and renames a new ..data symlink over the old one.
+    const dir = mkdtempSync(join(tmpdir(), 'ag-watch-'));
+    const version = (n: number) => {
+      mkdirSync(join(dir, `..v${n}`));
+      writeFileSync(join(dir, `..v${n}`, 'policy.json'), JSON.stringify({ name: 'p', version: String(n) }));
+      symlinkSync(`..v${n}`, join(dir, '..data_tmp'));
+      renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+    };
+    version(1);
+    symlinkSync('..data/policy.json', join(dir, 'policy.json'));
+    const file = join(dir, 'policy.json');
+    const guard = createGuard({ policy: await loadPolicy(file) });
+    const reloads: string[] = [];
+    const watcher = watchPolicy(file, guard, { onReload: (p) => reloads.push(p.id), debounceMs: 20 });
+    try {
+      version(2);
+      await until(() => guard.policy.id === 'p@2');
+      // Other files changing in the directory do not reload an unchanged policy.
+      writeFileSync(join(dir, 'unrelated.txt'), 'x');
+      await new Promise((r) => setTimeout(r, 150));
+      expect(reloads).toEqual(['p@2']);
     } finally {
       watcher.close();
     }
