@@ -22,6 +22,7 @@ export interface WatchPolicyOptions {
 }
 
 export interface PolicyWatcher {
+  /** Stops watching; a reload in progress is dropped, not applied. */
   close(): void;
 }
 
@@ -41,17 +42,22 @@ export function watchPolicy(path: string, guard: { setPolicy(policy: CompiledPol
     }
   };
   let loaded = identity();
+  let closed = false;
 
   const reload = () => {
     // Reloads run one after another, so an older file never replaces a newer one.
     loading = loading.then(async () => {
+      if (closed) return;
       loaded = identity();
       try {
         const policy = await loadPolicy(file);
+        // A reload that was reading when close() came applies nothing: the caller may already
+        // have handed the guard to another watcher, or closed it.
+        if (closed) return;
         guard.setPolicy(policy);
         options.onReload?.(policy);
       } catch (error) {
-        options.onError?.(error as Error);
+        if (!closed) options.onError?.(error as Error);
       }
     });
   };
@@ -63,6 +69,7 @@ export function watchPolicy(path: string, guard: { setPolicy(policy: CompiledPol
   watcher.on('error', (error) => options.onError?.(error));
   return {
     close() {
+      closed = true;
       clearTimeout(timer);
       watcher.close();
     },

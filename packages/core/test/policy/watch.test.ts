@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -62,5 +63,26 @@ describe('watchPolicy', () => {
     } finally {
       watcher.close();
     }
+  });
+
+  it('applies nothing after close, not even a reload that was already reading the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ag-watch-'));
+    const file = join(dir, 'policy.json');
+    writeFileSync(file, JSON.stringify({ name: 'p', version: '1' }));
+    const guard = createGuard({ policy: await loadPolicy(file) });
+    const reloads: string[] = [];
+    const watcher = watchPolicy(file, guard, { onReload: (p) => reloads.push(p.id), debounceMs: 50 });
+    // A named pipe in the policy's place: the reload's read waits until something writes to it.
+    rmSync(file);
+    execFileSync('mkfifo', [file]);
+    await new Promise((r) => setTimeout(r, 300));
+    watcher.close();
+    // Non-blocking, so that a reload that never started fails here (ENXIO: no reader) instead of hanging.
+    const pipe = openSync(file, constants.O_WRONLY | constants.O_NONBLOCK);
+    writeFileSync(pipe, JSON.stringify({ name: 'p', version: '2' }));
+    closeSync(pipe);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(guard.policy.id).toBe('p@1');
+    expect(reloads).toEqual([]);
   });
 });
