@@ -29,7 +29,8 @@ interface Report {
 type Json = Record<string, unknown>;
 
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
-const isPositiveInteger = (value: unknown) => Number.isInteger(value) && (value as number) > 0;
+// Safe integers only: json-rules-engine reads a priority with parseInt, which makes 1e21 ("1e+21") a 1.
+const isPositiveInteger = (value: unknown) => Number.isSafeInteger(value) && (value as number) > 0;
 
 /**
  * Checks the rule at `pointer` (e.g. `/rules/3`), appending what it finds. Returns whether the

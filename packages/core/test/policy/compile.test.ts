@@ -166,6 +166,11 @@ describe('compilePolicy', () => {
     expect(problemsOf(() => compilePolicy(cyclic))[0]!.message).toMatch(/nests deeper/);
   });
 
+  it('refuses rule priorities json-rules-engine would read as 1, in the schema too', () => {
+    const problems = problemsOf(() => compilePolicy({ name: 'x', rules: [{ priority: 1e21, conditions: { all: [] }, event: { type: 'block' } }] }));
+    expect(problems.map((p) => p.pointer)).toContain('/rules/0/priority');
+  });
+
   it('rejects non-objects', () => {
     for (const value of [null, 42, 'x', [], undefined]) {
       expect(problemsOf(() => compilePolicy(value)).length).toBeGreaterThan(0);

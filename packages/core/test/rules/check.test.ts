@@ -59,6 +59,13 @@ describe('load-time problems name the rule and point at the spot', () => {
     expect(problems.find(([rule]) => rule === 'f')![2]).toMatch(/condition references are not supported/);
   });
 
+  it('priorities past a safe integer, which json-rules-engine reads as 1 (parseInt("1e+21"))', () => {
+    expect(problemsOf([
+      { name: 'huge', priority: 1e21, conditions: { any: [{ fact: 'score', operator: 'equal', value: 1, priority: 1e21 }, { fact: 'score', operator: 'equal', value: 2 }] }, event: { type: 'block' } },
+    ]).map(([rule, pointer]) => `${rule} ${pointer}`)).toEqual(['huge /rules/0/priority', 'huge /rules/0/conditions/any/0/priority']);
+    expect(problemsOf([{ priority: Number.MAX_SAFE_INTEGER, conditions: { all: [] }, event: { type: 'block' } }])).toEqual([]);
+  });
+
   it('priorities, modes, names, paths and values json-rules-engine would trip on', () => {
     expect(problemsOf([
       { name: 'p', priority: 0, mode: 'shadow', conditions: { all: [{ fact: 'score', operator: 'equal', value: 1, priority: 1.5 }] }, event: { type: 'block' } },
