@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { isActiongateError, type PolicyError, type PolicyProblem } from '../errors.js';
 import { compilePolicy } from '../policy/compile.js';
-import { jsonErrorOffset } from '../policy/load.js';
+import { jsonErrorOffset, withoutBom } from '../policy/load.js';
 import { policyWarnings } from '../policy/warnings.js';
 import { choiceFlag, EXIT, parseCommandArgs, usageError, type Command } from './command.js';
 import { createLocator, positionOf } from './locate.js';
@@ -45,7 +45,7 @@ export async function validateFile(file: string): Promise<FileResult> {
   }
   let document: unknown;
   try {
-    document = JSON.parse(text);
+    document = JSON.parse(withoutBom(text));
   } catch (error) {
     const at = positionOf(text, jsonErrorOffset(text));
     return { file, valid: false, findings: [{ severity: 'error', pointer: '', ...at, message: `not valid JSON: ${(error as Error).message}` }] };

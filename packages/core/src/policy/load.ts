@@ -17,10 +17,13 @@ export async function loadPolicy(path: string): Promise<CompiledPolicy> {
   return compilePolicy(parsePolicyJson(text, path), { file: path });
 }
 
-/** `JSON.parse` with the error located by line and column. */
+/**
+ * `JSON.parse` with the error located by line and column. A leading byte order mark (Windows
+ * editors write one) is not content, as in list files; JSON.parse alone refuses it.
+ */
 export function parsePolicyJson(text: string, file?: string): unknown {
   try {
-    return JSON.parse(text);
+    return JSON.parse(withoutBom(text));
   } catch (error) {
     const message = (error as Error).message;
     // Node 20's messages do not always carry a position, so find it ourselves.
@@ -31,9 +34,12 @@ export function parsePolicyJson(text: string, file?: string): unknown {
   }
 }
 
-/** Offset of the first JSON syntax error in `text` (a small recursive-descent scan). */
+/** `text` without a leading byte order mark. */
+export const withoutBom = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+
+/** Offset of the first JSON syntax error in `text` (a small recursive-descent scan; a leading BOM is skipped). */
 export function jsonErrorOffset(text: string): number {
-  let i = 0;
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   const fail = (): never => {
     throw i;
   };

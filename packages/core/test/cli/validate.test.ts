@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { relative } from 'node:path';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { validateFile } from '../../src/cli/validate.js';
 import { ensureBuilt, fixture, root, run } from './bin.js';
 
 beforeAll(ensureBuilt, 200_000);
@@ -35,6 +37,13 @@ describe('actiongate validate', () => {
     expect(stdout).toContain(`${file}:${where('bad-compile.json', '"lists/missing.txt"')}: error: /lists/feed/files/0: cannot read list file lists/missing.txt`);
     expect(stdout).toContain(`${file}:${where('bad-compile.json', '"(a+)+$"')}: error: /content/patterns/0/regex: pattern "slow" can backtrack catastrophically`);
     expect(stdout).toMatch(new RegExp(`${file.replace(/[.]/g, '\\.')}:${where('bad-compile.json', '"greaterThanish"')}: error: /rules/0/conditions/all/0/operator: unknown operator "greaterThanish".*\\[rule "typo"\\]`));
+  });
+
+  it('accepts a policy file that starts with a byte order mark, and locates its problems', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'ag-validate-')), 'bom.json');
+    writeFileSync(file, '\uFEFF{\n  "name": "bom",\n  "mode": "enforcing"\n}\n');
+    const result = await validateFile(file);
+    expect(result.findings).toEqual([expect.objectContaining({ severity: 'error', pointer: '/mode', line: 3, column: 11 })]);
   });
 
   it('locates a JSON syntax error by line and column', async () => {

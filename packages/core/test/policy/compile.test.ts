@@ -77,6 +77,15 @@ describe('compilePolicy', () => {
     await expect(loadPolicy(join(dir, 'missing.json'))).rejects.toMatchObject({ code: 'POLICY_FILE' });
   });
 
+  it('reads a policy saved with a byte order mark (Windows Notepad does that), as list files are read', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'ag-policy-')), 'bom.json');
+    writeFileSync(file, '\uFEFF{"name": "bom", "version": "2"}');
+    expect((await loadPolicy(file)).id).toBe('bom@2');
+    // Only a leading one: a BOM elsewhere is no white space in JSON.
+    writeFileSync(file, '{"name": "bom",\uFEFF "version": "2"}');
+    await expect(loadPolicy(file)).rejects.toMatchObject({ code: 'POLICY_FILE', message: expect.stringMatching(/line 1, column 16/) });
+  });
+
   it('rejects duplicate limit ids, bad CIDRs, bad regexes and unreadable list files together', () => {
     const problems = problemsOf(() =>
       compilePolicy(
