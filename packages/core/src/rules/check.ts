@@ -156,10 +156,19 @@ function checkLeaf(leaf: Json, at: string, report: Report): void {
   const value = leaf.value;
   const reference = isFactReference(value);
   if (reference) valid = checkFact(value.fact, value.path, '/value', at, report) && valid;
-  if (!valid || !resolved || resolved.kind === 'custom' || reference) return;
+  if (!valid || !resolved || resolved.kind === 'custom') return;
 
+  const subject = describeFact(leaf.fact, leaf.path);
+  const rejects = 'json-rules-engine throws too, and evaluate then rejects (POLICY_INVALID) for that action: make sure it is always there';
+  if (reference) {
+    // A missing fact on either side is undefined; `in` calls undefined.indexOf, `someValue:` undefined.some.
+    if (throwsOn(resolved, undefined, undefined)) warn('/value', `"${leaf.operator}" throws when ${describeFact(value.fact, value.path)} is missing (${rejects})`);
+    return;
+  }
+  const before = report.problems.length;
   checkOperatorValue(resolved, value, at, report);
-  const subject = `${leaf.fact}${typeof leaf.path === 'string' && leaf.path ? ` ${leaf.path}` : ''}`;
+  // (A value that always throws is a problem already.)
+  if (report.problems.length === before && throwsOn(resolved, undefined, value)) warn('/operator', `"${leaf.operator}" throws when ${subject} is missing (${rejects})`);
   if (passesWhenMissing(resolved, value)) {
     warn('/operator', `"${leaf.operator}" passes when ${subject} is missing (json-rules-engine compares undefined, as with notEqual): add a condition that it exists if that is not meant`);
   }
@@ -217,6 +226,18 @@ function checkOperatorValue(resolved: Extract<ResolvedOperator, { kind: 'builtin
   }
   if (NUMERIC_OPERATORS.has(base) && values.some((v) => typeof v !== 'number')) {
     warn(`"${base}" compares with a non-number value ${JSON.stringify(values.find((v) => typeof v !== 'number'))}: JavaScript then compares strings or coerces ("9" > "10"); use a number`);
+  }
+}
+
+const describeFact = (fact: unknown, path: unknown) => `${String(fact)}${typeof path === 'string' && path ? ` ${path}` : ''}`;
+
+/** Whether the operator throws on these operands. */
+function throwsOn(resolved: Extract<ResolvedOperator, { kind: 'builtin' }>, fact: unknown, value: unknown): boolean {
+  try {
+    resolved.fn(fact, value);
+    return false;
+  } catch {
+    return true;
   }
 }
 

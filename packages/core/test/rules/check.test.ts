@@ -126,6 +126,23 @@ describe('warnings for the json-rules-engine traps', () => {
     ]);
   });
 
+  it('operators that throw when a fact is missing, which makes evaluate reject for the action', async () => {
+    const rules = [
+      { name: 'ref', conditions: { all: [{ fact: 'ip', path: '$.address', operator: 'in', value: { fact: 'attributes', path: '$.blocked' } }] }, event: { type: 'block' } },
+      { name: 'swap', conditions: { all: [{ fact: 'attributes', path: '$.tags', operator: 'swap:in', value: 'spam' }] }, event: { type: 'block' } },
+      { name: 'each', conditions: { all: [{ fact: 'score', operator: 'someValue:equal', value: { fact: 'attributes', path: '$.scores' } }] }, event: { type: 'block' } },
+    ];
+    expect(warningsOf(rules)).toEqual([
+      ['ref', '/rules/0/conditions/all/0/value', expect.stringMatching(/"in" throws when attributes \$\.blocked is missing.*rejects/)],
+      ['swap', '/rules/1/conditions/all/0/operator', expect.stringMatching(/"swap:in" throws when attributes \$\.tags is missing.*rejects/)],
+      ['each', '/rules/2/conditions/all/0/value', expect.stringMatching(/"someValue:equal" throws when attributes \$\.scores is missing/)],
+    ]);
+    // What the warnings are about: each rule throws on facts without the attribute.
+    for (const rule of rules) expect(() => compileRules([rule as RulePolicy]).evaluate({ ip: { address: '192.0.2.1' }, score: 1, attributes: {} })).toThrow(TypeError);
+    // A fact reference that cannot throw is no trap.
+    expect(warningsOf([{ conditions: { all: [{ fact: 'score', operator: 'greaterThan', value: { fact: 'limits', path: '$.day.max' } }, { fact: 'actor', path: '$.id', operator: 'contains', value: { fact: 'attributes' } }] }, event: { type: 'block' } }])).toEqual([]);
+  });
+
   it('stays quiet about sound rules, and checks tighten params', () => {
     expect(warningsOf([{ conditions: { all: [{ fact: 'action', operator: 'in', value: ['a'] }, { fact: 'score', operator: 'greaterThan', value: 10 }, { fact: 'attributes', path: '$.ua', operator: 'equal', value: null }, { fact: 'x', operator: 'notEqual', value: { fact: 'y' } }] }, event: { type: 'block' } }], { facts: null })).toEqual([]);
     const tighten = (params: unknown) => [{ name: 't', conditions: { all: [] }, event: { type: 'tighten', params } }];
