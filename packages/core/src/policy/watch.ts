@@ -13,7 +13,7 @@ import type { CompiledPolicy } from './compile.js';
 import { loadPolicy } from './load.js';
 
 export interface WatchPolicyOptions {
-  /** A reload that failed (the old policy stays in force). */
+  /** A reload that failed (the old policy stays in force). @default a process warning (`ActiongateWarning`) */
   onError?: (error: PolicyError | Error) => void;
   /** A reload that succeeded. */
   onReload?: (policy: CompiledPolicy) => void;
@@ -30,6 +30,8 @@ export function watchPolicy(path: string, guard: { setPolicy(policy: CompiledPol
   const file = resolve(path);
   const name = basename(file);
   const debounceMs = options.debounceMs ?? 100;
+  // Never silent: a host that passes no onError still learns that its edit did not take.
+  const onError = options.onError ?? ((error: Error) => process.emitWarning(`policy reload failed, the old policy stays in force: ${error.message}`, 'ActiongateWarning'));
   let timer: NodeJS.Timeout | undefined;
   let loading = Promise.resolve();
   /** The identity of the file the symlinks (if any) lead to, when it was last loaded. */
@@ -57,7 +59,7 @@ export function watchPolicy(path: string, guard: { setPolicy(policy: CompiledPol
         guard.setPolicy(policy);
         options.onReload?.(policy);
       } catch (error) {
-        if (!closed) options.onError?.(error as Error);
+        if (!closed) onError(error as Error);
       }
     });
   };
@@ -66,7 +68,7 @@ export function watchPolicy(path: string, guard: { setPolicy(policy: CompiledPol
     clearTimeout(timer);
     timer = setTimeout(reload, debounceMs);
   });
-  watcher.on('error', (error) => options.onError?.(error));
+  watcher.on('error', (error) => onError(error));
   return {
     close() {
       closed = true;

@@ -85,4 +85,24 @@ describe('watchPolicy', () => {
     expect(guard.policy.id).toBe('p@1');
     expect(reloads).toEqual([]);
   });
+
+  it('without onError, a failed reload is a process warning rather than silence', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ag-watch-'));
+    const file = join(dir, 'policy.json');
+    writeFileSync(file, JSON.stringify({ name: 'p', version: '1' }));
+    const guard = createGuard({ policy: await loadPolicy(file) });
+    const warnings: Error[] = [];
+    const listener = (warning: Error) => warnings.push(warning);
+    process.on('warning', listener);
+    const watcher = watchPolicy(file, guard, { debounceMs: 20 });
+    try {
+      writeFileSync(file, '{"name": "p", "version": "2", "mode": "enforcing"}');
+      await until(() => warnings.length > 0);
+      expect(warnings[0]).toMatchObject({ name: 'ActiongateWarning', message: expect.stringMatching(/policy reload failed, the old policy stays in force: Invalid policy in .*policy\.json[\s\S]*\/mode/) });
+      expect(guard.policy.id).toBe('p@1');
+    } finally {
+      watcher.close();
+      process.off('warning', listener);
+    }
+  });
 });
