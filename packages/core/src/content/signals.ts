@@ -297,8 +297,9 @@ const hazards = new Map<string, string | null>();
 /**
  * Why a policy regex is unsafe to run on attacker text, or null. recheck proves the absence of
  * catastrophic backtracking (exponential or polynomial); a pattern it cannot prove safe in time
- * is refused too, because content fields are up to 64 KB of hostile input. Remembered per
- * pattern: the analysis can take a few hundred milliseconds, and policies are recompiled.
+ * is refused too, because content fields are up to 64 KB of hostile input. Verdicts are
+ * remembered per pattern: the analysis can take a few hundred milliseconds, and policies are
+ * recompiled.
  */
 function backtrackingHazard(source: string, flags: string): string | null {
   const key = `${flags}/${source}`;
@@ -310,6 +311,9 @@ function backtrackingHazard(source: string, flags: string): string | null {
       : diagnosis.status === 'vulnerable'
         ? `can backtrack catastrophically (${diagnosis.complexity.type}): an input like ${JSON.stringify(diagnosis.attack.pattern).slice(0, 80)} would hang matching; rewrite it without nested or overlapping repetition`
         : `could not be proven free of catastrophic backtracking (${diagnosis.error.kind}); simplify it`;
+  // Running out of time is no verdict (a busy machine, a slow pattern): remembered, it would
+  // refuse the pattern on every reload until the process restarts.
+  if (diagnosis.status === 'unknown' && (diagnosis.error.kind === 'timeout' || diagnosis.error.kind === 'cancel')) return hazard;
   if (hazards.size >= 10_000) hazards.clear(); // a memo, not a store: keep it bounded
   hazards.set(key, hazard);
   return hazard;
