@@ -66,8 +66,8 @@ export function isCompiledPolicy(value: unknown): value is CompiledPolicy {
  */
 export function compilePolicy(document: unknown, options: CompileOptions = {}): CompiledPolicy {
   const file = options.file;
-  const deep = tooDeep(document);
-  if (deep !== null) throw new PolicyError(withFile([{ pointer: deep, message: `nests deeper than ${MAX_DEPTH} levels: flatten it` }], file), { file });
+  const shape = shapeProblems(document);
+  if (shape.length > 0) throw new PolicyError(withFile(shape, file), { file });
   const problems = schemaProblems(document);
   if (problems.length > 0) throw new PolicyError(withFile(problems, file), { file });
 
@@ -143,16 +143,22 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
  */
 const MAX_DEPTH = 128;
 
-/** The JSON pointer of the first value nested deeper than MAX_DEPTH (found without recursion), or null. */
-function tooDeep(document: unknown): string | null {
+/**
+ * What makes a document no JSON document for the validators (found without recursion): a value
+ * nested deeper than MAX_DEPTH (the first one), and functions and symbols, which a policy built
+ * in code may hold and structuredClone refuses.
+ */
+function shapeProblems(document: unknown): PolicyProblem[] {
+  const problems: PolicyProblem[] = [];
   const stack: [unknown, string, number][] = [[document, '', 0]];
   while (stack.length > 0) {
     const [value, pointer, depth] = stack.pop()!;
+    if (typeof value === 'function' || typeof value === 'symbol') problems.push({ pointer, message: `is a ${typeof value}, not a JSON value` });
     if (typeof value !== 'object' || value === null) continue;
-    if (depth >= MAX_DEPTH) return pointer;
+    if (depth >= MAX_DEPTH) return [{ pointer, message: `nests deeper than ${MAX_DEPTH} levels: flatten it` }];
     for (const key of Object.keys(value)) stack.push([(value as Record<string, unknown>)[key], `${pointer}/${escape(key)}`, depth + 1]);
   }
-  return null;
+  return problems;
 }
 
 function withFile(problems: PolicyProblem[], file: string | undefined): PolicyProblem[] {

@@ -180,6 +180,17 @@ describe('compilePolicy', () => {
     expect(problems.map((p) => p.pointer)).toContain('/rules/0/priority');
   });
 
+  it('refuses functions and symbols in a policy built in code with a PolicyError at their pointer', () => {
+    const leaf = (value: unknown) => ({ name: 'x', rules: [{ conditions: { all: [{ fact: 'score', operator: 'equal', value }] }, event: { type: 'block', params: { tag: value } } }] });
+    for (const value of [() => 1, Symbol('s')]) {
+      const problems = problemsOf(() => compilePolicy(leaf(value)));
+      expect(problems.map((p) => p.pointer).sort()).toEqual(['/rules/0/conditions/all/0/value', '/rules/0/event/params/tag']);
+      expect(problems[0]!.message).toMatch(/is a (function|symbol), not a JSON value/);
+    }
+    // undefined is what an optional field left out looks like in code: no problem.
+    expect(compilePolicy({ name: 'x', version: undefined, rules: undefined }).id).toBe('x@0');
+  });
+
   it('rejects non-objects', () => {
     for (const value of [null, 42, 'x', [], undefined]) {
       expect(problemsOf(() => compilePolicy(value)).length).toBeGreaterThan(0);
