@@ -15,7 +15,7 @@ import { loadPolicy } from './load.js';
 export interface WatchPolicyOptions {
   /** A reload that failed (the old policy stays in force). @default a process warning (`ActiongateWarning`) */
   onError?: (error: PolicyError | Error) => void;
-  /** A reload that succeeded. */
+  /** A reload that succeeded. What it throws goes to `onError` (what `onError` throws, to a process warning). */
   onReload?: (policy: CompiledPolicy) => void;
   /** Quiet time after the last change before reloading. @default 100 */
   debounceMs?: number;
@@ -30,8 +30,18 @@ export function watchPolicy(path: string, guard: { setPolicy(policy: CompiledPol
   const file = resolve(path);
   const name = basename(file);
   const debounceMs = options.debounceMs ?? 100;
-  // Never silent: a host that passes no onError still learns that its edit did not take.
-  const onError = options.onError ?? ((error: Error) => process.emitWarning(`policy reload failed, the old policy stays in force: ${error.message}`, 'ActiongateWarning'));
+  // Never silent: a host that passes no onError still learns that its edit did not take. And a
+  // callback that throws must not reject the reload chain: every later reload would be skipped,
+  // and the rejection would be unhandled.
+  const warn = (error: Error, what: string) => process.emitWarning(`${what}: ${error.message}`, 'ActiongateWarning');
+  const onError = (error: Error, what = 'policy reload failed, the old policy stays in force') => {
+    try {
+      if (options.onError) options.onError(error);
+      else warn(error, what);
+    } catch (thrown) {
+      warn(thrown as Error, 'watchPolicy onError threw');
+    }
+  };
   let timer: NodeJS.Timeout | undefined;
   let loading = Promise.resolve();
   /** The identity of the file the symlinks (if any) lead to, when it was last loaded. */
@@ -51,15 +61,21 @@ export function watchPolicy(path: string, guard: { setPolicy(policy: CompiledPol
     loading = loading.then(async () => {
       if (closed) return;
       loaded = identity();
+      let policy: CompiledPolicy;
       try {
-        const policy = await loadPolicy(file);
+        policy = await loadPolicy(file);
         // A reload that was reading when close() came applies nothing: the caller may already
         // have handed the guard to another watcher, or closed it.
         if (closed) return;
         guard.setPolicy(policy);
-        options.onReload?.(policy);
       } catch (error) {
         if (!closed) onError(error as Error);
+        return;
+      }
+      try {
+        options.onReload?.(policy);
+      } catch (error) {
+        onError(error as Error, 'watchPolicy onReload threw (the new policy is in force)');
       }
     });
   };

@@ -105,4 +105,40 @@ describe('watchPolicy', () => {
       process.off('warning', listener);
     }
   });
+
+  it('survives callbacks that throw: no unhandled rejection, and later reloads still run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ag-watch-'));
+    const file = join(dir, 'policy.json');
+    writeFileSync(file, JSON.stringify({ name: 'p', version: '1' }));
+    const guard = createGuard({ policy: await loadPolicy(file) });
+    const unhandled: unknown[] = [];
+    const listener = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', listener);
+    let errors = 0;
+    let reloads = 0;
+    const watcher = watchPolicy(file, guard, {
+      debounceMs: 20,
+      onError: () => {
+        errors++;
+        throw new Error('the logger is broken');
+      },
+      onReload: () => {
+        reloads++;
+        throw new Error('so is the reload hook');
+      },
+    });
+    try {
+      writeFileSync(file, '{"name": "p", "mode": "enforcing"}');
+      await until(() => errors === 1);
+      writeFileSync(file, JSON.stringify({ name: 'p', version: '2' }));
+      await until(() => guard.policy.id === 'p@2' && reloads === 1);
+      writeFileSync(file, JSON.stringify({ name: 'p', version: '3' }));
+      await until(() => guard.policy.id === 'p@3');
+      await new Promise((r) => setTimeout(r, 50));
+      expect(unhandled).toEqual([]);
+    } finally {
+      watcher.close();
+      process.off('unhandledRejection', listener);
+    }
+  });
 });
