@@ -161,8 +161,9 @@ function checkLeaf(leaf: Json, at: string, report: Report): void {
   const subject = describeFact(leaf.fact, leaf.path);
   const rejects = 'json-rules-engine throws too, and evaluate then rejects (POLICY_INVALID) for that action: make sure it is always there';
   if (reference) {
-    // A missing fact on either side is undefined; `in` calls undefined.indexOf, `someValue:` undefined.some.
-    if (throwsOn(resolved, undefined, undefined)) warn('/value', `"${leaf.operator}" throws when ${describeFact(value.fact, value.path)} is missing (${rejects})`);
+    // A missing fact is undefined; `in` calls undefined.indexOf, `someValue:` undefined.some, and
+    // `someFact:in` does so for each element of a present array fact.
+    if (throwsOn(resolved, undefined, undefined) || throwsOn(resolved, [0], undefined)) warn('/value', `"${leaf.operator}" throws when ${describeFact(value.fact, value.path)} is missing (${rejects})`);
     return;
   }
   const before = report.problems.length;

@@ -131,14 +131,16 @@ describe('warnings for the json-rules-engine traps', () => {
       { name: 'ref', conditions: { all: [{ fact: 'ip', path: '$.address', operator: 'in', value: { fact: 'attributes', path: '$.blocked' } }] }, event: { type: 'block' } },
       { name: 'swap', conditions: { all: [{ fact: 'attributes', path: '$.tags', operator: 'swap:in', value: 'spam' }] }, event: { type: 'block' } },
       { name: 'each', conditions: { all: [{ fact: 'score', operator: 'someValue:equal', value: { fact: 'attributes', path: '$.scores' } }] }, event: { type: 'block' } },
+      { name: 'some', conditions: { all: [{ fact: 'content', path: '$.domains', operator: 'someFact:in', value: { fact: 'attributes', path: '$.bad' } }] }, event: { type: 'block' } },
     ];
     expect(warningsOf(rules)).toEqual([
       ['ref', '/rules/0/conditions/all/0/value', expect.stringMatching(/"in" throws when attributes \$\.blocked is missing.*rejects/)],
       ['swap', '/rules/1/conditions/all/0/operator', expect.stringMatching(/"swap:in" throws when attributes \$\.tags is missing.*rejects/)],
       ['each', '/rules/2/conditions/all/0/value', expect.stringMatching(/"someValue:equal" throws when attributes \$\.scores is missing/)],
+      ['some', '/rules/3/conditions/all/0/value', expect.stringMatching(/"someFact:in" throws when attributes \$\.bad is missing/)],
     ]);
     // What the warnings are about: each rule throws on facts without the attribute.
-    for (const rule of rules) expect(() => compileRules([rule as RulePolicy]).evaluate({ ip: { address: '192.0.2.1' }, score: 1, attributes: {} })).toThrow(TypeError);
+    for (const rule of rules) expect(() => compileRules([rule as RulePolicy]).evaluate({ ip: { address: '192.0.2.1' }, score: 1, content: { domains: ['x.org'] }, attributes: {} })).toThrow(TypeError);
     // A fact reference that cannot throw is no trap.
     expect(warningsOf([{ conditions: { all: [{ fact: 'score', operator: 'greaterThan', value: { fact: 'limits', path: '$.day.max' } }, { fact: 'actor', path: '$.id', operator: 'contains', value: { fact: 'attributes' } }] }, event: { type: 'block' } }])).toEqual([]);
   });
