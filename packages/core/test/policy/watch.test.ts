@@ -141,4 +141,26 @@ describe('watchPolicy', () => {
       process.off('unhandledRejection', listener);
     }
   });
+
+  it('reads list files again on a reload, but a list file changing alone does not reload', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ag-watch-'));
+    const file = join(dir, 'policy.json');
+    writeFileSync(join(dir, 'drop.txt'), '192.0.2.1\n');
+    writeFileSync(file, JSON.stringify({ name: 'p', version: '1', lists: { drop: { files: ['drop.txt'], verdict: 'block' } } }));
+    const guard = createGuard({ policy: await loadPolicy(file) });
+    const reloads: string[] = [];
+    const watcher = watchPolicy(file, guard, { onReload: (p) => reloads.push(p.id), debounceMs: 20 });
+    const blocked = async (ip: string) => (await guard.evaluate({ action: 'a', ip })).verdict === 'block';
+    try {
+      writeFileSync(join(dir, 'drop.txt'), '192.0.2.1\n192.0.2.2\n');
+      await new Promise((r) => setTimeout(r, 150));
+      expect(reloads).toEqual([]);
+      expect(await blocked('192.0.2.2')).toBe(false);
+      writeFileSync(file, JSON.stringify({ name: 'p', version: '2', lists: { drop: { files: ['drop.txt'], verdict: 'block' } } }));
+      await until(() => guard.policy.id === 'p@2');
+      expect(await blocked('192.0.2.2')).toBe(true);
+    } finally {
+      watcher.close();
+    }
+  });
 });
