@@ -75,12 +75,19 @@ describe('watchPolicy', () => {
     // A named pipe in the policy's place: the reload's read waits until something writes to it.
     rmSync(file);
     execFileSync('mkfifo', [file]);
-    await new Promise((r) => setTimeout(r, 300));
+    // Opening the pipe's write end without blocking fails (ENXIO) until the reload opened its read end.
+    let pipe: number | undefined;
+    for (let i = 0; i < 200 && pipe === undefined; i++) {
+      try {
+        pipe = openSync(file, constants.O_WRONLY | constants.O_NONBLOCK);
+      } catch {
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    }
+    expect(pipe).toBeDefined();
     watcher.close();
-    // Non-blocking, so that a reload that never started fails here (ENXIO: no reader) instead of hanging.
-    const pipe = openSync(file, constants.O_WRONLY | constants.O_NONBLOCK);
-    writeFileSync(pipe, JSON.stringify({ name: 'p', version: '2' }));
-    closeSync(pipe);
+    writeFileSync(pipe!, JSON.stringify({ name: 'p', version: '2' }));
+    closeSync(pipe!);
     await new Promise((r) => setTimeout(r, 200));
     expect(guard.policy.id).toBe('p@1');
     expect(reloads).toEqual([]);
