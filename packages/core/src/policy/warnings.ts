@@ -7,7 +7,8 @@
  * - a limit that can never be exceeded because a stricter one on the same subject, actions and a
  *   window at least as long always denies first;
  * - thresholds in the wrong order: equal challenge and block scores, tiers that give anonymous
- *   actors more than verified ones, a ban ladder whose rungs get shorter;
+ *   actors more than verified ones, a ban ladder whose rungs get shorter, a rung shorter than
+ *   `bans.within` (its strikes outlast it);
  * - list entries inside other entries of the same list (duplicates and nested ranges), with the
  *   list file's line numbers;
  * - a trusted proxy range that holds every address of a family (`0.0.0.0/0`, `::/0`), or that
@@ -140,6 +141,17 @@ export function thresholdWarnings(document: PolicyDocument): PolicyProblem[] {
       warnings.push({ pointer: `/bans/ladder/${k}`, message: `rung ${k + 1} (${ladder[k]}) is not longer than rung ${k} (${ladder[k - 1]}): repeat offenders get ${before === null ? 'unbanned after a permanent ban' : 'shorter bans'}` });
     }
   }
+  // Strikes stay in their window through a ban (a ham report must be able to take back exactly
+  // the one it was wrong about), so a rung that ends within `within` leaves the strikes that
+  // earned it counting: one more violation may climb to the next rung.
+  const within = document.bans?.within ?? '1h';
+  const withinMs = parseDuration(within);
+  ladder.slice(0, -1).forEach((rung, k) => {
+    const ms = parseBanDuration(rung);
+    if (withinMs !== undefined && typeof ms === 'number' && ms < withinMs) {
+      warnings.push({ pointer: `/bans/ladder/${k}`, message: `rung ${k + 1} (${rung}) is shorter than bans.within (${within}): when it ends, the strikes that earned it still count, so one more violation may climb to rung ${k + 2}` });
+    }
+  });
   return warnings;
 }
 

@@ -43,6 +43,10 @@ describe('policy warnings', () => {
     expect(pointers({ name: 'p', bans: { ladder: ['24h', 'permanent', '7d'] } })).toEqual(['/bans/ladder/2']);
     expect(pointers({ name: 'p', bans: { ladder: ['1h', '1h'] } })).toEqual([]);
     expect(pointers({ name: 'p', bans: { ladder: ['7d', '1h'] } })).toEqual(['/bans/ladder/1']);
+    // A rung shorter than `within` (default 1h), the last one aside: its strikes outlast it.
+    expect(pointers({ name: 'p', bans: { ladder: ['10m', '24h', '30m'] } })).toEqual(['/bans/ladder/2', '/bans/ladder/0']);
+    expect(pointers({ name: 'p', bans: { within: '5m', ladder: ['10m', '24h'] } })).toEqual([]);
+    expect(thresholdWarnings({ name: 'p', bans: { within: '2h', ladder: ['1h', '24h'] } })[0]?.message).toBe('rung 1 (1h) is shorter than bans.within (2h): when it ends, the strikes that earned it still count, so one more violation may climb to rung 2');
   });
 
   it('finds nested and repeated list entries across inline CIDRs and files, IPv4 and IPv6, with line numbers', () => {
