@@ -6,7 +6,7 @@
  * outside: this module hands out the keys to count (`fingerprint`, `nearKeys`) and takes the
  * model's in-process replica.
  */
-import { checkSync } from 'recheck';
+import { check, checkSync, type Diagnostics } from 'recheck';
 import type { PolicyProblem } from '../errors.js';
 import { durationProblem, parseDuration } from '../policy/duration.js';
 import type { ContentPolicy } from '../policy/types.js';
@@ -102,7 +102,7 @@ export function compileContent(
   const fields = policy?.fields;
   const terms = compileTerms(policy?.terms ?? {});
   const patterns = (policy?.patterns ?? []).flatMap((pattern, index) => {
-    const flags = (pattern.flags ?? '').replace(/[gy]/g, '');
+    const flags = patternFlags(pattern.flags);
     let regex: RegExp;
     try {
       regex = new RegExp(pattern.regex, flags);
@@ -304,7 +304,46 @@ const hazards = new Map<string, string | null>();
 function backtrackingHazard(source: string, flags: string): string | null {
   const key = `${flags}/${source}`;
   if (hazards.has(key)) return hazards.get(key)!;
-  const diagnosis = checkSync(source, flags, { timeout: 5_000 });
+  return remember(key, checkSync(source, flags, RECHECK));
+}
+
+/** How long recheck may take to prove one pattern safe. */
+const RECHECK = { timeout: 5_000 } as const;
+
+/** A pattern's flags as compiled: `g` and `y` (stateful matching) dropped. */
+const patternFlags = (flags: string | undefined): string => (flags ?? '').replace(/[gy]/g, '');
+
+/**
+ * Proves the content patterns of a policy document off the event loop (recheck's own binary or
+ * worker, asynchronously) and remembers the verdicts, so that compiling the document right after
+ * waits on none of them: a proof can take a second or two, and `loadPolicy` runs inside a serving
+ * process on every hot reload. Best effort: whatever it cannot read or check is left to the
+ * compile, which reports it.
+ */
+export async function proveContentPatterns(document: unknown): Promise<void> {
+  const content = typeof document === 'object' && document !== null ? (document as { content?: unknown }).content : undefined;
+  const patterns = typeof content === 'object' && content !== null ? (content as { patterns?: unknown }).patterns : undefined;
+  if (!Array.isArray(patterns)) return;
+  for (const pattern of patterns.slice(0, MAX_PATTERNS)) {
+    const { regex: source, flags: given } = (typeof pattern === 'object' && pattern !== null ? pattern : {}) as { regex?: unknown; flags?: unknown };
+    if (typeof source !== 'string' || (given !== undefined && typeof given !== 'string')) continue;
+    const flags = patternFlags(given);
+    const key = `${flags}/${source}`;
+    if (hazards.has(key)) continue;
+    try {
+      new RegExp(source, flags); // an invalid one is the compile's to report
+      remember(key, await check(source, flags, RECHECK));
+    } catch {
+      // Left to the compile's synchronous check.
+    }
+  }
+}
+
+/** Patterns a policy may carry (the schema's maximum). */
+const MAX_PATTERNS = 1_000;
+
+/** The hazard of a recheck verdict, remembered unless it is no verdict (a timeout). */
+function remember(key: string, diagnosis: Diagnostics): string | null {
   const hazard =
     diagnosis.status === 'safe'
       ? null

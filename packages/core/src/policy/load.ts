@@ -3,6 +3,7 @@
  * `compilePolicy` with list files resolved relative to the policy file.
  */
 import { readFile } from 'node:fs/promises';
+import { proveContentPatterns } from '../content/signals.js';
 import { PolicyError } from '../errors.js';
 import { compilePolicy, type CompiledPolicy } from './compile.js';
 
@@ -14,7 +15,10 @@ export async function loadPolicy(path: string): Promise<CompiledPolicy> {
   } catch (error) {
     throw new PolicyError([{ pointer: '', message: `cannot read the policy file: ${(error as Error).message}`, file: path }], { file: path, code: 'POLICY_FILE', cause: error });
   }
-  return compilePolicy(parsePolicyJson(text, path), { file: path });
+  const document = parsePolicyJson(text, path);
+  // The ReDoS proofs off the event loop first: the compile then finds them remembered.
+  await proveContentPatterns(document);
+  return compilePolicy(document, { file: path });
 }
 
 /**
