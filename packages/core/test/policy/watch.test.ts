@@ -10,12 +10,17 @@ const until = async (check: () => boolean) => {
   expect(check()).toBe(true);
 };
 
+/** A policy file `p@1` in a fresh directory, and a guard loaded from it. */
+const watched = async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ag-watch-'));
+  const file = join(dir, 'policy.json');
+  writeFileSync(file, JSON.stringify({ name: 'p', version: '1' }));
+  return { dir, file, guard: createGuard({ policy: await loadPolicy(file) }) };
+};
+
 describe('watchPolicy', () => {
   it('reloads on change, keeps the old policy on a bad one, and follows rename-over saves', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ag-watch-'));
-    const file = join(dir, 'policy.json');
-    writeFileSync(file, JSON.stringify({ name: 'p', version: '1' }));
-    const guard = createGuard({ policy: await loadPolicy(file) });
+    const { dir, file, guard } = await watched();
     const errors: Error[] = [];
     const reloads: CompiledPolicy[] = [];
     const watcher = watchPolicy(file, guard, { onError: (e) => errors.push(e), onReload: (p) => reloads.push(p), debounceMs: 20 });
@@ -66,10 +71,7 @@ describe('watchPolicy', () => {
   });
 
   it('applies nothing after close, not even a reload that was already reading the file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ag-watch-'));
-    const file = join(dir, 'policy.json');
-    writeFileSync(file, JSON.stringify({ name: 'p', version: '1' }));
-    const guard = createGuard({ policy: await loadPolicy(file) });
+    const { file, guard } = await watched();
     const reloads: string[] = [];
     const watcher = watchPolicy(file, guard, { onReload: (p) => reloads.push(p.id), debounceMs: 50 });
     // A named pipe in the policy's place: the reload's read waits until something writes to it.
@@ -94,10 +96,7 @@ describe('watchPolicy', () => {
   });
 
   it('without onError, a failed reload is a process warning rather than silence', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ag-watch-'));
-    const file = join(dir, 'policy.json');
-    writeFileSync(file, JSON.stringify({ name: 'p', version: '1' }));
-    const guard = createGuard({ policy: await loadPolicy(file) });
+    const { file, guard } = await watched();
     const warnings: Error[] = [];
     const listener = (warning: Error) => warnings.push(warning);
     process.on('warning', listener);
@@ -114,10 +113,7 @@ describe('watchPolicy', () => {
   });
 
   it('survives callbacks that throw: no unhandled rejection, and later reloads still run', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ag-watch-'));
-    const file = join(dir, 'policy.json');
-    writeFileSync(file, JSON.stringify({ name: 'p', version: '1' }));
-    const guard = createGuard({ policy: await loadPolicy(file) });
+    const { file, guard } = await watched();
     const unhandled: unknown[] = [];
     const listener = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', listener);
