@@ -89,6 +89,17 @@ export function normaliseText(text: string, maxLength = DEFAULT_MAX_FIELD_LENGTH
 }
 
 /**
+ * The form links are read in (links.ts) when `text` is not plain ASCII: NFKC (full-width
+ * `ｈｔｔｐ：／／` becomes `http://`), invisible characters removed, lower case; accents and
+ * look-alikes kept, because they are part of an internationalised host (`bücher.example` is not
+ * `bucher.example`). At most `maxLength` input characters are read.
+ */
+export function linkForm(text: string, maxLength = DEFAULT_MAX_FIELD_LENGTH): string {
+  const bounded = text.length > maxLength ? text.slice(0, maxLength) : text;
+  return bounded.replace(INVISIBLE, '').normalize('NFKC').toLowerCase();
+}
+
+/**
  * `normaliseText` of text the caller knows is plain ASCII (`isAscii`) and within its bound: lower
  * case, white space collapsed. Saves a second ASCII test when the caller needed the answer anyway.
  * `spaces`: false when the caller knows the text holds no white space to collapse or trim (no

@@ -14,8 +14,9 @@ import { countPhones, emailDomain, findEmails } from './contacts.js';
 import { isDisposableDomain, loadDisposableDomains } from './disposable.js';
 import { compileDomainLists, type CompiledDomainLists } from './domains.js';
 import type { ContentModel, ContentModelOptions } from './model.js';
+import { linkedHosts } from './links.js';
 import { digestAscii, hex64, nearKeys } from './near.js';
-import { DEFAULT_MAX_FIELD_LENGTH, isAscii, joinSpelledOut, normaliseAscii, normaliseText, words } from './normalise.js';
+import { DEFAULT_MAX_FIELD_LENGTH, isAscii, joinSpelledOut, linkForm, normaliseAscii, normaliseText, words } from './normalise.js';
 import { textShape } from './shape.js';
 import { contentTokens } from './tokens.js';
 
@@ -34,7 +35,7 @@ export interface ContentSignals {
   /** Ids of the patterns that matched. */
   patterns: string[];
   links: number;
-  /** Linked domains, lower case, without `www.`. */
+  /** Linked domains (the host after any user-info), lower case, in ASCII (punycode) form, without `www.`. */
   domains: string[];
   /** Domain lists holding a linked or e-mail domain, in policy order. */
   domainLists: string[];
@@ -82,7 +83,6 @@ export interface ContentCompileOptions {
   warnings?: PolicyProblem[];
 }
 
-const LINK = /\b(?:https?:\/\/|www\.)([a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)*)/g;
 const DEFAULT_MIN_LETTERS = 20;
 
 const NO_SIGNALS: ContentSignals = Object.freeze({
@@ -193,10 +193,13 @@ export function compileContent(
           hits.push({ id: `pattern:${pattern.id}`, score: pattern.score, message: `content matches ${pattern.id}${pattern.field ? ` in ${pattern.field}` : ''}` });
         }
       }
-      // The link scan is the costliest regex; most ads have no link marker at all.
-      if (text.includes('http') || text.includes('www.')) for (const match of text.matchAll(LINK)) {
-        links++;
-        domains.add(match[1]!.replace(/^www\./, ''));
+      // The link scan is the costliest regex; most ads have no link marker at all. Text that is
+      // not plain ASCII is read in its link form, where internationalised hosts keep their letters.
+      if (text.includes('http') || text.includes('www')) {
+        for (const host of linkedHosts(asciiInput ? text : linkForm(bounded, maxLength), asciiInput)) {
+          links++;
+          domains.add(host);
+        }
       }
       if (needEmails) {
         const found = findEmails(text);

@@ -10,7 +10,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { countPhones, findEmails } from '../../src/content/contacts.js';
-import { joinSpelledOut, normaliseText } from '../../src/content/normalise.js';
+import { linkedHosts } from '../../src/content/links.js';
+import { joinSpelledOut, linkForm, normaliseText } from '../../src/content/normalise.js';
 import { compileContent } from '../../src/content/signals.js';
 import { contentTokens } from '../../src/content/tokens.js';
 import type { PolicyProblem } from '../../src/errors.js';
@@ -89,7 +90,7 @@ describe('no accepted pattern backtracks catastrophically', () => {
 });
 
 describe('the built-in matchers are linear too', () => {
-  const inputs = adversarialInputs('v.i-a_g r@at dot(at)[dot]+1 http://www.x.y');
+  const inputs = adversarialInputs('v.i-a_g r@at dot(at)[dot]+1 http://www.x.y https://u:p@x_y.пр');
   const matchers: [string, (text: string) => unknown][] = [
     ['normaliseText', (text) => normaliseText(text)],
     ['normaliseText, non-ASCII', (text) => normaliseText(`é${text}`)],
@@ -98,6 +99,8 @@ describe('the built-in matchers are linear too', () => {
     ['countPhones', (text) => countPhones(text)],
     ['findEmails', (text) => findEmails(text)],
     ['contentTokens', (text) => contentTokens([['body', text]])],
+    ['linkedHosts', (text) => linkedHosts(text, true)],
+    ['linkedHosts, non-ASCII', (text) => linkedHosts(linkForm(`é${text}`), false)],
   ];
 
   // The built-ins do real work on every character (tokenising 64 KB takes a few ms), so on a busy

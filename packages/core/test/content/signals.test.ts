@@ -166,6 +166,25 @@ describe('content signals', () => {
     expect(content.evaluate({ body: 'http://xn--e1afmkfd.xn--p1ai/' }).domainLists).toEqual(['pharma']);
   });
 
+  it('reads the host of a link as a browser does: after any user-info, with underscores, internationalised in punycode', () => {
+    const content = compile({ maxLinks: 5, domains: { bad: { domains: ['evil.example', 'ПРИМЕР.рф', 'bücher.example'], score: 50 } } });
+    const domainsOf = (body: string) => {
+      const signals = content.evaluate({ body });
+      return { links: signals.links, domains: signals.domains, lists: signals.domainLists };
+    };
+    // The browser goes to the host after the "@"; the part before it is a user name.
+    expect(domainsOf('see http://good.example@evil.example/x')).toEqual({ links: 1, domains: ['evil.example'], lists: ['bad'] });
+    expect(domainsOf('see https://user:pw@www.evil.example:8080/x')).toEqual({ links: 1, domains: ['evil.example'], lists: ['bad'] });
+    expect(domainsOf('see http://good.example/a@b and http://good.example?r=evil.example@x/')).toEqual({ links: 2, domains: ['good.example'], lists: [] });
+    expect(domainsOf('see http://free_pills.evil.example/x')).toEqual({ links: 1, domains: ['free_pills.evil.example'], lists: ['bad'] });
+    // Internationalised hosts are counted and matched in the ASCII form the lists hold, whatever their case or full stop.
+    expect(domainsOf('see http://пример.рф/x and WWW.ПРИМЕР.РФ')).toEqual({ links: 2, domains: ['xn--e1afmkfd.xn--p1ai'], lists: ['bad'] });
+    expect(domainsOf('see http://Bücher.example and http://evil。example')).toEqual({ links: 2, domains: ['xn--bcher-kva.example', 'evil.example'], lists: ['bad'] });
+    // Accents and look-alikes make another host: not the plain one on the list.
+    expect(domainsOf('see http://bucher.example and http://еvil.example')).toEqual({ links: 2, domains: ['bucher.example', 'xn--vil-qdd.example'], lists: [] });
+    expect(domainsOf('ｈｔｔｐ：／／ｅｖｉｌ．ｅｘａｍｐｌｅ and http://ev\u200Bil.example')).toEqual({ links: 2, domains: ['evil.example'], lists: ['bad'] });
+  });
+
   it('reports bad inline domains and unreadable list files with their pointers', () => {
     const problems: PolicyProblem[] = [];
     compileContent({ domains: { bad: { domains: ['example.com', 'not a domain', 'http://x.example/'], files: ['missing.txt'] } } }, problems, '/content', parseDuration, {
