@@ -37,6 +37,25 @@ describe('normaliseText: look-alikes', () => {
     expect(normaliseText('vi\u{E0041}agra')).toBe('viagra');
   });
 
+  it('removes every assigned default-ignorable code point, wherever it sits in a word', () => {
+    const kept: string[] = [];
+    for (let cp = 0; cp < 0x110000; cp++) {
+      const char = cp >= 0xd800 && cp <= 0xdfff ? '' : String.fromCodePoint(cp);
+      if (!/\p{Default_Ignorable_Code_Point}/u.test(char) || /\p{Cn}/u.test(char)) continue;
+      if (normaliseText(`vi${char}agra`) !== 'viagra') kept.push(cp.toString(16));
+    }
+    expect(kept).toEqual([]);
+    // The variation selectors supplement hides whole messages in "invisible" text.
+    expect(normaliseText('ca\u{E0100}\u{E01EF}sino \u{1D173}\u180Bfree')).toBe('casino free');
+  });
+
+  it('removes marks stacked on letters ("Zalgo" text), in every generic combining block', () => {
+    expect(normaliseText('v\u0334i\u1DC0a\u20D2g\u1AB0r\uFE20a\u0489')).toBe('viagra');
+    expect(normaliseText('c\u0336a\u0336s\u0336i\u0336n\u0336o\u0336')).toBe('casino');
+    // Vowel signs of Indic scripts are part of their words and stay.
+    expect(normaliseText('नमस्ते')).toBe('नमस्ते');
+  });
+
   it('folds case and collapses white space', () => {
     expect(normaliseText('Café  CASINO\n\n\tnight ')).toBe('cafe casino night');
   });
