@@ -401,9 +401,10 @@ export function parseModelFile(file: unknown, buckets: number): ModelDelta {
         fail(`/${key}/${i}`, `must be a bucket from 0 to ${buckets - 1}, got ${JSON.stringify(bucket)}`);
         continue;
       }
-      const value = count(pairs[i + 1], `/${key}/${i + 1}`);
+      // A bucket listed twice adds up (exports list each once): the sum is what must stay within the documents.
+      const value = (target.get(bucket) ?? 0) + count(pairs[i + 1], `/${key}/${i + 1}`);
       if (value > docs) fail(`/${key}/${i + 1}`, `bucket ${bucket} counts ${value} ${key} examples, more than the ${docs} in /${key}Docs`);
-      if (value > 0) target.set(bucket, (target.get(bucket) ?? 0) + value);
+      if (value > 0) target.set(bucket, value);
     }
   }
   if (problems.length > 0) {

@@ -165,6 +165,10 @@ describe('content model', () => {
     expect((error as { field: string }).field).toBe('/buckets');
     expect((error as Error).message).toMatch(/\/buckets .*\/hamDocs .*\/spam\/2 .*\/spam\/5/);
     expect(model.stats()).toMatchObject({ spam: 0, ham: 0 });
+    // A bucket listed twice adds up: together its counts may not pass the documents either.
+    await expect(model.import({ ...good, spamDocs: 3, spam: [7, 2, 7, 2] })).rejects.toThrow(/\/spam\/3 bucket 7 counts 4 spam examples, more than the 3/);
+    await expect(model.import({ ...good, spamDocs: 3, spam: [7, 1, 9, 1, 7, Number.NaN] })).rejects.toThrow(/\/spam\/5 must be a whole number/);
+    expect(model.stats()).toMatchObject({ spam: 0, ham: 0 });
     await expect(model.import('nope')).rejects.toThrow(/a model file is a JSON object/);
     await expect(model.learn('text', 'maybe' as ModelLabel)).rejects.toThrow(/label: is "spam" or "ham"/);
     expect(() => createContentModel({ buckets: 3000 }, new MemoryStore())).toThrow(/buckets must be a power of two/);
