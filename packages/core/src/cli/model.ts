@@ -5,7 +5,7 @@
  * file, import (merge) from one, and the model's counts. The model settings (name, buckets,
  * window, fields) come from the policy, exactly as `createGuard` reads them.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { createContentModel, type ContentModel, type ModelInput, type ModelLabel } from '../content/model.js';
 import { loadPolicy } from '../policy/load.js';
 import { CliError, EXIT, integerFlag, parseCommandArgs, usageError, type Command, type Io } from './command.js';
@@ -147,12 +147,24 @@ async function writeModel(model: ContentModel, path: string): Promise<void> {
   }
 }
 
+/**
+ * The largest model file read. An export of the largest model (1,048,576 buckets, every one
+ * counted in both classes) is about 50 MB; a bigger file is not one, and reading and parsing
+ * hundreds of MB of JSON could exhaust the heap before the file is checked.
+ */
+const MAX_MODEL_FILE_BYTES = 128 * 1024 * 1024;
+
 async function readModelFile(path: string): Promise<unknown> {
   let text: string;
+  let size: number;
   try {
-    text = await readFile(path, 'utf8');
+    size = (await stat(path)).size;
+    text = size > MAX_MODEL_FILE_BYTES ? '' : await readFile(path, 'utf8');
   } catch (error) {
     throw new CliError(`cannot read ${path}: ${(error as Error).message}`, EXIT.input, { cause: error });
+  }
+  if (size > MAX_MODEL_FILE_BYTES) {
+    throw new CliError(`${path} is not a model file: ${size} bytes, more than the ${MAX_MODEL_FILE_BYTES} (128 MB) a model file can take`, EXIT.input);
   }
   try {
     return JSON.parse(text);

@@ -4,7 +4,7 @@
  * without a model).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensureBuilt, root, run, tempDir } from '../cli/bin.js';
@@ -91,6 +91,14 @@ describe('actiongate model', () => {
     const wrong = await run(['model', 'import', '--policy', 'policy.json', 'wrong.json'], { cwd });
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain('/buckets the file has 2048 buckets; this model has 1024');
+    // A 1 GB file (sparse: no disk used) is refused from its size, not read into memory first.
+    const huge = join(cwd, 'huge.json');
+    writeFileSync(huge, '{"format":"actiongate-content-model","spam":[');
+    truncateSync(huge, 1024 ** 3);
+    const big = await run(['model', 'import', '--policy', 'policy.json', 'huge.json'], { cwd });
+    expect(big.code).toBe(1);
+    expect(big.stderr).toContain(`huge.json is not a model file: ${1024 ** 3} bytes, more than the`);
+    rmSync(huge);
     const usage = await run(['model', 'fly', '--policy', 'policy.json'], { cwd });
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('expected train, export, import or stats, got "fly"');
