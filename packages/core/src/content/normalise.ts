@@ -66,6 +66,45 @@ const ONLY_LATIN = /^[a-z0-9]+$/i;
 
 const ASCII = /^[^\u0080-\uffff]*$/;
 
+/**
+ * The zero of every run of ten decimal digits outside ASCII (\p{Nd}, Unicode 16) that NFKD does
+ * not already fold: Arabic-Indic `٠٧٧٠٠`, Persian `۰۷۷`, Devanagari `०७७`, Thai `๐๗๗`… A phone number
+ * in any of them is a phone number, and a price or year the same as in ASCII digits. Unicode
+ * encodes each script's digits 0 to 9 in order, so a digit's value is its distance from its zero.
+ */
+const DIGIT_ZEROS = [
+  0x0660, 0x06f0, 0x07c0, 0x0966, 0x09e6, 0x0a66, 0x0ae6, 0x0b66, 0x0be6, 0x0c66, 0x0ce6, 0x0d66, 0x0de6, 0x0e50, 0x0ed0, 0x0f20,
+  0x1040, 0x1090, 0x17e0, 0x1810, 0x1946, 0x19d0, 0x1a80, 0x1a90, 0x1b50, 0x1bb0, 0x1c40, 0x1c50, 0xa620, 0xa8d0, 0xa900, 0xa9d0,
+  0xa9f0, 0xaa50, 0xabf0, 0x104a0, 0x10d30, 0x10d40, 0x11066, 0x110f0, 0x11136, 0x111d0, 0x112f0, 0x11450, 0x114d0, 0x11650,
+  0x116c0, 0x116d0, 0x116e0, 0x11730, 0x118e0, 0x11950, 0x11bf0, 0x11c50, 0x11d50, 0x11da0, 0x11de0, 0x11f50, 0x16130, 0x16a60,
+  0x16ac0, 0x16b50, 0x16d70, 0x1e140, 0x1e2f0, 0x1e4f0, 0x1e5f1, 0x1e950,
+];
+const DIGIT_VALUES: ReadonlyMap<string, string> = new Map(DIGIT_ZEROS.flatMap((zero) => Array.from({ length: 10 }, (_, d) => [String.fromCodePoint(zero + d), String(d)] as const)));
+const hex4 = (unit: number) => unit.toString(16).padStart(4, '0');
+// Code units, not /u: classes of explicit ranges without /u are several times faster. The BMP
+// digits are one class; the others (surrogate pairs, none of whose runs of ten crosses a
+// low-surrogate block) are looked for only in text that has a surrogate at all.
+const DIGITS_BMP = new RegExp(`[${DIGIT_ZEROS.filter((zero) => zero < 0xfff0).map((zero) => `\\u${hex4(zero)}-\\u${hex4(zero + 9)}`).join('')}]`, 'g');
+const DIGITS_ASTRAL = new RegExp(
+  DIGIT_ZEROS.filter((zero) => zero > 0xffff)
+    .map((zero) => {
+      const [first, nine] = [String.fromCodePoint(zero), String.fromCodePoint(zero + 9)];
+      return `\\u${hex4(first.charCodeAt(0))}[\\u${hex4(first.charCodeAt(1))}-\\u${hex4(nine.charCodeAt(1))}]`;
+    })
+    .join('|'),
+  'g',
+);
+// Where any of them could be: one range test spares Latin, Cyrillic and Greek text both scans.
+const MAYBE_DIGITS = /[\u0660-\uabf9]/;
+const SURROGATE = /[\uD800-\uDBFF]/;
+const digitValue = (digit: string) => DIGIT_VALUES.get(digit)!;
+
+/** Decimal digits of every script as ASCII digits (text after NFKD, which folds full-width and mathematical ones). */
+function asciiDigits(text: string): string {
+  const bmp = MAYBE_DIGITS.test(text) ? text.replace(DIGITS_BMP, digitValue) : text;
+  return SURROGATE.test(bmp) ? bmp.replace(DIGITS_ASTRAL, digitValue) : bmp;
+}
+
 /** True when `text` is plain ASCII (where Unicode folding has nothing to do). */
 export const isAscii = (text: string): boolean => ASCII.test(text);
 // Runs of white space, or one white-space character that is not a plain space: a lone space,
@@ -88,7 +127,7 @@ export function normaliseText(text: string, maxLength = DEFAULT_MAX_FIELD_LENGTH
   // Most text is plain ASCII, where Unicode folding changes nothing: skip it (5× faster).
   if (ASCII.test(bounded)) return normaliseAscii(bounded);
   // NFKD = NFKC's folding of width, maths and ligature forms, with accents split off to drop.
-  return foldConfusables(bounded.replace(INVISIBLE, '').normalize('NFKD').replace(COMBINING, ''))
+  return foldConfusables(asciiDigits(bounded.replace(INVISIBLE, '').normalize('NFKD').replace(COMBINING, '')))
     .toLowerCase()
     .replace(COMBINING, '') // `İ` lower-cases to `i` and a combining dot
     .replace(SPACES, ' ')

@@ -56,6 +56,22 @@ describe('normaliseText: look-alikes', () => {
     expect(normaliseText('नमस्ते')).toBe('नमस्ते');
   });
 
+  it('reads the decimal digits of every script as ASCII digits', () => {
+    expect(normaliseText('٠١٢٣٤٥٦٧٨٩ ۰۱۲۳۴۵۶۷۸۹ ०१२३४५६७८९ ๐๑๒๓๔๕๖๗๘๙')).toBe('0123456789 0123456789 0123456789 0123456789');
+    expect(normaliseText('\u{1E950}\u{1E959} \u{116D0}\u{116D9}\u{116E0}\u{116E9} Продам 😀')).toBe('09 0909 продам 😀');
+    // Every decimal digit of the BMP, whatever its script: Unicode puts each script's 0 to 9 in a
+    // row, so its value is its distance from the start of its run.
+    const wrong: string[] = [];
+    for (let cp = 0x80; cp <= 0xffff; cp++) {
+      const char = String.fromCharCode(cp);
+      if (!/\p{Nd}/u.test(char)) continue;
+      let zero = cp;
+      while (/\p{Nd}/u.test(String.fromCharCode(zero - 1))) zero--;
+      if (normaliseText(char) !== String((cp - zero) % 10)) wrong.push(cp.toString(16));
+    }
+    expect(wrong).toEqual([]);
+  });
+
   it('folds case and collapses white space', () => {
     expect(normaliseText('Café  CASINO\n\n\tnight ')).toBe('cafe casino night');
   });

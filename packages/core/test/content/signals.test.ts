@@ -127,6 +127,14 @@ describe('content signals', () => {
     expect([plain.phones, plain.emails, plain.score]).toEqual([0, 0, 0]);
   });
 
+  it('finds phone numbers written in the digits of any script', () => {
+    const content = compile({ contacts: { phone: 10 } });
+    expect(content.evaluate({ body: 'اتصل ٠٧٧٠٠ ٩٠٠١٢٣' }).phones).toBe(1); // Arabic-Indic
+    expect(content.evaluate({ body: 'call ۰۷۷۰۰ ۹۰۰۱۲۳ or ०७७०० ९००४५६' }).phones).toBe(2); // Persian, Devanagari
+    expect(content.evaluate({ body: 'โทร ๐๘๑ ๒๓๔ ๕๖๗๘' }).phones).toBe(1); // Thai
+    expect(content.evaluate({ body: 'سعر ١٢٠٠ دينار، سنة ٢٠١٩' }).phones).toBe(0); // a price and a year stay short
+  });
+
   it('measures shouting and repeated characters on the raw text', () => {
     const content = compile({ uppercase: { ratio: 0.7, minLetters: 10, score: 15 }, repeats: { min: 6, score: 10 } });
     const loud = content.evaluate({ title: 'AMAZING DEAL ON PHONES', body: 'Call now!!!!!!!' });
