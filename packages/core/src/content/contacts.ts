@@ -8,7 +8,8 @@
  */
 
 // A run of digits with the separators phone numbers are written with; the digit count decides.
-const PHONE = /(?:\+|\b)\d(?:[ ./-]?\(?\d\)?){6,19}(?!\d)/g;
+// Up to 40 digits: a few numbers written side by side are one run, split below.
+const PHONE = /(?:\+|\b)\d(?:[ ./-]?\(?\d\)?){6,39}(?!\d)/g;
 // Spelled-out "at" and "dot": (at) [at] {at} or " at " / " dot " between words.
 const AT = /\s?@\s?|\s?[([{]\s?at\s?[)\]}]\s?|\sat\s/g;
 const DOT = String.raw`(?:\.|\s?[([{]\s?dot\s?[)\]}]\s?|\sdot\s)`;
@@ -29,9 +30,14 @@ export interface Contacts {
 
 /** The fewest digits of a phone number (after a `+`). */
 const MIN_PHONE_DIGITS = 7;
+// A date at the start of a run of digits (`12/11/2024 10:30`, `2024-11-13 14:00`): its digits are
+// no part of a phone number, and with a time after it they would make one. Anchored and bounded.
+const LEADING_DATE = /^(?:\d\d?([./-])\d\d?\1(?:19|20)\d\d|(?:19|20)\d\d([./-])\d\d?\2\d\d?)(?!\d)/;
+const DIGIT_GROUPS = /\d+/g;
 
 /**
- * Phone numbers: 9 to 15 digits, or 7 and more after a `+` (dates and prices have fewer).
+ * Phone numbers: 9 to 15 digits, or 7 and more after a `+` (dates and prices have fewer; a date
+ * before a time is left out). A longer run is numbers side by side, each made of whole groups.
  * `digits`: how many digits the whole text holds, when the caller knows (shape.ts `AsciiFacts`):
  * with fewer than a number needs there is nothing to scan for.
  */
@@ -42,13 +48,26 @@ export function countPhones(normalised: string, digits = Number.POSITIVE_INFINIT
   // PHONE never matches empty text, and exec leaves lastIndex at 0 once it finds no more.
   PHONE.lastIndex = 0;
   for (let match = PHONE.exec(normalised); match !== null; match = PHONE.exec(normalised)) {
-    const text = match[0];
+    const date = LEADING_DATE.exec(match[0]);
+    const text = date ? match[0].slice(date[0].length) : match[0];
     let count = 0;
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
       if (c >= 48 && c <= 57) count++;
     }
-    if ((count >= 9 && count <= 15) || (text.startsWith('+') && count >= MIN_PHONE_DIGITS && count <= 15)) phones++;
+    if (count <= 15) {
+      if (count >= 9 || (text.startsWith('+') && count >= MIN_PHONE_DIGITS)) phones++;
+      continue;
+    }
+    // More digits than one number has: numbers side by side (`0612345678 0698765432`). Each
+    // takes groups of digits until it has 9; a single group of more than 15 is no number.
+    let run = 0;
+    for (const group of text.match(DIGIT_GROUPS)!) {
+      run += group.length;
+      if (run < 9) continue;
+      if (run <= 15) phones++;
+      run = 0;
+    }
   }
   return phones;
 }

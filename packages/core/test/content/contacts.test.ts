@@ -23,3 +23,20 @@ describe('countPhones with the digit count of the text', () => {
     expect(countPhones('', 0)).toBe(0);
   });
 });
+
+describe('countPhones: where one number ends and the next begins', () => {
+  it('counts numbers written side by side, which together have too many digits for one', () => {
+    expect(countPhones('0612345678 0698765432')).toBe(2);
+    expect(countPhones('call 07700 900123 07700 900456 or 07700 900789')).toBe(3);
+    expect(countPhones('0612 345 678 0698 765 432')).toBe(2);
+    // One group longer than any number is none.
+    expect(countPhones('ref 061234567806987654321')).toBe(0);
+  });
+
+  it('leaves a date out of a number: a date and a time are no phone number', () => {
+    expect(countPhones('viewing 12/11/2024 10:30 or 2024-11-13 14:00, 1.12.2024 9:15')).toBe(0);
+    expect(countPhones('12.11.2024 0612345678')).toBe(1);
+    // A number that only looks like the start of a date is still a number.
+    expect(countPhones('06/12/34/56/78 and 06.12.34.56.78')).toBe(2);
+  });
+});
