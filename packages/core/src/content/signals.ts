@@ -8,6 +8,7 @@
  */
 import { check, checkSync, type Diagnostics } from 'recheck';
 import type { PolicyProblem } from '../errors.js';
+import { escape } from '../policy/schema.js';
 import { durationProblem, parseDuration } from '../policy/duration.js';
 import type { ContentPolicy } from '../policy/types.js';
 import { countPhones, emailDomain, findEmails } from './contacts.js';
@@ -100,7 +101,7 @@ export function compileContent(
 ): CompiledContent {
   const maxLength = policy?.maxFieldLength ?? DEFAULT_MAX_FIELD_LENGTH;
   const fields = policy?.fields;
-  const terms = compileTerms(policy?.terms ?? {});
+  const terms = compileTerms(policy?.terms ?? {}, options.warnings ?? [], `${pointer}/terms`);
   const patterns = (policy?.patterns ?? []).flatMap((pattern, index) => {
     const flags = patternFlags(pattern.flags);
     let regex: RegExp;
@@ -378,13 +379,17 @@ const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'
  * "v.i.a.g.r.a". They compile into one alternation matched on whole words; the words of a
  * multi-word term may be separated by any non-letters ("free, money").
  */
-function compileTerms(terms: Readonly<Record<string, number>>): TermTable {
+function compileTerms(terms: Readonly<Record<string, number>>, warnings: PolicyProblem[], pointer: string): TermTable {
   const scores = new Map<string, number>();
   const unicode: string[] = [];
   const ascii: string[] = [];
   for (const [raw, score] of Object.entries(terms)) {
     const parts = words(normaliseText(raw));
-    if (parts.length === 0) continue;
+    if (parts.length === 0) {
+      // "💊" or "$$$": valid JSON, and silently inert without this warning.
+      warnings.push({ pointer: `${pointer}/${escape(raw)}`, message: `term ${JSON.stringify(raw)} has no letters or digits, and terms match whole words: it can never match (use a pattern)` });
+      continue;
+    }
     const key = parts.join(' ');
     if (!scores.has(key)) {
       unicode.push(parts.map(escapeRegex).join('[^\\p{L}\\p{N}]+'));

@@ -64,6 +64,14 @@ describe('compileContent', () => {
     expect(content.evaluate({}).fingerprint).toBeNull();
   });
 
+  it('warns about a term with no letters or digits, which can never match a whole word', () => {
+    const warnings: PolicyProblem[] = [];
+    const inert = compileContent({ terms: { '💊': 30, '$$$': 10, 'a/b': 5, casino: 1 } }, [], '/content', parseDuration, { warnings });
+    expect(warnings.map((w) => w.pointer)).toEqual(['/content/terms/💊', '/content/terms/$$$']);
+    expect(warnings[0]!.message).toContain('can never match');
+    expect(inert.evaluate({ body: '💊💊 $$$ casino a b' }).terms.sort()).toEqual(['a b', 'casino']);
+  });
+
   it('treats a __proto__ term and field as data', () => {
     const fields = JSON.parse('{"__proto__":"casino night"}');
     expect(content.evaluate(fields).terms).toEqual(['casino']);
