@@ -365,7 +365,7 @@ function remember(key: string, diagnosis: Diagnostics): string | null {
 interface TermTable {
   /** Every term, for text that is not plain ASCII. */
   unicode: RegExp | null;
-  /** The ASCII terms with ASCII word boundaries: about 3× faster on the usual ASCII text. */
+  /** The ASCII terms between ASCII non-alphanumerics: about 3× faster on the usual ASCII text. */
   ascii: RegExp | null;
   /** Score by the term's normalised spelling (words joined by one space). */
   scores: Map<string, number>;
@@ -401,7 +401,8 @@ function compileTerms(terms: Readonly<Record<string, number>>, warnings: PolicyP
   const byLength = (a: string, b: string) => b.length - a.length;
   return {
     unicode: unicode.length > 0 ? new RegExp(`(?<![\\p{L}\\p{N}])(?:${unicode.sort(byLength).join('|')})(?![\\p{L}\\p{N}])`, 'gu') : null,
-    ascii: ascii.length > 0 ? new RegExp(`\\b(?:${ascii.sort(byLength).join('|')})\\b`, 'g') : null,
+    // Not \b, whose word characters include `_`: `best_casino_online` holds the word casino.
+    ascii: ascii.length > 0 ? new RegExp(`(?<![a-z0-9])(?:${ascii.sort(byLength).join('|')})(?![a-z0-9])`, 'g') : null,
     scores,
     size: scores.size,
   };

@@ -42,6 +42,13 @@ describe('compileContent', () => {
     expect(content.evaluate({ body: 'casinos and freemoney' }).score).toBe(0);
   });
 
+  it('reads an underscore as a word separator, as words() does, in ASCII and other text alike', () => {
+    expect(content.evaluate({ body: 'best_casino_online' }).terms).toEqual(['casino']);
+    expect(content.evaluate({ body: 'best_casino_online, ок' }).terms).toEqual(['casino']);
+    expect(content.evaluate({ body: '__free__money__' }).terms).toEqual(['free money']);
+    expect(content.evaluate({ body: 'casino2 and 2casino' }).terms).toEqual([]);
+  });
+
   it('matches patterns on their field only', () => {
     expect(content.evaluate({ title: 'call 0123 456 789' }).patterns).toEqual(['phone']);
     expect(content.evaluate({ body: 'call 0123 456 789' }).patterns).toEqual([]);
