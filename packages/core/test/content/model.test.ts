@@ -113,6 +113,28 @@ describe('content model', () => {
     expect(reader.predict('cheap casino')).toBeGreaterThan(0.9);
   });
 
+  it('reads the bucket subjects only when they can matter: not while inert, not while nobody learned, but every tenth refresh', async () => {
+    const counting = countingStore(new MemoryStore());
+    const clock = { now: T0 };
+    const trainer = createContentModel({ ...small, now: () => clock.now }, counting.store);
+    const reader = createContentModel({ ...small, refreshMs: 60_000, now: () => clock.now }, counting.store);
+    const peeksOfSync = async () => {
+      counting.reset();
+      await reader.sync();
+      return counting.peeked;
+    };
+    await trainer.learnMany(corpus(20, 3)); // 10 + 10: inert
+    expect(await peeksOfSync()).toBe(1); // the document counts only
+    await trainer.learnMany(corpus(60, 4)); // 40 + 40: ready
+    expect(await peeksOfSync()).toBe(1 + 1_024 / 32); // the documents, then every bucket subject
+    clock.now += 60_000;
+    expect(await peeksOfSync()).toBe(1); // nobody learned: the replica stands
+    clock.now += 9 * 60_000;
+    expect(await peeksOfSync()).toBe(1 + 32); // the tenth refresh reads them anyway
+    await trainer.learn('cheap casino', 'spam');
+    expect(await peeksOfSync()).toBe(1 + 32); // the counts changed
+  });
+
   it('forgets examples older than its window', async () => {
     const store = new MemoryStore();
     const clock = { now: T0 };
@@ -253,11 +275,12 @@ describe('content model on RedisStore', () => {
 
 /** A store that counts the window adds and the subjects per batch it is given. */
 function countingStore(inner: Store) {
-  const counts = { adds: 0, maxSubjectsPerBatch: 0 };
+  const counts = { adds: 0, peeked: 0, maxSubjectsPerBatch: 0 };
   const store: Store = {
     name: 'counting',
     apply(batch: StoreBatch): Promise<StoreResult> {
       for (const subject of batch.subjects) counts.adds += subject.add?.length ?? 0;
+      for (const subject of batch.subjects) if (subject.peek?.length) counts.peeked++;
       counts.maxSubjectsPerBatch = Math.max(counts.maxSubjectsPerBatch, batch.subjects.length);
       return inner.apply(batch);
     },
@@ -268,11 +291,16 @@ function countingStore(inner: Store) {
     get adds() {
       return counts.adds;
     },
+    /** Subjects read (peeked). */
+    get peeked() {
+      return counts.peeked;
+    },
     get maxSubjectsPerBatch() {
       return counts.maxSubjectsPerBatch;
     },
     reset() {
       counts.adds = 0;
+      counts.peeked = 0;
       counts.maxSubjectsPerBatch = 0;
     },
   };
