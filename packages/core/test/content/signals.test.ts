@@ -208,6 +208,19 @@ describe('content signals', () => {
     expect(domainsOf('ｈｔｔｐ：／／ｅｖｉｌ．ｅｘａｍｐｌｅ and http://ev\u200Bil.example')).toEqual({ links: 2, domains: ['evil.example'], lists: ['bad'] });
   });
 
+  it('reads every line form the docs name: comments, "*." and "." prefixes, hosts-file lines, a final dot, any case, IDN', () => {
+    const files: Record<string, string> = {
+      'list.txt': '; a comment\n# another\nA.example # trailing comment\n*.b.example\n.c.example\n0.0.0.0 d.example\n127.0.0.1 e.example\n::1 f.example\n:: g.example\nh.example.\nBÜCHER.example\n',
+    };
+    const warnings: PolicyProblem[] = [];
+    const content = compile({ domains: { l: { files: ['list.txt'] } } }, { readFile: (path) => files[path]!, warnings });
+    expect(warnings).toEqual([]);
+    expect(content.domainLists.size).toBe(9);
+    for (const host of ['a', 'x.b', 'c', 'd', 'e', 'f', 'g', 'h', 'xn--bcher-kva']) {
+      expect(content.domainLists.match([`${host}.example`]).map((m) => m.id), host).toEqual(['l']);
+    }
+  });
+
   it('reports bad inline domains and unreadable list files with their pointers', () => {
     const problems: PolicyProblem[] = [];
     compileContent({ domains: { bad: { domains: ['example.com', 'not a domain', 'http://x.example/'], files: ['missing.txt'] } } }, problems, '/content', parseDuration, {
