@@ -25,11 +25,26 @@ const ASCII = /^[\x21-\x7e]*$/;
  */
 export function linkedHosts(text: string, ascii: boolean): string[] {
   const hosts: string[] = [];
+  // domainToASCII costs ~2 µs: each host is converted once, and at most MAX_CONVERSIONS of them
+  // (64 KB of distinct hosts would take ~10 ms a field; links past the first hundreds are
+  // counted all the same, and `maxLinks` has long spoken).
+  const converted = new Map<string, string>();
   for (const match of text.matchAll(ascii ? LINK_ASCII : LINK_UNICODE)) {
     const host = match[1]!;
-    // An invalid internationalised name has no ASCII form: kept as written, it still counts as a link.
-    const canonical = ascii || ASCII.test(host) ? host : domainToASCII(host) || host;
+    let canonical = host;
+    if (!ascii && !ASCII.test(host)) {
+      const known = converted.get(host);
+      if (known !== undefined) canonical = known;
+      else if (converted.size < MAX_CONVERSIONS) {
+        // An invalid internationalised name has no ASCII form: kept as written, it still counts as a link.
+        canonical = domainToASCII(host) || host;
+        converted.set(host, canonical);
+      }
+    }
     hosts.push(canonical.startsWith('www.') ? canonical.slice(4) : canonical);
   }
   return hosts;
 }
+
+/** Distinct internationalised hosts converted to ASCII per text. */
+const MAX_CONVERSIONS = 256;

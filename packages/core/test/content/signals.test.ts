@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { linkedHosts } from '../../src/content/links.js';
 import { normaliseText, words } from '../../src/content/normalise.js';
 import { compileContent, fingerprint } from '../../src/content/signals.js';
 import type { PolicyProblem } from '../../src/errors.js';
@@ -219,6 +220,15 @@ describe('content signals', () => {
     for (const host of ['a', 'x.b', 'c', 'd', 'e', 'f', 'g', 'h', 'xn--bcher-kva']) {
       expect(content.domainLists.match([`${host}.example`]).map((m) => m.id), host).toEqual(['l']);
     }
+  });
+
+  it('converts at most 256 distinct internationalised hosts per field to punycode, counting every link', () => {
+    const text = Array.from({ length: 300 }, (_, i) => `http://пример${i}.рф http://пример${i}.рф`).join(' ');
+    const hosts = linkedHosts(text, false);
+    expect(hosts).toHaveLength(600);
+    expect(hosts[0]).toBe('xn--0-itbiqngd.xn--p1ai');
+    expect(hosts[511]).toMatch(/^xn--/); // the 256th, twice
+    expect(hosts[512]).toBe('пример256.рф'); // past the bound: counted, kept as written
   });
 
   it('reports bad inline domains and unreadable list files with their pointers', () => {
