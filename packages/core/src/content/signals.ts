@@ -372,6 +372,8 @@ interface TermTable {
   size: number;
 }
 
+// A term that starts or ends with something other than a letter or digit.
+const EDGE_SYMBOL = /^[^\p{L}\p{N}]|[^\p{L}\p{N}]$/u;
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
@@ -384,13 +386,18 @@ function compileTerms(terms: Readonly<Record<string, number>>, warnings: PolicyP
   const unicode: string[] = [];
   const ascii: string[] = [];
   for (const [raw, score] of Object.entries(terms)) {
-    const parts = words(normaliseText(raw));
+    const normalised = normaliseText(raw);
+    const parts = words(normalised);
     if (parts.length === 0) {
       // "💊" or "$$$": valid JSON, and silently inert without this warning.
       warnings.push({ pointer: `${pointer}/${escape(raw)}`, message: `term ${JSON.stringify(raw)} has no letters or digits, and terms match whole words: it can never match (use a pattern)` });
       continue;
     }
     const key = parts.join(' ');
+    if (EDGE_SYMBOL.test(normalised)) {
+      // "18+" is the word 18, "c++" the letter c: a term wider than the operator meant.
+      warnings.push({ pointer: `${pointer}/${escape(raw)}`, message: `term ${JSON.stringify(raw)} matches the whole word(s) ${JSON.stringify(key)}: terms are words of letters and digits, so the characters around them are ignored (use a pattern)` });
+    }
     if (!scores.has(key)) {
       unicode.push(parts.map(escapeRegex).join('[^\\p{L}\\p{N}]+'));
       if (/^[a-z0-9 ]+$/.test(key)) ascii.push(parts.map(escapeRegex).join('[^a-z0-9]+'));

@@ -80,6 +80,14 @@ describe('compileContent', () => {
     expect(inert.evaluate({ body: '💊💊 $$$ casino a b' }).terms.sort()).toEqual(['a b', 'casino']);
   });
 
+  it('warns about a term whose symbols at either end are ignored, which matches more than meant', () => {
+    const warnings: PolicyProblem[] = [];
+    const wide = compileContent({ terms: { '18+': 10, 'c++': 5, '(free money)': 5, 'free-money': 5, 'Viagra': 5 } }, [], '/content', parseDuration, { warnings });
+    expect(warnings.map((w) => w.pointer)).toEqual(['/content/terms/18+', '/content/terms/c++', '/content/terms/(free money)']);
+    expect(warnings[0]!.message).toContain('matches the whole word(s) "18"');
+    expect(wide.evaluate({ body: 'a bike, 18 months old, grade c' }).terms.sort()).toEqual(['18', 'c']);
+  });
+
   it('treats a __proto__ term and field as data', () => {
     const fields = JSON.parse('{"__proto__":"casino night"}');
     expect(content.evaluate(fields).terms).toEqual(['casino']);
