@@ -46,6 +46,14 @@ end
 local request = ARGV[2]
 local SLOTS = 60
 
+-- Redis turns a Lua number into an integer reply by truncating it: a fraction (a caller clock
+-- with sub-ms precision, a fractional cost) or a number past 2^53 is sent as text instead.
+local SAFE = 9007199254740991
+local function exact(x)
+  if x % 1 == 0 and x >= -SAFE and x <= SAFE then return x end
+  return string.format('%.17g', x)
+end
+
 local function slot_ms(window) return math.max(1, math.ceil(window / SLOTS)) end
 local function leaves_at(slot, sms, window) return (slot + 1) * sms + window end
 
@@ -70,7 +78,7 @@ end
 
 if request ~= '' then
   for k = 1, #KEYS do
-    if record_of(KEYS[k]).r == request then return { now, 1 } end
+    if record_of(KEYS[k]).r == request then return { exact(now), 1 } end
   end
 end
 
@@ -137,7 +145,7 @@ local positions = cmsgpack.unpack(ARGV[4])
 -- The answer is one flat array, in the order the operations were asked (the client knows the
 -- names): per key, each get's JSON (false when absent), each peek's count, each take's count,
 -- admitted and resetMs, then consumed.
-local out = { now, 0 }
+local out = { exact(now), 0 }
 local n = 2
 local counts, admitted, resets, windows = {}, {}, {}, {}
 for k = 1, #KEYS do
@@ -163,7 +171,7 @@ for k = 1, #KEYS do
   for p = 1, #peeks, 2 do
     local data, window = rec.w[peeks[p]], peeks[p + 1]
     n = n + 1
-    out[n] = (data and data[1] == window) and prune(data, window) or 0
+    out[n] = (data and data[1] == window) and exact(prune(data, window)) or 0
   end
 
   local takes = shape[3]
@@ -188,7 +196,7 @@ for k = 1, #KEYS do
     for i = 1, nt do
       -- Denied as a whole: an admitted take's count does not include the cost it did not take.
       if not all and admitted[i] == 1 then counts[i] = counts[i] - takes[5 * i - 1] end
-      out[n + 1], out[n + 2], out[n + 3] = counts[i], admitted[i], resets[i]
+      out[n + 1], out[n + 2], out[n + 3] = exact(counts[i]), admitted[i], exact(resets[i])
       n = n + 3
     end
   end
@@ -259,7 +267,10 @@ for _, key in ipairs(order) do
       if forever then
         redis.call('SET', key, cmsgpack.pack(rec))
       else
-        redis.call('SET', key, cmsgpack.pack(rec), 'PX', math.max(1, expire - now))
+        -- PX takes a whole number of ms, within what Redis can add to its clock: rounded up (an
+        -- end at a fraction of a ms, a caller clock with sub-ms precision), and past 2^53 ms
+        -- (285,000 years) the key simply ends then.
+        redis.call('SET', key, cmsgpack.pack(rec), 'PX', string.format('%d', math.min(SAFE, math.max(1, math.ceil(expire - now)))))
       end
     end
   end
@@ -279,5 +290,5 @@ if not decoded_ok or type(rec) ~= 'table' or type(rec.m) ~= 'table' then return 
 local mark = rec.m[ARGV[1]]
 if not mark then return nil end
 if mark[1] ~= 0 and mark[1] <= tonumber(ARGV[2]) then return nil end
-return { mark[1] == 0 and '' or string.format('%d', mark[1]), mark[2] }
+return { mark[1] == 0 and '' or string.format('%.17g', mark[1]), mark[2] }
 `;

@@ -4,7 +4,8 @@ import { createClient } from 'redis';
 import { createClient as createClientV4 } from 'redis4';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { testStore } from '@actiongate/core/testing';
-import { createGuard, type SubjectOps } from '@actiongate/core';
+import { createGuard, type StoreBatch, type SubjectOps } from '@actiongate/core';
+import { MemoryStore } from '@actiongate/memory';
 import { keySlot, RedisStore } from '@actiongate/redis';
 import { packPositions, packShapes } from '../src/shapes.js';
 
@@ -93,6 +94,24 @@ describe('RedisStore', () => {
     expect(windowTtl).toBeLessThanOrEqual(61_000);
     expect(await client.pttl(store.keyOf('b'))).toBeGreaterThan(86_000_000);
     expect(await client.pttl(store.keyOf('p'))).toBe(-1);
+  });
+
+  it('answers as MemoryStore does for a sub-ms clock, fractional costs and ends, and an end 10^20 ms away', async () => {
+    const client = await ioredis();
+    const store = new RedisStore({ client, prefix: prefix(), time: 'caller' });
+    const memory = new MemoryStore();
+    const now = 1_700_000_000_000.25; // performance.timeOrigin + performance.now(), say
+    const batches: StoreBatch[] = [
+      { now, subjects: [{ subject: 'a', take: [{ name: 'w', windowMs: 60_000, max: 2, cost: 0.5 }], set: [{ name: 'ban', value: 1, until: now + 1_000.5 }] }, { subject: 'b', set: [{ name: 'ban', value: 2, until: 1e20 }] }] },
+      { now: now + 10.5, subjects: [{ subject: 'a', get: ['ban'], peek: [{ name: 'w', windowMs: 60_000 }], take: [{ name: 'w', windowMs: 90.5, max: 1, cost: 1.25 }, { name: 'v', windowMs: 60_000, max: 2, cost: 1.5 }] }, { subject: 'b', get: ['ban'] }] },
+      { now: now + 20, subjects: [{ subject: 'a', take: [{ name: 'v', windowMs: 60_000, max: 2, cost: 1 }] }] },
+    ];
+    for (const batch of batches) expect(await store.apply(batch)).toEqual(await memory.apply(batch));
+    // Every key still carries a TTL, a whole number of ms; the far end's one as long as Redis allows.
+    expect(await client.pttl(store.keyOf('a'))).toBeGreaterThan(59_000);
+    expect(await client.pttl(store.keyOf('b'))).toBeGreaterThan(1e15);
+    const { entries } = await store.scan('ban', { limit: 10, now: now + 20 });
+    expect(entries.map((e) => [e.subject, e.until]).sort()).toEqual([['a', now + 1_000.5], ['b', 1e20]]);
   });
 
   it('serves a guard: limits shared by two guards on one Redis', async () => {
