@@ -161,19 +161,28 @@ export class RedisStore implements Store {
   }
 
   async scan(name: string, options: { cursor?: string; limit: number; now: number }): Promise<{ entries: MarkEntry[]; cursor: string | null }> {
+    // Checked as MemoryStore checks them: a limit below 1 read no key and answered "more to
+    // come" with the cursor it was given, so a host paging until the cursor is null never
+    // stopped; a made-up cursor reached Redis and failed with a raw ReplyError.
+    const { limit, now } = options;
+    if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`RedisStore: scan limit must be a positive integer, got ${shown(limit)}`);
+    if (typeof now !== 'number' || Number.isNaN(now)) throw new TypeError(`RedisStore: scan now must be a number (ms), got ${shown(now)}`);
+    if (options.cursor !== undefined && (typeof options.cursor !== 'string' || !/^\d{1,6}:\d{1,20}$/.test(options.cursor))) {
+      throw new TypeError(`RedisStore: scan cursor must be one a previous scan returned, got ${shown(options.cursor)}`);
+    }
     // The cursor is "<node>:<that node's SCAN cursor>": a cluster is scanned master by master.
     const [nodeText, nodeCursor] = (options.cursor ?? '0:0').split(':') as [string, string];
     let node = Number(nodeText);
-    let cursor = nodeCursor ?? '0';
+    let cursor = nodeCursor;
     const nodes = await this.#runner.nodeCount();
     const entries: MarkEntry[] = [];
     const prefix = `${this.#prefix}{`;
     const match = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
-    while (node < nodes && entries.length < options.limit) {
-      const [next, keys] = await this.#runner.scan(node, cursor, match, Math.max(options.limit, 100));
+    while (node < nodes && entries.length < limit) {
+      const [next, keys] = await this.#runner.scan(node, cursor, match, Math.max(limit, 100));
       // One read per key: a cluster node's keys span many slots, and a script may touch one.
       const marks = await Promise.all(
-        keys.filter((key) => key.endsWith('}')).map(async (key) => [key, await this.#runner.evalsha(READ_MARK_SHA, READ_MARK_SCRIPT, [key], [name, String(options.now)])] as const),
+        keys.filter((key) => key.endsWith('}')).map(async (key) => [key, await this.#runner.evalsha(READ_MARK_SHA, READ_MARK_SCRIPT, [key], [name, String(now)])] as const),
       );
       for (const [key, mark] of marks) {
         if (!Array.isArray(mark)) continue;
@@ -192,6 +201,11 @@ export class RedisStore implements Store {
 
   /** The host owns the client: closing the store does not close it. */
   async close(): Promise<void> {}
+}
+
+/** A bad scan argument as its message shows it: short, and a string quoted. */
+function shown(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value) : String(value);
 }
 
 /** How many answer items a subject's operations produce. */

@@ -492,6 +492,13 @@ export function testStore(name: string, factory: () => Store | Promise<Store>, o
         expect((await scanAll(name, T0 + MINUTE - 1, 10)).found).toEqual([s]);
         expect((await scanAll(name, T0 + MINUTE, 10)).found).toEqual([]);
       });
+
+      it('refuses a limit below 1 and a cursor it did not make, with a typed error', async (ctx: TestContext) => {
+        ctx.skip(!store.scan, 'the store does not implement the optional scan()');
+        // A page of nothing with a cursor would keep a host that pages until null looping forever.
+        for (const limit of [0, -1, Number.NaN, 1.5]) await expect(store.scan!('ban', { limit, now: T0 })).rejects.toThrow(/limit/);
+        for (const cursor of ['garbage', '-1', '1e3', '0:0:0']) await expect(store.scan!('ban', { limit: 10, now: T0, cursor })).rejects.toThrow(/cursor/);
+      });
     });
 
     describe('enforcement lifecycle', () => lifecycleSuite(() => store, { serverTime }));
