@@ -59,6 +59,8 @@ local function leaves_at(slot, sms, window) return (slot + 1) * sms + window end
 
 -- Records, decoded once per key per call.
 local records, dirty, order = {}, {}, {}
+-- The windows and marks this call wrote (tables as keys): a full record keeps them.
+local fresh = {}
 local function record_of(key)
   local rec = records[key]
   if rec then return rec end
@@ -189,7 +191,10 @@ for k = 1, #KEYS do
       if takes[t + 4] then dry = true end
     end
     if all and not dry then
-      for i = 1, nt do add_hit(windows[i], takes[5 * i - 3], now, takes[5 * i - 1]) end
+      for i = 1, nt do
+        add_hit(windows[i], takes[5 * i - 3], now, takes[5 * i - 1])
+        fresh[windows[i]] = true
+      end
       consumed = 1
       changed = true
     end
@@ -207,6 +212,7 @@ for k = 1, #KEYS do
   for a = 1, #adds, 4 do
     local window = adds[a + 1]
     local data = window_data(rec, adds[a], window)
+    fresh[data] = true
     add_hit(data, window, adds[a + 3] or now, adds[a + 2])
     prune(data, window)
     changed = true
@@ -215,7 +221,13 @@ for k = 1, #KEYS do
   local sets = shape[5]
   for m = 1, #sets, 3 do
     local untilv = sets[m + 2]
-    if untilv and untilv <= now then rec.m[sets[m]] = nil else rec.m[sets[m]] = { untilv or 0, sets[m + 1] } end
+    if untilv and untilv <= now then
+      rec.m[sets[m]] = nil
+    else
+      local mark = { untilv or 0, sets[m + 1] }
+      rec.m[sets[m]] = mark
+      fresh[mark] = true
+    end
     changed = true
   end
 
@@ -230,36 +242,72 @@ for k = 1, #KEYS do
   if changed then dirty[key] = true end
 end
 
+-- What a record may hold: MemoryStore's default maxNamesPerSubject. Names can come from the
+-- client (an ip+action limit over the actions a host passes on), and every call decodes and
+-- encodes the whole record: without a bound, one address sending fresh actions grew its key by
+-- ~25 bytes each, and each of its calls held Redis longer (7 ms at 4,000 names).
+local MAX_NAMES = 64
+
+-- Drops what no longer counts; answers the latest end of what is left, whether something never
+-- ends, and how many names are left.
+local function settle(rec)
+  local expire, forever, names = 0, false, 0
+  for name, p in pairs(rec.w) do
+    local last = #p > 1 and leaves_at(p[#p - 1], slot_ms(p[1]), p[1]) or now
+    if last > now then
+      names = names + 1
+      if last > expire then expire = last end
+    else
+      rec.w[name] = nil
+    end
+  end
+  for name, mark in pairs(rec.m) do
+    if mark[1] == 0 then
+      forever = true
+      names = names + 1
+    elseif mark[1] > now then
+      names = names + 1
+      if mark[1] > expire then expire = mark[1] end
+    else
+      rec.m[name] = nil
+    end
+  end
+  return expire, forever, names
+end
+
+-- A full record loses, as in MemoryStore, the window whose hits all leave soonest, then the mark
+-- that ends soonest; never what this call wrote (\`fresh\`), so a take or a ban just made stays.
+local function make_room(rec, names)
+  while names > MAX_NAMES do
+    local victim, soonest = nil, math.huge
+    for name, p in pairs(rec.w) do
+      local leaves = leaves_at(p[#p - 1], slot_ms(p[1]), p[1])
+      if not fresh[p] and leaves < soonest then victim, soonest = name, leaves end
+    end
+    if victim then
+      rec.w[victim] = nil
+    else
+      for name, mark in pairs(rec.m) do
+        local ends = mark[1] == 0 and math.huge or mark[1]
+        if not fresh[mark] and (victim == nil or ends < soonest) then victim, soonest = name, ends end
+      end
+      if victim == nil then return end
+      rec.m[victim] = nil
+    end
+    names = names - 1
+  end
+end
+
 -- Each changed record is written once, with the TTL of the latest moment anything in it matters.
 for _, key in ipairs(order) do
   if dirty[key] then
     local rec = records[key]
-    local expire, forever, empty = 0, false, true
-    for name, p in pairs(rec.w) do
-      if #p > 1 then
-        local window = p[1]
-        local last = leaves_at(p[#p - 1], slot_ms(window), window)
-        if last > now then
-          empty = false
-          if last > expire then expire = last end
-        else
-          rec.w[name] = nil
-        end
-      else
-        rec.w[name] = nil
-      end
+    local expire, forever, names = settle(rec)
+    if names > MAX_NAMES then
+      make_room(rec, names)
+      expire, forever, names = settle(rec)
     end
-    for name, mark in pairs(rec.m) do
-      if mark[1] == 0 then
-        forever = true
-        empty = false
-      elseif mark[1] > now then
-        empty = false
-        if mark[1] > expire then expire = mark[1] end
-      else
-        rec.m[name] = nil
-      end
-    end
+    local empty = names == 0
     if empty then
       redis.call('DEL', key)
     else

@@ -114,6 +114,30 @@ describe('RedisStore', () => {
     expect(entries.map((e) => [e.subject, e.until]).sort()).toEqual([['a', now + 1_000.5], ['b', 1e20]]);
   });
 
+  it('holds at most 64 names per subject, dropping what MemoryStore drops: a ban outlasts 300 fresh windows', async () => {
+    const client = await ioredis();
+    const store = new RedisStore({ client, prefix: prefix(), time: 'caller' });
+    const memory = new MemoryStore();
+    const now = 1_700_000_000_000;
+    const ban = { subject: 's', set: [{ name: 'ban', value: 'spam', until: now + 86_400_000 }, { name: 'rung', value: 1, until: null }] };
+    await store.apply({ now, subjects: [ban] });
+    await memory.apply({ now, subjects: [ban] });
+    // One take per fresh name (an ip+action limit over actions the client picks), a second apart,
+    // each window of its own length, so which leaves soonest is not a tie.
+    const windowOf = (i: number) => 600_000 + 7_001 * (i % 7) * (i % 3 === 0 ? -1 : 1) + i;
+    for (let i = 0; i < 300; i++) {
+      const batch = { now: now + i * 1_000, subjects: [{ subject: 's', take: [{ name: `limit|a${i}`, windowMs: windowOf(i), max: 5, cost: 1 }] }] };
+      expect(await store.apply(batch)).toEqual(await memory.apply(batch));
+    }
+    const read = { now: now + 300_000, subjects: [{ subject: 's', get: ['ban', 'rung'], peek: Array.from({ length: 300 }, (_, i) => ({ name: `limit|a${i}`, windowMs: windowOf(i) })) }] };
+    const [held, expected] = [await store.apply(read), await memory.apply(read)];
+    expect(held).toEqual(expected);
+    expect(held.subjects[0]!.marks).toEqual({ ban: 'spam', rung: 1 });
+    expect(Object.values(held.subjects[0]!.counts).filter((count) => count > 0)).toHaveLength(62);
+    // Nothing grows with the names a client invents: the record stays a few KB.
+    expect(await client.strlen(store.keyOf('s'))).toBeLessThan(4_096);
+  });
+
   it('serves a guard: limits shared by two guards on one Redis', async () => {
     const [a, b] = [await ioredis(), await ioredis()];
     const p = prefix();
