@@ -148,3 +148,30 @@ describe('outage', () => {
     client.destroy();
   }, 30_000);
 });
+
+describe('a full Redis (maxmemory)', () => {
+  it('noeviction (the default): every decision is degraded per failMode, none half-applied, and Redis decides again once there is room', async () => {
+    const server = await startRedisServer(); // a server of its own: the test fills it
+    const client = new Redis(server.url, { lazyConnect: true });
+    await client.connect();
+    const guard = createGuard({ policy: { name: 'full', failMode: 'closed', limits: [{ id: 'l', by: 'ip', window: '1h', max: 1000 }] }, store: new RedisStore({ client, prefix: 'full' }), storeTimeoutMs: 5_000 });
+    const ask = (ip: string) => guard.evaluate({ action: 'x', ip });
+    await guard.block('ip:192.0.2.1', { for: '1d', reason: 'spam' });
+    // Other data (a cache sharing the server), then a limit below what Redis holds: with
+    // noeviction it refuses every command that may write until there is room again.
+    for (let i = 0; i < 300; i++) await client.set(`cache:${i}`, 'x'.repeat(1_000));
+    const used = Number(/used_memory:(\d+)/.exec(await client.info('memory'))![1]);
+    await client.config('SET', 'maxmemory-policy', 'noeviction');
+    await client.config('SET', 'maxmemory', String(used - 100_000));
+    await expect(client.set('one-more', 'x')).rejects.toThrow(/OOM/);
+    // Redis refuses the script's writes (OOM): the decisions fall back, and count nowhere.
+    expect(await ask('192.0.2.9')).toMatchObject({ verdict: 'block', degraded: true });
+    expect(await ask('192.0.2.1')).toMatchObject({ verdict: 'block', degraded: true });
+    await client.del(...Array.from({ length: 300 }, (_, i) => `cache:${i}`));
+    expect(await ask('192.0.2.9')).toMatchObject({ verdict: 'allow', degraded: false, limits: [{ count: 1 }] });
+    expect((await ask('192.0.2.1')).reasons[0]).toMatchObject({ source: 'ban', message: 'spam' });
+    await guard.close();
+    await client.quit();
+    await server.stop();
+  }, 30_000);
+});
