@@ -149,6 +149,23 @@ describe('RedisStore', () => {
     expect(verdicts).toEqual(['allow', 'allow', 'allow', 'throttle', 'throttle', 'block']);
   });
 
+  it('runs its scripts again after SCRIPT FLUSH (NOSCRIPT, then EVAL), on each client', async () => {
+    const v5 = createClient({ url });
+    const v4 = createClientV4({ url });
+    await Promise.all([v5.connect(), v4.connect()]);
+    clients.push(v5, v4);
+    const observer = await ioredis();
+    for (const client of [await ioredis(), v5, v4]) {
+      const store = new RedisStore({ client, prefix: prefix(), time: 'caller' });
+      const take = { now: 1_000, subjects: [{ subject: 's', take: [{ name: 'w', windowMs: 60_000, max: 5, cost: 1 }], set: [{ name: 'ban', value: 1, until: null }] }] };
+      expect((await store.apply(take)).subjects[0]!.takes[0]!.count).toBe(1);
+      await observer.script('FLUSH');
+      expect((await store.apply(take)).subjects[0]!.takes[0]!.count).toBe(2);
+      await observer.script('FLUSH');
+      expect((await store.scan('ban', { limit: 10, now: 1_000 })).entries).toEqual([{ subject: 's', name: 'ban', value: 1, until: null }]);
+    }
+  });
+
   it('rejects clients it does not know', () => {
     expect(() => new RedisStore({ client: {} })).toThrow(/ioredis|node-redis/);
   });
