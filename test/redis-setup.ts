@@ -105,6 +105,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
 export interface RedisCluster {
   nodes: { host: string; port: number }[];
+  /** SIGKILL of master `i`, as a crash would. */
+  kill(i: number): Promise<void>;
+  /** Master `i` again, rejoining with its slots (its data is gone), once the cluster is ok. */
+  restart(i: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -116,27 +120,44 @@ export async function startRedisCluster(): Promise<RedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'ag-cluster-'));
   const children: ChildProcess[] = [];
   const nodes: { host: string; port: number }[] = [];
-  for (let i = 0; i < 3; i++) {
-    const port = await freePort();
+  const launch = async (i: number, port: number) => {
     let output = '';
     const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000'], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.on('data', (d) => (output += d));
     child.stderr?.on('data', (d) => (output += d));
-    children.push(child);
+    children[i] = child;
     await waitForPort(port, child, () => output);
+  };
+  const clusterOk = async () => {
+    for (let i = 0; i < 100; i++) {
+      const info = await Promise.all(nodes.map((n) => run(['-p', String(n.port), 'cluster', 'info']).catch(() => '')));
+      if (info.every((text) => text.includes('cluster_state:ok'))) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  for (let i = 0; i < 3; i++) {
+    const port = await freePort();
+    await launch(i, port);
     nodes.push({ host: '127.0.0.1', port });
   }
   await run(['--cluster', 'create', ...nodes.map((n) => `${n.host}:${n.port}`), '--cluster-replicas', '0', '--cluster-yes']);
-  for (let i = 0; i < 100; i++) {
-    const info = await Promise.all(nodes.map((n) => run(['-p', String(n.port), 'cluster', 'info'])));
-    if (info.every((text) => text.includes('cluster_state:ok'))) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await clusterOk();
   return {
     nodes,
+    kill(i) {
+      const child = children[i]!;
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGKILL');
+      return exited;
+    },
+    async restart(i) {
+      await launch(i, nodes[i]!.port);
+      await clusterOk();
+    },
     async stop() {
       await Promise.all(children.map((child) => new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       })));

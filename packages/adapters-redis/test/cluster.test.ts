@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Cluster } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { createCluster } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGuard } from '@actiongate/core';
+import { createGuard, type Decision } from '@actiongate/core';
 import { testStore } from '@actiongate/core/testing';
 import { keySlot, RedisStore } from '@actiongate/redis';
 import { startRedisCluster, type RedisCluster } from '../../../test/redis-setup.js';
@@ -56,5 +56,46 @@ describe('RedisStore on a cluster', () => {
 
   it('4 processes × 200 concurrent evaluations at one key limited to 100: exactly 100 allowed', async () => {
     expect(await fourProcesses(`cluster:${cluster.nodes.map((n) => `${n.host}:${n.port}`).join(',')}`)).toEqual({ allowed: 100, degraded: 0 });
+  }, 60_000);
+});
+
+// Last in this file: it kills a master of the shared cluster (and restarts it, without its data).
+describe('a master down', () => {
+  it('decisions on its slots degrade in time per failMode, and none is applied late, on both clients', async () => {
+    for (const kind of ['ioredis', 'node-redis'] as const) {
+      const client =
+        kind === 'ioredis'
+          ? new Cluster(cluster.nodes, { lazyConnect: true })
+          : createCluster({ rootNodes: cluster.nodes.map((n) => ({ url: `redis://${n.host}:${n.port}` })), defaults: { socket: { reconnectStrategy: () => 50 } } });
+      client.on('error', () => {}); // expected while the master is down
+      await client.connect();
+      const store = new RedisStore({ client, prefix: prefix() });
+      const guard = createGuard({ policy: { name: 'down', failMode: 'closed', limits: [{ id: 'l', by: 'ip', window: '1h', max: 1000 }] }, store, storeTimeoutMs: 200 });
+      const ask = () => guard.evaluate({ action: 'x', ip: '192.0.2.78' });
+      // The master serving this subject's slot.
+      const node = new Redis(cluster.nodes[0]!.port, cluster.nodes[0]!.host);
+      const ranges = (await node.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
+      node.disconnect();
+      const slot = keySlot(store.keyOf('ip:192.0.2.78'));
+      const owner = cluster.nodes.findIndex((n) => n.port === ranges.find(([from, to]) => slot >= from && slot <= to)![2][1]);
+      for (let i = 0; i < 20 && (await ask()).degraded; i++) await new Promise((r) => setTimeout(r, 50));
+      await cluster.kill(owner);
+      for (let i = 0; i < 3; i++) {
+        const started = performance.now();
+        expect(await ask(), kind).toMatchObject({ verdict: 'block', degraded: true });
+        expect(performance.now() - started).toBeLessThan(200 + 400);
+      }
+      await cluster.restart(owner);
+      let recovered: Decision | undefined;
+      for (let i = 0; i < 100 && !(recovered && !recovered.degraded); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        recovered = await ask();
+      }
+      // The master came back empty: a decision made while it was down and queued would count here.
+      expect(recovered, kind).toMatchObject({ verdict: 'allow', degraded: false, limits: [{ count: 1 }] });
+      await guard.close();
+      if (client instanceof Cluster) client.disconnect();
+      else await client.disconnect();
+    }
   }, 60_000);
 });
