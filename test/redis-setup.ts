@@ -51,6 +51,10 @@ export interface RedisServer {
   port: number;
   /** SIGKILL, as a crash would. */
   kill(): Promise<void>;
+  /** SIGSTOP: a hung server, its connections still open. */
+  pause(): void;
+  /** SIGCONT after `pause`. */
+  resume(): void;
   /** A fresh server on the same port (data is not kept: the servers are diskless). */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -83,6 +87,8 @@ export async function startRedisServer(): Promise<RedisServer> {
     url: `redis://127.0.0.1:${port}`,
     port,
     kill: () => exit('SIGKILL'),
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
     restart: launch,
     async stop() {
       await exit('SIGTERM');

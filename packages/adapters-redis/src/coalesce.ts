@@ -38,6 +38,8 @@ export interface Coalescer {
   callFor(group: string, clock: string): PendingCall;
   /** Called once a whole batch has been appended: sends now, or at the end of this turn. */
   submit(): void;
+  /** Subjects joined and not yet answered (gathering or sent): what waiting on Redis holds. */
+  subjectsInFlight(): number;
 }
 
 export interface CoalescerOptions {
@@ -71,6 +73,11 @@ const SHAPE_SEARCH = 8;
 /** Bytes of the array header written in front of a call's shapes and positions once it is sent. */
 const HEADER = 5;
 
+/** What every call of one coalescer holds in memory until answered. */
+interface InFlight {
+  subjects: number;
+}
+
 /** A call on the client's hot path: a class, so gathering one allocates no closures. */
 class Gathering implements PendingCall {
   readonly keys: string[] = [];
@@ -88,7 +95,10 @@ class Gathering implements PendingCall {
   resolve!: (value: unknown) => void;
   reject!: (error: unknown) => void;
 
-  constructor(readonly clock: string) {
+  constructor(
+    readonly clock: string,
+    readonly count: InFlight,
+  ) {
     this.shapes.length = HEADER;
     this.positions.length = HEADER;
     this.reply = new Promise<unknown>((resolve, reject) => {
@@ -120,6 +130,7 @@ class Gathering implements PendingCall {
       index = starts.length;
     }
     this.keys.push(key);
+    this.count.subjects++;
     this.positions.number(index);
     const at = this.#answerAt;
     this.#answerAt += answerLength;
@@ -142,9 +153,12 @@ export function createCoalescer(options: CoalescerOptions): Coalescer {
   let gathering = new Map<string, Gathering>();
   let inFlight = 0;
   let scheduled = false;
+  /** Subjects of the calls gathering or sent and not yet settled. */
+  const count: InFlight = { subjects: 0 };
 
-  const settled = () => {
+  const settled = (call: Gathering) => {
     inFlight--;
+    count.subjects -= call.keys.length;
   };
 
   function send(call: Gathering): void {
@@ -159,11 +173,11 @@ export function createCoalescer(options: CoalescerOptions): Coalescer {
     }
     sent.then(
       (value) => {
-        settled();
+        settled(call);
         call.resolve(value);
       },
       (error: unknown) => {
-        settled();
+        settled(call);
         call.reject(error);
       },
     );
@@ -177,6 +191,7 @@ export function createCoalescer(options: CoalescerOptions): Coalescer {
   }
 
   return {
+    subjectsInFlight: () => count.subjects,
     callFor(group, clock) {
       const current = gathering.get(group);
       if (current && current.keys.length < maxKeys && (current.lastBatch === batch || current.batches < maxBatches)) {
@@ -187,7 +202,7 @@ export function createCoalescer(options: CoalescerOptions): Coalescer {
         return current;
       }
       if (current) send(current); // full: on its way, and a new one gathers
-      const call = new Gathering(clock);
+      const call = new Gathering(clock, count);
       call.lastBatch = batch;
       call.batches = 1;
       gathering.set(group, call);

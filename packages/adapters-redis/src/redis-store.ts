@@ -39,9 +39,21 @@ export interface RedisStoreOptions {
    * @default 16
    */
   maxEvaluationsPerCall?: number;
+  /**
+   * Most subjects waiting for Redis at once; past it, `apply` fails at once (`STORE_FAILED`) and
+   * decisions follow `failMode`. A Redis that hangs without closing the connection (a stopped
+   * process, a network that drops packets: TCP may wait 15 minutes) answers nothing, and every
+   * decision meanwhile left its call, and the decision's own state, in memory: 3 KB each, so
+   * 5,000 decisions/s grew the heap by 1 GB a minute. Far above what a process keeps in flight
+   * while Redis answers (its decisions per second × Redis's latency).
+   * @default 8192
+   */
+  maxSubjectsInFlight?: number;
 }
 
 const notConnected = () => new StoreError('redis', 'apply', 'the Redis client is not connected', { code: 'STORE_FAILED' });
+const tooManyWaiting = (waiting: number) =>
+  new StoreError('redis', 'apply', `${waiting} subjects are already waiting for Redis (maxSubjectsInFlight): refused at once rather than held in memory until it answers`, { code: 'STORE_FAILED' });
 const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
 const APPLY_SHA = sha1(APPLY_SCRIPT);
 const READ_MARK_SHA = sha1(READ_MARK_SCRIPT);
@@ -82,6 +94,7 @@ export class RedisStore implements Store {
   readonly #prefix: string;
   readonly #serverTime: boolean;
   readonly #calls: Coalescer;
+  readonly #maxInFlight: number;
   /** Request ids: random per store, then a counter, so no two calls anywhere share one. */
   readonly #requestBase = randomBytes(9).toString('base64');
   #requestCount = 0;
@@ -101,6 +114,8 @@ export class RedisStore implements Store {
     if (!Number.isInteger(maxKeys) || maxKeys < 1) throw new TypeError(`RedisStore: maxSubjectsPerCall must be a positive integer, got ${String(maxKeys)}`);
     const maxBatches = options.maxEvaluationsPerCall ?? 16;
     if (!Number.isInteger(maxBatches) || maxBatches < 1) throw new TypeError(`RedisStore: maxEvaluationsPerCall must be a positive integer, got ${String(maxBatches)}`);
+    this.#maxInFlight = options.maxSubjectsInFlight ?? 8192;
+    if (!Number.isInteger(this.#maxInFlight) || this.#maxInFlight < 1) throw new TypeError(`RedisStore: maxSubjectsInFlight must be a positive integer, got ${String(this.#maxInFlight)}`);
     this.#calls = createCoalescer({
       maxKeys,
       maxBatches,
@@ -121,6 +136,8 @@ export class RedisStore implements Store {
     const subjects = batch.subjects;
     if (subjects.length === 0) return { now: batch.now, subjects: [] };
     if (!this.#runner.ready()) throw notConnected();
+    const waiting = this.#calls.subjectsInFlight();
+    if (waiting > 0 && waiting + subjects.length > this.#maxInFlight) throw tooManyWaiting(waiting);
     // Every subject is encoded before the first joins a call: one that cannot be encoded (a mark
     // value JSON cannot hold) then fails the whole batch, never half of it.
     const scratch = this.#scratch;

@@ -133,8 +133,13 @@ describe('createCoalescer', () => {
     coalescer.submit();
     const second = coalescer.callFor('0', '');
     join(second, 'b', shape('s'), 1);
+    join(second, 'c', shape('s'), 1);
     coalescer.submit();
+    // Counted from joining (gathering too) until answered or failed: what RedisStore bounds.
+    expect(coalescer.subjectsInFlight()).toBe(3);
     await expect(first.reply).resolves.toEqual(['answer']);
+    expect(coalescer.subjectsInFlight()).toBe(2);
     await expect(second.reply).rejects.toThrow('down');
+    expect(coalescer.subjectsInFlight()).toBe(0);
   });
 });

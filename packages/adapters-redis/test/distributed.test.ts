@@ -125,6 +125,34 @@ describe('outage', () => {
     client.disconnect();
   }, 30_000);
 
+  it('holds at most maxSubjectsInFlight subjects for a hung Redis, refusing the rest at once, and carries on when it answers', async () => {
+    const client = new Redis(server.url, { lazyConnect: true });
+    await client.connect();
+    const store = new RedisStore({ client, prefix: 'hung', maxSubjectsInFlight: 100 });
+    const take = (ip: string) => ({ now: 0, subjects: [{ subject: ip, take: [{ name: 'w', windowMs: 60_000, max: 10, cost: 1 }] }] });
+    await store.apply(take('warm'));
+    server.pause(); // the connection stays open: nothing tells the client Redis is gone
+    try {
+      const outcomes = Array.from({ length: 300 }, (_, i) => store.apply(take(`ip:${i}`)).then(() => 'answered', (error: Error) => error.message));
+      // Those past the bound fail within this turn, without waiting for any deadline.
+      const settledNow = await Promise.race([Promise.allSettled(outcomes.slice(100)), new Promise((r) => setTimeout(() => r('waiting'), 50))]);
+      expect(settledNow).not.toBe('waiting');
+      expect(new Set(await Promise.all(outcomes.slice(100)))).toEqual(new Set(['redis.apply: 100 subjects are already waiting for Redis (maxSubjectsInFlight): refused at once rather than held in memory until it answers']));
+      // A guard decides at once per failMode meanwhile.
+      const guard = createGuard({ policy: { name: 'hung', failMode: 'closed', limits: [{ id: 'l', by: 'ip', window: '1h', max: 1000 }] }, store, storeTimeoutMs: 5_000 });
+      const started = performance.now();
+      expect(await guard.evaluate({ action: 'x', ip: '192.0.2.79' })).toMatchObject({ verdict: 'block', degraded: true, reasons: [{ message: 'store unavailable (STORE_FAILED): failMode closed' }] });
+      expect(performance.now() - started).toBeLessThan(1_000);
+      server.resume();
+      expect(new Set(await Promise.all(outcomes.slice(0, 100)))).toEqual(new Set(['answered']));
+      expect((await store.apply(take('ip:0'))).subjects[0]!.takes[0]!.count).toBe(2);
+      await guard.close();
+    } finally {
+      server.resume();
+      client.disconnect();
+    }
+  }, 30_000);
+
   it('does the same with node-redis', async () => {
     const client = createClient({ url: server.url, socket: { reconnectStrategy: () => 50 } });
     client.on('error', () => {}); // connection errors are expected here

@@ -292,6 +292,7 @@ describe('RedisStore sharing calls', () => {
   it('refuses bad options with a plain message', () => {
     const client = new Redis(url, { lazyConnect: true });
     expect(() => new RedisStore({ client, maxSubjectsPerCall: 0 })).toThrow(/maxSubjectsPerCall must be a positive integer/);
+    expect(() => new RedisStore({ client, maxSubjectsInFlight: Number.NaN })).toThrow(/maxSubjectsInFlight must be a positive integer, got NaN/);
     expect(() => new RedisStore({ client, maxEvaluationsPerCall: 1.5 })).toThrow(/maxEvaluationsPerCall must be a positive integer, got 1.5/);
     expect(() => new RedisStore({ client, time: 'local' as 'server' })).toThrow(/time must be/);
   });
