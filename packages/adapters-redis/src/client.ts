@@ -38,6 +38,8 @@ interface NodeRedisLike {
   scan?(cursor: unknown, options: { MATCH: string; COUNT: number }): Promise<{ cursor: unknown; keys: string[] }>;
   hGet(key: string, field: string): Promise<string | null | undefined>;
   masters?: unknown[];
+  /** A cluster's: routed by `firstKey`. */
+  sendCommand?(firstKey: string, isReadonly: boolean, args: (string | Buffer)[]): Promise<unknown>;
   isReady?: boolean;
   nodeClient?(node: unknown): NodeRedisLike | Promise<NodeRedisLike>;
 }
@@ -71,16 +73,24 @@ export function scriptRunner(client: unknown): ScriptRunner {
   }
   if (typeof c?.evalSha === 'function' && typeof c.hGet === 'function') {
     const nr = client as NodeRedisLike;
+    const cluster = 'masters' in nr;
+    // A cluster is told the key to route by: node-redis v4's cluster looks for it in the wrong
+    // argument of evalSha/eval (the SHA, not the options), finds none, sends the script to any
+    // master and fails with MOVED on the others (v5 routes right, and the same way).
+    const run: (command: 'EVALSHA' | 'EVAL', body: string, keys: string[], args: (string | Buffer)[]) => Promise<unknown> =
+      cluster && typeof nr.sendCommand === 'function'
+        ? (command, body, keys, args) => nr.sendCommand!(keys[0]!, false, [command, body, String(keys.length), ...keys, ...args])
+        : (command, body, keys, args) => (command === 'EVALSHA' ? nr.evalSha(body, { keys, arguments: args }) : nr.eval(body, { keys, arguments: args }));
     return {
       kind: 'node-redis',
-      cluster: 'masters' in nr,
+      cluster,
       ready: () => nr.isReady !== false,
       async evalsha(sha, script, keys, args) {
         try {
-          return await nr.evalSha(sha, { keys, arguments: args });
+          return await run('EVALSHA', sha, keys, args);
         } catch (error) {
           if (!isNoScript(error)) throw error;
-          return nr.eval(script, { keys, arguments: args });
+          return run('EVAL', script, keys, args);
         }
       },
       async scan(node, cursor, match, count) {

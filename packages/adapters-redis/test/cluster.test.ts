@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import { createCluster } from 'redis';
+import { createCluster as createClusterV4 } from 'redis4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGuard, type Decision } from '@actiongate/core';
 import { testStore } from '@actiongate/core/testing';
@@ -31,6 +32,16 @@ testStore('redis cluster (ioredis, caller time)', async () => new RedisStore({ c
 
 testStore('redis cluster (node-redis, caller time)', async () => {
   const client = createCluster({ rootNodes: cluster.nodes.map((n) => ({ url: `redis://${n.host}:${n.port}` })) });
+  await client.connect();
+  clients.push(client);
+  return new RedisStore({ client, prefix: prefix(), time: 'caller' });
+});
+
+// node-redis v4 (the `redis4` alias): the oldest client line the adapter supports, whose cluster
+// routes, lists masters and reports readiness differently from v5.
+testStore('redis cluster (node-redis v4, caller time)', async () => {
+  const client = createClusterV4({ rootNodes: cluster.nodes.map((n) => ({ url: `redis://${n.host}:${n.port}` })) });
+  client.on('error', () => {}); // the last test kills a master this client is connected to
   await client.connect();
   clients.push(client);
   return new RedisStore({ client, prefix: prefix(), time: 'caller' });
