@@ -31,9 +31,10 @@ export interface PendingCall {
 
 export interface Coalescer {
   /**
-   * The call that the next subject should join: the one gathering for `group` (a cluster slot,
-   * and the clock when the caller's clock is used), or a new one when there is none yet or it is
-   * full. The call's arguments start with `clock` and a request id made when it is sent.
+   * The call that the next subject should join: the one gathering for `group` (a cluster slot)
+   * at `clock` (the caller's, or '' for Redis's own), or a new one when there is none yet, it is
+   * full or of another clock. The call's arguments start with `clock` and a request id made when
+   * it is sent.
    */
   callFor(group: string, clock: string): PendingCall;
   /** Called once a whole batch has been appended: sends now, or at the end of this turn. */
@@ -194,14 +195,16 @@ export function createCoalescer(options: CoalescerOptions): Coalescer {
     subjectsInFlight: () => count.subjects,
     callFor(group, clock) {
       const current = gathering.get(group);
-      if (current && current.keys.length < maxKeys && (current.lastBatch === batch || current.batches < maxBatches)) {
+      // Another clock's call is sent before this one gathers, not left to gather beside it: calls
+      // of one group leave in the order their subjects came, so each key sees them in that order.
+      if (current && current.clock === clock && current.keys.length < maxKeys && (current.lastBatch === batch || current.batches < maxBatches)) {
         if (current.lastBatch !== batch) {
           current.lastBatch = batch;
           current.batches++;
         }
         return current;
       }
-      if (current) send(current); // full: on its way, and a new one gathers
+      if (current) send(current); // full, or of another clock: on its way, and a new one gathers
       const call = new Gathering(clock, count);
       call.lastBatch = batch;
       call.batches = 1;

@@ -149,14 +149,15 @@ export class RedisStore implements Store {
       writeShape(scratch, subjects[i]!);
     }
     spans.push(scratch.length);
-    // With the caller's clock, only evaluations made at the same moment share a call.
+    // With the caller's clock, only evaluations made at the same moment, one after the other,
+    // share a call (the coalescer sends another clock's call first).
     const clock = this.#serverTime ? '' : String(batch.now);
     const joined: { call: PendingCall; offset: number }[] = new Array(subjects.length);
     for (let i = 0; i < subjects.length; i++) {
       const ops = subjects[i]!;
       const key = this.keyOf(ops.subject);
       const slot = this.#runner.cluster ? keySlot(key) : 0;
-      const call = this.#calls.callFor(this.#serverTime ? String(slot) : `${slot}@${clock}`, clock);
+      const call = this.#calls.callFor(String(slot), clock);
       joined[i] = { call, offset: call.join(key, scratch.bytes, spans[i]!, spans[i + 1]!, answerLength(ops)) };
     }
     this.#calls.submit();

@@ -107,6 +107,18 @@ describe('createCoalescer', () => {
     expect(sent.map((s) => s.keys)).toEqual([['a', 'b'], ['c'], ['z']]);
   });
 
+  it('sends a group\'s calls of different clocks in the order their subjects came', async () => {
+    const { coalescer, sent } = recorder();
+    join(coalescer.callFor('0', ''), 'warm', shape('s'), 1);
+    coalescer.submit(); // in flight: what follows gathers
+    for (const [key, clock] of [['a', '1'], ['b', '1'], ['c', '2'], ['d', '1']] as const) {
+      join(coalescer.callFor('0', clock), key, shape('s'), 1);
+      coalescer.submit();
+    }
+    await turn();
+    expect(sent.map((s) => [s.args[0], s.keys])).toEqual([['', ['warm']], ['1', ['a', 'b']], ['2', ['c']], ['1', ['d']]]);
+  });
+
   it('caps a call at maxBatches batches, each batch with all its subjects', async () => {
     const { coalescer, sent } = recorder(100, 2);
     join(coalescer.callFor('0', ''), 'first', shape('s'), 1);

@@ -289,6 +289,17 @@ describe('RedisStore sharing calls', () => {
     expect(late.subjects[0]!.takes[0]!.admitted).toBe(true);
   });
 
+  it('with the caller clock, applies evaluations of one key in arrival order, whatever their moments', async () => {
+    const store = new RedisStore({ client: await ioredis(), prefix: prefix(), time: 'caller' });
+    const memory = new MemoryStore();
+    const now = 1_700_000_000_000;
+    // The first and third at one moment, the second a minute later, all in flight together.
+    const batches = [now, now + 61_000, now, now + 61_000, now].map((at) => ({ now: at, subjects: [{ subject: 's', take: [{ name: 'w', windowMs: 60_000, max: 2, cost: 1 }] }] }));
+    const answers = await Promise.all(batches.map((batch) => store.apply(batch)));
+    // MemoryStore applies them one after the other, as they came.
+    for (const [i, batch] of batches.entries()) expect(answers[i], `evaluation ${i}`).toEqual(await memory.apply(batch));
+  });
+
   it('refuses bad options with a plain message', () => {
     const client = new Redis(url, { lazyConnect: true });
     expect(() => new RedisStore({ client, maxSubjectsPerCall: 0 })).toThrow(/maxSubjectsPerCall must be a positive integer/);
