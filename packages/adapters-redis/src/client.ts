@@ -29,6 +29,7 @@ interface IoRedisLike {
   hget(key: string, field: string): Promise<string | null>;
   isCluster?: boolean;
   status?: string;
+  options?: { keyPrefix?: unknown };
   nodes?(role: 'master'): IoRedisLike[];
 }
 
@@ -50,6 +51,10 @@ export function scriptRunner(client: unknown): ScriptRunner {
   const c = client as Record<string, unknown>;
   if (typeof c?.evalsha === 'function' && typeof c.hget === 'function') {
     const io = client as IoRedisLike;
+    // ioredis adds its `keyPrefix` option to every key it sends, but SCAN's pattern and the keys
+    // SCAN answers are raw: without it here, a listing found none of the store's keys.
+    const keyPrefix = typeof io.options?.keyPrefix === 'string' ? io.options.keyPrefix : '';
+    const rawPattern = keyPrefix.replace(/[*?[\]\\]/g, '\\$&');
     return {
       kind: 'ioredis',
       cluster: io.isCluster === true,
@@ -65,7 +70,8 @@ export function scriptRunner(client: unknown): ScriptRunner {
       scan: (node, cursor, match, count) => {
         const target = io.isCluster ? io.nodes!('master')[node] : io;
         if (!target) return Promise.resolve(['0', []] as [string, string[]]);
-        return target.scan(cursor, 'MATCH', match, 'COUNT', count);
+        if (keyPrefix === '') return target.scan(cursor, 'MATCH', match, 'COUNT', count);
+        return target.scan(cursor, 'MATCH', rawPattern + match, 'COUNT', count).then(([next, keys]) => [next, keys.map((key) => key.slice(keyPrefix.length))] as [string, string[]]);
       },
       nodeCount: async () => (io.isCluster ? io.nodes!('master').length : 1),
       hget: (key, field) => io.hget(key, field),

@@ -75,6 +75,18 @@ describe('RedisStore', () => {
     expect(entries.map((e) => [e.subject, e.value]).sort((a, b) => Number(a[1]) - Number(b[1]))).toEqual(subjects.map((subject, i) => [subject, i]));
   });
 
+  it("lists marks through an ioredis client with a keyPrefix, its own only, whatever the prefix's characters", async () => {
+    const p = prefix();
+    const stores = await Promise.all(['ag*[x]:', 'agZ[x]:'].map(async (keyPrefix) => {
+      const client = new Redis(url, { lazyConnect: true, keyPrefix });
+      await client.connect();
+      clients.push(client);
+      return new RedisStore({ client, prefix: p, time: 'caller' });
+    }));
+    for (const [i, store] of stores.entries()) await store.apply({ now: 1_000, subjects: [{ subject: `ip:192.0.2.${i}`, set: [{ name: 'ban', value: i, until: null }] }] });
+    for (const [i, store] of stores.entries()) expect((await store.scan('ban', { limit: 10, now: 1_000 })).entries).toEqual([{ subject: `ip:192.0.2.${i}`, name: 'ban', value: i, until: null }]);
+  });
+
   it('uses the Redis server clock with time: "server"', async () => {
     const store = new RedisStore({ client: await ioredis(), prefix: prefix() });
     const result = await store.apply({ now: 0, subjects: [{ subject: 's', take: [{ name: 'w', windowMs: 60_000, max: 1, cost: 1 }] }] });
