@@ -7,6 +7,7 @@ import type { ConditionExplanation } from '../rules/reference.js';
 import type { Explanation } from './explain.js';
 import { formatDuration } from '../policy/duration.js';
 import { printable } from './terminal.js';
+import { isoMillis } from './time-text.js';
 
 /** Longest JSON shown inline; `--format json` has it all. */
 const MAX_INLINE = 240;
@@ -22,14 +23,14 @@ export function renderExplanation(e: Explanation): string {
   const out: string[] = [];
   const section = (title: string) => out.push('', title);
   const d = e.decision;
-  out.push(`Explain: ${e.action.action} through ${e.policy} at ${new Date(e.at).toISOString()} (dry run: nothing counted or written)`);
+  out.push(`Explain: ${e.action.action} through ${e.policy} at ${isoMillis(e.at)} (dry run: nothing counted or written)`);
   out.push(`Store: ${e.store}${e.replayedBefore ? `, after replaying the ${e.replayedBefore} earlier traffic lines into it` : ''}`);
 
   section('Action (normalised)');
   out.push(`  action      ${show(e.action.action)}`);
   out.push(`  ip          ${e.action.ip ? `${e.action.ip.address} (IPv${e.action.ip.version}, counted as ip:${e.action.ip.subnet}) from ${e.action.ip.from}` : 'none'}`);
   const actor = e.action.actor;
-  out.push(`  actor       ${actor ? `${show(actor.id)} (${actor.status}${actor.createdAt !== undefined ? `, created ${new Date(actor.createdAt).toISOString()}` : ''})` : 'none'}`);
+  out.push(`  actor       ${actor ? `${show(actor.id)} (${actor.status}${actor.createdAt !== undefined ? `, created ${isoMillis(actor.createdAt)}` : ''})` : 'none'}`);
   const fields = Object.entries(e.action.content);
   out.push(`  content     ${fields.length ? fields.map(([field, length]) => `${field} (${length} chars)`).join(', ') : 'none'}`);
   out.push(`  attributes  ${show(e.action.attributes)}`);
@@ -81,7 +82,7 @@ export function renderExplanation(e: Explanation): string {
     out.push(`  ${r.verdict.padEnd(9)} ${r.source}:${r.id}: ${r.message}${r.monitor ? ' [monitor]' : ''}${r.retryAfterMs ? ` (for ${formatDuration(r.retryAfterMs)})` : ''}`);
   }
   if (d.retryAfterMs !== null) out.push(`  retry after ${formatDuration(d.retryAfterMs)}`);
-  if (d.banUntil !== undefined) out.push(`  banned ${d.banUntil === null ? 'permanently' : `until ${new Date(d.banUntil).toISOString()}`}`);
+  if (d.banUntil !== undefined) out.push(`  banned ${d.banUntil === null ? 'permanently' : `until ${isoMillis(d.banUntil)}`}`);
   if (d.challenge) out.push(`  challenge: ${d.challenge.kind}`);
   if (d.degraded) out.push('  degraded: the store failed and failMode decided');
   // Values come from the action and the store: no control character reaches the terminal.

@@ -7,12 +7,13 @@
 import type { Verdict } from '../types.js';
 import type { Counted, DecisionReport, SubjectRow } from './aggregate.js';
 import { barChart, escapeHtml, timelineChart, VERDICT_COLORS } from './svg.js';
+import { utcMinute } from './time-text.js';
 import { bucketLabel } from './timeline.js';
 
 const VERDICTS: readonly Verdict[] = ['allow', 'challenge', 'throttle', 'block'];
 const int = (n: number) => Math.round(n).toLocaleString('en');
 const pct = (part: number, whole: number) => (whole === 0 ? '–' : `${((100 * part) / whole).toFixed(1)}%`);
-const utc = (ms: number) => `${new Date(ms).toISOString().replace('T', ' ').slice(0, 16)} UTC`;
+const utc = (ms: number) => `${utcMinute(ms)} UTC`;
 const h = escapeHtml;
 
 export interface HtmlReportOptions {

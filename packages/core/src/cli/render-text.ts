@@ -8,6 +8,7 @@ import type { Counted, DecisionReport, SubjectRow } from './aggregate.js';
 import type { ReplayResult } from './replay.js';
 import type { ChangedLine, HitRow, LabelCounts, PolicyStats } from './replay-stats.js';
 import { printable } from './terminal.js';
+import { isoSecond, utcMinute } from './time-text.js';
 import { bucketLabel, type Bucket } from './timeline.js';
 
 const VERDICTS: readonly Verdict[] = ['allow', 'challenge', 'throttle', 'block'];
@@ -17,8 +18,8 @@ const TEXT_TIMELINE_ROWS = 24;
 export const int = (n: number): string => Math.round(n).toLocaleString('en');
 export const percent = (part: number, whole: number): string => (whole === 0 ? '–' : `${((100 * part) / whole).toFixed(1)}%`);
 const pct = (value: number | null) => (value === null ? '–' : `${value.toFixed(1)}%`);
-const time = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 16);
-const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
+const time = utcMinute;
+const iso = isoSecond;
 const approx = (c: Counted) => (c.error > 0 ? ` (±${int(c.error)})` : '');
 
 /** `actiongate report`'s text: everything in the decision report. */

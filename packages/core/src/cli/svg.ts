@@ -5,6 +5,7 @@
  * actor named `<script>` must stay a name.
  */
 import type { Verdict } from '../types.js';
+import { utcMinute, utcMinuteNoYear } from './time-text.js';
 import { bucketLabel, type Bucket } from './timeline.js';
 
 export const VERDICT_COLORS: Readonly<Record<Verdict, string>> = { allow: '#2e9d5b', challenge: '#d9a300', throttle: '#e8702a', block: '#c8323c' };
@@ -17,7 +18,7 @@ export function escapeHtml(text: string): string {
 
 const num = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
 const int = (n: number) => Math.round(n).toLocaleString('en');
-const utc = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 16);
+const utc = utcMinute;
 
 /** A round axis maximum (1, 2, 5 × 10^k) at or above `max`, and its tick step. */
 export function niceScale(max: number, ticks = 4): { top: number; step: number } {
@@ -77,7 +78,7 @@ export function timelineChart(buckets: readonly Bucket[], bucketMs: number, opti
   buckets.forEach((bucket, i) => {
     if (i % every !== 0) return;
     const x = left + i * slot + slot / 2;
-    parts.push(`<text class="axis" x="${num(x)}" y="${height - bottom + 16}" text-anchor="middle">${escapeHtml(utc(bucket.start).slice(5))}</text>`);
+    parts.push(`<text class="axis" x="${num(x)}" y="${height - bottom + 16}" text-anchor="middle">${escapeHtml(utcMinuteNoYear(bucket.start))}</text>`);
   });
   parts.push(`<line class="axis-line" x1="${left}" x2="${width - right}" y1="${top + plotH}" y2="${top + plotH}"/>`);
   parts.push('</svg>');

@@ -82,6 +82,15 @@ describe('actiongate explain', () => {
     expect(action.code).toBe(1);
     expect(action.stderr).toContain('actor.id: expected a non-empty string, got number 42');
   });
+
+  it('shows an actor.createdAt beyond the Date range as a number instead of crashing on it', async () => {
+    const file = join(temp.dir, 'far-created.json');
+    writeFileSync(file, JSON.stringify({ action: 'ad.submit', ip: '192.0.2.1', actor: { id: 'a', status: 'registered', createdAt: 1e20 } }));
+    const { code, stdout, stderr } = await run(['explain', '--policy', policy, '--at', '1767600000000', file]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toContain('"a" (registered, created 100000000000000000000 ms (beyond the date range))');
+  });
 });
 
 describe('actiongate explain --store redis://', () => {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bin, ensureBuilt, fixture, root, run, tempDir } from './bin.js';
@@ -86,6 +86,25 @@ describe('actiongate replay', () => {
       return rest;
     };
     expect(strip(a.stdout)).toEqual(strip(b.stdout));
+  });
+
+  it('replays traffic at the end of the Date range, its bans ending beyond it, without crashing', async () => {
+    // The fixture's lines moved to the last second of the Date range: the flood's 1h ban ends
+    // after year 275760, which the report shows as a number.
+    const shifted = join(temp.dir, 'far.ndjson');
+    const lines = readFileSync(fixture('traffic.ndjson'), 'utf8').split('\n').flatMap((line) => {
+      try {
+        const record = JSON.parse(line);
+        return typeof record === 'object' && record !== null && typeof record.at === 'number' ? [JSON.stringify({ ...record, at: record.at - T + 8.64e15 - 3_605_000 })] : [];
+      } catch {
+        return [];
+      }
+    });
+    writeFileSync(shifted, `${lines.join('\n')}\n`);
+    const { code, stdout, stderr } = await run(['replay', '--policy', policy, shifted]);
+    expect(stderr).not.toContain('unexpected failure');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^ {2}198\.18\.0\.9 +\d+ +1 {2}\d+ ms \(beyond the date range\)$/m);
   });
 
   it('--compare shows what changes: transitions, legitimate actions newly stopped, spam newly stopped, hits side by side', async () => {

@@ -78,6 +78,30 @@ describe('actiongate report', () => {
     expect(stdout).toContain('rule:r\\u001b]0;owned\\u0007');
   });
 
+  it('shows a time beyond the Date range as a number instead of crashing on it, in every format', async () => {
+    // A ban ending past year 275760 (a log line's at + retryAfterMs), and decisions at both
+    // ends of the Date range, whose widened timeline buckets start before the earliest Date.
+    const file = join(temp.dir, 'far.ndjson');
+    const far = 8.64e15;
+    const lines = [
+      { at: far, verdict: 'block', reasons: [{ source: 'ban', id: 'ip:192.0.2.9', message: '', verdict: 'block', retryAfterMs: far }], limits: [], ip: { address: '192.0.2.9', version: 4, subnet: '192.0.2.9' }, actor: null },
+      { at: -far, verdict: 'allow', reasons: [], limits: [], ip: null, actor: null },
+    ];
+    writeFileSync(file, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+    const text = await run(['report', file]);
+    expect(text.stderr).toBe('');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^ {2}192\.0\.2\.9 +1 +1 {2}17280000000000000 ms \(beyond the date range\)$/m);
+    expect(text.stdout).toContain('Decisions: 2 from -271821-04-20 00:00 to +275760-09-13 00:00 UTC');
+    const html = await run(['report', '--format', 'html', file]);
+    expect(html.stderr).toBe('');
+    expect(html.code).toBe(0);
+    expect(html.stdout).toContain('17280000000000000 ms (beyond the date range)');
+    const json = await run(['report', '--format', 'json', file]);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout).blocked.ips[0].banUntil).toBe(2 * far);
+  });
+
   describe('--format html in Chromium', () => {
     let browser: Browser;
     beforeAll(async () => {
