@@ -12,6 +12,7 @@ import { modelCommand } from './model.js';
 import { replayCommand } from './replay.js';
 import { reportCommand } from './report.js';
 import { syntheticCommand } from './synthetic-command.js';
+import { printableLines } from './terminal.js';
 import { validateCommand } from './validate.js';
 
 const COMMANDS: readonly Command[] = [validateCommand, explainCommand, replayCommand, reportCommand, demoCommand, syntheticCommand, modelCommand];
@@ -38,13 +39,15 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   try {
     return await command.run(args, io);
   } catch (error) {
+    // Messages quote their input (an ActionError names the offending field, whose key is the
+    // client's): escaped like every other text from traffic before it reaches a terminal.
     if (error instanceof CliError) {
-      io.err(`${error.message}\n`);
+      io.err(`${printableLines(error.message)}\n`);
       return error.exitCode;
     }
     // PolicyError, ActionError, StoreError: the input (or the store named in it) is the problem.
     if (isActiongateError(error)) {
-      io.err(`actiongate ${name}: ${error.message}\n`);
+      io.err(`actiongate ${name}: ${printableLines(error.message)}\n`);
       return EXIT.input;
     }
     throw error;

@@ -83,6 +83,17 @@ describe('actiongate explain', () => {
     expect(action.stderr).toContain('actor.id: expected a non-empty string, got number 42');
   });
 
+  it('escapes control characters of the action in an error message, as in every other output', async () => {
+    // An ActionError names the offending field: here a content key chosen by the client.
+    const file = join(temp.dir, 'escape.json');
+    writeFileSync(file, JSON.stringify({ action: 'ad.submit', content: { 'title\u001b]0;owned\u0007\u001b[2J': 5 } }));
+    const { code, stderr } = await run(['explain', '--policy', policy, file]);
+    expect(code).toBe(1);
+    // eslint-disable-next-line no-control-regex
+    expect(stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(stderr).toContain('content.title\\u001b]0;owned\\u0007\\u001b[2J: expected a string, got number 5');
+  });
+
   it('shows an actor.createdAt beyond the Date range as a number instead of crashing on it', async () => {
     const file = join(temp.dir, 'far-created.json');
     writeFileSync(file, JSON.stringify({ action: 'ad.submit', ip: '192.0.2.1', actor: { id: 'a', status: 'registered', createdAt: 1e20 } }));
