@@ -15,6 +15,13 @@ const isObject = (value: unknown): value is Json => typeof value === 'object' &&
 const own = (record: Json, key: string): unknown => (Object.hasOwn(record, key) ? record[key] : undefined);
 const isVerdict = (value: unknown): value is Verdict => typeof value === 'string' && VERDICTS.has(value);
 const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= MAX_TIME;
+/**
+ * Longest text kept from a line. The report keeps up to thousands of keys (1,024 per top list,
+ * 100,000 challenged subjects): a hand-made log with megabyte actor ids would make them cost
+ * gigabytes. The guard's own ids are at most 512 characters; longer text is cut, marked.
+ */
+export const MAX_LOG_TEXT = 1024;
+const clip = (text: string): string => (text.length > MAX_LOG_TEXT ? `${text.slice(0, MAX_LOG_TEXT)}…(+${text.length - MAX_LOG_TEXT} chars)` : text);
 
 /** The decision on a log line, or why the line is not one. */
 export function readLoggedDecision(value: unknown): LoggedDecision | string {
@@ -37,8 +44,8 @@ export function readLoggedDecision(value: unknown): LoggedDecision | string {
     const score = own(raw, 'score');
     const retryAfterMs = own(raw, 'retryAfterMs');
     reasons.push({
-      source: source as Reason['source'],
-      id,
+      source: clip(source) as Reason['source'],
+      id: clip(id),
       message: typeof own(raw, 'message') === 'string' ? (own(raw, 'message') as string) : '',
       verdict: reasonVerdict,
       ...(typeof score === 'number' && Number.isFinite(score) ? { score } : {}),
@@ -53,7 +60,7 @@ export function readLoggedDecision(value: unknown): LoggedDecision | string {
   for (const [i, raw] of rawLimits.entries()) {
     if (!isObject(raw) || typeof own(raw, 'id') !== 'string' || typeof own(raw, 'key') !== 'string') return `limits[${i}] lacks an id or key`;
     const number = (key: string) => (typeof own(raw, key) === 'number' ? (own(raw, key) as number) : 0);
-    limits.push({ id: own(raw, 'id') as string, key: own(raw, 'key') as string, count: number('count'), max: number('max'), remaining: number('remaining'), windowMs: number('windowMs'), resetMs: number('resetMs'), exceeded: own(raw, 'exceeded') === true });
+    limits.push({ id: clip(own(raw, 'id') as string), key: clip(own(raw, 'key') as string), count: number('count'), max: number('max'), remaining: number('remaining'), windowMs: number('windowMs'), resetMs: number('resetMs'), exceeded: own(raw, 'exceeded') === true });
   }
 
   let ip: LoggedDecision['ip'] = null;
@@ -63,18 +70,18 @@ export function readLoggedDecision(value: unknown): LoggedDecision | string {
     const version = isObject(rawIp) ? own(rawIp, 'version') : undefined;
     const subnet = isObject(rawIp) ? own(rawIp, 'subnet') : undefined;
     if (typeof address !== 'string' || (version !== 4 && version !== 6) || typeof subnet !== 'string') return '"ip" is not { address, version, subnet }';
-    ip = { address, version, subnet };
+    ip = { address: clip(address), version, subnet: clip(subnet) };
   }
   const actor = own(value, 'actor') ?? null;
   if (actor !== null && typeof actor !== 'string') return '"actor" is not a string or null';
 
-  const decision: LoggedDecision = { at, verdict, reasons, limits, ip, actor, degraded: own(value, 'degraded') === true };
+  const decision: LoggedDecision = { at, verdict, reasons, limits, ip, actor: actor === null ? null : clip(actor), degraded: own(value, 'degraded') === true };
   const action = own(value, 'action');
-  if (typeof action === 'string') decision.action = action;
+  if (typeof action === 'string') decision.action = clip(action);
   const wouldBe = own(value, 'wouldBe');
   if (isVerdict(wouldBe)) decision.wouldBe = wouldBe;
   const challenge = own(value, 'challenge');
-  if (isObject(challenge) && typeof own(challenge, 'kind') === 'string') decision.challenge = { kind: own(challenge, 'kind') as string, token: '' };
+  if (isObject(challenge) && typeof own(challenge, 'kind') === 'string') decision.challenge = { kind: clip(own(challenge, 'kind') as string), token: '' };
   const banUntil = own(value, 'banUntil');
   if (banUntil === null || isTime(banUntil)) decision.banUntil = banUntil;
   return decision;

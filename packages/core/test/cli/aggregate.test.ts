@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createGuard, type Decision } from '@actiongate/core';
 import { createReportBuilder, passedThrough, reasonKey, ruleBanUntil } from '../../src/cli/aggregate.js';
-import { readLoggedDecision } from '../../src/cli/log-line.js';
+import { MAX_LOG_TEXT, readLoggedDecision } from '../../src/cli/log-line.js';
 
 // The report's readings of decisions, checked against decisions the real guard makes.
 
@@ -78,5 +78,41 @@ describe('decision-log lines', () => {
     expect(readLoggedDecision({ at: 1, verdict: 'allow', ip: '1.2.3.4' })).toBe('"ip" is not { address, version, subnet }');
     // An inherited property is not a field of the line.
     expect(readLoggedDecision(Object.assign(Object.create({ verdict: 'allow' }), { at: 1 }))).toBe('"verdict" is not allow, challenge, throttle or block');
+  });
+
+  it('keeps at most MAX_LOG_TEXT characters of each text the report holds on to, so megabyte ids cannot make its thousands of keys cost gigabytes', () => {
+    const huge = (c: string) => c.repeat(200_000);
+    const builder = createReportBuilder();
+    for (const c of 'abcdefghij') {
+      const line = {
+        at: T,
+        verdict: 'block',
+        action: huge(c),
+        reasons: [{ source: 'rule', id: huge(c), message: '', verdict: 'block' }],
+        limits: [{ id: huge(c), key: huge(c), count: 2, max: 1, exceeded: true }],
+        ip: { address: huge(c), version: 4, subnet: huge(c) },
+        actor: huge(c),
+      };
+      for (const value of [line, { ...line, verdict: 'challenge', challenge: { kind: huge(c), token: 't' } }]) {
+        const read = readLoggedDecision(value);
+        if (typeof read === 'string') throw new Error(read);
+        builder.add(read);
+      }
+    }
+    const report = builder.build();
+    const kept = [
+      ...report.reasons,
+      ...report.blocked.ips,
+      ...report.blocked.subnets,
+      ...report.blocked.actors,
+      ...report.limits.violations,
+      ...report.limits.keys.flatMap((k) => [{ key: k.limit }, { key: k.subject }]),
+      ...report.challenges.byKind,
+    ].map((row) => row.key);
+    expect(kept.length).toBeGreaterThan(50);
+    for (const key of kept) expect(key.length, key.slice(0, 30)).toBeLessThanOrEqual(MAX_LOG_TEXT + 40);
+    expect(report.blocked.actors.map((r) => r.key)).toContain(`${'a'.repeat(MAX_LOG_TEXT)}…(+${200_000 - MAX_LOG_TEXT} chars)`);
+    // A short id is kept whole.
+    expect(readLoggedDecision({ at: T, verdict: 'allow', actor: 'u1' })).toMatchObject({ actor: 'u1' });
   });
 });
