@@ -174,7 +174,14 @@ export function createNdjsonWriter(path: string): NdjsonWriter {
     },
     async close() {
       check();
-      await new Promise<void>((resolve, reject) => stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
+      // A file that could not be opened may fail only now (a run that wrote little, fast): its
+      // error is the same input problem as a failed write, not an unexpected failure.
+      await new Promise<void>((resolve) =>
+        stream.end((error?: Error | null) => {
+          if (error) failure ??= error;
+          resolve();
+        }),
+      );
       check();
     },
   };

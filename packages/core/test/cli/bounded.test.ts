@@ -1,8 +1,12 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createTopK } from '../../src/cli/topk.js';
 import { createTimeline } from '../../src/cli/timeline.js';
-import { DEFAULT_MAX_LINE_BYTES, splitLines, type NdjsonItem } from '../../src/cli/ndjson.js';
+import { CliError } from '../../src/cli/command.js';
+import { createNdjsonWriter, DEFAULT_MAX_LINE_BYTES, splitLines, type NdjsonItem } from '../../src/cli/ndjson.js';
 import { createProgress, progressLine } from '../../src/cli/progress.js';
 
 // The structures that keep `report` and `replay` in bounded memory, against exact references.
@@ -132,6 +136,20 @@ describe('NDJSON line splitting', () => {
     const items = await collect([`{"a":"${long}`, long, long, '"}\n{"ok":true}\n'], 2048);
     expect(items).toEqual([{ line: 1, error: 'line longer than 2048 bytes (skipped)' }, { line: 2, value: { ok: true } }]);
     expect(DEFAULT_MAX_LINE_BYTES).toBe(1024 * 1024);
+  });
+});
+
+describe('NDJSON writer', () => {
+  it('reports a file that could not be opened as a CliError (exit 1) when it is closed, even before any write failed', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'ag-writer-')), 'missing', 'out.ndjson');
+    const writer = createNdjsonWriter(path);
+    await writer.write({ a: 1 });
+    const error = await writer.close().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(CliError);
+    expect(error).toMatchObject({ exitCode: 1, message: expect.stringContaining(`cannot write ${path}: ENOENT`) });
   });
 });
 

@@ -166,6 +166,16 @@ describe('actiongate replay', () => {
     expect(quiet).not.toContain('actions/s');
   });
 
+  it('an output file that cannot be opened is an input problem (exit 1, the path named), not an unexpected failure', async () => {
+    const missing = join(temp.dir, 'no-such-dir', 'out.ndjson');
+    for (const args of [['synthetic', '--actions', '5', '--out', missing], ['replay', '--policy', policy, '--log', missing, traffic]]) {
+      const { code, stderr } = await run(args);
+      expect(code).toBe(1);
+      expect(stderr).not.toContain('unexpected failure');
+      expect(stderr).toContain(`cannot write ${missing}: ENOENT`);
+    }
+  });
+
   it('replays synthetic traffic written by "actiongate synthetic", deterministically for a seed', async () => {
     const file = join(temp.dir, 'synthetic.ndjson');
     const written = await run(['synthetic', '--actions', '300', '--seed', '7', '--out', file]);
