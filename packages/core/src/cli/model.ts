@@ -32,7 +32,7 @@ Options:
   --store <url>       redis:// or rediss:// URL of the guards' store; without it a fresh
                       in-memory store, which only --out keeps
   --prefix <prefix>   the RedisStore key prefix the application uses (default ag)
-  --labelled <file>   train: the labelled examples
+  --labelled <file>   train: the labelled examples (a file: not "-", it is read twice)
   --out <file>        train, export: write the model file there
   --batch <n>         train: examples learned per store write (default 5000)
   -h, --help          this help`;
@@ -60,6 +60,9 @@ export const modelCommand: Command = {
     }
     if (!values.policy) throw usageError(modelCommand, 'actiongate model: --policy is required');
     if (action === 'train' && !values.labelled) throw usageError(modelCommand, 'actiongate model train: --labelled is required');
+    // Training reads the file twice (every line is checked before any is learned): stdin would be
+    // empty the second time, and "learned 0 examples" would pass for a training.
+    if (action === 'train' && values.labelled === '-') throw usageError(modelCommand, 'actiongate model train: --labelled must be a file, not stdin (it is read twice: checked, then learned)');
     if (action === 'import' && rest.length !== 1) throw usageError(modelCommand, 'actiongate model import: give one model file');
     const batch = integerFlag(modelCommand, 'batch', values.batch, 5_000, 1, 1_000_000);
 

@@ -102,5 +102,9 @@ describe('actiongate model', () => {
     const usage = await run(['model', 'fly', '--policy', 'policy.json'], { cwd });
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('expected train, export, import or stats, got "fly"');
+    // Checked, then learned: stdin would be read once, and the second pass would learn nothing.
+    const stdin = await run(['model', 'train', '--policy', 'policy.json', '--labelled', '-', '--out', 'stdin.json'], { cwd, input: readFileSync(join(cwd, 'labelled.ndjson'), 'utf8') });
+    expect(stdin.code).toBe(2);
+    expect(stdin.stderr).toContain('--labelled must be a file, not stdin');
   }, 60_000);
 });
