@@ -13,7 +13,13 @@ import { isoMillis } from './time-text.js';
 const MAX_INLINE = 240;
 
 export function show(value: unknown, max = MAX_INLINE): string {
-  const text = value === undefined ? 'undefined' : (JSON.stringify(value) ?? String(value));
+  let text: string;
+  try {
+    text = value === undefined ? 'undefined' : (JSON.stringify(value) ?? String(value));
+  } catch (error) {
+    // Attributes nested thousands deep (the guard takes them) overflow JSON.stringify's stack.
+    return `(not shown: ${(error as Error).message})`;
+  }
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 

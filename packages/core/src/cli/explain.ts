@@ -312,7 +312,16 @@ Exit status: 0 explained, 1 an input problem (policy, action, file, store), 2 a 
       ...(values.prefix !== undefined ? { prefix: values.prefix } : {}),
       ...(input.before ? { before: input.before } : {}),
     });
-    io.out(format === 'json' ? `${JSON.stringify(explanation, null, 2)}\n` : `${renderExplanation(explanation)}\n`);
+    io.out(format === 'json' ? `${asJson(explanation)}\n` : `${renderExplanation(explanation)}\n`);
     return EXIT.ok;
   },
 };
+
+/** The explanation as JSON; an action nested too deep for JSON.stringify (the guard takes it) is an input problem. */
+function asJson(explanation: Explanation): string {
+  try {
+    return JSON.stringify(explanation, null, 2);
+  } catch (error) {
+    throw new CliError(`actiongate explain: the action cannot be printed as JSON (${(error as Error).message}): it nests too deep; --format text shows the rest`, EXIT.input, { cause: error });
+  }
+}
