@@ -107,6 +107,34 @@ describe('actiongate replay', () => {
     expect(stdout).toMatch(/^ {2}198\.18\.0\.9 +\d+ +1 {2}\d+ ms \(beyond the date range\)$/m);
   });
 
+  it('evaluates a line earlier than one before it at the latest time seen, and counts it out of order', async () => {
+    const file = join(temp.dir, 'unordered.ndjson');
+    const log = join(temp.dir, 'unordered-decisions.ndjson');
+    const at = [T, T + 120_000, T + 60_000, T + 180_000];
+    writeFileSync(file, `${at.map((t, i) => JSON.stringify({ at: t, action: { action: 'ad.submit', ip: `192.0.2.${i + 1}` } })).join('\n')}\n`);
+    const { code, stdout } = await run(['replay', '--policy', policy, '--format', 'json', '--log', log, file]);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ actions: 4, outOfOrder: 1 });
+    const decisions = readFileSync(log, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    expect(decisions.map((d) => d.at)).toEqual([T, T + 120_000, T + 120_000, T + 180_000]);
+    const text = await run(['replay', '--policy', policy, file]);
+    expect(text.stdout).toContain('; 1 out of time order (evaluated at the latest time seen)');
+  });
+
+  it('--max-keys bounds the subjects each store keeps: a forgotten flooder starts over', async () => {
+    // policy.json: ip-burst 3 a minute. One IP sends 5 within the minute, another IP between.
+    const file = join(temp.dir, 'max-keys.ndjson');
+    const ips = ['198.18.0.1', '198.18.0.1', '198.18.0.1', '198.18.0.2', '198.18.0.1', '198.18.0.1'];
+    writeFileSync(file, `${ips.map((ip, i) => JSON.stringify({ at: T + i * 1000, action: { action: 'ad.submit', ip } })).join('\n')}\n`);
+    const verdicts = async (args: string[]) => {
+      const { code, stdout } = await run(['replay', '--policy', policy, '--format', 'json', ...args, file]);
+      expect(code).toBe(0);
+      return JSON.parse(stdout).reports[0].byVerdict;
+    };
+    expect(await verdicts([])).toMatchObject({ allow: 4, throttle: 2 });
+    expect(await verdicts(['--max-keys', '1'])).toMatchObject({ allow: 6, throttle: 0 });
+  });
+
   it('--compare shows what changes: transitions, legitimate actions newly stopped, spam newly stopped, hits side by side', async () => {
     const { code, stdout } = await run(['replay', '--policy', policy, '--compare', strict, '--format', 'json', traffic]);
     expect(code).toBe(0);
