@@ -25,14 +25,18 @@ export interface StoreUrlOptions {
   connectTimeoutMs?: number;
 }
 
-/** The URL as it may be printed: the password replaced by `***`. */
+/**
+ * The URL as it may be printed: the password replaced by `***`, in the userinfo and in the
+ * query, where ioredis reads options too (`redis://host:6379/?password=…`).
+ */
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';
+    for (const key of [...parsed.searchParams.keys()]) if (/pass/i.test(key)) parsed.searchParams.set(key, '***');
     return parsed.toString();
   } catch {
-    return url.replace(/\/\/[^@/]*@/, '//***@');
+    return url.replace(/\/\/[^@/]*@/, '//***@').replace(/([?&][^=&#]*pass[^=&#]*=)[^&#]*/gi, '$1***');
   }
 }
 

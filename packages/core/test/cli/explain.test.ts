@@ -181,6 +181,11 @@ describe('actiongate explain --store redis://', () => {
     expect(code).toBe(1);
     expect(stderr).toContain('cannot connect to redis://:***@127.0.0.1:1');
     expect(stderr).not.toContain('hunter2');
+    // ioredis also takes the password from the query string.
+    const query = await run(['explain', '--policy', fixture('policy.json'), '--store', 'redis://127.0.0.1:1/?password=hunter3&db=0', fixture('action.json')], { cwd: join(temp.dir, 'app') });
+    expect(query.code).toBe(1);
+    expect(query.stderr).toContain('cannot connect to redis://127.0.0.1:1/?password=***&db=0');
+    expect(query.stderr).not.toContain('hunter3');
   });
 
   it('says what to install when @actiongate/redis is not in the project', async () => {
