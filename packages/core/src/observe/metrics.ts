@@ -114,6 +114,8 @@ const label = (value: string) => value.replace(/[\\"\n]/g, (c) => (c === '\n' ? 
 
 /** The snapshot in the Prometheus text exposition format 0.0.4. */
 export function prometheusText(source: MetricsSnapshot | { metrics(): MetricsSnapshot }, prefix = 'actiongate'): string {
+  // A name Prometheus cannot parse (`my-app`) fails the whole scrape, every series at once.
+  if (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix)) throw new TypeError(`prefix must be a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*), got ${JSON.stringify(prefix)}`);
   const m = 'metrics' in source ? source.metrics() : source;
   const lines: string[] = [];
   const family = (name: string, type: string, help: string) => lines.push(`# HELP ${prefix}_${name} ${help}`, `# TYPE ${prefix}_${name} ${type}`);

@@ -58,4 +58,12 @@ describe('metrics', () => {
     fresh.decision(decision('evil"\n{x}'));
     expect(prometheusText(fresh.snapshot())).toContain('actiongate_reasons_total{reason="rule:evil\\"\\n{x}"} 1');
   });
+
+  it('takes a prefix that is a metric name, and refuses one that would break the whole scrape', () => {
+    const snapshot = createMetrics().snapshot();
+    expect(parse(prometheusText(snapshot, 'shop_ag')).get('shop_ag_decisions_total{verdict="allow"}')).toBe(0);
+    expect(() => prometheusText(snapshot, 'my-app')).toThrow(/prefix must be a Prometheus metric name/);
+    expect(() => prometheusText(snapshot, '')).toThrow(TypeError);
+    expect(() => prometheusText(snapshot, 'a b{x="1"}')).toThrow(TypeError);
+  });
 });
