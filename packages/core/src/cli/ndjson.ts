@@ -42,7 +42,20 @@ export async function openNdjson(path: string, options: NdjsonReadOptions = {}):
   } catch (error) {
     throw new CliError(`cannot read ${path}: ${(error as Error).message}`, 1, { cause: error });
   }
-  return { size, lines: splitLines(createReadStream(path, { highWaterMark: 1 << 20 }), options) };
+  return { size, lines: readLines(path, options) };
+}
+
+/**
+ * The file's lines; a file that cannot be read after all (no read permission, a socket, an I/O
+ * error midway: `stat` succeeds on all of them) is an input problem with its path, like a
+ * missing one, not an unexpected failure.
+ */
+async function* readLines(path: string, options: NdjsonReadOptions): AsyncGenerator<NdjsonItem> {
+  try {
+    yield* splitLines(createReadStream(path, { highWaterMark: 1 << 20 }), options);
+  } catch (error) {
+    throw new CliError(`cannot read ${path}: ${(error as Error).message}`, 1, { cause: error });
+  }
 }
 
 const NEWLINE = 0x0a;

@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
@@ -76,6 +77,22 @@ describe('actiongate report', () => {
     expect(stderr).not.toMatch(control);
     expect(stdout).toContain('\\u001b[2Jevil\\u009b31m');
     expect(stdout).toContain('rule:r\\u001b]0;owned\\u0007');
+  });
+
+  it('a log that exists but cannot be read (a socket here; without read permission alike) is exit 1 with its path', async () => {
+    const socket = join(temp.dir, 'socket.ndjson');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    try {
+      for (const args of [['report', socket], ['replay', '--policy', relative(root, fixture('policy.json')), socket]]) {
+        const { code, stderr } = await run(args);
+        expect(code).toBe(1);
+        expect(stderr).not.toContain('unexpected failure');
+        expect(stderr).toContain(`cannot read ${socket}: ENXIO`);
+      }
+    } finally {
+      server.close();
+    }
   });
 
   it('shows a time beyond the Date range as a number instead of crashing on it, in every format', async () => {
