@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { loadPolicy } from '../policy/load.js';
-import { EXIT, integerFlag, parseCommandArgs, type Command, type Io } from './command.js';
+import { CliError, EXIT, integerFlag, parseCommandArgs, type Command, type Io } from './command.js';
 import { explain } from './explain.js';
 import { renderExplanation } from './explain-text.js';
 import { createNdjsonWriter } from './ndjson.js';
@@ -40,7 +40,12 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<DemoResult>
   const seed = options.seed ?? 42;
   const files = { traffic: join(out, 'traffic.ndjson'), decisions: join(out, 'decisions.ndjson'), html: join(out, 'report.html') };
   const step = (command: string) => io.out(`\n$ actiongate ${command}\n`);
-  await mkdir(out, { recursive: true });
+  try {
+    await mkdir(out, { recursive: true });
+  } catch (error) {
+    // A file of that name, or a place the user cannot write: the --out given is the problem.
+    throw new CliError(`actiongate demo: cannot use ${out} as the output directory: ${(error as Error).message}`, EXIT.input, { cause: error });
+  }
 
   step(`validate ${options.policy}`);
   const validation = await validateFile(options.policy);

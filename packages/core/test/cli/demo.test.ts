@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,5 +45,14 @@ describe('actiongate demo', () => {
     } finally {
       await browser.close();
     }
+  });
+
+  it('an --out that is a file, not a directory, is exit 1 naming it, not an unexpected failure', async () => {
+    const file = join(temp.dir, 'a-file');
+    writeFileSync(file, '');
+    const { code, stderr } = await run(['demo', '--out', file]);
+    expect(code).toBe(1);
+    expect(stderr).not.toContain('unexpected failure');
+    expect(stderr).toContain(`actiongate demo: cannot use ${file} as the output directory: EEXIST`);
   });
 });
