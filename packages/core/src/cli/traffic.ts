@@ -29,11 +29,18 @@ const MAX_SCENARIO = 64;
 
 const own = (record: object, key: string): unknown => (Object.hasOwn(record, key) ? (record as Record<string, unknown>)[key] : undefined);
 
-/** Epoch ms from a number or an ISO 8601 string, or undefined. */
+/** A date and time with no zone designator (`Z`, `+01:00`): JavaScript would read it as local time. */
+const NO_ZONE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$/;
+
+/**
+ * Epoch ms from a number or an ISO 8601 string, or undefined. A time without a zone is UTC,
+ * as a date alone is: read as local time, the same traffic would replay at other times on a
+ * machine in another time zone (and across its daylight-saving changes).
+ */
 export function parseTime(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) && Math.abs(value) <= MAX_TIME ? value : undefined;
   if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value)) {
-    const ms = Date.parse(value);
+    const ms = Date.parse(NO_ZONE.test(value) ? `${value}Z` : value);
     return Number.isNaN(ms) ? undefined : ms;
   }
   return undefined;

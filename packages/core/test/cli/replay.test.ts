@@ -135,6 +135,20 @@ describe('actiongate replay', () => {
     expect(await verdicts(['--max-keys', '1'])).toMatchObject({ allow: 6, throttle: 0 });
   });
 
+  it('reads an ISO time without a zone as UTC, so the replay is the same in every time zone', async () => {
+    const file = join(temp.dir, 'iso.ndjson');
+    const times = ['2026-01-05T08:00:00', '2026-01-05 08:00:30.5', '2026-01-05T09:00:00+01:00', '2026-01-05T08:01Z'];
+    writeFileSync(file, `${times.map((at) => JSON.stringify({ at, action: { action: 'ad.submit', ip: '192.0.2.1' } })).join('\n')}\n`);
+    for (const TZ of ['UTC', 'America/New_York', 'Asia/Kolkata']) {
+      const { code, stdout } = await run(['replay', '--policy', policy, '--format', 'json', file], { env: { TZ } });
+      expect(code).toBe(0);
+      const result = JSON.parse(stdout);
+      expect(result.actions).toBe(4);
+      expect(result.outOfOrder).toBe(1); // 09:00+01:00 is 08:00 UTC, before 08:00:30.5
+      expect([result.reports[0].from, result.reports[0].to]).toEqual([T, T + 60_000]);
+    }
+  });
+
   it('--compare shows what changes: transitions, legitimate actions newly stopped, spam newly stopped, hits side by side', async () => {
     const { code, stdout } = await run(['replay', '--policy', policy, '--compare', strict, '--format', 'json', traffic]);
     expect(code).toBe(0);
