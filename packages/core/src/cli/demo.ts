@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { loadPolicy } from '../policy/load.js';
-import { CliError, EXIT, integerFlag, parseCommandArgs, type Command, type Io } from './command.js';
+import { CliError, EXIT, integerFlag, parseCommandArgs, usageError, type Command, type Io } from './command.js';
 import { explain } from './explain.js';
 import { renderExplanation } from './explain-text.js';
 import { createNdjsonWriter } from './ndjson.js';
@@ -105,6 +105,7 @@ Options:
   async run(args, io) {
     const parsed = parseCommandArgs(this, args, { policy: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' } }, io);
     if (!parsed) return EXIT.ok;
+    if (parsed.positionals.length > 0) throw usageError(this, `actiongate demo: takes no argument, got ${JSON.stringify(parsed.positionals[0])} (the policy is --policy FILE, the directory --out DIR)`);
     const seed = integerFlag(this, 'seed', parsed.values.seed, 42, 0, 2 ** 32 - 1);
     const result = await runDemo({ policy: parsed.values.policy ?? 'rules/classifieds.json', seed, ...(parsed.values.out ? { out: parsed.values.out } : {}) }, io);
     return result.code;

@@ -64,6 +64,7 @@ export const modelCommand: Command = {
     // empty the second time, and "learned 0 examples" would pass for a training.
     if (action === 'train' && values.labelled === '-') throw usageError(modelCommand, 'actiongate model train: --labelled must be a file, not stdin (it is read twice: checked, then learned)');
     if (action === 'import' && rest.length !== 1) throw usageError(modelCommand, 'actiongate model import: give one model file');
+    if (action !== 'import' && rest.length > 0) throw usageError(modelCommand, `actiongate model ${action}: takes no file argument, got ${JSON.stringify(rest[0])}`);
     const batch = integerFlag(modelCommand, 'batch', values.batch, 5_000, 1, 1_000_000);
 
     const policy = await loadPolicy(values.policy);

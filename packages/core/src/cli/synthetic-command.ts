@@ -2,7 +2,7 @@
  * `actiongate synthetic`: writes the seeded synthetic classified-ads traffic (synthetic.ts) in
  * the replay format, to try `replay` without real logs and to benchmark it at any size.
  */
-import { CliError, EXIT, integerFlag, parseCommandArgs, type Command } from './command.js';
+import { CliError, EXIT, integerFlag, parseCommandArgs, usageError, type Command } from './command.js';
 import { createNdjsonWriter, type NdjsonWriter } from './ndjson.js';
 import { syntheticStream, syntheticTraffic } from './synthetic.js';
 
@@ -45,6 +45,8 @@ Options:
   async run(args, io) {
     const parsed = parseCommandArgs(this, args, { actions: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' } }, io);
     if (!parsed) return EXIT.ok;
+    // `synthetic out.ndjson` would otherwise pour the traffic onto the terminal.
+    if (parsed.positionals.length > 0) throw usageError(this, `actiongate synthetic: takes no file argument, got ${JSON.stringify(parsed.positionals[0])} (write to a file with --out FILE)`);
     const seed = integerFlag(this, 'seed', parsed.values.seed, 42, 0, 2 ** 32 - 1);
     // One day at this seed, unless a count is asked for.
     const actions = parsed.values.actions === undefined ? syntheticTraffic({ seed }).length : integerFlag(this, 'actions', parsed.values.actions, 1, 1, 100_000_000);

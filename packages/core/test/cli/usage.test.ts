@@ -53,6 +53,21 @@ describe('actiongate usage and exit codes', () => {
     expect(files.code).toBe(2);
   });
 
+  it('refuses an argument a command does not take with exit 2, instead of ignoring it', async () => {
+    // `synthetic out.ndjson` used to write the traffic to the terminal and exit 0.
+    const synthetic = await run(['synthetic', '--actions', '3', 'out.ndjson']);
+    expect(synthetic.code).toBe(2);
+    expect(synthetic.stdout).toBe('');
+    expect(synthetic.stderr).toContain('actiongate synthetic: takes no file argument, got "out.ndjson" (write to a file with --out FILE)');
+    const demo = await run(['demo', 'policy.json']);
+    expect(demo.code).toBe(2);
+    expect(demo.stdout).toBe('');
+    expect(demo.stderr).toContain('actiongate demo: takes no argument, got "policy.json"');
+    const model = await run(['model', 'stats', '--policy', policy, 'extra.json']);
+    expect(model.code).toBe(2);
+    expect(model.stderr).toContain('actiongate model stats: takes no file argument, got "extra.json"');
+  });
+
   it('reports a missing input file with exit 1 and the path', async () => {
     const replay = await run(['replay', '--policy', policy, 'no/such/traffic.ndjson']);
     expect(replay.code).toBe(1);
