@@ -1,3 +1,4 @@
+import { cpSync, rmSync } from 'node:fs';
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
@@ -7,4 +8,10 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   external: ['vitest', '@actiongate/memory'],
+  // The reference policies and their lists ship with the package (`@actiongate/core/rules/…`,
+  // the default of `actiongate demo` outside this repository); the repository's rules/ is the source.
+  onSuccess: async () => {
+    rmSync('rules', { recursive: true, force: true });
+    cpSync('../../rules', 'rules', { recursive: true });
+  },
 });

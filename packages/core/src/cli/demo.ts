@@ -4,7 +4,9 @@
  * decision log), explain one spam action as the replay met it, and report the log as text and
  * as the HTML page, whose path is printed. Each step prints the command that reproduces it.
  */
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
@@ -87,6 +89,18 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<DemoResult>
   return { code: EXIT.ok, files };
 }
 
+/**
+ * The policy `demo` runs without `--policy`: `rules/classifieds.json` of the current directory
+ * (this repository), else the copy `@actiongate/core` ships (an installed package).
+ */
+export function defaultDemoPolicy(): string {
+  const local = join('rules', 'classifieds.json');
+  if (existsSync(local)) return local;
+  // Resolved from this module: its file in the CommonJS build, its URL in the ESM build.
+  const from = typeof __filename === 'string' ? __filename : import.meta.url;
+  return createRequire(from).resolve('@actiongate/core/rules/classifieds.json');
+}
+
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'validate, replay, explain and report on bundled synthetic traffic (writes an HTML report)',
@@ -97,7 +111,8 @@ policy, write the traffic, replay it with a decision log, explain one spam submi
 report the log as an HTML page (its path is printed). Each step prints its command.
 
 Options:
-  --policy FILE   the policy (default: rules/classifieds.json)
+  --policy FILE   the policy (default: rules/classifieds.json here, else the
+                  reference policy shipped with @actiongate/core)
   --seed N        traffic seed (default: 42)
   --out DIR       where traffic.ndjson, decisions.ndjson and report.html go
                   (default: <tmp>/actiongate-demo)
@@ -107,7 +122,7 @@ Options:
     if (!parsed) return EXIT.ok;
     if (parsed.positionals.length > 0) throw usageError(this, `actiongate demo: takes no argument, got ${JSON.stringify(parsed.positionals[0])} (the policy is --policy FILE, the directory --out DIR)`);
     const seed = integerFlag(this, 'seed', parsed.values.seed, 42, 0, 2 ** 32 - 1);
-    const result = await runDemo({ policy: parsed.values.policy ?? 'rules/classifieds.json', seed, ...(parsed.values.out ? { out: parsed.values.out } : {}) }, io);
+    const result = await runDemo({ policy: parsed.values.policy ?? defaultDemoPolicy(), seed, ...(parsed.values.out ? { out: parsed.values.out } : {}) }, io);
     return result.code;
   },
 };

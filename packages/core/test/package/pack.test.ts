@@ -83,7 +83,9 @@ describe('published packages', () => {
       const files = packed.files.map((f) => f.path);
       expect(files, packed.name).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts']));
       // Only what is built: no sources, tests or configuration.
-      expect(files.filter((f) => !/^(dist\/|schema\/|LICENSE$|README\.md$|package\.json$)/.test(f)), packed.name).toEqual([]);
+      expect(files.filter((f) => !/^(dist\/|schema\/|LICENSE$|README\.md$|package\.json$)/.test(f) && !(packed.name === '@actiongate/core' && f.startsWith('rules/'))), packed.name).toEqual([]);
+      // The reference policies and their lists ship with core (the demo's default policy).
+      if (packed.name === '@actiongate/core') expect(files).toEqual(expect.arrayContaining(['rules/classifieds.json', 'rules/lists/known-spam.txt', 'rules/signup.json', 'rules/api.json']));
       tarballs.push(packed.filename);
     }
     const manifests = PACKAGES.map((dir) => JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')) as Record<string, unknown>);
@@ -125,6 +127,10 @@ describe('published packages', () => {
     writeFileSync(join(project, 'policy.json'), JSON.stringify(POLICY));
     const validated = await run(join(project, 'node_modules/.bin/actiongate'), ['validate', 'policy.json'], { cwd: project, env, timeout: 30_000 });
     expect(validated.stdout).toMatch(/scratch/);
+    // The demo runs on the reference policy the package ships, with no rules/ of the project's own.
+    const demo = await run(join(project, 'node_modules/.bin/actiongate'), ['demo', '--out', join(scratch.dir, 'demo')], { cwd: project, env, timeout: 120_000 });
+    expect(demo.stdout).toMatch(/validate .*node_modules\/@actiongate\/core\/rules\/classifieds\.json/);
+    expect(readFileSync(join(scratch.dir, 'demo', 'report.html'), 'utf8')).toMatch(/<html/i);
 
     // The declarations type-check for a user without @opentelemetry/api or a Redis client.
     writeFileSync(join(project, 'types.mts'), TYPES_ESM);
