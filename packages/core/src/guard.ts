@@ -77,7 +77,7 @@ export interface BanEvent {
 }
 
 export interface Guard {
-  /** Decides on an action. Rejects only with `ActionError` (bad input) or when closed; a "no" is a verdict. */
+  /** Decides on an action. Rejects only with `ActionError` (bad input), or for a closed guard, a bad clock or a rule that throws (`GUARD_CLOSED`, `CLOCK_INVALID`, `POLICY_INVALID`); a "no" is a verdict. */
   evaluate(action: Action, options?: EvaluateOptions): Promise<Decision>;
   /** Swaps the policy atomically; an invalid one throws `PolicyError` and the old one stays. */
   setPolicy(policy: CompiledPolicy | PolicyDocument): void;

@@ -500,6 +500,18 @@ describe('evaluate: decision log and failures', () => {
     await guard.close();
   });
 
+  it('rejects for a rule that throws at run time (POLICY_INVALID) and after close (GUARD_CLOSED), as getting-started says', async () => {
+    // "in" against a list taken from a fact throws when the host leaves that fact out (a policy warning).
+    const rule = { name: 'host-blocklist', conditions: { all: [{ fact: 'ip', path: '$.address', operator: 'in', value: { fact: 'attributes', path: '$.blocked' } }] }, event: { type: 'block' } };
+    const guard = createGuard({ policy: { ...base, rules: [rule] } as PolicyDocument });
+    await expect(guard.evaluate(ad('r1'))).rejects.toMatchObject({ code: 'POLICY_INVALID', message: expect.stringContaining('a rule failed at run time') });
+    // The guard keeps deciding the actions the rule can read.
+    expect((await guard.evaluate({ ...ad('r2'), attributes: { blocked: ['198.51.100.1'] } })).verdict).toBe('block');
+    expect((await guard.evaluate({ ...ad('r3'), attributes: { blocked: [] } })).verdict).toBe('allow');
+    await guard.close();
+    await expect(guard.evaluate(ad('r4'))).rejects.toMatchObject({ code: 'GUARD_CLOSED' });
+  });
+
   it('a clock that reads NaN, Infinity or beyond the Date range rejects with CLOCK_INVALID, never a decision that counts nothing', async () => {
     for (const reading of [NaN, Infinity, -Infinity, 1e300, '1700000000000' as unknown as number]) {
       const guard = createGuard({ policy: base, now: () => reading });
