@@ -23,7 +23,7 @@
  * a MemoryStore against a subclass that only forwards `apply`.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const roots = [resolve(process.argv[2] ?? '.'), resolve(process.argv[3] ?? '.')] as const;
@@ -46,7 +46,8 @@ async function load(root: string): Promise<Tree> {
     core: await import(join(root, 'packages/core/src/index.ts')),
     store: await import(join(root, 'packages/adapters-memory/src/index.ts')),
     synthetic: await import(join(root, 'packages/core/src/cli/synthetic.ts')),
-    blocklistFile: (await import(join(root, 'bench/evaluate.ts'))).blocklistFile,
+    // bench/blocklist.ts since 2026-12-01; older trees kept it in bench/evaluate.ts.
+    blocklistFile: (await import(join(root, existsSync(join(root, 'bench/blocklist.ts')) ? 'bench/blocklist.ts' : 'bench/evaluate.ts'))).blocklistFile,
   };
 }
 

@@ -11,42 +11,20 @@
  *   pnpm exec tsx bench/evaluate.ts
  *   ROUNDS=5 DECISIONS=100000 PEER=0 pnpm exec tsx bench/evaluate.ts
  */
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine } from 'json-rules-engine';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { Action } from '@actiongate/core';
 import { core, memory } from './built.js';
-import { prng, syntheticTraffic } from '../packages/core/src/cli/synthetic.js';
+import { syntheticTraffic } from '../packages/core/src/cli/synthetic.js';
+import { blocklistFile } from './blocklist.js';
 
 const { compilePolicy, createGuard } = core;
 const { MemoryStore } = memory;
 const root = fileURLToPath(new URL('..', import.meta.url));
-const shared = resolve(root, '../shared/data/blocklists');
 
-/** A list file of `count` entries: the real blocklists first, generated /24s and /48s after. */
-export function blocklistFile(count: number): string {
-  const lines: string[] = [];
-  if (existsSync(shared)) {
-    for (const name of readdirSync(shared)) {
-      for (const line of readFileSync(join(shared, name), 'utf8').split('\n')) {
-        if (line && !line.startsWith('#')) lines.push(line.trim());
-      }
-    }
-  }
-  const random = prng(99);
-  while (lines.length < count) {
-    lines.push(lines.length % 5 === 0
-      ? `2001:${Math.floor(random() * 0xffff).toString(16)}:${Math.floor(random() * 0xffff).toString(16)}::/48`
-      : `${1 + Math.floor(random() * 222)}.${Math.floor(random() * 256)}.${Math.floor(random() * 256)}.0/24`);
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'ag-bench-'));
-  const file = join(dir, 'big.txt');
-  writeFileSync(file, lines.slice(0, count).join('\n'));
-  return file;
-}
 
 export interface EvaluateRound {
   decisionsPerSecond: number;

