@@ -11,7 +11,7 @@
  */
 import { MemoryStore } from '@actiongate/memory';
 import { isActiongateError, StoreError } from '../errors.js';
-import type { Store, StoreBatch, StoreResult } from '../store/types.js';
+import type { Store, StoreBatch, StoreResult, SubjectResult } from '../store/types.js';
 
 /** A guard's store calls under its deadline. */
 export interface StoreCalls {
@@ -116,7 +116,9 @@ export function storeCalls(store: Store, timeoutMs: number, clock: () => number 
           (result) => {
             if (waiting.settled) return; // too late: the deadline answered already
             waiting.settled = true;
-            resolve(result);
+            const problem = malformed(batch, result);
+            if (problem === null) resolve(result);
+            else reject(new StoreError(store.name, 'apply', `malformed result: ${problem}`, { code: 'STORE_FAILED' }));
           },
           (error: unknown) => {
             if (waiting.settled) return; // a late failure after the deadline is not unhandled
@@ -142,6 +144,49 @@ export function storeCalls(store: Store, timeoutMs: number, clock: () => number 
 }
 
 const NEXT_MICROTASK = Promise.resolve();
+
+/**
+ * What is wrong with an adapter's answer to `batch`, or null when it keeps the Store contract as
+ * far as a decision reads it: one answer per subject, in order, under its name; a count for every
+ * peek and a take result for every take. Read blindly, a missing answer is a subject with no
+ * counts (every limit has room: allow) and a missing field a TypeError out of `evaluate`; as a
+ * store failure it follows `failMode` and reaches `onStoreError`.
+ */
+function malformed(batch: StoreBatch, result: unknown): string | null {
+  if (typeof result !== 'object' || result === null) return `expected { now, subjects }, got ${result === null ? 'null' : typeof result}`;
+  const { now, subjects } = result as Partial<StoreResult>;
+  if (typeof now !== 'number' || !Number.isFinite(now)) return `now is ${String(now)}, not a time in ms`;
+  if (!Array.isArray(subjects) || subjects.length !== batch.subjects.length) {
+    return `expected ${batch.subjects.length} subject answers, got ${Array.isArray(subjects) ? subjects.length : typeof subjects}`;
+  }
+  for (let i = 0; i < subjects.length; i++) {
+    const ops = batch.subjects[i]!;
+    const answer = subjects[i] as Partial<SubjectResult> | null | undefined;
+    if (typeof answer !== 'object' || answer === null) return `subjects[${i}] is not an object`;
+    if (answer.subject !== ops.subject) return `subjects[${i}] answers for another subject than the one asked`;
+    if (typeof answer.marks !== 'object' || answer.marks === null) return `subjects[${i}].marks is not an object`;
+    const counts = answer.counts;
+    if (typeof counts !== 'object' || counts === null) return `subjects[${i}].counts is not an object`;
+    for (const peek of ops.peek ?? []) {
+      const count = Object.hasOwn(counts, peek.name) ? counts[peek.name] : undefined;
+      if (typeof count !== 'number' || Number.isNaN(count)) return `subjects[${i}].counts has no number for a peeked window`;
+    }
+    const takes = answer.takes;
+    const asked = ops.take ?? [];
+    if (!Array.isArray(takes) || takes.length !== asked.length) return `subjects[${i}].takes: expected ${asked.length} results`;
+    for (let j = 0; j < takes.length; j++) {
+      const take = takes[j] as Partial<SubjectResult['takes'][number]> | null | undefined;
+      if (
+        typeof take !== 'object' || take === null || take.name !== asked[j]!.name || typeof take.admitted !== 'boolean'
+        || typeof take.count !== 'number' || Number.isNaN(take.count) || typeof take.resetMs !== 'number' || Number.isNaN(take.resetMs)
+      ) {
+        return `subjects[${i}].takes[${j}] needs the window's name, a boolean admitted and numbers count and resetMs`;
+      }
+    }
+    if (typeof answer.consumed !== 'boolean') return `subjects[${i}].consumed is not a boolean`;
+  }
+  return null;
+}
 const MEMORY_APPLY = MemoryStore.prototype.apply;
 
 function asStoreError(store: Store, error: unknown): StoreError {

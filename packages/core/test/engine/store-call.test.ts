@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '@actiongate/memory';
 import { storeCalls } from '../../src/engine/store-call.js';
 import { createGuard } from '../../src/guard.js';
+import type { StoreError } from '../../src/errors.js';
 import type { Store, StoreBatch, StoreResult } from '../../src/store/types.js';
 
 const batch: StoreBatch = { now: 0, subjects: [{ subject: 's', get: ['m'] }] };
@@ -188,5 +189,44 @@ describe('a decision keeps one deadline', () => {
     release();
     await closing;
     expect(closed).toBe(true);
+  });
+});
+
+describe('a store answer that breaks the Store contract', () => {
+  /** A store that answers through a MemoryStore, its answer changed by `mangle` (an adapter bug). */
+  function mangled(mangle: (result: StoreResult) => unknown): Store {
+    const inner = new MemoryStore();
+    return { name: 'buggy', apply: async (b) => mangle(inner.applyNow(b)) as StoreResult, close: () => inner.close() };
+  }
+  const subjects = (result: StoreResult, change: (s: StoreResult['subjects'][number]) => object) => ({ now: result.now, subjects: result.subjects.map(change) });
+
+  it.each<[string, (result: StoreResult) => unknown, string]>([
+    ['no answer at all', () => undefined, 'expected { now, subjects }'],
+    ['fewer answers than subjects', (r) => ({ now: r.now, subjects: [] }), 'subject answers, got 0'],
+    ['a NaN clock', (r) => ({ ...r, now: Number.NaN }), 'now is NaN'],
+    ['an answer for another subject', (r) => subjects(r, (s) => ({ ...s, subject: 'ip:192.0.2.99' })), 'another subject'],
+    ['no marks', (r) => subjects(r, (s) => ({ ...s, marks: undefined })), 'marks is not an object'],
+    ['no counts', (r) => subjects(r, (s) => ({ ...s, counts: null })), 'counts is not an object'],
+    ['no take results', (r) => subjects(r, (s) => ({ ...s, takes: [] })), 'takes: expected 1 results'],
+    ['a NaN count', (r) => subjects(r, (s) => ({ ...s, takes: s.takes.map((t) => ({ ...t, count: Number.NaN })) })), 'takes[0]'],
+    ['admitted as text', (r) => subjects(r, (s) => ({ ...s, takes: s.takes.map((t) => ({ ...t, admitted: 'no' })) })), 'takes[0]'],
+  ])('%s is a store failure: failMode decides, onStoreError hears of it', async (_, mangle, message) => {
+    const errors: Error[] = [];
+    const policy = { name: 'strict', failMode: 'closed' as const, limits: [{ id: 'one', by: 'ip' as const, window: '1m', max: 1 }] };
+    const guard = createGuard({ policy, store: mangled(mangle), onStoreError: (e) => errors.push(e) });
+    // Read blindly, each of these was an allow every time (the limit never filled) or a TypeError.
+    for (let i = 0; i < 2; i++) {
+      const decision = await guard.evaluate({ action: 'post', ip: '192.0.2.1' });
+      expect(decision.verdict).toBe('block');
+      expect(decision.degraded).toBe(true);
+    }
+    expect(errors).toHaveLength(2);
+    expect(errors[0]!.message).toContain('buggy.apply: malformed result: ');
+    expect(errors[0]!.message).toContain(message);
+    expect((errors[0] as StoreError).code).toBe('STORE_FAILED');
+    // The same adapter answering correctly is trusted as before.
+    const sound = createGuard({ policy, store: mangled((r) => r) });
+    expect((await sound.evaluate({ action: 'post', ip: '192.0.2.1' })).verdict).toBe('allow');
+    expect((await sound.evaluate({ action: 'post', ip: '192.0.2.1' })).verdict).toBe('throttle');
   });
 });
