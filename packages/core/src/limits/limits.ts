@@ -3,6 +3,7 @@
  * Compiled once per policy; `planLimits` is the pure per-call part that turns a normalised
  * action into store takes grouped by subject (the store's unit of atomicity and locality).
  */
+import { createHash } from 'node:crypto';
 import type { PolicyProblem } from '../errors.js';
 import { parseDuration } from '../policy/duration.js';
 import type { LimitPolicy, Verdict } from '../policy/types.js';
@@ -115,10 +116,23 @@ function plannedTake(limit: CompiledLimit, s: LimitSubjects): PlannedTake | null
     default: {
       const value = s.fact(limit.path!);
       if (typeof value !== 'string' && typeof value !== 'number') return null;
-      const subject = `fact:${limit.by}=${String(value)}`;
+      const subject = `fact:${limit.by}=${factKey(String(value))}`;
       return take(limit, s, subject, name, subject);
     }
   }
+}
+
+/** Longest fact value used as it is in a subject (the action type and actor id have the same bound). */
+const MAX_FACT_KEY = 512;
+
+/**
+ * The value's part of a fact limit's subject. A fact is the client's text (`content.email`, a
+ * device id): unbounded, it would make a store key (and the decision's `limits[].key`) of any
+ * size, kept for the window's length. A longer one is counted by its digest: still one count per
+ * value.
+ */
+function factKey(value: string): string {
+  return value.length <= MAX_FACT_KEY ? value : `#sha256:${createHash('sha256').update(value).digest('base64url')}`;
 }
 
 const take = (limit: CompiledLimit, s: LimitSubjects, subject: string, name: string, key: string): PlannedTake => ({ limit, subject, name, key, max: limit.maxFor(s.status) });

@@ -44,6 +44,20 @@ describe('planLimits', () => {
     expect(takes).toEqual([]);
   });
 
+  it('counts a fact value longer than a store key by its digest: still one count per value, but a bounded key', () => {
+    const huge = (tail: string) => planLimits(limits, subjects({ ip: null, actor: null, fact: () => `${'x'.repeat(5_000_000)}${tail}` }))[0]!;
+    const [a, b, again] = [huge('a'), huge('b'), huge('a')];
+    for (const take of [a, b]) {
+      expect(take.subject.length).toBeLessThan(100);
+      expect(take.subject).toMatch(/^fact:attributes\.deviceId=#sha256:[A-Za-z0-9_-]{43}$/);
+      expect(take.key).toBe(take.subject);
+    }
+    expect(a.subject).not.toBe(b.subject);
+    expect(again.subject).toBe(a.subject);
+    // Up to 512 characters the value is the key, as before.
+    expect(planLimits(limits, subjects({ ip: null, actor: null, fact: () => 'd'.repeat(512) }))[0]!.subject).toBe(`fact:attributes.deviceId=${'d'.repeat(512)}`);
+  });
+
   it('reports duplicate ids and bad windows', () => {
     const bad: PolicyProblem[] = [];
     compileLimits([{ id: 'a', by: 'ip', window: 'soon', max: 1 }, { id: 'a', by: 'ip', window: '1m', max: 1 }], bad);
