@@ -105,7 +105,7 @@ export interface Guard {
   readonly store: Store;
   /** Counters of this guard's decisions, store latency and bans (render with `prometheusText`). */
   metrics(): MetricsSnapshot;
-  /** Closes the store (and the fallback store). */
+  /** Refuses new evaluations, waits for those under way and their writes, then closes the store (and the fallback store). */
   close(): Promise<void>;
 }
 
@@ -135,6 +135,10 @@ export function createGuard(options: GuardOptions): Guard {
   const onError = options.onError;
   let fallback: MemoryStore | undefined;
   let closed = false;
+  /** Evaluations under way, and what close() is waiting on for them to end. */
+  let active = 0;
+  let whenIdle: (() => void) | undefined;
+  let closing: Promise<void> | undefined;
   const recent = recentDecisions(1_000);
   const telemetry = createTelemetry(options.telemetry);
   const counters = telemetry.metrics(createMetrics());
@@ -212,91 +216,97 @@ export function createGuard(options: GuardOptions): Guard {
 
   async function evaluate(input: Action, evaluateOptions?: EvaluateOptions): Promise<Decision> {
     if (closed) throw new ActiongateError('GUARD_CLOSED', 'evaluate() called after close()');
-    const current = policy; // one policy for the whole evaluation, whatever setPolicy does meanwhile
-    const dryRun = evaluateOptions?.dryRun === true;
-    const at = now();
+    // close() waits for the decisions already under way: their reads and writes need the store.
+    active++;
+    try {
+      const current = policy; // one policy for the whole evaluation, whatever setPolicy does meanwhile
+      const dryRun = evaluateOptions?.dryRun === true;
+      const at = now();
 
-    const action = normaliseAction(input, current);
-    const lists = action.ip ? current.lists.match(action.ip.parsed) : [];
-    const content = current.content.evaluate(action.content, modelOf(current));
-    const plan = planState(current, action, content, at, { dryRun, skipLimits: staticAllow(lists) !== undefined, extra: action.ip ? rangeReads : NO_READS });
-    // One deadline for the whole decision: a registry reload shares the first call's.
-    const due = calls.due();
-    const { result, degraded } = await roundTrip(current, plan.batch, due);
-    // On failure the ranges known so far stay in force.
-    if (result && !degraded && ranges.stale(result)) {
-      try {
-        await ranges.reload((batch) => calls.apply(batch, due), result.now);
-      } catch (error) {
-        report(error as Error);
-      }
-    }
-    const state: State = readState(plan, result ?? { now: at, subjects: [] }, action.ip && ranges.match(action.ip.parsed, result?.now ?? at));
-    // A store with its own clock (Redis `time: 'server'`) answers with it: ban ends and account
-    // ages use the same clock as the windows they sit beside.
-    const clock = result?.now ?? at;
-    const score = baseScore(lists, content, duplicateScore(current, state));
-    const fired = runRules(current, buildFacts(action, lists, content, state, score, clock));
-    // Compiled rules answer synchronously: no await (and no turn of the microtask queue) then.
-    const events = Array.isArray(fired) ? fired : await fired;
-    const outcome = decide(current, {
-      lists, content, state, events, baseScore: score,
-      degraded: degraded && { failMode: current.failMode, message: `store unavailable (${degraded.code}): ${current.failMode === 'memory' ? 'decided on the local fallback store' : `failMode ${current.failMode}`}` },
-    }, clock, random);
-
-    const id = randomUUID();
-    if (!dryRun && result) {
-      const effects = planEffects(current, plan, state, outcome.effects, clock, id);
-      if (effects) writeLater(roundTrip(current, effects));
-      if (plan.subjects.length > 0) {
-        const bans = outcome.effects.bans.length === 0 ? NO_BANS : outcome.effects.bans.map((b) => ({ subject: b.subject, rung: b.rung }));
-        recent.add(id, action.content && current.content.model
-          ? { at: clock, subjects: plan.subjects, violations: outcome.effects.violations, bans, content: boundedContent(action.content) }
-          : { at: clock, subjects: plan.subjects, violations: outcome.effects.violations, bans });
-      }
-    }
-    const challenge = outcome.challengeKind ? { kind: outcome.challengeKind, token: randomBytes(18).toString('base64url') } : null;
-    if (challenge && !dryRun && plan.subjects.length > 0) writeLater(roundTrip(current, challengeBatch(challenge.token, plan.subjects, challenge.kind, clock)));
-
-    if (!dryRun && result) {
-      for (const ban of outcome.effects.bans) {
-        const event: BanEvent = { ...ban, source: ban.rung > 0 ? 'escalation' : 'rule', decisionId: id };
-        counters.ban(event.source);
-        notify(options.onBan, event);
-        if (ban.rung > 0) notify(options.onEscalate, event);
-      }
-    }
-    const limits = state.limits.map((l) => l.state);
-    const ip = action.ip && { address: action.ip.address, version: action.ip.version, subnet: action.ip.subnet };
-    const actor = action.actor?.id ?? null;
-    // The usual decision (no ban, nothing monitored, not a dry run) as one literal; the others
-    // with their optional fields spread in, in the same key order (decision logs keep it).
-    const decision: Decision = outcome.banUntil === undefined && outcome.wouldBe === undefined && !dryRun
-      ? {
-          id, at, policy: current.id, action: action.action, verdict: outcome.verdict, score: outcome.score, reasons: outcome.reasons,
-          retryAfterMs: outcome.retryAfterMs, challenge, limits, ip, actor, degraded: degraded !== null,
+      const action = normaliseAction(input, current);
+      const lists = action.ip ? current.lists.match(action.ip.parsed) : [];
+      const content = current.content.evaluate(action.content, modelOf(current));
+      const plan = planState(current, action, content, at, { dryRun, skipLimits: staticAllow(lists) !== undefined, extra: action.ip ? rangeReads : NO_READS });
+      // One deadline for the whole decision: a registry reload shares the first call's.
+      const due = calls.due();
+      const { result, degraded } = await roundTrip(current, plan.batch, due);
+      // On failure the ranges known so far stay in force.
+      if (result && !degraded && ranges.stale(result)) {
+        try {
+          await ranges.reload((batch) => calls.apply(batch, due), result.now);
+        } catch (error) {
+          report(error as Error);
         }
-      : {
-          id,
-          at,
-          policy: current.id,
-          action: action.action,
-          verdict: outcome.verdict,
-          score: outcome.score,
-          reasons: outcome.reasons,
-          retryAfterMs: outcome.retryAfterMs,
-          challenge,
-          ...(outcome.banUntil !== undefined ? { banUntil: outcome.banUntil, banRung: outcome.banRung ?? 0 } : {}),
-          limits,
-          ip,
-          actor,
-          degraded: degraded !== null,
-          ...(outcome.wouldBe !== undefined ? { wouldBe: outcome.wouldBe } : {}),
-          ...(dryRun ? { dryRun } : {}),
-        };
-    counters.decision(decision);
-    notify(onDecision, decision);
-    return decision;
+      }
+      const state: State = readState(plan, result ?? { now: at, subjects: [] }, action.ip && ranges.match(action.ip.parsed, result?.now ?? at));
+      // A store with its own clock (Redis `time: 'server'`) answers with it: ban ends and account
+      // ages use the same clock as the windows they sit beside.
+      const clock = result?.now ?? at;
+      const score = baseScore(lists, content, duplicateScore(current, state));
+      const fired = runRules(current, buildFacts(action, lists, content, state, score, clock));
+      // Compiled rules answer synchronously: no await (and no turn of the microtask queue) then.
+      const events = Array.isArray(fired) ? fired : await fired;
+      const outcome = decide(current, {
+        lists, content, state, events, baseScore: score,
+        degraded: degraded && { failMode: current.failMode, message: `store unavailable (${degraded.code}): ${current.failMode === 'memory' ? 'decided on the local fallback store' : `failMode ${current.failMode}`}` },
+      }, clock, random);
+
+      const id = randomUUID();
+      if (!dryRun && result) {
+        const effects = planEffects(current, plan, state, outcome.effects, clock, id);
+        if (effects) writeLater(roundTrip(current, effects));
+        if (plan.subjects.length > 0) {
+          const bans = outcome.effects.bans.length === 0 ? NO_BANS : outcome.effects.bans.map((b) => ({ subject: b.subject, rung: b.rung }));
+          recent.add(id, action.content && current.content.model
+            ? { at: clock, subjects: plan.subjects, violations: outcome.effects.violations, bans, content: boundedContent(action.content) }
+            : { at: clock, subjects: plan.subjects, violations: outcome.effects.violations, bans });
+        }
+      }
+      const challenge = outcome.challengeKind ? { kind: outcome.challengeKind, token: randomBytes(18).toString('base64url') } : null;
+      if (challenge && !dryRun && plan.subjects.length > 0) writeLater(roundTrip(current, challengeBatch(challenge.token, plan.subjects, challenge.kind, clock)));
+
+      if (!dryRun && result) {
+        for (const ban of outcome.effects.bans) {
+          const event: BanEvent = { ...ban, source: ban.rung > 0 ? 'escalation' : 'rule', decisionId: id };
+          counters.ban(event.source);
+          notify(options.onBan, event);
+          if (ban.rung > 0) notify(options.onEscalate, event);
+        }
+      }
+      const limits = state.limits.map((l) => l.state);
+      const ip = action.ip && { address: action.ip.address, version: action.ip.version, subnet: action.ip.subnet };
+      const actor = action.actor?.id ?? null;
+      // The usual decision (no ban, nothing monitored, not a dry run) as one literal; the others
+      // with their optional fields spread in, in the same key order (decision logs keep it).
+      const decision: Decision = outcome.banUntil === undefined && outcome.wouldBe === undefined && !dryRun
+        ? {
+            id, at, policy: current.id, action: action.action, verdict: outcome.verdict, score: outcome.score, reasons: outcome.reasons,
+            retryAfterMs: outcome.retryAfterMs, challenge, limits, ip, actor, degraded: degraded !== null,
+          }
+        : {
+            id,
+            at,
+            policy: current.id,
+            action: action.action,
+            verdict: outcome.verdict,
+            score: outcome.score,
+            reasons: outcome.reasons,
+            retryAfterMs: outcome.retryAfterMs,
+            challenge,
+            ...(outcome.banUntil !== undefined ? { banUntil: outcome.banUntil, banRung: outcome.banRung ?? 0 } : {}),
+            limits,
+            ip,
+            actor,
+            degraded: degraded !== null,
+            ...(outcome.wouldBe !== undefined ? { wouldBe: outcome.wouldBe } : {}),
+            ...(dryRun ? { dryRun } : {}),
+          };
+      counters.decision(decision);
+      notify(onDecision, decision);
+      return decision;
+    } finally {
+      if (--active === 0) whenIdle?.();
+    }
   }
 
   return {
@@ -345,15 +355,20 @@ export function createGuard(options: GuardOptions): Guard {
       if (learned) await learner.learn(content!, label);
       return { ...result, learned };
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      // Writes in flight finish (or meet their deadline) first; then no timer keeps the process.
-      await Promise.allSettled(writing);
-      calls.close();
-      await Promise.all([store.close(), fallback?.close()]);
+    close() {
+      // A second close() while the first is under way ends with it, not before the store is closed.
+      return (closing ??= closeNow());
     },
   };
+
+  async function closeNow(): Promise<void> {
+    closed = true;
+    if (active > 0) await new Promise<void>((resolve) => (whenIdle = resolve));
+    // Writes in flight finish (or meet their deadline) first; then no timer keeps the process.
+    await Promise.allSettled(writing);
+    calls.close();
+    await Promise.all([store.close(), fallback?.close()]);
+  }
 }
 
 const NO_READS: readonly never[] = Object.freeze([]);

@@ -192,6 +192,42 @@ describe('a decision keeps one deadline', () => {
   });
 });
 
+describe('close() with decisions under way', () => {
+  it('lets them finish on the open store, their strikes written, and refuses new ones', async () => {
+    const inner = new MemoryStore();
+    const seen: string[] = [];
+    let open = true;
+    const store: Store = {
+      name: 'slow',
+      apply: (b) => new Promise((resolve, reject) => setTimeout(() => {
+        seen.push(open ? 'apply' : 'apply after close');
+        if (open) resolve(inner.applyNow(b));
+        else reject(new Error('closed'));
+      }, 5)),
+      close: async () => {
+        open = false;
+        seen.push('close');
+      },
+    };
+    const errors: Error[] = [];
+    const limited = { name: 'none', limits: [{ id: 'zero', by: 'ip' as const, window: '1m', max: 0 }] };
+    const guard = createGuard({ policy: limited, store, onError: (e) => errors.push(e), storeTimeoutMs: 1_000 });
+    const pending = guard.evaluate({ action: 'x', ip: '192.0.2.3' });
+    await new Promise((r) => setTimeout(r, 1));
+    const [closing, again] = [guard.close(), guard.close()];
+    await expect(guard.evaluate({ action: 'x', ip: '192.0.2.3' })).rejects.toMatchObject({ code: 'GUARD_CLOSED' });
+    const decision = await pending;
+    await Promise.all([closing, again]);
+    // Both close() calls end only once the store is closed, after the decision's read and its strike.
+    expect(seen.at(-1)).toBe('close');
+    expect(decision.verdict).toBe('throttle');
+    expect(decision.degraded).toBe(false);
+    expect(seen).toEqual(['apply', 'apply', 'close']);
+    expect(errors).toEqual([]);
+    expect((await createGuard({ policy: limited, store: inner }).inspect('ip:192.0.2.3')).strikes).toBe(1);
+  });
+});
+
 describe('a store answer that breaks the Store contract', () => {
   /** A store that answers through a MemoryStore, its answer changed by `mangle` (an adapter bug). */
   function mangled(mangle: (result: StoreResult) => unknown): Store {
