@@ -111,6 +111,8 @@ export interface Store {
    * A store that stores nothing for a subject answers with empty marks and zero counts. A
    * malformed batch (a non-finite `now` or cost, a window of no length, a NaN end) is rejected
    * with a TypeError naming the field, before any of it is applied: `validateBatch` checks it.
+   * The answer holds one `SubjectResult` per subject, in the batch's order; the guard treats
+   * any other shape as a store failure (`STORE_FAILED`, "malformed result").
    */
   apply(batch: StoreBatch): Promise<StoreResult>;
   /**
