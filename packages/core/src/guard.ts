@@ -5,7 +5,7 @@
  * decision log.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { MemoryStore } from '@actiongate/memory';
+import { emptyRecord, MemoryStore } from '@actiongate/memory';
 import { ActionError, ActiongateError, isActiongateError, type StoreError } from './errors.js';
 import { normaliseAction } from './engine/action.js';
 import { buildFacts } from './engine/facts.js';
@@ -383,7 +383,7 @@ const KEPT_LENGTH = 8192;
  * The normalised action's content is already the guard's own copy (nothing else holds or
  * changes it), so when it is within the bounds it is kept as it is, without another copy.
  */
-function boundedContent(content: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+export function boundedContent(content: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
   let fields = 0;
   for (const field in content) {
     if (++fields > KEPT_FIELDS || content[field]!.length > KEPT_LENGTH) return boundedCopy(content);
@@ -392,7 +392,8 @@ function boundedContent(content: Readonly<Record<string, string>>): Readonly<Rec
 }
 
 function boundedCopy(content: Readonly<Record<string, string>>): Record<string, string> {
-  const kept: Record<string, string> = {};
+  // No prototype: a field named `__proto__` (content is the host's to name) stays a field.
+  const kept = emptyRecord<string>();
   for (const field of Object.keys(content).slice(0, KEPT_FIELDS)) kept[field] = content[field]!.slice(0, KEPT_LENGTH);
   return kept;
 }

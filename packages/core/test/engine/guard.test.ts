@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '@actiongate/memory';
 import { createGuard, toHttpResponse, type Decision, type PolicyDocument, type Store } from '../../src/index.js';
+import { boundedContent } from '../../src/guard.js';
 
 const minute = 60_000;
 const hour = 60 * minute;
@@ -765,5 +766,17 @@ describe('feedback trains the content model', () => {
     expect(rated.reasons).toContainEqual(expect.objectContaining({ source: 'content', id: 'model', score: 50 }));
     expect(rated.verdict).toBe('challenge');
     expect((await guard.evaluate(ham(11))).verdict).toBe('allow');
+  });
+});
+
+describe('content kept for feedback', () => {
+  it('keeps a bounded prefix, and a field named __proto__ as a field', () => {
+    const content = JSON.parse(`{ "__proto__": "hidden spam", ${Array.from({ length: 9 }, (_, i) => `"f${i}": "${'x'.repeat(i === 0 ? 9000 : 3)}"`).join(', ')} }`) as Record<string, string>;
+    const kept = boundedContent(content);
+    expect(Object.keys(kept)).toEqual(['__proto__', 'f0', 'f1', 'f2', 'f3', 'f4', 'f5', 'f6']);
+    expect(Object.getOwnPropertyDescriptor(kept, '__proto__')?.value).toBe('hidden spam');
+    expect(kept.f0).toHaveLength(8192);
+    const small = { title: 'a', body: 'b' };
+    expect(boundedContent(small)).toBe(small); // within the bounds: kept as it is
   });
 });
