@@ -99,7 +99,6 @@ function normaliseContent(content: unknown): NormalisedAction['content'] {
 function normaliseAttributes(attributes: unknown): NormalisedAction['attributes'] {
   if (attributes === undefined || attributes === null) return EMPTY;
   if (!isRecord(attributes)) throw new ActionError('attributes', `expected an object, got ${describe(attributes)}`);
-  if (ownKeys(attributes, 'attributes').length > MAX_FIELDS) throw new ActionError('attributes', `more than ${MAX_FIELDS} keys`);
   return copyAttributes(attributes, 'attributes', 0, { values: 0 }) as Readonly<Record<string, unknown>>;
 }
 
@@ -115,6 +114,7 @@ function copyAttributes(value: object, field: string, depth: number, seen: { val
   // An array's length is checked before its keys are listed: a million-element one is refused, not walked.
   if (isArray && seen.values + value.length > MAX_ATTRIBUTE_VALUES) throw new ActionError('attributes', `more than ${MAX_ATTRIBUTE_VALUES} values in all`);
   const keys = ownKeys(value, field);
+  if (depth === 0 && keys.length > MAX_FIELDS) throw new ActionError('attributes', `more than ${MAX_FIELDS} keys`);
   seen.values += keys.length;
   if (seen.values > MAX_ATTRIBUTE_VALUES) throw new ActionError('attributes', `more than ${MAX_ATTRIBUTE_VALUES} values in all`);
   const copy: Record<string, unknown> | unknown[] = isArray ? new Array<unknown>(keys.length) : emptyRecord<unknown>();

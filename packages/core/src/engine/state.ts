@@ -211,20 +211,9 @@ export function readState(plan: Plan, result: StoreResult, range: { subject: str
         }
       }
     }
-    state.limits.push({
-      take,
-      state: {
-        id: take.limit.id,
-        key: take.key,
-        count,
-        max,
-        remaining: Math.max(0, max - count),
-        windowMs: take.limit.windowMs,
-        resetMs,
-        exceeded,
-        ...(plan.monitor || take.limit.monitor ? { monitor: true } : {}),
-      },
-    });
+    const limit: LimitState = { id: take.limit.id, key: take.key, count, max, remaining: Math.max(0, max - count), windowMs: take.limit.windowMs, resetMs, exceeded };
+    if (plan.monitor || take.limit.monitor) limit.monitor = true;
+    state.limits.push({ take, state: limit });
   }
   if (plan.duplicateSubject) state.duplicates = answerFor(result, plan.duplicateSubject)?.counts[WINDOW.copies] ?? 0;
   for (const subject of plan.nearSubjects) state.nearDuplicates = Math.max(state.nearDuplicates, answerFor(result, subject)?.counts[WINDOW.copies] ?? 0);
