@@ -12,7 +12,8 @@
  *
  *   pnpm eval:content              (tsx scripts/eval-content.ts)
  *   pnpm eval:content -- --sweep   every model variant tried, cross-validated and held out
- *                                  (scripts/eval-content-sweep.ts)
+ *                                  (scripts/eval-content-sweep.ts; with --cv-only, --only=a|b,
+ *                                  --progress)
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
