@@ -15,7 +15,7 @@ import { createContentModel, type ContentModel } from './content/model.js';
 import { createMetrics, type MetricsSnapshot } from './observe/metrics.js';
 import { createTelemetry, type TelemetryOptions } from './observe/otel.js';
 import { planEffects, planState, readState, subjectsOf, type State } from './engine/state.js';
-import { storeCalls } from './engine/store-call.js';
+import { deadlineStore, storeCalls } from './engine/store-call.js';
 import { allow, block, challengeBatch, inspect, listBlocks, passChallenge, unblock, type BlockOptions, type Inspection, type Target } from './engine/operator.js';
 import { compilePolicy, isCompiledPolicy, type CompiledPolicy } from './policy/compile.js';
 import type { PolicyDocument } from './policy/types.js';
@@ -46,6 +46,15 @@ export interface GuardOptions {
   now?: () => number;
   /** A store answer later than this follows `policy.failMode`. @default 50 */
   storeTimeoutMs?: number;
+  /**
+   * The deadline of each store call made by `block`, `unblock`, `allow`, `inspect`,
+   * `listBlocks`, `passChallenge` and `feedback` (and the content model's reads and writes).
+   * Unlike a decision, such a call never falls back: past the deadline, or on an answer outside
+   * the Store contract, it rejects with `StoreError` (`STORE_TIMEOUT`, `STORE_FAILED`). Longer
+   * than `storeTimeoutMs` because nobody's request waits on it and a range edit makes several
+   * calls. @default 5000
+   */
+  operatorTimeoutMs?: number;
   /** Source of randomness for ban jitter, in [0, 1). @default Math.random */
   random?: () => number;
   /**
@@ -129,6 +138,11 @@ export function createGuard(options: GuardOptions): Guard {
   const storeTimeoutMs = options.storeTimeoutMs ?? 50;
   if (!(storeTimeoutMs > 0)) throw new TypeError(`storeTimeoutMs must be a positive number of milliseconds, got ${storeTimeoutMs}`);
   const calls = storeCalls(store, storeTimeoutMs);
+  const operatorTimeoutMs = options.operatorTimeoutMs ?? 5_000;
+  if (!(operatorTimeoutMs > 0)) throw new TypeError(`operatorTimeoutMs must be a positive number of milliseconds, got ${operatorTimeoutMs}`);
+  // Operator calls get no failMode: an operator's block must never be "assumed" done.
+  const operatorCalls = storeCalls(store, operatorTimeoutMs, { lateHint: OPERATOR_LATE });
+  const operatorStore = deadlineStore(store, operatorCalls);
   /** Effect writes still on their way: a decision does not wait for them, close() does. */
   const writing = new Set<Promise<unknown>>();
   const onDecision = options.onDecision;
@@ -144,6 +158,10 @@ export function createGuard(options: GuardOptions): Guard {
   const counters = telemetry.metrics(createMetrics());
   const ranges = createRanges();
   const modelStore = options.modelStore ?? (store instanceof MemoryStore ? new MemoryStore() : store);
+  // The model's reads and writes are made by feedback and in the background: a hung model store
+  // must fail them, not hold feedback forever or stop the model from ever refreshing again.
+  const modelCalls = modelStore === store ? operatorCalls : storeCalls(modelStore, operatorTimeoutMs, { lateHint: OPERATOR_LATE });
+  const modelStoreCalls = deadlineStore(modelStore, modelCalls);
   let model: { key: string; model: ContentModel } | null = null;
   // The answer of `modelOf` for the last policy it saw. A compiled policy and its (frozen) model
   // settings never change, so the settings are serialised once per policy, not once per decision.
@@ -154,7 +172,7 @@ export function createGuard(options: GuardOptions): Guard {
     const config = current.content.model;
     if (config) {
       const key = JSON.stringify(config);
-      if (model?.key !== key) model = { key, model: createContentModel({ ...config, now, onError: report }, modelStore) };
+      if (model?.key !== key) model = { key, model: createContentModel({ ...config, now, onError: report }, modelStoreCalls) };
     }
     modelFor = { policy: current, model: config ? model!.model : null };
     return modelFor.model;
@@ -319,21 +337,21 @@ export function createGuard(options: GuardOptions): Guard {
     },
     store,
     async block(target, blockOptions = {}) {
-      const ban = await block(store, policy, target, blockOptions, now());
+      const ban = await block(operatorStore, policy, target, blockOptions, now());
       counters.ban('operator');
       notify(options.onBan, { subject: ban.subject, until: ban.until, rung: 0, reason: blockOptions.reason ?? 'blocked by an operator', source: 'operator' });
       return ban;
     },
     async unblock(target) {
-      await unblock(store, policy, target, now());
+      await unblock(operatorStore, policy, target, now());
       counters.unblock();
     },
     metrics: () => counters.snapshot(),
     // async: a bad clock (or target) rejects, as every other call does, rather than throwing.
-    allow: async (target, allowOptions = {}) => allow(store, policy, target, allowOptions, now()),
-    inspect: async (target) => inspect(store, policy, target, now()),
-    listBlocks: async (listOptions = {}) => listBlocks(store, listOptions, now()),
-    passChallenge: async (token) => passChallenge(store, policy, token, now()),
+    allow: async (target, allowOptions = {}) => allow(operatorStore, policy, target, allowOptions, now()),
+    inspect: async (target) => inspect(operatorStore, policy, target, now()),
+    listBlocks: async (listOptions = {}) => listBlocks(operatorStore, listOptions, now()),
+    passChallenge: async (token) => passChallenge(operatorStore, policy, token, now()),
     async feedback(decision, label) {
       if (label !== 'spam' && label !== 'ham') throw new ActionError('label', `feedback is "spam" or "ham", got ${JSON.stringify(label)}`);
       const current = policy;
@@ -341,12 +359,12 @@ export function createGuard(options: GuardOptions): Guard {
       let content: Readonly<Record<string, string>> | undefined;
       if (typeof decision === 'string') {
         if (!isDecisionId(decision)) throw new ActionError('decision', `${JSON.stringify(decision.slice(0, 60))} is not a decision id (Decision.id)`);
-        result = await feedbackOnDecision(store, current, recent, decision, label, now());
+        result = await feedbackOnDecision(operatorStore, current, recent, decision, label, now());
         content = recent.get(decision)?.content;
       } else {
         const action = normaliseAction(decision, current);
         const { ip, actor } = subjectsOf(action);
-        result = await feedbackOnSubjects(store, current, [ip, actor].filter((s): s is string => s !== null), label, now());
+        result = await feedbackOnSubjects(operatorStore, current, [ip, actor].filter((s): s is string => s !== null), label, now());
         content = action.content;
       }
       // The content model learns from what a person judged, once per report.
@@ -367,11 +385,15 @@ export function createGuard(options: GuardOptions): Guard {
     // Writes in flight finish (or meet their deadline) first; then no timer keeps the process.
     await Promise.allSettled(writing);
     calls.close();
+    operatorCalls.close();
+    modelCalls.close();
     await Promise.all([store.close(), fallback?.close()]);
   }
 }
 
 const NO_READS: readonly never[] = Object.freeze([]);
+/** What an operator can do about a call that missed its deadline. */
+const OPERATOR_LATE = ' (operatorTimeoutMs): the store is slow or down; a write may still land when it answers, so check with inspect() before repeating it';
 /** A record's bans when the decision caused none (most do not): shared, never written to (feedback copies). */
 const NO_BANS = Object.freeze([]) as unknown as { subject: string; rung: number }[];
 

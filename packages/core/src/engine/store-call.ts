@@ -11,7 +11,7 @@
  */
 import { MemoryStore } from '@actiongate/memory';
 import { isActiongateError, StoreError } from '../errors.js';
-import type { Store, StoreBatch, StoreResult, SubjectResult } from '../store/types.js';
+import type { MarkEntry, Store, StoreBatch, StoreResult, SubjectResult } from '../store/types.js';
 
 /** A guard's store calls under its deadline. */
 export interface StoreCalls {
@@ -21,23 +21,38 @@ export interface StoreCalls {
    * registry reload) passes its own, so the whole decision keeps one deadline.
    */
   apply(batch: StoreBatch, due?: number): Promise<StoreResult>;
+  /** `store.scan(name, options)` under the usual deadline, its answer checked like `apply`'s. */
+  scan(name: string, options: { cursor?: string; limit: number; now: number }): Promise<ScanResult>;
   /** The deadline of a call made now. */
   due(): number;
   /** Lets the process exit without waiting for the timer (the guard is closing). */
   close(): void;
 }
 
+type Operation = 'apply' | 'scan';
+type ScanResult = Awaited<ReturnType<NonNullable<Store['scan']>>>;
+
 interface Waiting {
   due: number;
   settled: boolean;
+  readonly operation: Operation;
   readonly reject: (error: Error) => void;
+}
+
+export interface StoreCallOptions {
+  /** A monotonic clock in ms (injectable for tests). @default performance.now */
+  clock?: () => number;
+  /** Appended to a timeout's message: what the caller can do about it. */
+  lateHint?: string;
 }
 
 /**
  * The store calls of one guard, each rejecting with `StoreError` at its deadline or on any
- * adapter failure. `clock` is a monotonic clock in ms (injectable for tests).
+ * adapter failure.
  */
-export function storeCalls(store: Store, timeoutMs: number, clock: () => number = () => performance.now()): StoreCalls {
+export function storeCalls(store: Store, timeoutMs: number, options: StoreCallOptions = {}): StoreCalls {
+  const clock = options.clock ?? (() => performance.now());
+  const lateHint = options.lateHint ?? '';
   // Waiting calls by due time. Calls made with the usual deadline arrive in due order, so a new
   // one goes at the end; one with an earlier, inherited deadline is placed by a short scan back.
   const queue: Waiting[] = [];
@@ -54,7 +69,7 @@ export function storeCalls(store: Store, timeoutMs: number, clock: () => number 
       const waiting = queue[head++]!;
       if (!waiting.settled) {
         waiting.settled = true;
-        waiting.reject(new StoreError(store.name, 'apply', `no answer within ${timeoutMs} ms`, { code: 'STORE_TIMEOUT' }));
+        waiting.reject(new StoreError(store.name, waiting.operation, `no answer within ${timeoutMs} ms${lateHint}`, { code: 'STORE_TIMEOUT' }));
       }
     }
     if (head > 1024 && head * 2 > queue.length) {
@@ -87,6 +102,44 @@ export function storeCalls(store: Store, timeoutMs: number, clock: () => number 
     else queue.splice(at, 0, waiting);
   }
 
+  /**
+   * `pending` under the deadline `due` (the usual one when undefined), its answer checked by
+   * `problem(asked, answer)` (null: it keeps the contract). A static check function and its
+   * argument rather than a closure: this runs for every decision.
+   */
+  function settle<T, A>(operation: Operation, pending: Promise<T>, problem: (asked: A, answer: unknown) => string | null, asked: A, due: number | undefined): Promise<T> {
+    // Two promises and a handful of closures per call: this runs for every decision.
+    return new Promise<T>((resolve, reject) => {
+      const waiting: Waiting = { due: 0, settled: false, operation, reject };
+      pending.then(
+        (result) => {
+          if (waiting.settled) return; // too late: the deadline answered already
+          waiting.settled = true;
+          const wrong = problem(asked, result);
+          if (wrong === null) resolve(result);
+          else reject(new StoreError(store.name, operation, `malformed result: ${wrong}`, { code: 'STORE_FAILED' }));
+        },
+        (error: unknown) => {
+          if (waiting.settled) return; // a late failure after the deadline is not unhandled
+          waiting.settled = true;
+          reject(asStoreError(store, error, operation));
+        },
+      );
+      // A store that answers at once (another in-process store, a wrapper of one) has answered
+      // by the next microtask: it needs no deadline at all. (Not queueMicrotask: Node wraps
+      // each of its callbacks in an async resource, measured at a fifth of a whole decision.)
+      if (Number.isFinite(timeoutMs)) {
+        NEXT_MICROTASK.then(() => {
+          if (waiting.settled) return;
+          const now = clock();
+          waiting.due = due ?? now + timeoutMs;
+          enqueue(waiting);
+          arm(now);
+        });
+      }
+    });
+  }
+
   return {
     due: () => clock() + timeoutMs,
     close() {
@@ -100,45 +153,27 @@ export function storeCalls(store: Store, timeoutMs: number, clock: () => number 
         try {
           return Promise.resolve(store.applyNow(batch));
         } catch (error) {
-          return Promise.reject(asStoreError(store, error));
+          return Promise.reject(asStoreError(store, error, 'apply'));
         }
       }
       let pending: Promise<StoreResult>;
       try {
         pending = store.apply(batch);
       } catch (error) {
-        return Promise.reject(asStoreError(store, error));
+        return Promise.reject(asStoreError(store, error, 'apply'));
       }
-      // Two promises and a handful of closures per call: this runs for every decision.
-      return new Promise<StoreResult>((resolve, reject) => {
-        const waiting: Waiting = { due: 0, settled: false, reject };
-        pending.then(
-          (result) => {
-            if (waiting.settled) return; // too late: the deadline answered already
-            waiting.settled = true;
-            const problem = malformed(batch, result);
-            if (problem === null) resolve(result);
-            else reject(new StoreError(store.name, 'apply', `malformed result: ${problem}`, { code: 'STORE_FAILED' }));
-          },
-          (error: unknown) => {
-            if (waiting.settled) return; // a late failure after the deadline is not unhandled
-            waiting.settled = true;
-            reject(asStoreError(store, error));
-          },
-        );
-        // A store that answers at once (another in-process store, a wrapper of one) has answered
-        // by the next microtask: it needs no deadline at all. (Not queueMicrotask: Node wraps
-        // each of its callbacks in an async resource, measured at a fifth of a whole decision.)
-        if (Number.isFinite(timeoutMs)) {
-          NEXT_MICROTASK.then(() => {
-            if (waiting.settled) return;
-            const now = clock();
-            waiting.due = due ?? now + timeoutMs;
-            enqueue(waiting);
-            arm(now);
-          });
-        }
-      });
+      return settle('apply', pending, malformed, batch, due);
+    },
+    scan(name, options) {
+      const scan = store.scan;
+      if (!scan) return Promise.reject(new StoreError(store.name, 'scan', 'this store cannot list entries (it has no scan)'));
+      let pending: Promise<ScanResult>;
+      try {
+        pending = scan.call(store, name, options);
+      } catch (error) {
+        return Promise.reject(asStoreError(store, error, 'scan'));
+      }
+      return settle('scan', pending, malformedScan, options, undefined);
     },
   };
 }
@@ -189,8 +224,37 @@ function malformed(batch: StoreBatch, result: unknown): string | null {
 }
 const MEMORY_APPLY = MemoryStore.prototype.apply;
 
-function asStoreError(store: Store, error: unknown): StoreError {
+/** What is wrong with an adapter's answer to a `scan`, or null: a page of entries and a cursor. */
+function malformedScan(_asked: unknown, result: unknown): string | null {
+  if (typeof result !== 'object' || result === null) return `expected { entries, cursor }, got ${result === null ? 'null' : typeof result}`;
+  const { entries, cursor } = result as { entries?: unknown; cursor?: unknown };
+  if (cursor !== null && typeof cursor !== 'string') return `cursor is ${typeof cursor}, not a string or null`;
+  if (!Array.isArray(entries)) return `entries is ${typeof entries}, not an array`;
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i] as Partial<MarkEntry> | null | undefined;
+    if (typeof entry !== 'object' || entry === null || typeof entry.subject !== 'string' || typeof entry.name !== 'string'
+      || !('value' in entry) || (entry.until !== null && (typeof entry.until !== 'number' || Number.isNaN(entry.until)))) {
+      return `entries[${i}] needs a string subject and name, a value and a numeric or null until`;
+    }
+  }
+  return null;
+}
+
+/**
+ * `store` as seen through `calls`: every apply and scan under their deadline and checked. What
+ * operator calls use, so they can take a `Store` and still never wait forever or read garbage.
+ */
+export function deadlineStore(store: Store, calls: StoreCalls): Store {
+  return {
+    name: store.name,
+    apply: (batch) => calls.apply(batch),
+    ...(store.scan ? { scan: (name: string, options: { cursor?: string; limit: number; now: number }) => calls.scan(name, options) } : {}),
+    close: () => store.close(),
+  };
+}
+
+function asStoreError(store: Store, error: unknown, operation: Operation): StoreError {
   if (isActiongateError(error) && error.code.startsWith('STORE_')) return error as StoreError;
   const message = error instanceof Error ? error.message : String(error);
-  return new StoreError(store.name, 'apply', message, { cause: error });
+  return new StoreError(store.name, operation, message, { cause: error });
 }
