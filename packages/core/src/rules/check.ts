@@ -8,7 +8,7 @@
 import type { PolicyProblem } from '../errors.js';
 import { DECORATOR_NAMES, NUMERIC_OPERATORS, OPERATOR_NAMES, resolveOperator, type ResolvedOperator } from './operators.js';
 import { isFactReference } from './order.js';
-import { isWellFormedPath } from './paths.js';
+import { isWellFormedPath, jsonPathProblem, parsePlainPath } from './paths.js';
 import { durationProblem, parseBanDuration, parseDuration } from '../policy/duration.js';
 import { EVENT_TYPES, MIN_TIGHTEN_FACTOR, ruleLabel } from './types.js';
 
@@ -194,6 +194,14 @@ function checkFact(fact: unknown, path: unknown, where: string, at: string, repo
     if (typeof path !== 'string' || !isWellFormedPath(path)) {
       problem('/path', `${JSON.stringify(path)} is not a JSONPath (start at "$": "$.field", "$.list[0]", "$['odd key']")`);
       valid = false;
+    } else if (parsePlainPath(path) === null) {
+      // Left to jsonpath-plus, which parses a filter only once it reaches a value: every
+      // evaluate that got that far would fail.
+      const syntax = jsonPathProblem(path);
+      if (syntax !== null) {
+        problem('/path', `${JSON.stringify(path)} is not a valid JSONPath: ${syntax}`);
+        valid = false;
+      }
     }
   }
   return valid;

@@ -7,8 +7,10 @@
  * `__proto__`, `constructor` and `prototype` never reach `Object.prototype`.
  *
  * Everything else jsonpath-plus understands (wildcards, filters, slices, unions, recursive
- * descent, `~`, `^`, `@type()`) is left to json-rules-engine itself.
+ * descent, `~`, `^`, `@type()`) is left to json-rules-engine, which resolves it with
+ * `resolveJsonPath` below; `jsonPathProblem` checks such a path's scripts at load.
  */
+import { JSONPath } from 'jsonpath-plus';
 
 /**
  * Characters that mean something to jsonpath-plus's tokenizer or tracer, and so never appear in a
@@ -113,3 +115,51 @@ export function pathReader(keys: readonly string[]): (factValue: unknown) => unk
       };
   }
 }
+
+/**
+ * json-rules-engine's path resolver for the paths the compiler leaves to it (its own is
+ * `JSONPath({ path, json, wrap: false })`). Filter and script expressions run in jsonpath-plus's
+ * safe mode, named here rather than left to its default: a policy must not be able to run code
+ * (the safe evaluator refuses `constructor` and anything outside the value). A filter that fails
+ * on an element (`@.price > 10` on a null) does not select it, and a path that fails as a whole
+ * (a script whose result is no key) resolves to nothing, as a missing value: facts are the
+ * client's to shape, so a path must not turn a request into a rejected evaluate.
+ */
+export function resolveJsonPath(value: object, path: string): unknown {
+  try {
+    return JSONPath({ path, json: value as object | unknown[], wrap: false, eval: 'safe', ignoreEvalErrors: true });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Path segments jsonpath-plus evaluates as script: filters `?(…)` and script expressions `(…)`. */
+const SCRIPT_SEGMENT = /^\??\(.*\)$/s;
+
+/**
+ * Why jsonpath-plus would refuse `path` whatever the facts, or null. jsonpath-plus parses a
+ * filter or script expression only when it first reaches a value to apply it to, so a syntax
+ * error there (`$.a[?(@.b ==)]`) would surface at run time on every evaluate that gets that far.
+ * Each script segment is run once here on a one-element array, in safe mode with evaluation
+ * errors ignored: what still throws is the parser's refusal (jsep's errors carry the
+ * `index` of the character), while a failure on the probe value is a run-time matter.
+ */
+export function jsonPathProblem(path: string): string | null {
+  let segments: string[];
+  try {
+    segments = JSONPath.toPathArray(path);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  for (const segment of segments) {
+    if (typeof segment !== 'string' || !SCRIPT_SEGMENT.test(segment)) continue;
+    try {
+      JSONPath({ path: `$[${segment}]`, json: [null], wrap: false, eval: 'safe', ignoreEvalErrors: true });
+    } catch (error) {
+      if (isParseError(error)) return `${(error as Error).message} in ${segment.startsWith('?') ? 'the filter' : 'the script'} ${JSON.stringify(segment)}`;
+    }
+  }
+  return null;
+}
+
+const isParseError = (error: unknown): boolean => error instanceof Error && typeof (error as { index?: unknown }).index === 'number';

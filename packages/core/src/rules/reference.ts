@@ -15,6 +15,7 @@
 import { Engine, type RuleProperties, type RuleResult } from 'json-rules-engine';
 import type { RulePolicy } from '../policy/types.js';
 import { firedEvent, ruleLabel, type CustomOperators, type Facts, type FiredEvent } from './types.js';
+import { resolveJsonPath } from './paths.js';
 
 /** Options of `createReferenceInterpreter`. */
 export interface ReferenceOptions {
@@ -68,7 +69,8 @@ export interface ReferenceInterpreter {
 const MAX_IDLE_ENGINES = 16;
 
 /**
- * A json-rules-engine interpreter of `rules` (`new Engine(rules, { allowUndefinedFacts: true })`),
+ * A json-rules-engine interpreter of `rules` (`new Engine(rules, { allowUndefinedFacts: true })`,
+ * paths resolved by `resolveJsonPath`),
  * correct under concurrent runs. Throws what json-rules-engine throws for a malformed rule.
  */
 export function createReferenceInterpreter(rules: readonly RulePolicy[], options: ReferenceOptions = {}): ReferenceInterpreter {
@@ -77,7 +79,8 @@ export function createReferenceInterpreter(rules: readonly RulePolicy[], options
   const events = new Map(selected.map((index) => [index, firedEvent(rules[index]!, index)]));
 
   const build = () => {
-    const engine = new Engine([], { allowUndefinedFacts: true });
+    // Our resolver: jsonpath-plus in safe mode, and a path that fails resolves to nothing (paths.ts).
+    const engine = new Engine([], { allowUndefinedFacts: true, pathResolver: resolveJsonPath });
     for (const [name, fn] of operators) engine.addOperator(name, fn);
     for (const index of selected) {
       const rule = rules[index]!;

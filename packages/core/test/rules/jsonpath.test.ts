@@ -1,0 +1,86 @@
+/**
+ * Condition paths beyond plain member access run on jsonpath-plus. A filter with a syntax error
+ * (`$.a[?(@.b ==)]`) passed load, and then every evaluate rejected; a filter that fails on the
+ * facts at hand (a null element, a script whose result is no key) rejected that evaluate. Now
+ * the first is a PolicyError at load, naming the rule and the condition, and the second selects
+ * nothing; filters run in jsonpath-plus's safe mode, so a hostile one cannot reach `process`.
+ */
+import { describe, expect, it } from 'vitest';
+import { compilePolicy, createGuard, PolicyError, type PolicyDocument } from '../../src/index.js';
+import { resolveJsonPath } from '../../src/rules/paths.js';
+
+const ruleOn = (path: string, value: unknown = true, operator = 'equal'): PolicyDocument => ({
+  name: 'paths',
+  rules: [{ name: 'by-path', conditions: { all: [{ fact: 'attributes', path, operator, value }] }, event: { type: 'block' } }],
+} as PolicyDocument);
+
+const problemsOf = (policy: PolicyDocument) => {
+  try {
+    compilePolicy(policy);
+    return [];
+  } catch (error) {
+    expect(error).toBeInstanceOf(PolicyError);
+    return (error as PolicyError).problems.map((p) => ({ pointer: p.pointer, rule: p.rule, message: p.message }));
+  }
+};
+
+describe('JSONPath syntax is checked at load', () => {
+  it.each([
+    ['$.a[?(@.b ==)]', /Expected expression after ==/],
+    ['$.items[?(@.price > )].id', /Expected expression/],
+    ['$.a[(@.length - )]', /Expected expression/],
+    ['$.a[?(@.b = = 1)]', /Expected expression/],
+    ['$.a[?(@.x),?(@.y ==)]', /Unexpected/],
+  ])('%s is a PolicyError at the condition\'s path, naming the rule', (path, message) => {
+    const problems = problemsOf(ruleOn(path));
+    expect(problems).toEqual([{ pointer: '/rules/0/conditions/all/0/path', rule: 'by-path', message: expect.stringMatching(message) }]);
+    expect(problems[0]!.message).toContain(path);
+  });
+
+  it('checks the path of a fact a condition compares with, too', () => {
+    const policy = ruleOn('$.a', { fact: 'attributes', path: '$.b[?(@.c ==)]' });
+    expect(problemsOf(policy)).toEqual([{ pointer: '/rules/0/conditions/all/0/value/path', rule: 'by-path', message: expect.stringContaining('$.b[?(@.c ==)]') }]);
+  });
+
+  it.each(['$.items[?(@.price > 10)].id', '$..sku', '$.a[(@.length-1)]', '$.a[?(@.b == "x" && @.c)]', '$.a[0,1]', '$.a[-1:]', '$.a.*', '$.tags[?(@ == "vip")]', '$.a[?(@property === "x")]'])('%s still loads', (path) => {
+    expect(problemsOf(ruleOn(path))).toEqual([]);
+  });
+});
+
+describe('JSONPath at run time', () => {
+  it('a filter that fails on one element (null) selects the others instead of rejecting evaluate', async () => {
+    const guard = createGuard({ policy: ruleOn('$.items[?(@.price > 10)].price', 20, 'contains') });
+    const d = await guard.evaluate({ action: 'buy', attributes: { items: [null, 3, { price: 20 }] } });
+    expect(d.verdict).toBe('block');
+    expect((await guard.evaluate({ action: 'buy', attributes: { items: [null] } })).verdict).toBe('allow');
+  });
+
+  it('a script whose result is no key resolves to nothing (the value is missing), not a rejection', async () => {
+    // (@.length-1) of an object is NaN: jsonpath-plus then throws a TypeError of its own.
+    const guard = createGuard({ policy: ruleOn('$.a[(@.length-1)]', 1) });
+    expect((await guard.evaluate({ action: 'x', attributes: { a: { b: 1 } } })).verdict).toBe('allow');
+    expect((await guard.evaluate({ action: 'x', attributes: { a: [0, 1] } })).verdict).toBe('block');
+  });
+
+  it('a hostile filter cannot reach process or the global object', async () => {
+    const key = '__actiongatePwned';
+    const hostile = [
+      `$.a[?(@.constructor.constructor("globalThis.${key} = process.pid")())]`,
+      `$.a[?(@.b.constructor.constructor("globalThis.${key} = 1")())]`,
+      `$.a[?(@root.constructor.constructor("globalThis.${key} = 1")())]`,
+      `$.a[(this.constructor.constructor("globalThis.${key} = 1")())]`,
+    ];
+    for (const path of hostile) {
+      const guard = createGuard({ policy: ruleOn(path) });
+      const d = await guard.evaluate({ action: 'x', attributes: { a: [{ b: 'x' }, 1, 'y'] } });
+      expect(d.verdict).toBe('allow');
+      expect((globalThis as Record<string, unknown>)[key]).toBeUndefined();
+    }
+  });
+
+  it('resolveJsonPath runs in safe mode and never throws', () => {
+    expect(resolveJsonPath({ a: [{ b: 1 }, null, { b: 2 }] }, '$.a[?(@.b > 1)].b')).toEqual([2]);
+    expect(resolveJsonPath({ a: { x: 1 } }, '$.a[(@.length-1)]')).toBeUndefined();
+    expect(resolveJsonPath({ a: [1] }, '$.a[?(@.constructor.constructor("return process")())]')).toBeUndefined();
+  });
+});
