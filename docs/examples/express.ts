@@ -10,9 +10,16 @@ import { createGuard, loadPolicy, requestFrom, toHttpResponse, type Guard } from
 export async function createApp(guard?: Guard): Promise<{ app: Express; guard: Guard }> {
   guard ??= createGuard({ policy: await loadPolicy(new URL('./policy.json', import.meta.url).pathname) });
   const app = express();
+  // The client's address and headers first, as the request arrives: once a client that sent its
+  // body has closed the connection, Node no longer knows its address (requestFrom then refuses).
+  app.use((req, res, next) => {
+    res.locals.client = requestFrom(req);
+    next();
+  });
   app.use(express.json({ limit: '64kb' }));
   app.post('/ads', async (req, res) => {
-    const decision = await guard.evaluate({ action: 'ad.submit', request: requestFrom(req), content: { title: String(req.body?.title ?? ''), body: String(req.body?.body ?? '') } });
+    const client = res.locals.client as ReturnType<typeof requestFrom>;
+    const decision = await guard.evaluate({ action: 'ad.submit', request: client, content: { title: String(req.body?.title ?? ''), body: String(req.body?.body ?? '') } });
     const answer = toHttpResponse(decision);
     res.set(answer.headers);
     if (answer.status !== 200) return res.status(answer.status).json(answer.body);

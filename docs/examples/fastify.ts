@@ -1,5 +1,6 @@
 /**
- * Fastify: the same routes; `requestFrom(request.raw)` reads the Node request under Fastify's.
+ * Fastify: the same routes; `requestFrom(request.raw)` reads the Node request under Fastify's,
+ * in an onRequest hook: before the body is read, while the connection still has its address.
  */
 import Fastify from 'fastify';
 import { createGuard, loadPolicy, requestFrom, toHttpResponse, type Guard } from '@actiongate/core';
@@ -7,8 +8,14 @@ import { createGuard, loadPolicy, requestFrom, toHttpResponse, type Guard } from
 export async function createApp(guard?: Guard) {
   guard ??= createGuard({ policy: await loadPolicy(new URL('./policy.json', import.meta.url).pathname) });
   const app = Fastify({ bodyLimit: 65_536 });
+  // Once a client that sent its body has closed the connection, Node no longer knows its
+  // address (requestFrom then refuses): read it as the request arrives.
+  const clients = new WeakMap<object, ReturnType<typeof requestFrom>>();
+  app.addHook('onRequest', async (request) => {
+    clients.set(request, requestFrom(request.raw));
+  });
   app.post<{ Body: { title?: string; body?: string } }>('/ads', async (request, reply) => {
-    const decision = await guard.evaluate({ action: 'ad.submit', request: requestFrom(request.raw), content: { title: String(request.body?.title ?? ''), body: String(request.body?.body ?? '') } });
+    const decision = await guard.evaluate({ action: 'ad.submit', request: clients.get(request)!, content: { title: String(request.body?.title ?? ''), body: String(request.body?.body ?? '') } });
     const answer = toHttpResponse(decision);
     reply.headers(answer.headers);
     return answer.status !== 200 ? reply.code(answer.status).send(answer.body) : reply.code(201).send({ ok: true });

@@ -11,8 +11,10 @@ export async function createApp(guard?: Guard) {
   guard ??= createGuard({ policy: await loadPolicy(new URL('./policy.json', import.meta.url).pathname) });
   const app = new Hono<{ Bindings: { incoming: IncomingMessage } }>();
   app.post('/ads', async (c) => {
-    const body = await c.req.json<{ title?: string; body?: string }>().catch(() => ({}) as { title?: string; body?: string });
+    // Before the body: once a client that sent it has closed the connection, Node no longer
+    // knows its address (requestFrom then refuses).
     const request = requestFrom(c.env.incoming);
+    const body = await c.req.json<{ title?: string; body?: string }>().catch(() => ({}) as { title?: string; body?: string });
     const decision = await guard.evaluate({ action: 'ad.submit', request, content: { title: String(body.title ?? ''), body: String(body.body ?? '') } });
     const answer = toHttpResponse(decision);
     if (answer.status !== 200) return c.json(answer.body, answer.status, answer.headers);

@@ -22,10 +22,13 @@ export async function createApp(guard?: Guard) {
   guard ??= createGuard({ policy: await loadPolicy(new URL('./policy.json', import.meta.url).pathname) });
   const server = createServer(async (req, res) => {
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => res.writeHead(status, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify(body));
+    // The client's address and headers before the body: once a client that sent it has closed
+    // the connection, Node no longer knows its address (requestFrom then refuses).
+    const client = requestFrom(req);
     const body = await json(req).catch(() => null);
     if (body === null) return send(413, { error: 'body too large' });
     if (req.method === 'POST' && req.url === '/ads') {
-      const decision = await guard.evaluate({ action: 'ad.submit', request: requestFrom(req), content: { title: String(body.title ?? ''), body: String(body.body ?? '') } });
+      const decision = await guard.evaluate({ action: 'ad.submit', request: client, content: { title: String(body.title ?? ''), body: String(body.body ?? '') } });
       const answer = toHttpResponse(decision);
       return answer.status !== 200 ? send(answer.status, answer.body, answer.headers) : send(201, { ok: true }, answer.headers);
     }

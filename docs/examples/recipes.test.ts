@@ -4,9 +4,10 @@
  * flood is throttled with Retry-After and rate-limit headers, then banned; an admin unblocks.
  */
 import { serve } from '@hono/node-server';
-import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGuard, loadPolicy, type Decision, type Guard } from '@actiongate/core';
 import { createApp as expressApp } from './express.js';
 import { createApp as fastifyApp } from './fastify.js';
 import { createApp as honoApp } from './hono.js';
@@ -14,25 +15,38 @@ import { createApp as nodeApp } from './node-http.js';
 
 process.env.ADMIN_TOKEN = 'test-admin';
 
-type Started = { url: string; close: () => Promise<void> };
+type Started = { url: string; server: Server; close: () => Promise<void> };
 const listen = (server: Server): Promise<Started> =>
-  new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((done) => server.close(() => done())) })));
+  new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, close: () => new Promise<void>((done) => server.close(() => done())) })));
 
-const recipes: [string, () => Promise<Started>][] = [
-  ['node:http', async () => listen((await nodeApp()).server)],
-  ['Express', async () => listen(createServerFrom((await expressApp()).app))],
-  ['Fastify', async () => {
-    const { app } = await fastifyApp();
+const recipes: [string, (guard?: Guard) => Promise<Started>][] = [
+  ['node:http', async (guard) => listen((await nodeApp(guard)).server)],
+  ['Express', async (guard) => listen(createServerFrom((await expressApp(guard)).app))],
+  ['Fastify', async (guard) => {
+    const { app } = await fastifyApp(guard);
     const url = await app.listen({ port: 0, host: '127.0.0.1' });
-    return { url, close: () => app.close() };
+    return { url, server: app.server, close: () => app.close() };
   }],
-  ['Hono', async () => {
-    const { app } = await honoApp();
+  ['Hono', async (guard) => {
+    const { app } = await honoApp(guard);
     return new Promise((resolve) => {
-      const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve({ url: `http://127.0.0.1:${info.port}`, close: () => new Promise<void>((done) => server.close(() => done())) }));
+      const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve({ url: `http://127.0.0.1:${info.port}`, server: server as Server, close: () => new Promise<void>((done) => server.close(() => done())) }));
     });
   }],
 ];
+
+/**
+ * Makes a socket look as Node leaves it once the client has closed it: no peer address, and
+ * destroyed (own properties over net.Socket's getters); `remember` takes that back.
+ */
+const forget = (socket: Socket) => {
+  Object.defineProperty(socket, 'remoteAddress', { configurable: true, get: () => undefined });
+  Object.defineProperty(socket, 'destroyed', { configurable: true, get: () => true });
+};
+const remember = (socket: Socket) => {
+  delete (socket as { remoteAddress?: unknown }).remoteAddress;
+  delete (socket as { destroyed?: unknown }).destroyed;
+};
 
 /** An Express app is a request listener. */
 const createServerFrom = (app: RequestListener): Server => createServer(app);
@@ -73,5 +87,35 @@ describe.each(recipes)('recipe: %s', (_, start) => {
     expect((await post('/admin/unblock', { target: 'ip:203.0.113.20' }, { 'x-admin-token': 'test-admin' })).status).toBe(204);
     // Unblocked; the 5-minute window is still full, so the next ad is throttled, not banned.
     expect((await post('/ads', { title: 'Ad', body: 'text' }, ip)).status).toBe(429);
+  });
+});
+
+describe.each(recipes)('recipe: %s, a client that closes right after sending', (_, start) => {
+  it('is judged by the address it came from: the recipe reads it as the request arrives, before the body', async () => {
+    // Node forgets a closed socket's peer; requestFrom then refuses the request. The socket is
+    // made to look closed right after the recipe's first synchronous step on the request (a
+    // 'request' listener added after the framework's own), and until its decision is made.
+    const decisions: Decision[] = [];
+    const closed = new Set<Socket>();
+    const guard = createGuard({
+      policy: await loadPolicy(new URL('./policy.json', import.meta.url).pathname),
+      onDecision: (d) => {
+        decisions.push(d);
+        for (const socket of closed) remember(socket);
+      },
+    });
+    const server = await start(guard);
+    server.server.on('request', (req: IncomingMessage) => {
+      closed.add(req.socket);
+      forget(req.socket);
+    });
+    try {
+      const answer = await fetch(`${server.url}/ads`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.30' }, body: JSON.stringify({ title: 'Bike', body: 'Good bike' }) });
+      expect(answer.status).toBe(201);
+      expect(decisions.map((d) => d.ip?.address)).toEqual(['203.0.113.30']);
+    } finally {
+      for (const socket of closed) remember(socket);
+      await server.close();
+    }
   });
 });
