@@ -95,9 +95,12 @@ const DECISION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 export const isDecisionId = (value: string): boolean => DECISION_ID.test(value);
 
 /** Feedback about a decision by id. */
-export async function feedbackOnDecision(store: Store, policy: CompiledPolicy, recent: RecentDecisions, id: string, label: FeedbackLabel, now: number): Promise<FeedbackResult> {
+export async function feedbackOnDecision(store: Store, policy: CompiledPolicy, recent: RecentDecisions, id: string, label: FeedbackLabel, callerNow: number): Promise<FeedbackResult> {
   const subject = decisionSubject(id);
-  const read = await store.apply({ now, subjects: [{ subject, get: [MARK.record] }] });
+  const read = await store.apply({ now: callerNow, subjects: [{ subject, get: [MARK.record] }] });
+  // Strikes, rungs and the record are timed by the store's clock, as the decision's were: a
+  // store with its own (RedisStore's `time: 'server'`) counts and expires them by it.
+  const now = read.now;
   const record = asDecisionRecord(read.subjects[0]?.marks[MARK.record]) ?? recent.get(id);
   if (!record) return { label, decision: id, found: false, subjects: [], strikes: 0, bansLifted: [], repeated: false, learned: false };
   if (record.feedback === label) return { label, decision: id, found: true, subjects: record.subjects, strikes: 0, bansLifted: [], repeated: true, learned: false };
@@ -125,7 +128,9 @@ export async function feedbackOnDecision(store: Store, policy: CompiledPolicy, r
 }
 
 /** Feedback about an action (no decision to undo): ham takes back one strike, spam adds one. */
-export async function feedbackOnSubjects(store: Store, policy: CompiledPolicy, subjects: string[], label: FeedbackLabel, now: number): Promise<FeedbackResult> {
+export async function feedbackOnSubjects(store: Store, policy: CompiledPolicy, subjects: string[], label: FeedbackLabel, callerNow: number): Promise<FeedbackResult> {
+  // The strike is counted at the store's time (see feedbackOnDecision): one read to learn it.
+  const now = subjects.length === 0 ? callerNow : (await store.apply({ now: callerNow, subjects: [{ subject: subjects[0]!, get: [MARK.ban] }] })).now;
   const record: DecisionRecord = { at: now, subjects, violations: label === 'ham' ? subjects : [], bans: [] };
   const { batch, strikes } = planFeedback(policy, record, label, [], now);
   if (batch.subjects.length > 0) await store.apply(batch);

@@ -61,21 +61,37 @@ export function subjectOf(target: unknown, policy: CompiledPolicy): string {
   throw new ActionError('target', `${JSON.stringify(target.slice(0, 60))} is not "ip:<address>", "cidr:<range>" or "actor:<id>"`, { code: 'TARGET_INVALID' });
 }
 
-function untilOf(duration: unknown, fallback: string, now: number): number | null {
+/** A ban or allow length in ms (`null` = no end), checked before anything is written. */
+function lengthOf(duration: unknown, fallback: string): number | null {
   const length = parseBanDuration(duration ?? fallback);
   if (length === undefined) throw new ActionError('for', `${JSON.stringify(duration)} is not a duration or "permanent"`, { code: 'TARGET_INVALID' });
-  return length === null ? null : now + length;
+  return length;
+}
+
+const endOf = (length: number | null, at: number) => (length === null ? null : at + length);
+
+/**
+ * The store's time, read with the target's `mark`. A store with its own clock (RedisStore's
+ * `time: 'server'`) expires marks by it, and decisions set their ban ends by it: a mark's end
+ * taken from the app server's clock would be off by that server's skew (a 1-hour block made on a
+ * clock 2 hours slow would never hold). One read more per operator action; a store without a
+ * clock of its own answers with `now` itself.
+ */
+async function storeTime(store: Store, subject: string, mark: string, now: number): Promise<number> {
+  return (await store.apply({ now, subjects: [{ subject, get: [mark] }] })).now;
 }
 
 export async function block(store: Store, policy: CompiledPolicy, target: Target, options: BlockOptions, now: number): Promise<{ subject: string; until: number | null }> {
   const subject = subjectOf(target, policy);
-  const until = untilOf(options.for, '24h', now);
-  const reason = options.reason ?? `blocked by an operator${until === null ? '' : ` for ${formatDuration(until - now)}`}`;
+  const length = lengthOf(options.for, '24h');
+  const reason = options.reason ?? `blocked by an operator${length === null ? '' : ` for ${formatDuration(length)}`}`;
   if (subject.startsWith('cidr:')) {
-    await editRange(store, subject.slice(5), { kind: 'ban', until, reason, at: now }, now);
-    return { subject, until };
+    const entry = await editRange(store, subject.slice(5), (at) => ({ kind: 'ban', until: endOf(length, at), reason, at }), now);
+    return { subject, until: entry!.until };
   }
-  await store.apply({ now, subjects: [{ subject, set: [{ name: MARK.ban, value: { until, rung: 0, reason, at: now, by: 'operator' }, until }] }] });
+  const at = await storeTime(store, subject, MARK.ban, now);
+  const until = endOf(length, at);
+  await store.apply({ now: at, subjects: [{ subject, set: [{ name: MARK.ban, value: { until, rung: 0, reason, at, by: 'operator' }, until }] }] });
   return { subject, until };
 }
 
@@ -85,16 +101,24 @@ export async function block(store: Store, policy: CompiledPolicy, target: Target
  */
 export async function unblock(store: Store, policy: CompiledPolicy, target: Target, now: number): Promise<void> {
   const subject = subjectOf(target, policy);
-  if (subject.startsWith('cidr:')) return editRange(store, subject.slice(5), null, now);
+  if (subject.startsWith('cidr:')) {
+    await editRange(store, subject.slice(5), null, now);
+    return;
+  }
   await store.apply({ now, subjects: [{ subject, del: [MARK.ban, MARK.allow, MARK.rung, WINDOW.violations, MARK.tighten] }] });
 }
 
 /** An operator allow: never limited or blocked while it lasts (default: permanent). */
 export async function allow(store: Store, policy: CompiledPolicy, target: Target, options: BlockOptions, now: number): Promise<void> {
   const subject = subjectOf(target, policy);
-  const until = untilOf(options.for, 'permanent', now);
-  if (subject.startsWith('cidr:')) return editRange(store, subject.slice(5), { kind: 'allow', until, reason: options.reason ?? 'range allowed by an operator', at: now }, now);
-  await store.apply({ now, subjects: [{ subject, set: [{ name: MARK.allow, value: { until, reason: options.reason ?? 'allowed by an operator', at: now }, until }] }] });
+  const length = lengthOf(options.for, 'permanent');
+  if (subject.startsWith('cidr:')) {
+    await editRange(store, subject.slice(5), (at) => ({ kind: 'allow', until: endOf(length, at), reason: options.reason ?? 'range allowed by an operator', at }), now);
+    return;
+  }
+  const at = await storeTime(store, subject, MARK.allow, now);
+  const until = endOf(length, at);
+  await store.apply({ now: at, subjects: [{ subject, set: [{ name: MARK.allow, value: { until, reason: options.reason ?? 'allowed by an operator', at }, until }] }] });
 }
 
 export async function inspect(store: Store, policy: CompiledPolicy, target: Target, now: number): Promise<Inspection> {
@@ -143,9 +167,11 @@ export async function passChallenge(store: Store, policy: CompiledPolicy, token:
   const result = await store.apply({ now, subjects: [{ subject, get: [MARK.token], del: [MARK.token] }] });
   const value = result.subjects[0]?.marks[MARK.token];
   if (typeof value !== 'object' || value === null || Array.isArray(value) || !Array.isArray(value.subjects)) return false;
-  const until = now + policy.challenges.rememberMs;
+  // Remembered from the store's time, by which the mark expires (see storeTime).
+  const at = result.now;
+  const until = at + policy.challenges.rememberMs;
   // A person got through: whatever tightened their limits is relaxed again.
-  await store.apply({ now, subjects: value.subjects.filter((s): s is string => typeof s === 'string').map((s) => ({ subject: s, set: [{ name: MARK.pass, value: { at: now, kind: String(value.kind) }, until }], del: [MARK.tighten] })) });
+  await store.apply({ now: at, subjects: value.subjects.filter((s): s is string => typeof s === 'string').map((s) => ({ subject: s, set: [{ name: MARK.pass, value: { at, kind: String(value.kind) }, until }], del: [MARK.tighten] })) });
   return true;
 }
 

@@ -113,20 +113,23 @@ const rank = (entry: RangeEntry) => (entry.kind === 'allow' ? Infinity : (entry.
 
 /**
  * Adds, replaces or removes a range in the registry (`entry` null removes), and writes the
- * range's own mark. Expired ranges are dropped on the way.
+ * range's own mark. `entry` is made from the store's time, read with the lock (a store with its
+ * own clock expires the entry by it), which also drops expired ranges on the way. Returns the
+ * entry written.
  */
-export async function editRange(store: Store, cidr: string, entry: RangeEntry | null, now: number): Promise<void> {
-  const entries = await lock(store, now);
+export async function editRange(store: Store, cidr: string, entry: ((now: number) => RangeEntry) | null, callerNow: number): Promise<RangeEntry | null> {
+  const { entries, now } = await lock(store, callerNow);
   try {
+    const written = entry && entry(now);
     for (const [key, value] of Object.entries(entries)) if (value.until !== null && value.until <= now) delete entries[key];
-    if (entry) entries[cidr] = entry;
+    if (written) entries[cidr] = written;
     else delete entries[cidr];
     if (Object.keys(entries).length > MAX_RANGES) {
       throw new ActionError('target', `the store already holds ${MAX_RANGES} range blocks and allows: put large ranges sets in a policy list file instead`, { code: 'TARGET_INVALID' });
     }
     // A store applies `set` before `del`: delete only the kind that is not being written.
-    const subject: SubjectOps = entry
-      ? { subject: `cidr:${cidr}`, set: [{ name: entry.kind, value: { ...entry }, until: entry.until }], del: [entry.kind === 'ban' ? MARK.allow : MARK.ban] }
+    const subject: SubjectOps = written
+      ? { subject: `cidr:${cidr}`, set: [{ name: written.kind, value: { ...written }, until: written.until }], del: [written.kind === 'ban' ? MARK.allow : MARK.ban] }
       : { subject: `cidr:${cidr}`, del: [MARK.ban, MARK.allow] };
     const next = randomUUID();
     await store.apply({
@@ -138,18 +141,19 @@ export async function editRange(store: Store, cidr: string, entry: RangeEntry | 
     // every decision). If this write fails the edit is stored but not yet seen: the caller gets
     // the error and may repeat the edit.
     await store.apply({ now, subjects: [{ subject: REGISTRY_VERSION, set: [{ name: VERSION, value: next, until: null }] }] });
+    return written;
   } finally {
     await store.apply({ now, subjects: [{ subject: REGISTRY, add: [{ name: LOCK, windowMs: LOCK_MS, cost: -1, at: now }] }] }).catch(() => undefined);
   }
 }
 
-/** Takes the registry lock and returns the entries it guards. */
-async function lock(store: Store, now: number): Promise<Record<string, RangeEntry>> {
+/** Takes the registry lock and returns the entries it guards, and the store's time then. */
+async function lock(store: Store, now: number): Promise<{ entries: Record<string, RangeEntry>; now: number }> {
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (let attempt = 1; ; attempt++) {
     const result = await store.apply({ now, subjects: [{ subject: REGISTRY, take: [{ name: LOCK, windowMs: LOCK_MS, max: 1, cost: 1 }], get: [ENTRIES] }] });
     const answer = result.subjects[0]!;
-    if (answer.consumed) return readEntries(answer.marks[ENTRIES]);
+    if (answer.consumed) return { entries: readEntries(answer.marks[ENTRIES]), now: result.now };
     if (Date.now() >= deadline) throw new StoreError(store.name, 'apply', `the range registry stayed locked for ${LOCK_WAIT_MS} ms (another operator edit, or one that died within the last ${LOCK_MS / 1000} s): try again`);
     await new Promise((resolve) => setTimeout(resolve, Math.min(200, 10 * attempt)));
   }
