@@ -236,9 +236,14 @@ export class MemoryStore implements Store {
 
   #setMark(subject: string, record: Subject | undefined, write: MarkWrite, now: number): Subject | undefined {
     if (write.until !== null && write.until <= now) {
-      // Written already over: the same as deleting it.
-      record?.marks?.delete(write.name);
+      // Written already over: the same as deleting it (and, when only a later end may replace the
+      // mark, the same as nothing: a live one ends later, an ended one is as good as none).
+      if (write.ifLater !== true) record?.marks?.delete(write.name);
       return record;
+    }
+    if (write.ifLater === true) {
+      const stored = record?.marks?.get(write.name);
+      if (stored !== undefined && (stored.until === null || stored.until > now) && !endsLater(write.until, stored.until)) return record;
     }
     record ??= this.#create(subject, now);
     const marks = (record.marks ??= new Map());
@@ -364,6 +369,11 @@ export class MemoryStore implements Store {
     this.#kept.clear();
     this.#others.clear();
   }
+}
+
+/** Whether an end of `a` comes after one of `b` (`null`: no end, the latest). */
+function endsLater(a: number | null, b: number | null): boolean {
+  return b !== null && (a === null || a > b);
 }
 
 /** The window `name` of `record` when it has that length and still holds hits (pruned at `now`); an emptied one is dropped. */

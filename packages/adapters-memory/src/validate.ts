@@ -40,9 +40,12 @@ export function validateBatch(batch: StoreBatch, store: string): void {
     const set = ops.set;
     if (set !== undefined) {
       for (let j = 0; j < set.length; j++) {
-        const until = set[j]!.until;
+        const { until, ifLater } = set[j]!;
         if (until !== null && (typeof until !== 'number' || Number.isNaN(until))) {
           throw new TypeError(`${store}: subjects[${i}].set[${j}].until must be a time (ms) or null, got ${show(until)}`);
+        }
+        if (ifLater !== undefined && typeof ifLater !== 'boolean') {
+          throw new TypeError(`${store}: subjects[${i}].set[${j}].ifLater must be a boolean when given, got ${show(ifLater)}`);
         }
       }
     }

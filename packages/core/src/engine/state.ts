@@ -279,7 +279,9 @@ export function planEffects(
   for (const ban of outcome.bans) {
     const value: MarkValue = { until: ban.until, rung: ban.rung, reason: ban.reason, at: now, decision };
     const entry = ops.for(ban.subject);
-    (entry.set ??= []).push({ name: MARK.ban, value, until: ban.until });
+    // Only over a ban that ends sooner: another process may have banned the subject for longer
+    // since this decision read it, and that ban must stand.
+    (entry.set ??= []).push({ name: MARK.ban, value, until: ban.until, ifLater: true });
     // The rung outlives the ban by `forget`, so the next offence climbs the ladder.
     if (ban.rung > 0) entry.set.push({ name: MARK.rung, value: ban.rung, until: (ban.until ?? now) + policy.bans.forgetMs });
   }

@@ -47,6 +47,15 @@ export interface MarkWrite {
   name: string;
   value: MarkValue;
   until: number | null;
+  /**
+   * Write only if this mark ends later than the live one of that name: no mark (or an ended one)
+   * is replaced, one ending at the same time or later is kept, and a mark without end
+   * (`until: null`) ends latest. Decided inside the atomic operation, so two processes that each
+   * read a subject before the other wrote never shorten each other's ban. A write with this flag
+   * that is already over changes nothing.
+   * @default false
+   */
+  ifLater?: boolean;
 }
 
 export interface SubjectOps {

@@ -103,6 +103,7 @@ export function testStore(name: string, factory: () => Store | Promise<Store>, o
           ['add', { now: T0, subjects: [good, { subject: 's', add: [{ name: 'w', windowMs: MINUTE, cost: Number.POSITIVE_INFINITY }] }] }],
           ['add', { now: T0, subjects: [good, { subject: 's', add: [{ name: 'w', windowMs: MINUTE, cost: 1, at: Number.NaN }] }] }],
           ['until', { now: T0, subjects: [good, { subject: 's', set: [{ name: 'm', value: 1, until: Number.NaN }] }] }],
+          ['ifLater', { now: T0, subjects: [good, { subject: 's', set: [{ name: 'm', value: 1, until: null, ifLater: 'yes' }] }] }],
         ];
         for (const [field, batch] of bad) {
           const result = store.apply(batch as never);
@@ -145,6 +146,36 @@ export function testStore(name: string, factory: () => Store | Promise<Store>, o
         expect(await read(T0 + MINUTE, s, 'short')).toBeUndefined();
         await one(T0 + 2 * MINUTE, { subject: s, set: [{ name: 'short', value: 3, until: null }] });
         expect(await read(T0 + 10 * DAY, s, 'short')).toBe(3);
+      });
+
+      it('writes an ifLater mark only over one that ends sooner (no end is latest)', async () => {
+        const s = fresh('later');
+        const later = (value: string, until: number | null) => one(T0, { subject: s, set: [{ name: 'ban', value, until, ifLater: true }] });
+        await later('first', FAR - 2 * DAY); // nothing stored: written
+        expect(await read(T0, s, 'ban')).toBe('first');
+        await later('sooner', FAR - 3 * DAY);
+        await later('same', FAR - 2 * DAY);
+        await later('already over', 1);
+        expect(await read(T0, s, 'ban')).toBe('first');
+        await later('longer', FAR - DAY);
+        expect(await read(T0, s, 'ban')).toBe('longer');
+        await later('no end', null);
+        await later('an end', FAR);
+        await later('no end again', null);
+        expect(await read(T0, s, 'ban')).toBe('no end');
+        // Without the flag a write replaces whatever is there (an operator's shorter ban).
+        await one(T0, { subject: s, set: [{ name: 'ban', value: 'operator', until: FAR - 3 * DAY }] });
+        expect(await read(T0, s, 'ban')).toBe('operator');
+        // The flag applies to its own write only: a batch's other marks are written as usual.
+        await one(T0, { subject: s, set: [{ name: 'ban', value: 'kept?', until: FAR - 4 * DAY, ifLater: true }, { name: 'note', value: 'x', until: FAR - 4 * DAY }] });
+        expect({ ...(await one(T0, { subject: s, get: ['ban', 'note'] })).marks }).toEqual({ ban: 'operator', note: 'x' });
+      });
+
+      timed('lets an ifLater mark replace one that has ended', async () => {
+        const s = fresh('later-ended');
+        await one(T0, { subject: s, set: [{ name: 'ban', value: 'old', until: T0 + MINUTE }] });
+        await one(T0 + 2 * MINUTE, { subject: s, set: [{ name: 'ban', value: 'new', until: T0 + 3 * MINUTE, ifLater: true }] });
+        expect(await read(T0 + 2 * MINUTE, s, 'ban')).toBe('new');
       });
 
       it('round-trips JSON values: nested, unicode, awkward keys, null', async () => {

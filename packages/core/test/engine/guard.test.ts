@@ -610,6 +610,35 @@ describe('escalation', () => {
     expect(await guard.evaluate({ action: 'a', ip: '192.0.2.62' })).toMatchObject({ verdict: 'block', banUntil: c.now() + 22 * hour });
   });
 
+  it("a rule's ban never cuts short a longer ban another process wrote after the decision read the subject", async () => {
+    const c = clock();
+    const shared = new MemoryStore();
+    let raced = false;
+    // Between this decision's read and its writes, another process bans the IP for good.
+    const store: Store = {
+      name: 'racing',
+      async apply(batch) {
+        const result = await shared.apply(batch);
+        if (!raced && batch.subjects.some((s) => s.subject === 'ip:192.0.2.70' && s.get?.includes('ban'))) {
+          raced = true;
+          await shared.apply({ now: batch.now, subjects: [{ subject: 'ip:192.0.2.70', set: [{ name: 'ban', value: { until: null, rung: 2, reason: 'the other process', at: batch.now }, until: null }] }] });
+        }
+        return result;
+      },
+      close: () => shared.close(),
+    };
+    const guard = createGuard({
+      policy: { name: 'race', rules: [{ name: 'hour', conditions: { all: [{ fact: 'attributes', path: '$.bad', operator: 'equal', value: true }] }, event: { type: 'block', params: { ban: '1h' } } }] },
+      store,
+      now: c.now,
+    });
+    expect(await guard.evaluate({ action: 'a', ip: '192.0.2.70', attributes: { bad: true } })).toMatchObject({ verdict: 'block', banUntil: c.now() + hour });
+    expect(raced).toBe(true);
+    expect((await guard.inspect('ip:192.0.2.70')).ban).toMatchObject({ until: null, reason: 'the other process' });
+    c.advance(2 * hour);
+    expect((await guard.evaluate({ action: 'a', ip: '192.0.2.70' })).verdict).toBe('block');
+  });
+
   it('the attempt that earns a ban is an enforced block, not a monitored one', async () => {
     const guard = createGuard({ policy: { name: 'esc', limits: [{ id: 'l', by: 'ip', window: '1m', max: 1 }], bans: { after: 1 } }, now: clock().now });
     const act = { action: 'a', ip: '192.0.2.51' };
