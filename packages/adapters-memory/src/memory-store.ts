@@ -71,6 +71,18 @@ interface Subject {
  */
 export const TRANSIENT_MARKS: readonly string[] = Object.freeze(['record', 'token']);
 
+/**
+ * The key under which a store's prototype names the `apply` that its `applyNow` answers
+ * synchronously: the guard calls `applyNow` directly, sparing each decision its promises and
+ * deadline, while `apply` is still that one (a subclass or a spy that replaces it then sees every
+ * call). A registered symbol rather than `instanceof`, which fails between two copies of this
+ * package (a project that installs its own next to core's) and silently cost every decision the
+ * slow path, and so did benchmarks whose loader mapped core's import to the sources. The `/1` is
+ * the contract's version: `applyNow(batch)` returns what `apply(batch)` resolves to, or throws
+ * what it rejects with.
+ */
+export const SYNC_APPLY: unique symbol = Symbol.for('actiongate.store.syncApply/1');
+
 /** Stands for a window that holds nothing; never written to. */
 const NO_HITS = Object.freeze([]) as unknown as WindowData;
 
@@ -375,6 +387,8 @@ export class MemoryStore implements Store {
 function endsLater(a: number | null, b: number | null): boolean {
   return b !== null && (a === null || a > b);
 }
+
+Object.defineProperty(MemoryStore.prototype, SYNC_APPLY, { value: MemoryStore.prototype.apply });
 
 /** The window `name` of `record` when it has that length and still holds hits (pruned at `now`); an emptied one is dropped. */
 function liveWindow(record: Subject, name: string, windowMs: number, now: number): Window | undefined {

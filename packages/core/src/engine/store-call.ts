@@ -9,7 +9,7 @@
  * deadline length, and only while calls are waiting (so it never keeps a process alive after
  * its last decision by more than one deadline).
  */
-import { MemoryStore } from '@actiongate/memory';
+import { SYNC_APPLY } from '@actiongate/memory';
 import { isActiongateError, StoreError } from '../errors.js';
 import type { MarkEntry, Store, StoreBatch, StoreResult, SubjectResult } from '../store/types.js';
 
@@ -149,7 +149,7 @@ export function storeCalls(store: Store, timeoutMs: number, options: StoreCallOp
     apply(batch, due) {
       // A MemoryStore answers synchronously, so it needs neither a deadline nor the promises;
       // unless its apply was replaced (a subclass, a spy), which then must see every call.
-      if (store instanceof MemoryStore && store.apply === MEMORY_APPLY) {
+      if (answersAtOnce(store)) {
         try {
           return Promise.resolve(store.applyNow(batch));
         } catch (error) {
@@ -222,7 +222,12 @@ function malformed(batch: StoreBatch, result: unknown): string | null {
   }
   return null;
 }
-const MEMORY_APPLY = MemoryStore.prototype.apply;
+
+/** A store whose `applyNow` answers its unreplaced `apply` synchronously (`SYNC_APPLY`, @actiongate/memory). */
+function answersAtOnce(store: Store): store is Store & { applyNow(batch: StoreBatch): StoreResult } {
+  const apply = (store as { [SYNC_APPLY]?: unknown })[SYNC_APPLY];
+  return apply !== undefined && store.apply === apply && typeof (store as { applyNow?: unknown }).applyNow === 'function';
+}
 
 /** What is wrong with an adapter's answer to a `scan`, or null: a page of entries and a cursor. */
 function malformedScan(_asked: unknown, result: unknown): string | null {

@@ -134,6 +134,37 @@ describe('storeCalls', () => {
     await storeCalls(spied, 10).apply(batch);
     expect(seen).toEqual([batch, batch]);
   });
+
+  it('calls applyNow of a MemoryStore from another copy of @actiongate/memory, where instanceof fails', async () => {
+    // What a second copy of the package (or a loader mapping core's import elsewhere) hands the
+    // guard: the same contract under the registered symbol, from a class core does not know.
+    class OtherCopy {
+      readonly name = 'memory';
+      readonly inner = new MemoryStore();
+      readonly direct: StoreBatch[] = [];
+      apply(b: StoreBatch): Promise<StoreResult> {
+        throw new Error(`apply called for ${b.subjects.length} subject(s): the synchronous path was not taken`);
+      }
+      applyNow(b: StoreBatch): StoreResult {
+        this.direct.push(b);
+        return this.inner.applyNow(b);
+      }
+      close = () => this.inner.close();
+    }
+    Object.defineProperty(OtherCopy.prototype, Symbol.for('actiongate.store.syncApply/1'), { value: OtherCopy.prototype.apply });
+    const other = new OtherCopy();
+    expect(other).not.toBeInstanceOf(MemoryStore);
+    expect((await storeCalls(other, 10).apply(batch)).subjects[0]!.subject).toBe('s');
+    expect(other.direct).toEqual([batch]);
+
+    // And a plain MemoryStore's decisions go through applyNow, apply untouched.
+    const store = new MemoryStore();
+    const viaApplyNow: StoreBatch[] = [];
+    const applyNow = store.applyNow.bind(store);
+    store.applyNow = (b) => (viaApplyNow.push(b), applyNow(b));
+    await createGuard({ policy: { name: 'p', limits: [{ id: 'l', by: 'ip', window: '1m', max: 1 }] }, store }).evaluate({ action: 'a', ip: '192.0.2.1' });
+    expect(viaApplyNow).toHaveLength(1);
+  });
 });
 
 describe('a decision keeps one deadline', () => {
