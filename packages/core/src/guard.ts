@@ -5,7 +5,7 @@
  * decision log.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { emptyRecord, MemoryStore } from '@actiongate/memory';
+import { emptyRecord, MemoryStore, SYNC_APPLY } from '@actiongate/memory';
 import { ActionError, ActiongateError, isActiongateError, type StoreError } from './errors.js';
 import { normaliseAction } from './engine/action.js';
 import { buildFacts } from './engine/facts.js';
@@ -157,7 +157,8 @@ export function createGuard(options: GuardOptions): Guard {
   const telemetry = createTelemetry(options.telemetry);
   const counters = telemetry.metrics(createMetrics());
   const ranges = createRanges();
-  const modelStore = options.modelStore ?? (store instanceof MemoryStore ? new MemoryStore() : store);
+  // A MemoryStore (of any copy of the package: known by its symbol) gets one of its own for the model.
+  const modelStore = options.modelStore ?? (SYNC_APPLY in store ? new MemoryStore() : store);
   // The model's reads and writes are made by feedback and in the background: a hung model store
   // must fail them, not hold feedback forever or stop the model from ever refreshing again.
   const modelCalls = modelStore === store ? operatorCalls : storeCalls(modelStore, operatorTimeoutMs, { lateHint: OPERATOR_LATE });
