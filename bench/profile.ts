@@ -1,0 +1,91 @@
+/**
+ * Where a decision's time goes: a CPU profile of whole decisions through the reference policy
+ * (the workload of bench/evaluate.ts: 100k-CIDR list, ~1 KB ads, MemoryStore), taken after a
+ * warm-up with the inspector's sampling profiler, then the inclusive share of the functions that
+ * matter printed as a table. The profile is written too, for Chrome DevTools or speedscope.
+ * Shares move little with the host's speed (only absolute times do); the profiler itself adds
+ * roughly half to each decision's CPU time.
+ *
+ * The built packages (bench/built.ts): `pnpm build` first.
+ *
+ *   pnpm exec tsx bench/profile.ts                 DECISIONS=100000, OUT=bench/results/evaluate.cpuprofile
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Action } from '@actiongate/core';
+import { core, memory } from './built.js';
+import { syntheticTraffic } from '../packages/core/src/cli/synthetic.js';
+import { blocklistFile } from './blocklist.js';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const decisions = Number(process.env.DECISIONS ?? 100_000);
+const out = process.env.OUT ?? join(root, 'bench/results/evaluate.cpuprofile');
+
+const document = JSON.parse(readFileSync(join(root, 'rules/classifieds.json'), 'utf8'));
+document.lists['big-blocklist'] = { files: [blocklistFile(100_000)], score: 30 };
+const policy = core.compilePolicy(document, { file: join(root, 'rules/classifieds.json') });
+const filler = ' Pick up in the evening, cash or bank transfer, no shipping. Original receipt and box included.'.repeat(10);
+const actions: Action[] = JSON.parse(JSON.stringify(syntheticTraffic({ seed: 7 }).map((t) => ({ ...t.action, content: { ...t.action.content, body: `${t.action.content?.body ?? ''}${filler}`.slice(0, 1024) } }))));
+let clock = Date.UTC(2026, 0, 5);
+const guard = core.createGuard({ policy, store: new memory.MemoryStore({ maxKeys: 500_000 }), now: () => clock });
+for (let i = 0; i < 30_000; i++) {
+  clock += 50;
+  await guard.evaluate(actions[i % actions.length]!);
+}
+
+const session = new Session();
+session.connect();
+await session.post('Profiler.enable');
+await session.post('Profiler.setSamplingInterval', { interval: 50 });
+await session.post('Profiler.start');
+const cpu = process.cpuUsage();
+for (let i = 0; i < decisions; i++) {
+  clock += 50;
+  await guard.evaluate(actions[i % actions.length]!);
+}
+const used = process.cpuUsage(cpu);
+const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: Profile };
+session.disconnect();
+await guard.close();
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, JSON.stringify(profile));
+
+// Inclusive time per function: each sample counts once for every distinct function on its stack.
+const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+const parent = new Map<number, number>();
+for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+const self = new Map<number, number>();
+profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+let total = 0;
+for (const time of self.values()) total += time;
+const inclusive = new Map<string, number>();
+for (const [id, time] of self) {
+  const seen = new Set<string>();
+  for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+    const frame = byId.get(at)!.callFrame;
+    // The line tells apart functions of one name in one file (the guard's and the content signals' `evaluate`).
+    const file = frame.url.split('/').pop();
+    const name = `${frame.functionName || '(anonymous)'} (${file ? `${file}:${frame.lineNumber + 1}` : 'native'})`;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    inclusive.set(name, (inclusive.get(name) ?? 0) + time);
+  }
+}
+console.log(`${decisions} decisions, ${((used.user + used.system) / decisions).toFixed(1)} µs of CPU each under the profiler; profile: ${out}\n`);
+console.log('| function (file:line) | share of the profile, inclusive |\n| --- | --- |');
+for (const [name, time] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.TOP ?? 40))) {
+  console.log(`| ${name} | ${((100 * time) / total).toFixed(1)}% |`);
+}
