@@ -5,6 +5,7 @@
  * matching runs on a form where all of those collapse to plain lower-case Latin. Pure and
  * bounded: input beyond `maxLength` characters is not looked at.
  */
+import { astralFlags, CASED_UNIT, LATIN_UNIT, unitFlags, WORD_UNIT } from './chars.js';
 
 // Invisible characters that change nothing on screen but split a word for a naive matcher:
 // zero-width space/joiners, word joiner, BOM, soft hyphen, Mongolian vowel separator and
@@ -57,12 +58,15 @@ const CONFUSABLES: ReadonlyMap<string, string> = (() => {
   return table;
 })();
 
-const CONFUSABLE_CHARS = new RegExp(`[${[...CONFUSABLES.keys()].join('')}]`, 'gu');
-// Latin (small capitals and IPA are Latin script) and Cherokee, whose look-alikes are hardly
-// ever real words in an ad: a word holding one of these is folded whatever the text around it.
-const ALWAYS_FOLD = /[\p{Script=Latin}\p{Script=Cherokee}]/u;
-const WORD = /[\p{L}\p{N}]+/gu;
-const ONLY_LATIN = /^[a-z0-9]+$/i;
+// Every look-alike is one UTF-16 unit of the Basic Multilingual Plane folding to one Latin
+// letter, so the fold is a table indexed by code unit: one array read per character. (A regex
+// replace with a callback per look-alike cost ~8 ms per 64 KB of Cyrillic or Greek text.)
+const FOLD_MIN = Math.min(...[...CONFUSABLES.keys()].map((char) => char.charCodeAt(0)));
+const FOLD = (() => {
+  const table = new Uint16Array(Math.max(...[...CONFUSABLES.keys()].map((char) => char.charCodeAt(0))) - FOLD_MIN + 1);
+  for (const [from, to] of CONFUSABLES) table[from.charCodeAt(0) - FOLD_MIN] = to.charCodeAt(0);
+  return table;
+})();
 
 const ASCII = /^[^\u0080-\uffff]*$/;
 
@@ -163,36 +167,155 @@ export function normaliseAscii(text: string, spaces = true): string {
  * so non-Latin ads still match non-Latin terms.
  */
 function foldConfusables(text: string): string {
-  CONFUSABLE_CHARS.lastIndex = 0;
-  if (!CONFUSABLE_CHARS.test(text)) return text;
-  const latinText = isMostlyLatin(text);
-  const fold = (word: string) => word.replace(CONFUSABLE_CHARS, (char) => CONFUSABLES.get(char) ?? char);
-  // The usual disguise (Latin text, every look-alike has a Latin twin): every word folds, in one pass.
-  const folded = fold(text);
-  if (latinText && isAscii(folded)) return folded;
-  return text.replace(WORD, (word) => {
-    const latin = fold(word);
-    if (latin === word) return word;
-    return ALWAYS_FOLD.test(word) || (ONLY_LATIN.test(latin) && latinText) ? latin : word;
-  });
+  const first = firstConfusable(text);
+  if (first === -1) return text;
+  const share = latinShare(text);
+  if (share === MOSTLY_LATIN) {
+    // The usual disguise (Latin text, every look-alike has a Latin twin): every word folds, in one pass.
+    const folded = foldAll(text, first);
+    if (isAscii(folded)) return folded;
+  } else if (share === NO_LATIN) {
+    return text; // a Russian or Greek text without a Latin letter: no word mixes scripts
+  }
+  return foldWords(text, first, share === MOSTLY_LATIN);
+}
+
+/** The index of the first look-alike in `text`, or -1. */
+function firstConfusable(text: string): number {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i) - FOLD_MIN;
+    if (c >= 0 && c < FOLD.length && FOLD[c] !== 0) return i;
+  }
+  return -1;
+}
+
+/** The Latin letter the code unit `c` imitates, or 0. */
+function foldOf(c: number): number {
+  const k = c - FOLD_MIN;
+  return k >= 0 && k < FOLD.length ? FOLD[k]! : 0;
 }
 
 /**
- * True when at least half the letters are Latin. Run after accents are split off, where Latin
- * letters are ASCII; a loop, because Unicode property regexes cost ~20 µs per KB here.
+ * `foldConfusables` word by word (a word: a run of letters and digits, `[\p{L}\p{N}]+`), from
+ * the word holding the first look-alike, at `first`. A word with a look-alike folds when it also
+ * holds a Latin or Cherokee letter, or, in mostly Latin text, when it folds to plain Latin letters
+ * and digits. One pass over the code units with remembered facts of each (chars.ts): a regex
+ * over the words cost ~5 ms per 64 KB of Cyrillic.
  */
-function isMostlyLatin(text: string): boolean {
+function foldWords(text: string, first: number, latinText: boolean): string {
+  const n = text.length;
+  let out = '';
+  let copied = 0;
+  let i = first;
+  // Back to the start of the word holding the first look-alike (look-alikes are BMP letters).
+  while (i > 0) {
+    const before = wordUnitsBefore(text, i);
+    if (before === 0) break;
+    i -= before;
+  }
+  while (i < n) {
+    const start = i;
+    let confusable = false;
+    let latin = false;
+    let plain = true; // every character a Latin letter or digit once folded
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+        const low = text.charCodeAt(i + 1);
+        if (low >= 0xdc00 && low <= 0xdfff) {
+          const flags = astralFlags(((c - 0xd800) << 10) + (low - 0xdc00) + 0x10000);
+          if ((flags & WORD_UNIT) === 0) break;
+          if ((flags & LATIN_UNIT) !== 0) latin = true;
+          plain = false;
+          i += 2;
+          continue;
+        }
+      }
+      const flags = unitFlags(c);
+      if ((flags & WORD_UNIT) === 0) break;
+      if ((flags & LATIN_UNIT) !== 0) latin = true;
+      if (foldOf(c) !== 0) confusable = true;
+      else if (c >= 128) plain = false;
+      i++;
+    }
+    if (i === start) {
+      i++; // not a letter or digit (nor the start of one)
+      continue;
+    }
+    if (confusable && (latin || (latinText && plain))) {
+      out += text.slice(copied, start) + foldAll(text.slice(start, i), 0);
+      copied = i;
+    }
+  }
+  // Unconditional (slice(0) is the text itself): a test of `copied` here, never reached before V8
+  // compiled the loop on a first long text, sent every later call back to the interpreter.
+  return out + text.slice(copied);
+}
+
+/** How many code units of a letter or digit end just before `i` (0, 1 or 2 for a surrogate pair). */
+function wordUnitsBefore(text: string, i: number): number {
+  const c = text.charCodeAt(i - 1);
+  if (c >= 0xdc00 && c <= 0xdfff && i >= 2) {
+    const high = text.charCodeAt(i - 2);
+    if (high >= 0xd800 && high <= 0xdbff) return astralFlags(((high - 0xd800) << 10) + (c - 0xdc00) + 0x10000) & WORD_UNIT ? 2 : 0;
+  }
+  if (c >= 0xd800 && c <= 0xdfff) return 0;
+  return unitFlags(c) & WORD_UNIT ? 1 : 0;
+}
+
+/** Code units folded per chunk: `String.fromCharCode` takes them as arguments. */
+const FOLD_CHUNK = 8_192;
+// Reused by every call (synchronous); NFKD can make a text longer than its bound, which gets its own.
+const FOLD_SCRATCH = new Uint16Array(DEFAULT_MAX_FIELD_LENGTH);
+
+/** Every look-alike of `text` folded, the first one being at `from` or later. */
+function foldAll(text: string, from: number): string {
+  const n = text.length;
+  const codes = n <= FOLD_SCRATCH.length ? FOLD_SCRATCH : new Uint16Array(n);
+  for (let i = from; i < n; i++) {
+    const c = text.charCodeAt(i);
+    const k = c - FOLD_MIN;
+    codes[i] = k >= 0 && k < FOLD.length && FOLD[k] !== 0 ? FOLD[k]! : c;
+  }
+  let out = text.slice(0, from);
+  for (let i = from; i < n; i += FOLD_CHUNK) {
+    out += String.fromCharCode.apply(null, codes.subarray(i, Math.min(n, i + FOLD_CHUNK)) as unknown as number[]);
+  }
+  return out;
+}
+
+/** `latinShare`: no Latin or Cherokee letter at all (nor a character outside the BMP, which might be one). */
+const NO_LATIN = 0;
+/** `latinShare`: some Latin or Cherokee letters, fewer than half of the letters being Latin. */
+const SOME_LATIN = 1;
+/** `latinShare`: at least half the letters are Latin. */
+const MOSTLY_LATIN = 2;
+
+/**
+ * Whether at least half the letters are Latin (`MOSTLY_LATIN`), and if not whether any letter is
+ * Latin or Cherokee at all. Run after accents are split off, where Latin letters are ASCII; a
+ * loop over remembered facts of each code unit (chars.ts), because Unicode property regexes cost
+ * ~20 µs per KB here.
+ */
+function latinShare(text: string): number {
   let latin = 0;
   let other = 0;
+  let mixed = false; // a Latin or Cherokee letter outside ASCII, or a surrogate
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90)) latin++;
-    else if (c >= 128 && !(c >= 0xd800 && c <= 0xdfff)) {
-      const char = text[i]!;
-      if (char.toLowerCase() !== char.toUpperCase() || (c >= 0x13a0 && c <= 0x13ff)) other++;
+    else if (c >= 128) {
+      if (c >= 0xd800 && c <= 0xdfff) {
+        mixed = true;
+        continue;
+      }
+      const flags = unitFlags(c);
+      if ((flags & LATIN_UNIT) !== 0) mixed = true;
+      if ((flags & CASED_UNIT) !== 0 || (c >= 0x13a0 && c <= 0x13ff)) other++;
     }
   }
-  return latin * 2 >= latin + other;
+  if (latin * 2 >= latin + other) return MOSTLY_LATIN;
+  return latin > 0 || mixed ? SOME_LATIN : NO_LATIN;
 }
 
 // A letter or digit standing alone, then at least two more, each after the same one to three
@@ -205,6 +328,10 @@ const SPELLED_UNICODE = /(?<![\p{L}\p{N}])[\p{L}\p{N}]([ ._*+~|/\\:,\u2022\u00B7
 // separator, then one to three separators and another lone one (`.i.a` of `v.i.a`). Most text
 // has none, which this finds several times faster than SPELLED_ASCII, which tries every word.
 const MAYBE_SPELLED_ASCII = /[ ._*+~|/\\:,-][a-z0-9][ ._*+~|/\\:,-]{1,3}[a-z0-9](?![a-z0-9])/;
+// The same for any script (what every match of SPELLED_UNICODE holds from its second letter on):
+// most text has none, and this finds so in a fraction of SPELLED_UNICODE's time, whose
+// lookbehind is tried at every character.
+const MAYBE_SPELLED_UNICODE = /[ ._*+~|/\\:,\u2022\u00B7-][\p{L}\p{N}][ ._*+~|/\\:,\u2022\u00B7-]{1,3}[\p{L}\p{N}](?![\p{L}\p{N}])/u;
 const SEPARATORS_ASCII = /[^a-z0-9]/g;
 const SEPARATORS_UNICODE = /[^\p{L}\p{N}]/gu;
 
@@ -219,6 +346,7 @@ export function joinSpelledOut(normalised: string, ascii = isAscii(normalised)):
   if (ascii) return MAYBE_SPELLED_ASCII.test(normalised) ? normalised.replace(SPELLED_ASCII, (run) => run.replace(SEPARATORS_ASCII, '')) : normalised;
   // Folded again once joined: `ѵ.і.а.g.r.а` is single letters, each too short to tell a Cyrillic
   // word from a disguise, until they form one word that mixes scripts.
+  if (!MAYBE_SPELLED_UNICODE.test(normalised)) return normalised;
   return normalised.replace(SPELLED_UNICODE, (run) => foldConfusables(run.replace(SEPARATORS_UNICODE, '')));
 }
 

@@ -1,0 +1,200 @@
+// near.ts of commit 71b5b1f (oracle of unicode-paths.test.ts; see normalise-before.ts).
+/**
+ * Near-duplicate keys: MinHash over word shingles with locality-sensitive banding. A campaign
+ * pastes one ad with a changed phone number, price or town; the exact fingerprint misses those
+ * copies, these keys catch them. Each band is one store subject counted like the exact
+ * fingerprint, so "how many submissions resembled this one within the window" is a store count
+ * shared by every process, at one more store subject (one more Redis script) per band.
+ *
+ * Two texts whose shingle sets have Jaccard similarity `s` share a band with probability
+ * `1 - (1 - s^ROWS)^bands`. With 3 rows and the default 3 bands: 0.85 at s = 0.8 (an ad with a
+ * word or two changed), 0.33 at s = 0.5, 0.02 at s = 0.2 (two different ads of the same kind).
+ * A campaign is many copies, so even the looser pairs add up in the counts. Pure and bounded:
+ * at most `MAX_SHINGLES` shingles are hashed.
+ */
+import { asciiBytes } from '../../../src/content/bytes.js';
+import { isAscii, words } from './normalise-before.js';
+
+/** MinHash values combined into one band key. */
+export const ROWS = 3;
+/** Words per shingle. */
+const SHINGLE = 3;
+/**
+ * Shingles hashed at most: the first ~2,000 words (~12 KB). A campaign's copies share their
+ * opening; hashing all of a 64 KB body would cost ~40 µs more for nothing.
+ */
+const MAX_SHINGLES = 2_000;
+
+/**
+ * The band keys of normalised text (16 hex digits each, prefixed by the band number so two
+ * bands never share a subject), or `[]` when the text has no words. `bands` from 1 to 8;
+ * `ascii`: whether the text is plain ASCII, when the caller already knows.
+ *
+ * One-permutation MinHash (Li, Owen and Zhang, 2012): each shingle is hashed once, its hash
+ * picks one of the `ROWS × bands` bins and the bin keeps its smallest value, so the cost is one
+ * hash per shingle whatever the number of bands (independent hash functions cost ten times
+ * more here). A bin no shingle fell into borrows from the next filled bin, mixed with the
+ * distance (rotation densification, Shrivastava and Li, 2014), so short texts still get keys.
+ */
+export function nearKeys(normalised: string, bands: number, ascii = isAscii(normalised)): string[] {
+  return bandKeys(hashWords(normalised, ascii, MAX_WORDS), bands);
+}
+
+/**
+ * The exact fingerprint (`fingerprint` of `texts` joined by "\n", as signals.ts computes it) and,
+ * with `bands`, the near-duplicate keys (`nearKeys` of the same joined text), in one pass over the
+ * characters (read as bytes, bytes.ts) and without building the joined text. For plain ASCII
+ * texts only (the usual case; other text throws); other text goes through `fingerprint` and
+ * `nearKeys`, whose word splitting needs Unicode.
+ */
+export function digestAscii(texts: readonly string[], bands: number | null): { fingerprint: string; nearKeys: string[] } {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  const out = WORD_HASHES;
+  const max = bands === null ? 0 : MAX_WORDS;
+  let n = 0;
+  let w = 0x811c9dc5;
+  let inWord = false;
+  for (let t = 0; t < texts.length; t++) {
+    const text = texts[t]!;
+    if (t > 0) {
+      h1 = Math.imul(h1 ^ 10, 2654435761); // the "\n" between two texts
+      h2 = Math.imul(h2 ^ 10, 1597334677);
+    }
+    const bytes = asciiBytes(text); // its character codes, read faster than through charCodeAt
+    for (let i = 0; i < text.length; i++) {
+      const c = bytes[i]!;
+      h1 = Math.imul(h1 ^ c, 2654435761);
+      h2 = Math.imul(h2 ^ c, 1597334677);
+      if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57)) {
+        w = Math.imul(w ^ c, 0x01000193);
+        inWord = true;
+      } else if (inWord) {
+        if (n < max) out[n++] = w;
+        w = 0x811c9dc5;
+        inWord = false;
+      }
+    }
+    // The end of a text ends its last word ("\n" or the end of the joined text would).
+    if (inWord) {
+      if (n < max) out[n++] = w;
+      w = 0x811c9dc5;
+      inWord = false;
+    }
+  }
+  return { fingerprint: hex64(h1, h2), nearKeys: bands === null ? [] : bandKeys(n, bands) };
+}
+
+/** cyrb53's final mixing of two 32-bit lanes, as 16 hex digits (the high lane first). */
+export function hex64(h1: number, h2: number): string {
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  // One flat string from the 16 digit codes: what `toString(16).padStart(8, '0')` twice and a
+  // concatenation give, at a third of the cost (three of these per decision).
+  return String.fromCharCode(
+    hexDigit(h2 >>> 28), hexDigit((h2 >>> 24) & 15), hexDigit((h2 >>> 20) & 15), hexDigit((h2 >>> 16) & 15),
+    hexDigit((h2 >>> 12) & 15), hexDigit((h2 >>> 8) & 15), hexDigit((h2 >>> 4) & 15), hexDigit(h2 & 15),
+    hexDigit(h1 >>> 28), hexDigit((h1 >>> 24) & 15), hexDigit((h1 >>> 20) & 15), hexDigit((h1 >>> 16) & 15),
+    hexDigit((h1 >>> 12) & 15), hexDigit((h1 >>> 8) & 15), hexDigit((h1 >>> 4) & 15), hexDigit(h1 & 15),
+  );
+}
+
+/** The character code of a hex digit 0–15, lower case. */
+const hexDigit = (n: number): number => (n < 10 ? 48 + n : 87 + n);
+
+/** The band keys of the `wordCount` word hashes in `WORD_HASHES`. */
+function bandKeys(wordCount: number, bands: number): string[] {
+  if (wordCount === 0) return [];
+  const wordHashes = WORD_HASHES;
+  const bins = ROWS * bands;
+  // Policies allow at most MAX_BANDS (the schema says so); a direct caller asking for more gets arrays of its own.
+  const min = bins <= MIN.length ? MIN.fill(0xffffffff, 0, bins) : new Uint32Array(bins).fill(0xffffffff);
+  const filled = bins <= FILLED.length ? FILLED.fill(0, 0, bins) : new Uint8Array(bins);
+  const width = Math.min(SHINGLE, wordCount);
+  const count = Math.min(wordCount - width + 1, MAX_SHINGLES);
+  for (let i = 0; i < count; i++) {
+    let h = 0x811c9dc5;
+    if (width === 3) {
+      // The usual shingle unrolled (the same hash): the loop cost as much as all the rest of this one.
+      h = Math.imul(h ^ wordHashes[i]!, 0x01000193);
+      h = Math.imul(h ^ wordHashes[i + 1]!, 0x01000193);
+      h = Math.imul(h ^ wordHashes[i + 2]!, 0x01000193);
+    } else {
+      for (let j = 0; j < width; j++) h = Math.imul(h ^ wordHashes[i + j]!, 0x01000193);
+    }
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    h ^= h >>> 16;
+    // The high bits pick the bin, the whole hash re-mixed is the value.
+    const bin = ((h >>> 0) * bins) / 4294967296 | 0;
+    const value = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) >>> 0;
+    if (value < min[bin]!) min[bin] = value;
+    filled[bin] = 1;
+  }
+  for (let bin = 0; bin < bins; bin++) {
+    if (filled[bin]) continue;
+    for (let distance = 1; distance < bins; distance++) {
+      const from = (bin + distance) % bins;
+      if (filled[from]) {
+        min[bin] = (min[from]! ^ Math.imul(distance, 0x9e3779b9)) >>> 0;
+        break;
+      }
+    }
+  }
+  const keys: string[] = [];
+  for (let band = 0; band < bands; band++) {
+    // Two 32-bit lanes over the band's rows: 64 bits, so unrelated texts never collide by chance.
+    let h1 = 0xdeadbeef ^ band;
+    let h2 = 0x41c6ce57 ^ band;
+    for (let r = 0; r < ROWS; r++) {
+      const v = min[band * ROWS + r]!;
+      h1 = Math.imul(h1 ^ v, 2654435761);
+      h2 = Math.imul(h2 ^ v, 1597334677);
+    }
+    keys.push(`${band}:${hex64(h1, h2)}`);
+  }
+  return keys;
+}
+
+/** Words hashed at most. */
+const MAX_WORDS = MAX_SHINGLES + SHINGLE - 1;
+/** Bands a policy may ask for (the schema's maximum). */
+const MAX_BANDS = 8;
+// Scratch space, reused by every call (the functions here are synchronous, so calls never
+// overlap). A fresh typed array per call is what used to cost most: one of more than 64 bytes
+// gets a backing store outside the V8 heap, allocated and later freed at ~5 µs a time here.
+const WORD_HASHES = new Int32Array(MAX_WORDS);
+const MIN = new Uint32Array(ROWS * MAX_BANDS);
+const FILLED = new Uint8Array(ROWS * MAX_BANDS);
+
+/**
+ * FNV-1a of the first `max` words (as `words` splits them) into `WORD_HASHES`, without building
+ * the word strings for ASCII text; returns how many.
+ */
+function hashWords(normalised: string, ascii: boolean, max: number): number {
+  const out = WORD_HASHES;
+  if (!ascii) {
+    const list = words(normalised.length > max * 24 ? normalised.slice(0, max * 24) : normalised).slice(0, max);
+    for (let i = 0; i < list.length; i++) {
+      let h = 0x811c9dc5;
+      for (let j = 0; j < list[i]!.length; j++) h = Math.imul(h ^ list[i]!.charCodeAt(j), 0x01000193);
+      out[i] = h;
+    }
+    return list.length;
+  }
+  let n = 0;
+  let h = 0x811c9dc5;
+  let inWord = false;
+  for (let i = 0; i <= normalised.length && n < max; i++) {
+    const c = i < normalised.length ? normalised.charCodeAt(i) : 0;
+    if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57)) {
+      h = Math.imul(h ^ c, 0x01000193);
+      inWord = true;
+    } else if (inWord) {
+      out[n++] = h;
+      h = 0x811c9dc5;
+      inWord = false;
+    }
+  }
+  return n;
+}
