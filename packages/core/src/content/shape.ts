@@ -7,7 +7,7 @@
  * facts of ASCII text that spare later passes their regex (`AsciiFacts`).
  */
 import { bytesIfAscii } from './bytes.js';
-import { caseOf, NO_CASE, UPPER } from './chars.js';
+import { CASED_UNIT, unitFlags, UPPER_UNIT } from './chars.js';
 
 export interface Shape {
   /** Letters that have an upper and a lower case. */
@@ -118,10 +118,10 @@ export function unicodeShape(text: string): Shape {
       letters++;
     } else if (c >= 128) {
       ascii = false;
-      const kind = caseOf(c); // a letter when its lower and upper case differ (chars.ts)
-      if (kind !== NO_CASE) {
+      const flags = unitFlags(c); // a letter when its lower and upper case differ (chars.ts)
+      if ((flags & CASED_UNIT) !== 0) {
         letters++;
-        if (kind === UPPER) upper++;
+        if ((flags & UPPER_UNIT) !== 0) upper++;
       } else if (c !== 0x20ac && c !== 0xa3 && c !== 0xa5) {
         previous = -1;
         continue;

@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { astralFlags, caseOf, CASED, LATIN_UNIT, NO_CASE, unitFlags, UPPER, WORD_UNIT } from '../../src/content/chars.js';
+import { astralFlags, CASED_UNIT, LATIN_UNIT, unitFlags, UPPER_UNIT, WORD_UNIT } from '../../src/content/chars.js';
 import { nearKeys } from '../../src/content/near.js';
 import { joinSpelledOut, normaliseText } from '../../src/content/normalise.js';
 import { unicodeShape } from '../../src/content/shape.js';
@@ -131,9 +131,9 @@ describe('chars: remembered facts of code units', () => {
     for (let c = 0; c < 0x10000; c++) {
       const char = String.fromCharCode(c);
       const lower = char.toLowerCase();
-      const expected = lower === char.toUpperCase() ? NO_CASE : char !== lower ? UPPER : CASED;
-      if (caseOf(c) !== expected) expect([c, caseOf(c)]).toEqual([c, expected]);
       const flags = unitFlags(c);
+      const expected = lower === char.toUpperCase() ? 0 : char !== lower ? CASED_UNIT | UPPER_UNIT : CASED_UNIT;
+      if ((flags & (CASED_UNIT | UPPER_UNIT)) !== expected) expect([c, flags]).toEqual([c, expected]);
       if (((flags & WORD_UNIT) !== 0) !== /^[\p{L}\p{N}]$/u.test(char)) expect([c, 'word']).toBe(null);
       if (((flags & LATIN_UNIT) !== 0) !== /^[\p{Script=Latin}\p{Script=Cherokee}]$/u.test(char)) expect([c, 'latin']).toBe(null);
     }
