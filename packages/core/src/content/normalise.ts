@@ -325,7 +325,6 @@ function latinShare(text: string): number {
 // `v.i.a v-i-a` stays two words. Linear: each repetition starts with the fixed separator and
 // takes one character that nothing else in the pattern can take.
 const SPELLED_ASCII = /(?<![a-z0-9])[a-z0-9]([ ._*+~|/\\:,-]{1,3})[a-z0-9](?![a-z0-9])(?:\1[a-z0-9](?![a-z0-9]))+/g;
-const SPELLED_UNICODE = /(?<![\p{L}\p{N}])[\p{L}\p{N}]([ ._*+~|/\\:,\u2022\u00B7-]{1,3})[\p{L}\p{N}](?![\p{L}\p{N}])(?:\1[\p{L}\p{N}](?![\p{L}\p{N}]))+/gu;
 // What every spelled-out run holds from its second letter on: a lone letter or digit after a
 // separator, then one to three separators and another lone one (`.i.a` of `v.i.a`). Most text
 // has none, which this finds several times faster than SPELLED_ASCII, which tries every word.
@@ -352,10 +351,121 @@ export function joinSpelledOut(normalised: string, ascii = isAscii(normalised)):
   // Folded again once joined: `ѵ.і.а.g.r.а` is single letters, each too short to tell a Cyrillic
   // word from a disguise, until they form one word that mixes scripts.
   if (!MAYBE_SPELLED_UNICODE.test(normalised)) return normalised;
-  return normalised.replace(SPELLED_UNICODE, (run, separator: string) => foldConfusables(joinRun(run, separator)));
+  return joinSpelledUnicode(normalised);
+}
+
+/**
+ * What `normalised.replace(SPELLED, …)` does with the Unicode form of SPELLED_ASCII,
+ * `/(?<![\p{L}\p{N}])[\p{L}\p{N}]([ ._*+~|/\\:,\u2022\u00B7-]{1,3})[\p{L}\p{N}](?![\p{L}\p{N}])(?:\1[\p{L}\p{N}](?![\p{L}\p{N}]))+/gu`,
+ * each run joined and folded, as one pass over the code units with remembered facts of each
+ * (chars.ts): the regex's Unicode classes and lookarounds cost ~2 ms per 64 KB of text made of
+ * single letters, and a callback per run as much again. A run starts at a letter or digit with
+ * none before it; its separator is the whole run of separator characters after that letter
+ * (the regex's `{1,3}` gives back nothing that could help: a shorter capture leaves a separator
+ * where a letter must follow); then come lone letters, each after a copy of the separator.
+ */
+function joinSpelledUnicode(text: string): string {
+  const n = text.length;
+  let out = '';
+  let copied = 0;
+  let i = 0;
+  let afterWord = false; // the code point before `i` is a letter or digit
+  while (i < n) {
+    const first = wordAt(text, i);
+    if (first === 0) {
+      afterWord = false;
+      i += text.charCodeAt(i) >= 0xd800 && text.charCodeAt(i) <= 0xdbff && i + 1 < n && isLowSurrogate(text.charCodeAt(i + 1)) ? 2 : 1;
+      continue;
+    }
+    if (afterWord) {
+      i += first;
+      continue;
+    }
+    const end = spelledRunEnd(text, i, first);
+    if (end === -1) {
+      afterWord = true;
+      i += first;
+      continue;
+    }
+    const separator = text.slice(i + first, i + first + separatorLength(text, i + first));
+    out += text.slice(copied, i) + foldConfusables(joinRun(text.slice(i, end), separator));
+    copied = end;
+    i = end;
+    afterWord = true; // a run ends with a letter
+  }
+  // Unconditional (slice(0) is the text itself): see foldWords.
+  return out + text.slice(copied);
+}
+
+const isLowSurrogate = (c: number): boolean => c >= 0xdc00 && c <= 0xdfff;
+
+/** The code units (1 or 2) of the letter or digit at `i`, or 0 when there is none. */
+function wordAt(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+    const low = text.charCodeAt(i + 1);
+    if (isLowSurrogate(low)) return astralFlags(((c - 0xd800) << 10) + (low - 0xdc00) + 0x10000) & WORD_UNIT ? 2 : 0;
+  }
+  return unitFlags(c) & WORD_UNIT ? 1 : 0; // a lone surrogate is no letter
+}
+
+/** A character of the separators of spelled-out words: ` ._*+~|/\:,-`, `•`, `·`. */
+function isSeparator(c: number): boolean {
+  return c === 32 || c === 46 || c === 95 || c === 42 || c === 43 || c === 126 || c === 124 || c === 47 || c === 92 || c === 58 || c === 44 || c === 45 || c === 0x2022 || c === 0xb7;
+}
+
+/** The separator characters from `i` on, counted up to 4. */
+function separatorLength(text: string, i: number): number {
+  let k = 0;
+  while (k < 4 && i + k < text.length && isSeparator(text.charCodeAt(i + k))) k++;
+  return k;
+}
+
+/**
+ * Where the spelled-out run starting with the letter at `start` (of `first` code units, with no
+ * letter before it) ends, or -1 when there is none: a separator of 1 to 3 characters, then at
+ * least two more lone letters or digits, each after a copy of the separator.
+ */
+function spelledRunEnd(text: string, start: number, first: number): number {
+  const n = text.length;
+  let i = start + first;
+  const sepLength = separatorLength(text, i);
+  if (sepLength === 0 || sepLength > 3) return -1;
+  const sepAt = i;
+  let letters = 1;
+  for (;;) {
+    // The separator again (the first time it is itself), then one lone letter or digit.
+    let k = 0;
+    while (k < sepLength && i + k < n && text.charCodeAt(i + k) === text.charCodeAt(sepAt + k)) k++;
+    if (k < sepLength) break;
+    const letter = i + sepLength < n ? wordAt(text, i + sepLength) : 0;
+    if (letter === 0) break;
+    const after = i + sepLength + letter;
+    if (after < n && wordAt(text, after) !== 0) break;
+    i = after;
+    letters++;
+  }
+  return letters >= 3 ? i : -1;
 }
 
 /** Words of normalised text: runs of letters and digits (any script). */
 export function words(normalised: string): string[] {
   return normalised.match(ASCII.test(normalised) ? /[a-z0-9]+/g : /[\p{L}\p{N}]+/gu) ?? [];
 }
+
+/**
+ * Each path of the Unicode folding run a few times at load, on short texts. V8 (Node 20) compiles
+ * a long loop while it runs (on-stack replacement) and keeps that code for the later calls of its
+ * function; code after the loop that had never run by then is compiled without type feedback and
+ * sends every later call back to the interpreter when it gets there. `foldWords`, called once per
+ * spelled-out run, did so ~30 times per 64 KB field when its first call was a 64 KB text (+3 ms;
+ * `node --trace-deopt` shows it). Nine rounds: V8 allocates a function's type feedback only once
+ * it has run for a while (`--interrupt-budget-for-feedback-allocation`).
+ */
+function warmUp(): void {
+  const samples = ['ѵiagra д', 'ѵ iд нос', 'нос', 'ѵiagra', 'x', 'ѵ.і.а.g.r.а а-б-в-г х х х', '😀 ж.ж.ж 𝐯'];
+  for (let round = 0; round < 9; round++) {
+    for (const sample of samples) joinSpelledOut(normaliseText(sample), false);
+  }
+}
+warmUp();

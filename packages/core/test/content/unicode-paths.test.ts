@@ -30,8 +30,11 @@ const PIECES = [
 const piece = fc.constantFrom(...PIECES);
 const text = fc.array(piece, { maxLength: 60 }).map((parts) => parts.join(''));
 // Words of look-alikes and other letters with the separators of spelled-out words between them.
-const spelled = fc.array(fc.tuple(piece, fc.constantFrom(' ', '.', '-', ' . ', '•')), { maxLength: 12 }).map((pairs) => pairs.flat().join(''));
-const anyText = fc.oneof(text, spelled);
+const separator = fc.constantFrom(' ', '.', '-', ' . ', '•', '·', '..', '...', '....', ' - ', '_', '/', '\\', ':', ',', '|', '~', '+', '*', '', ' ·');
+const spelled = fc.array(fc.tuple(piece, separator), { maxLength: 16 }).map((pairs) => pairs.flat().join(''));
+// Runs of one separator with a few exceptions, so that long runs form and end in every way.
+const runs = fc.tuple(separator, fc.array(fc.tuple(piece, fc.option(separator, { freq: 8 })), { maxLength: 20 })).map(([sep, pairs]) => pairs.map(([p, s]) => p + (s ?? sep)).join(''));
+const anyText = fc.oneof(text, spelled, runs);
 
 describe('Unicode paths give the answers of the code before them', () => {
   it('normaliseText and joinSpelledOut', () => {
