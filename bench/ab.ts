@@ -83,7 +83,11 @@ async function decisionsDigest(tree: Tree): Promise<string> {
   const random = tree.synthetic.prng(11);
   const pieces = ['viagra', 'ѵіаgrа', 'v.i.a.g.r.a', 'FREE MONEY!!!!!!', 'café crème', 'call +44 7700 900123', 'john at example dot com', 'x@mailinator.com',
     'http://bit.ly/abc', 'www.win.example', '$$$$', 'Ｆｕｌｌ ｗｉｄｔｈ', 'нос', 'click  here', '\u200Bcasino', 'ᏔᎪᏞᏞ', '   \t\n ', '1.2.3.4.5', 'Loan',
-    'work from home', 'İstanbul', '😀 emoji', 'a-b-c-d', 'AAAAAAA', 'bitcoin', '100% free', 'name (at) site (dot) org'];
+    'work from home', 'İstanbul', '😀 emoji', 'a-b-c-d', 'AAAAAAA', 'bitcoin', '100% free', 'name (at) site (dot) org',
+    // Paths of the Unicode folding and joining: one-letter words of other scripts with each
+    // separator, Latin inside Russian, astral letters, Cherokee, lone surrogates, CJK.
+    'а б в г', 'ж.ж.ж.ж', 'х - у - з', 'ѵ•і•а•g', 'а..б..в', 'продам iPhone нос', 'πωλείται Ηot σπίτι', '𐐀𐐨 𝐯𝐢𝐚 word', 'ᏙᎥᎪᏀᏒᎪ', '\uD83D lone',
+    'ǅ title', '出售自行车。', 'c̶a̶s̶i̶n̶o̶', 'ᴠɪᴀɢʀᴀ ɪs', '٠٧٧٠٠ ٩٠٠١٢٣'];
   for (let i = 0; i < 3_000; i++) {
     const parts: string[] = [];
     for (let j = 0, n = 1 + Math.floor(random() * 40); j < n; j++) {

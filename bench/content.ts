@@ -3,7 +3,10 @@
  * contacts, shape, disposable check, fingerprint, near-duplicate keys) for a 1 KB ad and a
  * 64 KB body, with and without a trained content model, in µs per evaluation. No peer library
  * does this analysis, so the floor is given instead: NFKC plus lower-casing of the same text,
- * the least any Unicode-aware matcher must do. Also: model training and prediction alone.
+ * the least any Unicode-aware matcher must do. Also: model training and prediction alone, and
+ * the worst case per field: 64 KB bodies of the shapes an attacker can pick (other scripts,
+ * look-alikes, combining marks, emoji, CJK, many one-letter words), each against the 64 KB ASCII
+ * body measured alternately in the same run (`SHAPES=0` skips them).
  *
  *   pnpm exec tsx bench/content.ts
  */
@@ -77,11 +80,64 @@ export async function run() {
     '64 KB body': measure(floor(big), 300).meanUs,
   };
   const predict = measure(() => model.predict(ad), 20_000);
+  const shapes = process.env.SHAPES === '0' ? [] : worstCases(content.evaluate, big.body);
   return {
+    shapes,
     rows: rows.map((row) => ({ ...row, floorUs: floors[row.input as keyof typeof floors], ratio: +(row.meanUs / floors[row.input as keyof typeof floors]).toFixed(1) })),
     predictUs: predict.meanUs,
     learnPerSecond: Math.round(examples.length / (learnMs / 1000)),
   };
+}
+
+/**
+ * 64 KB bodies an attacker may post, flat strings as from a request body. Each is built from
+ * pieces chosen by a fixed random sequence, so runs compare.
+ */
+export function hostileBodies(): Record<string, string> {
+  const random = prng(5);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const fill = (pieces: readonly string[], separator: () => string = () => (random() < 0.1 ? '. ' : ' ')) => {
+    let out = '';
+    while (out.length < 65_536) out += pick(pieces) + separator();
+    return JSON.parse(JSON.stringify(out.slice(0, 65_536))) as string;
+  };
+  const latin = 'selling my bike sofa table lamp good condition pick up only cash offer price euros works well barely used collection from the city centre call after six weekend delivery'.split(' ');
+  const lookalike = 'АВЕКМНОРСТХаеорсух'.split('');
+  return {
+    'Russian': fill('продам велосипед диван стол лампа хорошее состояние самовывоз только наличные цена рублей работает отлично почти новый доставка возможна оригинальная коробка'.split(' ')),
+    'Greek': fill('πωλείται ποδήλατο καναπές τραπέζι λάμπα καλή κατάσταση παραλαβή μόνο μετρητά τιμή ευρώ λειτουργεί άριστα σχεδόν καινούργιο παράδοση'.split(' ')),
+    'Latin words with Cyrillic look-alikes': fill(latin.map((word) => word.replace(/[aeopcx]/g, (c) => ({ a: 'а', e: 'е', o: 'о', p: 'р', c: 'с', x: 'х' })[c]!))),
+    'words of look-alikes only': fill(Array.from({ length: 40 }, () => Array.from({ length: 3 + Math.floor(random() * 6) }, () => pick(lookalike)).join(''))),
+    'combining marks (Zalgo)': fill(latin.map((word) => [...word].map((c) => `${c}\u0336\u0301`).join(''))),
+    'emoji': fill(['😀', '🔥', '💊', '👍🏽', '🇬🇧', '❤️', '🎉', '💰💰']),
+    'CJK': fill('出售自行车沙发桌子台灯状况良好仅限自取现金价格工作良好几乎全新'.split(''), () => (random() < 0.05 ? '。' : '')),
+    'one-letter ASCII words': fill('a b c d e f g h 1 2 3'.split(' ')),
+    'one-letter Cyrillic words': fill('а б в г д е ж з и к'.split(' ')),
+    'spelled-out look-alikes': fill(['ѵ.і.а.g.r.а', 'а-б-в-г', 'х х х х']),
+    'Cyrillic letters and dots': fill('а. б. в. г. 1. 2.'.split(' ')),
+  };
+}
+
+/** µs per evaluation of each hostile body and of the ASCII body, alternating, and their ratio. */
+function worstCases(evaluate: (content: Record<string, string>) => unknown, ascii: string) {
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+  const time = (content: Record<string, string>, runs: number) => {
+    const started = performance.now();
+    for (let i = 0; i < runs; i++) evaluate(content);
+    return ((performance.now() - started) / runs) * 1000;
+  };
+  const base = { title: 'Moving sale', body: ascii };
+  return Object.entries(hostileBodies()).map(([shape, body]) => {
+    const content = { title: 'Moving sale', body };
+    for (let i = 0; i < 5; i++) evaluate(content);
+    const shapeUs: number[] = [];
+    const asciiUs: number[] = [];
+    for (let round = 0; round < 7; round++) {
+      asciiUs.push(time(base, 10));
+      shapeUs.push(time(content, 10));
+    }
+    return { shape, us: Math.round(median(shapeUs)), asciiUs: Math.round(median(asciiUs)), ratio: +(median(shapeUs) / median(asciiUs)).toFixed(1) };
+  });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
@@ -89,4 +145,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
   console.log('| input | model | µs mean | µs p50 | NFKC + lower case alone, µs | ratio |\n| --- | --- | --- | --- | --- | --- |');
   for (const row of r.rows) console.log(`| ${row.input} | ${row.model} | ${row.meanUs} | ${row.p50Us} | ${row.floorUs.toFixed(2)} | ${row.ratio}× |`);
   console.log(`\nmodel.predict alone (1 KB ad, tokenizing included): ${r.predictUs} µs; learnMany: ${r.learnPerSecond} examples/s`);
+  if (r.shapes.length > 0) {
+    console.log('\n| 64 KB body | µs per evaluation | 64 KB ASCII body, µs (same run) | ratio |\n| --- | --- | --- | --- |');
+    for (const row of r.shapes) console.log(`| ${row.shape} | ${row.us} | ${row.asciiUs} | ${row.ratio}× |`);
+  }
 }
