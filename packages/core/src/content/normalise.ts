@@ -265,6 +265,8 @@ function wordUnitsBefore(text: string, i: number): number {
   return unitFlags(c) & WORD_UNIT ? 1 : 0;
 }
 
+/** Code units up to which `foldAll` builds its string one character at a time. */
+const SHORT_FOLD = 32;
 /** Code units folded per chunk: `String.fromCharCode` takes them as arguments. */
 const FOLD_CHUNK = 8_192;
 // Reused by every call (synchronous); NFKD can make a text longer than its bound, which gets its own.
@@ -273,6 +275,16 @@ const FOLD_SCRATCH = new Uint16Array(DEFAULT_MAX_FIELD_LENGTH);
 /** Every look-alike of `text` folded, the first one being at `from` or later. */
 function foldAll(text: string, from: number): string {
   const n = text.length;
+  if (n - from <= SHORT_FOLD) {
+    // A word or a joined run: a typed array view per call would cost more than the folding.
+    let out = text.slice(0, from);
+    for (let i = from; i < n; i++) {
+      const c = text.charCodeAt(i);
+      const folded = foldOf(c);
+      out += String.fromCharCode(folded !== 0 ? folded : c);
+    }
+    return out;
+  }
   const codes = n <= FOLD_SCRATCH.length ? FOLD_SCRATCH : new Uint16Array(n);
   for (let i = from; i < n; i++) {
     const c = text.charCodeAt(i);
