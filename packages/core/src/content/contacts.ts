@@ -6,6 +6,8 @@
  * example (dot) com`, `name [at] example [dot] com`. Every regular expression here is linear
  * (checked by recheck in the tests) and each field is bounded by the caller.
  */
+import { domainToASCII } from 'node:url';
+import { isAscii } from './normalise.js';
 
 // A run of digits with the separators phone numbers are written with; the digit count decides.
 // Up to 40 digits: a few numbers written side by side are one run, split below.
@@ -16,9 +18,15 @@ const DOT = String.raw`(?:\.|\s?[([{]\s?dot\s?[)\]}]\s?|\sdot\s)`;
 const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
 // The domain after an "at", matched where the "at" ends (sticky): no scan of the whole text.
 const DOMAIN = new RegExp(String.raw`${LABEL}(?:${DOT}${LABEL}){0,8}${DOT}[a-z]{2,24}(?![a-z0-9-])`, 'y');
+// The same for text that is not plain ASCII: internationalised domains (`пример.рф`, `例え.jp`),
+// whose labels are letters, digits and marks of any script.
+const LABEL_UNICODE = String.raw`[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]{0,61}[\p{L}\p{N}\p{M}])?`;
+const DOMAIN_UNICODE = new RegExp(String.raw`${LABEL_UNICODE}(?:${DOT}${LABEL_UNICODE}){0,8}${DOT}[\p{L}]{2,24}(?![\p{L}\p{N}\p{M}-])`, 'uy');
+const LOCAL_CHAR_UNICODE = /[\p{L}\p{N}\p{M}._%+-]/u;
 const SPELLED_DOT = /\s?[([{]\s?dot\s?[)\]}]\s?|\sdot\s/;
 const SPELLED_DOTS = new RegExp(SPELLED_DOT.source, 'g');
 const LOCAL_CHAR = /[a-z0-9._%+-]/;
+const ASCII_DOMAIN = /^[\x21-\x7e]+$/;
 // A bracketed "(at)" or "(dot)": the text may hold a spelled-out address.
 const BRACKETED = /[([{]\s?(?:at|dot)\s?[)\]}]/;
 
@@ -34,15 +42,23 @@ const MIN_PHONE_DIGITS = 7;
 // no part of a phone number, and with a time after it they would make one. Anchored and bounded.
 const LEADING_DATE = /^(?:\d\d?([./-])\d\d?\1(?:19|20)\d\d|(?:19|20)\d\d([./-])\d\d?\2\d\d?)(?!\d)/;
 const DIGIT_GROUPS = /\d+/g;
+// Letters written for digits (`O7700 9OO l23`, after lower-casing `o7700 9oo l23`): `o` for 0,
+// `l` and `i` for 1. Only in a token made of nothing but digits and those letters, with a digit
+// in it, so words (`oil`, `lol`, `io`) stay words. Linear: a token starts where no letter or
+// digit is before it.
+const LETTER_BY_DIGIT = /[0-9][oil]|[oil][0-9]/;
+const DIGITISH = /(?<![a-z0-9])[0-9oil]{2,}(?![a-z0-9])/g;
+const digitsForLetters = (token: string): string => (/[0-9]/.test(token) ? token.replace(/o/g, '0').replace(/[il]/g, '1') : token);
 
 /**
  * Phone numbers: 9 to 15 digits, or 7 and more after a `+` (dates and prices have fewer; a date
- * before a time is left out). A longer run is numbers side by side, each made of whole groups.
+ * before a time is left out), `o`, `l` and `i` read as digits in tokens of digits (`o7700 9oo l23`). A longer run is numbers side by side, each made of whole groups.
  * `digits`: how many digits the whole text holds, when the caller knows (shape.ts `AsciiFacts`):
  * with fewer than a number needs there is nothing to scan for.
  */
 export function countPhones(normalised: string, digits = Number.POSITIVE_INFINITY): number {
   if (digits < MIN_PHONE_DIGITS) return 0;
+  if (LETTER_BY_DIGIT.test(normalised)) normalised = normalised.replace(DIGITISH, digitsForLetters);
   let phones = 0;
   // An exec loop on the shared regex rather than matchAll, which clones the regex on every call.
   // PHONE never matches empty text, and exec leaves lastIndex at 0 once it finds no more.
@@ -78,7 +94,7 @@ export function countPhones(normalised: string, digits = Number.POSITIVE_INFINIT
  * " at " counts only with a spelled-out " dot " after it (`john at example dot com`): "see us at
  * example.com" is a link, not an address.
  */
-export function findEmails(normalised: string): string[] {
+export function findEmails(normalised: string, ascii = isAscii(normalised)): string[] {
   // Three substring searches find a bracket several times faster than a character-class regex.
   // `dot ` first: V8 seeks a pattern by its first character, and a space is every fifth one, so
   // searching ' dot ' alone costs four times as much on text that has neither.
@@ -91,14 +107,18 @@ export function findEmails(normalised: string): string[] {
     if (at === ' at ' && !spelled) continue;
     const start = match.index;
     if (start < searchFrom) continue;
+    const localChar = ascii ? LOCAL_CHAR : LOCAL_CHAR_UNICODE;
     let local = start;
-    while (local > 0 && start - local < 64 && LOCAL_CHAR.test(normalised[local - 1]!)) local--;
-    if (local === start || !/[a-z0-9]/.test(normalised[local]!) || (local > 0 && LOCAL_CHAR.test(normalised[local - 1]!))) continue;
-    DOMAIN.lastIndex = start + at.length;
-    const domain = DOMAIN.exec(normalised)?.[0];
+    while (local > 0 && start - local < 64 && localChar.test(normalised[local - 1]!)) local--;
+    if (local === start || !(ascii ? /[a-z0-9]/ : /[\p{L}\p{N}]/u).test(normalised[local]!) || (local > 0 && localChar.test(normalised[local - 1]!))) continue;
+    const domainAt = ascii ? DOMAIN : DOMAIN_UNICODE;
+    domainAt.lastIndex = start + at.length;
+    const domain = domainAt.exec(normalised)?.[0];
     if (!domain || (at === ' at ' && !SPELLED_DOT.test(domain))) continue;
-    found.push(`${normalised.slice(local, start)}@${domain.replace(SPELLED_DOTS, '.')}`);
-    searchFrom = DOMAIN.lastIndex;
+    const plain = domain.replace(SPELLED_DOTS, '.');
+    // An internationalised domain in the ASCII (punycode) form domain lists hold.
+    found.push(`${normalised.slice(local, start)}@${ascii || ASCII_DOMAIN.test(plain) ? plain : domainToASCII(plain) || plain}`);
+    searchFrom = domainAt.lastIndex;
   }
   return found;
 }

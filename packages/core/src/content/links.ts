@@ -29,6 +29,7 @@ export function linkedHosts(text: string, ascii: boolean): string[] {
   // (64 KB of distinct hosts would take ~10 ms a field; links past the first hundreds are
   // counted all the same, and `maxLinks` has long spoken).
   const converted = new Map<string, string>();
+  text = refang(text);
   for (const match of text.matchAll(ascii ? LINK_ASCII : LINK_UNICODE)) {
     const host = match[1]!;
     let canonical = host;
@@ -48,3 +49,68 @@ export function linkedHosts(text: string, ascii: boolean): string[] {
 
 /** Distinct internationalised hosts converted to ASCII per text. */
 const MAX_CONVERSIONS = 256;
+
+// Defanged links, as threat reports write them and spammers copy them to slip past link
+// filters: `hxxp://`, `hxxps://`, and a full stop in brackets, `example[.]com`, `example(dot)com`.
+const DEFANGED_SCHEME = /\bhxxp(s?):\/\//g;
+const BRACKETED_DOT = /\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\}/g;
+const MAYBE_DEFANGED = /hxxp|[[({](?:\.|dot)[\])}]/;
+
+/**
+ * `text` with defanged link parts restored (`hxxp://` → `http://`, `[.]` → `.`), so that the
+ * link scan reads `hxxp://evil[.]example/x` as the link it is. The text itself when it has none.
+ */
+export function refang(text: string): string {
+  return MAYBE_DEFANGED.test(text) ? text.replace(DEFANGED_SCHEME, 'http$1://').replace(BRACKETED_DOT, '.') : text;
+}
+
+/**
+ * Top-level domains a bare host must end with to count as a link (`example.com/x`): the generic
+ * ones, those URL shorteners and spam campaigns use, and the larger country codes. Curated, not
+ * the ~1,450 of the root zone: many country codes are also file extensions (`.md`, `.py`, `.sh`,
+ * `.pl`), and a link needs a known ending to be told from "e.g." or "version 1.2".
+ */
+const KNOWN_TLDS: ReadonlySet<string> = new Set(
+  ('com net org info biz edu gov mil int name pro mobi tel asia xyz top online site club shop store live app dev link click win bid ' +
+    'loan icu vip buzz fun space website tech work today world life news email rest bar cam cyou monster sbs cfd quest lat pw ' +
+    'io co me ly gl gd to cc tk ml ga cf gq tv ws cx gg im ai sh st vc fm am nu su ' +
+    'ru ua by kz uk de fr it es nl be ch at se no dk fi ie pt gr tr cz sk hu ro bg hr si rs lt lv ee is eu us ca mx br ar cl ' +
+    'co pe ve au nz jp kr cn hk tw sg my id th vn ph in pk bd lk ir il ae sa qa eg ma ng ke za').split(' '),
+);
+
+const LABEL_PART = '[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?';
+// A chain of labels separated by full stops, plain or bracketed, starting where no label, URL or
+// address part goes on before it. Linear: each repetition starts with a separator, which no
+// label character can be.
+const BARE_HOST = new RegExp(`(?<![a-z0-9@._/:\\\\%+=?&#~-])${LABEL_PART}(?:(?:\\.|\\[\\.\\]|\\(\\.\\)|\\{\\.\\}|\\[dot\\]|\\(dot\\)|\\{dot\\})${LABEL_PART}){1,16}`, 'g');
+// Where a bare link could be: a label, a full stop and a top-level domain before a `/`, or a
+// bracketed full stop. Most text has neither, which this finds without trying every word.
+const MAYBE_BARE = /[a-z0-9]\.[a-z]{2,6}\/|[[({](?:\.|dot)[\])}]/;
+// What precedes an e-mail domain, spelled out or not (`name(at)example(dot)com` is an address).
+const AT_BEFORE = /(?:@|[([{] ?at ?[)\]}]|\sat) ?$/;
+
+/**
+ * Hosts of the links written without `http://` or `www.`: a known top-level domain followed by a
+ * path (`example.com/x`, `bit.ly/abc`), or written defanged (`example[.]com`, `example(dot)com`,
+ * path or not). A bare `example.com` with neither is not a link here: mailing lists and ads name
+ * sites in passing, and too many names look like domains. Reads normalised text (lower case);
+ * one host per link (`www.` ones are `linkedHosts`'s).
+ */
+export function bareHosts(text: string): string[] {
+  if (!MAYBE_BARE.test(text)) return [];
+  const hosts: string[] = [];
+  BARE_HOST.lastIndex = 0;
+  for (let match = BARE_HOST.exec(text); match !== null; match = BARE_HOST.exec(text)) {
+    const chain = match[0];
+    const end = match.index + chain.length;
+    const defanged = chain.includes('[') || chain.includes('(') || chain.includes('{');
+    const path = text.charCodeAt(end) === 47; // "/"
+    if (!defanged && !path) continue;
+    const host = defanged ? chain.replace(BRACKETED_DOT, '.') : chain;
+    if (host.startsWith('www.')) continue; // a `www.` link (`www[.]x` too, refanged): linkedHosts counts it
+    if (!KNOWN_TLDS.has(host.slice(host.lastIndexOf('.') + 1))) continue;
+    if (AT_BEFORE.test(text.slice(Math.max(0, match.index - 6), match.index))) continue; // an e-mail domain
+    hosts.push(host);
+  }
+  return hosts;
+}

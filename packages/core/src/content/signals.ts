@@ -15,7 +15,7 @@ import { countPhones, emailDomain, findEmails } from './contacts.js';
 import { isDisposableDomain, loadDisposableDomains } from './disposable.js';
 import { compileDomainLists, type CompiledDomainLists } from './domains.js';
 import type { ContentModel, ContentModelOptions } from './model.js';
-import { linkedHosts } from './links.js';
+import { bareHosts, linkedHosts } from './links.js';
 import { digestAscii, hex64, nearKeys } from './near.js';
 import { DEFAULT_MAX_FIELD_LENGTH, isAscii, joinSpelledOut, linkForm, normaliseAscii, normaliseText, words } from './normalise.js';
 import { textShape } from './shape.js';
@@ -196,14 +196,19 @@ export function compileContent(
       }
       // The link scan is the costliest regex; most ads have no link marker at all. Text that is
       // not plain ASCII is read in its link form, where internationalised hosts keep their letters.
-      if (text.includes('http') || text.includes('www')) {
+      if (text.includes('http') || text.includes('www') || text.includes('hxxp')) {
         for (const host of linkedHosts(asciiInput ? text : linkForm(bounded, maxLength), asciiInput)) {
           links++;
           domains.add(host);
         }
       }
+      // Links without a scheme or `www.` (`example.com/x`) and defanged ones (`example[.]com`).
+      for (const host of bareHosts(text)) {
+        links++;
+        domains.add(host);
+      }
       if (needEmails) {
-        const found = findEmails(text);
+        const found = findEmails(text, ascii);
         addresses.push(...found);
         if (contacts && (contactFields === undefined || contactFields.includes(field))) {
           phones += countPhones(text, facts?.digits);

@@ -40,3 +40,32 @@ describe('countPhones: where one number ends and the next begins', () => {
     expect(countPhones('06/12/34/56/78 and 06.12.34.56.78')).toBe(2);
   });
 });
+
+describe('countPhones: letters written for digits', () => {
+  it.each([
+    ['O for 0 and l for 1', 'call o7700 9oo l23', 1],
+    ['I for 1', 'call 07700 9oo i23', 1],
+    ['after a +', '+44 77oo 9oo123', 1],
+    ['plain numbers are unchanged', 'call 07700 900123', 1],
+    ['words made of the same letters stay words', 'oil and lol io 12345678', 0],
+    ['a token needs a digit to be read as one', 'o oo ooo ll iii 1234567', 0],
+    ['letters inside a longer word are letters', 'hello7700 9oodles 123', 0],
+  ])('%s', (_, text, phones) => {
+    expect(countPhones(text)).toBe(phones);
+  });
+});
+
+describe('findEmails: internationalised addresses', () => {
+  it.each([
+    ['a Cyrillic domain, in punycode', 'пишите иван@пример.рф', ['иван@xn--e1afmkfd.xn--p1ai']],
+    ['a Japanese label under an ASCII TLD', 'a@b.com и x@例え.jp', ['a@b.com', 'x@xn--r8jz45g.jp']],
+    ['spelled out', 'name (at) пример (dot) рф', ['name@xn--e1afmkfd.xn--p1ai']],
+    ['a local part in another script', 'шлите на почту@mail.ru', ['почту@mail.ru']],
+  ])('%s', (_, text, emails) => {
+    expect(findEmails(text, false)).toEqual(emails);
+  });
+
+  it('reads ASCII text as before (the ASCII classes)', () => {
+    expect(findEmails('mail x@example.org', true)).toEqual(['x@example.org']);
+  });
+});

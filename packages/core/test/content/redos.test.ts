@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { countPhones, findEmails } from '../../src/content/contacts.js';
-import { linkedHosts } from '../../src/content/links.js';
+import { bareHosts, linkedHosts } from '../../src/content/links.js';
 import { joinSpelledOut, linkForm, normaliseText } from '../../src/content/normalise.js';
 import { compileContent } from '../../src/content/signals.js';
 import { contentTokens } from '../../src/content/tokens.js';
@@ -90,7 +90,7 @@ describe('no accepted pattern backtracks catastrophically', () => {
 });
 
 describe('the built-in matchers are linear too', () => {
-  const inputs = adversarialInputs('v.i-a_g r@at dot(at)[dot]+1 http://www.x.y https://u:p@x_y.пр ٠');
+  const inputs = adversarialInputs('v.i-a_g r@at dot(at)[dot]+1 http://www.x.y https://u:p@x_y.пр ٠ hxxp://a[.]com/ o7l0 i@пр.рф');
   const matchers: [string, (text: string) => unknown][] = [
     ['normaliseText', (text) => normaliseText(text)],
     ['normaliseText, non-ASCII', (text) => normaliseText(`é${text}`)],
@@ -98,6 +98,8 @@ describe('the built-in matchers are linear too', () => {
     ['joinSpelledOut, non-ASCII', (text) => joinSpelledOut(`é${text}`)],
     ['countPhones', (text) => countPhones(text)],
     ['findEmails', (text) => findEmails(text)],
+    ['findEmails, non-ASCII', (text) => findEmails(`é${text}`, false)],
+    ['bareHosts', (text) => bareHosts(text)],
     ['contentTokens', (text) => contentTokens([['body', text]])],
     ['linkedHosts', (text) => linkedHosts(text, true)],
     ['linkedHosts, non-ASCII', (text) => linkedHosts(linkForm(`é${text}`), false)],

@@ -62,6 +62,19 @@ describe('compileContent', () => {
     expect(signals.hits.find((h) => h.id === 'links')!.score).toBe(20);
   });
 
+  it('counts bare links with a known top-level domain and a path, and defanged links', () => {
+    const linksOf = (body: string) => {
+      const signals = content.evaluate({ body });
+      return { links: signals.links, domains: signals.domains };
+    };
+    expect(linksOf('see example.com/offer and bit.ly/abc')).toEqual({ links: 2, domains: ['example.com', 'bit.ly'] });
+    expect(linksOf('go to evil[.]com or evil(dot)ru, hxxps://bad[.]example/x')).toEqual({ links: 3, domains: ['bad.example', 'evil.com', 'evil.ru'] });
+    expect(linksOf('www[.]evil[.]com')).toEqual({ links: 1, domains: ['evil.com'] });
+    // Not links: no path, no known ending, a file name, a version, an address, a URL's own path.
+    expect(linksOf('e.g. version 1.2 of readme.md/x, mail me at a@b.com/x or john(at)example(dot)com; example.com; http://a.example/b.com/c'))
+      .toEqual({ links: 1, domains: ['a.example'] });
+  });
+
   it('fingerprints the normalised text, so disguises share a fingerprint', () => {
     const a = content.evaluate({ body: 'Cheap viagra here' }).fingerprint;
     const b = content.evaluate({ body: 'CHEAP  ѵіаgrа here' }).fingerprint;
