@@ -54,14 +54,13 @@ const MAX_CONVERSIONS = 256;
 // filters: `hxxp://`, `hxxps://`, and a full stop in brackets, `example[.]com`, `example(dot)com`.
 const DEFANGED_SCHEME = /\bhxxp(s?):\/\//g;
 const BRACKETED_DOT = /\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\}/g;
-const MAYBE_DEFANGED = /hxxp|[[({](?:\.|dot)[\])}]/;
 
 /**
  * `text` with defanged link parts restored (`hxxp://` → `http://`, `[.]` → `.`), so that the
  * link scan reads `hxxp://evil[.]example/x` as the link it is. The text itself when it has none.
  */
 export function refang(text: string): string {
-  return MAYBE_DEFANGED.test(text) ? text.replace(DEFANGED_SCHEME, 'http$1://').replace(BRACKETED_DOT, '.') : text;
+  return text.includes('hxxp') || hasBracketedDot(text) ? text.replace(DEFANGED_SCHEME, 'http$1://').replace(BRACKETED_DOT, '.') : text;
 }
 
 /**
@@ -83,34 +82,61 @@ const LABEL_PART = '[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?';
 // address part goes on before it. Linear: each repetition starts with a separator, which no
 // label character can be.
 const BARE_HOST = new RegExp(`(?<![a-z0-9@._/:\\\\%+=?&#~-])${LABEL_PART}(?:(?:\\.|\\[\\.\\]|\\(\\.\\)|\\{\\.\\}|\\[dot\\]|\\(dot\\)|\\{dot\\})${LABEL_PART}){1,16}`, 'g');
-// Where a bare link could be: a label, a full stop and a top-level domain before a `/`, or a
-// bracketed full stop. Most text has neither, which this finds without trying every word.
-const MAYBE_BARE = /[a-z0-9]\.[a-z]{2,6}\/|[[({](?:\.|dot)[\])}]/;
+/**
+ * A bracketed full stop in `text` (`[.]`, `(dot)`…): found from the few brackets by substring
+ * search, which costs a fraction of a regex scan of every character (~0.4 µs per 1 KB ad).
+ */
+function hasBracketedDot(text: string): boolean {
+  for (const open of ['[', '(', '{']) {
+    for (let i = text.indexOf(open); i !== -1; i = text.indexOf(open, i + 1)) {
+      const close = text.charCodeAt(i + 2);
+      if (text.charCodeAt(i + 1) === 46 ? close === 93 || close === 41 || close === 125 : text.startsWith('dot', i + 1) && ']})'.includes(text[i + 4] ?? '-')) return true;
+    }
+  }
+  return false;
+}
+
 // What precedes an e-mail domain, spelled out or not (`name(at)example(dot)com` is an address).
 const AT_BEFORE = /(?:@|[([{] ?at ?[)\]}]|\sat) ?$/;
+
+// A whole chain of labels, for the text before a `/`.
+const PLAIN_CHAIN = new RegExp(`^${LABEL_PART}(?:\\.${LABEL_PART}){1,16}$`);
+// Characters a chain of labels is made of, and those that, before it, make it part of a URL or
+// an address rather than a link of its own.
+const isChainChar = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 46 || c === 45 || c === 95;
+const NOT_BEFORE = new Set([64, 47, 58, 92, 37, 43, 61, 63, 38, 35, 126].map((c) => String.fromCharCode(c)));
 
 /**
  * Hosts of the links written without `http://` or `www.`: a known top-level domain followed by a
  * path (`example.com/x`, `bit.ly/abc`), or written defanged (`example[.]com`, `example(dot)com`,
  * path or not). A bare `example.com` with neither is not a link here: mailing lists and ads name
  * sites in passing, and too many names look like domains. Reads normalised text (lower case);
- * one host per link (`www.` ones are `linkedHosts`'s).
+ * one host per link (`www.` ones are `linkedHosts`'s). Found from the few `/` and brackets of a
+ * text: a regex scan for chains of labels cost ~10 µs per 1 KB ad.
  */
 export function bareHosts(text: string): string[] {
-  if (!MAYBE_BARE.test(text)) return [];
   const hosts: string[] = [];
-  BARE_HOST.lastIndex = 0;
-  for (let match = BARE_HOST.exec(text); match !== null; match = BARE_HOST.exec(text)) {
-    const chain = match[0];
-    const end = match.index + chain.length;
-    const defanged = chain.includes('[') || chain.includes('(') || chain.includes('{');
-    const path = text.charCodeAt(end) === 47; // "/"
-    if (!defanged && !path) continue;
-    const host = defanged ? chain.replace(BRACKETED_DOT, '.') : chain;
-    if (host.startsWith('www.')) continue; // a `www.` link (`www[.]x` too, refanged): linkedHosts counts it
-    if (!KNOWN_TLDS.has(host.slice(host.lastIndexOf('.') + 1))) continue;
-    if (AT_BEFORE.test(text.slice(Math.max(0, match.index - 6), match.index))) continue; // an e-mail domain
-    hosts.push(host);
+  for (let slash = text.indexOf('/'); slash !== -1; slash = text.indexOf('/', slash + 1)) {
+    let start = slash;
+    while (start > 0 && slash - start < 260 && isChainChar(text.charCodeAt(start - 1))) start--;
+    if (start === slash || (start > 0 && (NOT_BEFORE.has(text[start - 1]!) || isChainChar(text.charCodeAt(start - 1))))) continue;
+    const host = text.slice(start, slash);
+    if (PLAIN_CHAIN.test(host) && isLink(text, start, host)) hosts.push(host);
+  }
+  if (hasBracketedDot(text)) {
+    BARE_HOST.lastIndex = 0;
+    for (let match = BARE_HOST.exec(text); match !== null; match = BARE_HOST.exec(text)) {
+      const chain = match[0];
+      if (!chain.includes('[') && !chain.includes('(') && !chain.includes('{')) continue; // plain: read above, with its path
+      const host = chain.replace(BRACKETED_DOT, '.');
+      if (isLink(text, match.index, host)) hosts.push(host);
+    }
   }
   return hosts;
+}
+
+/** A chain of labels at `start` is a link: a known top-level domain, no `www.` (linkedHosts counts those), no address before it. */
+function isLink(text: string, start: number, host: string): boolean {
+  if (host.startsWith('www.') || !KNOWN_TLDS.has(host.slice(host.lastIndexOf('.') + 1))) return false;
+  return !AT_BEFORE.test(text.slice(Math.max(0, start - 6), start)); // an e-mail domain, spelled out or not
 }

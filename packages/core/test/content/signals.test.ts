@@ -70,6 +70,7 @@ describe('compileContent', () => {
     expect(linksOf('see example.com/offer and bit.ly/abc')).toEqual({ links: 2, domains: ['example.com', 'bit.ly'] });
     expect(linksOf('go to evil[.]com or evil(dot)ru, hxxps://bad[.]example/x')).toEqual({ links: 3, domains: ['bad.example', 'evil.com', 'evil.ru'] });
     expect(linksOf('www[.]evil[.]com')).toEqual({ links: 1, domains: ['evil.com'] });
+    expect(linksOf('cheap.website/x and {dot} and evil{.}com')).toEqual({ links: 2, domains: ['cheap.website', 'evil.com'] });
     // Not links: no path, no known ending, a file name, a version, an address, a URL's own path.
     expect(linksOf('e.g. version 1.2 of readme.md/x, mail me at a@b.com/x or john(at)example(dot)com; example.com; http://a.example/b.com/c'))
       .toEqual({ links: 1, domains: ['a.example'] });
