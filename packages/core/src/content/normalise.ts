@@ -249,8 +249,7 @@ function foldWords(text: string, first: number, latinText: boolean): string {
       copied = i;
     }
   }
-  // Unconditional (slice(0) is the text itself): a test of `copied` here, never reached before V8
-  // compiled the loop on a first long text, sent every later call back to the interpreter.
+  // Code after a long loop must have run before V8 compiles the loop on a first long text: see warmUp.
   return out + text.slice(copied);
 }
 
@@ -405,8 +404,7 @@ function joinSpelledUnicode(text: string): string {
     i = end;
     afterWord = true; // a run ends with a letter
   }
-  // Unconditional (slice(0) is the text itself): see foldWords.
-  return out + text.slice(copied);
+  return out + text.slice(copied); // slice(0) is the text itself
 }
 
 const isLowSurrogate = (c: number): boolean => c >= 0xdc00 && c <= 0xdfff;
