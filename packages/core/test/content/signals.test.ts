@@ -229,6 +229,8 @@ describe('content signals', () => {
     // Accents and look-alikes make another host: not the plain one on the list.
     expect(domainsOf('see http://bucher.example and http://еvil.example')).toEqual({ links: 2, domains: ['bucher.example', 'xn--vil-qdd.example'], lists: [] });
     expect(domainsOf('ｈｔｔｐ：／／ｅｖｉｌ．ｅｘａｍｐｌｅ and http://ev\u200Bil.example')).toEqual({ links: 2, domains: ['evil.example'], lists: ['bad'] });
+    // The internationalised domain of an e-mail address is looked up in its ASCII form too.
+    expect(domainsOf('пишите иван@пример.рф')).toEqual({ links: 0, domains: [], lists: ['bad'] });
   });
 
   it('reads every line form the docs name: comments, "*." and "." prefixes, hosts-file lines, a final dot, any case, IDN', () => {
