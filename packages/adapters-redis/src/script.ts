@@ -219,22 +219,16 @@ for k = 1, #KEYS do
   end
 
   local sets = shape[5]
-  for m = 1, #sets, 4 do
+  for m = 1, #sets, 3 do
     local untilv = sets[m + 2]
-    local stored = rec.m[sets[m]]
-    -- ifLater: a live mark that ends no sooner stays (0 = no end, the latest), and a write
-    -- already over is no write at all.
-    if sets[m + 3] and ((untilv and untilv <= now) or (stored and (stored[1] == 0 or stored[1] > now) and (stored[1] == 0 or (untilv and untilv <= stored[1])))) then
-      -- kept as it is
-    elseif untilv and untilv <= now then
+    if untilv and untilv <= now then
       rec.m[sets[m]] = nil
-      changed = true
     else
       local mark = { untilv or 0, sets[m + 1] }
       rec.m[sets[m]] = mark
       fresh[mark] = true
-      changed = true
     end
+    changed = true
   end
 
   -- del runs last: a name deleted in this operation drops what take/add/set wrote to it.

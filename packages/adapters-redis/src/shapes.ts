@@ -14,7 +14,7 @@
  *     peeks: name windowMs…,
  *     takes: name windowMs max cost dryRun…,
  *     adds: name windowMs cost at (false = the call's now)…,
- *     sets: name json until (false = no end) ifLater…,
+ *     sets: name json until (false = no end)…,
  *     dels: name… ]
  */
 import type { SubjectOps } from '@actiongate/core';
@@ -163,7 +163,7 @@ export function writeShape(out: ByteWriter, ops: Omit<SubjectOps, 'subject'>): v
       else out.number(a.at);
     }
   }
-  out.array(4 * (set?.length ?? 0));
+  out.array(3 * (set?.length ?? 0));
   if (set) {
     for (const m of set) {
       out.string(m.name);
@@ -171,7 +171,6 @@ export function writeShape(out: ByteWriter, ops: Omit<SubjectOps, 'subject'>): v
       // A mark that never ends is stored without an end: no TTL can be derived from ∞.
       if (m.until === null || m.until === Number.POSITIVE_INFINITY) out.boolean(false);
       else out.number(m.until);
-      out.boolean(m.ifLater === true);
     }
   }
   out.array(del?.length ?? 0);

@@ -243,7 +243,7 @@ describe('the apply script', () => {
     const shapes = [
       { get: strings, peek: numbers.map((windowMs, i) => ({ name: `p${i}`, windowMs })) },
       { take: numbers.map((max, i) => ({ name: `t${i}`, windowMs: 60_000, max, cost: numbers[numbers.length - 1 - i]!, dryRun: i % 2 === 0 })) },
-      { add: [{ name: 'a', windowMs: 1, cost: -3, at: 1_796_086_464_286.5 }, { name: 'b', windowMs: 2, cost: 4 }], set: [{ name: 's', value: { é: [1, null, 'x'] }, until: null }, { name: 't', value: 'v', until: 5, ifLater: true }], del: ['d'] },
+      { add: [{ name: 'a', windowMs: 1, cost: -3, at: 1_796_086_464_286.5 }, { name: 'b', windowMs: 2, cost: 4 }], set: [{ name: 's', value: { é: [1, null, 'x'] }, until: null }, { name: 't', value: 'v', until: 5 }], del: ['d'] },
     ];
     const decoded = (await client.eval(echo, 0, packShapes(shapes))) as string[];
     const expected: string[] = [];
@@ -257,7 +257,7 @@ describe('the apply script', () => {
       list((shape.peek ?? []).flatMap((p) => [p.name, p.windowMs]));
       list((shape.take ?? []).flatMap((t) => [t.name, t.windowMs, t.max, t.cost, t.dryRun === true]));
       list((shape.add ?? []).flatMap((a) => [a.name, a.windowMs, a.cost, a.at ?? false]));
-      list((shape.set ?? []).flatMap((m) => [m.name, JSON.stringify(m.value), m.until ?? false, m.ifLater === true]));
+      list((shape.set ?? []).flatMap((m) => [m.name, JSON.stringify(m.value), m.until ?? false]));
       list(shape.del ?? []);
     }
     expect(decoded.length).toBe(expected.length);
