@@ -45,6 +45,13 @@ if not now then
 end
 local request = ARGV[2]
 local SLOTS = 60
+local call, unpack, pack = redis.call, cmsgpack.unpack, cmsgpack.pack
+
+-- Cost model (callgrind on redis-server 7.0, docs/performance.md): a call into C (math.floor,
+-- table.insert, string.format) costs ~400 instructions and a table ~700 plus its growth, against
+-- ~30 for a VM operation. So the arithmetic below floors with \`x - x % 1\` (exact for the finite
+-- numbers validateBatch lets through), a slot width is computed once per window length per call,
+-- a new window is made at its final size, and pairs are shifted by hand.
 
 -- Redis turns a Lua number into an integer reply by truncating it: a fraction (a caller clock
 -- with sub-ms precision, a fractional cost) or a number past 2^53 is sent as text instead.
@@ -54,25 +61,36 @@ local function exact(x)
   return string.format('%.17g', x)
 end
 
-local function slot_ms(window) return math.max(1, math.ceil(window / SLOTS)) end
-local function leaves_at(slot, sms, window) return (slot + 1) * sms + window end
+-- Slot width of a window length: max(1, ceil(window / SLOTS)), memoised per call.
+local widths = {}
+local function width_of(window)
+  local q = window / SLOTS
+  local w = q - q % 1
+  if w < q then w = w + 1 end
+  if w < 1 then w = 1 end
+  widths[window] = w
+  return w
+end
 
 -- Records, decoded once per key per call.
 local records, dirty, order = {}, {}, {}
--- The windows and marks this call wrote (tables as keys): a full record keeps them.
-local fresh = {}
+-- The windows and marks this call wrote: a full record keeps them (see make_room).
+local fresh, nfresh = {}, 0
 local function record_of(key)
   local rec = records[key]
   if rec then return rec end
   -- pcall: a key of another type (written by an older version) is replaced, not an error.
-  local ok, raw = pcall(redis.call, 'GET', key)
+  local ok, raw = pcall(call, 'GET', key)
   if ok and raw then
-    local decoded_ok, decoded = pcall(cmsgpack.unpack, raw)
+    local decoded_ok, decoded = pcall(unpack, raw)
     if decoded_ok and type(decoded) == 'table' then rec = decoded end
   end
-  if not rec then rec = {} end
-  if type(rec.m) ~= 'table' then rec.m = {} end
-  if type(rec.w) ~= 'table' then rec.w = {} end
+  if not rec then
+    rec = { m = {}, w = {} }
+  else
+    if type(rec.m) ~= 'table' then rec.m = {} end
+    if type(rec.w) ~= 'table' then rec.w = {} end
+  end
   records[key] = rec
   order[#order + 1] = key
   return rec
@@ -84,65 +102,50 @@ if request ~= '' then
   end
 end
 
--- A window's live data: a stored window of another length counts as empty.
-local function window_data(rec, name, window)
-  local packed = rec.w[name]
-  if not packed or packed[1] ~= window then
-    packed = { window }
-    rec.w[name] = packed
-  end
-  return packed
-end
-
--- The window arithmetic works on the packed array in place: index 1 is windowMs, then pairs.
-local function prune(p, window)
-  local sms = slot_ms(window)
+-- The window arithmetic works on the packed array in place: index 1 is windowMs, then pairs
+-- (slot, count), slots ascending. A hit in slot s counts until (s + 1) * width + window.
+local function prune(p, sms, window)
+  local n = #p
   local first = 2
-  while first <= #p and leaves_at(p[first], sms, window) <= now do first = first + 2 end
+  while first <= n and (p[first] + 1) * sms + window <= now do first = first + 2 end
   if first > 2 then
-    local n = #p
     local shift = first - 2
     for i = 2, n - shift do p[i] = p[i + shift] end
     for i = n, n - shift + 1, -1 do p[i] = nil end
+    n = n - shift
   end
   local count = 0
-  for i = 3, #p, 2 do count = count + p[i] end
+  for i = 3, n, 2 do count = count + p[i] end
   return count
 end
 
-local function add_hit(p, window, at, cost)
-  local slot = math.floor(at / slot_ms(window))
-  local i = #p - 1
+local function add_hit(p, sms, at, cost)
+  local q = at / sms
+  local slot = q - q % 1
+  local n = #p
+  local i = n - 1
   while i >= 2 and p[i] > slot do i = i - 2 end
-  if cost < 0 and p[i] ~= slot and #p > 1 then i = #p - 1 end
+  if cost < 0 and p[i] ~= slot and n > 1 then i = n - 1 end
   if i >= 2 and (p[i] == slot or cost < 0) then
     local nxt = p[i + 1] + cost
-    if nxt > 0 then p[i + 1] = nxt else table.remove(p, i); table.remove(p, i) end
+    if nxt > 0 then
+      p[i + 1] = nxt
+    else
+      for j = i, n - 2 do p[j] = p[j + 2] end
+      p[n] = nil
+      p[n - 1] = nil
+    end
   elseif cost > 0 then
-    table.insert(p, i + 2, slot)
-    table.insert(p, i + 3, cost)
+    for j = n, i + 2, -1 do p[j + 2] = p[j] end
+    p[i + 2] = slot
+    p[i + 3] = cost
   end
-end
-
-local function try_take(p, count, window, max, cost)
-  local sms = slot_ms(window)
-  if count + cost <= max then
-    local first = #p > 1 and p[2] or math.floor(now / sms)
-    return count + cost, 1, leaves_at(first, sms, window) - now
-  end
-  if cost > max then return count, 0, window end
-  local remaining = count
-  for i = 2, #p, 2 do
-    remaining = remaining - p[i + 1]
-    if remaining + cost <= max then return count, 0, leaves_at(p[i], sms, window) - now end
-  end
-  return count, 0, window
 end
 
 -- Shapes: the distinct operation lists of this call, msgpack-encoded by the client (shapes.ts),
 -- numbers and booleans already typed. Each key names its shape by number (positions).
-local shapes = cmsgpack.unpack(ARGV[3])
-local positions = cmsgpack.unpack(ARGV[4])
+local shapes = unpack(ARGV[3])
+local positions = unpack(ARGV[4])
 
 -- The answer is one flat array, in the order the operations were asked (the client knows the
 -- names): per key, each get's JSON (false when absent), each peek's count, each take's count,
@@ -153,16 +156,17 @@ local counts, admitted, resets, windows = {}, {}, {}, {}
 for k = 1, #KEYS do
   local key = KEYS[k]
   local rec = record_of(key)
+  local rec_m, rec_w = rec.m, rec.w
   local shape = shapes[positions[k]]
   local changed = false
 
   local gets = shape[1]
   for g = 1, #gets do
     local name = gets[g]
-    local mark = rec.m[name]
+    local mark = rec_m[name]
     n = n + 1
     if mark and mark[1] ~= 0 and mark[1] <= now then
-      rec.m[name] = nil
+      rec_m[name] = nil
       changed = true
       mark = nil
     end
@@ -171,9 +175,15 @@ for k = 1, #KEYS do
 
   local peeks = shape[2]
   for p = 1, #peeks, 2 do
-    local data, window = rec.w[peeks[p]], peeks[p + 1]
+    local data, window = rec_w[peeks[p]], peeks[p + 1]
     n = n + 1
-    out[n] = (data and data[1] == window) and exact(prune(data, window)) or 0
+    if data and data[1] == window then
+      local c = prune(data, widths[window] or width_of(window), window)
+      if c % 1 ~= 0 or c > SAFE or c < -SAFE then c = exact(c) end
+      out[n] = c
+    else
+      out[n] = 0
+    end
   end
 
   local takes = shape[3]
@@ -183,25 +193,61 @@ for k = 1, #KEYS do
     local all, dry = true, false
     for i = 1, nt do
       local t = 5 * i - 4
-      local window = takes[t + 1]
-      local data = window_data(rec, takes[t], window)
-      windows[i] = data
-      counts[i], admitted[i], resets[i] = try_take(data, prune(data, window), window, takes[t + 2], takes[t + 3])
-      if admitted[i] == 0 then all = false end
+      local name, window, max, cost = takes[t], takes[t + 1], takes[t + 2], takes[t + 3]
+      local sms = widths[window] or width_of(window)
+      -- A stored window of another length counts as empty, and is dropped.
+      local p = rec_w[name]
+      local count = 0
+      if p then
+        if p[1] == window then count = prune(p, sms, window) else rec_w[name] = nil; p = nil end
+      end
+      windows[i] = p or false
+      if count + cost <= max then
+        local first
+        if p and #p > 1 then first = p[2] else local q = now / sms; first = q - q % 1 end
+        counts[i], admitted[i], resets[i] = count + cost, 1, (first + 1) * sms + window - now
+      else
+        counts[i], admitted[i], resets[i] = count, 0, window
+        all = false
+        if cost <= max and p then
+          local remaining = count
+          for j = 2, #p, 2 do
+            remaining = remaining - p[j + 1]
+            if remaining + cost <= max then resets[i] = (p[j] + 1) * sms + window - now; break end
+          end
+        end
+      end
       if takes[t + 4] then dry = true end
     end
     if all and not dry then
       for i = 1, nt do
-        add_hit(windows[i], takes[5 * i - 3], now, takes[5 * i - 1])
-        fresh[windows[i]] = true
+        local t = 5 * i - 4
+        local window, cost = takes[t + 1], takes[t + 3]
+        local sms = widths[window]
+        local p = windows[i]
+        if p then
+          add_hit(p, sms, now, cost)
+        elseif cost > 0 then
+          -- A new window, made at its final size.
+          local q = now / sms
+          p = { window, q - q % 1, cost }
+          rec_w[takes[t]] = p
+        end
+        if p then
+          nfresh = nfresh + 1
+          fresh[nfresh] = p
+        end
       end
       consumed = 1
       changed = true
     end
     for i = 1, nt do
       -- Denied as a whole: an admitted take's count does not include the cost it did not take.
-      if not all and admitted[i] == 1 then counts[i] = counts[i] - takes[5 * i - 1] end
-      out[n + 1], out[n + 2], out[n + 3] = exact(counts[i]), admitted[i], exact(resets[i])
+      local c, r = counts[i], resets[i]
+      if not all and admitted[i] == 1 then c = c - takes[5 * i - 1] end
+      if c % 1 ~= 0 or c > SAFE or c < -SAFE then c = exact(c) end
+      if r % 1 ~= 0 or r > SAFE or r < -SAFE then r = exact(r) end
+      out[n + 1], out[n + 2], out[n + 3] = c, admitted[i], r
       n = n + 3
     end
   end
@@ -210,11 +256,17 @@ for k = 1, #KEYS do
 
   local adds = shape[4]
   for a = 1, #adds, 4 do
-    local window = adds[a + 1]
-    local data = window_data(rec, adds[a], window)
-    fresh[data] = true
-    add_hit(data, window, adds[a + 3] or now, adds[a + 2])
-    prune(data, window)
+    local name, window = adds[a], adds[a + 1]
+    local sms = widths[window] or width_of(window)
+    local p = rec_w[name]
+    if not p or p[1] ~= window then
+      p = { window }
+      rec_w[name] = p
+    end
+    nfresh = nfresh + 1
+    fresh[nfresh] = p
+    add_hit(p, sms, adds[a + 3] or now, adds[a + 2])
+    prune(p, sms, window)
     changed = true
   end
 
@@ -222,11 +274,12 @@ for k = 1, #KEYS do
   for m = 1, #sets, 3 do
     local untilv = sets[m + 2]
     if untilv and untilv <= now then
-      rec.m[sets[m]] = nil
+      rec_m[sets[m]] = nil
     else
       local mark = { untilv or 0, sets[m + 1] }
-      rec.m[sets[m]] = mark
-      fresh[mark] = true
+      rec_m[sets[m]] = mark
+      nfresh = nfresh + 1
+      fresh[nfresh] = mark
     end
     changed = true
   end
@@ -234,8 +287,8 @@ for k = 1, #KEYS do
   -- del runs last: a name deleted in this operation drops what take/add/set wrote to it.
   local dels = shape[6]
   for d = 1, #dels do
-    rec.m[dels[d]] = nil
-    rec.w[dels[d]] = nil
+    rec_m[dels[d]] = nil
+    rec_w[dels[d]] = nil
     changed = true
   end
 
@@ -248,12 +301,20 @@ end
 -- ~25 bytes each, and each of its calls held Redis longer (7 ms at 4,000 names).
 local MAX_NAMES = 64
 
+-- The moment a window's last hit leaves (now when it holds none).
+local function last_of(p)
+  local n = #p
+  if n < 2 then return now end
+  local window = p[1]
+  return (p[n - 1] + 1) * (widths[window] or width_of(window)) + window
+end
+
 -- Drops what no longer counts; answers the latest end of what is left, whether something never
 -- ends, and how many names are left.
 local function settle(rec)
   local expire, forever, names = 0, false, 0
   for name, p in pairs(rec.w) do
-    local last = #p > 1 and leaves_at(p[#p - 1], slot_ms(p[1]), p[1]) or now
+    local last = last_of(p)
     if last > now then
       names = names + 1
       if last > expire then expire = last end
@@ -278,18 +339,20 @@ end
 -- A full record loses, as in MemoryStore, the window whose hits all leave soonest, then the mark
 -- that ends soonest; never what this call wrote (\`fresh\`), so a take or a ban just made stays.
 local function make_room(rec, names)
+  local kept = {}
+  for i = 1, nfresh do kept[fresh[i]] = true end
   while names > MAX_NAMES do
     local victim, soonest = nil, math.huge
     for name, p in pairs(rec.w) do
-      local leaves = leaves_at(p[#p - 1], slot_ms(p[1]), p[1])
-      if not fresh[p] and leaves < soonest then victim, soonest = name, leaves end
+      local leaves = last_of(p)
+      if not kept[p] and leaves < soonest then victim, soonest = name, leaves end
     end
     if victim then
       rec.w[victim] = nil
     else
       for name, mark in pairs(rec.m) do
         local ends = mark[1] == 0 and math.huge or mark[1]
-        if not fresh[mark] and (victim == nil or ends < soonest) then victim, soonest = name, ends end
+        if not kept[mark] and (victim == nil or ends < soonest) then victim, soonest = name, ends end
       end
       if victim == nil then return end
       rec.m[victim] = nil
@@ -307,18 +370,21 @@ for _, key in ipairs(order) do
       make_room(rec, names)
       expire, forever, names = settle(rec)
     end
-    local empty = names == 0
-    if empty then
-      redis.call('DEL', key)
+    if names == 0 then
+      call('DEL', key)
     else
       if request ~= '' then rec.r = request end
       if forever then
-        redis.call('SET', key, cmsgpack.pack(rec))
+        call('SET', key, pack(rec))
       else
         -- PX takes a whole number of ms, within what Redis can add to its clock: rounded up (an
         -- end at a fraction of a ms, a caller clock with sub-ms precision), and past 2^53 ms
         -- (285,000 years) the key simply ends then.
-        redis.call('SET', key, cmsgpack.pack(rec), 'PX', string.format('%d', math.min(SAFE, math.max(1, math.ceil(expire - now)))))
+        local ttl = expire - now
+        local px = ttl - ttl % 1
+        if px < ttl then px = px + 1 end
+        if px < 1 then px = 1 elseif px > SAFE then px = SAFE end
+        call('SET', key, pack(rec), 'PX', string.format('%d', px))
       end
     end
   end
