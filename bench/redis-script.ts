@@ -10,11 +10,11 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { APPLY_SCRIPT } from '../packages/adapters-redis/src/script.js';
-import { packPositions, packShapes } from '../packages/adapters-redis/src/shapes.js';
+import { packCall } from '../packages/adapters-redis/src/shapes.js';
 import { startRedisServer } from '../test/redis-setup.js';
 
 /** The two shapes a decision sends: the IP subject (5 marks, a peek, 3 takes) and the range version. */
-const SHAPES = packShapes([
+const SHAPES = [
   {
     get: ['ban', 'allow', 'pass', 'rung', 'tighten'],
     peek: [{ name: 'violations', windowMs: 3_600_000 }],
@@ -25,7 +25,7 @@ const SHAPES = packShapes([
     ],
   },
   { get: ['version'] },
-]);
+];
 
 export async function run(): Promise<{ perCall: number; usPerDecision: number }[]> {
   const server = await startRedisServer();
@@ -45,7 +45,7 @@ export async function run(): Promise<{ perCall: number; usPerDecision: number }[
             keys.push(`bench{ip:10.${(ip >> 16) & 255}.${(ip >> 8) & 255}.${ip & 255}}`, 'bench{ranges}');
             positions.push(1, 2);
           }
-          await client.evalsha(sha, keys.length, ...keys, '', `r${ip}`, SHAPES, packPositions(positions));
+          await client.evalsha(sha, keys.length, ...keys, '', `r${ip}`, packCall(SHAPES, positions));
         }
         const line = (await client.info('commandstats')).split('\n').find((l) => l.startsWith('cmdstat_evalsha'))!;
         best = Math.min(best, Number(/usec_per_call=([\d.]+)/.exec(line)![1]) / perCall);

@@ -21,10 +21,10 @@ import { ByteWriter } from './shapes.js';
 export interface PendingCall {
   /**
    * Adds a subject: its key, its encoded operations (its "shape": bytes `start`..`end` of
-   * `source`) and how many items its answer has. Returns where its answer starts in the reply.
-   * Equal shapes are sent once: the evaluations of one policy repeat a few.
+   * `source`, `items` msgpack items) and how many items its answer has. Returns where its answer
+   * starts in the reply. Equal shapes are sent once: the evaluations of one policy repeat a few.
    */
-  join(key: string, source: Buffer, start: number, end: number, answerLength: number): number;
+  join(key: string, source: Buffer, start: number, end: number, items: number, answerLength: number): number;
   /** Settles with the script's reply once the call has been sent and answered. */
   readonly reply: Promise<unknown>;
 }
@@ -44,7 +44,7 @@ export interface Coalescer {
 }
 
 export interface CoalescerOptions {
-  /** Sends one call: its keys, and its arguments (clock, request id, shapes, positions). */
+  /** Sends one call: its keys, and its arguments (clock, request id, shapes and positions). */
   send(keys: string[], args: (string | Buffer)[]): Promise<unknown>;
   /** A request id unique to the call, made when it is sent. */
   requestId(): string;
@@ -71,7 +71,7 @@ const REPLY_HEADER = 2;
  */
 const SHAPE_SEARCH = 8;
 
-/** Bytes of the array header written in front of a call's shapes and positions once it is sent. */
+/** Bytes of the array header written in front of a call's shapes once it is sent. */
 const HEADER = 5;
 
 /** What every call of one coalescer holds in memory until answered. */
@@ -82,11 +82,14 @@ interface InFlight {
 /** A call on the client's hot path: a class, so gathering one allocates no closures. */
 class Gathering implements PendingCall {
   readonly keys: string[] = [];
-  /** The distinct shapes' bytes, after a header left free for their count. */
+  /** The distinct shapes' bytes, after a header left free for the argument's item count. */
   readonly shapes = new ByteWriter(512);
-  /** Where each distinct shape starts in `shapes` (index + 1 is the shape's number). */
+  /** Where each distinct shape starts in `shapes`, in bytes. */
   readonly #starts: number[] = [];
-  /** Each key's shape number, after a header left free for their count. */
+  /** Where each distinct shape starts in the argument, in items (1-based, as Lua indexes it). */
+  readonly #firstItems: number[] = [];
+  #items = 0;
+  /** Each key's shape, as the item where it starts. */
   readonly positions = new ByteWriter(64);
   #answerAt = REPLY_HEADER;
   /** The batches this call holds, and the number of the last one that joined. */
@@ -101,7 +104,6 @@ class Gathering implements PendingCall {
     readonly count: InFlight,
   ) {
     this.shapes.length = HEADER;
-    this.positions.length = HEADER;
     this.reply = new Promise<unknown>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
@@ -111,7 +113,7 @@ class Gathering implements PendingCall {
     this.reply.catch(() => {});
   }
 
-  join(key: string, source: Buffer, start: number, end: number, answerLength: number): number {
+  join(key: string, source: Buffer, start: number, end: number, items: number, answerLength: number): number {
     // Compared as bytes: no lookup string is built and hashed per subject, which was most of
     // what a subject cost here.
     const starts = this.#starts;
@@ -127,22 +129,25 @@ class Gathering implements PendingCall {
     }
     if (index === 0) {
       starts.push(shapes.length);
+      this.#firstItems.push(this.#items + 1);
+      this.#items += items;
       shapes.append(source, start, end);
       index = starts.length;
     }
     this.keys.push(key);
     this.count.subjects++;
-    this.positions.number(index);
+    this.positions.number(this.#firstItems[index - 1]!);
     const at = this.#answerAt;
     this.#answerAt += answerLength;
     return at;
   }
 
-  /** The script's arguments after the clock and the request id. */
-  encoded(): [Buffer, Buffer] {
-    this.shapes.array32At(0, this.#starts.length);
-    this.positions.array32At(0, this.keys.length);
-    return [this.shapes.bytes.subarray(0, this.shapes.length), this.positions.bytes.subarray(0, this.positions.length)];
+  /** The script's argument after the clock and the request id: one array, shapes then positions. */
+  encoded(): Buffer {
+    const shapes = this.shapes;
+    shapes.array32At(0, this.#items + this.keys.length);
+    shapes.append(this.positions.bytes, 0, this.positions.length);
+    return shapes.bytes.subarray(0, shapes.length);
   }
 }
 
@@ -163,8 +168,7 @@ export function createCoalescer(options: CoalescerOptions): Coalescer {
   };
 
   function send(call: Gathering): void {
-    const [shapes, positions] = call.encoded();
-    const args = [call.clock, options.requestId(), shapes, positions];
+    const args = [call.clock, options.requestId(), call.encoded()];
     inFlight++;
     let sent: Promise<unknown>;
     try {

@@ -101,6 +101,7 @@ export class RedisStore implements Store {
   /** Each apply's shapes are encoded here first, all of them before any joins a call. */
   readonly #scratch = new ByteWriter(1024);
   readonly #spans: number[] = [];
+  readonly #items: number[] = [];
 
   constructor(options: RedisStoreOptions) {
     if (!options || typeof options !== 'object') throw new TypeError('RedisStore: pass { client }');
@@ -142,11 +143,13 @@ export class RedisStore implements Store {
     // value JSON cannot hold) then fails the whole batch, never half of it.
     const scratch = this.#scratch;
     const spans = this.#spans;
+    const items = this.#items;
     scratch.length = 0;
     spans.length = 0;
+    items.length = 0;
     for (let i = 0; i < subjects.length; i++) {
       spans.push(scratch.length);
-      writeShape(scratch, subjects[i]!);
+      items.push(writeShape(scratch, subjects[i]!));
     }
     spans.push(scratch.length);
     // With the caller's clock, only evaluations made at the same moment, one after the other,
@@ -158,7 +161,7 @@ export class RedisStore implements Store {
       const key = this.keyOf(ops.subject);
       const slot = this.#runner.cluster ? keySlot(key) : 0;
       const call = this.#calls.callFor(String(slot), clock);
-      joined[i] = { call, offset: call.join(key, scratch.bytes, spans[i]!, spans[i + 1]!, answerLength(ops)) };
+      joined[i] = { call, offset: call.join(key, scratch.bytes, spans[i]!, spans[i + 1]!, items[i]!, answerLength(ops)) };
     }
     this.#calls.submit();
     const results: SubjectResult[] = new Array(batch.subjects.length);

@@ -32,8 +32,9 @@
  * (measured in docs/performance.md). The evaluations of a policy repeat a few operation lists
  * ("shapes"), so a call sends each distinct shape once and each key names its shape.
  *
- * ARGV: now ('' = Redis TIME), request id ('' = none), the call's distinct shapes (one msgpack
- * array; each shape's layout is in shapes.ts), each key's shape number (a msgpack array, 1-based).
+ * ARGV: now ('' = Redis TIME), request id ('' = none), and one msgpack array: the call's distinct
+ * shapes written flat one after the other (the layout is in shapes.ts), then per key the index
+ * where its shape starts in that array.
  * Answer: { now, resent (0/1) } and, per key in order: each get's JSON or nil, each peek's
  * count, each take's count, admitted (0/1) and resetMs, then consumed (0/1).
  */
@@ -143,9 +144,11 @@ local function add_hit(p, sms, at, cost)
 end
 
 -- Shapes: the distinct operation lists of this call, msgpack-encoded by the client (shapes.ts),
--- numbers and booleans already typed. Each key names its shape by number (positions).
-local shapes = unpack(ARGV[3])
-local positions = unpack(ARGV[4])
+-- numbers and booleans already typed, six counted lists each, flat in one array S; after them,
+-- per key, where its shape starts in S. One table for the whole call: nested lists cost a table
+-- each.
+local S = unpack(ARGV[3])
+local base = #S - #KEYS
 
 -- The answer is one flat array, in the order the operations were asked (the client knows the
 -- names): per key, each get's JSON (false when absent), each peek's count, each take's count,
@@ -157,12 +160,12 @@ for k = 1, #KEYS do
   local key = KEYS[k]
   local rec = record_of(key)
   local rec_m, rec_w = rec.m, rec.w
-  local shape = shapes[positions[k]]
+  local j = S[base + k]
   local changed = false
 
-  local gets = shape[1]
-  for g = 1, #gets do
-    local name = gets[g]
+  local ng = S[j]
+  for g = j + 1, j + ng do
+    local name = S[g]
     local mark = rec_m[name]
     n = n + 1
     if mark and mark[1] ~= 0 and mark[1] <= now then
@@ -173,9 +176,10 @@ for k = 1, #KEYS do
     out[n] = mark and mark[2] or false
   end
 
-  local peeks = shape[2]
-  for p = 1, #peeks, 2 do
-    local data, window = rec_w[peeks[p]], peeks[p + 1]
+  j = j + ng + 1
+  local np = S[j]
+  for p = j + 1, j + 2 * np, 2 do
+    local data, window = rec_w[S[p]], S[p + 1]
     n = n + 1
     if data and data[1] == window then
       local c = prune(data, widths[window] or width_of(window), window)
@@ -186,14 +190,16 @@ for k = 1, #KEYS do
     end
   end
 
-  local takes = shape[3]
-  local nt = #takes / 5
+  j = j + 2 * np + 1
+  local nt = S[j]
+  -- The i-th take's fields are S[t0 + 5 * i + 1 .. 5]: name, window, max, cost, dry run.
+  local t0 = j - 5
   local consumed = 0
   if nt > 0 then
     local all, dry = true, false
     for i = 1, nt do
-      local t = 5 * i - 4
-      local name, window, max, cost = takes[t], takes[t + 1], takes[t + 2], takes[t + 3]
+      local t = t0 + 5 * i
+      local name, window, max, cost = S[t + 1], S[t + 2], S[t + 3], S[t + 4]
       local sms = widths[window] or width_of(window)
       -- A stored window of another length counts as empty, and is dropped.
       local p = rec_w[name]
@@ -217,12 +223,12 @@ for k = 1, #KEYS do
           end
         end
       end
-      if takes[t + 4] then dry = true end
+      if S[t + 5] then dry = true end
     end
     if all and not dry then
       for i = 1, nt do
-        local t = 5 * i - 4
-        local window, cost = takes[t + 1], takes[t + 3]
+        local t = t0 + 5 * i
+        local window, cost = S[t + 2], S[t + 4]
         local sms = widths[window]
         local p = windows[i]
         if p then
@@ -231,7 +237,7 @@ for k = 1, #KEYS do
           -- A new window, made at its final size.
           local q = now / sms
           p = { window, q - q % 1, cost }
-          rec_w[takes[t]] = p
+          rec_w[S[t + 1]] = p
         end
         if p then
           nfresh = nfresh + 1
@@ -244,7 +250,7 @@ for k = 1, #KEYS do
     for i = 1, nt do
       -- Denied as a whole: an admitted take's count does not include the cost it did not take.
       local c, r = counts[i], resets[i]
-      if not all and admitted[i] == 1 then c = c - takes[5 * i - 1] end
+      if not all and admitted[i] == 1 then c = c - S[t0 + 5 * i + 4] end
       if c % 1 ~= 0 or c > SAFE or c < -SAFE then c = exact(c) end
       if r % 1 ~= 0 or r > SAFE or r < -SAFE then r = exact(r) end
       out[n + 1], out[n + 2], out[n + 3] = c, admitted[i], r
@@ -254,9 +260,10 @@ for k = 1, #KEYS do
   n = n + 1
   out[n] = consumed
 
-  local adds = shape[4]
-  for a = 1, #adds, 4 do
-    local name, window = adds[a], adds[a + 1]
+  j = j + 5 * nt + 1
+  local na = S[j]
+  for a = j + 1, j + 4 * na, 4 do
+    local name, window = S[a], S[a + 1]
     local sms = widths[window] or width_of(window)
     local p = rec_w[name]
     if not p or p[1] ~= window then
@@ -265,19 +272,20 @@ for k = 1, #KEYS do
     end
     nfresh = nfresh + 1
     fresh[nfresh] = p
-    add_hit(p, sms, adds[a + 3] or now, adds[a + 2])
+    add_hit(p, sms, S[a + 3] or now, S[a + 2])
     prune(p, sms, window)
     changed = true
   end
 
-  local sets = shape[5]
-  for m = 1, #sets, 3 do
-    local untilv = sets[m + 2]
+  j = j + 4 * na + 1
+  local ns = S[j]
+  for m = j + 1, j + 3 * ns, 3 do
+    local untilv = S[m + 2]
     if untilv and untilv <= now then
-      rec_m[sets[m]] = nil
+      rec_m[S[m]] = nil
     else
-      local mark = { untilv or 0, sets[m + 1] }
-      rec_m[sets[m]] = mark
+      local mark = { untilv or 0, S[m + 1] }
+      rec_m[S[m]] = mark
       nfresh = nfresh + 1
       fresh[nfresh] = mark
     end
@@ -285,10 +293,10 @@ for k = 1, #KEYS do
   end
 
   -- del runs last: a name deleted in this operation drops what take/add/set wrote to it.
-  local dels = shape[6]
-  for d = 1, #dels do
-    rec_m[dels[d]] = nil
-    rec_w[dels[d]] = nil
+  j = j + 3 * ns + 1
+  for d = j + 1, j + S[j] do
+    rec_m[S[d]] = nil
+    rec_w[S[d]] = nil
     changed = true
   end
 

@@ -1,21 +1,27 @@
 /**
  * A subject's operations ("shape") as the apply script reads them: msgpack, decoded in Lua by one
- * `cmsgpack.unpack` call. Flat arguments cost Redis far more: each argument is a string Lua turns
- * into a number with `tonumber`, and on a call carrying one decision that parsing was a third of
- * the script's whole CPU (measured in docs/performance.md). A msgpack shape arrives with its
- * numbers and booleans already typed.
+ * `cmsgpack.unpack` call per script call. Flat arguments cost Redis far more: each argument is a
+ * string Lua turns into a number with `tonumber`, and on a call carrying one decision that parsing
+ * was a third of the script's whole CPU (measured in docs/performance.md). A msgpack shape
+ * arrives with its numbers and booleans already typed.
  *
  * Only the forms the script needs are written: arrays, strings, numbers and booleans. Bytes go
  * into a growable buffer the caller owns, so encoding a subject allocates nothing once the buffer
  * is large enough, and a call's shapes can be compared and concatenated as bytes.
  *
- * A shape is an array of six flat arrays, in the script's order:
- *   [ gets: name…,
- *     peeks: name windowMs…,
- *     takes: name windowMs max cost dryRun…,
- *     adds: name windowMs cost at (false = the call's now)…,
- *     sets: name json until (false = no end)…,
- *     dels: name… ]
+ * A shape is six counted lists, written flat (no array per list: each Lua table the script has
+ * to build costs Redis ~1,000 instructions, and nested lists made a decision's two shapes 16 of
+ * them), in the script's order:
+ *
+ *   #gets,  name…,
+ *   #peeks, (name windowMs)…,
+ *   #takes, (name windowMs max cost dryRun)…,
+ *   #adds,  (name windowMs cost at (false = the call's now))…,
+ *   #sets,  (name json until (false = no end))…,
+ *   #dels,  name…
+ *
+ * A call's one argument is a single msgpack array: its distinct shapes one after the other, then,
+ * per key, the index (1-based, in that same array) where its shape starts.
  */
 import type { SubjectOps } from '@actiongate/core';
 
@@ -130,20 +136,28 @@ export class ByteWriter {
   }
 }
 
-/** Writes one subject's operations as a shape (the subject itself is the key, not in the shape). */
-export function writeShape(out: ByteWriter, ops: Omit<SubjectOps, 'subject'>): void {
+/**
+ * Writes one subject's operations as a shape (the subject itself is the key, not in the shape).
+ * Returns how many msgpack items it wrote: a call's positions count in items.
+ */
+export function writeShape(out: ByteWriter, ops: Omit<SubjectOps, 'subject'>): number {
   const { get, peek, take, add, set, del } = ops;
-  out.array(6);
-  out.array(get?.length ?? 0);
+  const gets = get?.length ?? 0;
+  const peeks = peek?.length ?? 0;
+  const takes = take?.length ?? 0;
+  const adds = add?.length ?? 0;
+  const sets = set?.length ?? 0;
+  const dels = del?.length ?? 0;
+  out.number(gets);
   if (get) for (const name of get) out.string(name);
-  out.array(2 * (peek?.length ?? 0));
+  out.number(peeks);
   if (peek) {
     for (const p of peek) {
       out.string(p.name);
       out.number(p.windowMs);
     }
   }
-  out.array(5 * (take?.length ?? 0));
+  out.number(takes);
   if (take) {
     for (const t of take) {
       out.string(t.name);
@@ -153,7 +167,7 @@ export function writeShape(out: ByteWriter, ops: Omit<SubjectOps, 'subject'>): v
       out.boolean(t.dryRun === true);
     }
   }
-  out.array(4 * (add?.length ?? 0));
+  out.number(adds);
   if (add) {
     for (const a of add) {
       out.string(a.name);
@@ -163,7 +177,7 @@ export function writeShape(out: ByteWriter, ops: Omit<SubjectOps, 'subject'>): v
       else out.number(a.at);
     }
   }
-  out.array(3 * (set?.length ?? 0));
+  out.number(sets);
   if (set) {
     for (const m of set) {
       out.string(m.name);
@@ -173,25 +187,27 @@ export function writeShape(out: ByteWriter, ops: Omit<SubjectOps, 'subject'>): v
       else out.number(m.until);
     }
   }
-  out.array(del?.length ?? 0);
+  out.number(dels);
   if (del) for (const name of del) out.string(name);
+  return 6 + gets + 2 * peeks + 5 * takes + 4 * adds + 3 * sets + dels;
 }
 
 /**
- * A whole call's shapes argument, for tests and benchmarks that run the script directly (the
- * store builds it incrementally, sending each distinct shape once).
+ * A whole call's argument, for tests and benchmarks that run the script directly: the distinct
+ * `shapes`, then each key's shape given by number (1-based) in `positions`. (The store builds it
+ * incrementally, sending each distinct shape once.)
  */
-export function packShapes(shapes: readonly Omit<SubjectOps, 'subject'>[]): Buffer {
+export function packCall(shapes: readonly Omit<SubjectOps, 'subject'>[], positions: readonly number[]): Buffer {
+  const body = new ByteWriter();
+  const starts: number[] = [];
+  let items = 0;
+  for (const shape of shapes) {
+    starts.push(items + 1);
+    items += writeShape(body, shape);
+  }
   const out = new ByteWriter();
-  out.array32(shapes.length);
-  for (const shape of shapes) writeShape(out, shape);
-  return out.bytes.subarray(0, out.length);
-}
-
-/** A call's positions argument: each key's shape number (1-based). */
-export function packPositions(positions: readonly number[]): Buffer {
-  const out = new ByteWriter();
-  out.array32(positions.length);
-  for (const position of positions) out.number(position);
+  out.array32(items + positions.length);
+  out.append(body.bytes, 0, body.length);
+  for (const position of positions) out.number(starts[position - 1]!);
   return out.bytes.subarray(0, out.length);
 }

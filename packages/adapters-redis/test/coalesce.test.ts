@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createCoalescer, type PendingCall } from '../src/coalesce.js';
-import { ByteWriter, packPositions, packShapes, writeShape } from '../src/shapes.js';
+import { ByteWriter, packCall, writeShape } from '../src/shapes.js';
 
 interface Sent {
   keys: string[];
@@ -34,10 +34,10 @@ function join(call: PendingCall, key: string, ops: { get: string[] }, answerLeng
   const scratch = new ByteWriter(16);
   writeShape(scratch, shape('before'));
   const start = scratch.length;
-  writeShape(scratch, ops);
+  const items = writeShape(scratch, ops);
   const end = scratch.length;
   writeShape(scratch, shape('after'));
-  return call.join(key, scratch.bytes, start, end, answerLength);
+  return call.join(key, scratch.bytes, start, end, items, answerLength);
 }
 
 describe('createCoalescer', () => {
@@ -54,7 +54,7 @@ describe('createCoalescer', () => {
     await turn();
     expect(sent.map((s) => s.keys)).toEqual([['k1'], ['k2', 'k3', 'k4']]);
     // Clock, request id, the one distinct shape, then each key's shape number.
-    expect(sent[1]!.args).toEqual(['', 'req-1', packShapes([shape('a')]), packPositions([1, 1, 1])]);
+    expect(sent[1]!.args).toEqual(['', 'req-1', packCall([shape('a')], [1, 1, 1])]);
   });
 
   it('sends each distinct shape once and tells where each answer starts', async () => {
@@ -71,8 +71,7 @@ describe('createCoalescer', () => {
     expect(sent[0]!.args).toEqual([
       '1700000000000',
       'req-0',
-      packShapes([shape('x', 'y'), shape('y'), shape('x\u0000y'), shape('x', 'y', '')]),
-      packPositions([1, 2, 1, 3, 3, 4]),
+      packCall([shape('x', 'y'), shape('y'), shape('x\u0000y'), shape('x', 'y', '')], [1, 2, 1, 3, 3, 4]),
     ]);
   });
 
@@ -84,7 +83,7 @@ describe('createCoalescer', () => {
     join(call, 'again-oldest', shape('0'), 1); // ten shapes back: past the search, sent as a new shape
     coalescer.submit();
     const names = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '0'];
-    expect(sent[0]!.args.slice(2)).toEqual([packShapes(names.map((name) => shape(name))), packPositions([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 11])]);
+    expect(sent[0]!.args.slice(2)).toEqual([packCall(names.map((name) => shape(name)), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10, 11])]);
   });
 
   it('grows a call past its first buffers: 200 distinct shapes of long names, all sent', async () => {
@@ -93,7 +92,7 @@ describe('createCoalescer', () => {
     const shapes = Array.from({ length: 200 }, (_, i) => shape(`a name long enough to grow the buffer ${i}`));
     for (let i = 0; i < shapes.length; i++) join(call, `k${i}`, shapes[i]!, 1);
     coalescer.submit();
-    expect(sent[0]!.args.slice(2)).toEqual([packShapes(shapes), packPositions(shapes.map((_, i) => i + 1))]);
+    expect(sent[0]!.args.slice(2)).toEqual([packCall(shapes, shapes.map((_, i) => i + 1))]);
   });
 
   it('caps a call at maxKeys subjects, and keeps groups (slots, clocks) apart', async () => {

@@ -7,7 +7,7 @@ import { testStore } from '@actiongate/core/testing';
 import { createGuard, type StoreBatch, type SubjectOps } from '@actiongate/core';
 import { MemoryStore } from '@actiongate/memory';
 import { keySlot, RedisStore } from '@actiongate/redis';
-import { packPositions, packShapes } from '../src/shapes.js';
+import { packCall } from '../src/shapes.js';
 
 const url = inject('redisUrl');
 // A prefix per run: tests never touch keys they did not write, even on a shared REDIS_URL.
@@ -185,7 +185,7 @@ describe('RedisStore', () => {
 
 describe('the apply script', () => {
   // One shape (one take of window w), and each key's shape number.
-  const take = (max: number, keys = 1) => [packShapes([{ take: [{ name: 'w', windowMs: 60_000, max, cost: 1 }] }]), packPositions(Array.from({ length: keys }, () => 1))];
+  const take = (max: number, keys = 1) => [packCall([{ take: [{ name: 'w', windowMs: 60_000, max, cost: 1 }] }], Array.from({ length: keys }, () => 1))];
   const script = async () => (await import('../src/script.js')).APPLY_SCRIPT;
 
   it('refuses a resent call instead of counting it twice', async () => {
@@ -226,15 +226,22 @@ describe('the apply script', () => {
     const client = await ioredis();
     // Each decoded item rendered so nothing is lost on the way back: numbers to 17 digits.
     const echo = `
+      local S = cmsgpack.unpack(ARGV[1])
+      local keys = tonumber(ARGV[2])
+      local sizes = { 1, 2, 5, 4, 3, 1 }
       local out = {}
-      for _, shape in ipairs(cmsgpack.unpack(ARGV[1])) do
-        for _, list in ipairs(shape) do
-          out[#out + 1] = '#' .. #list
-          for _, v in ipairs(list) do
+      for k = 1, keys do
+        local j = S[#S - keys + k]
+        for l = 1, 6 do
+          local c = S[j] * sizes[l]
+          out[#out + 1] = '#' .. c
+          for i = j + 1, j + c do
+            local v = S[i]
             if type(v) == 'number' then out[#out + 1] = 'n' .. string.format('%.17g', v)
             elseif type(v) == 'boolean' then out[#out + 1] = 'b' .. tostring(v)
             else out[#out + 1] = 's' .. v end
           end
+          j = j + c + 1
         end
       end
       return out`;
@@ -245,13 +252,13 @@ describe('the apply script', () => {
       { take: numbers.map((max, i) => ({ name: `t${i}`, windowMs: 60_000, max, cost: numbers[numbers.length - 1 - i]!, dryRun: i % 2 === 0 })) },
       { add: [{ name: 'a', windowMs: 1, cost: -3, at: 1_796_086_464_286.5 }, { name: 'b', windowMs: 2, cost: 4 }], set: [{ name: 's', value: { é: [1, null, 'x'] }, until: null }, { name: 't', value: 'v', until: 5 }], del: ['d'] },
     ];
-    const decoded = (await client.eval(echo, 0, packShapes(shapes))) as string[];
+    const decoded = (await client.eval(echo, 0, packCall(shapes, [1, 2, 3]), '3')) as string[];
     const expected: string[] = [];
     const list = (items: (string | number | boolean)[]) => {
       expected.push(`#${items.length}`);
       for (const item of items) expected.push(typeof item === 'number' ? `n${item}` : typeof item === 'boolean' ? `b${item}` : `s${item}`);
     };
-    // The layout documented in shapes.ts: six flat lists per shape.
+    // The layout documented in shapes.ts: six counted lists per shape, flat.
     for (const shape of shapes as Omit<SubjectOps, 'subject'>[]) {
       list(shape.get ?? []);
       list((shape.peek ?? []).flatMap((p) => [p.name, p.windowMs]));
