@@ -84,9 +84,15 @@ function unescapeSubject(text: string): string {
 
 /**
  * The script's answer: now, resent (0/1), then per key in call order each get's JSON (null when
- * absent), each peek's count, each take's count, admitted and resetMs, and consumed.
+ * absent), each peek's count, each take's count, admitted and resetMs, and consumed. Numbers
+ * come as integers, or as text (a fraction, past 2^53); text may come as a Buffer (evalshaRaw).
  */
-type ApplyReply = (string | number | null)[];
+type ApplyReply = (string | number | Buffer | null)[];
+
+/** A number of the answer: an integer reply, or one sent as text. */
+function num(item: string | number | Buffer | null | undefined): number {
+  return typeof item === 'number' ? item : Number(String(item));
+}
 
 export class RedisStore implements Store {
   readonly name = 'redis';
@@ -123,7 +129,7 @@ export class RedisStore implements Store {
       requestId: () => `${this.#requestBase}${(this.#requestCount++).toString(36)}`,
       // Checked again when sent: the connection may have dropped while the call was gathering,
       // and a client that queues offline would run it long after its decisions were made.
-      send: (keys, args) => (this.#runner.ready() ? this.#runner.evalsha(APPLY_SHA, APPLY_SCRIPT, keys, args) : Promise.reject(notConnected())),
+      send: (keys, args) => (this.#runner.ready() ? this.#runner.evalshaRaw(APPLY_SHA, APPLY_SCRIPT, keys, args) : Promise.reject(notConnected())),
     });
   }
 
@@ -174,8 +180,8 @@ export class RedisStore implements Store {
       } catch (error) {
         throw error instanceof StoreError ? error : new StoreError('redis', 'apply', error instanceof Error ? error.message : String(error), { cause: error });
       }
-      if (Number(reply[1]) === 1) throw new StoreError('redis', 'apply', 'the call was sent again after a reconnect and had already been applied: not applied twice');
-      storeNow = Number(reply[0]);
+      if (num(reply[1]) === 1) throw new StoreError('redis', 'apply', 'the call was sent again after a reconnect and had already been applied: not applied twice');
+      storeNow = num(reply[0]);
       results[i] = decodeReply(batch.subjects[i]!, reply, offset);
     }
     return { now: this.#serverTime ? storeNow : batch.now, subjects: results };
@@ -242,10 +248,10 @@ function decodeReply(ops: SubjectOps, reply: ApplyReply, at: number): SubjectRes
     const json = reply[at++];
     if (json !== null && json !== undefined) marks[name] = JSON.parse(String(json)) as MarkValue;
   }
-  for (const p of ops.peek ?? []) counts[p.name] = Number(reply[at++]);
+  for (const p of ops.peek ?? []) counts[p.name] = num(reply[at++]);
   for (const t of ops.take ?? []) {
-    takes.push({ name: t.name, count: Number(reply[at]), admitted: Number(reply[at + 1]) === 1, resetMs: Number(reply[at + 2]) });
+    takes.push({ name: t.name, count: num(reply[at]), admitted: num(reply[at + 1]) === 1, resetMs: num(reply[at + 2]) });
     at += 3;
   }
-  return { subject: ops.subject, marks, counts, takes, consumed: Number(reply[at]) === 1 };
+  return { subject: ops.subject, marks, counts, takes, consumed: num(reply[at]) === 1 };
 }

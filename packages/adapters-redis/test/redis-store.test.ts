@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { createClient as createClientV4 } from 'redis4';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it, vi } from 'vitest';
 import { testStore } from '@actiongate/core/testing';
 import { createGuard, type StoreBatch, type SubjectOps } from '@actiongate/core';
 import { MemoryStore } from '@actiongate/memory';
@@ -176,6 +176,22 @@ describe('RedisStore', () => {
       await observer.script('FLUSH');
       expect((await store.scan('ban', { limit: 10, now: 1_000 })).entries).toEqual([{ subject: 's', name: 'ban', value: 1, until: null }]);
     }
+  });
+
+  it('reads its answers from ioredis as Buffers, skipping ioredis\'s conversion of every item, and decodes them alike', async () => {
+    const client = await ioredis();
+    const raw = vi.spyOn(client, 'evalshaBuffer');
+    const converted = vi.spyOn(client, 'evalsha');
+    const store = new RedisStore({ client, prefix: prefix(), time: 'caller' });
+    const memory = new MemoryStore();
+    const now = 1_700_000_000_000.5;
+    const batches: StoreBatch[] = [
+      { now, subjects: [{ subject: 'é', take: [{ name: 'w', windowMs: 60_000, max: 3, cost: 1.5 }], set: [{ name: 'note', value: { ü: ['😀', null] }, until: null }] }] },
+      { now: now + 1, subjects: [{ subject: 'é', get: ['note', 'none'], peek: [{ name: 'w', windowMs: 60_000 }], take: [{ name: 'w', windowMs: 60_000, max: 3, cost: 2 }] }] },
+    ];
+    for (const batch of batches) expect(await store.apply(batch)).toEqual(await memory.apply(batch));
+    expect(raw).toHaveBeenCalledTimes(2);
+    expect(converted).not.toHaveBeenCalled();
   });
 
   it('rejects clients it does not know', () => {
