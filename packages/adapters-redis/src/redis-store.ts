@@ -83,8 +83,10 @@ function unescapeSubject(text: string): string {
 }
 
 /**
- * The script's answer: now, resent (0/1), then per key in call order each get's JSON (null when
- * absent), each peek's count, each take's count, admitted and resetMs, and consumed. Numbers
+ * The script's answer: now, resent (0/1), then per key in call order its gets as one item (null
+ * when none of the marks is there, else a JSON array of [value] or 0 per get; for a lone get, the
+ * mark's JSON itself), each peek's count,
+ * each take's count, admitted and resetMs, and consumed. Numbers
  * come as integers, or as text (a fraction, past 2^53); text may come as a Buffer (evalshaRaw).
  */
 type ApplyReply = (string | number | Buffer | null)[];
@@ -237,16 +239,25 @@ function shown(value: unknown): string {
 
 /** How many answer items a subject's operations produce. */
 function answerLength(ops: SubjectOps): number {
-  return (ops.get?.length ?? 0) + (ops.peek?.length ?? 0) + 3 * (ops.take?.length ?? 0) + 1;
+  return (ops.get?.length ? 1 : 0) + (ops.peek?.length ?? 0) + 3 * (ops.take?.length ?? 0) + 1;
 }
 
 function decodeReply(ops: SubjectOps, reply: ApplyReply, at: number): SubjectResult {
   const marks = emptyRecord<MarkValue>();
   const counts = emptyRecord<number>();
   const takes: SubjectResult['takes'] = [];
-  for (const name of ops.get ?? []) {
+  const gets = ops.get;
+  if (gets !== undefined && gets.length > 0) {
     const json = reply[at++];
-    if (json !== null && json !== undefined) marks[name] = JSON.parse(String(json)) as MarkValue;
+    if (json !== null && json !== undefined && gets.length === 1) {
+      marks[gets[0]!] = JSON.parse(String(json)) as MarkValue;
+    } else if (json !== null && json !== undefined) {
+      const found = JSON.parse(String(json)) as (0 | [MarkValue])[];
+      for (let g = 0; g < gets.length; g++) {
+        const value = found[g];
+        if (value !== 0 && value !== undefined) marks[gets[g]!] = value[0];
+      }
+    }
   }
   for (const p of ops.peek ?? []) counts[p.name] = num(reply[at++]);
   for (const t of ops.take ?? []) {

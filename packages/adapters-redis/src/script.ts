@@ -35,8 +35,10 @@
  * ARGV: now ('' = Redis TIME), request id ('' = none), and one msgpack array: the call's distinct
  * shapes written flat one after the other (the layout is in shapes.ts), then per key the index
  * where its shape starts in that array.
- * Answer: { now, resent (0/1) } and, per key in order: each get's JSON or nil, each peek's
- * count, each take's count, admitted (0/1) and resetMs, then consumed (0/1).
+ * Answer: { now, resent (0/1) } and, per key in order: when it has gets, one item for all of them
+ * (nil when none is there, else a JSON array of [value] or 0 per get; a lone get's item is the
+ * mark's JSON itself), each peek's count, each
+ * take's count, admitted (0/1) and resetMs, then consumed (0/1).
  */
 export const APPLY_SCRIPT = `
 local now = tonumber(ARGV[1])
@@ -151,8 +153,8 @@ local S = unpack(ARGV[3])
 local base = #S - #KEYS
 
 -- The answer is one flat array, in the order the operations were asked (the client knows the
--- names): per key, each get's JSON (false when absent), each peek's count, each take's count,
--- admitted and resetMs, then consumed.
+-- names): per key, its gets as one item, each peek's count, each take's count, admitted and
+-- resetMs, then consumed.
 local out = { exact(now), 0 }
 local n = 2
 local counts, admitted, resets, windows = {}, {}, {}, {}
@@ -163,17 +165,43 @@ for k = 1, #KEYS do
   local j = S[base + k]
   local changed = false
 
+  -- The gets answer as one item: false when none of the marks is there (the usual case), else
+  -- a JSON array holding, per get, [value] or 0 (absent); a lone get, the mark's JSON itself. An
+  -- item per get cost Redis ~650 instructions each to turn into a reply, and the client as much
+  -- again to parse.
   local ng = S[j]
-  for g = j + 1, j + ng do
-    local name = S[g]
+  if ng == 1 then
+    local name = S[j + 1]
     local mark = rec_m[name]
-    n = n + 1
     if mark and mark[1] ~= 0 and mark[1] <= now then
       rec_m[name] = nil
       changed = true
       mark = nil
     end
+    n = n + 1
     out[n] = mark and mark[2] or false
+  elseif ng > 1 then
+    local found = nil
+    for g = j + 1, j + ng do
+      local name = S[g]
+      local mark = rec_m[name]
+      if mark and mark[1] ~= 0 and mark[1] <= now then
+        rec_m[name] = nil
+        changed = true
+        mark = nil
+      end
+      if mark then
+        if not found then
+          found = {}
+          for i = 1, g - j - 1 do found[i] = '0' end
+        end
+        found[g - j] = '[' .. mark[2] .. ']'
+      elseif found then
+        found[g - j] = '0'
+      end
+    end
+    n = n + 1
+    out[n] = found and ('[' .. table.concat(found, ',') .. ']') or false
   end
 
   j = j + ng + 1

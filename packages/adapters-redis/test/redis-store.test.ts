@@ -180,14 +180,14 @@ describe('RedisStore', () => {
 
   it('reads its answers from ioredis as Buffers, skipping ioredis\'s conversion of every item, and decodes them alike', async () => {
     const client = await ioredis();
-    const raw = vi.spyOn(client, 'evalshaBuffer');
+    const raw = vi.spyOn(client as unknown as { evalshaBuffer: (...args: unknown[]) => Promise<unknown> }, 'evalshaBuffer');
     const converted = vi.spyOn(client, 'evalsha');
     const store = new RedisStore({ client, prefix: prefix(), time: 'caller' });
     const memory = new MemoryStore();
     const now = 1_700_000_000_000.5;
     const batches: StoreBatch[] = [
-      { now, subjects: [{ subject: 'é', take: [{ name: 'w', windowMs: 60_000, max: 3, cost: 1.5 }], set: [{ name: 'note', value: { ü: ['😀', null] }, until: null }] }] },
-      { now: now + 1, subjects: [{ subject: 'é', get: ['note', 'none'], peek: [{ name: 'w', windowMs: 60_000 }], take: [{ name: 'w', windowMs: 60_000, max: 3, cost: 2 }] }] },
+      { now, subjects: [{ subject: 'é', take: [{ name: 'w', windowMs: 60_000, max: 3, cost: 1.5 }], set: [{ name: 'note', value: { ü: ['😀', null] }, until: null }, { name: 'null', value: null, until: null }, { name: 'gone', value: 0, until: now + 0.5 }] }] },
+      { now: now + 1, subjects: [{ subject: 'é', get: ['none', 'note', 'null', 'gone'], peek: [{ name: 'w', windowMs: 60_000 }], take: [{ name: 'w', windowMs: 60_000, max: 3, cost: 2 }] }] },
     ];
     for (const batch of batches) expect(await store.apply(batch)).toEqual(await memory.apply(batch));
     expect(raw).toHaveBeenCalledTimes(2);
@@ -212,6 +212,21 @@ describe('the apply script', () => {
     expect(await run('req-1')).toEqual([1_700_000_000_000, 0, 1, 1, 61_000, 1]);
     expect(await run('req-1')).toEqual([1_700_000_000_000, 1]);
     expect(await run('req-2')).toEqual([1_700_000_000_000, 0, 2, 1, 61_000, 1]);
+  });
+
+  it('answers all the gets of a key as one item: nil when none of the marks is there, else [value] or 0 per get (a lone get: its JSON)', async () => {
+    const client = await ioredis();
+    const key = `${prefix()}{ip:9}`;
+    const run = async (shape: Omit<SubjectOps, 'subject'>, request: string) => (await client.eval(await script(), 1, key, '1700000000000', request, packCall([shape], [1]))) as unknown[];
+    // Per key: the gets' item, then consumed.
+    expect(await run({ get: ['a', 'b', 'c'] }, 'req-g1')).toEqual([1_700_000_000_000, 0, null, 0]);
+    await run({ set: [{ name: 'b', value: { x: [1, 'é'] }, until: null }, { name: 'c', value: null, until: null }] }, 'req-g2');
+    const [, , item, consumed] = await run({ get: ['a', 'b', 'c', 'd'] }, 'req-g3');
+    expect(JSON.parse(item as string)).toEqual([0, [{ x: [1, 'é'] }], [null], 0]);
+    expect(consumed).toBe(0);
+    // A lone get answers the mark's JSON itself.
+    expect((await run({ get: ['b'] }, 'req-g4')).slice(2)).toEqual(['{"x":[1,"é"]}', 0]);
+    expect((await run({ get: ['a'] }, 'req-g5')).slice(2)).toEqual([null, 0]);
   });
 
   it('a call naming one key many times reads and writes it once, applying each in order', async () => {
