@@ -229,6 +229,19 @@ describe('the apply script', () => {
     expect((await run({ get: ['a'] }, 'req-g5')).slice(2)).toEqual([null, 0]);
   });
 
+  it('stores a record without marks without an m table, and reads marks into it again', async () => {
+    const store = new RedisStore({ client: await ioredis(), prefix: prefix(), time: 'caller' });
+    const client = await ioredis();
+    const fields = async () => (await client.eval("local r = cmsgpack.unpack(redis.call('GET', KEYS[1])) local out = {} for k in pairs(r) do out[#out + 1] = k end table.sort(out) return out", 1, store.keyOf('s'))) as string[];
+    const now = 1_700_000_000_000;
+    await store.apply({ now, subjects: [{ subject: 's', take: [{ name: 'w', windowMs: 60_000, max: 5, cost: 1 }] }] });
+    expect(await fields()).toEqual(['r', 'w']);
+    await store.apply({ now, subjects: [{ subject: 's', set: [{ name: 'ban', value: 1, until: null }] }] });
+    expect(await fields()).toEqual(['m', 'r', 'w']);
+    const read = await store.apply({ now, subjects: [{ subject: 's', get: ['ban'], peek: [{ name: 'w', windowMs: 60_000 }] }] });
+    expect(read.subjects[0]).toMatchObject({ marks: { ban: 1 }, counts: { w: 1 } });
+  });
+
   it('a call naming one key many times reads and writes it once, applying each in order', async () => {
     const client = await ioredis();
     const key = `${prefix()}{ip:2}`;
