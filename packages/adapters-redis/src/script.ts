@@ -308,21 +308,27 @@ for k = 1, #KEYS do
 
   j = j + 4 * na + 1
   local ns = S[j]
-  for m = j + 1, j + 3 * ns, 3 do
+  for m = j + 1, j + 4 * ns, 4 do
     local untilv = S[m + 2]
-    if untilv and untilv <= now then
+    local stored = S[m + 3] and rec_m[S[m]]
+    -- ifLater: a live mark that ends no sooner stays (0 = no end, the latest), and a write
+    -- already over is no write at all.
+    if S[m + 3] and ((untilv and untilv <= now) or (stored and (stored[1] == 0 or stored[1] > now) and (stored[1] == 0 or (untilv and untilv <= stored[1])))) then
+      -- kept as it is
+    elseif untilv and untilv <= now then
       rec_m[S[m]] = nil
+      changed = true
     else
       local mark = { untilv or 0, S[m + 1] }
       rec_m[S[m]] = mark
       nfresh = nfresh + 1
       fresh[nfresh] = mark
+      changed = true
     end
-    changed = true
   end
 
   -- del runs last: a name deleted in this operation drops what take/add/set wrote to it.
-  j = j + 3 * ns + 1
+  j = j + 4 * ns + 1
   for d = j + 1, j + S[j] do
     rec_m[S[d]] = nil
     rec_w[S[d]] = nil

@@ -17,7 +17,7 @@
  *   #peeks, (name windowMs)…,
  *   #takes, (name windowMs max cost dryRun)…,
  *   #adds,  (name windowMs cost at (false = the call's now))…,
- *   #sets,  (name json until (false = no end))…,
+ *   #sets,  (name json until (false = no end) ifLater)…,
  *   #dels,  name…
  *
  * A call's one argument is a single msgpack array: its distinct shapes one after the other, then,
@@ -185,11 +185,12 @@ export function writeShape(out: ByteWriter, ops: Omit<SubjectOps, 'subject'>): n
       // A mark that never ends is stored without an end: no TTL can be derived from ∞.
       if (m.until === null || m.until === Number.POSITIVE_INFINITY) out.boolean(false);
       else out.number(m.until);
+      out.boolean(m.ifLater === true);
     }
   }
   out.number(dels);
   if (del) for (const name of del) out.string(name);
-  return 6 + gets + 2 * peeks + 5 * takes + 4 * adds + 3 * sets + dels;
+  return 6 + gets + 2 * peeks + 5 * takes + 4 * adds + 4 * sets + dels;
 }
 
 /**

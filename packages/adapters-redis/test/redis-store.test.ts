@@ -272,7 +272,7 @@ describe('the apply script', () => {
     const echo = `
       local S = cmsgpack.unpack(ARGV[1])
       local keys = tonumber(ARGV[2])
-      local sizes = { 1, 2, 5, 4, 3, 1 }
+      local sizes = { 1, 2, 5, 4, 4, 1 }
       local out = {}
       for k = 1, keys do
         local j = S[#S - keys + k]
@@ -294,7 +294,7 @@ describe('the apply script', () => {
     const shapes = [
       { get: strings, peek: numbers.map((windowMs, i) => ({ name: `p${i}`, windowMs })) },
       { take: numbers.map((max, i) => ({ name: `t${i}`, windowMs: 60_000, max, cost: numbers[numbers.length - 1 - i]!, dryRun: i % 2 === 0 })) },
-      { add: [{ name: 'a', windowMs: 1, cost: -3, at: 1_796_086_464_286.5 }, { name: 'b', windowMs: 2, cost: 4 }], set: [{ name: 's', value: { é: [1, null, 'x'] }, until: null }, { name: 't', value: 'v', until: 5 }], del: ['d'] },
+      { add: [{ name: 'a', windowMs: 1, cost: -3, at: 1_796_086_464_286.5 }, { name: 'b', windowMs: 2, cost: 4 }], set: [{ name: 's', value: { é: [1, null, 'x'] }, until: null }, { name: 't', value: 'v', until: 5, ifLater: true }], del: ['d'] },
     ];
     const decoded = (await client.eval(echo, 0, packCall(shapes, [1, 2, 3]), '3')) as string[];
     const expected: string[] = [];
@@ -308,7 +308,7 @@ describe('the apply script', () => {
       list((shape.peek ?? []).flatMap((p) => [p.name, p.windowMs]));
       list((shape.take ?? []).flatMap((t) => [t.name, t.windowMs, t.max, t.cost, t.dryRun === true]));
       list((shape.add ?? []).flatMap((a) => [a.name, a.windowMs, a.cost, a.at ?? false]));
-      list((shape.set ?? []).flatMap((m) => [m.name, JSON.stringify(m.value), m.until ?? false]));
+      list((shape.set ?? []).flatMap((m) => [m.name, JSON.stringify(m.value), m.until ?? false, m.ifLater === true]));
       list(shape.del ?? []);
     }
     expect(decoded.length).toBe(expected.length);
