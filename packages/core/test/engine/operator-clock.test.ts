@@ -21,7 +21,7 @@ const policy: PolicyDocument = {
 };
 
 /** A store that, like RedisStore with `time: 'server'`, uses its own clock for every call. */
-function serverClock(skewMs: number) {
+function serverClock(skewMs: number, policyInForce: PolicyDocument = policy) {
   let server = Date.UTC(2026, 0, 1);
   const inner = new MemoryStore();
   const store: Store = {
@@ -31,7 +31,7 @@ function serverClock(skewMs: number) {
     close: () => inner.close(),
   };
   // The app server's clock runs `skewMs` ahead of the store's.
-  const guard = createGuard({ policy, store, now: () => server + skewMs });
+  const guard = createGuard({ policy: policyInForce, store, now: () => server + skewMs });
   return { guard, inner, server: () => server, advance: (ms: number) => (server += ms) };
 }
 
@@ -67,6 +67,16 @@ describe.each([2 * HOUR, -2 * HOUR])('operator actions take their times from the
     // A window releases up to one slot (1/60 of it) late.
     advance(HOUR + HOUR / 60);
     expect((await guard.inspect('ip:192.0.2.9')).strikes).toBe(0);
+  });
+
+  it("a decision's ban ends by the store clock, as an operator's does", async () => {
+    const { guard, server, advance } = serverClock(skew, { ...policy, limits: [{ id: 'ip', by: 'ip', window: '1m', max: 1 }], bans: { after: 1, within: '1h', ladder: ['1h'] } });
+    const start = server();
+    expect((await guard.evaluate({ action: 'x', ip: '192.0.2.7' })).verdict).toBe('allow');
+    expect(await guard.evaluate({ action: 'x', ip: '192.0.2.7' })).toMatchObject({ verdict: 'block', banUntil: start + HOUR });
+    expect((await guard.inspect('ip:192.0.2.7')).ban?.until).toBe(start + HOUR);
+    advance(HOUR);
+    expect((await guard.evaluate({ action: 'x', ip: '192.0.2.7' })).verdict).toBe('allow');
   });
 
   it('a passed challenge is remembered from when it was passed, by the store clock', async () => {
