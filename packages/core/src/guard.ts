@@ -100,7 +100,7 @@ export interface Guard {
   allow(target: Target, options?: BlockOptions): Promise<void>;
   /** The target's ban, allow, strikes, rung and counters. */
   inspect(target: Target): Promise<Inspection>;
-  /** Active bans, a page at a time. */
+  /** Active bans (ended by the store's clock), a page at a time; needs a store with `scan`. */
   listBlocks(options?: { cursor?: string; limit?: number }): Promise<{ entries: MarkEntry[]; cursor: string | null }>;
   /** Redeems a challenge token the host verified; false when reused, expired or unknown. */
   passChallenge(token: string): Promise<boolean>;

@@ -8,7 +8,7 @@ import { parseCidr, parseIp, subnetOf } from '../network/ip.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { formatDuration, parseBanDuration } from '../policy/duration.js';
 import type { MarkEntry, MarkValue, Store, StoreBatch, StoreResult } from '../store/types.js';
-import { editRange } from './ranges.js';
+import { editRange, REGISTRY_VERSION } from './ranges.js';
 import { asTightening, MARK, WINDOW } from './state.js';
 
 /** `ip:203.0.113.7` (an IPv6 address, or its network `ip:2001:db8:1:2::/64`, stands for its policy subnet), `cidr:198.51.100.0/24` or `actor:u42`. */
@@ -150,10 +150,15 @@ export function challengeBatch(token: string, subjects: string[], kind: string, 
   return { now, subjects: [{ subject: `challenge:${token}`, set: [{ name: MARK.token, value: { subjects, kind }, until: now + CHALLENGE_TOKEN_TTL_MS }] }] };
 }
 
-/** Active bans, in pages (needs a store with `scan`). */
+/** Active bans by the store's clock, in pages (needs a store with `scan`). */
 export async function listBlocks(store: Store, options: { cursor?: string; limit?: number }, now: number): Promise<{ entries: MarkEntry[]; cursor: string | null }> {
   if (!store.scan) throw new ActionError('store', `the ${store.name} store cannot list entries`, { code: 'TARGET_INVALID' });
-  return store.scan(MARK.ban, { limit: options.limit ?? 100, now, ...(options.cursor ? { cursor: options.cursor } : {}) });
+  // A scan judges which bans are still on by the time it is passed (RedisStore's does, whatever
+  // its apply's clock): bans end by the store's clock, so ask the store for its time first (one
+  // small read, of the subject every evaluation reads), or an app server's skew would hide live
+  // bans or list ended ones.
+  const at = await storeTime(store, REGISTRY_VERSION, MARK.ban, now);
+  return store.scan(MARK.ban, { limit: options.limit ?? 100, now: at, ...(options.cursor ? { cursor: options.cursor } : {}) });
 }
 
 /**

@@ -60,6 +60,17 @@ describe.each([2 * HOUR, -2 * HOUR])('operator actions take their times from the
     await guard.unblock('cidr:198.51.100.0/24');
   });
 
+  it('listBlocks judges which bans are still on by the store clock, for a store whose scan takes the time it is given (RedisStore)', async () => {
+    const { guard, inner, server, advance } = serverClock(skew);
+    // RedisStore's scan compares ends with the `now` it is passed, whatever its apply uses.
+    (guard.store as { scan: Store['scan'] }).scan = (name, options) => inner.scan(name, options);
+    const start = server();
+    await guard.block('ip:192.0.2.3', { for: '1h' });
+    expect((await guard.listBlocks()).entries).toEqual([expect.objectContaining({ subject: 'ip:192.0.2.3', until: start + HOUR })]);
+    advance(HOUR);
+    expect((await guard.listBlocks()).entries).toEqual([]);
+  });
+
   it('a strike from feedback counts for bans.within by the store clock', async () => {
     const { guard, advance } = serverClock(skew);
     await guard.feedback({ action: 'x', ip: '192.0.2.9' }, 'spam');
