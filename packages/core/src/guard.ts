@@ -31,9 +31,12 @@ export interface GuardOptions {
   store?: Store;
   /** Decision log sink. Called after every decision; an exception it throws is swallowed (and reported to `onError`). */
   onDecision?: (decision: Decision) => void;
-  /** Store failures and sink errors, for logging. Never throws into `evaluate`. */
+  /** Store failures of decisions and errors thrown by any callback (the sink's, `onBan`'s…), for logging. Never throws into `evaluate`. */
   onError?: (error: ActiongateError | Error) => void;
-  /** A store call failed or missed `storeTimeoutMs` (the decision followed `failMode`). */
+  /**
+   * A decision's store call failed or missed `storeTimeoutMs` (the decision followed `failMode`),
+   * or the write of its effects did. Not called for operator calls: those reject.
+   */
   onStoreError?: (error: StoreError) => void;
   /** A subject was banned: by escalation, by a rule's `ban`, or by `guard.block`. */
   onBan?: (event: BanEvent) => void;

@@ -55,8 +55,11 @@ afterEach(() => {
 describe('operator calls against a store that never answers', () => {
   it.each(calls)('%s rejects with STORE_TIMEOUT after operatorTimeoutMs, and the late answer is dropped', async (_name, call) => {
     const { store, late } = hungStore();
-    const guard = createGuard({ policy, store, operatorTimeoutMs: 20 });
+    const storeErrors: unknown[] = [];
+    const guard = createGuard({ policy, store, operatorTimeoutMs: 20, onStoreError: (e) => storeErrors.push(e) });
     const error = await call(guard).then(() => null, (e: unknown) => e);
+    // onStoreError is for decisions (which fall back); an operator call rejects instead.
+    expect(storeErrors).toEqual([]);
     expect(isActiongateError(error)).toBe(true);
     expect(error).toMatchObject({ name: 'StoreError', code: 'STORE_TIMEOUT', adapter: 'hung' });
     expect((error as Error).message).toMatch(/no answer within 20 ms \(operatorTimeoutMs\).*inspect/);
