@@ -1,8 +1,8 @@
 /**
  * Plain node:http: the same routes as the Express recipe, without a framework.
  */
-import { createServer, type IncomingMessage } from 'node:http';
-import { createGuard, loadPolicy, requestFrom, toHttpResponse, type Guard } from '@actiongate/core';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createGuard, isActiongateError, loadPolicy, requestFrom, toHttpResponse, type Guard } from '@actiongate/core';
 
 async function json(req: IncomingMessage): Promise<Record<string, unknown>> {
   let text = '';
@@ -18,10 +18,23 @@ async function json(req: IncomingMessage): Promise<Record<string, unknown>> {
   }
 }
 
-export async function createApp(guard?: Guard) {
-  guard ??= createGuard({ policy: await loadPolicy(new URL('./policy.json', import.meta.url).pathname) });
-  const server = createServer(async (req, res) => {
-    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => res.writeHead(status, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify(body));
+const sender = (res: ServerResponse) => (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  void res.writeHead(status, { ...headers, 'content-type': 'application/json' }).end(JSON.stringify(body));
+
+export async function createApp(given?: Guard) {
+  const guard = given ?? createGuard({ policy: await loadPolicy(new URL('./policy.json', import.meta.url).pathname) });
+  const server = createServer((req, res) => {
+    const send = sender(res);
+    // node:http does nothing with a handler's rejection: unhandled, it leaves the request hanging
+    // and can end the process. A bad input (an admin's malformed target: ActionError) is a 400.
+    route(req, res).catch((error: unknown) => {
+      if (res.headersSent) return void res.destroy();
+      const bad = isActiongateError(error) && (error.code === 'ACTION_INVALID' || error.code === 'TARGET_INVALID');
+      send(bad ? 400 : 500, { error: bad ? (error as Error).message : 'internal error' });
+    });
+  });
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const send = sender(res);
     // The client's address and headers before the body: once a client that sent it has closed
     // the connection, Node no longer knows its address (requestFrom then refuses).
     const client = requestFrom(req);
@@ -39,9 +52,9 @@ export async function createApp(guard?: Guard) {
     if (req.method === 'POST' && req.url === '/admin/unblock') {
       if (req.headers['x-admin-token'] !== process.env.ADMIN_TOKEN) return send(401, { error: 'unauthorised' });
       await guard.unblock(String(body.target ?? ''));
-      return res.writeHead(204).end();
+      return void res.writeHead(204).end();
     }
     send(404, { error: 'not found' });
-  });
+  }
   return { server, guard };
 }

@@ -88,6 +88,14 @@ describe.each(recipes)('recipe: %s', (_, start) => {
     // Unblocked; the 5-minute window is still full, so the next ad is throttled, not banned.
     expect((await post('/ads', { title: 'Ad', body: 'text' }, ip)).status).toBe(429);
   });
+
+  it('answers an admin\'s malformed target with an error and keeps serving', async () => {
+    // guard.unblock rejects (ActionError TARGET_INVALID): in a bare node:http handler that
+    // rejection went unhandled, so the request hung and the process could die of it.
+    const refused = await post('/admin/unblock', { target: 'nonsense' }, { 'x-admin-token': 'test-admin' });
+    expect(refused.status).toBeGreaterThanOrEqual(400);
+    expect((await post('/ads', { title: 'Still', body: 'up' }, { 'x-forwarded-for': '203.0.113.30' })).status).toBe(201);
+  });
 });
 
 describe.each(recipes)('recipe: %s, a client that closes right after sending', (_, start) => {
