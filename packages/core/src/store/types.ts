@@ -118,15 +118,18 @@ export interface Store {
   /**
    * Applies a batch: one round trip for the adapter (Redis: one script per slot, pipelined).
    * A store that stores nothing for a subject answers with empty marks and zero counts. A
-   * malformed batch (a non-finite `now` or cost, a window of no length, a NaN end) is rejected
-   * with a TypeError naming the field, before any of it is applied: `validateBatch` checks it.
+   * malformed batch (a non-finite `now` or cost, a window of no length, a NaN end, an `ifLater`
+   * that is not a boolean) is rejected with a TypeError naming the field, before any of it is
+   * applied: `validateBatch` checks it.
    * The answer holds one `SubjectResult` per subject, in the batch's order; the guard treats
    * any other shape as a store failure (`STORE_FAILED`, "malformed result").
    */
   apply(batch: StoreBatch): Promise<StoreResult>;
   /**
-   * Active marks named `name` (e.g. bans), in pages. `limit` is the target page size: adapters
-   * built on Redis SCAN may return somewhat more. Optional: operator listings need it.
+   * Active marks named `name` (e.g. bans), in pages: those ending after `now` (the guard passes
+   * the time its `apply` answers with, so a store with its own clock lists by that clock).
+   * `limit` is the target page size: adapters built on Redis SCAN may return somewhat more.
+   * Optional: operator listings need it.
    */
   scan?(name: string, options: { cursor?: string; limit: number; now: number }): Promise<{ entries: MarkEntry[]; cursor: string | null }>;
   close(): Promise<void>;
