@@ -95,7 +95,11 @@ export interface Guard {
   setPolicy(policy: CompiledPolicy | PolicyDocument): void;
   /** The policy in force. */
   readonly policy: CompiledPolicy;
-  /** Bans `ip:<address>` (an IPv6 address bans its subnet) or `actor:<id>` in every process. `for` defaults to 24h. */
+  /**
+   * Bans `ip:<address>` (an IPv6 address bans its subnet), `cidr:<range>` or `actor:<id>` in every
+   * process, until `for` (default 24h) has passed on the store's clock. A malformed target or
+   * duration rejects with `ActionError` `TARGET_INVALID`.
+   */
   block(target: Target, options?: BlockOptions): Promise<{ subject: string; until: number | null }>;
   /** Lifts a ban (and an operator allow) and forgets the strikes, ladder rung and adaptive limits: the target is judged afresh. */
   unblock(target: Target): Promise<void>;
@@ -114,6 +118,7 @@ export interface Guard {
    * 1,000 decisions otherwise), or by action (one strike more or less for its subjects).
    */
   feedback(decision: string | Action, label: FeedbackLabel): Promise<FeedbackResult>;
+  /** The store given (or the default MemoryStore). */
   readonly store: Store;
   /** Counters of this guard's decisions, store latency and bans (render with `prometheusText`). */
   metrics(): MetricsSnapshot;
