@@ -144,6 +144,12 @@ describe('operator actions', () => {
     expect(page.entries.map((e) => e.subject).sort()).toEqual(['actor:a', 'ip:192.0.2.1']);
   });
 
+  it('refuses to list blocks on a store without scan, with a typed error naming the store', async () => {
+    const inner = new MemoryStore();
+    const guard = createGuard({ policy, store: { name: 'no-scan', apply: (batch) => inner.apply(batch), close: () => inner.close() } });
+    await expect(guard.listBlocks()).rejects.toMatchObject({ code: 'TARGET_INVALID', field: 'store', message: expect.stringContaining('no-scan') });
+  });
+
   it('rejects malformed targets and durations with typed errors', async () => {
     const { guard } = setup();
     await expect(guard.block('ip:999.1.1.1')).rejects.toMatchObject({ code: 'TARGET_INVALID', field: 'target' });
