@@ -10,6 +10,9 @@
  *   pnpm exec tsx bench/ab.ts /tmp/before .              reference policy, 1 KB ads (bench/evaluate.ts)
  *   VARIANT=view pnpm exec tsx bench/ab.ts /tmp/before . `page.view` from 50,000 addresses (bench/http-overhead.ts)
  *   VARIANT=submit ...                                   `ad.submit` without content, the same addresses
+ *   VARIANT=signals ...                                  the content signals alone (`policy.content.evaluate`, no model)
+ *                                                        of the 1 KB ads: a change to them is ~40% of a decision, and
+ *                                                        alone it shows above the noise of whole decisions
  *   CHUNKS=16 CHUNK=5000                                 chunks per tree, decisions per chunk
  *
  * Identical means: the same decisions (every field but the random id and challenge token, in
@@ -105,10 +108,11 @@ async function decisionsDigest(tree: Tree): Promise<string> {
 /** A guard of `tree` on the benchmark's policy and its stream of actions. */
 function setup(tree: Tree) {
   const document = JSON.parse(readFileSync(join(tree.root, 'rules/classifieds.json'), 'utf8'));
+  const ads = variant === 'content' || variant === 'signals';
   if (variant === 'content') document.lists['big-blocklist'] = { files: [tree.blocklistFile(100_000)], score: 30 };
   const policy = tree.core.compilePolicy(document, { file: join(tree.root, 'rules/classifieds.json') });
   const filler = ' Pick up in the evening, cash or bank transfer, no shipping. Original receipt and box included.'.repeat(10);
-  const actions = variant === 'content'
+  const actions = ads
     ? JSON.parse(JSON.stringify(tree.synthetic.syntheticTraffic({ seed: 7 }).map((t: any) => ({ ...t.action, content: { ...t.action.content, body: `${t.action.content?.body ?? ''}${filler}`.slice(0, 1024) } })))) // flat strings, as from a request body
     : Array.from({ length: 50_000 }, (_, i) => ({
         action: variant === 'submit' ? 'ad.submit' : 'page.view',
@@ -116,7 +120,7 @@ function setup(tree: Tree) {
       }));
   const clock = { now: Date.UTC(2026, 0, 5) };
   const guard = tree.core.createGuard({ policy, store: new tree.store.MemoryStore({ maxKeys: 500_000 }), now: () => clock.now });
-  return { guard, actions, clock, toHttpResponse: tree.core.toHttpResponse as (decision: unknown) => unknown, next: 0 };
+  return { guard, actions, clock, toHttpResponse: tree.core.toHttpResponse as (decision: unknown) => unknown, signals: policy.content.evaluate as (content: unknown, model: null) => unknown, next: 0 };
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
@@ -134,8 +138,12 @@ for (let c = -2; c < chunks; c++) {
     for (let i = 0; i < chunk; i++) {
       run.clock.now += variant === 'content' ? 50 : 2; // the HTTP variants: 500 requests/s of virtual time
       const t0 = process.hrtime.bigint();
-      const decision = await run.guard.evaluate(run.actions[run.next++ % run.actions.length]);
-      if (variant !== 'content') run.toHttpResponse(decision);
+      if (variant === 'signals') {
+        run.signals(run.actions[run.next++ % run.actions.length].content, null);
+      } else {
+        const decision = await run.guard.evaluate(run.actions[run.next++ % run.actions.length]);
+        if (variant !== 'content') run.toHttpResponse(decision);
+      }
       samples[i] = Number(process.hrtime.bigint() - t0) / 1000;
     }
     const used = process.cpuUsage(started);
@@ -151,4 +159,4 @@ console.log('| tree | CPU µs/decision min | median | p50 µs min | median |\n| 
 for (const which of [0, 1]) {
   console.log(`| ${roots[which]} | ${at(cpu[which]!, 0).toFixed(1)} | ${at(cpu[which]!, 0.5).toFixed(1)} | ${at(p50[which]!, 0).toFixed(1)} | ${at(p50[which]!, 0.5).toFixed(1)} |`);
 }
-console.log(`median CPU per decision, second tree against first: ${((at(cpu[1]!, 0.5) / at(cpu[0]!, 0.5)) * 100).toFixed(0)}%`);
+console.log(`median CPU per decision, second tree against first: ${((at(cpu[1]!, 0.5) / at(cpu[0]!, 0.5)) * 100).toFixed(1)}%`);
