@@ -41,6 +41,19 @@ describe('digestAscii', () => {
     expect(digest.nearKeys).toEqual(nearKeys(`a title\n${long}`, 2, true));
   });
 
+  it('splits words at every ASCII character as nearKeys does (its table of word bytes against the range tests)', () => {
+    // Each of the 128 codes between two words and inside one: a table entry off by one (`/` or
+    // `:` around the digits, `` ` `` or `{` around the letters, upper case) changes the keys.
+    for (let c = 0; c < 128; c++) {
+      const char = String.fromCharCode(c);
+      const texts = [`oak${char}sofa for${char}${char}sale`, `${char}pick up${char}only cash${char}`];
+      const joined = texts.join('\n');
+      const digest = digestAscii(texts, 3);
+      expect(digest.nearKeys, `code ${c}`).toEqual(nearKeys(joined, 3, true));
+      expect(digest.fingerprint, `code ${c}`).toBe(fingerprint(joined));
+    }
+  });
+
   it('refuses text that is not plain ASCII (signals.ts sends it through fingerprint and nearKeys)', () => {
     expect(() => digestAscii(['café'], null)).toThrow(/not plain ASCII/);
   });
