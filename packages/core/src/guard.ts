@@ -122,7 +122,12 @@ export interface Guard {
   readonly store: Store;
   /** Counters of this guard's decisions, store latency and bans (render with `prometheusText`). */
   metrics(): MetricsSnapshot;
-  /** Refuses new evaluations, waits for those under way and their writes, then closes the store (and the fallback store). */
+  /**
+   * Refuses new evaluations and operator calls (`evaluate`, `block`, `unblock`, `allow`,
+   * `inspect`, `listBlocks`, `passChallenge`, `feedback` then reject with `ActiongateError`
+   * `GUARD_CLOSED`), waits for those under way and the decisions' writes, then closes the store
+   * (and the fallback store).
+   */
   close(): Promise<void>;
 }
 
@@ -345,23 +350,23 @@ export function createGuard(options: GuardOptions): Guard {
       return policy;
     },
     store,
-    async block(target, blockOptions = {}) {
+    block: operator(async (target: Target, blockOptions: BlockOptions = {}) => {
       const ban = await block(operatorStore, policy, target, blockOptions, now());
       counters.ban('operator');
       notify(options.onBan, { subject: ban.subject, until: ban.until, rung: 0, reason: blockOptions.reason ?? 'blocked by an operator', source: 'operator' });
       return ban;
-    },
-    async unblock(target) {
+    }, 'block'),
+    unblock: operator(async (target: Target) => {
       await unblock(operatorStore, policy, target, now());
       counters.unblock();
-    },
+    }, 'unblock'),
     metrics: () => counters.snapshot(),
     // async: a bad clock (or target) rejects, as every other call does, rather than throwing.
-    allow: async (target, allowOptions = {}) => allow(operatorStore, policy, target, allowOptions, now()),
-    inspect: async (target) => inspect(operatorStore, policy, target, now()),
-    listBlocks: async (listOptions = {}) => listBlocks(operatorStore, listOptions, now()),
-    passChallenge: async (token) => passChallenge(operatorStore, policy, token, now()),
-    async feedback(decision, label) {
+    allow: operator(async (target: Target, allowOptions: BlockOptions = {}) => allow(operatorStore, policy, target, allowOptions, now()), 'allow'),
+    inspect: operator(async (target: Target) => inspect(operatorStore, policy, target, now()), 'inspect'),
+    listBlocks: operator(async (listOptions: { cursor?: string; limit?: number } = {}) => listBlocks(operatorStore, listOptions, now()), 'listBlocks'),
+    passChallenge: operator(async (token: string) => passChallenge(operatorStore, policy, token, now()), 'passChallenge'),
+    feedback: operator(async (decision: string | Action, label: FeedbackLabel): Promise<FeedbackResult> => {
       if (label !== 'spam' && label !== 'ham') throw new ActionError('label', `feedback is "spam" or "ham", got ${JSON.stringify(label)}`);
       const current = policy;
       let result: FeedbackResult;
@@ -381,12 +386,28 @@ export function createGuard(options: GuardOptions): Guard {
       const learned = !result.repeated && result.found && learner !== null && content !== undefined;
       if (learned) await learner.learn(content!, label);
       return { ...result, learned };
-    },
+    }, 'feedback'),
     close() {
       // A second close() while the first is under way ends with it, not before the store is closed.
       return (closing ??= closeNow());
     },
   };
+
+  /**
+   * An operator call: refused after close() as evaluate is (the store it would go to is closed or
+   * closing), and counted with the evaluations under way so close() waits for it as for them.
+   */
+  function operator<A extends unknown[], R>(call: (...args: A) => Promise<R>, name: string): (...args: A) => Promise<R> {
+    return async (...args: A) => {
+      if (closed) throw new ActiongateError('GUARD_CLOSED', `${name}() called after close()`);
+      active++;
+      try {
+        return await call(...args);
+      } finally {
+        if (--active === 0) whenIdle?.();
+      }
+    };
+  }
 
   async function closeNow(): Promise<void> {
     closed = true;

@@ -534,6 +534,47 @@ describe('evaluate: decision log and failures', () => {
     await guard.close();
     await expect(guard.evaluate(ad('x'))).rejects.toMatchObject({ code: 'GUARD_CLOSED' });
   });
+
+  it('operator calls after close() reject GUARD_CLOSED as evaluate does, never reaching the closed store; close() waits for one under way', async () => {
+    const calls: string[] = [];
+    const inner = new MemoryStore();
+    let release: (() => void) | undefined;
+    const store: Store = {
+      name: 'recording',
+      apply: async (b) => {
+        calls.push('apply');
+        if (release === undefined && calls.length === 1) await new Promise<void>((r) => (release = r));
+        return inner.apply(b);
+      },
+      scan: (o) => inner.scan!(o),
+      close: async () => {
+        calls.push('close');
+      },
+    };
+    const guard = createGuard({ policy: base, store, now: clock().now });
+    // A block under way at close() finishes before the store is closed.
+    const blocking = guard.block('ip:192.0.2.9');
+    await new Promise((r) => setTimeout(r, 1));
+    const closing = guard.close();
+    release!();
+    await expect(blocking).resolves.toMatchObject({ subject: 'ip:192.0.2.9' });
+    await closing;
+    expect(calls.at(-1)).toBe('close');
+    const before = calls.length;
+    const refused: [string, () => Promise<unknown>][] = [
+      ['block', () => guard.block('ip:192.0.2.1')],
+      ['unblock', () => guard.unblock('ip:192.0.2.1')],
+      ['allow', () => guard.allow('ip:192.0.2.1')],
+      ['inspect', () => guard.inspect('ip:192.0.2.1')],
+      ['listBlocks', () => guard.listBlocks()],
+      ['passChallenge', () => guard.passChallenge('token')],
+      ['feedback', () => guard.feedback(ad('x'), 'spam')],
+    ];
+    for (const [name, call] of refused) {
+      await expect(call(), name).rejects.toMatchObject({ code: 'GUARD_CLOSED', message: `${name}() called after close()` });
+    }
+    expect(calls.length).toBe(before);
+  });
 });
 
 describe('escalation', () => {
