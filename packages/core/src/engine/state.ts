@@ -282,8 +282,12 @@ export function planEffects(
     // Only over a ban that ends sooner: another process may have banned the subject for longer
     // since this decision read it, and that ban must stand.
     (entry.set ??= []).push({ name: MARK.ban, value, until: ban.until, ifLater: true });
-    // The rung outlives the ban by `forget`, so the next offence climbs the ladder.
-    if (ban.rung > 0) entry.set.push({ name: MARK.rung, value: ban.rung, until: (ban.until ?? now) + policy.bans.forgetMs });
+    // The rung outlives the ban by `forget`, so the next offence climbs the ladder; a permanent
+    // ban's rung lasts as long as the ban. Under the same `ifLater` as the ban, so the rung mark
+    // is the one of the ban that stands: a concurrent decision whose shorter ban lost neither
+    // shortens the rung's memory nor puts its own rung over a permanent ban's. (Escalating needs
+    // no live ban, so one process's rungs follow each other with ends ever later.)
+    if (ban.rung > 0) entry.set.push({ name: MARK.rung, value: ban.rung, until: ban.until === null ? null : ban.until + policy.bans.forgetMs, ifLater: true });
   }
   for (const tighten of outcome.tighten) {
     (ops.for(tighten.subject).set ??= []).push({ name: MARK.tighten, value: { factor: tighten.factor, until: tighten.until, reason: tighten.reason, at: now }, until: tighten.until });

@@ -680,6 +680,43 @@ describe('escalation', () => {
     expect((await guard.evaluate({ action: 'a', ip: '192.0.2.70' })).verdict).toBe('block');
   });
 
+  it("an escalation's rung follows the ban that stands: a concurrent longer or permanent ban keeps its rung and its memory", async () => {
+    // Between this decision's read and its writes, another process escalates the IP first: to the
+    // same rung with a longer (jittered) ban, or (with a longer ladder) to a permanent ban.
+    for (const other of [{ rung: 1, ban: 2 * hour }, { rung: 3, ban: null }]) {
+      const c = clock();
+      const shared = new MemoryStore();
+      let raced = false;
+      const subject = 'ip:192.0.2.71';
+      const store: Store = {
+        name: 'racing',
+        async apply(batch) {
+          const result = await shared.apply(batch);
+          if (!raced && batch.subjects.some((s) => s.subject === subject && s.get?.includes('rung'))) {
+            raced = true;
+            const until = other.ban === null ? null : batch.now + other.ban;
+            await shared.apply({ now: batch.now, subjects: [{ subject, set: [
+              { name: 'ban', value: { until, rung: other.rung, reason: 'the other process', at: batch.now }, until, ifLater: true },
+              { name: 'rung', value: other.rung, until: until === null ? null : until + 30 * 24 * hour, ifLater: true },
+            ] }] });
+          }
+          return result;
+        },
+        close: () => shared.close(),
+      };
+      const guard = createGuard({ policy: { name: 'esc', limits: [{ id: 'l', by: 'ip', window: '1m', max: 0 }], bans: { after: 1, ladder: ['1h', '7d'] } }, store, now: c.now });
+      expect(await guard.evaluate({ action: 'a', ip: '192.0.2.71' }), String(other.ban)).toMatchObject({ verdict: 'block', banRung: 1, banUntil: c.now() + hour });
+      expect(raced).toBe(true);
+      await new Promise((r) => setTimeout(r, 1)); // the decision's writes land
+      expect(await guard.inspect(subject), String(other.ban)).toMatchObject({ ban: { reason: 'the other process' }, rung: other.rung });
+      if (other.ban !== null) {
+        // `forget` (30d) after the ban that stood ends, not after the shorter one that lost.
+        c.advance(other.ban + 30 * 24 * hour - minute);
+        expect((await guard.inspect(subject)).rung).toBe(1);
+      }
+    }
+  });
+
   it('the attempt that earns a ban is an enforced block, not a monitored one', async () => {
     const guard = createGuard({ policy: { name: 'esc', limits: [{ id: 'l', by: 'ip', window: '1m', max: 1 }], bans: { after: 1 } }, now: clock().now });
     const act = { action: 'a', ip: '192.0.2.51' };
