@@ -546,7 +546,7 @@ describe('evaluate: decision log and failures', () => {
         if (release === undefined && calls.length === 1) await new Promise<void>((r) => (release = r));
         return inner.apply(b);
       },
-      scan: (o) => inner.scan!(o),
+      scan: (name, o) => inner.scan!(name, o),
       close: async () => {
         calls.push('close');
       },
