@@ -4,8 +4,8 @@
  *   POST /challenge {token, solved}    → the host checks its CAPTCHA, then redeems the token
  *   POST /admin/unblock {target}       → lifts a ban (protect it properly in a real app)
  */
-import express, { type Express } from 'express';
-import { createGuard, loadPolicy, requestFrom, toHttpResponse, type Guard } from '@actiongate/core';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { createGuard, isActiongateError, loadPolicy, requestFrom, toHttpResponse, type Guard } from '@actiongate/core';
 
 export async function createApp(guard?: Guard): Promise<{ app: Express; guard: Guard }> {
   guard ??= createGuard({ policy: await loadPolicy(new URL('./policy.json', import.meta.url).pathname) });
@@ -35,5 +35,14 @@ export async function createApp(guard?: Guard): Promise<{ app: Express; guard: G
     await guard.unblock(String(req.body?.target ?? ''));
     res.sendStatus(204);
   });
+  // Express 5 passes a handler's rejection here. A bad input (an admin's malformed target:
+  // ActionError) is a 400, not the default 500.
+  app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent || !isBadInput(error)) return next(error);
+    res.status(400).json({ error: (error as Error).message });
+  });
   return { app, guard };
 }
+
+/** An `ActionError`: input the guard cannot read (`ACTION_INVALID`) or a malformed target (`TARGET_INVALID`). */
+const isBadInput = (error: unknown): boolean => isActiongateError(error) && (error.code === 'ACTION_INVALID' || error.code === 'TARGET_INVALID');

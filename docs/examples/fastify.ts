@@ -3,7 +3,7 @@
  * in an onRequest hook: before the body is read, while the connection still has its address.
  */
 import Fastify from 'fastify';
-import { createGuard, loadPolicy, requestFrom, toHttpResponse, type Guard } from '@actiongate/core';
+import { createGuard, isActiongateError, loadPolicy, requestFrom, toHttpResponse, type Guard } from '@actiongate/core';
 
 export async function createApp(guard?: Guard) {
   guard ??= createGuard({ policy: await loadPolicy(new URL('./policy.json', import.meta.url).pathname) });
@@ -29,5 +29,14 @@ export async function createApp(guard?: Guard) {
     await guard.unblock(String(request.body?.target ?? ''));
     return reply.code(204).send();
   });
+  // A bad input (an admin's malformed target: ActionError) is a 400, not Fastify's default 500.
+  // Anything else is thrown on to Fastify's own handler.
+  app.setErrorHandler(async (error, _request, reply) => {
+    if (isBadInput(error)) return reply.code(400).send({ error: (error as Error).message });
+    throw error;
+  });
   return { app, guard };
 }
+
+/** An `ActionError`: input the guard cannot read (`ACTION_INVALID`) or a malformed target (`TARGET_INVALID`). */
+const isBadInput = (error: unknown): boolean => isActiongateError(error) && (error.code === 'ACTION_INVALID' || error.code === 'TARGET_INVALID');

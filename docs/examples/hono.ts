@@ -5,7 +5,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { Hono } from 'hono';
-import { createGuard, loadPolicy, requestFrom, toHttpResponse, type Guard } from '@actiongate/core';
+import { HTTPException } from 'hono/http-exception';
+import { createGuard, isActiongateError, loadPolicy, requestFrom, toHttpResponse, type Guard } from '@actiongate/core';
 
 export async function createApp(guard?: Guard) {
   guard ??= createGuard({ policy: await loadPolicy(new URL('./policy.json', import.meta.url).pathname) });
@@ -31,5 +32,16 @@ export async function createApp(guard?: Guard) {
     await guard.unblock(String(body.target ?? ''));
     return c.body(null, 204);
   });
+  // A bad input (an admin's malformed target: ActionError) is a 400, not Hono's default 500;
+  // anything else is answered as Hono's default handler does.
+  app.onError((error, c) => {
+    if (isBadInput(error)) return c.json({ error: error.message }, 400);
+    if (error instanceof HTTPException) return error.getResponse();
+    console.error(error);
+    return c.text('Internal Server Error', 500);
+  });
   return { app, guard };
 }
+
+/** An `ActionError`: input the guard cannot read (`ACTION_INVALID`) or a malformed target (`TARGET_INVALID`). */
+const isBadInput = (error: unknown): boolean => isActiongateError(error) && (error.code === 'ACTION_INVALID' || error.code === 'TARGET_INVALID');
