@@ -9,7 +9,7 @@ import type { CompiledPolicy } from '../policy/compile.js';
 import { formatDuration, parseBanDuration } from '../policy/duration.js';
 import type { MarkEntry, MarkValue, Store, StoreBatch, StoreResult } from '../store/types.js';
 import { editRange, REGISTRY_VERSION } from './ranges.js';
-import { asTightening, MARK, WINDOW } from './state.js';
+import { asTightening, MARK, tightenedMax, WINDOW } from './state.js';
 
 /** `ip:203.0.113.7` (an IPv6 address, or its network `ip:2001:db8:1:2::/64`, stands for its policy subnet), `cidr:198.51.100.0/24` or `actor:u42`. */
 export type Target = `ip:${string}` | `cidr:${string}` | `actor:${string}` | (string & {});
@@ -31,9 +31,18 @@ export interface Inspection {
   rung: number;
   /** Adaptive limits in force: capacities scaled by `factor` until `until`. */
   tighten: { factor: number; until: number } | null;
-  /** Counters of the policy's limits keyed by this subject alone. */
-  counters: { id: string; count: number; max?: number }[];
+  /**
+   * Counters of the policy's limits keyed by this subject alone. `max` is the capacity an
+   * anonymous actor gets (the `anonymous` tier, else `default`, else the strictest tier: the
+   * status of the actions that counted is not stored, and an unknown one gets the same), scaled
+   * by this subject's adaptive limits in force (`tighten`). A decision also applies the other
+   * subject's factor and its actor's own tier.
+   */
+  counters: { id: string; count: number; max: number }[];
 }
+
+/** The actor status whose capacity `inspect` reports: a subject's counts carry no status. */
+const INSPECTED_STATUS = 'anonymous';
 
 /** How long a challenge token stays redeemable. */
 export const CHALLENGE_TOKEN_TTL_MS = 15 * 60_000;
@@ -133,6 +142,7 @@ export async function inspect(store: Store, policy: CompiledPolicy, target: Targ
   const record = (value: MarkValue | undefined) => (typeof value === 'object' && value !== null && !Array.isArray(value) ? value : null);
   const ban = record(answer.marks[MARK.ban]);
   const allowed = record(answer.marks[MARK.allow]);
+  const tighten = asTightening(answer.marks[MARK.tighten], result.now);
   return {
     target: String(target),
     subject,
@@ -140,8 +150,8 @@ export async function inspect(store: Store, policy: CompiledPolicy, target: Targ
     allow: allowed && { until: typeof allowed.until === 'number' ? allowed.until : null, reason: String(allowed.reason ?? 'allowed') },
     strikes: answer.counts[WINDOW.violations] ?? 0,
     rung: typeof answer.marks[MARK.rung] === 'number' ? (answer.marks[MARK.rung] as number) : 0,
-    tighten: asTightening(answer.marks[MARK.tighten], result.now),
-    counters: limits.map((l) => ({ id: l.id, count: answer.counts[l.windowName] ?? 0 })),
+    tighten,
+    counters: limits.map((l) => ({ id: l.id, count: answer.counts[l.windowName] ?? 0, max: tightenedMax(l.maxFor(INSPECTED_STATUS), tighten?.factor ?? 1) })),
   };
 }
 

@@ -804,7 +804,7 @@ describe('a passed challenge', () => {
     }
     // One solved CAPTCHA buys the rest of the hour's 5, not unlimited attempts.
     expect(verdicts).toEqual([...Array(3).fill('allow'), ...Array(7).fill('throttle')]);
-    expect((await guard.inspect('ip:192.0.2.80')).counters).toEqual([{ id: 'soft', count: 2 }, { id: 'hard', count: 5 }]);
+    expect((await guard.inspect('ip:192.0.2.80')).counters).toEqual([{ id: 'soft', count: 2, max: 2 }, { id: 'hard', count: 5, max: 5 }]);
   });
 });
 

@@ -87,6 +87,34 @@ describe('operator actions', () => {
     expect(await guard.inspect('ip:192.0.2.9')).toMatchObject({ ban: null, strikes: 0, rung: 0 });
   });
 
+  it("inspect's counters carry max: the capacity an anonymous actor gets, under the subject's adaptive limits", async () => {
+    const guard = createGuard({
+      policy: {
+        name: 'inspect-max',
+        limits: [
+          { id: 'by-ip', by: 'ip', window: '1h', max: 10 },
+          { id: 'tiers', by: 'actor', window: '1h', max: { anonymous: 2, registered: 20 } },
+          // No anonymous tier and no default: an unknown status gets the strictest tier.
+          { id: 'no-anon', by: 'actor', window: '1h', max: { registered: 8, verified: 30 } },
+          { id: 'with-default', by: 'actor', window: '1h', max: { verified: 30, default: 5 } },
+        ],
+        rules: [{ name: 'shady', conditions: { all: [{ fact: 'attributes', path: '$.shady', operator: 'equal', value: true }] }, event: { type: 'tighten', params: { factor: 0.5 } } }],
+      },
+      now: () => Date.UTC(2026, 0, 1),
+    });
+    await guard.evaluate({ action: 'a', ip: '192.0.2.40', actor: { id: 'u1', status: 'registered' } });
+    expect((await guard.inspect('actor:u1')).counters).toEqual([
+      { id: 'tiers', count: 1, max: 2 },
+      { id: 'no-anon', count: 1, max: 8 },
+      { id: 'with-default', count: 1, max: 5 },
+    ]);
+    expect((await guard.inspect('ip:192.0.2.40')).counters).toEqual([{ id: 'by-ip', count: 1, max: 10 }]);
+    // Adaptive limits halve the subject's capacities (never below 1), as a decision sees them.
+    await guard.evaluate({ action: 'a', ip: '192.0.2.40', actor: { id: 'u1', status: 'registered' }, attributes: { shady: true } });
+    expect((await guard.inspect('ip:192.0.2.40')).counters).toEqual([{ id: 'by-ip', count: 2, max: 5 }]);
+    expect((await guard.inspect('actor:u1')).counters.map((c) => c.max)).toEqual([1, 4, 2]);
+  });
+
   it('unblock after an escalation forgets the rung, the strikes and adaptive limits: no re-ban at once, the ladder starts over', async () => {
     const t = Date.UTC(2026, 0, 1);
     const guard = createGuard({
