@@ -7,8 +7,8 @@
  * - a limit that can never be exceeded because a stricter one on the same subject, actions and a
  *   window at least as long always denies first;
  * - thresholds in the wrong order: equal challenge and block scores, tiers that give anonymous
- *   actors more than verified ones, a ban ladder whose rungs get shorter, a rung shorter than
- *   `bans.within` (its strikes outlast it);
+ *   actors more than verified ones, a ban ladder whose rungs get shorter (or, with `bans.jitter`,
+ *   may), a rung shorter than `bans.within` (its strikes outlast it);
  * - list entries inside other entries of the same list (duplicates and nested ranges), with the
  *   list file's line numbers;
  * - a trusted proxy range that holds every address of a family (`0.0.0.0/0`, `::/0`), or that
@@ -132,6 +132,7 @@ export function thresholdWarnings(document: PolicyDocument): PolicyProblem[] {
     }
   });
   const ladder = document.bans?.ladder ?? [];
+  const jitter = document.bans?.jitter ?? 0;
   for (let k = 1; k < ladder.length; k++) {
     const before = parseBanDuration(ladder[k - 1]!);
     const after = parseBanDuration(ladder[k]!);
@@ -139,6 +140,10 @@ export function thresholdWarnings(document: PolicyDocument): PolicyProblem[] {
     // null = permanent: nothing comes after it, and it is the longest.
     if (before === null || (after !== null && after < before)) {
       warnings.push({ pointer: `/bans/ladder/${k}`, message: `rung ${k + 1} (${ladder[k]}) is not longer than rung ${k} (${ladder[k - 1]}): repeat offenders get ${before === null ? 'unbanned after a permanent ban' : 'shorter bans'}` });
+    } else if (after !== null && after < before * (1 + jitter)) {
+      // A rung's mark is kept by its ban's end (the later end wins a concurrent write), so rungs
+      // whose jittered lengths overlap can also keep the lower rung when two processes ban at once.
+      warnings.push({ pointer: `/bans/ladder/${k}`, message: `rung ${k + 1} (${ladder[k]}) is within bans.jitter (${jitter}) of rung ${k} (${ladder[k - 1]}): a jittered rung ${k} ban can last longer than a rung ${k + 1} ban` });
     }
   }
   // Strikes stay in their window through a ban (a ham report must be able to take back exactly

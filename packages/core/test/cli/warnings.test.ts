@@ -43,6 +43,10 @@ describe('policy warnings', () => {
     expect(pointers({ name: 'p', bans: { ladder: ['24h', 'permanent', '7d'] } })).toEqual(['/bans/ladder/2']);
     expect(pointers({ name: 'p', bans: { ladder: ['1h', '1h'] } })).toEqual([]);
     expect(pointers({ name: 'p', bans: { ladder: ['7d', '1h'] } })).toEqual(['/bans/ladder/1']);
+    // Jitter that lets a rung's ban outlast the next rung's (24h × 1.5 > 30h); 7d clears it.
+    expect(pointers({ name: 'p', bans: { jitter: 0.5, ladder: ['24h', '30h', '7d'] } })).toEqual(['/bans/ladder/1']);
+    expect(thresholdWarnings({ name: 'p', bans: { jitter: 0.5, ladder: ['24h', '30h'] } })[0]?.message).toBe('rung 2 (30h) is within bans.jitter (0.5) of rung 1 (24h): a jittered rung 1 ban can last longer than a rung 2 ban');
+    expect(pointers({ name: 'p', bans: { jitter: 0.1, ladder: ['24h', '7d', 'permanent'] } })).toEqual([]);
     // A rung shorter than `within` (default 1h), the last one aside: its strikes outlast it.
     expect(pointers({ name: 'p', bans: { ladder: ['10m', '24h', '30m'] } })).toEqual(['/bans/ladder/2', '/bans/ladder/0']);
     expect(pointers({ name: 'p', bans: { within: '5m', ladder: ['10m', '24h'] } })).toEqual([]);
