@@ -103,7 +103,10 @@ export class RedisStore implements Store {
   readonly #serverTime: boolean;
   readonly #calls: Coalescer;
   readonly #maxInFlight: number;
-  /** Request ids: random per store, then a counter, so no two calls anywhere share one. */
+  /**
+   * Request ids: random per store, a dot, then a counter in base 36, so no two calls anywhere
+   * share one, and the script can tell a store's calls apart and in order (a refund's resend).
+   */
   readonly #requestBase = randomBytes(9).toString('base64');
   #requestCount = 0;
   /** Each apply's shapes are encoded here first, all of them before any joins a call. */
@@ -128,7 +131,7 @@ export class RedisStore implements Store {
     this.#calls = createCoalescer({
       maxKeys,
       maxBatches,
-      requestId: () => `${this.#requestBase}${(this.#requestCount++).toString(36)}`,
+      requestId: () => `${this.#requestBase}.${(this.#requestCount++).toString(36)}`,
       // Checked again when sent: the connection may have dropped while the call was gathering,
       // and a client that queues offline would run it long after its decisions were made.
       send: (keys, args) => (this.#runner.ready() ? this.#runner.evalshaRaw(APPLY_SHA, APPLY_SCRIPT, keys, args) : Promise.reject(notConnected())),

@@ -7,7 +7,8 @@
  *
  *   { m = { [name] = { until (0 = no end), json } },
  *     w = { [name] = { windowMs, slot, count, slot, count… } },
- *     r = the request that last wrote it }
+ *     r = the request that last wrote it,
+ *     f = the stores that last refunded on it: { store, sequence… }, or none }
  *
  * Why one packed record rather than a hash of fields: every `redis.call` from Lua costs a few µs
  * on this class of machine, and a fresh hash needed three (HMGET, HSET, PEXPIRE) where a string
@@ -23,9 +24,12 @@
  * Resends: a client that reconnects may send a call again that had already run (ioredis resends
  * unanswered commands). Every record the call writes carries its request id; if any key of the
  * call already holds it, the call has run, and the script answers `resent` without applying
- * anything, so an attempt is never counted twice. (If every key the first run wrote has since
- * been written by other calls, the resend cannot be told apart and counts again: a hit too many,
- * never one too few.)
+ * anything, so an attempt is never counted twice. If every key the first run wrote has since
+ * been written by other calls, r no longer tells: a take or add resent then counts again (a hit
+ * too many). A refund must not give back twice (one too few), so a record refunded on also keeps,
+ * per store, the latest call that refunded on it (f, REFUNDERS below); that still tells, unless
+ * more than REFUNDERS other stores refunded on every key the call refunded on since, or such a
+ * key lived past REFUND_GRACE with no window left and was hit again.
  *
  * Operations arrive as msgpack and answers leave as one flat array: JSON costs more Redis CPU
  * than the work itself, and so did flat arguments turned into numbers one `tonumber` at a time
@@ -100,9 +104,35 @@ local function record_of(key)
   return rec
 end
 
+-- A refund (a negative add) resent after other calls overwrote r would give back twice: one too
+-- few. So a record a call refunds on also remembers, per store (the request id is
+-- "<store>.<sequence in base 36>"), the latest sequence that refunded on it: f = { store, seq,
+-- store, seq… }, the REFUNDERS most recent stores, only on records refunded, so the common path
+-- pays one field lookup per key. A store sends its calls in order on one connection, so a call
+-- whose store already refunded here at its sequence or later has run. (An id of another form
+-- counts as a store of its own at sequence 0.)
+local REFUNDERS = 16
+local store, seq
+local function split_request()
+  local s, n = string.match(request, '^(.*)%.(%w+)$')
+  seq = n and tonumber(n, 36)
+  if s and seq then store = s else store, seq = request, 0 end
+end
+
 if request ~= '' then
   for k = 1, #KEYS do
-    if record_of(KEYS[k]).r == request then return { exact(now), 1 } end
+    local rec = record_of(KEYS[k])
+    if rec.r == request then return { exact(now), 1 } end
+    local f = rec.f
+    if f then
+      if not store then split_request() end
+      for i = 1, #f, 2 do
+        if f[i] == store then
+          if f[i + 1] >= seq then return { exact(now), 1 } end
+          break
+        end
+      end
+    end
   end
 end
 
@@ -159,6 +189,8 @@ local base = #S - #KEYS
 local out = { exact(now), 0 }
 local n = 2
 local counts, admitted, resets, windows = {}, {}, {}, {}
+-- The keys this call refunds on (see REFUNDERS).
+local refunded = {}
 for k = 1, #KEYS do
   local key = KEYS[k]
   local rec = record_of(key)
@@ -301,8 +333,10 @@ for k = 1, #KEYS do
     end
     nfresh = nfresh + 1
     fresh[nfresh] = p
-    add_hit(p, sms, S[a + 3] or now, S[a + 2])
+    local cost = S[a + 2]
+    add_hit(p, sms, S[a + 3] or now, cost)
     prune(p, sms, window)
+    if cost < 0 then refunded[key] = true end
     changed = true
   end
 
@@ -410,6 +444,35 @@ local function make_room(rec, names)
   end
 end
 
+-- This store's refund, remembered at the end of f (the most recent), once, within REFUNDERS.
+local function remember_refund(rec)
+  if not store then split_request() end
+  local f = rec.f
+  if not f then
+    rec.f = { store, seq }
+    return
+  end
+  local n = #f
+  for i = 1, n, 2 do
+    if f[i] == store then
+      for j = i, n - 2 do f[j] = f[j + 2] end
+      f[n], f[n - 1] = nil, nil
+      n = n - 2
+      break
+    end
+  end
+  if n >= 2 * REFUNDERS then
+    for j = 1, n - 2 do f[j] = f[j + 2] end
+    f[n], f[n - 1] = nil, nil
+    n = n - 2
+  end
+  f[n + 1], f[n + 2] = store, seq
+end
+
+-- A record a refund emptied is kept this long for its f, rather than deleted: a resend of that
+-- refund after the subject was hit again would otherwise give back one of the new hits.
+local REFUND_GRACE = 600000
+
 -- Each changed record is written once, with the TTL of the latest moment anything in it matters.
 for _, key in ipairs(order) do
   if dirty[key] then
@@ -419,7 +482,9 @@ for _, key in ipairs(order) do
       make_room(rec, names)
       expire, forever, names = settle(rec)
     end
-    if names == 0 then
+    if refunded[key] and request ~= '' then remember_refund(rec) end
+    if rec.f and expire < now + REFUND_GRACE then expire = now + REFUND_GRACE end
+    if names == 0 and not rec.f then
       call('DEL', key)
     else
       if request ~= '' then rec.r = request end

@@ -214,6 +214,63 @@ describe('the apply script', () => {
     expect(await run('req-2')).toEqual([1_700_000_000_000, 0, 2, 1, 61_000, 1]);
   });
 
+  it('refuses a resent refund after other calls wrote the key, instead of giving back twice', async () => {
+    const client = await ioredis();
+    const key = `${prefix()}{ip:r1}`;
+    const now = 1_700_000_000_000;
+    const w = { name: 'w', windowMs: 60_000 };
+    const run = async (shape: Omit<SubjectOps, 'subject'>, request: string) => (await client.eval(await script(), 1, key, String(now), request, packCall([shape], [1]))) as unknown[];
+    const takeOne = { take: [{ ...w, max: 5, cost: 1 }] };
+    const refund = { add: [{ ...w, cost: -1, at: now }] };
+    const count = async () => (await run({ peek: [w] }, ''))[2];
+    await run(takeOne, 'storeA.1');
+    await run(takeOne, 'storeB.1');
+    await run(refund, 'storeA.2');
+    expect(await count()).toBe(1);
+    // Another store's call writes the key: r no longer names the refund.
+    await run(takeOne, 'storeB.2');
+    expect(await count()).toBe(2);
+    // The refund resent (a reconnect): answered as resent, nothing given back a second time.
+    expect(await run(refund, 'storeA.2')).toEqual([now, 1]);
+    expect(await count()).toBe(2);
+    // The store's later calls, refunds included, still apply.
+    await run(refund, 'storeA.3');
+    expect(await count()).toBe(1);
+  });
+
+  it('keeps a key a refund emptied, so the refund resent after a new hit gives back nothing', async () => {
+    const client = await ioredis();
+    const key = `${prefix()}{ip:r2}`;
+    const now = 1_700_000_000_000;
+    const w = { name: 'w', windowMs: 60_000 };
+    const run = async (shape: Omit<SubjectOps, 'subject'>, request: string) => (await client.eval(await script(), 1, key, String(now), request, packCall([shape], [1]))) as unknown[];
+    const refund = { add: [{ ...w, cost: -1, at: now }] };
+    await run({ take: [{ ...w, max: 5, cost: 1 }] }, 'storeA.1');
+    await run(refund, 'storeA.2');
+    expect(await client.exists(key)).toBe(1);
+    expect(await client.pttl(key)).toBeGreaterThan(60_000);
+    await run({ take: [{ ...w, max: 5, cost: 1 }] }, 'storeB.1');
+    expect(await run(refund, 'storeA.2')).toEqual([now, 1]);
+    expect((await run({ peek: [w] }, ''))[2]).toBe(1);
+  });
+
+  it('remembers the last 16 stores that refunded on a key: a refund resent after 16 others refunded there gives back again', async () => {
+    const client = await ioredis();
+    const key = `${prefix()}{ip:r3}`;
+    const now = 1_700_000_000_000;
+    const w = { name: 'w', windowMs: 60_000 };
+    const run = async (shape: Omit<SubjectOps, 'subject'>, request: string) => (await client.eval(await script(), 1, key, String(now), request, packCall([shape], [1]))) as unknown[];
+    const refund = { add: [{ ...w, cost: -1, at: now }] };
+    await run({ add: [{ ...w, cost: 30 }] }, 'seed.1');
+    await run(refund, 'storeA.1');
+    for (let i = 0; i < 15; i++) await run(refund, `other${i}.1`);
+    expect(await run(refund, 'storeA.1')).toEqual([now, 1]);
+    await run(refund, 'other15.1');
+    // Now 16 other stores refunded since: storeA's refund is forgotten, and its resend applies.
+    expect((await run(refund, 'storeA.1'))[1]).toBe(0);
+    expect((await run({ peek: [w] }, ''))[2]).toBe(30 - 1 - 16 - 1);
+  });
+
   it('answers all the gets of a key as one item: nil when none of the marks is there, else [value] or 0 per get (a lone get: its JSON)', async () => {
     const client = await ioredis();
     const key = `${prefix()}{ip:9}`;
