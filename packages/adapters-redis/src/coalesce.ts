@@ -23,8 +23,11 @@ export interface PendingCall {
    * Adds a subject: its key, its encoded operations (its "shape": bytes `start`..`end` of
    * `source`, `items` msgpack items) and how many items its answer has. Returns where its answer
    * starts in the reply. Equal shapes are sent once: the evaluations of one policy repeat a few.
+   * A `readOnly` subject (gets and peeks only) whose key already joined with the same shape, and
+   * no writing subject of that key since, is not sent again: it shares that answer, which is
+   * the same (every decision reads the shared `ranges-version` key alike).
    */
-  join(key: string, source: Buffer, start: number, end: number, items: number, answerLength: number): number;
+  join(key: string, source: Buffer, start: number, end: number, items: number, answerLength: number, readOnly: boolean): number;
   /** Settles with the script's reply once the call has been sent and answered. */
   readonly reply: Promise<unknown>;
 }
@@ -92,6 +95,8 @@ class Gathering implements PendingCall {
   /** Each key's shape, as the item where it starts. */
   readonly positions = new ByteWriter(64);
   #answerAt = REPLY_HEADER;
+  /** Per key, its last read-only subject (shape and answer), while no subject has written it since. */
+  readonly #reads = new Map<string, { index: number; at: number }>();
   /** The batches this call holds, and the number of the last one that joined. */
   batches = 0;
   lastBatch = -1;
@@ -113,7 +118,7 @@ class Gathering implements PendingCall {
     this.reply.catch(() => {});
   }
 
-  join(key: string, source: Buffer, start: number, end: number, items: number, answerLength: number): number {
+  join(key: string, source: Buffer, start: number, end: number, items: number, answerLength: number, readOnly: boolean): number {
     // Compared as bytes: no lookup string is built and hashed per subject, which was most of
     // what a subject cost here.
     const starts = this.#starts;
@@ -127,6 +132,13 @@ class Gathering implements PendingCall {
         break;
       }
     }
+    const reads = this.#reads;
+    if (!readOnly) {
+      if (reads.size > 0) reads.delete(key);
+    } else if (index !== 0) {
+      const read = reads.get(key);
+      if (read !== undefined && read.index === index) return read.at;
+    }
     if (index === 0) {
       starts.push(shapes.length);
       this.#firstItems.push(this.#items + 1);
@@ -139,6 +151,7 @@ class Gathering implements PendingCall {
     this.positions.number(this.#firstItems[index - 1]!);
     const at = this.#answerAt;
     this.#answerAt += answerLength;
+    if (readOnly) reads.set(key, { index, at });
     return at;
   }
 

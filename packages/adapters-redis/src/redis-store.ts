@@ -172,7 +172,7 @@ export class RedisStore implements Store {
       const key = this.keyOf(ops.subject);
       const slot = this.#runner.cluster ? keySlot(key) : 0;
       const call = this.#calls.callFor(String(slot), clock);
-      joined[i] = { call, offset: call.join(key, scratch.bytes, spans[i]!, spans[i + 1]!, items[i]!, answerLength(ops)) };
+      joined[i] = { call, offset: call.join(key, scratch.bytes, spans[i]!, spans[i + 1]!, items[i]!, answerLength(ops), readOnly(ops)) };
     }
     this.#calls.submit();
     const results: SubjectResult[] = new Array(batch.subjects.length);
@@ -238,6 +238,11 @@ export class RedisStore implements Store {
 /** A bad scan argument as its message shows it: short, and a string quoted. */
 function shown(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value) : String(value);
+}
+
+/** Whether a subject's operations only read (gets and peeks; an ended mark a get drops is dropped alike for every read). */
+function readOnly(ops: SubjectOps): boolean {
+  return !ops.take?.length && !ops.add?.length && !ops.set?.length && !ops.del?.length;
 }
 
 /** How many answer items a subject's operations produce. */

@@ -30,14 +30,14 @@ const turn = () => new Promise((resolve) => setImmediate(resolve));
 const shape = (...names: string[]) => ({ get: names });
 
 /** Joins `key` with `ops`' encoding, placed amid other bytes as in the store's scratch buffer. */
-function join(call: PendingCall, key: string, ops: { get: string[] }, answerLength: number): number {
+function join(call: PendingCall, key: string, ops: Parameters<typeof writeShape>[1], answerLength: number, readOnly = false): number {
   const scratch = new ByteWriter(16);
   writeShape(scratch, shape('before'));
   const start = scratch.length;
   const items = writeShape(scratch, ops);
   const end = scratch.length;
   writeShape(scratch, shape('after'));
-  return call.join(key, scratch.bytes, start, end, items, answerLength);
+  return call.join(key, scratch.bytes, start, end, items, answerLength, readOnly);
 }
 
 describe('createCoalescer', () => {
@@ -73,6 +73,23 @@ describe('createCoalescer', () => {
       'req-0',
       packCall([shape('x', 'y'), shape('y'), shape('x\u0000y'), shape('x', 'y', '')], [1, 2, 1, 3, 3, 4]),
     ]);
+  });
+
+  it('sends a read-only key joined again with the same shape once, sharing its answer, until a subject writes that key', async () => {
+    const { coalescer, sent } = recorder();
+    const call = coalescer.callFor('0', '');
+    const write = { set: [{ name: 'v', value: 2, until: null }] };
+    expect(join(call, 'rv', shape('v'), 1, true)).toBe(2);
+    expect(join(call, 'ip1', shape('a'), 1)).toBe(3);
+    expect(join(call, 'rv', shape('v'), 1, true)).toBe(2); // shared, not sent
+    expect(join(call, 'rv', shape('v', 'w'), 2, true)).toBe(4); // another shape: sent
+    expect(join(call, 'rv', shape('v'), 1, true)).toBe(6); // its last read was another shape
+    expect(join(call, 'rv', write, 1)).toBe(7);
+    expect(join(call, 'rv', shape('v'), 1, true)).toBe(8); // after a write: read again
+    expect(join(call, 'rv', shape('v'), 1, true)).toBe(8);
+    coalescer.submit();
+    expect(sent[0]!.keys).toEqual(['rv', 'ip1', 'rv', 'rv', 'rv', 'rv']);
+    expect(sent[0]!.args[2]).toEqual(packCall([shape('v'), shape('a'), shape('v', 'w'), write], [1, 2, 3, 1, 4, 1]));
   });
 
   it('compares a joining subject with the newest shapes only, sending an older repeat again', async () => {

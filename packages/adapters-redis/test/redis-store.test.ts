@@ -194,6 +194,29 @@ describe('RedisStore', () => {
     expect(converted).not.toHaveBeenCalled();
   });
 
+  it('sends a key that evaluations of one call read alike once, and reads it again after one of them writes it', async () => {
+    const client = await ioredis();
+    const raw = vi.spyOn(client as unknown as { evalshaBuffer: (...args: unknown[]) => Promise<unknown> }, 'evalshaBuffer');
+    const store = new RedisStore({ client, prefix: prefix(), time: 'caller' });
+    const now = 1_700_000_000_000;
+    const read = { subject: 'ranges-version', get: ['v'] };
+    const take = (subject: string) => ({ subject, take: [{ name: 'w', windowMs: 60_000, max: 5, cost: 1 }] });
+    // The first goes alone; the others, made while it is in flight, share the next call.
+    const first = store.apply({ now, subjects: [read, take('ip1')] });
+    const results = await Promise.all([
+      first,
+      store.apply({ now, subjects: [read, take('ip2')] }),
+      store.apply({ now, subjects: [read, take('ip3')] }),
+      store.apply({ now, subjects: [{ subject: 'ranges-version', set: [{ name: 'v', value: 7, until: null }] }] }),
+      store.apply({ now, subjects: [read, take('ip4')] }),
+      store.apply({ now, subjects: [read, take('ip5')] }),
+    ]);
+    expect(results.map((r) => r.subjects[0]!.marks)).toEqual([{}, {}, {}, {}, { v: 7 }, { v: 7 }]);
+    expect(results.map((r) => r.subjects[1]?.takes[0]?.admitted)).toEqual([true, true, true, undefined, true, true]);
+    const keys = raw.mock.calls.map((c) => (c as unknown[])[1] as number);
+    expect(keys).toEqual([2, 7]); // ranges-version read once before the write and once after
+  });
+
   it('rejects clients it does not know', () => {
     expect(() => new RedisStore({ client: {} })).toThrow(/ioredis|node-redis/);
   });
