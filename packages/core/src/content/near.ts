@@ -37,7 +37,7 @@ const MAX_SHINGLES = 2_000;
  * distance (rotation densification, Shrivastava and Li, 2014), so short texts still get keys.
  */
 export function nearKeys(normalised: string, bands: number, ascii = isAscii(normalised)): string[] {
-  return bandKeys(hashWords(normalised, ascii, MAX_WORDS), bands);
+  return bandKeys(WORD_HASHES, hashWords(normalised, ascii, MAX_WORDS), bands);
 }
 
 /**
@@ -82,7 +82,7 @@ export function digestAscii(texts: readonly string[], bands: number | null): { f
       inWord = false;
     }
   }
-  return { fingerprint: hex64(h1, h2), nearKeys: bands === null ? [] : bandKeys(n, bands) };
+  return { fingerprint: hex64(h1, h2), nearKeys: bands === null ? [] : bandKeys(WORD_HASHES, n, bands) };
 }
 
 /** cyrb53's final mixing of two 32-bit lanes, as 16 hex digits (the high lane first). */
@@ -102,10 +102,9 @@ export function hex64(h1: number, h2: number): string {
 /** The character code of a hex digit 0–15, lower case. */
 const hexDigit = (n: number): number => (n < 10 ? 48 + n : 87 + n);
 
-/** The band keys of the `wordCount` word hashes in `WORD_HASHES`. */
-function bandKeys(wordCount: number, bands: number): string[] {
+/** The band keys of the first `wordCount` hashes of `wordHashes` (FNV-1a of each word, in order). */
+export function bandKeys(wordHashes: Int32Array, wordCount: number, bands: number): string[] {
   if (wordCount === 0) return [];
-  const wordHashes = WORD_HASHES;
   const bins = ROWS * bands;
   // Policies allow at most MAX_BANDS (the schema says so); a direct caller asking for more gets arrays of its own.
   const min = bins <= MIN.length ? MIN.fill(0xffffffff, 0, bins) : new Uint32Array(bins).fill(0xffffffff);
@@ -157,7 +156,7 @@ function bandKeys(wordCount: number, bands: number): string[] {
 }
 
 /** Words hashed at most. */
-const MAX_WORDS = MAX_SHINGLES + SHINGLE - 1;
+export const MAX_WORDS = MAX_SHINGLES + SHINGLE - 1;
 /** Bands a policy may ask for (the schema's maximum). */
 const MAX_BANDS = 8;
 // Scratch space, reused by every call (the functions here are synchronous, so calls never

@@ -13,13 +13,13 @@ import { astralFlags, CASED_UNIT, LATIN_UNIT, unitFlags, WORD_UNIT } from './cha
 // Hangul fillers, tag characters, shorthand and musical format controls: every assigned
 // Default_Ignorable_Code_Point. Not /\p{Default_Ignorable_Code_Point}/u, which is slower.
 // eslint-disable-next-line no-misleading-character-class -- these are lone invisible code points on purpose
-const INVISIBLE = /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0]|\uDB40[\uDC00-\uDDEF]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]/g;
+export const INVISIBLE = /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0]|\uDB40[\uDC00-\uDDEF]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]/g;
 // Marks that go on any letter, which is how "Zalgo" text hides a word (`v̴i̴a̴` with marks of
 // U+1DC0…): the combining diacritical marks and their extended, supplement, symbol and half-mark
 // blocks, and the Cyrillic ones (titlo, millions sign). Not every \p{M}: the vowel signs of
 // Indic scripts are letters of their words.
 // eslint-disable-next-line no-misleading-character-class -- lone combining marks, removed on purpose
-const COMBINING = /[\u0300-\u036F\u0483-\u0489\u1AB0-\u1AFF\u1DC0-\u1DFF\u20D0-\u20FF\uFE20-\uFE2F]/g;
+export const COMBINING = /[\u0300-\u036F\u0483-\u0489\u1AB0-\u1AFF\u1DC0-\u1DFF\u20D0-\u20FF\uFE20-\uFE2F]/g;
 
 /**
  * Look-alikes and the Latin letter each imitates, from the Latin-target entries of Unicode's
@@ -47,7 +47,7 @@ const CONFUSABLE_PAIRS: readonly string[] = [
   'ıi ȷj ɡg ɑa ɩi ɪi ʏy ĸk ꞵb ᴀa ʙb ᴄc ᴅd ᴇe ғf ɢg ʜh ᴊj ᴋk ʟl ᴍm ɴn ᴏo ᴘp ǫq ʀr ꜱs ᴛt ᴜu ᴠv ᴡw ᴢz',
 ];
 
-const CONFUSABLES: ReadonlyMap<string, string> = (() => {
+export const CONFUSABLES: ReadonlyMap<string, string> = (() => {
   const table = new Map<string, string>();
   const entries = CONFUSABLE_PAIRS.flatMap((line) => line.split(' ').map((pair) => [pair[0]!, pair.slice(1)] as const));
   for (const [from, to] of entries) table.set(from, to);
@@ -83,7 +83,7 @@ const DIGIT_ZEROS = [
   0x116c0, 0x116d0, 0x116e0, 0x11730, 0x118e0, 0x11950, 0x11bf0, 0x11c50, 0x11d50, 0x11da0, 0x11de0, 0x11f50, 0x16130, 0x16a60,
   0x16ac0, 0x16b50, 0x16d70, 0x1e140, 0x1e2f0, 0x1e4f0, 0x1e5f1, 0x1e950,
 ];
-const DIGIT_VALUES: ReadonlyMap<string, string> = new Map(DIGIT_ZEROS.flatMap((zero) => Array.from({ length: 10 }, (_, d) => [String.fromCodePoint(zero + d), String(d)] as const)));
+export const DIGIT_VALUES: ReadonlyMap<string, string> = new Map(DIGIT_ZEROS.flatMap((zero) => Array.from({ length: 10 }, (_, d) => [String.fromCodePoint(zero + d), String(d)] as const)));
 const hex4 = (unit: number) => unit.toString(16).padStart(4, '0');
 // Code units, not /u: classes of explicit ranges without /u are several times faster. The BMP
 // digits are one class; the others (surrogate pairs, none of whose runs of ten crosses a

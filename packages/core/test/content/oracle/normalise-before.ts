@@ -1,176 +1,36 @@
-// The normalisation of commit 71b5b1f, before the Unicode paths were made linear-time loops
-// (chars.ts): kept verbatim as the oracle of unicode-paths.test.ts, which checks that the
-// faster paths give the same text. Not used by the library.
 /**
- * Text normalisation before any content matching. Spammers disguise banned words with
- * full-width or mathematical letters, look-alike Cyrillic, Greek, Armenian or Cherokee letters,
- * small capitals, invisible characters, odd case and spelled-out letters (`v.i.a.g.r.a`);
- * matching runs on a form where all of those collapse to plain lower-case Latin. Pure and
- * bounded: input beyond `maxLength` characters is not looked at.
+ * The Unicode normalisation and spelled-out joining as normalise.ts did them before its loops
+ * over chars.ts's facts (commit 71b5b1f): regex replacements with a callback per look-alike, per
+ * word and per spelled-out run. Slow, but short enough to read as the definition: the reference
+ * of unicode-paths.test.ts, which checks that the loops give the same text. The data (invisible
+ * characters, marks, look-alikes, digits of other scripts) comes from normalise.ts itself, so the
+ * two can only differ in how they apply it. Not used by the library.
  */
-
-// Invisible characters that change nothing on screen but split a word for a naive matcher:
-// zero-width space/joiners, word joiner, BOM, soft hyphen, Mongolian vowel separator and
-// variation selectors, bidi marks, variation selectors (and their supplement, E0100–E01EF),
-// Hangul fillers, tag characters, shorthand and musical format controls: every assigned
-// Default_Ignorable_Code_Point. Not /\p{Default_Ignorable_Code_Point}/u, which is slower.
-// eslint-disable-next-line no-misleading-character-class -- these are lone invisible code points on purpose
-const INVISIBLE = /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0]|\uDB40[\uDC00-\uDDEF]|\uD82F[\uDCA0-\uDCA3]|\uD834[\uDD73-\uDD7A]/g;
-// Marks that go on any letter, which is how "Zalgo" text hides a word (`v̴i̴a̴` with marks of
-// U+1DC0…): the combining diacritical marks and their extended, supplement, symbol and half-mark
-// blocks, and the Cyrillic ones (titlo, millions sign). Not every \p{M}: the vowel signs of
-// Indic scripts are letters of their words.
-// eslint-disable-next-line no-misleading-character-class -- lone combining marks, removed on purpose
-const COMBINING = /[\u0300-\u036F\u0483-\u0489\u1AB0-\u1AFF\u1DC0-\u1DFF\u20D0-\u20FF\uFE20-\uFE2F]/g;
-
-/**
- * Look-alikes and the Latin letter each imitates, from the Latin-target entries of Unicode's
- * confusables.txt (UTS #39) for the scripts spammers use: Cyrillic, Greek, Armenian, Cherokee,
- * IPA and small capitals. Applied after NFKC, which already folds full-width, mathematical,
- * circled and ligature forms, and *before* lower-casing, because case decides the look: Greek
- * `Η` looks like `H` but its lower case `η` like `n`. Every entry folds its lower-case form too
- * unless that has an entry of its own. Deliberately not the whole confusables table, which would
- * also fold ordinary non-Latin words (a Russian `нос` stays a Russian word unless it is mixed
- * into Latin text: see `foldConfusables`).
- */
-const CONFUSABLE_PAIRS: readonly string[] = [
-  // Cyrillic capitals and small letters.
-  'АA ВB ЕE ЗZ КK МM НH ОO РP СC ТT УY ХX ЅS ІI ЈJ ԚQ ԜW ҮY ҺH ӀI ԌG ԀD',
-  'аa вb еe зz кk мm нh оo рp сc тt уy хx ѕs іi јj ԛq ԝw үy һh ӏl ԁd ѵv ҫc ҳx ьb ԍg',
-  'пn гr',
-  // Greek capitals and small letters.
-  'ΑA ΒB ΕE ΖZ ΗH ΙI ΚK ΜM ΝN ΟO ΡP ΤT ΥY ΧX Ϲc Ϳj',
-  'αa βb γy εe ηn ιi κk νv οo ρp σo τt υu χx ωw ϲc ϳj ζz μu',
-  // Armenian.
-  'ՕO ՍU ՏS ԼL օo սu ոn հh ցg զq ռn',
-  // Cherokee (its lower-case forms, U+AB70…, fold with them).
-  'ᎠD ᎡR ᎢT ᎥI ᎩY ᎪA ᎫJ ᎬE ᎳW ᎷM ᎻH ᎽY ᏀG ᏂH ᏃZ ᏏB ᏒR ᏔW ᏕS ᏙV ᏚS ᏞL ᏟC ᏢP ᏦK ᏴB',
-  // Latin look-alikes outside ASCII: dotless i and j, IPA, small capitals.
-  'ıi ȷj ɡg ɑa ɩi ɪi ʏy ĸk ꞵb ᴀa ʙb ᴄc ᴅd ᴇe ғf ɢg ʜh ᴊj ᴋk ʟl ᴍm ɴn ᴏo ᴘp ǫq ʀr ꜱs ᴛt ᴜu ᴠv ᴡw ᴢz',
-];
-
-const CONFUSABLES: ReadonlyMap<string, string> = (() => {
-  const table = new Map<string, string>();
-  const entries = CONFUSABLE_PAIRS.flatMap((line) => line.split(' ').map((pair) => [pair[0]!, pair.slice(1)] as const));
-  for (const [from, to] of entries) table.set(from, to);
-  for (const [from, to] of entries) {
-    const lower = from.toLowerCase();
-    if (lower !== from && !table.has(lower)) table.set(lower, to.toLowerCase());
-  }
-  return table;
-})();
+import { COMBINING, CONFUSABLES, DIGIT_VALUES, INVISIBLE, isAscii, normaliseAscii } from '../../../src/content/normalise.js';
 
 const CONFUSABLE_CHARS = new RegExp(`[${[...CONFUSABLES.keys()].join('')}]`, 'gu');
-// Latin (small capitals and IPA are Latin script) and Cherokee, whose look-alikes are hardly
-// ever real words in an ad: a word holding one of these is folded whatever the text around it.
+// Latin (small capitals and IPA are Latin script) and Cherokee: a word holding one is always folded.
 const ALWAYS_FOLD = /[\p{Script=Latin}\p{Script=Cherokee}]/u;
 const WORD = /[\p{L}\p{N}]+/gu;
 const ONLY_LATIN = /^[a-z0-9]+$/i;
 
-const ASCII = /^[^\u0080-\uffff]*$/;
-
-/**
- * The zero of every run of ten decimal digits outside ASCII (\p{Nd}, Unicode 16) that NFKD does
- * not already fold: Arabic-Indic `٠٧٧٠٠`, Persian `۰۷۷`, Devanagari `०७७`, Thai `๐๗๗`… A phone number
- * in any of them is a phone number, and a price or year the same as in ASCII digits. Unicode
- * encodes each script's digits 0 to 9 in order, so a digit's value is its distance from its zero.
- */
-const DIGIT_ZEROS = [
-  0x0660, 0x06f0, 0x07c0, 0x0966, 0x09e6, 0x0a66, 0x0ae6, 0x0b66, 0x0be6, 0x0c66, 0x0ce6, 0x0d66, 0x0de6, 0x0e50, 0x0ed0, 0x0f20,
-  0x1040, 0x1090, 0x17e0, 0x1810, 0x1946, 0x19d0, 0x1a80, 0x1a90, 0x1b50, 0x1bb0, 0x1c40, 0x1c50, 0xa620, 0xa8d0, 0xa900, 0xa9d0,
-  0xa9f0, 0xaa50, 0xabf0, 0x104a0, 0x10d30, 0x10d40, 0x11066, 0x110f0, 0x11136, 0x111d0, 0x112f0, 0x11450, 0x114d0, 0x11650,
-  0x116c0, 0x116d0, 0x116e0, 0x11730, 0x118e0, 0x11950, 0x11bf0, 0x11c50, 0x11d50, 0x11da0, 0x11de0, 0x11f50, 0x16130, 0x16a60,
-  0x16ac0, 0x16b50, 0x16d70, 0x1e140, 0x1e2f0, 0x1e4f0, 0x1e5f1, 0x1e950,
-];
-const DIGIT_VALUES: ReadonlyMap<string, string> = new Map(DIGIT_ZEROS.flatMap((zero) => Array.from({ length: 10 }, (_, d) => [String.fromCodePoint(zero + d), String(d)] as const)));
-const hex4 = (unit: number) => unit.toString(16).padStart(4, '0');
-// Code units, not /u: classes of explicit ranges without /u are several times faster. The BMP
-// digits are one class; the others (surrogate pairs, none of whose runs of ten crosses a
-// low-surrogate block) are looked for only in text that has a surrogate at all.
-const DIGITS_BMP = new RegExp(`[${DIGIT_ZEROS.filter((zero) => zero < 0xfff0).map((zero) => `\\u${hex4(zero)}-\\u${hex4(zero + 9)}`).join('')}]`, 'g');
-const DIGITS_ASTRAL = new RegExp(
-  DIGIT_ZEROS.filter((zero) => zero > 0xffff)
-    .map((zero) => {
-      const [first, nine] = [String.fromCodePoint(zero), String.fromCodePoint(zero + 9)];
-      return `\\u${hex4(first.charCodeAt(0))}[\\u${hex4(first.charCodeAt(1))}-\\u${hex4(nine.charCodeAt(1))}]`;
-    })
-    .join('|'),
-  'g',
-);
-// Where any of them could be: one range test spares Latin, Cyrillic and Greek text both scans.
-const MAYBE_DIGITS = /[\u0660-\uabf9]/;
-const SURROGATE = /[\uD800-\uDBFF]/;
-const digitValue = (digit: string) => DIGIT_VALUES.get(digit)!;
-
-/** Decimal digits of every script as ASCII digits (text after NFKD, which folds full-width and mathematical ones). */
-function asciiDigits(text: string): string {
-  const bmp = MAYBE_DIGITS.test(text) ? text.replace(DIGITS_BMP, digitValue) : text;
-  return SURROGATE.test(bmp) ? bmp.replace(DIGITS_ASTRAL, digitValue) : bmp;
-}
-
-/** True when `text` is plain ASCII (where Unicode folding has nothing to do). */
-export const isAscii = (text: string): boolean => ASCII.test(text);
-// Runs of white space, or one white-space character that is not a plain space: a lone space,
-// by far the most common match of /\s+/, is left alone, which makes this several times faster.
-const SPACES = /\s\s+|[^\S ]/g;
-// SPACES for ASCII text, where the white space of \s is \t \n \v \f \r (\t-\r) and the space: the
-// same matches, found in about half the time of the Unicode class.
-const ASCII_SPACES = /[\t-\r ]{2,}|[\t-\r]/g;
-
-/** Characters of a field that are scanned when the policy does not say. */
-export const DEFAULT_MAX_FIELD_LENGTH = 65_536;
-
-/**
- * The matching form of `text`: NFKC, look-alikes folded, lower case, accents and invisible
- * characters removed, runs of white space collapsed to one space. At most `maxLength` input
- * characters are read.
- */
-export function normaliseText(text: string, maxLength = DEFAULT_MAX_FIELD_LENGTH): string {
+export function normaliseText(text: string, maxLength = 65_536): string {
   const bounded = text.length > maxLength ? text.slice(0, maxLength) : text;
-  // Most text is plain ASCII, where Unicode folding changes nothing: skip it (5× faster).
-  if (ASCII.test(bounded)) return normaliseAscii(bounded);
-  // NFKD = NFKC's folding of width, maths and ligature forms, with accents split off to drop.
-  return foldConfusables(asciiDigits(bounded.replace(INVISIBLE, '').normalize('NFKD').replace(COMBINING, '')))
+  if (isAscii(bounded)) return normaliseAscii(bounded);
+  const digits = Array.from(bounded.replace(INVISIBLE, '').normalize('NFKD').replace(COMBINING, ''), (char) => DIGIT_VALUES.get(char) ?? char).join('');
+  return foldConfusables(digits)
     .toLowerCase()
     .replace(COMBINING, '') // `İ` lower-cases to `i` and a combining dot
-    .replace(SPACES, ' ')
+    .replace(/\s+/g, ' ')
     .trim();
 }
 
-/**
- * The form links are read in (links.ts) when `text` is not plain ASCII: NFKC (full-width
- * `ｈｔｔｐ：／／` becomes `http://`), invisible characters removed, lower case; accents and
- * look-alikes kept, because they are part of an internationalised host (`bücher.example` is not
- * `bucher.example`). At most `maxLength` input characters are read.
- */
-export function linkForm(text: string, maxLength = DEFAULT_MAX_FIELD_LENGTH): string {
-  const bounded = text.length > maxLength ? text.slice(0, maxLength) : text;
-  return bounded.replace(INVISIBLE, '').normalize('NFKC').toLowerCase();
-}
-
-/**
- * `normaliseText` of text the caller knows is plain ASCII (`isAscii`) and within its bound: lower
- * case, white space collapsed. Saves a second ASCII test when the caller needed the answer anyway.
- * `spaces`: false when the caller knows the text holds no white space to collapse or trim (no
- * \t–\r, no two spaces in a row, none at either end: shape.ts `AsciiFacts`), which spares the scan.
- */
-export function normaliseAscii(text: string, spaces = true): string {
-  const lower = text.toLowerCase();
-  return spaces ? lower.replace(ASCII_SPACES, ' ').trim() : lower;
-}
-
-/**
- * Look-alikes folded to Latin, one word at a time. A word that mixes Latin with look-alikes
- * (`vіаgrа`, Cyrillic `і` and `а`) or holds Cherokee is always folded. A word made wholly of look-alikes (`ѕех`)
- * is folded when most letters of the text are Latin: in a Russian ad `нос` stays a Russian word,
- * so non-Latin ads still match non-Latin terms.
- */
+/** Look-alikes folded a word at a time: always in a word with Latin or Cherokee, otherwise only when most letters of the text are Latin. */
 function foldConfusables(text: string): string {
   CONFUSABLE_CHARS.lastIndex = 0;
   if (!CONFUSABLE_CHARS.test(text)) return text;
   const latinText = isMostlyLatin(text);
   const fold = (word: string) => word.replace(CONFUSABLE_CHARS, (char) => CONFUSABLES.get(char) ?? char);
-  // The usual disguise (Latin text, every look-alike has a Latin twin): every word folds, in one pass.
   const folded = fold(text);
   if (latinText && isAscii(folded)) return folded;
   return text.replace(WORD, (word) => {
@@ -180,10 +40,7 @@ function foldConfusables(text: string): string {
   });
 }
 
-/**
- * True when at least half the letters are Latin. Run after accents are split off, where Latin
- * letters are ASCII; a loop, because Unicode property regexes cost ~20 µs per KB here.
- */
+/** At least half the letters are Latin (Cherokee counts as a letter of another script). */
 function isMostlyLatin(text: string): boolean {
   let latin = 0;
   let other = 0;
@@ -198,34 +55,11 @@ function isMostlyLatin(text: string): boolean {
   return latin * 2 >= latin + other;
 }
 
-// A letter or digit standing alone, then at least two more, each after the same one to three
-// separators: `v.i.a.g.r.a`, `v-i-a-g-r-a`, `v i a g r a`, `v . i . a`. The same separator, so
-// `v.i.a v-i-a` stays two words. Linear: each repetition starts with the fixed separator and
-// takes one character that nothing else in the pattern can take.
 const SPELLED_ASCII = /(?<![a-z0-9])[a-z0-9]([ ._*+~|/\\:,-]{1,3})[a-z0-9](?![a-z0-9])(?:\1[a-z0-9](?![a-z0-9]))+/g;
 const SPELLED_UNICODE = /(?<![\p{L}\p{N}])[\p{L}\p{N}]([ ._*+~|/\\:,\u2022\u00B7-]{1,3})[\p{L}\p{N}](?![\p{L}\p{N}])(?:\1[\p{L}\p{N}](?![\p{L}\p{N}]))+/gu;
-// What every spelled-out run holds from its second letter on: a lone letter or digit after a
-// separator, then one to three separators and another lone one (`.i.a` of `v.i.a`). Most text
-// has none, which this finds several times faster than SPELLED_ASCII, which tries every word.
-const MAYBE_SPELLED_ASCII = /[ ._*+~|/\\:,-][a-z0-9][ ._*+~|/\\:,-]{1,3}[a-z0-9](?![a-z0-9])/;
-const SEPARATORS_ASCII = /[^a-z0-9]/g;
-const SEPARATORS_UNICODE = /[^\p{L}\p{N}]/gu;
 
-/**
- * Spelled-out words joined (`v.i.a.g.r.a`, `v i a g r a` → `viagra`) in normalised text: three
- * or more single letters or digits separated by one to three separator characters. Terms,
- * fingerprints and the model read this form; patterns, links and contact details read the
- * normalised text before joining (joining would turn `1.2.3.4` into `1234`). `ascii`: whether
- * the text is plain ASCII, when the caller already knows.
- */
+/** Runs of three or more single letters or digits between one to three equal separators, joined (and folded again when not ASCII). */
 export function joinSpelledOut(normalised: string, ascii = isAscii(normalised)): string {
-  if (ascii) return MAYBE_SPELLED_ASCII.test(normalised) ? normalised.replace(SPELLED_ASCII, (run) => run.replace(SEPARATORS_ASCII, '')) : normalised;
-  // Folded again once joined: `ѵ.і.а.g.r.а` is single letters, each too short to tell a Cyrillic
-  // word from a disguise, until they form one word that mixes scripts.
-  return normalised.replace(SPELLED_UNICODE, (run) => foldConfusables(run.replace(SEPARATORS_UNICODE, '')));
-}
-
-/** Words of normalised text: runs of letters and digits (any script). */
-export function words(normalised: string): string[] {
-  return normalised.match(ASCII.test(normalised) ? /[a-z0-9]+/g : /[\p{L}\p{N}]+/gu) ?? [];
+  if (ascii) return normalised.replace(SPELLED_ASCII, (run) => run.replace(/[^a-z0-9]/g, ''));
+  return normalised.replace(SPELLED_UNICODE, (run) => foldConfusables(run.replace(/[^\p{L}\p{N}]/gu, '')));
 }
