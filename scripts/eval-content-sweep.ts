@@ -28,7 +28,7 @@
  *   --folds=source  cross-validation folds that keep each source (mailing list, else sender
  *                   domain) whole: ham of unseen sources, as held out (see `source`)
  */
-import { bucketsOf, chi2Q, DEFAULT_COMBINING, spamProbability, type CombiningOptions } from '../packages/core/src/content/bayes.js';
+import { bucketsOf, chi2Q, clues, DEFAULT_COMBINING, spamProbability, type CombiningOptions } from '../packages/core/src/content/bayes.js';
 import { joinSpelledOut, normaliseText, words } from '../packages/core/src/content/normalise.js';
 import { contentTokens, DEFAULT_MAX_TOKENS, parentDomains } from '../packages/core/src/content/tokens.js';
 import { countPhones } from '../packages/core/src/content/contacts.js';
@@ -331,29 +331,16 @@ const complementNb: Scorer = (counts, features, combining) => {
 
 /** Robinson's geometric-mean combining (before he proposed chi-square) over SpamBayes' clues. */
 const robinsonGeometric: Scorer = (counts, features, combining) => {
-  const { priorStrength, prior, minStrength, minCount, maxClues } = combining;
-  const clues: number[] = [];
-  for (const bucket of features) {
-    const spam = counts.spam[bucket]!;
-    const ham = counts.ham[bucket]!;
-    const n = spam + ham;
-    if (n === 0 || n < minCount) continue;
-    const spamRatio = Math.min(1, spam / counts.spamDocs);
-    const hamRatio = Math.min(1, ham / counts.hamDocs);
-    const f = (priorStrength * prior + n * (spamRatio / (spamRatio + hamRatio))) / (priorStrength + n);
-    if (Math.abs(f - 0.5) >= minStrength) clues.push(f);
-  }
-  if (clues.length === 0) return 0.5;
-  clues.sort((a, b) => Math.abs(b - 0.5) - Math.abs(a - 0.5));
-  clues.length = Math.min(clues.length, maxClues);
+  const found = clues(counts, features, combining);
+  if (found.length === 0) return 0.5;
   let logP = 0;
   let logQ = 0;
-  for (const f of clues) {
+  for (const f of found) {
     logP += Math.log1p(-f);
     logQ += Math.log(f);
   }
-  const P = 1 - Math.exp(logP / clues.length);
-  const Q = 1 - Math.exp(logQ / clues.length);
+  const P = 1 - Math.exp(logP / found.length);
+  const Q = 1 - Math.exp(logQ / found.length);
   return P + Q === 0 ? 0.5 : (1 + (P - Q) / (P + Q)) / 2;
 };
 
@@ -375,29 +362,16 @@ function chiVariant(options: { perToken?: boolean; side?: 'spam' | 'ham' }): Sco
           return [spam, ham];
         })
       : [counts.spamDocs, counts.hamDocs];
-    const { priorStrength, prior, minStrength, minCount, maxClues } = combining;
-    const clues: number[] = [];
-    for (const bucket of features) {
-      const spam = counts.spam[bucket]!;
-      const ham = counts.ham[bucket]!;
-      const n = spam + ham;
-      if (n === 0 || n < minCount) continue;
-      const spamRatio = Math.min(1, spam / spamTotal);
-      const hamRatio = Math.min(1, ham / hamTotal);
-      const f = (priorStrength * prior + n * (spamRatio / (spamRatio + hamRatio))) / (priorStrength + n);
-      if (Math.abs(f - 0.5) >= minStrength) clues.push(f);
-    }
-    if (clues.length === 0) return 0.5;
-    clues.sort((a, b) => Math.abs(b - 0.5) - Math.abs(a - 0.5));
-    clues.length = Math.min(clues.length, maxClues);
+    const found = clues(counts, features, combining, spamTotal, hamTotal);
+    if (found.length === 0) return 0.5;
     let hamLog = 0;
     let spamLog = 0;
-    for (const f of clues) {
+    for (const f of found) {
       hamLog += Math.log(f);
       spamLog += Math.log1p(-f);
     }
-    const S = 1 - chi2Q(-2 * spamLog, 2 * clues.length);
-    const H = 1 - chi2Q(-2 * hamLog, 2 * clues.length);
+    const S = 1 - chi2Q(-2 * spamLog, 2 * found.length);
+    const H = 1 - chi2Q(-2 * hamLog, 2 * found.length);
     return options.side === 'spam' ? S : options.side === 'ham' ? 1 - H : (S - H + 1) / 2;
   };
 }

@@ -74,36 +74,46 @@ export function bucketsOf(tokens: readonly string[], buckets: number): Uint32Arr
  * (no clue, or as much evidence either way). SpamBayes' `chi2_spamprob`.
  */
 export function spamProbability(counts: BayesCounts, features: ArrayLike<number>, options: CombiningOptions = DEFAULT_COMBINING): number {
-  const { spamDocs, hamDocs } = counts;
+  if (counts.spamDocs <= 0 || counts.hamDocs <= 0) return 0.5;
+  const found = clues(counts, features, options);
+  if (found.length === 0) return 0.5;
+  let hamLog = 0;
+  let spamLog = 0;
+  for (const f of found) {
+    hamLog += Math.log(f);
+    spamLog += Math.log1p(-f);
+  }
+  const s = 1 - chi2Q(-2 * spamLog, 2 * found.length);
+  const h = 1 - chi2Q(-2 * hamLog, 2 * found.length);
+  return (s - h + 1) / 2;
+}
+
+/**
+ * SpamBayes' clues of a text: per bucket with enough documents, its spam probability (the
+ * class ratios read against `spamTotal` and `hamTotal`, the documents of each class unless told)
+ * shrunk toward `prior` by how little it has seen, kept when at least `minStrength` from 0.5;
+ * the `maxClues` strongest of them, in no particular order below that cut.
+ */
+export function clues(counts: BayesCounts, features: ArrayLike<number>, options: CombiningOptions, spamTotal = counts.spamDocs, hamTotal = counts.hamDocs): number[] {
   const { priorStrength, prior, minStrength, minCount, maxClues } = options;
-  if (spamDocs <= 0 || hamDocs <= 0) return 0.5;
-  const clues: number[] = [];
+  const found: number[] = [];
   for (let i = 0; i < features.length; i++) {
     const bucket = features[i]!;
     const spam = counts.spam[bucket] ?? 0;
     const ham = counts.ham[bucket] ?? 0;
     const n = spam + ham;
     if (n === 0 || n < minCount) continue;
-    const spamRatio = Math.min(1, spam / spamDocs);
-    const hamRatio = Math.min(1, ham / hamDocs);
+    const spamRatio = Math.min(1, spam / spamTotal);
+    const hamRatio = Math.min(1, ham / hamTotal);
     const p = spamRatio / (spamRatio + hamRatio);
     const f = (priorStrength * prior + n * p) / (priorStrength + n);
-    if (Math.abs(f - 0.5) >= minStrength) clues.push(f);
+    if (Math.abs(f - 0.5) >= minStrength) found.push(f);
   }
-  if (clues.length === 0) return 0.5;
-  if (clues.length > maxClues) {
-    clues.sort((a, b) => Math.abs(b - 0.5) - Math.abs(a - 0.5));
-    clues.length = maxClues;
+  if (found.length > maxClues) {
+    found.sort((a, b) => Math.abs(b - 0.5) - Math.abs(a - 0.5));
+    found.length = maxClues;
   }
-  let hamLog = 0;
-  let spamLog = 0;
-  for (const f of clues) {
-    hamLog += Math.log(f);
-    spamLog += Math.log1p(-f);
-  }
-  const s = 1 - chi2Q(-2 * spamLog, 2 * clues.length);
-  const h = 1 - chi2Q(-2 * hamLog, 2 * clues.length);
-  return (s - h + 1) / 2;
+  return found;
 }
 
 /** P(χ² ≥ x2) with `v` (even) degrees of freedom: the series for an even chi-square tail. */
