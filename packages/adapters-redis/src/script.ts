@@ -203,26 +203,22 @@ for k = 1, #KEYS do
   -- item per get cost Redis ~650 instructions each to turn into a reply, and the client as much
   -- again to parse.
   local ng = S[j]
-  if ng == 1 then
-    local name = S[j + 1]
-    local mark = rec_m[name]
+  -- A mark asked for that has ended is dropped (the record changes) before the answer is read.
+  for g = j + 1, j + ng do
+    local mark = rec_m[S[g]]
     if mark and mark[1] ~= 0 and mark[1] <= now then
-      rec_m[name] = nil
+      rec_m[S[g]] = nil
       changed = true
-      mark = nil
     end
+  end
+  if ng == 1 then
+    local mark = rec_m[S[j + 1]]
     n = n + 1
     out[n] = mark and mark[2] or false
   elseif ng > 1 then
     local found = nil
     for g = j + 1, j + ng do
-      local name = S[g]
-      local mark = rec_m[name]
-      if mark and mark[1] ~= 0 and mark[1] <= now then
-        rec_m[name] = nil
-        changed = true
-        mark = nil
-      end
+      local mark = rec_m[S[g]]
       if mark then
         if not found then
           found = {}
