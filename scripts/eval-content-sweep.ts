@@ -28,7 +28,7 @@
  *   --folds=source  cross-validation folds that keep each source (mailing list, else sender
  *                   domain) whole: ham of unseen sources, as held out (see `source`)
  */
-import { bucketsOf, chi2Q, clues, DEFAULT_COMBINING, spamProbability, type CombiningOptions } from '../packages/core/src/content/bayes.js';
+import { bucketsOf, chiEvidence, clues, DEFAULT_COMBINING, spamProbability, type CombiningOptions } from '../packages/core/src/content/bayes.js';
 import { joinSpelledOut, normaliseText, words } from '../packages/core/src/content/normalise.js';
 import { contentTokens, DEFAULT_MAX_TOKENS, parentDomains } from '../packages/core/src/content/tokens.js';
 import { countPhones } from '../packages/core/src/content/contacts.js';
@@ -364,14 +364,7 @@ function chiVariant(options: { perToken?: boolean; side?: 'spam' | 'ham' }): Sco
       : [counts.spamDocs, counts.hamDocs];
     const found = clues(counts, features, combining, spamTotal, hamTotal);
     if (found.length === 0) return 0.5;
-    let hamLog = 0;
-    let spamLog = 0;
-    for (const f of found) {
-      hamLog += Math.log(f);
-      spamLog += Math.log1p(-f);
-    }
-    const S = 1 - chi2Q(-2 * spamLog, 2 * found.length);
-    const H = 1 - chi2Q(-2 * hamLog, 2 * found.length);
+    const { spam: S, ham: H } = chiEvidence(found);
     return options.side === 'spam' ? S : options.side === 'ham' ? 1 - H : (S - H + 1) / 2;
   };
 }

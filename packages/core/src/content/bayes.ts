@@ -77,15 +77,22 @@ export function spamProbability(counts: BayesCounts, features: ArrayLike<number>
   if (counts.spamDocs <= 0 || counts.hamDocs <= 0) return 0.5;
   const found = clues(counts, features, options);
   if (found.length === 0) return 0.5;
+  const { spam, ham } = chiEvidence(found);
+  return (spam - ham + 1) / 2;
+}
+
+/**
+ * Fisher's combined evidence of clues (each a spam probability), through the chi-square tail:
+ * `spam` near 1 when the clues agree on spam, `ham` near 1 when they agree on ham.
+ */
+export function chiEvidence(found: readonly number[]): { spam: number; ham: number } {
   let hamLog = 0;
   let spamLog = 0;
   for (const f of found) {
     hamLog += Math.log(f);
     spamLog += Math.log1p(-f);
   }
-  const s = 1 - chi2Q(-2 * spamLog, 2 * found.length);
-  const h = 1 - chi2Q(-2 * hamLog, 2 * found.length);
-  return (s - h + 1) / 2;
+  return { spam: 1 - chi2Q(-2 * spamLog, 2 * found.length), ham: 1 - chi2Q(-2 * hamLog, 2 * found.length) };
 }
 
 /**
