@@ -156,7 +156,15 @@ describe('RedisStore', () => {
     const policy = { name: 'shared', limits: [{ id: 'l', by: 'ip' as const, window: '1m', max: 3 }] };
     const guards = [createGuard({ policy, store: new RedisStore({ client: a, prefix: p }), storeTimeoutMs }), createGuard({ policy, store: new RedisStore({ client: b, prefix: p }), storeTimeoutMs })];
     const verdicts = [];
-    for (let i = 0; i < 6; i++) verdicts.push((await guards[i % 2]!.evaluate({ action: 'x', ip: '192.0.2.9' })).verdict);
+    for (let i = 0; i < 6; i++) {
+      const guard = guards[i % 2]!;
+      verdicts.push((await guard.evaluate({ action: 'x', ip: '192.0.2.9' })).verdict);
+      // A decision's writes (its strike) leave after it returns, on its own connection: a call
+      // on that connection after them has them applied when it answers. Without this barrier
+      // the other guard's next read could overtake the strike on a loaded host, and the ban
+      // below would come one decision later.
+      await guard.inspect('ip:192.0.2.9');
+    }
     // The third violation (bans.after defaults to 3) escalates to a ban, also shared.
     expect(verdicts).toEqual(['allow', 'allow', 'allow', 'throttle', 'throttle', 'block']);
   });
