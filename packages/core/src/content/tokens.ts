@@ -18,6 +18,7 @@ const MONEY = /[$€£¥]\s?\d/;
  * The distinct tokens of the fields, at most `maxTokens` (the first ones, in field order):
  * - every word of 2 to 20 characters; longer ones as `long:<first letter>:<length / 10>`
  *   (SpamBayes' "skip" tokens: base64 debris and random strings say something as a class);
+ *   Chinese, Japanese and Korean runs as their character pairs (see `unspacedTokens`);
  * - the words of every field except `body` again as `<field>:<word>`: `free` in a title is a
  *   stronger clue than in a body;
  * - linked hosts and e-mail hosts with each parent domain (`url:a.b.example`, `url:b.example`…);
@@ -32,10 +33,15 @@ export function contentTokens(fields: readonly (readonly [field: string, text: s
     if (text.length === 0) continue;
     const prefix = field === 'body' ? null : `${field}:`;
     add(`${field}:len:${Math.min(9, Math.floor(Math.log2(text.length + 1)))}`);
+    let pairsLeft = UNSPACED.test(text) ? PAIRS_PER_FIELD : 0;
     for (const word of words(text)) {
       if (tokens.size >= maxTokens) break;
       if (word.length < 2) continue;
-      const token = word.length <= 20 ? word : `long:${word[0]}:${Math.floor(word.length / 10)}`;
+      if (pairsLeft > 0 && UNSPACED.test(word)) {
+        pairsLeft = unspacedTokens(word, prefix ? (token) => (add(token), add(prefix + token)) : add, pairsLeft);
+        continue;
+      }
+      const token = wordToken(word);
       add(token);
       if (prefix) add(prefix + token);
     }
@@ -51,6 +57,49 @@ export function contentTokens(fields: readonly (readonly [field: string, text: s
     if (MONEY.test(text)) add(`${field}:money`);
   }
   return [...tokens];
+}
+
+/** A word of 2 to 20 characters as itself, a longer one by its first letter and length class. */
+const wordToken = (word: string): string => (word.length <= 20 ? word : `long:${word[0]}:${Math.floor(word.length / 10)}`);
+
+/**
+ * Scripts written without spaces between words (Chinese, Japanese) or whose words are long
+ * compounds (Korean): a "word" there is a whole phrase or sentence, which as one token (or one
+ * `long:` token) would almost never repeat, so the model would learn nothing from CJK text.
+ */
+const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
+const UNSPACED_RUN = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]+|[^\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]+/gu;
+
+/**
+ * Character pairs looked at per field, at most: 64 KB of one repeated CJK character would
+ * otherwise make 64k pairs to find that they are all one token. A text keeps its first
+ * DEFAULT_MAX_TOKENS distinct tokens anyway.
+ */
+const PAIRS_PER_FIELD = 4_000;
+
+/**
+ * Hands `add` the tokens of a word holding CJK text: each CJK run as its overlapping character
+ * pairs, as Lucene's CJKBigramFilter does, and the rest as words of their own (a lone character
+ * is no token, like any one-letter word). Returns the pairs it may still look at.
+ */
+function unspacedTokens(word: string, add: (token: string) => void, pairsLeft: number): number {
+  for (const run of word.match(UNSPACED_RUN) ?? []) {
+    if (!UNSPACED.test(run)) {
+      if (run.length >= 2) add(wordToken(run));
+      continue;
+    }
+    // By code point: a character outside the BMP (CJK Extension B…) is two code units.
+    let start = 0;
+    let middle = run.codePointAt(0)! > 0xffff ? 2 : 1;
+    while (middle < run.length) {
+      if (pairsLeft-- <= 0) return 0;
+      const end = middle + (run.codePointAt(middle)! > 0xffff ? 2 : 1);
+      add(run.slice(start, end));
+      start = middle;
+      middle = end;
+    }
+  }
+  return pairsLeft;
 }
 
 /** `a.b.example.com` → `a.b.example.com`, `b.example.com`, `example.com` (never a bare TLD). */

@@ -159,6 +159,12 @@ describe('content model', () => {
     for (const text of ['cheap casino prize', 'school concert today']) expect(target.predict(text)).toBe(source.predict(text));
     await target.import(file);
     expect(target.stats()).toMatchObject({ spam: 100, ham: 100 });
+    // A file of the tokenizer before CJK pairs reads too: every other text has the same tokens.
+    expect(file.tokenizer).toBe('actiongate-2');
+    const older = createContentModel({ ...small, now: () => T0 }, new MemoryStore());
+    await older.import({ ...file, tokenizer: 'actiongate-1' });
+    expect(older.predict('cheap casino prize')).toBe(source.predict('cheap casino prize'));
+    await expect(older.import({ ...file, tokenizer: 'actiongate-0' })).rejects.toThrow(/\/tokenizer the model was trained with tokenizer "actiongate-0"; this version reads actiongate-1 and actiongate-2 only/);
   });
 
   it('exports an inert model whole: its counts are in the store, not yet in the replica', async () => {
@@ -321,6 +327,35 @@ describe('tokens and the classifier arithmetic', () => {
     ]));
     expect(tokens).not.toContain('body:win'); // body words are not prefixed
     expect(tokens).not.toContain('url:com');
+  });
+
+  it('splits Chinese, Japanese and Korean text, written without spaces, into character pairs', () => {
+    // As one word, a CJK sentence was one token (or one `long:` token) that no other message
+    // repeats: the model learned nothing from CJK ads.
+    const tokens = contentTokens([['title', '信用卡代償'], ['body', '低利率信用卡 iphone手机 日本語のテキスト 中']]);
+    expect(tokens).toEqual(expect.arrayContaining([
+      '信用', '用卡', '卡代', '代償', 'title:信用', 'title:代償', '低利', '利率', '率信',
+      'iphone', '手机', '日本', '本語', '語の', 'のテ', 'テキ', 'キス', 'スト',
+    ]));
+    expect(tokens.filter((token) => token.startsWith('long:'))).toEqual([]);
+    expect(tokens).not.toContain('iphone手机');
+    // Characters outside the BMP (CJK Extension B) pair as whole characters.
+    expect(contentTokens([['body', '𠀀𠀁中']])).toEqual(['body:len:2', '𠀀𠀁', '𠀁中']);
+    // Text without CJK is tokenized as before: words.
+    expect(contentTokens([['body', 'низкая ставка 20%']])).toEqual(['body:len:4', 'низкая', 'ставка', '20']);
+  });
+
+  it('learns CJK ads: held-out messages that share phrases with the training ones are told apart', async () => {
+    const spam = ['信用卡代償低利率', '快速貸款免費諮詢', '網路賺錢輕鬆月入', '代辦信用貸款', '免費試用減肥產品', '低利率快速核貸'];
+    const ham = ['二手自行車出售', '家具沙發桌子', '週末家庭聚會', '學校音樂會門票', '花園工具出售', '公寓出租近車站'];
+    const random = prng(7);
+    const pick = (phrases: string[]) => phrases[Math.floor(random() * phrases.length)]!;
+    const example = (label: ModelLabel) => ({ content: { body: `${pick(label === 'spam' ? spam : ham)}，${pick(label === 'spam' ? spam : ham)}。請聯絡我們` }, label });
+    const model = createContentModel({ ...small, now: () => T0 }, new MemoryStore());
+    await model.learnMany(Array.from({ length: 120 }, (_, i) => example(i % 2 === 0 ? 'spam' : 'ham')));
+    // New messages: the phrases recombined with other words around them.
+    expect(model.predict('現在申請低利率信用卡代償，快速貸款')).toBeGreaterThan(0.9);
+    expect(model.predict('出售二手自行車和花園工具')).toBeLessThan(0.1);
   });
 
   it('combines clues with the chi-square test of SpamBayes', () => {
