@@ -19,7 +19,7 @@ import { bareHosts, linkedHosts } from './links.js';
 import { digestAscii, hex64, nearKeys } from './near.js';
 import { DEFAULT_MAX_FIELD_LENGTH, isAscii, joinSpelledOut, linkForm, normaliseAscii, normaliseText, words } from './normalise.js';
 import { textShape } from './shape.js';
-import { contentTokens } from './tokens.js';
+import { contentTokens, UNSPACED_SCRIPTS } from './tokens.js';
 
 export interface ContentHit {
   /** `term:<word>`, `pattern:<id>`, `links`, `domain:<list>`, `phone`, `email`, `uppercase`, `repeats`, `disposable`, `model`. */
@@ -377,6 +377,14 @@ interface TermTable {
   size: number;
 }
 
+/**
+ * What continues a word, for the edges of a term in text that is not plain ASCII: a digit, or a
+ * letter of a script that puts spaces between words. Chinese and Japanese put none, and Korean
+ * attaches particles to its words, so a term there matches inside a run of such letters, and a
+ * word of another script next to them (`線上casino網站`) is a word of its own.
+ */
+const WORD_CHARACTER = `(?:\\p{N}|[^\\P{L}${UNSPACED_SCRIPTS}])`;
+
 // A term that starts or ends with something other than a letter or digit.
 const EDGE_SYMBOL = /^[^\p{L}\p{N}]|[^\p{L}\p{N}]$/u;
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -412,7 +420,7 @@ function compileTerms(terms: Readonly<Record<string, number>>, warnings: PolicyP
   // Longest first, so "free money" wins over a term "free" at the same position.
   const byLength = (a: string, b: string) => b.length - a.length;
   return {
-    unicode: unicode.length > 0 ? new RegExp(`(?<![\\p{L}\\p{N}])(?:${unicode.sort(byLength).join('|')})(?![\\p{L}\\p{N}])`, 'gu') : null,
+    unicode: unicode.length > 0 ? new RegExp(`(?<!${WORD_CHARACTER})(?:${unicode.sort(byLength).join('|')})(?!${WORD_CHARACTER})`, 'gu') : null,
     // \b counts `_` as a word character, so matchTerms reads `_` as a space: `best_casino_online`
     // holds the word casino. (Lookarounds for [a-z0-9] instead of \b cost 75% more time here.)
     ascii: ascii.length > 0 ? new RegExp(`\\b(?:${ascii.sort(byLength).join('|')})\\b`, 'g') : null,

@@ -65,10 +65,12 @@ const wordToken = (word: string): string => (word.length <= 20 ? word : `long:${
 /**
  * Scripts written without spaces between words (Chinese, Japanese) or whose words are long
  * compounds (Korean): a "word" there is a whole phrase or sentence, which as one token (or one
- * `long:` token) would almost never repeat, so the model would learn nothing from CJK text.
+ * `long:` token) would almost never repeat, so the model would learn nothing from CJK text. (A
+ * class body for a regex: the policy's terms match inside such text by it too.)
  */
-const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
-const UNSPACED_RUN = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]+|[^\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]+/gu;
+export const UNSPACED_SCRIPTS = '\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\p{Script=Hangul}';
+const UNSPACED = new RegExp(`[${UNSPACED_SCRIPTS}]`, 'u');
+const UNSPACED_RUN = new RegExp(`[${UNSPACED_SCRIPTS}]+|[^${UNSPACED_SCRIPTS}]+`, 'gu');
 
 /**
  * Character pairs looked at per field, at most: 64 KB of one repeated CJK character would
