@@ -51,10 +51,10 @@ export interface BayesCounts {
  * versions: a trained model's buckets must mean the same thing everywhere.
  */
 export function hashToken(token: string): number {
-  let h = 0x811c9dc5;
+  let h = -2128831035; // FNV's 0x811c9dc5, signed as near.ts explains
   for (let i = 0; i < token.length; i++) h = Math.imul(h ^ token.charCodeAt(i), 0x01000193);
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 16), -2048144789);
+  h = Math.imul(h ^ (h >>> 13), -1028477387);
   return (h ^ (h >>> 16)) >>> 0;
 }
 

@@ -15,6 +15,11 @@ import { asciiBytes } from './bytes.js';
 import { astralFlags, unitFlags, WORD_UNIT } from './chars.js';
 import { isAscii } from './normalise.js';
 
+// Hash constants of 2^31 and above are written as their signed 32-bit values (FNV's offset
+// 0x811c9dc5 is -2128831035, cyrb53's 0xdeadbeef -559038737…): Math.imul reads both the same, but
+// a variable that starts at or is reset to 0x811c9dc5 starts as a heap number, and V8 then keeps
+// the whole loop's hash in doubles. Signed, digestAscii of a 1 KB ad takes ~10% less time.
+
 /** MinHash values combined into one band key. */
 export const ROWS = 3;
 /** Words per shingle. */
@@ -48,37 +53,37 @@ export function nearKeys(normalised: string, bands: number, ascii = isAscii(norm
  * `nearKeys`, whose word splitting needs Unicode.
  */
 export function digestAscii(texts: readonly string[], bands: number | null): { fingerprint: string; nearKeys: string[] } {
-  let h1 = 0xdeadbeef;
+  let h1 = -559038737;
   let h2 = 0x41c6ce57;
   const out = WORD_HASHES;
   const max = bands === null ? 0 : MAX_WORDS;
   let n = 0;
-  let w = 0x811c9dc5;
+  let w = -2128831035;
   let inWord = false;
   for (let t = 0; t < texts.length; t++) {
     const text = texts[t]!;
     if (t > 0) {
-      h1 = Math.imul(h1 ^ 10, 2654435761); // the "\n" between two texts
+      h1 = Math.imul(h1 ^ 10, -1640531535); // the "\n" between two texts
       h2 = Math.imul(h2 ^ 10, 1597334677);
     }
     const bytes = asciiBytes(text); // its character codes, read faster than through charCodeAt
     for (let i = 0; i < text.length; i++) {
       const c = bytes[i]!;
-      h1 = Math.imul(h1 ^ c, 2654435761);
+      h1 = Math.imul(h1 ^ c, -1640531535);
       h2 = Math.imul(h2 ^ c, 1597334677);
       if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57)) {
         w = Math.imul(w ^ c, 0x01000193);
         inWord = true;
       } else if (inWord) {
         if (n < max) out[n++] = w;
-        w = 0x811c9dc5;
+        w = -2128831035;
         inWord = false;
       }
     }
     // The end of a text ends its last word ("\n" or the end of the joined text would).
     if (inWord) {
       if (n < max) out[n++] = w;
-      w = 0x811c9dc5;
+      w = -2128831035;
       inWord = false;
     }
   }
@@ -87,8 +92,8 @@ export function digestAscii(texts: readonly string[], bands: number | null): { f
 
 /** cyrb53's final mixing of two 32-bit lanes, as 16 hex digits (the high lane first). */
 export function hex64(h1: number, h2: number): string {
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  h1 = Math.imul(h1 ^ (h1 >>> 16), -2048144789) ^ Math.imul(h2 ^ (h2 >>> 13), -1028477387);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), -2048144789) ^ Math.imul(h1 ^ (h1 >>> 13), -1028477387);
   // One flat string from the 16 digit codes: what `toString(16).padStart(8, '0')` twice and a
   // concatenation give, at a third of the cost (three of these per decision).
   return String.fromCharCode(
@@ -112,7 +117,7 @@ export function bandKeys(wordHashes: Int32Array, wordCount: number, bands: numbe
   const width = Math.min(SHINGLE, wordCount);
   const count = Math.min(wordCount - width + 1, MAX_SHINGLES);
   for (let i = 0; i < count; i++) {
-    let h = 0x811c9dc5;
+    let h = -2128831035;
     if (width === 3) {
       // The usual shingle unrolled (the same hash): the loop cost as much as all the rest of this one.
       h = Math.imul(h ^ wordHashes[i]!, 0x01000193);
@@ -121,8 +126,8 @@ export function bandKeys(wordHashes: Int32Array, wordCount: number, bands: numbe
     } else {
       for (let j = 0; j < width; j++) h = Math.imul(h ^ wordHashes[i + j]!, 0x01000193);
     }
-    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    h = Math.imul(h ^ (h >>> 16), -2048144789);
+    h = Math.imul(h ^ (h >>> 13), -1028477387);
     h ^= h >>> 16;
     // The high bits pick the bin, the whole hash re-mixed is the value.
     const bin = ((h >>> 0) * bins) / 4294967296 | 0;
@@ -135,7 +140,7 @@ export function bandKeys(wordHashes: Int32Array, wordCount: number, bands: numbe
     for (let distance = 1; distance < bins; distance++) {
       const from = (bin + distance) % bins;
       if (filled[from]) {
-        min[bin] = (min[from]! ^ Math.imul(distance, 0x9e3779b9)) >>> 0;
+        min[bin] = (min[from]! ^ Math.imul(distance, -1640531527)) >>> 0;
         break;
       }
     }
@@ -143,11 +148,11 @@ export function bandKeys(wordHashes: Int32Array, wordCount: number, bands: numbe
   const keys: string[] = [];
   for (let band = 0; band < bands; band++) {
     // Two 32-bit lanes over the band's rows: 64 bits, so unrelated texts never collide by chance.
-    let h1 = 0xdeadbeef ^ band;
+    let h1 = -559038737 ^ band;
     let h2 = 0x41c6ce57 ^ band;
     for (let r = 0; r < ROWS; r++) {
       const v = min[band * ROWS + r]!;
-      h1 = Math.imul(h1 ^ v, 2654435761);
+      h1 = Math.imul(h1 ^ v, -1640531535);
       h2 = Math.imul(h2 ^ v, 1597334677);
     }
     keys.push(`${band}:${hex64(h1, h2)}`);
@@ -174,7 +179,7 @@ function hashWords(normalised: string, ascii: boolean, max: number): number {
   const out = WORD_HASHES;
   if (!ascii) return hashWordsUnicode(normalised, max);
   let n = 0;
-  let h = 0x811c9dc5;
+  let h = -2128831035;
   let inWord = false;
   for (let i = 0; i <= normalised.length && n < max; i++) {
     const c = i < normalised.length ? normalised.charCodeAt(i) : 0;
@@ -183,7 +188,7 @@ function hashWords(normalised: string, ascii: boolean, max: number): number {
       inWord = true;
     } else if (inWord) {
       out[n++] = h;
-      h = 0x811c9dc5;
+      h = -2128831035;
       inWord = false;
     }
   }
@@ -200,7 +205,7 @@ function hashWordsUnicode(normalised: string, max: number): number {
   const out = WORD_HASHES;
   const end = Math.min(normalised.length, max * 24);
   let n = 0;
-  let h = 0x811c9dc5;
+  let h = -2128831035;
   let inWord = false;
   for (let i = 0; i < end && n < max; i++) {
     const c = normalised.charCodeAt(i);
@@ -218,7 +223,7 @@ function hashWordsUnicode(normalised: string, max: number): number {
       inWord = true;
     } else if (inWord) {
       out[n++] = h;
-      h = 0x811c9dc5;
+      h = -2128831035;
       inWord = false;
     }
     if (low !== -1) i++;

@@ -446,11 +446,11 @@ function matchTerms(text: string, ascii: boolean, table: TermTable, matched: Set
  * not cryptographic, which duplicate counting does not need.
  */
 export function fingerprint(text: string): string {
-  let h1 = 0xdeadbeef;
+  let h1 = -559038737; // 0xdeadbeef, signed as near.ts explains
   let h2 = 0x41c6ce57;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
+    h1 = Math.imul(h1 ^ c, -1640531535);
     h2 = Math.imul(h2 ^ c, 1597334677);
   }
   // digestAscii (near.ts) computes the same over several texts in one pass: keep the two in step.
