@@ -1,7 +1,8 @@
 /**
- * Facts of a UTF-16 code unit, remembered: its case, whether it is a letter or digit
- * (`\p{L}`/`\p{N}`, what makes a word) and whether it is Latin or Cherokee script (a word holding
- * one is folded whatever the text around it: normalise.ts). Asking a string or a Unicode property
+ * Facts of a UTF-16 code unit, remembered: its case, whether it is part of a word (a letter, a
+ * mark or a digit), whether it is Latin or Cherokee script (a word holding one is folded whatever
+ * the text around it: normalise.ts) and whether it is a letter of a script written without spaces
+ * between words (`UNSPACED_SCRIPTS`). Asking a string or a Unicode property
  * regex per character (`char.toLowerCase() !== char.toUpperCase()` allocates two strings) made
  * 64 KB of Cyrillic, Greek or CJK cost tens of milliseconds; the answers depend on the code unit
  * alone, so each is computed once per process, on first sight, into a 64 KB table.
@@ -12,14 +13,35 @@ const KNOWN = 1;
 export const CASED_UNIT = 2;
 /** `unitFlags` bit: an upper-case letter (it differs from its lower case). */
 export const UPPER_UNIT = 4;
-/** `unitFlags` bit: a letter or a digit (`\p{L}` or `\p{N}`). */
+/**
+ * `unitFlags` bit: part of a word, a letter, mark or digit (`\p{L}`, `\p{M}` or `\p{N}`). Marks
+ * because the vowel signs of Indic scripts, Thai and others are marks inside their words (`लोन`
+ * is ल, the mark ो, न): a word ending at each mark made the term `लोन` match `लिन` and `ल न`. The
+ * marks that go on any letter (Zalgo text) are removed before words are read (normalise.ts).
+ */
 export const WORD_UNIT = 8;
 /** `unitFlags` bit: of the Latin or Cherokee script. */
 export const LATIN_UNIT = 16;
+/** `unitFlags` bit: a mark (`\p{M}`), which belongs to the letter before it. */
+export const MARK_UNIT = 32;
+/** `unitFlags` bit: a letter of a script written without spaces between words (`UNSPACED_SCRIPTS`). */
+export const UNSPACED_UNIT = 64;
+
+/**
+ * Scripts written without spaces between words (Chinese, Japanese, Thai, Lao, Khmer, Burmese) or
+ * whose words are long compounds with particles attached (Korean), as the body of a regex class.
+ * A "word" there is a whole phrase or sentence, so terms match inside runs of their letters, the
+ * model reads them as pairs of characters (tokens.ts) and near-duplicate keys as shingles of
+ * characters (near.ts).
+ */
+export const UNSPACED_SCRIPTS =
+  '\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\p{Script=Hangul}\\p{Script=Thai}\\p{Script=Lao}\\p{Script=Khmer}\\p{Script=Myanmar}';
 
 const FLAGS = new Uint8Array(65_536);
-const WORD_CHAR = /^[\p{L}\p{N}]$/u;
+const WORD_CHAR = /^[\p{L}\p{M}\p{N}]$/u;
 const LATIN_CHAR = /^[\p{Script=Latin}\p{Script=Cherokee}]$/u;
+const MARK_CHAR = /^\p{M}$/u;
+const UNSPACED_LETTER = new RegExp(`^(?=\\p{L})[${UNSPACED_SCRIPTS}]$`, 'u');
 
 /**
  * The facts of the code unit `c` (0–0xFFFF) as bits (`CASED_UNIT`, `WORD_UNIT`, `LATIN_UNIT`; a
@@ -38,8 +60,7 @@ function computeFlags(c: number): number {
   const lower = char.toLowerCase();
   let flags = KNOWN;
   if (lower !== char.toUpperCase()) flags |= CASED_UNIT | (char !== lower ? UPPER_UNIT : 0);
-  if (WORD_CHAR.test(char)) flags |= WORD_UNIT;
-  if (LATIN_CHAR.test(char)) flags |= LATIN_UNIT;
+  flags |= otherFlags(char);
   return (FLAGS[c] = flags);
 }
 
@@ -47,13 +68,22 @@ function computeFlags(c: number): number {
 // has seen: emoji and mathematical letters are in plane 1, rare CJK in plane 2).
 const PLANES: (Uint8Array | undefined)[] = [];
 
-/** `unitFlags` of a code point outside the BMP (`WORD_UNIT`, `LATIN_UNIT`). */
+/** `unitFlags` of a code point outside the BMP (all but the case bits). */
 export function astralFlags(codePoint: number): number {
   const plane = PLANES[codePoint >> 16] ?? (PLANES[codePoint >> 16] = new Uint8Array(65_536));
   const known = plane[codePoint & 0xffff]!;
   if (known !== 0) return known & ~KNOWN;
-  const char = String.fromCodePoint(codePoint);
-  const flags = (WORD_CHAR.test(char) ? WORD_UNIT : 0) | (LATIN_CHAR.test(char) ? LATIN_UNIT : 0);
+  const flags = otherFlags(String.fromCodePoint(codePoint));
   plane[codePoint & 0xffff] = flags | KNOWN;
   return flags;
+}
+
+/** The bits of a character (one code point) but its case. */
+function otherFlags(char: string): number {
+  return (
+    (WORD_CHAR.test(char) ? WORD_UNIT : 0) |
+    (LATIN_CHAR.test(char) ? LATIN_UNIT : 0) |
+    (MARK_CHAR.test(char) ? MARK_UNIT : 0) |
+    (UNSPACED_LETTER.test(char) ? UNSPACED_UNIT : 0)
+  );
 }

@@ -107,14 +107,16 @@ export interface ContentModel {
 }
 
 /** Identifies the tokenizer and hash of `tokens.ts` and `bayes.ts`: a model file says which it used. */
-export const TOKENIZER = 'actiongate-2';
+export const TOKENIZER = 'actiongate-3';
 
 /**
- * Tokenizers whose files this version imports. `actiongate-1` differs only on CJK text (a phrase
- * was one token, now its character pairs): its counts of every other text are the same tokens in
- * the same buckets, and its phrase tokens simply never match again.
+ * Tokenizers whose files this version imports. The older ones differ only on text of some
+ * scripts: `actiongate-1` on CJK (a phrase was one token, now its character pairs),
+ * `actiongate-2` on text with marks (Indic words were split at their vowel signs; Thai and the
+ * other unspaced scripts were words, now pairs). Their counts of every other text are the same
+ * tokens in the same buckets, and their other tokens simply never match again.
  */
-const READABLE_TOKENIZERS: readonly unknown[] = ['actiongate-1', TOKENIZER];
+const READABLE_TOKENIZERS: readonly unknown[] = ['actiongate-1', 'actiongate-2', TOKENIZER];
 
 const DAY = 86_400_000;
 /** Buckets per store subject: two windows each, 64 windows, MemoryStore's per-subject bound. */
@@ -386,7 +388,7 @@ export function parseModelFile(file: unknown, buckets: number): ModelDelta {
   const doc = file as Record<string, unknown>;
   if (doc.format !== 'actiongate-content-model') fail('/format', `must be "actiongate-content-model", got ${JSON.stringify(doc.format)}`);
   if (doc.version !== 1) fail('/version', `must be 1, got ${JSON.stringify(doc.version)}`);
-  if (!READABLE_TOKENIZERS.includes(doc.tokenizer)) fail('/tokenizer', `the model was trained with tokenizer ${JSON.stringify(doc.tokenizer)}; this version reads ${READABLE_TOKENIZERS.join(' and ')} only (retrain from the labelled data)`);
+  if (!READABLE_TOKENIZERS.includes(doc.tokenizer)) fail('/tokenizer', `the model was trained with tokenizer ${JSON.stringify(doc.tokenizer)}; this version reads ${READABLE_TOKENIZERS.join(', ')} only (retrain from the labelled data)`);
   if (doc.buckets !== buckets) fail('/buckets', `the file has ${JSON.stringify(doc.buckets)} buckets; this model has ${buckets} (set content.model.buckets to ${JSON.stringify(doc.buckets)}, or retrain)`);
   const count = (value: unknown, pointer: string) => {
     if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 1e12) return value;

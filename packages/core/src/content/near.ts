@@ -12,7 +12,7 @@
  * at most `MAX_SHINGLES` shingles are hashed.
  */
 import { asciiBytes } from './bytes.js';
-import { astralFlags, unitFlags, WORD_UNIT } from './chars.js';
+import { astralFlags, MARK_UNIT, UNSPACED_UNIT, unitFlags, WORD_UNIT } from './chars.js';
 import { isAscii } from './normalise.js';
 
 // Hash constants of 2^31 and above are written as their signed 32-bit values (FNV's offset
@@ -172,7 +172,8 @@ const MIN = new Uint32Array(ROWS * MAX_BANDS);
 const FILLED = new Uint8Array(ROWS * MAX_BANDS);
 
 /**
- * FNV-1a of the first `max` words (as `words` splits them) into `WORD_HASHES`, without building
+ * FNV-1a of the first `max` words (as `words` splits them; in text that is not ASCII, each letter of
+ * an unspaced script is a word: `hashWordsUnicode`) into `WORD_HASHES`, without building
  * the word strings for ASCII text; returns how many.
  */
 function hashWords(normalised: string, ascii: boolean, max: number): number {
@@ -196,10 +197,14 @@ function hashWords(normalised: string, ascii: boolean, max: number): number {
 }
 
 /**
- * `hashWords` of text that is not plain ASCII: the words of its first `max × 24` code units as
- * `words` splits them (runs of `[\p{L}\p{N}]`), each hashed over its UTF-16 code units. One
- * pass over remembered facts of each code unit (chars.ts): splitting with the Unicode regex and
- * hashing the word strings cost ~1.5 ms per 64 KB of Cyrillic.
+ * `hashWords` of text that is not plain ASCII: the words of its first `max × 24` code units, each
+ * hashed over its UTF-16 code units. A word is a run of letters, marks and digits (`words`), but a
+ * letter of a script written without spaces (Chinese, Japanese, Korean, Thai…: chars.ts
+ * `UNSPACED_UNIT`) is a word of its own with the marks on it, so that shingles there are runs of
+ * three characters: as one word, a whole CJK sentence changed with any character in it, and
+ * copies of a CJK ad with a changed price shared no band. One pass over remembered facts of each
+ * code unit (chars.ts): splitting with a Unicode regex and hashing the word strings cost ~1.5 ms
+ * per 64 KB of Cyrillic.
  */
 function hashWordsUnicode(normalised: string, max: number): number {
   const out = WORD_HASHES;
@@ -207,17 +212,25 @@ function hashWordsUnicode(normalised: string, max: number): number {
   let n = 0;
   let h = -2128831035;
   let inWord = false;
+  let inUnspaced = false; // the word being hashed is a letter of an unspaced script
   for (let i = 0; i < end && n < max; i++) {
     const c = normalised.charCodeAt(i);
-    let word: boolean;
     let low = -1;
     if (c >= 0xd800 && c <= 0xdbff && i + 1 < end) {
       const next = normalised.charCodeAt(i + 1);
       if (next >= 0xdc00 && next <= 0xdfff) low = next;
     }
-    if (low !== -1) word = (astralFlags(((c - 0xd800) << 10) + (low - 0xdc00) + 0x10000) & WORD_UNIT) !== 0;
-    else word = (unitFlags(c) & WORD_UNIT) !== 0; // a lone surrogate is no letter
-    if (word) {
+    // A lone surrogate is no letter.
+    const flags = low !== -1 ? astralFlags(((c - 0xd800) << 10) + (low - 0xdc00) + 0x10000) : unitFlags(c);
+    if ((flags & WORD_UNIT) !== 0) {
+      const unspacedLetter = (flags & UNSPACED_UNIT) !== 0;
+      if (inWord && (unspacedLetter || (inUnspaced && (flags & MARK_UNIT) === 0))) {
+        out[n++] = h;
+        h = -2128831035;
+        inWord = false;
+        if (n >= max) break;
+      }
+      if (!inWord || (flags & MARK_UNIT) === 0) inUnspaced = unspacedLetter; // a mark goes with its letter
       h = Math.imul(h ^ c, 0x01000193);
       if (low !== -1) h = Math.imul(h ^ low, 0x01000193);
       inWord = true;

@@ -198,7 +198,7 @@ function foldOf(c: number): number {
 }
 
 /**
- * `foldConfusables` word by word (a word: a run of letters and digits, `[\p{L}\p{N}]+`), from
+ * `foldConfusables` word by word (a word: a run of letters, marks and digits, `[\p{L}\p{M}\p{N}]+`), from
  * the word holding the first look-alike, at `first`. A word with a look-alike folds when it also
  * holds a Latin or Cherokee letter, or, in mostly Latin text, when it folds to plain Latin letters
  * and digits. One pass over the code units with remembered facts of each (chars.ts): a regex
@@ -343,7 +343,7 @@ const MAYBE_SPELLED_ASCII = /[ ._*+~|/\\:,-][a-z0-9][ ._*+~|/\\:,-]{1,3}[a-z0-9]
 // The same for any script (what every match of SPELLED_UNICODE holds from its second letter on):
 // most text has none, and this finds so in a fraction of SPELLED_UNICODE's time, whose
 // lookbehind is tried at every character.
-const MAYBE_SPELLED_UNICODE = /[ ._*+~|/\\:,\u2022\u00B7-][\p{L}\p{N}][ ._*+~|/\\:,\u2022\u00B7-]{1,3}[\p{L}\p{N}](?![\p{L}\p{N}])/u;
+const MAYBE_SPELLED_UNICODE = /[ ._*+~|/\\:,\u2022\u00B7-][\p{L}\p{M}\p{N}][ ._*+~|/\\:,\u2022\u00B7-]{1,3}[\p{L}\p{M}\p{N}](?![\p{L}\p{M}\p{N}])/u;
 // A run is single letters or digits with copies of its separator (the capture) between them, and
 // no separator character is a letter or digit: removing the copies leaves the letters, as removing
 // every non-letter did, at a fraction of the cost of a Unicode class regex per run (~3 ms per
@@ -367,7 +367,8 @@ export function joinSpelledOut(normalised: string, ascii = isAscii(normalised)):
 
 /**
  * What `normalised.replace(SPELLED, …)` does with the Unicode form of SPELLED_ASCII,
- * `/(?<![\p{L}\p{N}])[\p{L}\p{N}]([ ._*+~|/\\:,\u2022\u00B7-]{1,3})[\p{L}\p{N}](?![\p{L}\p{N}])(?:\1[\p{L}\p{N}](?![\p{L}\p{N}]))+/gu`,
+ * `/(?<!\w)\w([ ._*+~|/\\:,\u2022\u00B7-]{1,3})\w(?!\w)(?:\1\w(?!\w))+/gu` where `\w` is a letter, mark or digit
+ * (`[\p{L}\p{M}\p{N}]`: a lone letter is one without marks),
  * each run joined and folded, as one pass over the code units with remembered facts of each
  * (chars.ts): the regex's Unicode classes and lookarounds cost ~2 ms per 64 KB of text made of
  * single letters, and a callback per run as much again. A run starts at a letter or digit with
@@ -458,9 +459,12 @@ function spelledRunEnd(text: string, start: number, first: number): number {
   return letters >= 3 ? i : -1;
 }
 
-/** Words of normalised text: runs of letters and digits (any script). */
+/**
+ * Words of normalised text: runs of letters, marks and digits (any script; a mark is part of its
+ * letter, as the vowel signs of Indic scripts are: chars.ts `WORD_UNIT`).
+ */
 export function words(normalised: string): string[] {
-  return normalised.match(ASCII.test(normalised) ? /[a-z0-9]+/g : /[\p{L}\p{N}]+/gu) ?? [];
+  return normalised.match(ASCII.test(normalised) ? /[a-z0-9]+/g : /[\p{L}\p{M}\p{N}]+/gu) ?? [];
 }
 
 /**

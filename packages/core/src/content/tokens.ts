@@ -5,6 +5,7 @@
  * so what the model learns offline is what it sees online. Pure; reads normalised text (see
  * `normaliseText` and `joinSpelledOut`), so disguised spellings share tokens with plain ones.
  */
+import { UNSPACED_SCRIPTS } from './chars.js';
 import { words } from './normalise.js';
 
 /** Distinct tokens kept per text when the caller does not say. */
@@ -18,7 +19,8 @@ const MONEY = /[$€£¥]\s?\d/;
  * The distinct tokens of the fields, at most `maxTokens` (the first ones, in field order):
  * - every word of 2 to 20 characters; longer ones as `long:<first letter>:<length / 10>`
  *   (SpamBayes' "skip" tokens: base64 debris and random strings say something as a class);
- *   Chinese, Japanese and Korean runs as their character pairs (see `unspacedTokens`);
+ *   runs of Chinese, Japanese, Korean, Thai and other scripts written without spaces as their
+ *   character pairs (see `unspacedTokens`);
  * - the words of every field except `body` again as `<field>:<word>`: `free` in a title is a
  *   stronger clue than in a body;
  * - linked hosts and e-mail hosts with each parent domain (`url:a.b.example`, `url:b.example`…);
@@ -62,15 +64,13 @@ export function contentTokens(fields: readonly (readonly [field: string, text: s
 /** A word of 2 to 20 characters as itself, a longer one by its first letter and length class. */
 const wordToken = (word: string): string => (word.length <= 20 ? word : `long:${word[0]}:${Math.floor(word.length / 10)}`);
 
-/**
- * Scripts written without spaces between words (Chinese, Japanese) or whose words are long
- * compounds (Korean): a "word" there is a whole phrase or sentence, which as one token (or one
- * `long:` token) would almost never repeat, so the model would learn nothing from CJK text. (A
- * class body for a regex: the policy's terms match inside such text by it too.)
- */
-export const UNSPACED_SCRIPTS = '\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\p{Script=Hangul}';
 const UNSPACED = new RegExp(`[${UNSPACED_SCRIPTS}]`, 'u');
-const UNSPACED_RUN = new RegExp(`[${UNSPACED_SCRIPTS}]+|[^${UNSPACED_SCRIPTS}]+`, 'gu');
+// Marks of no script of their own go with the letter before them: a Japanese が is か and the
+// combining voiced sound mark once normalised (NFKD).
+const UNSPACED_RUN = new RegExp(`(?:[${UNSPACED_SCRIPTS}]\\p{M}*)+|[^${UNSPACED_SCRIPTS}]+`, 'gu');
+// A character with the marks on it (a Thai consonant with its vowel and tone marks): what a pair
+// is made of, so that a pair never splits a letter from its marks.
+const CLUSTER = /\P{M}\p{M}*/gu;
 
 /**
  * Character pairs looked at per field, at most: 64 KB of one repeated CJK character would
@@ -80,9 +80,10 @@ const UNSPACED_RUN = new RegExp(`[${UNSPACED_SCRIPTS}]+|[^${UNSPACED_SCRIPTS}]+`
 const PAIRS_PER_FIELD = 4_000;
 
 /**
- * Hands `add` the tokens of a word holding CJK text: each CJK run as its overlapping character
- * pairs, as Lucene's CJKBigramFilter does, and the rest as words of their own (a lone character
- * is no token, like any one-letter word). Returns the pairs it may still look at.
+ * Hands `add` the tokens of a word holding text of an unspaced script: each run of such text as
+ * its overlapping pairs of characters (each with its marks), as Lucene's CJKBigramFilter does for
+ * CJK, and the rest as words of their own (a lone character is no token, like any one-letter
+ * word). Returns the pairs it may still look at.
  */
 function unspacedTokens(word: string, add: (token: string) => void, pairsLeft: number): number {
   for (const run of word.match(UNSPACED_RUN) ?? []) {
@@ -90,15 +91,12 @@ function unspacedTokens(word: string, add: (token: string) => void, pairsLeft: n
       if (run.length >= 2) add(wordToken(run));
       continue;
     }
-    // By code point: a character outside the BMP (CJK Extension B…) is two code units.
-    let start = 0;
-    let middle = run.codePointAt(0)! > 0xffff ? 2 : 1;
-    while (middle < run.length) {
+    // By character, not code unit: a character outside the BMP (CJK Extension B…) is two.
+    CLUSTER.lastIndex = 0;
+    let first = CLUSTER.exec(run);
+    for (let second = CLUSTER.exec(run); first !== null && second !== null; first = second, second = CLUSTER.exec(run)) {
       if (pairsLeft-- <= 0) return 0;
-      const end = middle + (run.codePointAt(middle)! > 0xffff ? 2 : 1);
-      add(run.slice(start, end));
-      start = middle;
-      middle = end;
+      add(first[0] + second[0]);
     }
   }
   return pairsLeft;

@@ -133,4 +133,25 @@ describe('near-duplicate keys', () => {
     expect(caught / 300).toBeGreaterThan(0.75);
     expect(falsePairs / 300).toBeLessThan(0.02);
   });
+
+  it('catch copies of Chinese, Japanese and Thai ads, written without spaces, as shingles of characters', () => {
+    // As words, a whole CJK or Thai sentence was one word: one changed character changed every
+    // shingle, and no copy with a new price or phone number was ever caught.
+    const chinese = '低利率信用卡代償快速貸款免費諮詢網路賺錢輕鬆月入十萬元請立即聯絡我們的專員為您服務保證滿意'.split('');
+    const thai = Array.from('สินเชื่อเงินกู้ด่วนอนุมัติไวไม่ต้องใช้คนค้ำโทรหาเราวันนี้ได้เลยดอกเบี้ยต่ำที่สุด'.match(/\P{M}\p{M}*/gu)!);
+    const japanese = '在家でできる副業で月収百万円を稼ぐ方法を今すぐ無料でお教えしますのでご連絡ください'.split('');
+    for (const [name, chars] of [['chinese', chinese], ['thai', thai], ['japanese', japanese]] as const) {
+      let caught = 0;
+      let falsePairs = 0;
+      for (let i = 0; i < 100; i++) {
+        const copy = [...chars];
+        copy[Math.floor(random() * copy.length)] = '〇';
+        if (share(keys(chars.join('')), keys(copy.join('')))) caught++;
+        const other = [...chars].sort(() => random() - 0.5); // the same characters, another text
+        if (share(keys(chars.join('')), keys(other.join('')))) falsePairs++;
+      }
+      expect(caught / 100, name).toBeGreaterThan(0.75);
+      expect(falsePairs / 100, name).toBeLessThan(0.05);
+    }
+  });
 });

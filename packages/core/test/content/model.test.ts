@@ -12,6 +12,7 @@ import { RedisStore } from '@actiongate/redis';
 import { bucketsOf, chi2Q, DEFAULT_COMBINING, hashToken, spamProbability } from '../../src/content/bayes.js';
 import { createContentModel, type ContentModel, type ModelFile, type ModelLabel } from '../../src/content/model.js';
 import { compileContent } from '../../src/content/signals.js';
+import { normaliseText } from '../../src/content/normalise.js';
 import { contentTokens } from '../../src/content/tokens.js';
 import { isActiongateError, type PolicyProblem } from '../../src/errors.js';
 import type { Store, StoreBatch, StoreResult } from '../../src/store/types.js';
@@ -159,12 +160,15 @@ describe('content model', () => {
     for (const text of ['cheap casino prize', 'school concert today']) expect(target.predict(text)).toBe(source.predict(text));
     await target.import(file);
     expect(target.stats()).toMatchObject({ spam: 100, ham: 100 });
-    // A file of the tokenizer before CJK pairs reads too: every other text has the same tokens.
-    expect(file.tokenizer).toBe('actiongate-2');
+    // Files of the tokenizers before CJK pairs and before marks read too: every other text has the same tokens.
+    expect(file.tokenizer).toBe('actiongate-3');
+    for (const tokenizer of ['actiongate-1', 'actiongate-2']) {
+      const older = createContentModel({ ...small, now: () => T0 }, new MemoryStore());
+      await older.import({ ...file, tokenizer });
+      expect(older.predict('cheap casino prize')).toBe(source.predict('cheap casino prize'));
+    }
     const older = createContentModel({ ...small, now: () => T0 }, new MemoryStore());
-    await older.import({ ...file, tokenizer: 'actiongate-1' });
-    expect(older.predict('cheap casino prize')).toBe(source.predict('cheap casino prize'));
-    await expect(older.import({ ...file, tokenizer: 'actiongate-0' })).rejects.toThrow(/\/tokenizer the model was trained with tokenizer "actiongate-0"; this version reads actiongate-1 and actiongate-2 only/);
+    await expect(older.import({ ...file, tokenizer: 'actiongate-0' })).rejects.toThrow(/\/tokenizer the model was trained with tokenizer "actiongate-0"; this version reads actiongate-1, actiongate-2, actiongate-3 only/);
   });
 
   it('exports an inert model whole: its counts are in the store, not yet in the replica', async () => {
@@ -343,6 +347,16 @@ describe('tokens and the classifier arithmetic', () => {
     expect(contentTokens([['body', '𠀀𠀁中']])).toEqual(['body:len:2', '𠀀𠀁', '𠀁中']);
     // Text without CJK is tokenized as before: words.
     expect(contentTokens([['body', 'низкая ставка 20%']])).toEqual(['body:len:4', 'низкая', 'ставка', '20']);
+  });
+
+  it('pairs Thai and the other unspaced scripts by character with its marks, and keeps Indic words whole', () => {
+    // A pair never splits a letter from its vowel and tone marks (กู้ is one character of three code points).
+    expect(contentTokens([['body', normaliseText('เงินกู้ด่วน')]])).toEqual(['body:len:3', 'เงิ', 'งิน', 'นกู้', 'กู้ด่', 'ด่ว', 'วน']);
+    // Japanese voiced kana are a kana and a mark once normalised (NFKD): still one character.
+    expect(contentTokens([['body', normaliseText('ガス代')]])).toEqual(['body:len:2', 'ガス'.normalize('NFKD'), 'ス代']);
+    // Hindi puts spaces between words: its words are tokens, vowel signs included (they were
+    // split at every sign: सस्ता gave the tokens सस and त…).
+    expect(contentTokens([['body', normaliseText('सस्ता लोन')]])).toEqual(['body:len:3', 'सस्ता', 'लोन']);
   });
 
   it('learns CJK ads: held-out messages that share phrases with the training ones are told apart', async () => {

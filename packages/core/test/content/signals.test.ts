@@ -22,6 +22,11 @@ describe('normaliseText', () => {
   it('splits words in any script', () => {
     expect(words('free money, 100% привет')).toEqual(['free', 'money', '100', 'привет']);
   });
+
+  it('keeps the marks on their letters: vowel signs of Indic scripts are inside their words', () => {
+    expect(words(normaliseText('सस्ता लोन यहाँ'))).toEqual(['सस्ता', 'लोन', 'यहाँ'.normalize('NFKD')]);
+    expect(words(normaliseText('கடன் வேண்டுமா'))).toEqual(['கடன்', 'வேண்டுமா']);
+  });
 });
 
 describe('compileContent', () => {
@@ -96,7 +101,8 @@ describe('compileContent', () => {
 
   it('warns about a term whose symbols at either end are ignored, which matches more than meant', () => {
     const warnings: PolicyProblem[] = [];
-    const wide = compileContent({ terms: { '18+': 10, 'c++': 5, '(free money)': 5, 'free-money': 5, 'Viagra': 5 } }, [], '/content', parseDuration, { warnings });
+    // A mark at the end is part of the term's last letter (เงินกู้, लोन…), not a symbol.
+    const wide = compileContent({ terms: { '18+': 10, 'c++': 5, '(free money)': 5, 'free-money': 5, 'Viagra': 5, เงินกู้: 5, मदद: 5, सेवाएँ: 5 } }, [], '/content', parseDuration, { warnings });
     expect(warnings.map((w) => w.pointer)).toEqual(['/content/terms/18+', '/content/terms/c++', '/content/terms/(free money)']);
     expect(warnings[0]!.message).toContain('matches the whole word(s) "18"');
     expect(wide.evaluate({ body: 'a bike, 18 months old, grade c' }).terms.sort()).toEqual(['18', 'c']);
@@ -159,6 +165,35 @@ describe('content signals', () => {
     // A word of another script next to CJK text is a word of its own; inside another word it is not.
     expect(cjk.evaluate({ body: '線上casino網站' }).terms).toEqual(['casino']);
     expect(cjk.evaluate({ body: '線上casinos網站 онлайнcasino' }).terms).toEqual([]);
+  });
+
+  it('matches Indic terms as whole words, their vowel signs included', () => {
+    // Words ended at every vowel sign: लोन was the words ल and न, and matched लान, लिन and ल न.
+    const hindi = compile({ terms: { लोन: 20, सस्ता: 10, ता: 5 } });
+    expect(hindi.evaluate({ body: 'सस्ता लोन यहाँ' }).terms.sort()).toEqual(['लोन', 'सस्ता']);
+    for (const body of ['लान', 'लिन', 'ल न', 'लोनी', 'सस्ती', 'सस्ता'.slice(0, -1)]) {
+      expect(hindi.evaluate({ body }).terms, body).not.toContain('लोन');
+    }
+    // Nor a term inside a word, after a letter with its marks; the search goes on after it, past
+    // a first character outside the BMP too.
+    expect(hindi.evaluate({ body: 'सस्ता' }).terms).toEqual(['सस्ता']);
+    const astral = compile({ terms: { '𠀀x': 1 } });
+    expect(astral.evaluate({ body: 'का𠀀x का 𠀀x' }).terms).toEqual(['𠀀x']);
+    expect(astral.evaluate({ body: 'का𠀀x' }).terms).toEqual([]);
+  });
+
+  it('matches Thai, Lao, Khmer and Burmese terms inside text written without spaces', () => {
+    const terms = compile({ terms: { เงินกู้: 20, ด่วน: 5, ကြော်ငြာ: 10, ប្រាក់កម្ចី: 15 } });
+    expect(terms.evaluate({ body: 'สินเชื่อเงินกู้ด่วน' }).terms.sort()).toEqual(['ด่วน', 'เงินกู้']);
+    // After a syllable ending in marks (ที่): a letter's marks end the letter, not the word.
+    expect(terms.evaluate({ body: 'ที่นี่เงินกู้' }).terms).toEqual(['เงินกู้']);
+    expect(terms.evaluate({ body: 'ဒီမှာကြော်ငြာပါ' }).terms).toEqual(['ကြော်ငြာ']);
+    expect(terms.evaluate({ body: 'ខ្ចីប្រាក់កម្ចីលឿន' }).terms).toEqual(['ប្រាក់កម្ចី']);
+    // A term never ends inside a letter: เงินก is not in เงินกู้ nor in เงินกับ, whose ก carries
+    // marks, but it is in เงินกลาง.
+    const partial = compile({ terms: { เงินก: 20 } });
+    expect(partial.evaluate({ body: 'สินเชื่อเงินกู้ด่วน เงินกับ' }).terms).toEqual([]);
+    expect(partial.evaluate({ body: 'เงินกลาง' }).terms).toEqual(['เงินก']);
   });
 
   it('finds phone numbers and e-mail addresses, spelled-out ones too, in the contact fields only', () => {

@@ -8,24 +8,29 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { astralFlags, CASED_UNIT, LATIN_UNIT, unitFlags, UPPER_UNIT, WORD_UNIT } from '../../src/content/chars.js';
+import { astralFlags, CASED_UNIT, LATIN_UNIT, MARK_UNIT, unitFlags, UNSPACED_SCRIPTS, UNSPACED_UNIT, UPPER_UNIT, WORD_UNIT } from '../../src/content/chars.js';
 import { nearKeys } from '../../src/content/near.js';
 import { joinSpelledOut, normaliseText } from '../../src/content/normalise.js';
 import { unicodeShape } from '../../src/content/shape.js';
 import { nearKeys as nearKeysBefore } from './oracle/near-before.js';
 import { joinSpelledOut as joinBefore, normaliseText as normaliseBefore } from './oracle/normalise-before.js';
 
+// What chars.ts calls an unspaced letter (`UNSPACED_UNIT`), as a property regex.
+const UNSPACED_LETTER = new RegExp(`^(?=\\p{L})[${UNSPACED_SCRIPTS}]$`, 'u');
+
 // Characters every path treats specially: ASCII letters, digits and separators; Cyrillic, Greek,
 // Armenian and Cherokee look-alikes and letters that are none; small capitals and IPA; CJK;
 // emoji and other pairs of surrogates (a mathematical letter, an astral Latin letter U+10780, a
 // Deseret letter with case), lone surrogates; combining marks, invisible characters; digits of
-// other scripts; `İ` and `ß`, whose case changes their length.
+// other scripts; `İ` and `ß`, whose case changes their length; Devanagari and Thai letters and
+// their marks, voiced kana (a kana and a mark once normalised), Hangul and CJK Extension B.
 const PIECES = [
   'a', 'v', 'i', 'G', 'R', 'x', '0', '7', ' ', ' ', '  ', '.', '-', '_', ',', '\n', '•', '·', '/', '@', '!',
   'а', 'е', 'о', 'р', 'с', 'і', 'ѵ', 'А', 'С', 'Н', 'д', 'ж', 'Ж', 'л', 'ы', 'й',
   'α', 'ο', 'ε', 'Η', 'Ο', 'λ', 'Σ', 'ς', 'օ', 'ո', 'Ꭺ', 'Ꮩ', 'ꮩ', 'Ꮃ', 'ᴠ', 'ɪ', 'ı', 'ɡ', 'ʀ',
   '出', '售', '。', '😀', '👍🏽', '🇬🇧', '❤️', '𝐯', '\u{10780}', '\u{10400}', '\u{10428}', '\uD800', '\uDC00',
   '\u0301', '\u0336', '\u200B', '\u00AD', '٠', '٧', '०', 'İ', 'ß', 'Ⅻ', 'ǅ',
+  'क', 'ि', '्', 'ก', '\u0E34', '\u0E48', 'が', '한', '𠀀',
 ];
 const piece = fc.constantFrom(...PIECES);
 const text = fc.array(piece, { maxLength: 60 }).map((parts) => parts.join(''));
@@ -137,8 +142,10 @@ describe('chars: remembered facts of code units', () => {
       const flags = unitFlags(c);
       const expected = lower === char.toUpperCase() ? 0 : char !== lower ? CASED_UNIT | UPPER_UNIT : CASED_UNIT;
       if ((flags & (CASED_UNIT | UPPER_UNIT)) !== expected) expect([c, flags]).toEqual([c, expected]);
-      if (((flags & WORD_UNIT) !== 0) !== /^[\p{L}\p{N}]$/u.test(char)) expect([c, 'word']).toBe(null);
+      if (((flags & WORD_UNIT) !== 0) !== /^[\p{L}\p{M}\p{N}]$/u.test(char)) expect([c, 'word']).toBe(null);
       if (((flags & LATIN_UNIT) !== 0) !== /^[\p{Script=Latin}\p{Script=Cherokee}]$/u.test(char)) expect([c, 'latin']).toBe(null);
+      if (((flags & MARK_UNIT) !== 0) !== /^\p{M}$/u.test(char)) expect([c, 'mark']).toBe(null);
+      if (((flags & UNSPACED_UNIT) !== 0) !== UNSPACED_LETTER.test(char)) expect([c, 'unspaced']).toBe(null);
     }
   });
 
@@ -146,5 +153,7 @@ describe('chars: remembered facts of code units', () => {
     expect(astralFlags(0x1d42f) & WORD_UNIT).toBe(WORD_UNIT); // 𝐯
     expect(astralFlags(0x10780) & LATIN_UNIT).toBe(LATIN_UNIT); // a Latin modifier letter
     expect(astralFlags(0x1f600)).toBe(0); // 😀
+    expect(astralFlags(0x20000) & (WORD_UNIT | UNSPACED_UNIT)).toBe(WORD_UNIT | UNSPACED_UNIT); // 𠀀, CJK Extension B
+    expect(astralFlags(0x1d167) & (WORD_UNIT | MARK_UNIT)).toBe(WORD_UNIT | MARK_UNIT); // a musical combining mark
   });
 });

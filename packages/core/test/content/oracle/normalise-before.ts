@@ -4,14 +4,15 @@
  * word and per spelled-out run. Slow, but short enough to read as the definition: the reference
  * of unicode-paths.test.ts, which checks that the loops give the same text. The data (invisible
  * characters, marks, look-alikes, digits of other scripts) comes from normalise.ts itself, so the
- * two can only differ in how they apply it. Not used by the library.
+ * two can only differ in how they apply it. Since then a word holds the marks on its letters
+ * (`\p{M}`, the vowel signs of Indic scripts): the regexes here say so too. Not used by the library.
  */
 import { COMBINING, CONFUSABLES, DIGIT_VALUES, INVISIBLE, isAscii, normaliseAscii } from '../../../src/content/normalise.js';
 
 const CONFUSABLE_CHARS = new RegExp(`[${[...CONFUSABLES.keys()].join('')}]`, 'gu');
 // Latin (small capitals and IPA are Latin script) and Cherokee: a word holding one is always folded.
 const ALWAYS_FOLD = /[\p{Script=Latin}\p{Script=Cherokee}]/u;
-const WORD = /[\p{L}\p{N}]+/gu;
+const WORD = /[\p{L}\p{M}\p{N}]+/gu;
 const ONLY_LATIN = /^[a-z0-9]+$/i;
 
 export function normaliseText(text: string, maxLength = 65_536): string {
@@ -56,10 +57,10 @@ function isMostlyLatin(text: string): boolean {
 }
 
 const SPELLED_ASCII = /(?<![a-z0-9])[a-z0-9]([ ._*+~|/\\:,-]{1,3})[a-z0-9](?![a-z0-9])(?:\1[a-z0-9](?![a-z0-9]))+/g;
-const SPELLED_UNICODE = /(?<![\p{L}\p{N}])[\p{L}\p{N}]([ ._*+~|/\\:,\u2022\u00B7-]{1,3})[\p{L}\p{N}](?![\p{L}\p{N}])(?:\1[\p{L}\p{N}](?![\p{L}\p{N}]))+/gu;
+const SPELLED_UNICODE = /(?<![\p{L}\p{M}\p{N}])[\p{L}\p{M}\p{N}]([ ._*+~|/\\:,\u2022\u00B7-]{1,3})[\p{L}\p{M}\p{N}](?![\p{L}\p{M}\p{N}])(?:\1[\p{L}\p{M}\p{N}](?![\p{L}\p{M}\p{N}]))+/gu;
 
 /** Runs of three or more single letters or digits between one to three equal separators, joined (and folded again when not ASCII). */
 export function joinSpelledOut(normalised: string, ascii = isAscii(normalised)): string {
   if (ascii) return normalised.replace(SPELLED_ASCII, (run) => run.replace(/[^a-z0-9]/g, ''));
-  return normalised.replace(SPELLED_UNICODE, (run) => foldConfusables(run.replace(/[^\p{L}\p{N}]/gu, '')));
+  return normalised.replace(SPELLED_UNICODE, (run) => foldConfusables(run.replace(/[^\p{L}\p{M}\p{N}]/gu, '')));
 }
