@@ -125,7 +125,7 @@ export const DEFAULT_MAX_FIELD_LENGTH = 65_536;
 
 /**
  * The matching form of `text`: NFKC, look-alikes folded, lower case, accents and invisible
- * characters removed, runs of white space collapsed to one space. At most `maxLength` input
+ * characters removed (the rest composed again: NFC), runs of white space collapsed to one space. At most `maxLength` input
  * characters are read.
  */
 export function normaliseText(text: string, maxLength = DEFAULT_MAX_FIELD_LENGTH): string {
@@ -133,7 +133,11 @@ export function normaliseText(text: string, maxLength = DEFAULT_MAX_FIELD_LENGTH
   // Most text is plain ASCII, where Unicode folding changes nothing: skip it (5× faster).
   if (ASCII.test(bounded)) return normaliseAscii(bounded);
   // NFKD = NFKC's folding of width, maths and ligature forms, with accents split off to drop.
-  return foldConfusables(asciiDigits(bounded.replace(INVISIBLE, '').normalize('NFKD').replace(COMBINING, '')))
+  // Then NFC puts back together what the accents' removal left decomposed: Korean syllables, which
+  // NFKD splits into their letters (jamo), so that a Korean term is reported, and read by rules, as
+  // it is written (`대출`, not its six jamo), and Korean is paired and shingled by syllable; and
+  // Japanese voiced kana (`が`). A quick check on text with nothing to compose (~0.07 ms per 64 KB).
+  return foldConfusables(asciiDigits(bounded.replace(INVISIBLE, '').normalize('NFKD').replace(COMBINING, '').normalize('NFC')))
     .toLowerCase()
     .replace(COMBINING, '') // `İ` lower-cases to `i` and a combining dot
     .replace(SPACES, ' ')

@@ -65,8 +65,8 @@ export function contentTokens(fields: readonly (readonly [field: string, text: s
 const wordToken = (word: string): string => (word.length <= 20 ? word : `long:${word[0]}:${Math.floor(word.length / 10)}`);
 
 const UNSPACED = new RegExp(`[${UNSPACED_SCRIPTS}]`, 'u');
-// Marks of no script of their own go with the letter before them: a Japanese が is か and the
-// combining voiced sound mark once normalised (NFKD).
+// Marks of no script of their own go with the letter before them (a Japanese か and a combining
+// voiced sound mark that did not compose).
 const UNSPACED_RUN = new RegExp(`(?:[${UNSPACED_SCRIPTS}]\\p{M}*)+|[^${UNSPACED_SCRIPTS}]+`, 'gu');
 // A character with the marks on it (a Thai consonant with its vowel and tone marks): what a pair
 // is made of, so that a pair never splits a letter from its marks.

@@ -134,13 +134,16 @@ describe('near-duplicate keys', () => {
     expect(falsePairs / 300).toBeLessThan(0.02);
   });
 
-  it('catch copies of Chinese, Japanese and Thai ads, written without spaces, as shingles of characters', () => {
+  it('catch copies of Chinese, Japanese, Korean and Thai ads, written without spaces, as shingles of characters', () => {
     // As words, a whole CJK or Thai sentence was one word: one changed character changed every
     // shingle, and no copy with a new price or phone number was ever caught.
     const chinese = '低利率信用卡代償快速貸款免費諮詢網路賺錢輕鬆月入十萬元請立即聯絡我們的專員為您服務保證滿意'.split('');
     const thai = Array.from('สินเชื่อเงินกู้ด่วนอนุมัติไวไม่ต้องใช้คนค้ำโทรหาเราวันนี้ได้เลยดอกเบี้ยต่ำที่สุด'.match(/\P{M}\p{M}*/gu)!);
     const japanese = '在家でできる副業で月収百万円を稼ぐ方法を今すぐ無料でお教えしますのでご連絡ください'.split('');
-    for (const [name, chars] of [['chinese', chinese], ['thai', thai], ['japanese', japanese]] as const) {
+    // Korean as syllables: NFKD splits each into two or three letters (jamo), and shingles of
+    // three jamo, most inside one syllable, were shared by any two texts of the same syllables.
+    const korean = Array.from('서울강남역세권원룸월세보증금오백관리비포함풀옵션즉시입주가능하니연락주세요');
+    for (const [name, chars] of [['chinese', chinese], ['thai', thai], ['japanese', japanese], ['korean', korean]] as const) {
       let caught = 0;
       let falsePairs = 0;
       for (let i = 0; i < 100; i++) {

@@ -352,8 +352,9 @@ describe('tokens and the classifier arithmetic', () => {
   it('pairs Thai and the other unspaced scripts by character with its marks, and keeps Indic words whole', () => {
     // A pair never splits a letter from its vowel and tone marks (กู้ is one character of three code points).
     expect(contentTokens([['body', normaliseText('เงินกู้ด่วน')]])).toEqual(['body:len:3', 'เงิ', 'งิน', 'นกู้', 'กู้ด่', 'ด่ว', 'วน']);
-    // Japanese voiced kana are a kana and a mark once normalised (NFKD): still one character.
-    expect(contentTokens([['body', normaliseText('ガス代')]])).toEqual(['body:len:2', 'ガス'.normalize('NFKD'), 'ス代']);
+    // Japanese voiced kana and Korean syllables, which NFKD splits, are whole again once normalised.
+    expect(contentTokens([['body', normaliseText('ガス代')]])).toEqual(['body:len:2', 'ガス', 'ス代']);
+    expect(contentTokens([['body', normaliseText('대출 상담')]])).toEqual(['body:len:2', '대출', '상담']);
     // Hindi puts spaces between words: its words are tokens, vowel signs included (they were
     // split at every sign: सस्ता gave the tokens सस and त…).
     expect(contentTokens([['body', normaliseText('सस्ता लोन')]])).toEqual(['body:len:3', 'सस्ता', 'लोन']);

@@ -23,14 +23,15 @@ const UNSPACED_LETTER = new RegExp(`^(?=\\p{L})[${UNSPACED_SCRIPTS}]$`, 'u');
 // emoji and other pairs of surrogates (a mathematical letter, an astral Latin letter U+10780, a
 // Deseret letter with case), lone surrogates; combining marks, invisible characters; digits of
 // other scripts; `İ` and `ß`, whose case changes their length; Devanagari and Thai letters and
-// their marks, voiced kana (a kana and a mark once normalised), Hangul and CJK Extension B.
+// their marks, voiced kana, Hangul syllables and the letters (jamo) they are made of, which NFKD
+// splits them into and normalising composes again, and CJK Extension B.
 const PIECES = [
   'a', 'v', 'i', 'G', 'R', 'x', '0', '7', ' ', ' ', '  ', '.', '-', '_', ',', '\n', '•', '·', '/', '@', '!',
   'а', 'е', 'о', 'р', 'с', 'і', 'ѵ', 'А', 'С', 'Н', 'д', 'ж', 'Ж', 'л', 'ы', 'й',
   'α', 'ο', 'ε', 'Η', 'Ο', 'λ', 'Σ', 'ς', 'օ', 'ո', 'Ꭺ', 'Ꮩ', 'ꮩ', 'Ꮃ', 'ᴠ', 'ɪ', 'ı', 'ɡ', 'ʀ',
   '出', '售', '。', '😀', '👍🏽', '🇬🇧', '❤️', '𝐯', '\u{10780}', '\u{10400}', '\u{10428}', '\uD800', '\uDC00',
   '\u0301', '\u0336', '\u200B', '\u00AD', '٠', '٧', '०', 'İ', 'ß', 'Ⅻ', 'ǅ',
-  'क', 'ि', '्', 'ก', '\u0E34', '\u0E48', 'が', '한', '𠀀',
+  'क', 'ि', '्', 'ก', '\u0E34', '\u0E48', 'が', '\u3099', '한', '\u1112', '\u1161', '\u11AB', 'ㄱ', '𠀀',
 ];
 const piece = fc.constantFrom(...PIECES);
 const text = fc.array(piece, { maxLength: 60 }).map((parts) => parts.join(''));

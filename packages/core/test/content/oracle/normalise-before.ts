@@ -18,7 +18,7 @@ const ONLY_LATIN = /^[a-z0-9]+$/i;
 export function normaliseText(text: string, maxLength = 65_536): string {
   const bounded = text.length > maxLength ? text.slice(0, maxLength) : text;
   if (isAscii(bounded)) return normaliseAscii(bounded);
-  const digits = Array.from(bounded.replace(INVISIBLE, '').normalize('NFKD').replace(COMBINING, ''), (char) => DIGIT_VALUES.get(char) ?? char).join('');
+  const digits = Array.from(bounded.replace(INVISIBLE, '').normalize('NFKD').replace(COMBINING, '').normalize('NFC'), (char) => DIGIT_VALUES.get(char) ?? char).join('');
   return foldConfusables(digits)
     .toLowerCase()
     .replace(COMBINING, '') // `İ` lower-cases to `i` and a combining dot
