@@ -6,7 +6,8 @@
  * the least any Unicode-aware matcher must do. Also: model training and prediction alone, and
  * the worst case per field: 64 KB bodies of the shapes an attacker can pick (other scripts,
  * look-alikes, combining marks, emoji, CJK, many one-letter words), each against the 64 KB ASCII
- * body measured alternately in the same run (`SHAPES=0` skips them).
+ * body measured alternately in the same run (`SHAPES=0` skips them; `SHAPE_BYTES=1024` times
+ * 1 KB ads of the same shapes instead, against the 1 KB ASCII ad's body).
  *
  *   pnpm exec tsx bench/content.ts
  */
@@ -80,7 +81,8 @@ export async function run() {
     '64 KB body': measure(floor(big), 300).meanUs,
   };
   const predict = measure(() => model.predict(ad), 20_000);
-  const shapes = process.env.SHAPES === '0' ? [] : worstCases(content.evaluate, big.body);
+  const shapeBytes = Number(process.env.SHAPE_BYTES ?? 65_536);
+  const shapes = process.env.SHAPES === '0' ? [] : worstCases(content.evaluate, shapeBytes === 65_536 ? big.body : text(prng(4), shapeBytes, vocabulary), shapeBytes);
   return {
     shapes,
     rows: rows.map((row) => ({ ...row, floorUs: floors[row.input as keyof typeof floors], ratio: +(row.meanUs / floors[row.input as keyof typeof floors]).toFixed(1) })),
@@ -90,16 +92,16 @@ export async function run() {
 }
 
 /**
- * 64 KB bodies an attacker may post, flat strings as from a request body. Each is built from
- * pieces chosen by a fixed random sequence, so runs compare.
+ * Bodies of `bytes` code units (64 KB unless told) an attacker may post, flat strings as from a
+ * request body. Each is built from pieces chosen by a fixed random sequence, so runs compare.
  */
-export function hostileBodies(): Record<string, string> {
+export function hostileBodies(bytes = 65_536): Record<string, string> {
   const random = prng(5);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const fill = (pieces: readonly string[], separator: () => string = () => (random() < 0.1 ? '. ' : ' ')) => {
     let out = '';
-    while (out.length < 65_536) out += pick(pieces) + separator();
-    return JSON.parse(JSON.stringify(out.slice(0, 65_536))) as string;
+    while (out.length < bytes) out += pick(pieces) + separator();
+    return JSON.parse(JSON.stringify(out.slice(0, bytes))) as string;
   };
   const latin = 'selling my bike sofa table lamp good condition pick up only cash offer price euros works well barely used collection from the city centre call after six weekend delivery'.split(' ');
   const lookalike = 'АВЕКМНОРСТХаеорсух'.split('');
@@ -109,6 +111,9 @@ export function hostileBodies(): Record<string, string> {
     'Latin words with Cyrillic look-alikes': fill(latin.map((word) => word.replace(/[aeopcx]/g, (c) => ({ a: 'а', e: 'е', o: 'о', p: 'р', c: 'с', x: 'х' })[c]!))),
     'words of look-alikes only': fill(Array.from({ length: 40 }, () => Array.from({ length: 3 + Math.floor(random() * 6) }, () => pick(lookalike)).join(''))),
     'combining marks (Zalgo)': fill(latin.map((word) => [...word].map((c) => `${c}\u0336\u0301`).join(''))),
+    'marks of another script on Latin letters': fill(latin.map((word) => [...word].map((c) => `${c}\u0E48`).join(''))),
+    'Hindi': fill('पुरानी साइकिल सोफा मेज़ लैंप अच्छी हालत केवल नकद कीमत रुपये लगभग नया डिलीवरी संभव'.split(' ')),
+    'Thai': fill('ขายจักรยานโซฟาโต๊ะโคมไฟสภาพดีรับเองเท่านั้นเงินสดราคาใช้งานได้ดีเกือบใหม่'.match(/\P{M}\p{M}*/gu)!, () => (random() < 0.05 ? ' ' : '')),
     'emoji': fill(['😀', '🔥', '💊', '👍🏽', '🇬🇧', '❤️', '🎉', '💰💰']),
     'CJK': fill('出售自行车沙发桌子台灯状况良好仅限自取现金价格工作良好几乎全新'.split(''), () => (random() < 0.05 ? '。' : '')),
     'one-letter ASCII words': fill('a b c d e f g h 1 2 3'.split(' ')),
@@ -119,7 +124,8 @@ export function hostileBodies(): Record<string, string> {
 }
 
 /** µs per evaluation of each hostile body and of the ASCII body, alternating, and their ratio. */
-function worstCases(evaluate: (content: Record<string, string>) => unknown, ascii: string) {
+function worstCases(evaluate: (content: Record<string, string>) => unknown, ascii: string, bytes: number) {
+  const runs = Math.max(10, Math.round(655_360 / bytes)); // ~the same time per round at any size
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
   const time = (content: Record<string, string>, runs: number) => {
     const started = performance.now();
@@ -127,14 +133,14 @@ function worstCases(evaluate: (content: Record<string, string>) => unknown, asci
     return ((performance.now() - started) / runs) * 1000;
   };
   const base = { title: 'Moving sale', body: ascii };
-  return Object.entries(hostileBodies()).map(([shape, body]) => {
+  return Object.entries(hostileBodies(bytes)).map(([shape, body]) => {
     const content = { title: 'Moving sale', body };
     for (let i = 0; i < 5; i++) evaluate(content);
     const shapeUs: number[] = [];
     const asciiUs: number[] = [];
     for (let round = 0; round < 7; round++) {
-      asciiUs.push(time(base, 10));
-      shapeUs.push(time(content, 10));
+      asciiUs.push(time(base, runs));
+      shapeUs.push(time(content, runs));
     }
     return { shape, us: Math.round(median(shapeUs)), asciiUs: Math.round(median(asciiUs)), ratio: +(median(shapeUs) / median(asciiUs)).toFixed(1) };
   });
@@ -146,7 +152,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
   for (const row of r.rows) console.log(`| ${row.input} | ${row.model} | ${row.meanUs} | ${row.p50Us} | ${row.floorUs.toFixed(2)} | ${row.ratio}× |`);
   console.log(`\nmodel.predict alone (1 KB ad, tokenizing included): ${r.predictUs} µs; learnMany: ${r.learnPerSecond} examples/s`);
   if (r.shapes.length > 0) {
-    console.log('\n| 64 KB body | µs per evaluation | 64 KB ASCII body, µs (same run) | ratio |\n| --- | --- | --- | --- |');
+    const size = process.env.SHAPE_BYTES === undefined ? '64 KB' : `${process.env.SHAPE_BYTES} B`;
+    console.log(`\n| ${size} body | µs per evaluation | ${size} ASCII body, µs (same run) | ratio |\n| --- | --- | --- | --- |`);
     for (const row of r.shapes) console.log(`| ${row.shape} | ${row.us} | ${row.asciiUs} | ${row.ratio}× |`);
   }
 }

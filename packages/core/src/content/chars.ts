@@ -26,6 +26,12 @@ export const LATIN_UNIT = 16;
 export const MARK_UNIT = 32;
 /** `unitFlags` bit: a letter of a script written without spaces between words (`UNSPACED_SCRIPTS`). */
 export const UNSPACED_UNIT = 64;
+/**
+ * `unitFlags` bit: a letter that takes no marks but the generic ones (normalise.ts `COMBINING`):
+ * Latin, Cherokee, Cyrillic, Greek, Coptic, Armenian, Han and Hangul. A mark of another block on one (a
+ * Thai tone mark on the `i` of `vi่agra`) is decoration that would split or hide a word.
+ */
+export const MARKLESS_UNIT = 128;
 
 /**
  * Scripts written without spaces between words (Chinese, Japanese, Thai, Lao, Khmer, Burmese) or
@@ -42,6 +48,7 @@ const WORD_CHAR = /^[\p{L}\p{M}\p{N}]$/u;
 const LATIN_CHAR = /^[\p{Script=Latin}\p{Script=Cherokee}]$/u;
 const MARK_CHAR = /^\p{M}$/u;
 const UNSPACED_LETTER = new RegExp(`^(?=\\p{L})[${UNSPACED_SCRIPTS}]$`, 'u');
+const MARKLESS_LETTER = /^(?=\p{L})[\p{Script=Latin}\p{Script=Cherokee}\p{Script=Cyrillic}\p{Script=Greek}\p{Script=Armenian}\p{Script=Coptic}\p{Script=Han}\p{Script=Hangul}]$/u;
 
 /**
  * The facts of the code unit `c` (0–0xFFFF) as bits (`CASED_UNIT`, `WORD_UNIT`, `LATIN_UNIT`; a
@@ -84,6 +91,7 @@ function otherFlags(char: string): number {
     (WORD_CHAR.test(char) ? WORD_UNIT : 0) |
     (LATIN_CHAR.test(char) ? LATIN_UNIT : 0) |
     (MARK_CHAR.test(char) ? MARK_UNIT : 0) |
-    (UNSPACED_LETTER.test(char) ? UNSPACED_UNIT : 0)
+    (UNSPACED_LETTER.test(char) ? UNSPACED_UNIT : 0) |
+    (MARKLESS_LETTER.test(char) ? MARKLESS_UNIT : 0)
   );
 }

@@ -29,6 +29,9 @@ describe('normaliseText: look-alikes', () => {
   it('leaves ordinary Russian and Greek words alone, so non-Latin terms still match', () => {
     expect(normaliseText('Продам нос и сено')).toBe('продам нос и сено');
     expect(normaliseText('Καλημέρα κόσμε')).toBe('καλημερα κοσμε');
+    // Korean syllables and voiced kana come out whole, though NFKD splits them.
+    expect(normaliseText('무담보 대출, 닭갈비')).toBe('무담보 대출, 닭갈비');
+    expect(normaliseText('ガスとパン')).toBe('ガスとパン');
   });
 
   it('removes invisible characters: zero-width, soft hyphen, bidi marks, tag characters', () => {
@@ -54,6 +57,20 @@ describe('normaliseText: look-alikes', () => {
     expect(normaliseText('c\u0336a\u0336s\u0336i\u0336n\u0336o\u0336')).toBe('casino');
     // Vowel signs of Indic scripts are part of their words and stay.
     expect(normaliseText('नमस्ते')).toBe('नमस्ते');
+  });
+
+  it('removes marks of any block from letters that take none of it, and from what is no letter', () => {
+    // A mark is part of its word, so a Thai, Devanagari or Brahmi mark on a Latin or Cyrillic
+    // letter kept the word from matching (the generic blocks alone were removed).
+    expect(normaliseText('vi\u0E48agra')).toBe('viagra');
+    expect(normaliseText('v\u0E31i\u0E31a\u0E31g\u0E31r\u0E31a\u0E31')).toBe('viagra');
+    expect(normaliseText('ви\u0901агра')).toBe('виагра');
+    expect(normaliseText('cas\u{11001}ino')).toBe('casino');
+    expect(normaliseText('信用\u0E49卡 7\u0E48 \u0E48days')).toBe('信用卡 7 days');
+    // Marks on the letters of scripts that use them stay, whatever their block.
+    expect(normaliseText('เงินกู้ด่วน')).toBe('เงินกู้ด่วน');
+    expect(normaliseText('सस्ता लोन')).toBe('सस्ता लोन');
+    expect(normaliseText('ガス')).toBe('ガス');
   });
 
   it('reads the decimal digits of every script as ASCII digits', () => {

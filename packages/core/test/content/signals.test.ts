@@ -182,6 +182,11 @@ describe('content signals', () => {
     expect(astral.evaluate({ body: 'का𠀀x' }).terms).toEqual([]);
   });
 
+  it('matches a term whose letters carry marks of another script (vi่agra), which would hide it', () => {
+    const terms = compile({ terms: { viagra: 40, 信用卡: 20 } });
+    expect(terms.evaluate({ title: 'vi\u0E48agra', body: '低利率信用卡\u0E48代償' }).terms.sort()).toEqual(['viagra', '信用卡']);
+  });
+
   it('matches Thai, Lao, Khmer and Burmese terms inside text written without spaces', () => {
     const terms = compile({ terms: { เงินกู้: 20, ด่วน: 5, ကြော်ငြာ: 10, ប្រាក់កម្ចី: 15 } });
     expect(terms.evaluate({ body: 'สินเชื่อเงินกู้ด่วน' }).terms.sort()).toEqual(['ด่วน', 'เงินกู้']);

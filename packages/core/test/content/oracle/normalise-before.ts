@@ -5,7 +5,9 @@
  * of unicode-paths.test.ts, which checks that the loops give the same text. The data (invisible
  * characters, marks, look-alikes, digits of other scripts) comes from normalise.ts itself, so the
  * two can only differ in how they apply it. Since then a word holds the marks on its letters
- * (`\p{M}`, the vowel signs of Indic scripts): the regexes here say so too. Not used by the library.
+ * (`\p{M}`, the vowel signs of Indic scripts): the regexes here say so too, and marks on letters
+that take none of their block are removed, and Korean syllables and voiced kana composed again.
+Not used by the library.
  */
 import { COMBINING, CONFUSABLES, DIGIT_VALUES, INVISIBLE, isAscii, normaliseAscii } from '../../../src/content/normalise.js';
 
@@ -14,11 +16,18 @@ const CONFUSABLE_CHARS = new RegExp(`[${[...CONFUSABLES.keys()].join('')}]`, 'gu
 const ALWAYS_FOLD = /[\p{Script=Latin}\p{Script=Cherokee}]/u;
 const WORD = /[\p{L}\p{M}\p{N}]+/gu;
 const ONLY_LATIN = /^[a-z0-9]+$/i;
+// Marks and the character they are on (none at the start): they stay on a letter or digit from
+// U+0300 on of a script that uses marks, and are removed from anything else.
+const MARKS_ON = /(^|\P{M})(\p{M}+)/gu;
+const TAKES_MARKS = /^(?![\0-\u02FF])[\p{L}\p{N}]$/u;
+const MARKLESS = /[\p{Script=Latin}\p{Script=Cherokee}\p{Script=Cyrillic}\p{Script=Greek}\p{Script=Armenian}\p{Script=Coptic}\p{Script=Han}\p{Script=Hangul}]/u;
 
 export function normaliseText(text: string, maxLength = 65_536): string {
   const bounded = text.length > maxLength ? text.slice(0, maxLength) : text;
   if (isAscii(bounded)) return normaliseAscii(bounded);
-  const digits = Array.from(bounded.replace(INVISIBLE, '').normalize('NFKD').replace(COMBINING, '').normalize('NFC'), (char) => DIGIT_VALUES.get(char) ?? char).join('');
+  const stripped = bounded.replace(INVISIBLE, '').normalize('NFKD').replace(COMBINING, '').replace(MARKS_ON, (_, base: string, marks: string) => base + (TAKES_MARKS.test(base) && !MARKLESS.test(base) ? marks : ''));
+  const composed = stripped.replace(/[\u1100-\u1112][\u1161-\u1175][\u11A8-\u11C2]?|[\u3040-\u30FF][\u3099\u309A]/g, (syllable) => syllable.normalize('NFC'));
+  const digits = Array.from(composed, (char) => DIGIT_VALUES.get(char) ?? char).join('');
   return foldConfusables(digits)
     .toLowerCase()
     .replace(COMBINING, '') // `İ` lower-cases to `i` and a combining dot
