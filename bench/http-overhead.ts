@@ -90,9 +90,15 @@ async function load(port: number, durationS: number, connections: number) {
 }
 
 /** The server's CPU time (µs) and requests served so far. */
-function serverStats(child: ChildProcess): Promise<{ cpuUs: number; served: number }> {
+interface ServerStats {
+  userUs: number;
+  systemUs: number;
+  served: number;
+}
+
+function serverStats(child: ChildProcess): Promise<ServerStats> {
   return new Promise((done) => {
-    child.once('message', (stats) => done(stats as { cpuUs: number; served: number }));
+    child.once('message', (stats) => done(stats as ServerStats));
     child.send('stats');
   });
 }
@@ -116,6 +122,10 @@ export interface OverheadRow {
   errors: number;
   /** Server process CPU time per request served during the measured run, µs. */
   serverCpuUs: number;
+  /** The user-mode part of it: the server's JavaScript and Node's own work. */
+  serverUserUs: number;
+  /** The kernel part: mostly the sockets' system calls, which grow when the client must be woken. */
+  serverSystemUs: number;
   /** Requests/s against the bare route of the same round. */
   ratio: number;
 }
@@ -135,9 +145,12 @@ export async function run(options: { durationS?: number; connections?: number; r
         const before = await serverStats(child);
         const measured = await load(port, durationS, connections);
         const after = await serverStats(child);
-        const serverCpuUs = +((after.cpuUs - before.cpuUs) / Math.max(1, after.served - before.served)).toFixed(1);
+        const served = Math.max(1, after.served - before.served);
+        const serverUserUs = +((after.userUs - before.userUs) / served).toFixed(1);
+        const serverSystemUs = +((after.systemUs - before.systemUs) / served).toFixed(1);
+        const serverCpuUs = +(serverUserUs + serverSystemUs).toFixed(1);
         if (variant === 'bare') bare = measured.requestsPerSecond;
-        rows.push({ round, variant, ...measured, serverCpuUs, ratio: +(measured.requestsPerSecond / bare).toFixed(3) });
+        rows.push({ round, variant, ...measured, serverCpuUs, serverUserUs, serverSystemUs, ratio: +(measured.requestsPerSecond / bare).toFixed(3) });
       } finally {
         child.kill();
       }
@@ -151,15 +164,15 @@ if (process.argv[2] === 'serve') {
   process.send?.((server.address() as AddressInfo).port);
   process.on('message', () => {
     const cpu = process.cpuUsage();
-    process.send?.({ cpuUs: cpu.user + cpu.system, served });
+    process.send?.({ userUs: cpu.user, systemUs: cpu.system, served });
   });
   process.on('SIGTERM', () => server.close(() => process.exit(0)));
 } else if (process.argv[1] && resolve(process.argv[1]) === self) {
   const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
   const options = { durationS: env('DURATION', 10), connections: env('CONNECTIONS', 50), rounds: env('ROUNDS', 1) };
   console.log(`Node ${process.version}, ${options.durationS} s per variant, ${options.connections} connections, 127.0.0.1`);
-  console.log('| round | route | requests/s | p50 ms | p99 ms | non-2xx | errors | throughput vs bare | server CPU µs/request |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| round | route | requests/s | p50 ms | p99 ms | non-2xx | errors | throughput vs bare | server CPU µs/request (user + system) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of await run(options)) {
-    console.log(`| ${r.round} | ${r.variant} | ${r.requestsPerSecond} | ${r.p50ms} | ${r.p99ms} | ${r.non2xx} | ${r.errors} | ${(r.ratio * 100).toFixed(1)}% | ${r.serverCpuUs} |`);
+    console.log(`| ${r.round} | ${r.variant} | ${r.requestsPerSecond} | ${r.p50ms} | ${r.p99ms} | ${r.non2xx} | ${r.errors} | ${(r.ratio * 100).toFixed(1)}% | ${r.serverCpuUs} (${r.serverUserUs} + ${r.serverSystemUs}) |`);
   }
 }
