@@ -95,3 +95,22 @@ function otherFlags(char: string): number {
     (MARKLESS_LETTER.test(char) ? MARKLESS_UNIT : 0)
   );
 }
+
+/**
+ * The code point that ends just before `i` in `text`: a surrogate pair as one, a lone surrogate as
+ * itself. Its length in code units is 2 when it is above 0xFFFF.
+ */
+export function codePointBefore(text: string, i: number): number {
+  const c = text.charCodeAt(i - 1);
+  if (c >= 0xdc00 && c <= 0xdfff && i >= 2) {
+    const high = text.charCodeAt(i - 2);
+    if (high >= 0xd800 && high <= 0xdbff) return ((high - 0xd800) << 10) + (c - 0xdc00) + 0x10000;
+  }
+  return c;
+}
+
+/** `unitFlags` of any code point, `astralFlags` above the BMP; none for a lone surrogate. */
+export function codePointFlags(codePoint: number): number {
+  if (codePoint > 0xffff) return astralFlags(codePoint);
+  return codePoint >= 0xd800 && codePoint <= 0xdfff ? 0 : unitFlags(codePoint);
+}

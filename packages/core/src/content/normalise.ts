@@ -5,7 +5,7 @@
  * matching runs on a form where all of those collapse to plain lower-case Latin. Pure and
  * bounded: input beyond `maxLength` characters is not looked at.
  */
-import { astralFlags, CASED_UNIT, LATIN_UNIT, MARK_UNIT, MARKLESS_UNIT, unitFlags, WORD_UNIT } from './chars.js';
+import { astralFlags, CASED_UNIT, codePointBefore, codePointFlags, LATIN_UNIT, MARK_UNIT, MARKLESS_UNIT, unitFlags, WORD_UNIT } from './chars.js';
 
 // Invisible characters that change nothing on screen but split a word for a naive matcher:
 // zero-width space/joiners, word joiner, BOM, soft hyphen, Mongolian vowel separator and
@@ -217,7 +217,7 @@ for (let kana = 0x3040; kana < 0x3100; kana++) {
  */
 function composeSyllables(text: string): string {
   const n = text.length;
-  const codes = new Uint16Array(n);
+  const codes = scratchFor(n);
   let length = 0;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
@@ -238,11 +238,7 @@ function composeSyllables(text: string): string {
       codes[length++] = c;
     }
   }
-  let out = '';
-  for (let i = 0; i < length; i += FOLD_CHUNK) {
-    out += String.fromCharCode.apply(null, codes.subarray(i, Math.min(length, i + FOLD_CHUNK)) as unknown as number[]);
-  }
-  return out;
+  return fromCodes(codes, 0, length);
 }
 
 /**
@@ -360,21 +356,18 @@ function foldWords(text: string, first: number, latinText: boolean): string {
 
 /** How many code units of a letter or digit end just before `i` (0, 1 or 2 for a surrogate pair). */
 function wordUnitsBefore(text: string, i: number): number {
-  const c = text.charCodeAt(i - 1);
-  if (c >= 0xdc00 && c <= 0xdfff && i >= 2) {
-    const high = text.charCodeAt(i - 2);
-    if (high >= 0xd800 && high <= 0xdbff) return astralFlags(((high - 0xd800) << 10) + (c - 0xdc00) + 0x10000) & WORD_UNIT ? 2 : 0;
-  }
-  if (c >= 0xd800 && c <= 0xdfff) return 0;
-  return unitFlags(c) & WORD_UNIT ? 1 : 0;
+  const codePoint = codePointBefore(text, i);
+  if ((codePointFlags(codePoint) & WORD_UNIT) === 0) return 0;
+  return codePoint > 0xffff ? 2 : 1;
 }
 
 /** Code units up to which `foldAll` builds its string one character at a time. */
 const SHORT_FOLD = 32;
-/** Code units folded per chunk: `String.fromCharCode` takes them as arguments. */
-const FOLD_CHUNK = 8_192;
-// Reused by every call (synchronous); NFKD can make a text longer than its bound, which gets its own.
-const FOLD_SCRATCH = new Uint16Array(DEFAULT_MAX_FIELD_LENGTH);
+/** Code units made a string per call of `String.fromCharCode`, which takes them as arguments. */
+const CODES_CHUNK = 8_192;
+// Reused by every call (synchronous: `foldAll` and `composeSyllables`); NFKD can make a text longer
+// than its bound, which gets its own.
+const CODES_SCRATCH = new Uint16Array(DEFAULT_MAX_FIELD_LENGTH);
 
 /** Every look-alike of `text` folded, the first one being at `from` or later. */
 function foldAll(text: string, from: number): string {
@@ -389,15 +382,23 @@ function foldAll(text: string, from: number): string {
     }
     return out;
   }
-  const codes = n <= FOLD_SCRATCH.length ? FOLD_SCRATCH : new Uint16Array(n);
+  const codes = scratchFor(n);
   for (let i = from; i < n; i++) {
     const c = text.charCodeAt(i);
     const k = c - FOLD_MIN;
     codes[i] = k >= 0 && k < FOLD.length && FOLD[k] !== 0 ? FOLD[k]! : c;
   }
-  let out = text.slice(0, from);
-  for (let i = from; i < n; i += FOLD_CHUNK) {
-    out += String.fromCharCode.apply(null, codes.subarray(i, Math.min(n, i + FOLD_CHUNK)) as unknown as number[]);
+  return text.slice(0, from) + fromCodes(codes, from, n);
+}
+
+/** An array for `n` code units: the shared scratch one when it is large enough. */
+const scratchFor = (n: number): Uint16Array => (n <= CODES_SCRATCH.length ? CODES_SCRATCH : new Uint16Array(n));
+
+/** The string of `codes[start…end)`, built a chunk at a time (`String.fromCharCode` takes them as arguments). */
+function fromCodes(codes: Uint16Array, start: number, end: number): string {
+  let out = '';
+  for (let i = start; i < end; i += CODES_CHUNK) {
+    out += String.fromCharCode.apply(null, codes.subarray(i, Math.min(end, i + CODES_CHUNK)) as unknown as number[]);
   }
   return out;
 }

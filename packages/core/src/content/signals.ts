@@ -11,7 +11,7 @@ import type { PolicyProblem } from '../errors.js';
 import { escape } from '../policy/schema.js';
 import { durationProblem, parseDuration } from '../policy/duration.js';
 import type { ContentPolicy } from '../policy/types.js';
-import { astralFlags, MARK_UNIT, UNSPACED_SCRIPTS, UNSPACED_UNIT, unitFlags, WORD_UNIT } from './chars.js';
+import { codePointBefore, codePointFlags, MARK_UNIT, UNSPACED_SCRIPTS, UNSPACED_UNIT, WORD_UNIT } from './chars.js';
 import { countPhones, emailDomain, findEmails } from './contacts.js';
 import { isDisposableDomain, loadDisposableDomains } from './disposable.js';
 import { compileDomainLists, type CompiledDomainLists } from './domains.js';
@@ -464,15 +464,9 @@ function matchTerms(text: string, ascii: boolean, table: TermTable, matched: Set
 function afterWordMarks(text: string, start: number): boolean {
   let marks = 0;
   for (let i = start; i > 0; ) {
-    const c = text.charCodeAt(i - 1);
-    let flags: number;
-    if (c >= 0xdc00 && c <= 0xdfff && i >= 2 && text.charCodeAt(i - 2) >= 0xd800 && text.charCodeAt(i - 2) <= 0xdbff) {
-      flags = astralFlags(((text.charCodeAt(i - 2) - 0xd800) << 10) + (c - 0xdc00) + 0x10000);
-      i -= 2;
-    } else {
-      flags = c >= 0xd800 && c <= 0xdfff ? 0 : unitFlags(c); // a lone surrogate is nothing
-      i -= 1;
-    }
+    const codePoint = codePointBefore(text, i);
+    const flags = codePointFlags(codePoint);
+    i -= codePoint > 0xffff ? 2 : 1;
     if ((flags & MARK_UNIT) !== 0) marks++;
     else return marks > 0 && (flags & WORD_UNIT) !== 0 && (flags & UNSPACED_UNIT) === 0;
   }
