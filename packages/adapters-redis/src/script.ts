@@ -36,9 +36,9 @@
  * (measured in docs/performance.md). The evaluations of a policy repeat a few operation lists
  * ("shapes"), so a call sends each distinct shape once and each key names its shape.
  *
- * ARGV: now ('' = Redis TIME), request id ('' = none), and one msgpack array: the call's distinct
+ * ARGV: now ('' = Redis TIME), request id ('' = none), and msgpack items: the call's distinct
  * shapes written flat one after the other (the layout is in shapes.ts), then per key the index
- * where its shape starts in that array.
+ * where its shape starts among them; as a run of items, or (a large call) one array of them.
  * Answer: { now, resent (0/1) } and, per key in order: when it has gets, one item for all of them
  * (nil when none is there, else a JSON array of [value] or 0 per get; a lone get's item is the
  * mark's JSON itself), each peek's count, each
@@ -79,10 +79,14 @@ local function width_of(window)
   return w
 end
 
+-- A table that grows past its size is rehashed (~1,000 instructions each time), so the per-call
+-- lists below start at a size that holds the usual call: a table constructor of placeholders
+-- makes its array part in one go.
+
 -- Records, decoded once per key per call.
 local records, dirty, order = {}, {}, {}
 -- The windows and marks this call wrote: a full record keeps them (see make_room).
-local fresh, nfresh = {}, 0
+local fresh, nfresh = { false, false, false, false, false, false, false, false }, 0
 local function record_of(key)
   local rec = records[key]
   if rec then return rec end
@@ -179,16 +183,24 @@ end
 -- Shapes: the distinct operation lists of this call, msgpack-encoded by the client (shapes.ts),
 -- numbers and booleans already typed, six counted lists each, flat in one array S; after them,
 -- per key, where its shape starts in S. One table for the whole call: nested lists cost a table
--- each.
-local S = unpack(ARGV[3])
+-- each. A run of items unpacks to as many values, which the constructor stores at its final
+-- size; an array (a call too large for the Lua stack) comes as one table.
+local S = { unpack(ARGV[3]) }
+if type(S[1]) == 'table' then S = S[1] end
 local base = #S - #KEYS
 
 -- The answer is one flat array, in the order the operations were asked (the client knows the
 -- names): per key, its gets as one item, each peek's count, each take's count, admitted and
 -- resetMs, then consumed.
-local out = { exact(now), 0 }
+local out = {
+  exact(now), 0, false, false, false, false, false, false, false, false, false, false, false, false, false, false,
+  false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false,
+}
 local n = 2
-local counts, admitted, resets, windows = {}, {}, {}, {}
+local counts = { false, false, false, false, false, false, false, false }
+local admitted = { false, false, false, false, false, false, false, false }
+local resets = { false, false, false, false, false, false, false, false }
+local windows = { false, false, false, false, false, false, false, false }
 -- The keys this call refunds on (see REFUNDERS).
 local refunded = {}
 for k = 1, #KEYS do
@@ -484,8 +496,10 @@ for _, key in ipairs(order) do
       call('DEL', key)
     else
       if request ~= '' then rec.r = request end
-      -- No marks, no m: packing an empty table costs ~2,000 instructions, and a reader makes one.
+      -- No marks, no m (no windows, no w): packing an empty table costs ~2,000 instructions, and
+      -- a reader makes one.
       if next(rec.m) == nil then rec.m = nil end
+      if next(rec.w) == nil then rec.w = nil end
       if forever then
         call('SET', key, pack(rec))
       else
@@ -501,6 +515,8 @@ for _, key in ipairs(order) do
     end
   end
 end
+-- The reply ends at the first nil: the placeholders past the answer are cut off.
+out[n + 1] = nil
 return out
 `;
 

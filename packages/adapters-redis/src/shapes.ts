@@ -195,10 +195,11 @@ export function writeShape(out: ByteWriter, ops: Omit<SubjectOps, 'subject'>): n
 
 /**
  * A whole call's argument, for tests and benchmarks that run the script directly: the distinct
- * `shapes`, then each key's shape given by number (1-based) in `positions`. (The store builds it
- * incrementally, sending each distinct shape once.)
+ * `shapes`, then each key's shape given by number (1-based) in `positions`, as a run of items
+ * (what the store sends) or as one array (what it sends for a call too large for a run). (The
+ * store builds it incrementally, sending each distinct shape once.)
  */
-export function packCall(shapes: readonly Omit<SubjectOps, 'subject'>[], positions: readonly number[]): Buffer {
+export function packCall(shapes: readonly Omit<SubjectOps, 'subject'>[], positions: readonly number[], form: 'run' | 'array' = 'run'): Buffer {
   const body = new ByteWriter();
   const starts: number[] = [];
   let items = 0;
@@ -207,7 +208,7 @@ export function packCall(shapes: readonly Omit<SubjectOps, 'subject'>[], positio
     items += writeShape(body, shape);
   }
   const out = new ByteWriter();
-  out.array32(items + positions.length);
+  if (form === 'array') out.array32(items + positions.length);
   out.append(body.bytes, 0, body.length);
   for (const position of positions) out.number(starts[position - 1]!);
   return out.bytes.subarray(0, out.length);

@@ -3,7 +3,7 @@
  * what waits for the end of the turn, the size cap, shapes sent once, where each answer starts.
  */
 import { describe, expect, it } from 'vitest';
-import { createCoalescer, type PendingCall } from '../src/coalesce.js';
+import { createCoalescer, FLAT_ITEMS, type PendingCall } from '../src/coalesce.js';
 import { ByteWriter, packCall, writeShape } from '../src/shapes.js';
 
 interface Sent {
@@ -110,6 +110,16 @@ describe('createCoalescer', () => {
     for (let i = 0; i < shapes.length; i++) join(call, `k${i}`, shapes[i]!, 1);
     coalescer.submit();
     expect(sent[0]!.args.slice(2)).toEqual([packCall(shapes, shapes.map((_, i) => i + 1))]);
+  });
+
+  it('sends a call of more than FLAT_ITEMS items as one array rather than a run (the Lua stack holds 8,000 values)', async () => {
+    const { coalescer, sent } = recorder(300);
+    const call = coalescer.callFor('0', '');
+    const shapes = Array.from({ length: 100 }, (_, i) => shape(...Array.from({ length: 40 }, (_, j) => `m${i}.${j}`)));
+    for (let i = 0; i < shapes.length; i++) join(call, `k${i}`, shapes[i]!, 1);
+    coalescer.submit();
+    expect(100 * (6 + 40) + 100).toBeGreaterThan(FLAT_ITEMS);
+    expect(sent[0]!.args.slice(2)).toEqual([packCall(shapes, shapes.map((_, i) => i + 1), 'array')]);
   });
 
   it('caps a call at maxKeys subjects, and keeps groups (slots, clocks) apart', async () => {

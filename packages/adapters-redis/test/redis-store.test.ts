@@ -126,6 +126,40 @@ describe('RedisStore', () => {
     expect(entries.map((e) => [e.subject, e.until]).sort()).toEqual([['a', now + 1_000.5], ['b', 1e20]]);
   });
 
+  it('answers as MemoryStore does for a call too large to send as a run of items (sent as one array)', async () => {
+    const client = await ioredis();
+    const store = new RedisStore({ client, prefix: prefix(), time: 'caller' });
+    const memory = new MemoryStore();
+    const now = 1_700_000_000_000;
+    // 5,000 gets on one subject: more items than FLAT_ITEMS, so the call goes as an array.
+    const names = Array.from({ length: 5_000 }, (_, i) => `mark-${i}`);
+    const batches: StoreBatch[] = [
+      { now, subjects: [{ subject: 'big', set: [{ name: 'mark-4999', value: 'x', until: null }, { name: 'mark-7', value: 7, until: now + 1_000 }], take: [{ name: 'w', windowMs: 60_000, max: 1, cost: 1 }] }] },
+      { now: now + 1, subjects: [{ subject: 'big', get: names, take: [{ name: 'w', windowMs: 60_000, max: 1, cost: 1 }] }, { subject: 'small', get: ['mark-7'], take: [{ name: 'w', windowMs: 60_000, max: 1, cost: 1 }] }] },
+    ];
+    for (const batch of batches) expect(await store.apply(batch)).toEqual(await memory.apply(batch));
+  });
+
+  it('keeps keys that hold no marks or no windows apart: a fresh key written in one call with others read', async () => {
+    const client = await ioredis();
+    const store = new RedisStore({ client, prefix: prefix(), time: 'caller' });
+    const memory = new MemoryStore();
+    const now = 1_700_000_000_000;
+    // Several fresh keys in one call: reads, a del of absent names, a mark on one and a window on
+    // another. Each must end up with its own state only.
+    const batches: StoreBatch[] = [
+      { now, subjects: [
+        { subject: 'r1', get: ['ban'], peek: [{ name: 'w', windowMs: 60_000 }], del: ['ban', 'w'] },
+        { subject: 'm1', set: [{ name: 'ban', value: 1, until: now + 5_000 }, { name: 'gone', value: 0, until: now - 1 }] },
+        { subject: 'w1', take: [{ name: 'w', windowMs: 60_000, max: 5, cost: 2 }] },
+        { subject: 'r2', get: ['ban'], peek: [{ name: 'w', windowMs: 60_000 }] },
+      ] },
+      { now: now + 1, subjects: ['r1', 'm1', 'w1', 'r2'].map((subject) => ({ subject, get: ['ban'], peek: [{ name: 'w', windowMs: 60_000 }] })) },
+    ];
+    for (const batch of batches) expect(await store.apply(batch)).toEqual(await memory.apply(batch));
+    expect(await client.exists(store.keyOf('r1'), store.keyOf('r2'))).toBe(0);
+  });
+
   it('holds at most 64 names per subject, dropping what MemoryStore drops: a ban outlasts 300 fresh windows', async () => {
     const client = await ioredis();
     const store = new RedisStore({ client, prefix: prefix(), time: 'caller' });
@@ -354,11 +388,13 @@ describe('the apply script', () => {
     expect(await client.type(key)).toBe('string');
   });
 
-  it('decodes in Lua to exactly what the client encoded: every number and string form', async () => {
+  it.each(['run', 'array'] as const)('decodes in Lua to exactly what the client encoded, sent as a %s: every number and string form', async (form) => {
     const client = await ioredis();
-    // Each decoded item rendered so nothing is lost on the way back: numbers to 17 digits.
+    // Each decoded item rendered so nothing is lost on the way back: numbers to 17 digits. S is
+    // read as the apply script reads it.
     const echo = `
-      local S = cmsgpack.unpack(ARGV[1])
+      local S = { cmsgpack.unpack(ARGV[1]) }
+      if type(S[1]) == 'table' then S = S[1] end
       local keys = tonumber(ARGV[2])
       local sizes = { 1, 2, 5, 4, 4, 1 }
       local out = {}
@@ -384,7 +420,7 @@ describe('the apply script', () => {
       { take: numbers.map((max, i) => ({ name: `t${i}`, windowMs: 60_000, max, cost: numbers[numbers.length - 1 - i]!, dryRun: i % 2 === 0 })) },
       { add: [{ name: 'a', windowMs: 1, cost: -3, at: 1_796_086_464_286.5 }, { name: 'b', windowMs: 2, cost: 4 }], set: [{ name: 's', value: { é: [1, null, 'x'] }, until: null }, { name: 't', value: 'v', until: 5, ifLater: true }], del: ['d'] },
     ];
-    const decoded = (await client.eval(echo, 0, packCall(shapes, [1, 2, 3]), '3')) as string[];
+    const decoded = (await client.eval(echo, 0, packCall(shapes, [1, 2, 3], form), '3')) as string[];
     const expected: string[] = [];
     const list = (items: (string | number | boolean)[]) => {
       expected.push(`#${items.length}`);
