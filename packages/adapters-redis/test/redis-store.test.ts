@@ -140,7 +140,7 @@ describe('RedisStore', () => {
     for (const batch of batches) expect(await store.apply(batch)).toEqual(await memory.apply(batch));
   });
 
-  it('keeps keys that hold no marks or no windows apart: a fresh key written in one call with others read', async () => {
+  it('keeps fresh keys of one call apart, whether read, deleted from or written: each holds only its own state', async () => {
     const client = await ioredis();
     const store = new RedisStore({ client, prefix: prefix(), time: 'caller' });
     const memory = new MemoryStore();
