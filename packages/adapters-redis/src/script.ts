@@ -79,13 +79,11 @@ local function width_of(window)
   return w
 end
 
--- A table that grows past its size is rehashed (~1,000 instructions each time), so the per-call
--- lists below start at a size that holds the usual call: a table constructor of placeholders
--- makes its array part in one go.
-
 -- Records, decoded once per key per call.
 local records, dirty, order = {}, {}, {}
--- The windows and marks this call wrote: a full record keeps them (see make_room).
+-- The windows and marks this call wrote: a full record keeps them (see make_room). A list that
+-- grows past its size is rehashed (~1,000 instructions each time), so this one and the answer's
+-- lists below start at the usual call's size: a constructor of placeholders makes it in one go.
 local fresh, nfresh = { false, false, false, false, false, false, false, false }, 0
 local function record_of(key)
   local rec = records[key]
