@@ -42,22 +42,20 @@ export function requestFrom(req: NodeRequestLike | WebRequestLike, options: Requ
   if (typeof req !== 'object' || req === null || typeof req.headers !== 'object' || req.headers === null) {
     throw new TypeError('requestFrom expects a Node IncomingMessage or a web Request');
   }
-  const headers: HeaderBag = {};
+  let headers: HeaderBag;
   if (typeof (req.headers as WebRequestLike['headers']).get === 'function') {
     // Header names of a web Request are already lower case; repeated ones arrive joined by ", ".
+    headers = {};
     (req.headers as WebRequestLike['headers']).forEach((value, key) => {
       headers[key] = value;
     });
   } else {
-    // Node gives one lower-case key per name. Two spellings of one name in a hand-made object
-    // cannot be put in order, so, as the resolver does with them, neither is kept.
-    const clashes: string[] = [];
-    for (const [key, value] of Object.entries(req.headers as NodeRequestLike['headers'])) {
-      const name = key.toLowerCase();
-      if (Object.hasOwn(headers, name)) clashes.push(name);
-      headers[name] = value;
-    }
-    for (const name of clashes) delete headers[name];
+    // Node's own bag, not a copy: copying a browser's dozen headers cost ~1.7 µs a request, a
+    // fifth of a whole decision, and the guard reads only the forwarding header, in place,
+    // without case, own keys only, and believes neither of two spellings of its name (which
+    // only a hand-made object can hold), as a copy that dropped both did. The guard never
+    // writes to it.
+    headers = req.headers as HeaderBag;
   }
   const socket = (req as NodeRequestLike).socket;
   const remoteAddress = options.remoteAddress ?? socket?.remoteAddress ?? undefined;

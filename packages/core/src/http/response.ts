@@ -75,8 +75,15 @@ const seconds = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
 
 const windowSeconds = (limit: LimitState) => seconds(limit.windowMs);
 
-/** An RFC 8941 sf-string: printable ASCII only, `"` and `\` escaped. */
+/**
+ * An RFC 8941 sf-string: printable ASCII only, `"` and `\` escaped. A limit id is nearly always
+ * plain (`burst`, `ip-minute`): one test then, instead of two replaces with a callback, which made
+ * this ~8% of an `ad.submit` decision answered over HTTP.
+ */
 function sfString(text: string): string {
+  if (PLAIN_SF.test(text)) return `"${text}"`;
   const printable = text.replace(/[^\x20-\x7e]/g, '').slice(0, 100);
   return `"${printable.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
+/** Printable ASCII but `"` and `\`, at most 100 characters: an sf-string as it is. */
+const PLAIN_SF = /^[\x20\x21\x23-\x5b\x5d-\x7e]{0,100}$/;

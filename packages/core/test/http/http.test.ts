@@ -64,6 +64,13 @@ describe('toHttpResponse', () => {
     for (const value of Object.values(res.headers)) expect(value).not.toMatch(/[\r\n]/);
     expect(res.headers.RateLimit).toBe('"evil\\"Set-Cookie: a=b\\\\";r=1;t=1');
   });
+
+  it('sends a plain limit id as it is, and any id at most 100 characters long', () => {
+    const plain = 'ip-minute ~!#$%&()*+,./:;<=>?@[]^_`{|}';
+    expect(toHttpResponse({ ...base, limits: [limit(plain, 1, 1000)] }).headers.RateLimit).toBe(`"${plain}";r=1;t=1`);
+    expect(toHttpResponse({ ...base, limits: [limit('x'.repeat(150), 1, 1000)] }).headers.RateLimit).toBe(`"${'x'.repeat(100)}";r=1;t=1`);
+    expect(toHttpResponse({ ...base, limits: [limit(`${'y'.repeat(99)}é\t"z`, 1, 1000)] }).headers.RateLimit).toBe(`"${'y'.repeat(99)}\\"";r=1;t=1`);
+  });
 });
 
 describe('requestFrom', () => {
@@ -74,11 +81,19 @@ describe('requestFrom', () => {
     expect(() => requestFrom(null as never)).toThrow(TypeError);
   });
 
-  it('keeps neither of two spellings of one header in a hand-made Node-like request (they cannot be ordered)', () => {
-    const req = { headers: { 'X-Forwarded-For': '6.6.6.6', 'x-forwarded-for': '203.0.113.9', Accept: 'x' }, socket: { remoteAddress: '127.0.0.1' } };
-    expect(requestFrom(req)).toEqual({ remoteAddress: '127.0.0.1', headers: { accept: 'x' } });
+  it('hands a Node request\'s own header bag over unchanged, and the guard believes neither of two spellings of one header (they cannot be ordered)', async () => {
+    const headers = { 'X-Forwarded-For': '6.6.6.6', 'x-forwarded-for': '203.0.113.9', Accept: 'x' };
+    const req = { headers, socket: { remoteAddress: '127.0.0.1' } };
+    const extracted = requestFrom(req);
+    expect(extracted).toEqual({ remoteAddress: '127.0.0.1', headers });
+    expect(extracted.headers).toBe(headers);
     const guard = createGuard({ policy: { name: 'dup', network: { trustedProxies: ['loopback'] } } });
-    return expect(guard.evaluate({ action: 'a', request: requestFrom(req) })).resolves.toMatchObject({ ip: { address: '127.0.0.1' } });
+    await expect(guard.evaluate({ action: 'a', request: extracted })).resolves.toMatchObject({ ip: { address: '127.0.0.1' } });
+    // One spelling, in either case, is believed; the guard wrote nothing to the bag.
+    const single = { 'X-Forwarded-For': '203.0.113.9' };
+    await expect(guard.evaluate({ action: 'a', request: requestFrom({ headers: single, socket: { remoteAddress: '127.0.0.1' } }) })).resolves.toMatchObject({ ip: { address: '203.0.113.9' } });
+    expect(single).toEqual({ 'X-Forwarded-For': '203.0.113.9' });
+    expect(headers).toEqual({ 'X-Forwarded-For': '6.6.6.6', 'x-forwarded-for': '203.0.113.9', Accept: 'x' });
   });
 
   it('refuses a Node request whose connection closed before its address was read, rather than judge it without an IP', async () => {
