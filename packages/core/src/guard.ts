@@ -220,30 +220,40 @@ export function createGuard(options: GuardOptions): Guard {
     void settled.then(() => writing.delete(settled));
   }
 
-  /** One store round trip, or failMode's answer when the store cannot give one by `due`. */
-  async function roundTrip(current: CompiledPolicy, batch: Parameters<Store['apply']>[0], due?: number): Promise<{ result: StoreResult | null; degraded: StoreError | null }> {
-    if (batch.subjects.length === 0) return { result: { now: batch.now, subjects: [] }, degraded: null };
+  /**
+   * One store round trip, or failMode's answer when the store cannot give one by `due`. Not an
+   * async function: on the way every decision takes (an answer in time) it is one `then`, not a
+   * second promise and a resumption of this frame.
+   */
+  function roundTrip(current: CompiledPolicy, batch: Parameters<Store['apply']>[0], due?: number): Promise<RoundTrip> {
+    if (batch.subjects.length === 0) return Promise.resolve({ result: { now: batch.now, subjects: [] }, degraded: null });
     const started = performance.now();
-    try {
-      const result = await calls.apply(batch, due);
-      counters.storeLatency(performance.now() - started);
-      return { result, degraded: null };
-    } catch (error) {
-      counters.storeLatency(performance.now() - started);
-      const failure = error as StoreError;
-      report(failure);
-      notify(options.onStoreError, failure);
-      // A store that is down fails at once, so without this a decision would complete in
-      // microtasks alone: a host awaiting decisions in a tight loop (a queue worker, a replay)
-      // would never let the event loop run again, and the client's reconnection with it; the
-      // store would stay "down" for good. One turn of the loop per decision that failed so. (A
-      // timeout came from a timer, so the loop has turned already: it does not wait again, and
-      // keeps within its deadline.)
-      if (failure.code !== 'STORE_TIMEOUT') await new Promise<void>((resolve) => setImmediate(resolve));
-      if (current.failMode !== 'memory') return { result: null, degraded: failure };
-      fallback ??= new MemoryStore();
-      return { result: await fallback.apply(batch), degraded: failure };
-    }
+    return calls.apply(batch, due).then(
+      (result) => {
+        counters.storeLatency(performance.now() - started);
+        return { result, degraded: null };
+      },
+      (error: unknown) => {
+        counters.storeLatency(performance.now() - started);
+        return storeFailed(current, batch, error as StoreError);
+      },
+    );
+  }
+
+  /** failMode's answer to a round trip that failed (down, late or malformed). */
+  async function storeFailed(current: CompiledPolicy, batch: Parameters<Store['apply']>[0], failure: StoreError): Promise<RoundTrip> {
+    report(failure);
+    notify(options.onStoreError, failure);
+    // A store that is down fails at once, so without this a decision would complete in
+    // microtasks alone: a host awaiting decisions in a tight loop (a queue worker, a replay)
+    // would never let the event loop run again, and the client's reconnection with it; the
+    // store would stay "down" for good. One turn of the loop per decision that failed so. (A
+    // timeout came from a timer, so the loop has turned already: it does not wait again, and
+    // keeps within its deadline.)
+    if (failure.code !== 'STORE_TIMEOUT') await new Promise<void>((resolve) => setImmediate(resolve));
+    if (current.failMode !== 'memory') return { result: null, degraded: failure };
+    fallback ??= new MemoryStore();
+    return { result: await fallback.apply(batch), degraded: failure };
   }
 
   async function evaluate(input: Action, evaluateOptions?: EvaluateOptions): Promise<Decision> {
@@ -422,6 +432,11 @@ export function createGuard(options: GuardOptions): Guard {
 }
 
 const NO_READS: readonly never[] = Object.freeze([]);
+/** A round trip's answer: the store's, or failMode's (`result` null: decide without the store; the memory fallback's). */
+interface RoundTrip {
+  result: StoreResult | null;
+  degraded: StoreError | null;
+}
 /** What an operator can do about a call that missed its deadline. */
 const OPERATOR_LATE = ' (operatorTimeoutMs): the store is slow or down; a write may still land when it answers, so check with inspect() before repeating it';
 /** A record's bans when the decision caused none (most do not): shared, never written to (feedback copies). */
