@@ -8,7 +8,7 @@ import { run as content } from './content.js';
 import { run as evaluate } from './evaluate.js';
 import { run as httpOverhead } from './http-overhead.js';
 import { run as memoryStore } from './memory-store.js';
-import { run as redis } from './redis.js';
+import { alternating, alternatingText, run as redis } from './redis.js';
 import { run as rules } from './rules.js';
 
 const print = (title: string, header: string[], rows: (string | number)[][]) => {
@@ -43,6 +43,7 @@ print('1M distinct IPs', ['store', 'ops/s', 'heap growth MB', 'entries kept'], [
 const redisRows = await redis();
 print('Redis (private redis-server on loopback)', ['scenario', 'store', 'sequential /s (p50 / p99 µs)', '64 in flight /s (p50 / p99 µs)', 'Redis CPU µs per decision (64 in flight)', 'Redis commands per decision'],
   redisRows.map((row) => [row.scenario!, row.name!, `${row.sequential} (${row.seqP50} / ${row.seqP99})`, `${row.parallel} (${row.parP50} / ${row.parP99})`, row.redisCpuUs!, row.commands!]));
+console.log(`\n${alternatingText(await alternating())}`);
 
 const h = await httpOverhead();
 print('HTTP overhead: hello-world node:http route under autocannon (50 connections, 10 s, 127.0.0.1)', ['route', 'requests/s', 'p99 ms', 'throughput vs bare'],
