@@ -12,7 +12,7 @@ import type { Decision, LimitState, Verdict } from '../types.js';
 export interface HttpResponseOptions {
   /**
    * Rate-limit headers: `ietf` sends `RateLimit` and `RateLimit-Policy` as in
-   * draft-ietf-httpapi-ratelimit-headers-09 (structured fields: `"burst";q=5;w=300` and
+   * draft-ietf-httpapi-ratelimit-headers-09 to -11, the latest (structured fields: `"burst";q=5;w=300` and
    * `"burst";r=2;t=40`); `legacy` adds the older `X-RateLimit-Limit/Remaining/Reset`; `none` sends neither.
    * Monitored limits (`monitor: true`) are never advertised.
    * @default "ietf"

@@ -38,6 +38,28 @@ describe('toHttpResponse', () => {
     expect(toHttpResponse({ ...base, limits: [limit('x', 1, 1)] }, { rateLimitHeaders: 'none' }).headers).toEqual({});
   });
 
+  it('throttles with a Retry-After no earlier than the end of the RateLimit effective window (draft -11, section 6)', async () => {
+    const limits = [
+      { id: 'minute', by: 'ip' as const, window: '1m', max: 2 },
+      { id: 'hour', by: 'ip' as const, window: '1h', max: 3 },
+    ];
+    let clock = 1_000_000;
+    const guard = createGuard({ policy: { name: 'two', limits }, now: () => clock });
+    const answers = [];
+    for (let i = 0; i < 5; i++) {
+      answers.push(toHttpResponse(await guard.evaluate({ action: 'a', ip: '192.0.2.9' })));
+      clock += 25_000;
+    }
+    // Allowed twice, then the minute is full; a minute later the hour is too.
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 429, 200, 429]);
+    for (const answer of answers.filter((a) => a.status === 429)) {
+      const [, r, t] = /^"(?:minute|hour)";r=(\d+);t=(\d+)$/.exec(answer.headers.RateLimit!)!;
+      expect(Number(r)).toBe(0);
+      expect(Number(answer.headers['Retry-After'])).toBeGreaterThanOrEqual(Number(t));
+    }
+    expect(answers[4]!.headers.RateLimit).toMatch(/^"hour";r=0;/);
+  });
+
   it('advertises no monitored limit: it never refuses, so a client must not back off for it', async () => {
     const limits = [
       { id: 'burst', by: 'ip' as const, window: '1m', max: 10 },
