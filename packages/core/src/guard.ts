@@ -4,11 +4,12 @@
  * of one evaluation: normalise, lists, content, one store round trip, rules, verdict, effects,
  * decision log.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { emptyRecord, MemoryStore, SYNC_APPLY } from '@actiongate/memory';
 import { ActionError, ActiongateError, isActiongateError, type StoreError } from './errors.js';
 import { normaliseAction } from './engine/action.js';
 import { buildFacts } from './engine/facts.js';
+import { decisionId } from './engine/decision-id.js';
 import { feedbackOnDecision, feedbackOnSubjects, isDecisionId, recentDecisions, type FeedbackLabel, type FeedbackResult } from './engine/feedback.js';
 import { createRanges } from './engine/ranges.js';
 import { createContentModel, type ContentModel } from './content/model.js';
@@ -293,7 +294,7 @@ export function createGuard(options: GuardOptions): Guard {
         degraded: degraded && { failMode: current.failMode, message: `store unavailable (${degraded.code}): ${current.failMode === 'memory' ? 'decided on the local fallback store' : `failMode ${current.failMode}`}` },
       }, clock, random);
 
-      const id = randomUUID();
+      const id = decisionId();
       if (!dryRun && result) {
         const effects = planEffects(current, plan, state, outcome.effects, clock, id);
         if (effects) writeLater(roundTrip(current, effects));

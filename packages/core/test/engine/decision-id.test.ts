@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { decisionId } from '../../src/engine/decision-id.js';
+import { isDecisionId } from '../../src/engine/feedback.js';
+
+describe('decisionId', () => {
+  it('makes version 4 UUIDs, lower case, distinct across many refills of its random pool', () => {
+    const ids = Array.from({ length: 10_000 }, () => decisionId());
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) {
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(isDecisionId(id)).toBe(true);
+    }
+  });
+
+  it('draws every random digit from the whole range (no position stuck or biased to a few values)', () => {
+    const ids = Array.from({ length: 4_000 }, () => decisionId());
+    for (let position = 0; position < 36; position++) {
+      if ([8, 13, 14, 18, 23].includes(position)) continue; // the dashes, the version digit
+      const seen = new Map<string, number>();
+      for (const id of ids) seen.set(id[position]!, (seen.get(id[position]!) ?? 0) + 1);
+      // The variant digit takes 4 values; every other one all 16, each near 1/16 of the time.
+      const values = position === 19 ? 4 : 16;
+      expect(seen.size).toBe(values);
+      for (const count of seen.values()) expect(count).toBeGreaterThan((ids.length / values) * 0.6);
+    }
+  });
+});
