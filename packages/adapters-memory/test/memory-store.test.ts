@@ -116,6 +116,22 @@ describe('MemoryStore eviction keeps lasting marks', () => {
     expect((await one(store, T0 + 5_000, { subject: 'content:0', peek: [{ name: 'copies', windowMs: MINUTE }] })).counts.copies).toBe(0);
   });
 
+  it('keeps a banned subject that reads find unchanged, and lets it go once a read finds its ban ended', async () => {
+    const store = new MemoryStore({ maxKeys: 20 });
+    await one(store, T0, { subject: 'ip:read', set: [ban(T0 + 1_000)], take: [w()] });
+    for (let i = 0; i < 500; i++) {
+      // Read now and then: 49 new subjects in between would push out any subject of the others.
+      if (i % 50 === 0) await one(store, T0 + i, { subject: 'ip:read', get: ['ban'], peek: [{ name: 'w', windowMs: MINUTE }] });
+      await one(store, T0 + i, { subject: `content:${i}`, add: [{ name: 'copies', windowMs: MINUTE, cost: 1 }] });
+    }
+    expect(await banned(store, 'ip:read', T0 + 500)).toBe(true);
+    // Past its end, a read that only peeks (the ended mark stays, unread) moves it among the
+    // others, where it ages like any counter: 20 newer subjects later it is gone.
+    expect((await one(store, T0 + 2_000, { subject: 'ip:read', peek: [{ name: 'w', windowMs: MINUTE }] })).counts.w).toBe(1);
+    for (let i = 0; i < 20; i++) await one(store, T0 + 2_000, { subject: `later:${i}`, add: [{ name: 'copies', windowMs: MINUTE, cost: 1 }] });
+    expect((await one(store, T0 + 2_000, { subject: 'ip:read', peek: [{ name: 'w', windowMs: MINUTE }] })).counts.w).toBe(0);
+  });
+
   it('lets a subject go with the others once its lasting marks have ended or been deleted', async () => {
     const store = new MemoryStore({ maxKeys: 10 });
     await one(store, T0, { subject: 'ended', set: [ban(T0 + MINUTE)] });
