@@ -9,7 +9,7 @@ import { emptyRecord, MemoryStore, SYNC_APPLY } from '@actiongate/memory';
 import { ActionError, ActiongateError, isActiongateError, type StoreError } from './errors.js';
 import { normaliseAction } from './engine/action.js';
 import { buildFacts } from './engine/facts.js';
-import { decisionId } from './engine/decision-id.js';
+import { decisionIds } from './engine/decision-id.js';
 import { feedbackOnDecision, feedbackOnSubjects, isDecisionId, recentDecisions, type FeedbackLabel, type FeedbackResult } from './engine/feedback.js';
 import { createRanges } from './engine/ranges.js';
 import { createContentModel, type ContentModel } from './content/model.js';
@@ -168,6 +168,7 @@ export function createGuard(options: GuardOptions): Guard {
   let whenIdle: (() => void) | undefined;
   let closing: Promise<void> | undefined;
   const recent = recentDecisions(1_000);
+  const nextId = decisionIds();
   const telemetry = createTelemetry(options.telemetry);
   const counters = telemetry.metrics(createMetrics());
   const ranges = createRanges();
@@ -294,7 +295,7 @@ export function createGuard(options: GuardOptions): Guard {
         degraded: degraded && { failMode: current.failMode, message: `store unavailable (${degraded.code}): ${current.failMode === 'memory' ? 'decided on the local fallback store' : `failMode ${current.failMode}`}` },
       }, clock, random);
 
-      const id = decisionId();
+      const id = nextId();
       if (!dryRun && result) {
         const effects = planEffects(current, plan, state, outcome.effects, clock, id);
         if (effects) writeLater(roundTrip(current, effects));

@@ -16,28 +16,33 @@
 import { randomFillSync } from 'node:crypto';
 
 const IDS_PER_FILL = 256;
-const random = Buffer.allocUnsafeSlow(16 * IDS_PER_FILL);
-let used = random.length;
-const text = Buffer.allocUnsafeSlow(36);
 /** The character codes of the hex digits. */
 const HEX = Uint8Array.from('0123456789abcdef', (digit) => digit.charCodeAt(0));
 
-/** A fresh random UUID (RFC 9562 version 4, lower case), as a flat string. */
-export function decisionId(): string {
-  if (used === random.length) {
-    randomFillSync(random);
-    used = 0;
-  }
-  const at = used;
-  used += 16;
-  random[at + 6] = (random[at + 6]! & 0x0f) | 0x40; // version 4
-  random[at + 8] = (random[at + 8]! & 0x3f) | 0x80; // the RFC's variant
-  let out = 0;
-  for (let i = 0; i < 16; i++) {
-    if (i === 4 || i === 6 || i === 8 || i === 10) text[out++] = 45; // '-'
-    const byte = random[at + i]!;
-    text[out++] = HEX[byte >> 4]!;
-    text[out++] = HEX[byte & 15]!;
-  }
-  return text.toString('latin1', 0, 36);
+/**
+ * A maker of fresh random UUIDs (RFC 9562 version 4, lower case), each a flat string. Each guard
+ * has its own (its pool of random bytes with it): no state is shared between guards.
+ */
+export function decisionIds(): () => string {
+  const random = Buffer.allocUnsafeSlow(16 * IDS_PER_FILL);
+  let used = random.length;
+  const text = Buffer.allocUnsafeSlow(36);
+  return function decisionId(): string {
+    if (used === random.length) {
+      randomFillSync(random);
+      used = 0;
+    }
+    const at = used;
+    used += 16;
+    random[at + 6] = (random[at + 6]! & 0x0f) | 0x40; // version 4
+    random[at + 8] = (random[at + 8]! & 0x3f) | 0x80; // the RFC's variant
+    let out = 0;
+    for (let i = 0; i < 16; i++) {
+      if (i === 4 || i === 6 || i === 8 || i === 10) text[out++] = 45; // '-'
+      const byte = random[at + i]!;
+      text[out++] = HEX[byte >> 4]!;
+      text[out++] = HEX[byte & 15]!;
+    }
+    return text.toString('latin1', 0, 36);
+  };
 }

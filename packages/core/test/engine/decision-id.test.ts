@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { decisionId } from '../../src/engine/decision-id.js';
+import { decisionIds } from '../../src/engine/decision-id.js';
 import { isDecisionId } from '../../src/engine/feedback.js';
 
-describe('decisionId', () => {
+describe('decisionIds', () => {
+  const decisionId = decisionIds();
   it('makes version 4 UUIDs, lower case, distinct across many refills of its random pool', () => {
     const ids = Array.from({ length: 10_000 }, () => decisionId());
-    expect(new Set(ids).size).toBe(ids.length);
+    const seen = new Set(ids);
+    expect(seen.size).toBe(ids.length);
+    const other = decisionIds(); // another guard's, with its own pool
+    for (let i = 0; i < 1_000; i++) expect(seen.has(other())).toBe(false);
     for (const id of ids) {
       expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       expect(isDecisionId(id)).toBe(true);
