@@ -6,9 +6,9 @@
  * keeps such a sum as a chain of ~15 concatenation nodes (half a kilobyte) until something flattens
  * it. The guard keeps the id of each of its last 1,000 decisions for `feedback`, so every
  * young-generation collection found a thousand of those chains alive, copied them and promoted
- * them: keeping the ids cost a `page.view` decision ~10% of its CPU (`bench/ab.ts`, a ring that
- * kept shared placeholders instead of ids against one that kept the ids). Written into a buffer and
- * read out once, an id is one 36-byte string.
+ * them: keeping the ids cost a `page.view` decision ~10% of its CPU (`bench/ab.ts`: a ring that
+ * kept the ids beside placeholder records against one that kept placeholders for both). Written
+ * into a buffer and read out once, an id is one 36-byte string.
  *
  * The random bytes come from the system's CSPRNG (`randomFillSync`), 256 ids' worth at a time, as
  * Node itself buffers them for `randomUUID()`.
