@@ -50,7 +50,7 @@ describe('toHttpResponse', () => {
       answers.push(toHttpResponse(await guard.evaluate({ action: 'a', ip: '192.0.2.9' })));
       clock += 25_000;
     }
-    // Allowed twice, then the minute is full; a minute later the hour is too.
+    // Allowed twice, then the minute is full; once it has room again, a third hit fills the hour.
     expect(answers.map((a) => a.status)).toEqual([200, 200, 429, 200, 429]);
     for (const answer of answers.filter((a) => a.status === 429)) {
       const [, r, t] = /^"(?:minute|hour)";r=(\d+);t=(\d+)$/.exec(answer.headers.RateLimit!)!;
