@@ -463,8 +463,21 @@ export function boundedContent(content: Readonly<Record<string, string>>): Reado
 function boundedCopy(content: Readonly<Record<string, string>>): Record<string, string> {
   // No prototype: a field named `__proto__` (content is the host's to name) stays a field.
   const kept = emptyRecord<string>();
-  for (const field of Object.keys(content).slice(0, KEPT_FIELDS)) kept[field] = content[field]!.slice(0, KEPT_LENGTH);
+  for (const field of Object.keys(content).slice(0, KEPT_FIELDS)) {
+    const text = content[field]!;
+    kept[field] = text.length > KEPT_LENGTH ? copyOf(text.slice(0, KEPT_LENGTH)) : text;
+  }
   return kept;
+}
+
+/**
+ * A string of its own. V8 makes a long `slice` a view into the whole string it was cut from, so a
+ * kept 8 KB prefix of a 2 MB body kept the 2 MB: the 1,000 decisions remembered for feedback held
+ * 600 MB after 300 such ads, and without bound for bigger ones. UTF-16 both ways: exact for any
+ * string, lone surrogates too.
+ */
+function copyOf(text: string): string {
+  return Buffer.from(text, 'utf16le').toString('utf16le');
 }
 
 function toCompiled(policy: CompiledPolicy | PolicyDocument): CompiledPolicy {

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '@actiongate/memory';
 import { createGuard, toHttpResponse, type Decision, type PolicyDocument, type Store } from '../../src/index.js';
@@ -885,5 +887,24 @@ describe('content kept for feedback', () => {
     expect(kept.f0).toHaveLength(8192);
     const small = { title: 'a', body: 'b' };
     expect(boundedContent(small)).toBe(small); // within the bounds: kept as it is
+  });
+
+  it('keeps a copy of a long field\'s prefix, not the whole field it was cut from', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const guard = createGuard({ policy: { name: 'kept', content: { model: { minSpam: 3, minHam: 3 } } } });
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    let last = '';
+    for (let i = 0; i < 100; i++) {
+      const body = `ad ${i} `.padEnd(1_000_000, 'lorem ipsum ');
+      last = (await guard.evaluate({ action: 'post', ip: `10.0.0.${i}`, content: { title: 'bike', body } })).id;
+    }
+    gc();
+    // A prefix that is a view into its field kept all 100 MB of the bodies alive; copies are ~1.6 MB.
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(30e6);
+    // The prefix is still what feedback teaches the model from.
+    await expect(guard.feedback(last, 'spam')).resolves.toMatchObject({ found: true, learned: true });
+    await guard.close();
   });
 });
