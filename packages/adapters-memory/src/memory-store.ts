@@ -152,7 +152,6 @@ export class MemoryStore implements Store {
     // Reading refreshes the subject's recency; a subject is created only when a write lands,
     // so reads, denied takes and no-op writes never evict anyone.
     let record = this.#others.get(subject) ?? this.#kept.get(subject);
-    const marksBefore = record?.marks?.size ?? 0;
 
     const get = ops.get;
     const stored = record?.marks;
@@ -221,14 +220,7 @@ export class MemoryStore implements Store {
 
     if (record !== undefined) {
       if ((record.marks?.size ?? 0) + (record.windows?.size ?? 0) === 0) (record.keepUntil > 0 ? this.#kept : this.#others).delete(subject);
-      // Which LRU a subject belongs in changes only with its marks (written, deleted, or dropped
-      // as ended or to make room: the count moved), or when the mark that kept it has ended. A
-      // read of an unchanged subject skips the walk of its marks: every decision reads the
-      // range registry's version mark.
-      else if (
-        (record.marks !== undefined && (set !== undefined || del !== undefined || record.marks.size !== marksBefore))
-        || (record.keepUntil > 0 && record.keepUntil <= now)
-      ) this.#sort(subject, record, now);
+      else if (record.marks !== undefined || record.keepUntil > 0) this.#sort(subject, record, now);
     }
     return { subject, marks, counts, takes, consumed };
   }
