@@ -16,7 +16,7 @@
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { startRedisServer } from '../test/redis-setup.js';
-import { serverCpu } from './redis.js';
+import { ipOf as ip, median, serverCpu, WINDOWS as windows } from './redis.js';
 
 const roots = [resolve(process.argv[2] ?? '.'), resolve(process.argv[3] ?? '.')] as const;
 const inFlight = Number(process.env.INFLIGHT ?? 1);
@@ -28,9 +28,7 @@ const server = await startRedisServer();
 const client = new Redis(server.url, { lazyConnect: true });
 await client.connect();
 
-const windows = [{ id: 'minute', window: '1m', max: 5 }, { id: 'hour', window: '1h', max: 50 }, { id: 'day', window: '1d', max: 200 }];
 const policy = { name: 'bench', limits: windows.map((w) => ({ ...w, by: 'ip' as const })) };
-const ip = (i: number) => `10.${(i >>> 16) & 255}.${(i >>> 8) & 255}.${i & 255}`;
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- two trees' modules, loaded by path */
 const guards = await Promise.all(
@@ -78,7 +76,6 @@ for (let round = 0; round < chunks; round++) {
 client.disconnect();
 await server.stop();
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
 console.log(`${inFlight} in flight, ${chunks - WARM_UP} chunks of ${chunk} per tree, medians\n| tree | wall µs per decision (decisions/s) | Node CPU µs | Redis CPU µs |\n| --- | --- | --- | --- |`);
 roots.forEach((root, t) => {
   const s = samples[t]!;

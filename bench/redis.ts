@@ -30,6 +30,19 @@ const { RedisStore } = redis;
 
 type Call = (i: number) => Promise<unknown>;
 
+/** The budget's three windows (5/min, 50/h, 200/day), per IP. */
+export const WINDOWS = [{ id: 'minute', window: '1m', max: 5 }, { id: 'hour', window: '1h', max: 50 }, { id: 'day', window: '1d', max: 200 }] as const;
+const SECONDS = { '1m': 60, '1h': 3600, '1d': 86400 } as const;
+/** A distinct IPv4 address per number, so every call is an allowed decision (the one-round-trip path). */
+export const ipOf = (i: number) => `10.${(i >>> 16) & 255}.${(i >>> 8) & 255}.${i & 255}`;
+export const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+
+/** The peer for `windows`: one RateLimiterRedis per window, in a RateLimiterUnion when there are several. */
+function peerLimiter(client: Redis, windows: readonly (typeof WINDOWS)[number][], prefix: string) {
+  const limiters = windows.map((w, k) => new RateLimiterRedis({ storeClient: client, keyPrefix: `${prefix}-${k}`, points: w.max, duration: SECONDS[w.window] }));
+  return limiters.length === 1 ? limiters[0]! : new RateLimiterUnion(...limiters);
+}
+
 async function measure(call: Call, total: number, inFlight: number) {
   const samples = new Float64Array(total);
   let next = 0;
@@ -88,23 +101,19 @@ export async function run(options: { decisions?: number } = {}) {
   await client.connect();
   const rows: Record<string, string | number>[] = [];
   try {
-    const windows = [{ id: 'minute', window: '1m', max: 5 }, { id: 'hour', window: '1h', max: 50 }, { id: 'day', window: '1d', max: 200 }];
     for (const scenario of ['one window', 'three windows'] as const) {
-      const chosen = scenario === 'one window' ? windows.slice(0, 1) : windows;
+      const chosen = scenario === 'one window' ? WINDOWS.slice(0, 1) : WINDOWS;
       const policy: PolicyDocument = { name: 'bench', limits: chosen.map((w) => ({ ...w, by: 'ip' as const })) };
       const store = new RedisStore({ client, prefix: `bench-${scenario.length}` });
       const guard = createGuard({ policy, store, storeTimeoutMs: 5_000 });
-      // Distinct IPs, so every call is an allowed decision (the one-round-trip path).
-      const ip = (i: number) => `10.${(i >>> 16) & 255}.${(i >>> 8) & 255}.${i & 255}`;
-      const ours: Call = (i) => guard.evaluate({ action: 'post', ip: ip(i) });
+      const ours: Call = (i) => guard.evaluate({ action: 'post', ip: ipOf(i) });
       // The store alone, like for like with the peer (a limiter, not a rules engine): the very
       // batch the guard sends for one decision (its windows, ban, allow, strike and tighten
       // marks, the dynamic-range version), with the decision's IP swapped per call.
       const sample = await batchOf(policy, { action: 'post', ip: '10.255.255.255' });
-      const storeOnly: Call = (i) => store.apply({ now: Date.now(), subjects: sample.subjects.map((ops) => (ops.subject === 'ip:10.255.255.255' ? { ...ops, subject: `ip:${ip(i)}` } : ops)) });
-      const limiters = chosen.map((w, k) => new RateLimiterRedis({ storeClient: client, keyPrefix: `rlf${scenario.length}-${k}`, points: w.max, duration: { '1m': 60, '1h': 3600, '1d': 86400 }[w.window]! }));
-      const peerLimiter = limiters.length === 1 ? limiters[0]! : new RateLimiterUnion(...limiters);
-      const peer: Call = (i) => peerLimiter.consume(ip(i + 5_000_000));
+      const storeOnly: Call = (i) => store.apply({ now: Date.now(), subjects: sample.subjects.map((ops) => (ops.subject === 'ip:10.255.255.255' ? { ...ops, subject: `ip:${ipOf(i)}` } : ops)) });
+      const limiter = peerLimiter(client, chosen, `rlf${scenario.length}`);
+      const peer: Call = (i) => limiter.consume(ipOf(i + 5_000_000));
       for (const [name, call] of [['Actiongate guard.evaluate on RedisStore', ours], ['Actiongate RedisStore.apply (the same batch)', storeOnly], ['rate-limiter-flexible', peer]] as const) {
         // Warm-up: long enough for V8 to finish optimising the whole path (after 2,000 decisions
         // the first few thousand sequential ones still ran 1.5-4x slower than later ones), the
@@ -125,8 +134,6 @@ export async function run(options: { decisions?: number } = {}) {
   return rows;
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
-
 /**
  * The budget's ratio (three windows at 64 in flight, whole decisions against the peer's union),
  * measured so that the host's speed does not decide it: on the shared 2-core machine the speed
@@ -142,12 +149,10 @@ export async function alternating(options: { rounds?: number; chunk?: number } =
   const client = new Redis(server.url, { lazyConnect: true });
   await client.connect();
   try {
-    const windows = [{ id: 'minute', window: '1m', max: 5 }, { id: 'hour', window: '1h', max: 50 }, { id: 'day', window: '1d', max: 200 }];
-    const guard = createGuard({ policy: { name: 'bench', limits: windows.map((w) => ({ ...w, by: 'ip' as const })) }, store: new RedisStore({ client, prefix: 'alt' }), storeTimeoutMs: 5_000 });
-    const union = new RateLimiterUnion(...windows.map((w, k) => new RateLimiterRedis({ storeClient: client, keyPrefix: `alt-rlf-${k}`, points: w.max, duration: { '1m': 60, '1h': 3600, '1d': 86400 }[w.window]! })));
-    const ip = (i: number) => `10.${(i >>> 16) & 255}.${(i >>> 8) & 255}.${i & 255}`;
+    const guard = createGuard({ policy: { name: 'bench', limits: WINDOWS.map((w) => ({ ...w, by: 'ip' as const })) }, store: new RedisStore({ client, prefix: 'alt' }), storeTimeoutMs: 5_000 });
+    const union = peerLimiter(client, WINDOWS, 'alt-rlf');
     let next = 0; // every decision a fresh address: the allowed path, as in the table
-    const stacks: Call[] = [() => guard.evaluate({ action: 'post', ip: ip(next++) }), () => union.consume(ip(next++))];
+    const stacks: Call[] = [() => guard.evaluate({ action: 'post', ip: ipOf(next++) }), () => union.consume(ipOf(next++))];
     for (const call of stacks) await measure(call, Number(process.env.WARMUP ?? 20_000), 16);
     const perSecond: [number[], number[]] = [[], []];
     const ratios: number[] = [];
