@@ -149,17 +149,19 @@ export function writeShape(out: ByteWriter, ops: Omit<SubjectOps, 'subject'>): n
   const sets = set?.length ?? 0;
   const dels = del?.length ?? 0;
   out.number(gets);
-  if (get) for (const name of get) out.string(name);
+  if (get) for (let i = 0; i < gets; i++) out.string(get[i]!);
   out.number(peeks);
   if (peek) {
-    for (const p of peek) {
+    for (let i = 0; i < peeks; i++) {
+      const p = peek[i]!;
       out.string(p.name);
       out.number(p.windowMs);
     }
   }
   out.number(takes);
   if (take) {
-    for (const t of take) {
+    for (let i = 0; i < takes; i++) {
+      const t = take[i]!;
       out.string(t.name);
       out.number(t.windowMs);
       out.number(t.max);

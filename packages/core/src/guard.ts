@@ -287,7 +287,7 @@ export function createGuard(options: GuardOptions): Guard {
       // ages use the same clock as the windows they sit beside.
       const clock = result?.now ?? at;
       const score = baseScore(lists, content, duplicateScore(current, state));
-      const fired = runRules(current, buildFacts(action, lists, content, state, score, clock));
+      const fired = current.rules.empty ? NO_EVENTS : runRules(current, buildFacts(action, lists, content, state, score, clock));
       // Compiled rules answer synchronously: no await (and no turn of the microtask queue) then.
       const events = Array.isArray(fired) ? fired : await fired;
       const outcome = decide(current, {
@@ -434,6 +434,8 @@ export function createGuard(options: GuardOptions): Guard {
 }
 
 const NO_READS: readonly never[] = Object.freeze([]);
+/** What a policy without rules fires: its facts are never built. */
+const NO_EVENTS: readonly FiredEvent[] = Object.freeze([]);
 /** A round trip's answer: the store's, or failMode's (`result` null: decide without the store; the memory fallback's). */
 interface RoundTrip {
   result: StoreResult | null;

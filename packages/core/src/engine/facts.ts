@@ -11,7 +11,8 @@ export type Facts = Record<string, unknown>;
 
 export function buildFacts(action: NormalisedAction, lists: readonly ListMeta[], content: ContentSignals, state: State, score: number, now: number): Facts {
   const limits: Record<string, { count: number; max: number; remaining: number; exceeded: boolean }> = {};
-  for (const { state: limit } of state.limits) {
+  for (let i = 0; i < state.limits.length; i++) {
+    const limit = state.limits[i]!.state;
     // Own keys only: a limit id `constructor` or `toString` must not find Object.prototype's.
     const previous = Object.hasOwn(limits, limit.id) ? limits[limit.id] : undefined;
     // Two subjects of one limit id (ip+action over several actions is one per action) can

@@ -3,12 +3,16 @@
  * their bans and allows and takes every applicable limit, and the reading of the answer back
  * into plain state. The follow-up batch (refunds, violations, bans) is planned here too, so
  * the store layout (subject and mark names) lives in one module.
+ *
+ * Loops on the way of every evaluation are indexed rather than `for…of`: here V8 compiled
+ * `for…of` over these arrays into calls of its iterator, each step a new result object (a heap
+ * sample of Redis decisions put ~6% of their allocation in them).
  */
 import { slotMsOf } from '@actiongate/memory';
 import type { ContentSignals } from '../content/signals.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { planLimits, type PlannedTake } from '../limits/limits.js';
-import type { MarkValue, StoreBatch, StoreResult, SubjectOps, SubjectResult, WindowAdd } from '../store/types.js';
+import type { MarkValue, StoreBatch, StoreResult, SubjectOps, SubjectResult, WindowAdd, WindowTake } from '../store/types.js';
 import type { LimitState } from '../types.js';
 import type { NormalisedAction } from './action.js';
 
@@ -18,6 +22,12 @@ import type { NormalisedAction } from './action.js';
  */
 export const MARK = { ban: 'ban', allow: 'allow', pass: 'pass', rung: 'rung', tighten: 'tighten', record: 'record', token: 'token' } as const;
 export const WINDOW = { violations: 'violations', copies: 'copies' } as const;
+
+/**
+ * The marks every ban subject reads, one list for all decisions (frozen: a store must not write
+ * to a batch): each evaluation made its own before.
+ */
+const BAN_READS = Object.freeze([MARK.ban, MARK.allow, MARK.pass, MARK.rung, MARK.tighten]) as unknown as string[];
 
 /** What duplicate counting needs of the content signals: the exact fingerprint and the near-duplicate band keys. */
 export type ContentKeys = Pick<ContentSignals, 'fingerprint' | 'nearKeys'>;
@@ -109,15 +119,14 @@ export function planState(
         fact: (path) => readPath(action, path),
       });
   const ops = new BatchBuilder();
-  const subjects: string[] = [];
-  if (ip !== null) subjects.push(ip);
-  if (actor !== null) subjects.push(actor);
-  for (const subject of subjects) {
-    const entry = ops.for(subject);
-    entry.get = [MARK.ban, MARK.allow, MARK.pass, MARK.rung, MARK.tighten];
+  const subjects: string[] = ip === null ? (actor === null ? [] : [actor]) : actor === null ? [ip] : [ip, actor];
+  for (let i = 0; i < subjects.length; i++) {
+    const entry = ops.for(subjects[i]!);
+    entry.get = BAN_READS;
     entry.peek = [{ name: WINDOW.violations, windowMs: policy.bans.withinMs }];
   }
-  for (const take of takes) {
+  for (let i = 0; i < takes.length; i++) {
+    const take = takes[i]!;
     const entry = ops.for(take.subject);
     if (take.limit.monitor) {
       // A monitored limit counts every attempt and never denies, so it stays out of the
@@ -125,7 +134,9 @@ export function planState(
       (entry.peek ??= []).push({ name: take.name, windowMs: take.limit.windowMs });
       if (!options.dryRun) (entry.add ??= []).push({ name: take.name, windowMs: take.limit.windowMs, cost: take.limit.cost });
     } else {
-      (entry.take ??= []).push({ name: take.name, windowMs: take.limit.windowMs, max: take.max, cost: take.limit.cost, ...(options.dryRun ? { dryRun: true } : {}) });
+      const windowTake: WindowTake = { name: take.name, windowMs: take.limit.windowMs, max: take.max, cost: take.limit.cost };
+      if (options.dryRun) windowTake.dryRun = true;
+      (entry.take ??= []).push(windowTake);
     }
   }
   let duplicateSubject: string | null = null;
@@ -167,7 +178,8 @@ function answerFor(result: StoreResult, subject: string): SubjectResult | undefi
  */
 export function readState(plan: Plan, result: StoreResult, range: { subject: string; kind: 'ban' | 'allow'; until: number | null; reason: string } | null = null): State {
   const state: State = { bans: [], allow: null, passed: false, history: new Map(), factor: 1, limits: [], consumed: [], duplicates: 0, nearDuplicates: 0 };
-  for (const subject of plan.subjects) {
+  for (let i = 0; i < plan.subjects.length; i++) {
+    const subject = plan.subjects[i]!;
     const answer = answerFor(result, subject);
     if (!answer) continue;
     const ban = asBan(answer.marks[MARK.ban]);
@@ -182,8 +194,9 @@ export function readState(plan: Plan, result: StoreResult, range: { subject: str
   }
   if (range?.kind === 'ban') state.bans.push({ subject: range.subject, ban: { until: range.until, rung: 0, reason: range.reason } });
   if (range?.kind === 'allow') state.allow ??= { subject: range.subject, reason: range.reason };
-  for (const answer of result.subjects) if (answer.consumed) state.consumed.push(answer.subject);
-  for (const take of plan.takes) {
+  for (let i = 0; i < result.subjects.length; i++) if (result.subjects[i]!.consumed) state.consumed.push(result.subjects[i]!.subject);
+  for (let i = 0; i < plan.takes.length; i++) {
+    const take = plan.takes[i]!;
     const subject = answerFor(result, take.subject);
     // The store takes against the policy's capacity; adaptive limits deny above the tightened
     // one here, and the decision's refund gives back what the store consumed.
@@ -315,7 +328,8 @@ class BatchBuilder {
   }
 
   for(subject: string): SubjectOps {
-    for (const entry of this.#ops) if (entry.subject === subject) return entry;
+    const all = this.#ops;
+    for (let i = 0; i < all.length; i++) if (all[i]!.subject === subject) return all[i]!;
     const entry: SubjectOps = { subject };
     this.#ops.push(entry);
     return entry;
@@ -330,7 +344,8 @@ class BatchBuilder {
 
 /** The answer to the take named `name`, or undefined. */
 function takeAnswer(subject: SubjectResult, name: string): SubjectResult['takes'][number] | undefined {
-  for (const take of subject.takes) if (take.name === name) return take;
+  const takes = subject.takes;
+  for (let i = 0; i < takes.length; i++) if (takes[i]!.name === name) return takes[i];
   return undefined;
 }
 

@@ -50,6 +50,11 @@ export interface CompiledRules {
   readonly warnings: readonly PolicyProblem[];
   /** True when every rule runs compiled, so `evaluate` answers synchronously. */
   readonly compiled: boolean;
+  /**
+   * True when there is no rule to run: `evaluate` answers `[]` whatever the facts, so a caller
+   * may skip building them (a policy of limits alone pays nothing for rules).
+   */
+  readonly empty: boolean;
   /** The events the rules fire on these facts, in json-rules-engine's order. */
   evaluate(facts: Facts): FiredEvent[] | Promise<FiredEvent[]>;
 }
@@ -88,7 +93,7 @@ export function compileRules(rules: readonly RulePolicy[], options: CompileRules
   const fallback = entries.filter((entry) => entry.predicate === null);
 
   if (fallback.length === 0) {
-    return { problems, warnings, compiled: true, evaluate: compiledEvaluator(sets as { event: FiredEvent; predicate: TimedPredicate }[][]) };
+    return { problems, warnings, compiled: true, empty: entries.length === 0, evaluate: compiledEvaluator(sets as { event: FiredEvent; predicate: TimedPredicate }[][]) };
   }
 
   const reference = createReferenceInterpreter(rules, { operators, only: fallback.map((entry) => entry.event.index) });
@@ -96,6 +101,7 @@ export function compileRules(rules: readonly RulePolicy[], options: CompileRules
     problems,
     warnings,
     compiled: false,
+    empty: false,
     async evaluate(facts) {
       const fired: { event: FiredEvent; ticks: number }[] = [];
       for (const { event, predicate } of entries) {
@@ -151,6 +157,7 @@ function broken(problems: PolicyProblem[], warnings: PolicyProblem[]): CompiledR
     problems,
     warnings,
     compiled: false,
+    empty: false,
     evaluate() {
       throw new PolicyError(problems);
     },

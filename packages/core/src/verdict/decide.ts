@@ -2,7 +2,8 @@
  * From findings to a decision: every source (lists, bans, limits, content, rules, score) becomes
  * reasons; `compose` picks the verdict; then the consequences are worked out (retry-after, ban
  * end, the writes that follow: refunds, violations, escalation up the ban ladder). Pure: time
- * and randomness come in as arguments.
+ * and randomness come in as arguments. Its loops are indexed, not `for…of`, for the reason
+ * engine/state.ts gives (every evaluation runs them).
  */
 import type { ContentSignals } from '../content/signals.js';
 import type { State, Effects } from '../engine/state.js';
@@ -43,7 +44,7 @@ export interface Findings {
 /** Points from lists and content: the `score` fact rules see. */
 export function baseScore(lists: readonly ListMeta[], content: ContentSignals, duplicateScore: number): number {
   let score = content.score + duplicateScore;
-  for (const list of lists) score += list.score ?? 0;
+  for (let i = 0; i < lists.length; i++) score += lists[i]!.score ?? 0;
   return score;
 }
 
@@ -55,7 +56,7 @@ export function duplicateScore(policy: CompiledPolicy, state: State): number {
 
 /** The static allowlist an IP is on, if any: it beats every other source. */
 export function staticAllow(lists: readonly ListMeta[]): ListMeta | undefined {
-  for (const list of lists) if (list.verdict === 'allow') return list;
+  for (let i = 0; i < lists.length; i++) if (lists[i]!.verdict === 'allow') return lists[i];
   return undefined;
 }
 
@@ -81,18 +82,21 @@ export function decide(policy: CompiledPolicy, findings: Findings, now: number, 
     const verdict: Verdict = findings.degraded.failMode === 'closed' ? 'block' : 'allow';
     reasons.push({ source: 'store', id: 'store-unavailable', message: findings.degraded.message, verdict });
   }
-  for (const list of findings.lists) {
+  for (let i = 0; i < findings.lists.length; i++) {
+    const list = findings.lists[i]!;
     if (list.verdict || list.score) {
       reasons.push({ source: 'list', id: list.id, message: list.reason ?? `listed in ${list.id}`, verdict: list.verdict ?? 'allow', ...(list.score ? { score: list.score } : {}) });
     }
   }
   let banRung: number | undefined;
-  for (const { subject, ban } of state.bans) {
+  for (let i = 0; i < state.bans.length; i++) {
+    const { subject, ban } = state.bans[i]!;
     reasons.push({ source: 'ban', id: subject, message: ban.reason, verdict: 'block', ...(ban.until === null ? {} : { retryAfterMs: ban.until - now }), ...(ban.rung > 0 ? { rung: ban.rung } : {}) });
     banUntil = laterEnd(banUntil, ban.until);
     banRung = Math.max(banRung ?? 0, ban.rung);
   }
-  for (const { take, state: limit } of state.limits) {
+  for (let i = 0; i < state.limits.length; i++) {
+    const { take, state: limit } = state.limits[i]!;
     if (!limit.exceeded) continue;
     reasons.push({
       source: 'limit',
@@ -104,13 +108,15 @@ export function decide(policy: CompiledPolicy, findings: Findings, now: number, 
       ...(take.limit.monitor ? { monitor: true } : {}),
     });
   }
-  for (const hit of findings.content.hits) {
+  for (let i = 0; i < findings.content.hits.length; i++) {
+    const hit = findings.content.hits[i]!;
     reasons.push({ source: 'content', id: hit.id, message: hit.message, verdict: 'allow', score: hit.score });
   }
   const dupScore = duplicateScore(policy, state);
   if (dupScore) reasons.push({ source: 'content', id: 'duplicates', message: `the same text was submitted ${state.duplicates} time(s) before`, verdict: 'allow', score: dupScore });
 
-  for (const event of findings.events) {
+  for (let i = 0; i < findings.events.length; i++) {
+    const event = findings.events[i]!;
     const monitor = event.mode === 'monitor';
     const params = event.params ?? {};
     const reasonText = typeof params.reason === 'string' ? params.reason : event.rule;
@@ -275,7 +281,8 @@ function retryAfter(verdict: Verdict, reasons: readonly Reason[], banUntil: numb
   if (verdict === 'allow' || verdict === 'challenge') return null;
   if (banUntil === null) return null;
   let longest: number | null = banUntil === undefined ? null : Math.max(0, banUntil - now);
-  for (const reason of reasons) {
+  for (let i = 0; i < reasons.length; i++) {
+    const reason = reasons[i]!;
     if (reason.monitor || severity(reason.verdict) < severity('throttle')) continue;
     if (reason.retryAfterMs !== undefined) longest = Math.max(longest ?? 0, reason.retryAfterMs);
     else if (reason.verdict === 'block') return null;

@@ -25,6 +25,17 @@ describe('compileRules', () => {
     expect(names(await createReferenceInterpreter(rules).run(facts))).toEqual(['high', 'flat', 'nested', 'low']);
   });
 
+  it('says when there is no rule to run, so a guard can skip building the facts', () => {
+    const none = compileRules([]);
+    expect(none).toMatchObject({ problems: [], compiled: true, empty: true });
+    expect(none.evaluate({})).toEqual([]);
+    expect(compileRules(rules).empty).toBe(false);
+    // Rules json-rules-engine runs, and a broken set (which throws when evaluated), are not empty.
+    const custom = compileRules([{ name: 'custom', conditions: { all: [{ fact: 'action', operator: 'startsWith', value: 'ad.' }] }, event: { type: 'allow' } }], { operators: { startsWith } });
+    expect(custom).toMatchObject({ compiled: false, empty: false });
+    expect(compileRules([{ name: 'x' } as unknown as RulePolicy]).empty).toBe(false);
+  });
+
   it('returns the same frozen event objects on every call', () => {
     const compiled = compileRules(rules);
     const [first] = compiled.evaluate({ score: 3 }) as FiredEvent[];
