@@ -92,7 +92,9 @@ export function compileCapacity(max: LimitPolicy['max']): (status: string) => nu
 /** The takes an action makes, in policy order. Limits whose subject is missing do not apply. */
 export function planLimits(limits: readonly CompiledLimit[], subjects: LimitSubjects): PlannedTake[] {
   const takes: PlannedTake[] = [];
-  for (const limit of limits) {
+  // Indexed: see engine/state.ts (every evaluation runs this loop).
+  for (let i = 0; i < limits.length; i++) {
+    const limit = limits[i]!;
     if (limit.actions && !limit.actions.has(subjects.action)) continue;
     const take = plannedTake(limit, subjects);
     if (take) takes.push(take);

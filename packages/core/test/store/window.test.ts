@@ -126,6 +126,35 @@ describe('window arithmetic (reference model)', () => {
     expect(newWindow(ms, T0, 0)).toEqual([]);
   });
 
+  it('addHit and prune edit the pairs in place like a map of slot to count, hits in any order', () => {
+    // Hits out of order (another process's clock, a refund's `at`) land between slots, and
+    // refunds empty slots in the middle: the in-place shifts must keep the pairs exact.
+    fc.assert(
+      fc.property(fc.constantFrom(60, 1000, 60_000), fc.array(fc.record({ at: fc.integer({ min: 0, max: 200_000 }), cost: fc.integer({ min: -3, max: 3 }) }), { maxLength: 60 }), fc.integer({ min: 0, max: 400_000 }), (ms, hits, pruneAt) => {
+        const data: WindowData = [];
+        const model = new Map<number, number>();
+        const slotMs = slotMsOf(ms);
+        for (const { at, cost } of hits) {
+          addHit(data, ms, T0 + at, cost);
+          const slot = Math.floor((T0 + at) / slotMs);
+          let target = slot;
+          // A refund into an empty slot takes from the newest one, as addHit documents.
+          if (cost < 0 && !model.has(slot) && model.size > 0) target = Math.max(...model.keys());
+          if (cost < 0 && !model.has(target)) continue;
+          const next = (model.get(target) ?? 0) + cost;
+          if (next > 0) model.set(target, next);
+          else model.delete(target);
+        }
+        const expected = [...model].sort((a, b) => a[0] - b[0]).flat();
+        expect(data).toEqual(expected);
+        const live = expected.filter((_, i) => i % 2 === 0 && (expected[i]! + 1) * slotMs + ms > T0 + pruneAt).flatMap((slot) => [slot, model.get(slot)!]);
+        expect(prune(data, ms, T0 + pruneAt)).toBe(live.filter((_, i) => i % 2 === 1).reduce((a, b) => a + b, 0));
+        expect(data).toEqual(live);
+      }),
+      { seed: 12, numRuns: 400 },
+    );
+  });
+
   it('newWindow is addHit on an empty window', () => {
     fc.assert(
       fc.property(windowMs, fc.integer({ min: 0, max: 1e12 }), fc.integer({ min: -3, max: 3 }), (ms, at, cost) => {
