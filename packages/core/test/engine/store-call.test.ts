@@ -3,6 +3,8 @@
  * on time, leave answered calls alone, and leave no timer behind once nothing waits; and one
  * deadline per decision: its effect writes do not hold it.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '@actiongate/memory';
 import { storeCalls } from '../../src/engine/store-call.js';
@@ -41,6 +43,34 @@ async function expectFailsAfter(first: Promise<unknown>, second: Promise<unknown
 const timeouts = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
 
 describe('storeCalls', () => {
+  it('lets go of answered calls at once, however far their deadline (nothing held until the timer fires)', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const answers: WeakRef<StoreResult>[] = [];
+    // Answers after a turn of the event loop, like a remote store; each answer a fresh object.
+    const store: Store = {
+      name: 'remote',
+      apply: () => new Promise<StoreResult>((resolve) => setImmediate(() => {
+        const result: StoreResult = { now: 0, subjects: [{ subject: 's', marks: {}, counts: {}, takes: [], consumed: false }] };
+        answers.push(new WeakRef(result));
+        resolve(result);
+      })),
+      close: async () => {},
+    };
+    const calls = storeCalls(store, 60_000);
+    // 64 in flight, as under load: the deadline queue is never empty.
+    let next = 0;
+    await Promise.all(Array.from({ length: 64 }, async () => {
+      while (next++ < 5_000) await calls.apply(batch);
+    }));
+    await new Promise((r) => setImmediate(r));
+    gc();
+    // Before, each queued call held its answer until its deadline passed: all 5,000 alive here.
+    expect(answers).toHaveLength(5_000);
+    expect(answers.filter((ref) => ref.deref() !== undefined).length).toBeLessThan(100);
+    calls.close();
+  });
+
   it('answers calls the store answers, and fails each unanswered one with STORE_TIMEOUT after its deadline', async () => {
     const { store, pending } = controlledStore();
     const calls = storeCalls(store, 30);
