@@ -10,7 +10,7 @@
  * The built packages (bench/built.ts): `pnpm build` first.
  *
  *   pnpm exec tsx bench/redis.ts                 WARMUP=20000 decisions per stack first (16 in flight)
- *                                                ROUNDS=8 CHUNK=5000 for the alternating comparison last
+ *                                                ROUNDS=8 CHUNK_MS=500 CHUNK=5000 for the alternating comparison last
  *
  * Last, the budget's ratio again, the two stacks in alternating chunks (`alternating`): the
  * figure to go by for "3× the peer", since the host's speed moves between the table's rows.
@@ -139,12 +139,16 @@ export async function run(options: { decisions?: number } = {}) {
  * measured so that the host's speed does not decide it: on the shared 2-core machine the speed
  * of everything moves by half within minutes, so the table above, each stack measured once in
  * turn, gave this ratio anywhere from 1.4 to 2.4 on one day's code. Here the two run in
- * alternating chunks (`ROUNDS` of `CHUNK` decisions each, who goes first alternating too) on one
- * private redis-server, and the ratio of each round is taken, then the median of those.
+ * alternating chunks (`ROUNDS` of them, who goes first alternating too) on one private
+ * redis-server, and the ratio of each round is taken, then the median of those. A chunk is sized
+ * per stack from its warm-up speed to last about `CHUNK_MS` (at least `CHUNK` decisions): a fixed
+ * 5,000 decisions took our stack ~50 ms on a quiet host, short enough for one pause of the host
+ * to move a round's ratio by a third.
  */
-export async function alternating(options: { rounds?: number; chunk?: number } = {}) {
+export async function alternating(options: { rounds?: number; chunk?: number; chunkMs?: number } = {}) {
   const rounds = options.rounds ?? Number(process.env.ROUNDS ?? 8);
   const chunk = options.chunk ?? Number(process.env.CHUNK ?? 5_000);
+  const chunkMs = options.chunkMs ?? Number(process.env.CHUNK_MS ?? 500);
   const server = await startRedisServer();
   const client = new Redis(server.url, { lazyConnect: true });
   await client.connect();
@@ -153,17 +157,21 @@ export async function alternating(options: { rounds?: number; chunk?: number } =
     const union = peerLimiter(client, WINDOWS, 'alt-rlf');
     let next = 0; // every decision a fresh address: the allowed path, as in the table
     const stacks: Call[] = [() => guard.evaluate({ action: 'post', ip: ipOf(next++) }), () => union.consume(ipOf(next++))];
-    for (const call of stacks) await measure(call, Number(process.env.WARMUP ?? 20_000), 16);
+    const chunks: number[] = [];
+    for (const call of stacks) {
+      await measure(call, Number(process.env.WARMUP ?? 20_000), 16);
+      chunks.push(Math.max(chunk, Math.round(((await measure(call, chunk, 64)).perSecond * chunkMs) / 1000)));
+    }
     const perSecond: [number[], number[]] = [[], []];
     const ratios: number[] = [];
     for (let round = 0; round < rounds; round++) {
       const speeds = [0, 0];
-      for (const which of round % 2 === 0 ? [0, 1] : [1, 0]) speeds[which] = (await measure(stacks[which]!, chunk, 64)).perSecond;
+      for (const which of round % 2 === 0 ? [0, 1] : [1, 0]) speeds[which] = (await measure(stacks[which]!, chunks[which]!, 64)).perSecond;
       perSecond[0].push(speeds[0]!);
       perSecond[1].push(speeds[1]!);
       ratios.push(speeds[0]! / speeds[1]!);
     }
-    return { rounds, chunk, ours: median(perSecond[0]), peer: median(perSecond[1]), ratio: +median(ratios).toFixed(2), ratios: ratios.map((r) => +r.toFixed(2)) };
+    return { rounds, chunks, ours: median(perSecond[0]), peer: median(perSecond[1]), ratio: +median(ratios).toFixed(2), ratios: ratios.map((r) => +r.toFixed(2)) };
   } finally {
     client.disconnect();
     await server.stop();
@@ -172,7 +180,7 @@ export async function alternating(options: { rounds?: number; chunk?: number } =
 
 /** The alternating comparison as one line of text. */
 export function alternatingText(result: Awaited<ReturnType<typeof alternating>>): string {
-  return `three windows at 64 in flight, whole decisions against the peer in ${result.rounds} alternating chunks of ${result.chunk}: `
+  return `three windows at 64 in flight, whole decisions against the peer in ${result.rounds} alternating chunks (${result.chunks.join(' and ')} decisions): `
     + `Actiongate ${result.ours}/s, rate-limiter-flexible ${result.peer}/s (medians); ratio ${result.ratio}× (median of the rounds' ratios: ${result.ratios.join(', ')})`;
 }
 
