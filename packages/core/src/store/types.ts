@@ -122,7 +122,9 @@ export interface Store {
    * that is not a boolean) is rejected with a TypeError naming the field, before any of it is
    * applied: `validateBatch` checks it.
    * The answer holds one `SubjectResult` per subject, in the batch's order; the guard treats
-   * any other shape as a store failure (`STORE_FAILED`, "malformed result").
+   * any other shape as a store failure (`STORE_FAILED`, "malformed result"). The batch is the
+   * guard's to keep: read it, never write to it (some of its lists are frozen and shared by
+   * every evaluation, so a write throws, which the guard counts as a store failure).
    */
   apply(batch: StoreBatch): Promise<StoreResult>;
   /**

@@ -132,6 +132,28 @@ describe('storeCalls', () => {
     expect(timeouts()).toBe(before);
   });
 
+  it('a store that writes to the shared lists of a batch fails the call, which the decision follows failMode for', async () => {
+    const errors: string[] = [];
+    const writing: Store = {
+      name: 'writing',
+      apply: async (asked) => {
+        asked.subjects[0]!.get!.push('extra'); // the ban reads every evaluation shares: frozen
+        return { now: asked.now, subjects: [] };
+      },
+      close: async () => {},
+    };
+    const guard = createGuard({ policy: { name: 'p' }, store: writing, onStoreError: (error) => errors.push(error.code) });
+    const decision = await guard.evaluate({ action: 'post', ip: '192.0.2.1' });
+    expect(decision).toMatchObject({ verdict: 'allow', degraded: true });
+    expect(errors).toEqual(['STORE_FAILED']);
+    // The next evaluation reads the same marks as ever.
+    const reads: string[][] = [];
+    const reading = createGuard({ policy: { name: 'p' }, store: { name: 'reading', apply: async (asked) => (reads.push([...asked.subjects[0]!.get!]), new MemoryStore().apply(asked)), close: async () => {} } });
+    await reading.evaluate({ action: 'post', ip: '192.0.2.1' });
+    expect(reads).toEqual([['ban', 'allow', 'pass', 'rung', 'tighten']]);
+    await Promise.all([guard.close(), reading.close()]);
+  });
+
   it('needs no deadline for an in-process store, and turns adapter failures into StoreError', async () => {
     const instant: Store = { name: 'instant', apply: async () => answer, close: async () => {} };
     const before = timeouts();
