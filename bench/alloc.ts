@@ -11,7 +11,8 @@
  *   DECISIONS=50000 TOP=30
  *
  * Found with it (docs/performance.md, "The allocation pass"): `for…of` loops compiled into
- * iterator calls, and the deadline queue keeping answered calls' results alive.
+ * iterator calls, and the deadline queue keeping answered calls' results alive. It measures the
+ * sources, but shares bench/redis.ts's workload, which loads the build: `pnpm build` first.
  */
 import { Session } from 'node:inspector/promises';
 import { Redis } from 'ioredis';
@@ -19,6 +20,7 @@ import { createGuard } from '../packages/core/src/index.js';
 import { MemoryStore } from '../packages/adapters-memory/src/index.js';
 import { RedisStore } from '../packages/adapters-redis/src/index.js';
 import { startRedisServer } from '../test/redis-setup.js';
+import { ipOf, WINDOWS } from './redis.js';
 
 interface SampleNode {
   callFrame: { functionName: string; url: string };
@@ -28,9 +30,7 @@ interface SampleNode {
 
 const decisions = Number(process.env.DECISIONS ?? 50_000);
 const top = Number(process.env.TOP ?? 25);
-const windows = [{ id: 'minute', window: '1m', max: 5 }, { id: 'hour', window: '1h', max: 50 }, { id: 'day', window: '1d', max: 200 }] as const;
-const policy = { name: 'bench', limits: windows.map((w) => ({ ...w, by: 'ip' as const })) };
-const ip = (i: number) => `10.${(i >>> 16) & 255}.${(i >>> 8) & 255}.${i & 255}`;
+const policy = { name: 'bench', limits: WINDOWS.map((w) => ({ ...w, by: 'ip' as const })) };
 
 const server = process.env.STORE === 'redis' ? await startRedisServer() : null;
 const client = server ? new Redis(server.url) : null;
@@ -40,7 +40,7 @@ let next = 0;
 const run = async (count: number) => {
   const end = next + count;
   await Promise.all(Array.from({ length: 64 }, async () => {
-    while (next < end) await guard.evaluate({ action: 'post', ip: ip((next++ * 7919) % 1_000_000) });
+    while (next < end) await guard.evaluate({ action: 'post', ip: ipOf((next++ * 7919) % 1_000_000) });
   }));
 };
 
