@@ -298,7 +298,9 @@ export function createGuard(options: GuardOptions): Guard {
       const id = nextId();
       if (!dryRun && result) {
         const effects = planEffects(current, plan, state, outcome.effects, clock, id);
-        if (effects) writeLater(roundTrip(current, effects));
+        // A degraded decision (failMode memory: the only one with a result) took from the local
+        // fallback; its effects (a refund alone) go back there, not to the store that never counted them.
+        if (effects) writeLater(degraded ? fallback!.apply(effects) : roundTrip(current, effects));
         if (plan.subjects.length > 0) {
           const bans = outcome.effects.bans.length === 0 ? NO_BANS : outcome.effects.bans.map((b) => ({ subject: b.subject, rung: b.rung }));
           recent.add(id, action.content && current.content.model
@@ -385,8 +387,11 @@ export function createGuard(options: GuardOptions): Guard {
       let content: Readonly<Record<string, string>> | undefined;
       if (typeof decision === 'string') {
         if (!isDecisionId(decision)) throw new ActionError('decision', `${JSON.stringify(decision.slice(0, 60))} is not a decision id (Decision.id)`);
-        result = await feedbackOnDecision(operatorStore, current, recent, decision, label, now());
-        content = recent.get(decision)?.content;
+        // Ids are made in lower case and stored under it; a UUID is the same in any case, and a
+        // host's database may hand it back in upper case (SQL Server's uniqueidentifier does).
+        const id = decision.toLowerCase();
+        result = await feedbackOnDecision(operatorStore, current, recent, id, label, now());
+        content = recent.get(id)?.content;
       } else {
         const action = normaliseAction(decision, current);
         const { ip, actor } = subjectsOf(action);

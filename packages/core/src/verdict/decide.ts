@@ -196,8 +196,11 @@ export function decide(policy: CompiledPolicy, findings: Findings, now: number, 
       });
     }
   }
+  // A refused attempt consumes nothing, degraded or not: with failMode memory the takes were
+  // consumed on the local fallback, and the guard gives them back there (not to the store that
+  // failed, which never counted them). Strikes and bans still need the real store.
+  if (verdict !== 'allow') effects.refund = state.consumed.length > 0;
   if (verdict !== 'allow' && !findings.degraded) {
-    effects.refund = state.consumed.length > 0;
     if (severity(verdict) >= severity('throttle') && state.bans.length === 0) {
       for (const [subject, history] of state.history) {
         effects.violations.push(subject);
@@ -275,7 +278,9 @@ function endsLater(a: number | null, b: number | null): boolean {
 /**
  * When to try again: when the last enforced refusal (throttle or block) lifts, so a client that
  * waits that long is not refused again by one that lasts longer than the reason that won. A block
- * with no end (a permanent ban, a blocklist, a score or rule block without `ban`) gives none.
+ * with no end (a permanent ban, a blocklist, a score or rule block without `ban`) gives none, and
+ * so does a limit whose cost never fits (a tier of 0: its reason has no `retryAfterMs`), whatever
+ * its verdict: the time another refusing window frees would only send the client back to it.
  */
 function retryAfter(verdict: Verdict, reasons: readonly Reason[], banUntil: number | null | undefined, now: number): number | null {
   if (verdict === 'allow' || verdict === 'challenge') return null;
@@ -285,7 +290,7 @@ function retryAfter(verdict: Verdict, reasons: readonly Reason[], banUntil: numb
     const reason = reasons[i]!;
     if (reason.monitor || severity(reason.verdict) < severity('throttle')) continue;
     if (reason.retryAfterMs !== undefined) longest = Math.max(longest ?? 0, reason.retryAfterMs);
-    else if (reason.verdict === 'block') return null;
+    else if (reason.verdict === 'block' || reason.source === 'limit') return null;
   }
   return longest;
 }

@@ -198,6 +198,27 @@ describe('evaluate: retryAfterMs', () => {
     expect((await guard.evaluate({ action: 'a', ip: '192.0.2.5', actor: { id: 'm', status: 'registered' } })).verdict).toBe('allow');
   });
 
+  it('gives none when a refusing limit can never fit, even beside one that lifts', async () => {
+    // Waiting for the burst window to free does not help while the tier-0 limit refuses too.
+    const c = clock();
+    const guard = createGuard({
+      policy: {
+        name: 'members-and-burst',
+        limits: [
+          { id: 'members', by: 'ip', window: '5m', max: { anonymous: 0, registered: 5 } },
+          { id: 'burst', by: 'actor', window: '1m', max: 1 },
+        ],
+        bans: { after: 100 },
+      },
+      now: c.now,
+    });
+    await guard.evaluate({ action: 'a', ip: '192.0.2.6', actor: { id: 'x', status: 'registered' } });
+    const refused = await guard.evaluate({ action: 'a', ip: '192.0.2.7', actor: { id: 'x' } });
+    expect(refused.verdict).toBe('throttle');
+    expect(refused.reasons.map((r) => r.id)).toEqual(['members', 'burst']);
+    expect(refused.retryAfterMs).toBeNull();
+  });
+
   it('gives none for a block that has no end, whatever else would lift', async () => {
     const guard = createGuard({
       policy: {
@@ -478,6 +499,30 @@ describe('evaluate: decision log and failures', () => {
     expect(performance.now() - started).toBeLessThan(3 * 20 + 500);
     expect(verdicts.map((d) => d.verdict)).toEqual(['allow', 'allow', 'throttle']);
     expect(verdicts.every((d) => d.degraded)).toBe(true);
+  });
+
+  it('failMode memory: a refused attempt consumes nothing from the fallback either, so an outage does not eat a customer\'s daily limit', async () => {
+    // The ip burst refuses; the actor's daily window, taken in the same round trip on another
+    // subject, must be given back on the fallback store as it would be on the real one.
+    const c = clock();
+    const policy: PolicyDocument = {
+      name: 'outage',
+      limits: [
+        { id: 'burst', by: 'ip', window: '1m', max: 1 },
+        { id: 'daily', by: 'actor', window: '24h', max: 3 },
+      ],
+      bans: { after: 100 },
+    };
+    const guard = createGuard({ policy, store: broken('reject'), now: c.now });
+    const act = (ip: string) => ({ action: 'a', ip, actor: { id: 'customer' } });
+    expect((await guard.evaluate(act('192.0.2.1'))).verdict).toBe('allow');
+    for (let i = 0; i < 4; i++) expect((await guard.evaluate(act('192.0.2.1'))).verdict).toBe('throttle');
+    c.advance(2 * minute);
+    const next = await guard.evaluate(act('192.0.2.2'));
+    expect(next).toMatchObject({ verdict: 'allow', degraded: true });
+    expect(next.limits.find((l) => l.id === 'daily')).toMatchObject({ count: 2, max: 3 });
+    expect((await guard.evaluate(act('192.0.2.3'))).verdict).toBe('allow');
+    await guard.close();
   });
 
   it('a tight loop of degraded decisions still lets the event loop run, so a store that comes back is used again', async () => {
@@ -839,6 +884,21 @@ describe('ham feedback after the ban has ended', () => {
     c.advance(8 * 24 * hour);
     await guard.feedback(first.id, 'ham');
     expect((await guard.inspect('ip:192.0.2.71')).rung).toBe(2);
+  });
+});
+
+describe('feedback by decision id', () => {
+  it('finds the decision whatever the case of its id, as isDecisionId accepts it (a database may hand UUIDs back in upper case)', async () => {
+    const c = clock();
+    const guard = createGuard({ policy: { name: 'case', limits: [{ id: 'l', by: 'ip', window: '1m', max: 1 }], bans: { after: 2 } }, now: c.now });
+    const act = { action: 'a', ip: '192.0.2.95' };
+    await guard.evaluate(act);
+    await guard.evaluate(act);
+    const banned = await guard.evaluate(act);
+    expect(banned).toMatchObject({ verdict: 'block', banRung: 1 });
+    expect(await guard.feedback(banned.id.toUpperCase(), 'ham')).toMatchObject({ found: true, decision: banned.id, bansLifted: ['ip:192.0.2.95'] });
+    c.advance(2 * minute);
+    expect((await guard.evaluate(act)).verdict).toBe('allow');
   });
 });
 
