@@ -20,7 +20,7 @@ export interface MetricsSnapshot {
   /** By `source:id` (ban reasons by source only); capped, overflow under `other`. */
   reasons: Record<string, number>;
   degraded: number;
-  /** Decisions whose verdict was softened by monitor mode (`wouldBe` set). */
+  /** Decisions whose verdict monitor mode softened (`wouldBe` worse than `verdict`). */
   monitored: number;
   storeLatency: { buckets: { le: number; count: number }[]; count: number; sumMs: number };
   /** Bans issued by this process, by source. */
@@ -56,7 +56,7 @@ export function createMetrics(): Metrics {
     decision(decision) {
       decisions[decision.verdict]++;
       if (decision.degraded) degraded++;
-      if (decision.wouldBe !== undefined) monitored++;
+      if (heldBack(decision)) monitored++;
       for (const reason of decision.reasons) {
         let ids = reasons.get(reason.source);
         if (!ids) reasons.set(reason.source, (ids = new Map()));
@@ -101,6 +101,13 @@ export function createMetrics(): Metrics {
   };
 }
 
+/**
+ * Whether monitor mode held a verdict back. A monitor-mode policy sets `wouldBe` on every
+ * decision, `allow` included, so its being set alone would count every decision such a policy
+ * takes rather than those it softened.
+ */
+export const heldBack = (decision: Decision): boolean => decision.wouldBe !== undefined && decision.wouldBe !== decision.verdict;
+
 /** The counts by `source:id` label (`ban` alone), `other` last for those past the series bound. */
 function reasonLabels(reasons: ReadonlyMap<string, ReadonlyMap<string, number>>, other: number): Record<string, number> {
   const labels: Record<string, number> = {};
@@ -125,7 +132,7 @@ export function prometheusText(source: MetricsSnapshot | { metrics(): MetricsSna
   for (const [reason, count] of Object.entries(m.reasons)) lines.push(`${prefix}_reasons_total{reason="${label(reason)}"} ${count}`);
   family('degraded_decisions_total', 'counter', 'Decisions taken while the store was unavailable (per failMode).');
   lines.push(`${prefix}_degraded_decisions_total ${m.degraded}`);
-  family('monitored_decisions_total', 'counter', 'Decisions where monitor mode held back a verdict (wouldBe set).');
+  family('monitored_decisions_total', 'counter', 'Decisions where monitor mode held back a verdict (wouldBe worse than the verdict).');
   lines.push(`${prefix}_monitored_decisions_total ${m.monitored}`);
   family('store_latency_seconds', 'histogram', 'Latency of store round trips.');
   for (const bucket of m.storeLatency.buckets) lines.push(`${prefix}_store_latency_seconds_bucket{le="${bucket.le / 1000}"} ${bucket.count}`);

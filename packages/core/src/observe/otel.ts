@@ -21,7 +21,7 @@
 import { createRequire } from 'node:module';
 import { ActiongateError } from '../errors.js';
 import type { Decision, EvaluateOptions, Action } from '../types.js';
-import { MAX_REASON_SERIES, STORE_LATENCY_BUCKETS_MS, type Metrics } from './metrics.js';
+import { MAX_REASON_SERIES, STORE_LATENCY_BUCKETS_MS, heldBack, type Metrics } from './metrics.js';
 
 /** Name and version of the instrumentation scope (tracer and meter). */
 export const INSTRUMENTATION_SCOPE = '@actiongate/core';
@@ -185,7 +185,7 @@ function createInstruments(meter: TelemetryMeter) {
   const decisions = meter.createCounter('actiongate.decisions', { description: 'Decisions by verdict.', unit: '{decision}' });
   const reasons = meter.createCounter('actiongate.reasons', { description: 'Reasons given, by source and id (bans by source only).', unit: '{reason}' });
   const degraded = meter.createCounter('actiongate.decisions.degraded', { description: 'Decisions taken while the store was unavailable (per failMode).', unit: '{decision}' });
-  const monitored = meter.createCounter('actiongate.decisions.monitored', { description: 'Decisions where monitor mode held back a verdict (wouldBe set).', unit: '{decision}' });
+  const monitored = meter.createCounter('actiongate.decisions.monitored', { description: 'Decisions where monitor mode held back a verdict (wouldBe worse than the verdict).', unit: '{decision}' });
   const storeLatency = meter.createHistogram('actiongate.store.duration', {
     description: 'Latency of store round trips.',
     unit: 's',
@@ -202,7 +202,7 @@ function createInstruments(meter: TelemetryMeter) {
     decision(decision: Decision) {
       decisions.add(1, { 'actiongate.verdict': decision.verdict });
       if (decision.degraded) degraded.add(1);
-      if (decision.wouldBe !== undefined) monitored.add(1);
+      if (heldBack(decision)) monitored.add(1);
       for (const reason of decision.reasons) {
         let label = reason.source === 'ban' ? 'ban' : `${reason.source}:${reason.id}`;
         if (!seen.has(label)) {

@@ -44,6 +44,16 @@ describe('metrics', () => {
     expect(buckets).toEqual([...buckets].sort((a, b) => a - b));
   });
 
+  it('counts as monitored only the decisions monitor mode softened, not every decision of a monitor-mode policy', async () => {
+    const guard = createGuard({ policy: { name: 'm', mode: 'monitor', limits: [{ id: 'burst', by: 'ip', window: '1m', max: 1, onExceed: 'throttle' }] } });
+    const decisions = [];
+    for (let i = 0; i < 3; i++) decisions.push(await guard.evaluate({ action: 'a', ip: '192.0.2.1' }));
+    // Each decision of a monitor-mode policy carries wouldBe; only the two past the limit were held back.
+    expect(decisions.map((d) => [d.verdict, d.wouldBe])).toEqual([['allow', 'allow'], ['allow', 'throttle'], ['allow', 'throttle']]);
+    expect(guard.metrics().monitored).toBe(2);
+    expect(parse(prometheusText(guard)).get('actiongate_monitored_decisions_total')).toBe(2);
+  });
+
   it('keeps label cardinality bounded and escapes label values', () => {
     const metrics = createMetrics();
     const decision = (id: string) => ({ id: 'd', at: 0, policy: 'p', action: 'a', verdict: 'block' as const, score: 0, retryAfterMs: null, challenge: null, limits: [], ip: null, actor: null, degraded: false, reasons: [{ source: 'rule' as const, id, message: '', verdict: 'block' as const }] });
