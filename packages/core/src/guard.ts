@@ -98,8 +98,9 @@ export interface Guard {
   readonly policy: CompiledPolicy;
   /**
    * Bans `ip:<address>` (an IPv6 address bans its subnet), `cidr:<range>` or `actor:<id>` in every
-   * process, until `for` (default 24h) has passed on the store's clock. A malformed target or
-   * duration rejects with `ActionError` `TARGET_INVALID`.
+   * process, until `for` (default 24h) has passed on the store's clock; an operator allow of the
+   * same target goes (the latest action wins). A malformed target or duration rejects with
+   * `ActionError` `TARGET_INVALID`.
    */
   block(target: Target, options?: BlockOptions): Promise<{ subject: string; until: number | null }>;
   /** Lifts a ban (and an operator allow) and forgets the strikes, ladder rung and adaptive limits: the target is judged afresh. */

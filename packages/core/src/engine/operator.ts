@@ -100,7 +100,9 @@ export async function block(store: Store, policy: CompiledPolicy, target: Target
   }
   const at = await storeTime(store, subject, MARK.ban, now);
   const until = endOf(length, at);
-  await store.apply({ now: at, subjects: [{ subject, set: [{ name: MARK.ban, value: { until, rung: 0, reason, at, by: 'operator' }, until }] }] });
+  // The operator's latest word wins, as a range's entry is replaced whatever its kind: an allow
+  // left in place would beat the new ban, and the block would change nothing while it lasted.
+  await store.apply({ now: at, subjects: [{ subject, set: [{ name: MARK.ban, value: { until, rung: 0, reason, at, by: 'operator' }, until }], del: [MARK.allow] }] });
   return { subject, until };
 }
 

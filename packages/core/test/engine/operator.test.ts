@@ -151,6 +151,19 @@ describe('operator actions', () => {
     expect((await guard.evaluate({ action: 'a', ip: '192.0.2.21', actor: { id: 'vip' } })).verdict).toBe('block');
   });
 
+  it('block takes back an allow of the same target, as a range entry is replaced: the latest operator action wins', async () => {
+    // Before, an ip: or actor: allow stayed and beat the new ban: the block resolved and changed nothing.
+    const { guard } = setup();
+    for (const target of ['ip:192.0.2.40', 'actor:former-partner', 'cidr:198.51.100.0/24'] as const) {
+      await guard.allow(target);
+      await guard.block(target, { for: '1h', reason: 'partnership ended' });
+    }
+    expect(await guard.inspect('actor:former-partner')).toMatchObject({ allow: null, ban: { reason: 'partnership ended' } });
+    expect((await guard.evaluate({ action: 'a', ip: '192.0.2.40' })).verdict).toBe('block');
+    expect((await guard.evaluate({ action: 'a', ip: '192.0.2.41', actor: { id: 'former-partner' } })).verdict).toBe('block');
+    expect((await guard.evaluate({ action: 'a', ip: '198.51.100.7' })).verdict).toBe('block');
+  });
+
   it('unblock takes back an allow too: the target is limited again', async () => {
     // Before, nothing could revoke an ip: or actor: allow short of its end (permanent by default).
     const { guard, advance } = setup();
