@@ -47,7 +47,7 @@ export function toHttpResponse(decision: Decision, options: HttpResponseOptions 
       headers['X-RateLimit-Reset'] = String(seconds(tightest.resetMs));
     }
   }
-  const retryAfter = decision.retryAfterMs === null || decision.retryAfterMs === undefined ? undefined : seconds(decision.retryAfterMs);
+  const retryAfter = retryAfterSeconds(decision.retryAfterMs);
   if (retryAfter !== undefined && decision.verdict !== 'allow') headers['Retry-After'] = String(retryAfter);
   if (decision.verdict === 'allow') return { status: 200, headers, body: null };
   headers['Cache-Control'] = 'no-store';
@@ -74,6 +74,15 @@ function tightestOf(limits: readonly LimitState[]): LimitState {
 const seconds = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
 
 const windowSeconds = (limit: LimitState) => seconds(limit.windowMs);
+
+/**
+ * `Retry-After` in whole seconds, at least 1: a refusal is in force now, and `0` (from a reason
+ * lifting this very millisecond, or a clock a little behind the store's) would tell a client to
+ * retry at once, a busy loop against a 429. Not a finite number: no header (`NaN` is no value).
+ */
+function retryAfterSeconds(ms: number | null | undefined): number | undefined {
+  return typeof ms === 'number' && Number.isFinite(ms) ? Math.max(1, seconds(ms)) : undefined;
+}
 
 /**
  * An RFC 8941 sf-string: printable ASCII only, `"` and `\` escaped. A limit id is nearly always

@@ -81,6 +81,22 @@ describe('toHttpResponse', () => {
     expect(toHttpResponse(last!, { rateLimitHeaders: 'legacy' }).headers).toEqual({});
   });
 
+  it('never sends a Retry-After of 0, a negative or a non-number when a refusal is due', () => {
+    // "Retry-After: 0" on a 429 tells a client to hammer again at once; "NaN" is no header value.
+    for (const retryAfterMs of [0, -5_000, 0.2]) {
+      for (const verdict of ['throttle', 'block'] as const) {
+        const res = toHttpResponse({ ...base, verdict, retryAfterMs });
+        expect(res.headers['Retry-After']).toBe('1');
+        expect(res.body).toMatchObject({ retryAfter: 1 });
+      }
+    }
+    for (const retryAfterMs of [Number.NaN, Number.POSITIVE_INFINITY]) {
+      const res = toHttpResponse({ ...base, verdict: 'throttle', retryAfterMs });
+      expect(res.headers).not.toHaveProperty('Retry-After');
+      expect(res.body).not.toHaveProperty('retryAfter');
+    }
+  });
+
   it('never lets a limit id inject a header line or break the structured field', () => {
     const res = toHttpResponse({ ...base, limits: [limit('evil"\r\nSet-Cookie: a=b\\', 1, 1000)] });
     for (const value of Object.values(res.headers)) expect(value).not.toMatch(/[\r\n]/);
