@@ -183,8 +183,14 @@ function headerValue(headers: unknown, name: string): string | readonly string[]
   }
   if (matches !== 1) return undefined;
   if (typeof found === 'string') return found;
-  return Array.isArray(found) ? (found as readonly unknown[]).filter((line): line is string => typeof line === 'string') : undefined;
+  if (!Array.isArray(found)) return undefined;
+  // A line that is not text (a hand-built bag; Node never makes one) is a malformed hop where it
+  // stands: dropped, the walk went past it to whatever a client wrote to its left.
+  return found.every((line) => typeof line === 'string') ? (found as readonly string[]) : found.map((line) => (typeof line === 'string' ? line : MALFORMED_LINE));
 }
+
+/** A line no hop parser accepts, standing in for one that is not text. */
+const MALFORMED_LINE = '\u0000';
 
 /**
  * Calls `visit(text, start, end)` for each comma-separated element of the header, right to
