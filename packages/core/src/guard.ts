@@ -111,7 +111,10 @@ export interface Guard {
   inspect(target: Target): Promise<Inspection>;
   /** Active bans (ended by the store's clock), a page at a time; needs a store with `scan`. */
   listBlocks(options?: { cursor?: string; limit?: number }): Promise<{ entries: MarkEntry[]; cursor: string | null }>;
-  /** Redeems a challenge token the host verified; false when reused, expired or unknown. */
+  /**
+   * Redeems a challenge token the host verified; false when reused, expired or unknown. A token
+   * issued on the local fallback (failMode memory) is redeemed there, during the outage or after.
+   */
   passChallenge(token: string): Promise<boolean>;
   /**
    * Corrects history: `ham` takes back the strikes, the ban and the adaptive limits a decision
@@ -380,7 +383,22 @@ export function createGuard(options: GuardOptions): Guard {
     allow: operator(async (target: Target, allowOptions: BlockOptions = {}) => allow(operatorStore, policy, target, allowOptions, now()), 'allow'),
     inspect: operator(async (target: Target) => inspect(operatorStore, policy, target, now()), 'inspect'),
     listBlocks: operator(async (listOptions: { cursor?: string; limit?: number } = {}) => listBlocks(operatorStore, listOptions, now()), 'listBlocks'),
-    passChallenge: operator(async (token: string) => passChallenge(operatorStore, policy, token, now()), 'passChallenge'),
+    passChallenge: operator(async (token: string) => {
+      // A challenge issued while the store was down (failMode memory) keeps its token on the
+      // local fallback, where the decisions of the outage also read the pass: redeemed there when
+      // the store does not know it or cannot answer. A store that failed and a token the fallback
+      // does not know either: the failure, not a "forged token" false.
+      let failure: unknown;
+      try {
+        if (await passChallenge(operatorStore, policy, token, now())) return true;
+      } catch (error) {
+        if (!fallback) throw error;
+        failure = error;
+      }
+      if (fallback && (await passChallenge(fallback, policy, token, now()))) return true;
+      if (failure !== undefined) throw failure;
+      return false;
+    }, 'passChallenge'),
     feedback: operator(async (decision: string | Action, label: FeedbackLabel): Promise<FeedbackResult> => {
       if (label !== 'spam' && label !== 'ham') throw new ActionError('label', `feedback is "spam" or "ham", got ${JSON.stringify(label)}`);
       const current = policy;

@@ -491,6 +491,28 @@ describe('evaluate: decision log and failures', () => {
     expect(d.reasons).toContainEqual(expect.objectContaining({ source: 'store', id: 'store-unavailable' }));
   });
 
+  it('failMode memory: a challenge issued during an outage can be passed, during it and after the store is back', async () => {
+    // Its token went to the local fallback: passChallenge threw while the store was down, and
+    // answered false (a "forged" token) once it was back.
+    let down = true;
+    const real = new MemoryStore();
+    const flaky: Store = { name: 'flaky', apply: (batch) => (down ? Promise.reject(new Error('ECONNREFUSED')) : real.apply(batch)), close: async () => {} };
+    const policy: PolicyDocument = { name: 'captcha', content: { terms: { casino: 10 } }, scoring: { challenge: 10, block: 100 }, challenges: { remember: '30m' } };
+    const guard = createGuard({ policy, store: flaky, now: clock().now });
+    const ask = (ip: string) => guard.evaluate({ action: 'a', ip, content: { body: 'casino night' } });
+    const during = await ask('192.0.2.60');
+    const later = await ask('192.0.2.61');
+    expect([during, later].map((d) => [d.verdict, d.degraded])).toEqual([['challenge', true], ['challenge', true]]);
+    expect(await guard.passChallenge(during.challenge!.token)).toBe(true);
+    expect(await ask('192.0.2.60')).toMatchObject({ verdict: 'allow', degraded: true });
+    await expect(guard.passChallenge('never-issued')).rejects.toThrow(/ECONNREFUSED/);
+    down = false;
+    expect(await guard.passChallenge(later.challenge!.token)).toBe(true);
+    expect(await guard.passChallenge(later.challenge!.token)).toBe(false);
+    expect(await guard.passChallenge('never-issued')).toBe(false);
+    await guard.close();
+  });
+
   it('failMode memory falls back to a local store that still enforces limits, within the timeout', async () => {
     const guard = createGuard({ policy: base, store: broken('hang'), now: clock().now, storeTimeoutMs: 20 });
     const started = performance.now();
