@@ -151,6 +151,15 @@ describe('operator actions', () => {
     expect((await guard.evaluate({ action: 'a', ip: '192.0.2.21', actor: { id: 'vip' } })).verdict).toBe('block');
   });
 
+  it('a whole policy in monitor mode enforces no ban already in the store, and only shows it in wouldBe (docs/operations.md)', async () => {
+    const store = new MemoryStore();
+    const enforcing = createGuard({ policy, store });
+    await enforcing.block('ip:192.0.2.50', { for: '1h' });
+    const monitoring = createGuard({ policy: { ...policy, mode: 'monitor' }, store });
+    expect(await monitoring.evaluate({ action: 'a', ip: '192.0.2.50' })).toMatchObject({ verdict: 'allow', wouldBe: 'block', retryAfterMs: null });
+    expect((await enforcing.evaluate({ action: 'a', ip: '192.0.2.50' })).verdict).toBe('block');
+  });
+
   it('block takes back an allow of the same target, as a range entry is replaced: the latest operator action wins', async () => {
     // Before, an ip: or actor: allow stayed and beat the new ban: the block resolved and changed nothing.
     const { guard } = setup();
