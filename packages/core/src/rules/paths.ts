@@ -8,7 +8,8 @@
  *
  * Everything else jsonpath-plus understands (wildcards, filters, slices, unions, recursive
  * descent, `~`, `^`, `@type()`) is left to json-rules-engine, which resolves it with
- * `resolveJsonPath` below; `jsonPathProblem` checks such a path's scripts at load.
+ * `resolveJsonPath` below; `jsonPathProblem` checks such a path's scripts at load, and refuses
+ * the ones that would run without bound (`BoundedScript`).
  */
 import { JSONPath } from 'jsonpath-plus';
 
@@ -127,9 +128,64 @@ export function pathReader(keys: readonly string[]): (factValue: unknown) => unk
  */
 export function resolveJsonPath(value: object, path: string): unknown {
   try {
-    return JSONPath({ path, json: value as object | unknown[], wrap: false, eval: 'safe', ignoreEvalErrors: true });
+    return JSONPath({ path, json: value as object | unknown[], wrap: false, eval: BoundedScript, ignoreEvalErrors: true });
   } catch {
     return undefined;
+  }
+}
+
+/** A script jsonpath-plus evaluates: its `vm.Script`-like class, with the jsep syntax tree it parsed. */
+interface ScriptClass {
+  new (code: string): { readonly ast: unknown; runInNewContext(context: object): unknown };
+}
+const SafeScript = (JSONPath.prototype as unknown as { safeVm: { Script: ScriptClass } }).safeVm.Script;
+
+/**
+ * Methods a filter or script may call: each reads its value once (time and memory in proportion
+ * to the value, which `evaluate` bounds) and changes nothing.
+ */
+const BOUNDED_METHODS: ReadonlySet<string> = new Set(['includes', 'startsWith', 'endsWith', 'indexOf', 'lastIndexOf', 'toLowerCase', 'toUpperCase', 'trim', 'trimStart', 'trimEnd', 'at', 'charAt']);
+
+/** Why jsonpath-plus's safe evaluator would still run `ast` without bound, or null. */
+function unboundedScript(ast: unknown): string | null {
+  const why = 'other methods run without bound on the client\'s values (a regular expression can backtrack catastrophically, repeat and padEnd allocate without limit, push and splice change the facts): compare with the rule\'s operators, or match text with a content pattern, which is checked for ReDoS';
+  // Iterative: jsep nests as deep as the expression does.
+  const stack: unknown[] = [ast];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (typeof node !== 'object' || node === null) continue;
+    const { type, value, callee } = node as { type?: unknown; value?: unknown; callee?: { type?: unknown; computed?: unknown; property?: { name?: unknown } } };
+    if (type === 'Literal' && value instanceof RegExp) return `holds the regular expression ${String(value)}: a regular expression in a filter is not checked for ReDoS and can backtrack catastrophically on the client's text; match text with a content pattern, which is`;
+    if (type === 'CallExpression') {
+      const method = callee?.type === 'MemberExpression' && callee.computed === false ? callee.property?.name : undefined;
+      if (typeof method !== 'string') return `calls a computed or bare function: only ${[...BOUNDED_METHODS].join(', ')} may be called on a value; ${why}`;
+      if (!BOUNDED_METHODS.has(method)) return `calls "${method}": only ${[...BOUNDED_METHODS].join(', ')} may be called on a value; ${why}`;
+    }
+    for (const child of Object.values(node)) if (typeof child === 'object') stack.push(child);
+  }
+  return null;
+}
+
+/** A script `BoundedScript` refuses to build. */
+class UnboundedScriptError extends Error {}
+
+/**
+ * jsonpath-plus's safe evaluator, refusing what it would run without bound. Safe mode keeps a
+ * filter from `process` and `constructor`, but it calls any method of the values it reaches: a
+ * policy could hang the event loop on a client's text with `@.match(/(a+)+$/)`, past the ReDoS
+ * proof every content pattern gets. Refused at load (`jsonPathProblem`); at run time the refusal
+ * throws before anything runs, so the path resolves to nothing.
+ */
+class BoundedScript extends SafeScript {
+  constructor(code: string) {
+    super(code);
+    const problem = unboundedScript(this.ast);
+    if (problem !== null) throw new UnboundedScriptError(problem);
+  }
+
+  // Its own: jsonpath-plus takes a class as the evaluator only when its prototype owns this.
+  override runInNewContext(context: object): unknown {
+    return super.runInNewContext(context);
   }
 }
 
@@ -142,7 +198,8 @@ const SCRIPT_SEGMENT = /^\??\(.*\)$/s;
  * error there (`$.a[?(@.b ==)]`) would surface at run time on every evaluate that gets that far.
  * Each script segment is run once here on a one-element array, in safe mode with evaluation
  * errors ignored: what still throws is the parser's refusal (jsep's errors carry the
- * `index` of the character), while a failure on the probe value is a run-time matter.
+ * `index` of the character) and `BoundedScript`'s (a regular expression, a method call that
+ * runs without bound), while a failure on the probe value is a run-time matter.
  */
 export function jsonPathProblem(path: string): string | null {
   let segments: string[];
@@ -153,10 +210,12 @@ export function jsonPathProblem(path: string): string | null {
   }
   for (const segment of segments) {
     if (typeof segment !== 'string' || !SCRIPT_SEGMENT.test(segment)) continue;
+    const what = `${segment.startsWith('?') ? 'the filter' : 'the script'} ${JSON.stringify(segment)}`;
     try {
-      JSONPath({ path: `$[${segment}]`, json: [null], wrap: false, eval: 'safe', ignoreEvalErrors: true });
+      JSONPath({ path: `$[${segment}]`, json: [null], wrap: false, eval: BoundedScript, ignoreEvalErrors: true });
     } catch (error) {
-      if (isParseError(error)) return `${(error as Error).message} in ${segment.startsWith('?') ? 'the filter' : 'the script'} ${JSON.stringify(segment)}`;
+      if (error instanceof UnboundedScriptError) return `${what} ${error.message}`;
+      if (isParseError(error)) return `${(error as Error).message} in ${what}`;
     }
   }
   return null;

@@ -62,7 +62,7 @@ describe('JSONPath at run time', () => {
     expect((await guard.evaluate({ action: 'x', attributes: { a: [0, 1] } })).verdict).toBe('block');
   });
 
-  it('a hostile filter cannot reach process or the global object', async () => {
+  it('a hostile filter cannot reach process or the global object', () => {
     const key = '__actiongatePwned';
     const hostile = [
       `$.a[?(@.constructor.constructor("globalThis.${key} = process.pid")())]`,
@@ -71,9 +71,9 @@ describe('JSONPath at run time', () => {
       `$.a[(this.constructor.constructor("globalThis.${key} = 1")())]`,
     ];
     for (const path of hostile) {
-      const guard = createGuard({ policy: ruleOn(path) });
-      const d = await guard.evaluate({ action: 'x', attributes: { a: [{ b: 'x' }, 1, 'y'] } });
-      expect(d.verdict).toBe('allow');
+      // Refused at load since calls in filters are (see below); resolved anyway, it still runs nothing.
+      expect(problemsOf(ruleOn(path))).toHaveLength(1);
+      expect(resolveJsonPath({ a: [{ b: 'x' }, 1, 'y'] }, path)).toBeUndefined();
       expect((globalThis as Record<string, unknown>)[key]).toBeUndefined();
     }
   });
@@ -82,5 +82,35 @@ describe('JSONPath at run time', () => {
     expect(resolveJsonPath({ a: [{ b: 1 }, null, { b: 2 }] }, '$.a[?(@.b > 1)].b')).toEqual([2]);
     expect(resolveJsonPath({ a: { x: 1 } }, '$.a[(@.length-1)]')).toBeUndefined();
     expect(resolveJsonPath({ a: [1] }, '$.a[?(@.constructor.constructor("return process")())]')).toBeUndefined();
+  });
+});
+
+describe('JSONPath filters cannot run unbounded code', () => {
+  // jsonpath-plus's safe mode still calls any method of the values it reaches: a regular
+  // expression in a filter backtracked on the client's text past every ReDoS check content
+  // patterns get (30 "a"s and a "!" held the event loop for minutes), `repeat`/`padEnd` allocate
+  // without limit, and `push`/`splice` change the facts.
+  it.each([
+    ['$.a[?(@.match(/(a+)+$/))]', /regular expression/],
+    ["$.a[?(@.match('(a+)+$'))]", /"match"/],
+    ['$.a[?(@.b.replace(/x/g, "y") == "y")]', /regular expression/],
+    ['$.a[?(@.repeat(1000000000).length)]', /"repeat"/],
+    ['$.a[?(@root.a.push(1))]', /"push"/],
+    ["$.a[?(@['match']('x'))]", /call/],
+    ['$.a[(@.splice(0).length)]', /"splice"/],
+  ])('%s is a PolicyError at the condition\'s path', (path, message) => {
+    const problems = problemsOf(ruleOn(path));
+    expect(problems).toEqual([{ pointer: '/rules/0/conditions/all/0/path', rule: 'by-path', message: expect.stringMatching(message) }]);
+  });
+
+  it.each(["$.a[?(@.startsWith('x'))]", "$.a[?(@.toLowerCase().includes('vip'))]", "$.tags[?(@.indexOf('x') > -1)]"])('%s (a bounded string or array method) still loads', (path) => {
+    expect(problemsOf(ruleOn(path))).toEqual([]);
+  });
+
+  it('a refused filter resolves to nothing at run time too, in bounded time', () => {
+    const started = Date.now();
+    expect(resolveJsonPath({ a: [`${'a'.repeat(27)}!`] }, '$.a[?(@.match(/(a+)+$/))]')).toBeUndefined();
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(resolveJsonPath({ a: ['Vip'] }, "$.a[?(@.toLowerCase() == 'vip')]")).toEqual(['Vip']);
   });
 });
