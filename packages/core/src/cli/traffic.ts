@@ -31,15 +31,19 @@ const own = (record: object, key: string): unknown => (Object.hasOwn(record, key
 
 /** A date and time with no zone designator (`Z`, `+01:00`): JavaScript would read it as local time. */
 const NO_ZONE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$/;
+/** A date alone (UTC in JavaScript), or a date and time with a zone designator. */
+const ZONED = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)? ?(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?))?$/i;
 
 /**
  * Epoch ms from a number or an ISO 8601 string, or undefined. A time without a zone is UTC,
  * as a date alone is: read as local time, the same traffic would replay at other times on a
- * machine in another time zone (and across its daylight-saving changes).
+ * machine in another time zone (and across its daylight-saving changes). Anything else is
+ * refused, not handed to `Date.parse`, whose fallback parser reads `2026-01-05 9:00:00` or
+ * `2026-01-05 09:00 PM` as local time.
  */
 export function parseTime(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) && Math.abs(value) <= MAX_TIME ? value : undefined;
-  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value)) {
+  if (typeof value === 'string' && (NO_ZONE.test(value) || ZONED.test(value))) {
     const ms = Date.parse(NO_ZONE.test(value) ? `${value}Z` : value);
     return Number.isNaN(ms) ? undefined : ms;
   }
