@@ -4,6 +4,7 @@
  * One scan of the (already valid) JSON text records where every value starts; a pointer to a
  * member that does not exist (`is required`) falls back to its closest existing parent.
  */
+import { escape as escapeSegment } from '../policy/schema.js';
 
 export interface Position {
   /** 1-based. */
@@ -60,9 +61,6 @@ function lineStarts(text: string): number[] {
   for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
   return starts;
 }
-
-/** RFC 6901 escaping of one segment. */
-const escapeSegment = (segment: string) => segment.replace(/~/g, '~0').replace(/\//g, '~1');
 
 /** Pointer → offset of the first character of its value. Duplicate keys: the last wins, as in `JSON.parse`. */
 function indexPointers(text: string): Map<string, number> {

@@ -158,3 +158,18 @@ describe('warnings for the json-rules-engine traps', () => {
     expect(problemsOf(tighten(undefined))).toEqual([['t', '/rules/0/event/params/factor', expect.stringMatching(/between 0 and 1/)]]);
   });
 });
+
+describe('event params that do nothing are warned about', () => {
+  // The schema lets any param through, and each verdict reads only its own: a block with
+  // "bans": "24h" (or "ban" on a throttle) validated clean and banned no one.
+  it('an unknown param, and a known one on an event type that ignores it', () => {
+    expect(warningsOf([
+      { name: 'typo', conditions: { all: [] }, event: { type: 'block', params: { bans: '24h', reason: 'spam' } } },
+      { name: 'wrong-type', conditions: { all: [] }, event: { type: 'throttle', params: { ban: '24h', retryAfter: '1m' } } },
+      { name: 'fine', conditions: { all: [] }, event: { type: 'tighten', params: { factor: 0.5, for: '1h', reason: 'x' } } },
+    ])).toEqual([
+      ['typo', '/rules/0/event/params/bans', expect.stringMatching(/"bans" is not an event param and does nothing \(block events read reason, ban\)/)],
+      ['wrong-type', '/rules/1/event/params/ban', expect.stringMatching(/"ban" does nothing on a throttle event \(throttle events read reason, retryAfter\)/)],
+    ]);
+  });
+});
