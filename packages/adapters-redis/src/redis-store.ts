@@ -11,7 +11,7 @@ import { emptyRecord } from '@actiongate/memory';
 import { scriptRunner, type ScriptRunner } from './client.js';
 import { createCoalescer, type Coalescer, type PendingCall } from './coalesce.js';
 import { APPLY_SCRIPT, READ_MARK_SCRIPT } from './script.js';
-import { ByteWriter, writeShape } from './shapes.js';
+import { ByteWriter, nameArgument, writeShape } from './shapes.js';
 import { keySlot } from './slot.js';
 
 export interface RedisStoreOptions {
@@ -51,7 +51,7 @@ export interface RedisStoreOptions {
   maxSubjectsInFlight?: number;
 }
 
-const notConnected = () => new StoreError('redis', 'apply', 'the Redis client is not connected', { code: 'STORE_FAILED' });
+const notConnected = (operation: 'apply' | 'scan' = 'apply') => new StoreError('redis', operation, 'the Redis client is not connected', { code: 'STORE_FAILED' });
 const tooManyWaiting = (waiting: number) =>
   new StoreError('redis', 'apply', `${waiting} subjects are already waiting for Redis (maxSubjectsInFlight): refused at once rather than held in memory until it answers`, { code: 'STORE_FAILED' });
 const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
@@ -239,15 +239,30 @@ export class RedisStore implements Store {
     const [nodeText, nodeCursor] = (options.cursor ?? '0:0').split(':') as [string, string];
     let node = Number(nodeText);
     let cursor = nodeCursor;
+    // Refused while not connected, as apply is: the client would hold the SCAN in its offline
+    // queue (with `maxRetriesPerRequest: null`, until it reconnects), and an ioredis Cluster that
+    // lost its connections has no masters left, so the listing said "no marks" and ended.
+    if (!this.#runner.ready()) throw notConnected('scan');
     const nodes = await this.#runner.nodeCount();
+    if (nodes === 0) throw notConnected('scan');
     const entries: MarkEntry[] = [];
     const prefix = `${this.#prefix}{`;
     const match = `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
-    while (node < nodes && entries.length < limit) {
-      const [next, keys] = await this.#runner.scan(node, cursor, match, Math.max(limit, 100));
+    const count = Math.max(limit, 100);
+    // Each key found costs a script call: a page stops once it has read SCAN_READS_PER_PAGE
+    // times its SCAN count, full or not, and answers a cursor to go on from. Filling a page
+    // regardless read every key of a keyspace holding few marks (a million counters: minutes
+    // and a million calls), far past any deadline, so a listing never returned while Redis
+    // went on serving the abandoned reads.
+    const budget = count * SCAN_READS_PER_PAGE;
+    let read = 0;
+    const nameArg = nameArgument(name);
+    while (node < nodes && entries.length < limit && read < budget) {
+      const [next, keys] = await this.#runner.scan(node, cursor, match, count);
+      read += keys.length;
       // One read per key: a cluster node's keys span many slots, and a script may touch one.
       const marks = await Promise.all(
-        keys.filter((key) => key.endsWith('}')).map(async (key) => [key, await this.#runner.evalsha(READ_MARK_SHA, READ_MARK_SCRIPT, [key], [name, String(now)])] as const),
+        keys.filter((key) => key.endsWith('}')).map(async (key) => [key, await this.#runner.evalsha(READ_MARK_SHA, READ_MARK_SCRIPT, [key], [nameArg, String(now)])] as const),
       );
       for (const [key, mark] of marks) {
         if (!Array.isArray(mark)) continue;
@@ -267,6 +282,9 @@ export class RedisStore implements Store {
   /** The host owns the client: closing the store does not close it. */
   async close(): Promise<void> {}
 }
+
+/** Keys one `scan` call reads at most, as a multiple of its SCAN count (`max(limit, 100)`). */
+const SCAN_READS_PER_PAGE = 10;
 
 /** A bad scan argument as its message shows it: short, and a string quoted. */
 function shown(value: unknown): string {

@@ -117,6 +117,7 @@ export class ByteWriter {
         return;
       }
     }
+    // Lone surrogates and U+FFFD are 3 bytes each alike, so the size holds for `writeLoneSurrogates`.
     const size = Buffer.byteLength(text, 'utf8');
     if (size < 32) {
       this.room(1 + size);
@@ -132,8 +133,40 @@ export class ByteWriter {
       this.bytes.writeUInt32BE(size, this.length + 1);
       this.length += 5;
     }
-    this.length += this.bytes.write(text, this.length, 'utf8');
+    if (SURROGATE.test(text) && LONE_SURROGATE.test(text)) this.length = writeLoneSurrogates(this.bytes, this.length, text);
+    else this.length += this.bytes.write(text, this.length, 'utf8');
   }
+}
+
+const SURROGATE = /[\uD800-\uDFFF]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
+
+/**
+ * Writes `text` as UTF-8 except that each lone surrogate keeps its own three bytes (WTF-8:
+ * `\uD800` is ED A0 80), where UTF-8 makes every one of them U+FFFD: names are the client's text
+ * (an `ip+action` limit names its window by the action), and `a\uD800`, `a\uDC00` and `a\uFFFD`
+ * were one window and one mark in the record, where MemoryStore keeps three. A well-formed string
+ * is written as before, so the records already stored read the same. Returns the new length.
+ */
+function writeLoneSurrogates(bytes: Buffer, at: number, text: string): number {
+  let from = 0;
+  for (const match of text.matchAll(LONE_SURROGATES)) {
+    at += bytes.write(text.slice(from, match.index), at, 'utf8');
+    const unit = text.charCodeAt(match.index!);
+    bytes[at++] = 0xe0 | (unit >> 12);
+    bytes[at++] = 0x80 | ((unit >> 6) & 0x3f);
+    bytes[at++] = 0x80 | (unit & 0x3f);
+    from = match.index! + 1;
+  }
+  return at + bytes.write(text.slice(from), at, 'utf8');
+}
+
+/** A name as an argument the script compares with the names of shapes: its own bytes when it holds a lone surrogate (see `writeLoneSurrogates`). */
+export function nameArgument(name: string): string | Buffer {
+  if (!SURROGATE.test(name) || !LONE_SURROGATE.test(name)) return name;
+  const bytes = Buffer.allocUnsafe(Buffer.byteLength(name, 'utf8'));
+  return bytes.subarray(0, writeLoneSurrogates(bytes, 0, name));
 }
 
 /**

@@ -48,6 +48,16 @@ testStore('redis cluster (node-redis v4, caller time)', async () => {
 });
 
 describe('RedisStore on a cluster', () => {
+  it('refuses a listing while no master is connected, rather than answering that there are no marks', async () => {
+    const client = new Cluster(cluster.nodes, { lazyConnect: true });
+    await client.connect();
+    const store = new RedisStore({ client, prefix: prefix(), time: 'caller' });
+    await store.apply({ now: 1_000, subjects: [{ subject: 'actor:banned', set: [{ name: 'ban', value: 1, until: null }] }] });
+    expect((await store.scan('ban', { limit: 10, now: 1_000 })).entries).toHaveLength(1);
+    client.disconnect(); // no masters left in the client's pool: none to list
+    await expect(store.scan('ban', { limit: 10, now: 1_000 })).rejects.toMatchObject({ code: 'STORE_FAILED' });
+  });
+
   it('spreads subjects over slots and still shares limits between guards', async () => {
     const p = prefix();
     const store = new RedisStore({ client: await ioredisCluster(), prefix: p });

@@ -67,12 +67,51 @@ describe('RedisStore', () => {
     expect((await store.apply({ now: 1_000, subjects: [{ subject: 'a', get: ['m'] }] })).subjects[0]!.marks).toEqual({});
   });
 
+  it('keeps window and mark names with lone surrogates apart, as MemoryStore does (an ip+action limit names its window by the action)', async () => {
+    const client = await ioredis();
+    const store = new RedisStore({ client, prefix: prefix(), time: 'caller' });
+    const memory = new MemoryStore();
+    const now = 1_700_000_000_000;
+    // As UTF-8 each lone surrogate becomes U+FFFD: all five would be one name in the record.
+    const names = ['limit:l|a\uD800', 'limit:l|a\uDBFF', 'limit:l|a\uDC00', 'limit:l|a\uFFFD', `limit:l|${'x'.repeat(40)}\uD800`, `limit:l|${'x'.repeat(40)}\uFFFD`];
+    const batches: StoreBatch[] = [
+      ...names.map((name, i) => ({ now, subjects: [{ subject: 'ip:192.0.2.1', take: [{ name, windowMs: 60_000, max: 10, cost: i + 1 }], set: [{ name, value: i, until: null }] }] })),
+      { now, subjects: [{ subject: 'ip:192.0.2.1', get: names, peek: names.map((name) => ({ name, windowMs: 60_000 })) }] },
+    ];
+    for (const batch of batches) expect(await store.apply(batch)).toEqual(await memory.apply(batch));
+    // Listed under its own name too.
+    expect((await store.scan(names[0]!, { limit: 10, now })).entries).toEqual([{ subject: 'ip:192.0.2.1', name: names[0], value: 0, until: null }]);
+  });
+
   it('lists marks of escaped subjects under their own names', async () => {
     const store = new RedisStore({ client: await ioredis(), prefix: prefix(), time: 'caller' });
     const subjects = ['actor:a\uD800', 'actor:a\uFFFD', 'actor:{%uD800}', 'actor:%25'];
     await store.apply({ now: 1_000, subjects: subjects.map((subject, i) => ({ subject, set: [{ name: 'ban', value: i, until: null }] })) });
     const { entries } = await store.scan('ban', { limit: 100, now: 1_000 });
     expect(entries.map((e) => [e.subject, e.value]).sort((a, b) => Number(a[1]) - Number(b[1]))).toEqual(subjects.map((subject, i) => [subject, i]));
+  });
+
+  it('reads a bounded number of keys per scan call: among many counters without the mark, a page returns with a cursor, and paging finds each mark once', async () => {
+    const client = await ioredis();
+    const store = new RedisStore({ client, prefix: prefix(), time: 'caller' });
+    const now = Date.now();
+    // 6,000 subjects with a counter only (one per client IP, the bulk of a real keyspace), 3 banned.
+    for (let b = 0; b < 6; b++) await store.apply({ now, subjects: Array.from({ length: 1_000 }, (_, i) => ({ subject: `ip:198.51.${b}.${i}`, take: [{ name: 'w', windowMs: 600_000, max: 5, cost: 1 }] })) });
+    const banned = ['actor:a', 'actor:b', 'actor:c'];
+    await store.apply({ now, subjects: banned.map((subject) => ({ subject, set: [{ name: 'ban', value: subject, until: null }] })) });
+    const reads = vi.spyOn(client, 'evalsha');
+    const first = await store.scan('ban', { limit: 10, now });
+    // Each key read is one script call: a page must not read the whole keyspace to fill itself
+    // (a million counters took minutes, far past any deadline, so the listing never returned).
+    expect(reads.mock.calls.length).toBeLessThan(2_500);
+    expect(first.cursor).not.toBeNull();
+    const found = first.entries.map((e) => e.subject);
+    for (let cursor = first.cursor, pages = 1; cursor !== null && pages < 100; pages++) {
+      const page = await store.scan('ban', { limit: 10, now, cursor });
+      found.push(...page.entries.map((e) => e.subject));
+      cursor = page.cursor;
+    }
+    expect(found.sort()).toEqual(banned);
   });
 
   it("lists marks through an ioredis client with a keyPrefix, its own only, whatever the prefix's characters", async () => {
@@ -257,6 +296,21 @@ describe('RedisStore', () => {
     expect(results.map((r) => r.subjects[1]?.takes[0]?.admitted)).toEqual([true, true, true, undefined, true, true]);
     const keys = raw.mock.calls.map((c) => (c as unknown[])[1] as number);
     expect(keys).toEqual([2, 7]); // ranges-version read once before the write and once after
+  });
+
+  it('refuses a listing at once while the client is not connected, instead of waiting in its offline queue', async () => {
+    // A port nothing listens on: ioredis keeps reconnecting, and would queue the SCAN meanwhile.
+    const server = (await import('node:net')).createServer();
+    const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+    await new Promise((resolve) => server.close(resolve));
+    const client = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => 50 });
+    client.on('error', () => {});
+    await client.connect().catch(() => {});
+    const store = new RedisStore({ client, prefix: prefix() });
+    const started = performance.now();
+    await expect(store.scan('ban', { limit: 10, now: Date.now() })).rejects.toMatchObject({ code: 'STORE_FAILED', message: expect.stringMatching(/not connected/) });
+    expect(performance.now() - started).toBeLessThan(500);
+    client.disconnect();
   });
 
   it('rejects clients it does not know', () => {
