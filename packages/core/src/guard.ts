@@ -109,7 +109,11 @@ export interface Guard {
   allow(target: Target, options?: BlockOptions): Promise<void>;
   /** The target's ban, allow, strikes, rung and counters. */
   inspect(target: Target): Promise<Inspection>;
-  /** Active bans (ended by the store's clock), a page at a time; needs a store with `scan`. */
+  /**
+   * Active bans (ended by the store's clock), a page at a time; needs a store with `scan`. A page
+   * may hold fewer than `limit` (RedisStore bounds the keys one page reads): page on until
+   * `cursor` is null.
+   */
   listBlocks(options?: { cursor?: string; limit?: number }): Promise<{ entries: MarkEntry[]; cursor: string | null }>;
   /**
    * Redeems a challenge token the host verified; false when reused, expired or unknown. A token

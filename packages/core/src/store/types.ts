@@ -130,8 +130,9 @@ export interface Store {
   /**
    * Active marks named `name` (e.g. bans), in pages: those ending after `now` (the guard passes
    * the time its `apply` answers with, so a store with its own clock lists by that clock).
-   * `limit` is the target page size: adapters built on Redis SCAN may return somewhat more.
-   * Optional: operator listings need it.
+   * `limit` is the target page size: adapters built on Redis SCAN may return somewhat more, or
+   * fewer (even none) when a page's reading budget runs out first; the listing is over only
+   * when `cursor` is null. Optional: operator listings need it.
    */
   scan?(name: string, options: { cursor?: string; limit: number; now: number }): Promise<{ entries: MarkEntry[]; cursor: string | null }>;
   close(): Promise<void>;
