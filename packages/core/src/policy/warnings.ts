@@ -8,7 +8,7 @@
  *   window at least as long always denies first;
  * - thresholds in the wrong order: equal challenge and block scores, tiers that give anonymous
  *   actors more than verified ones, a ban ladder whose rungs get shorter (or, with `bans.jitter`,
- *   may), a rung shorter than `bans.within` (its strikes outlast it);
+ *   may), a rung no longer than `bans.within` (its strikes outlast it);
  * - list entries inside other entries of the same list (duplicates and nested ranges), with the
  *   list file's line numbers;
  * - a trusted proxy range that holds every address of a family (`0.0.0.0/0`, `::/0`), or that
@@ -16,6 +16,7 @@
  *
  * Pure apart from the injected `readFile`; bounded: overlaps are listed up to a cap per list.
  */
+import { slotMsOf } from '@actiongate/memory';
 import type { PolicyProblem } from '../errors.js';
 import { compileCapacity } from '../limits/limits.js';
 import { parseListText } from '../network/list-file.js';
@@ -147,14 +148,17 @@ export function thresholdWarnings(document: PolicyDocument): PolicyProblem[] {
     }
   }
   // Strikes stay in their window through a ban (a ham report must be able to take back exactly
-  // the one it was wrong about), so a rung that ends within `within` leaves the strikes that
-  // earned it counting: one more violation may climb to the next rung.
+  // the one it was wrong about), so a rung that ends before the strike that earned it leaves its
+  // window leaves the strikes counting: one more violation may climb to the next rung. A strike
+  // counts up to one slot past `within` (the window's slot granularity), so a rung as long as
+  // `within` ends while it still counts.
   const within = document.bans?.within ?? '1h';
   const withinMs = parseDuration(within);
   ladder.slice(0, -1).forEach((rung, k) => {
     const ms = parseBanDuration(rung);
-    if (withinMs !== undefined && typeof ms === 'number' && ms < withinMs) {
-      warnings.push({ pointer: `/bans/ladder/${k}`, message: `rung ${k + 1} (${rung}) is shorter than bans.within (${within}): when it ends, the strikes that earned it still count, so one more violation may climb to rung ${k + 2}` });
+    if (withinMs !== undefined && typeof ms === 'number' && ms < withinMs + slotMsOf(withinMs)) {
+      const than = ms < withinMs ? 'shorter than' : 'not longer than';
+      warnings.push({ pointer: `/bans/ladder/${k}`, message: `rung ${k + 1} (${rung}) is ${than} bans.within (${within}): when it ends, the strikes that earned it still count, so one more violation may climb to rung ${k + 2}` });
     }
   });
   return warnings;

@@ -76,7 +76,8 @@ describe('actiongate validate', () => {
   it('checks several files, reports each, and exits 1 when any is invalid; --format json', async () => {
     const text = await run(['validate', rel('policy.json'), rel('bad-policy.json'), 'rules/classifieds.json']);
     expect(text.code).toBe(1);
-    expect(text.stdout).toContain(`${rel('policy.json')}: fixture@1 is valid (2 lists of 2 entries, 2 limits, 2 rules)`);
+    // Its one warning: a 1h rung as long as bans.within (the earning strike counts a slot longer).
+    expect(text.stdout).toContain(`${rel('policy.json')}: fixture@1 is valid with 1 warning (2 lists of 2 entries, 2 limits, 2 rules)`);
     expect(text.stdout).toContain(`${rel('bad-policy.json')}: invalid`);
     expect(text.stdout).toMatch(/rules\/classifieds\.json: classifieds@\S+ is valid/);
 

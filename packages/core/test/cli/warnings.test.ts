@@ -41,7 +41,7 @@ describe('policy warnings', () => {
     expect(pointers({ name: 'p', limits: [limit({ max: { anonymous: 5, registered: 3, verified: 10 } })] })).toEqual(['/limits/0/max/registered']);
     expect(pointers({ name: 'p', limits: [limit({ max: { anonymous: 5, verified: 10 } })] })).toEqual([]);
     expect(pointers({ name: 'p', bans: { ladder: ['24h', 'permanent', '7d'] } })).toEqual(['/bans/ladder/2']);
-    expect(pointers({ name: 'p', bans: { ladder: ['1h', '1h'] } })).toEqual([]);
+    expect(pointers({ name: 'p', bans: { within: '30m', ladder: ['1h', '1h'] } })).toEqual([]);
     expect(pointers({ name: 'p', bans: { ladder: ['7d', '1h'] } })).toEqual(['/bans/ladder/1']);
     // Jitter that lets a rung's ban outlast the next rung's (24h × 1.5 > 30h); 7d clears it.
     expect(pointers({ name: 'p', bans: { jitter: 0.5, ladder: ['24h', '30h', '7d'] } })).toEqual(['/bans/ladder/1']);
@@ -51,6 +51,9 @@ describe('policy warnings', () => {
     expect(pointers({ name: 'p', bans: { ladder: ['10m', '24h', '30m'] } })).toEqual(['/bans/ladder/2', '/bans/ladder/0']);
     expect(pointers({ name: 'p', bans: { within: '5m', ladder: ['10m', '24h'] } })).toEqual([]);
     expect(thresholdWarnings({ name: 'p', bans: { within: '2h', ladder: ['1h', '24h'] } })[0]?.message).toBe('rung 1 (1h) is shorter than bans.within (2h): when it ends, the strikes that earned it still count, so one more violation may climb to rung 2');
+    // As long as within: the earning strike counts up to one slot (2h / 60) past it.
+    expect(thresholdWarnings({ name: 'p', bans: { within: '2h', ladder: ['2h', '24h'] } })[0]?.message).toBe('rung 1 (2h) is not longer than bans.within (2h): when it ends, the strikes that earned it still count, so one more violation may climb to rung 2');
+    expect(thresholdWarnings({ name: 'p', bans: { within: '2h', ladder: ['122m', '24h'] } })).toEqual([]);
   });
 
   it('finds nested and repeated list entries across inline CIDRs and files, IPv4 and IPv6, with line numbers', () => {
