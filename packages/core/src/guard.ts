@@ -423,8 +423,12 @@ export function createGuard(options: GuardOptions): Guard {
       }
       // The content model learns from what a person judged, once per report.
       const learner = modelOf(current);
-      const learned = !result.repeated && result.found && learner !== null && content !== undefined;
-      if (learned) await learner.learn(content!, label);
+      let learned = false;
+      if (!result.repeated && result.found && learner !== null && content !== undefined) {
+        // Content with no text the model reads teaches nothing, and says so.
+        const counted = await learner.learnMany([{ content, label }]);
+        learned = counted.spam + counted.ham > 0;
+      }
       return { ...result, learned };
     }, 'feedback'),
     close() {

@@ -31,7 +31,8 @@ export interface FeedbackResult {
   repeated: boolean;
   /**
    * The content model learned from it: the policy has a `content.model` and the content was at
-   * hand (the action, or a decision of this process's last 1,000 that carried content).
+   * hand (the action, or a decision of this process's last 1,000 that carried content) with text
+   * the model reads.
    */
   learned: boolean;
 }

@@ -953,6 +953,8 @@ describe('feedback trains the content model', () => {
     const decided = await guard.evaluate(ham(3));
     expect(await guard.feedback(decided.id, 'ham')).toMatchObject({ found: true, learned: true });
     expect(await guard.feedback(decided.id, 'ham')).toMatchObject({ repeated: true, learned: false });
+    // Content with no text the model reads teaches nothing, and the result says so.
+    expect(await guard.feedback({ action: 'ad', ip: '203.0.113.1', content: { body: ' \u200b ' } }, 'ham')).toMatchObject({ found: true, learned: false });
     const rated = await guard.evaluate(spam(10));
     expect(rated.reasons).toContainEqual(expect.objectContaining({ source: 'content', id: 'model', score: 50 }));
     expect(rated.verdict).toBe('challenge');
