@@ -12,9 +12,11 @@ import { isAscii } from './normalise.js';
 // A run of digits with the separators phone numbers are written with; the digit count decides.
 // Up to 40 digits: a few numbers written side by side are one run, split below.
 const PHONE = /(?:\+|\b)\d(?:[ ./-]?\(?\d\)?){6,39}(?!\d)/g;
-// Spelled-out "at" and "dot": (at) [at] {at} or " at " / " dot " between words.
+// Spelled-out "at" and "dot": (at) [at] {at} or " at " / " dot " between words. A dot is also
+// written defanged, a full stop in brackets (`a@mailinator[.]com`, as links are: links.ts), which
+// otherwise hid the address and its domain from the disposable check and the domain lists.
 const AT = /\s?@\s?|\s?[([{]\s?at\s?[)\]}]\s?|\sat\s/g;
-const DOT = String.raw`(?:\.|\s?[([{]\s?dot\s?[)\]}]\s?|\sdot\s)`;
+const DOT = String.raw`(?:\.|\s?[([{]\s?(?:dot|\.)\s?[)\]}]\s?|\sdot\s)`;
 const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
 // The domain after an "at", matched where the "at" ends (sticky): no scan of the whole text.
 const DOMAIN = new RegExp(String.raw`${LABEL}(?:${DOT}${LABEL}){0,8}${DOT}[a-z]{2,24}(?![a-z0-9-])`, 'y');
@@ -23,8 +25,9 @@ const DOMAIN = new RegExp(String.raw`${LABEL}(?:${DOT}${LABEL}){0,8}${DOT}[a-z]{
 const LABEL_UNICODE = String.raw`[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]{0,61}[\p{L}\p{N}\p{M}])?`;
 const DOMAIN_UNICODE = new RegExp(String.raw`${LABEL_UNICODE}(?:${DOT}${LABEL_UNICODE}){0,8}${DOT}[\p{L}]{2,24}(?![\p{L}\p{N}\p{M}-])`, 'uy');
 const LOCAL_CHAR_UNICODE = /[\p{L}\p{N}\p{M}._%+-]/u;
+// A dot spelled out (what a plain " at " needs to be an address), and every way DOT writes one but `.`.
 const SPELLED_DOT = /\s?[([{]\s?dot\s?[)\]}]\s?|\sdot\s/;
-const SPELLED_DOTS = new RegExp(SPELLED_DOT.source, 'g');
+const SPELLED_DOTS = /\s?[([{]\s?(?:dot|\.)\s?[)\]}]\s?|\sdot\s/g;
 const LOCAL_CHAR = /[a-z0-9._%+-]/;
 const ASCII_DOMAIN = /^[\x21-\x7e]+$/;
 // A bracketed "(at)" or "(dot)": the text may hold a spelled-out address.
@@ -38,9 +41,11 @@ export interface Contacts {
 
 /** The fewest digits of a phone number (after a `+`). */
 const MIN_PHONE_DIGITS = 7;
-// A date at the start of a run of digits (`12/11/2024 10:30`, `2024-11-13 14:00`): its digits are
-// no part of a phone number, and with a time after it they would make one. Anchored and bounded.
-const LEADING_DATE = /^(?:\d\d?([./-])\d\d?\1(?:19|20)\d\d|(?:19|20)\d\d([./-])\d\d?\2\d\d?)(?!\d)/;
+// A date in a run of digits (`12/11/2024 10:30`, `2024-11-13 14:00`): its digits are no part of a
+// phone number, and with a time after it they would make one. Anywhere in the run, not only at
+// its start: in `15.01.2024 15:30 16.01.2024 18:00` the time `:` splits the runs, and the second
+// one is `30 16.01.2024 18`. Bounded, and tried only where no digit is before it.
+const DATES = /(?<!\d)(?:\d\d?([./-])\d\d?\1(?:19|20)\d\d|(?:19|20)\d\d([./-])\d\d?\2\d\d?)(?!\d)/g;
 const DIGIT_GROUPS = /\d+/g;
 // Letters written for digits (`O7700 9OO l23`, after lower-casing `o7700 9oo l23`): `o` for 0,
 // `l` and `i` for 1. Only in a token made of nothing but digits and those letters, with a digit
@@ -52,7 +57,7 @@ const digitsForLetters = (token: string): string => (/[0-9]/.test(token) ? token
 
 /**
  * Phone numbers: 9 to 15 digits, or 7 and more after a `+` (dates and prices have fewer; a date
- * before a time is left out), `o`, `l` and `i` read as digits in tokens of digits (`o7700 9oo l23`). A longer run is numbers side by side, each made of whole groups.
+ * in a run of digits, before a time, is left out), `o`, `l` and `i` read as digits in tokens of digits (`o7700 9oo l23`). A longer run is numbers side by side, each made of whole groups.
  * `digits`: how many digits the whole text holds, when the caller knows (shape.ts `AsciiFacts`):
  * with fewer than a number needs there is nothing to scan for.
  */
@@ -64,8 +69,8 @@ export function countPhones(normalised: string, digits = Number.POSITIVE_INFINIT
   // PHONE never matches empty text, and exec leaves lastIndex at 0 once it finds no more.
   PHONE.lastIndex = 0;
   for (let match = PHONE.exec(normalised); match !== null; match = PHONE.exec(normalised)) {
-    const date = LEADING_DATE.exec(match[0]);
-    const text = date ? match[0].slice(date[0].length) : match[0];
+    // Each date becomes a space: the digits on either side of it are groups of their own.
+    const text = match[0].includes('19') || match[0].includes('20') ? match[0].replace(DATES, ' ') : match[0];
     let count = 0;
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);

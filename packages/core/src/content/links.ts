@@ -42,9 +42,25 @@ export function linkedHosts(text: string, ascii: boolean): string[] {
         converted.set(host, canonical);
       }
     }
-    hosts.push(canonical.startsWith('www.') ? canonical.slice(4) : canonical);
+    hosts.push(boundedHost(canonical.startsWith('www.') ? canonical.slice(4) : canonical));
   }
   return hosts;
+}
+
+/** The longest host name DNS allows (RFC 1035): 253 characters. */
+const MAX_HOST = 253;
+
+/**
+ * `host` when it is at most 253 characters long, else its last labels that fit. The link scan
+ * takes any number of labels, and a 64 KB host (`a.a.a…a.evil.example`) cost the domain-list
+ * lookup and the model's parent-domain tokens time quadratic in its length (a second and more per
+ * field); its last labels are where its registrable domain is, which is what lists match.
+ */
+export function boundedHost(host: string): string {
+  if (host.length <= MAX_HOST) return host;
+  const tail = host.slice(host.length - MAX_HOST);
+  const dot = tail.indexOf('.');
+  return dot === -1 ? tail : tail.slice(dot + 1);
 }
 
 /** Distinct internationalised hosts converted to ASCII per text. */
@@ -56,11 +72,25 @@ const DEFANGED_SCHEME = /\bhxxp(s?):\/\//g;
 const BRACKETED_DOT = /\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\}/g;
 
 /**
- * `text` with defanged link parts restored (`hxxp://` → `http://`, `[.]` → `.`), so that the
- * link scan reads `hxxp://evil[.]example/x` as the link it is. The text itself when it has none.
+ * `text` with defanged link parts restored (`hxxp://` → `http://`, `[.]` → `.`) and percent-encoded
+ * host characters decoded (`%2e` → `.`), so that the link scan reads `hxxp://evil[.]example/x` and
+ * `http://evil%2eexample/x` as the links they are. The text itself when it has none.
  */
 export function refang(text: string): string {
-  return text.includes('hxxp') || hasBracketedDot(text) ? text.replace(DEFANGED_SCHEME, 'http$1://').replace(BRACKETED_DOT, '.') : text;
+  const refanged = text.includes('hxxp') || hasBracketedDot(text) ? text.replace(DEFANGED_SCHEME, 'http$1://').replace(BRACKETED_DOT, '.') : text;
+  return refanged.includes('%') ? refanged.replace(PERCENT_ENCODED, decodeHostChar) : refanged;
+}
+
+// A percent-encoded byte. A browser decodes these in a host (WHATWG URL: `http://evil%2eexample`
+// and `http://%65vil.example` open `evil.example`), so a link written so slipped past the domain
+// lists (read as host `evil`) or was no link at all.
+const PERCENT_ENCODED = /%[0-9a-f]{2}/gi;
+
+/** `%xx` as its character when that is one of a host (a letter, digit, `.`, `-` or `_`, lower-cased); otherwise as written. */
+function decodeHostChar(encoded: string): string {
+  let c = Number.parseInt(encoded.slice(1), 16);
+  if (c >= 65 && c <= 90) c += 32;
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 46 || c === 45 || c === 95 ? String.fromCharCode(c) : encoded;
 }
 
 /**
@@ -119,7 +149,7 @@ export function bareHosts(text: string): string[] {
   for (let slash = text.indexOf('/'); slash !== -1; slash = text.indexOf('/', slash + 1)) {
     let start = slash;
     while (start > 0 && slash - start < 260 && isChainChar(text.charCodeAt(start - 1))) start--;
-    if (start === slash || (start > 0 && (NOT_BEFORE.has(text[start - 1]!) || isChainChar(text.charCodeAt(start - 1))))) continue;
+    if (start === slash || (start > 0 && (isChainChar(text.charCodeAt(start - 1)) || (NOT_BEFORE.has(text[start - 1]!) && !afterBrokenScheme(text, start))))) continue;
     const host = text.slice(start, slash);
     if (PLAIN_CHAIN.test(host) && isLink(text, start, host)) hosts.push(host);
   }
@@ -133,6 +163,25 @@ export function bareHosts(text: string): string[] {
     }
   }
   return hosts;
+}
+
+// A scheme the link scan reads (linkedHosts, after `refang`), with the `//` it takes.
+const SCANNED_SCHEME = /(?:^|[^a-z0-9])h(?:tt|xx)ps?:$/;
+
+/**
+ * Whether the slashes before `start` begin a link rather than a path: slashes (`/` or `\`) with
+ * nothing, white space, an opening bracket or quote before them (`//evil.example/x`), or a scheme
+ * the link scan does not read (`http:/evil.example/x`, `http:\\evil.example`, `h**p://`,
+ * `ftp://`): a browser opens those, or a reader types them, and they had slipped past every link
+ * count. Not `http://` or `hxxp://` (the link scan's), nor a path (`a.example/b.example`).
+ */
+function afterBrokenScheme(text: string, start: number): boolean {
+  let i = start;
+  while (i > 0 && start - i < 8 && (text[i - 1] === '/' || text[i - 1] === '\\')) i--;
+  if (i === start) return false;
+  if (i === 0 || /[\s(<["'`]/.test(text[i - 1]!)) return true;
+  if (text[i - 1] !== ':') return false;
+  return !(text.slice(i, start) === '//' && SCANNED_SCHEME.test(text.slice(Math.max(0, i - 7), i)));
 }
 
 /** A chain of labels at `start` is a link: a known top-level domain, no `www.` (linkedHosts counts those), no address before it. */

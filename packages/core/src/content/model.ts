@@ -93,9 +93,9 @@ export interface ContentModel {
   predict(input: ModelInput): number | null;
   /** `predict` for tokens already made by `contentTokens` (the content signals pass theirs). */
   predictTokens(tokens: readonly string[]): number | null;
-  /** Learns one example: one store batch, and the replica updated at once. */
+  /** Learns one example: one store batch, and the replica updated at once (an example with no text teaches nothing). */
   learn(input: ModelInput, label: ModelLabel): Promise<void>;
-  /** Learns many examples with one add per touched bucket; resolves to how many of each were learned. */
+  /** Learns many examples with one add per touched bucket; resolves to how many of each were learned (an example with no text is none). */
   learnMany(examples: Iterable<{ content: ModelInput; label: ModelLabel }>): Promise<{ spam: number; ham: number }>;
   /** Reads every count from the store into a new replica (concurrent calls share one read). */
   sync(): Promise<void>;
@@ -107,16 +107,17 @@ export interface ContentModel {
 }
 
 /** Identifies the tokenizer and hash of `tokens.ts` and `bayes.ts`: a model file says which it used. */
-export const TOKENIZER = 'actiongate-3';
+export const TOKENIZER = 'actiongate-4';
 
 /**
  * Tokenizers whose files this version imports. The older ones differ only on text of some
  * scripts: `actiongate-1` on CJK (a phrase was one token, now its character pairs),
  * `actiongate-2` on text with marks (Indic words were split at their vowel signs; Thai and the
- * other unspaced scripts were words, now pairs). Their counts of every other text are the same
- * tokens in the same buckets, and their other tokens simply never match again.
+ * other unspaced scripts were words, now pairs), `actiongate-3` on words with `ß` (now `ss`) and
+ * Cyrillic words with Latin look-alikes in them (now Cyrillic). Their counts of every other text
+ * are the same tokens in the same buckets, and their other tokens simply never match again.
  */
-const READABLE_TOKENIZERS: readonly unknown[] = ['actiongate-1', 'actiongate-2', TOKENIZER];
+const READABLE_TOKENIZERS: readonly unknown[] = ['actiongate-1', 'actiongate-2', 'actiongate-3', TOKENIZER];
 
 const DAY = 86_400_000;
 /** Buckets per store subject: two windows each, 64 windows, MemoryStore's per-subject bound. */
@@ -311,11 +312,16 @@ export function createContentModel(options: ContentModelOptions, store: Store): 
     for (const example of examples) {
       const label = example?.label;
       if (label !== 'spam' && label !== 'ham') throw new ActionError(`examples[${index}].label`, `is "spam" or "ham", got ${JSON.stringify(label)}`);
+      index++;
+      const tokens = tokensOf(example.content);
+      // An example with no text (empty, blank, or only fields the model does not read: feedback
+      // on an action without content text) teaches nothing, and counted as a document it would
+      // shift the class ratio of every clue and bring an inert model to `ready` on no evidence.
+      if (tokens.length === 0) continue;
       const counts = label === 'spam' ? delta.spam : delta.ham;
-      for (const bucket of bucketsOf(tokensOf(example.content), buckets)) counts.set(bucket, (counts.get(bucket) ?? 0) + 1);
+      for (const bucket of bucketsOf(tokens, buckets)) counts.set(bucket, (counts.get(bucket) ?? 0) + 1);
       if (label === 'spam') delta.spamDocs++;
       else delta.hamDocs++;
-      index++;
     }
     await write(delta);
     return { spam: delta.spamDocs, ham: delta.hamDocs };

@@ -58,6 +58,27 @@ export const CONFUSABLES: ReadonlyMap<string, string> = (() => {
   return table;
 })();
 
+/**
+ * The other way round, for Cyrillic words: each ASCII letter and the letter of the Russian and
+ * other Slavic alphabets (U+0400–U+045F) it imitates, the first such entry of
+ * `CONFUSABLE_PAIRS` for it (`a` → `а`, `K` → `К`, `n` → `п`). A word that mixes Latin letters into
+ * Cyrillic letters with no Latin twin (`кaзинo`, Latin `a` and `o`) is a Cyrillic word in
+ * disguise: folded to Latin it was `kazиho`, which no Latin or Russian term matched.
+ */
+export const LATIN_TO_CYRILLIC: ReadonlyMap<string, string> = (() => {
+  const table = new Map<string, string>();
+  for (const [from, to] of CONFUSABLES) {
+    const c = from.charCodeAt(0);
+    if (c >= 0x400 && c <= 0x45f && /^[a-z]$/i.test(to) && !table.has(to)) table.set(to, from);
+  }
+  return table;
+})();
+const TO_CYRILLIC = (() => {
+  const table = new Uint16Array(128);
+  for (const [from, to] of LATIN_TO_CYRILLIC) table[from.charCodeAt(0)] = to.charCodeAt(0);
+  return table;
+})();
+
 // Every look-alike is one UTF-16 unit of the Basic Multilingual Plane folding to one Latin
 // letter, so the fold is a table indexed by code unit: one array read per character. (A regex
 // replace with a callback per look-alike cost ~8 ms per 64 KB of Cyrillic or Greek text.)
@@ -124,7 +145,7 @@ const ASCII_SPACES = /[\t-\r ]{2,}|[\t-\r]/g;
 export const DEFAULT_MAX_FIELD_LENGTH = 65_536;
 
 /**
- * The matching form of `text`: NFKC, look-alikes folded, lower case, accents and invisible
+ * The matching form of `text`: NFKC, look-alikes folded, lower case (`ß` as `ss`), accents and invisible
  * characters removed, runs of white space collapsed to one space. At most `maxLength` input
  * characters are read.
  */
@@ -133,12 +154,19 @@ export function normaliseText(text: string, maxLength = DEFAULT_MAX_FIELD_LENGTH
   // Most text is plain ASCII, where Unicode folding changes nothing: skip it (5× faster).
   if (ASCII.test(bounded)) return normaliseAscii(bounded);
   // NFKD = NFKC's folding of width, maths and ligature forms, with accents split off to drop.
-  return foldConfusables(asciiDigits(settleMarks(bounded.replace(INVISIBLE, '').normalize('NFKD').replace(COMBINING, ''))))
-    .toLowerCase()
+  return foldSharpS(foldConfusables(asciiDigits(settleMarks(bounded.replace(INVISIBLE, '').normalize('NFKD').replace(COMBINING, '')))).toLowerCase())
     .replace(COMBINING, '') // `İ` lower-cases to `i` and a combining dot
     .replace(SPACES, ' ')
     .trim();
 }
+
+/**
+ * `ß` as `ss`, in lower-cased text (`ẞ` lower-cases to `ß`): the one case folding of a common
+ * letter that lower-casing leaves out. German writes `STRASSE` for `Straße`, and a reader takes
+ * `Maßage` for `massage`, so without it a term with `ss` was evaded by writing `ß`, and a `ß`
+ * term missed its capitals. (Unicode's full case folding, which `toLowerCase` is not.)
+ */
+const foldSharpS = (lower: string): string => (lower.includes('ß') ? lower.replaceAll('ß', 'ss') : lower);
 
 /**
  * What NFKD and the removal of accents left of `text`'s other marks, settled in one pass:
@@ -267,7 +295,9 @@ export function normaliseAscii(text: string, spaces = true): string {
  * Look-alikes folded to Latin, one word at a time. A word that mixes Latin with look-alikes
  * (`vіаgrа`, Cyrillic `і` and `а`) or holds Cherokee is always folded. A word made wholly of look-alikes (`ѕех`)
  * is folded when most letters of the text are Latin: in a Russian ad `нос` stays a Russian word,
- * so non-Latin ads still match non-Latin terms.
+ * so non-Latin ads still match non-Latin terms. A word that mixes Latin letters with look-alikes
+ * and with Cyrillic letters that have no Latin twin (`кaзинo`) is Cyrillic instead: its Latin
+ * letters become their Cyrillic twins (`казино`).
  */
 function foldConfusables(text: string): string {
   const first = firstConfusable(text);
@@ -321,6 +351,8 @@ function foldWords(text: string, first: number, latinText: boolean): string {
     let confusable = false;
     let latin = false;
     let plain = true; // every character a Latin letter or digit once folded
+    let asciiLetter = false;
+    let cyrillic = false; // a Cyrillic letter with no Latin twin
     while (i < n) {
       const c = text.charCodeAt(i);
       if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
@@ -336,22 +368,43 @@ function foldWords(text: string, first: number, latinText: boolean): string {
       }
       const flags = unitFlags(c);
       if ((flags & WORD_UNIT) === 0) break;
-      if ((flags & LATIN_UNIT) !== 0) latin = true;
+      if ((flags & LATIN_UNIT) !== 0) {
+        latin = true;
+        if (c < 128) asciiLetter = true;
+      }
       if (foldOf(c) !== 0) confusable = true;
-      else if (c >= 128) plain = false;
+      else if (c >= 128) {
+        plain = false;
+        if (c >= 0x400 && c <= 0x52f) cyrillic = true;
+      }
       i++;
     }
     if (i === start) {
       i++; // not a letter or digit (nor the start of one)
       continue;
     }
-    if (confusable && (latin || (latinText && plain))) {
+    if (confusable && asciiLetter && cyrillic) {
+      // A Cyrillic word with Latin look-alikes in it (`кaзинo`): its Latin letters read as Cyrillic.
+      out += text.slice(copied, start) + toCyrillic(text.slice(start, i));
+      copied = i;
+    } else if (confusable && (latin || (latinText && plain))) {
       out += text.slice(copied, start) + foldAll(text.slice(start, i), 0);
       copied = i;
     }
   }
   // Code after a long loop must have run before V8 compiles the loop on a first long text: see warmUp.
   return out + text.slice(copied);
+}
+
+/** `word` with each ASCII letter that has a Cyrillic twin (`LATIN_TO_CYRILLIC`) as that twin. */
+function toCyrillic(word: string): string {
+  let out = '';
+  for (let i = 0; i < word.length; i++) {
+    const c = word.charCodeAt(i);
+    const twin = c < 128 ? TO_CYRILLIC[c]! : 0;
+    out += String.fromCharCode(twin !== 0 ? twin : c);
+  }
+  return out;
 }
 
 /** How many code units of a letter or digit end just before `i` (0, 1 or 2 for a surrogate pair). */

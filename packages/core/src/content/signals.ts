@@ -187,7 +187,10 @@ export function compileContent(
       const joined = joinSpelledOut(text, ascii);
       length += bounded.length;
       prepared.push([field, joined]);
-      texts.push(joined);
+      // A field that normalises to nothing (white space, invisible characters) is no text: it
+      // stays out of the fingerprint, so blank submissions share no fingerprint (`null`, not
+      // counted as copies of each other) and a blank field does not make a copy a new text.
+      if (joined.length > 0) texts.push(joined);
       if (terms.size > 0) matchTerms(joined, ascii, terms, matchedTerms);
       for (const pattern of patterns) {
         if ((pattern.field === undefined || pattern.field === field) && !matchedPatterns.has(pattern.id) && pattern.regex.test(text)) {

@@ -6,6 +6,7 @@
  * `normaliseText` and `joinSpelledOut`), so disguised spellings share tokens with plain ones.
  */
 import { UNSPACED_SCRIPTS } from './chars.js';
+import { boundedHost } from './links.js';
 import { words } from './normalise.js';
 
 /** Distinct tokens kept per text when the caller does not say. */
@@ -105,7 +106,9 @@ function unspacedTokens(word: string, add: (token: string) => void, pairsLeft: n
 /** `a.b.example.com` → `a.b.example.com`, `b.example.com`, `example.com` (never a bare TLD). */
 export function parentDomains(host: string): string[] {
   const domains: string[] = [];
-  let domain = host.startsWith('www.') ? host.slice(4) : host;
+  // At most a host name's 253 characters (the last ones): a 64 KB chain of labels would make as
+  // many tokens as it has labels, each nearly as long as itself, to hash (quadratic).
+  let domain = boundedHost(host.startsWith('www.') ? host.slice(4) : host);
   for (;;) {
     domains.push(domain);
     const parent = domain.slice(domain.indexOf('.') + 1);

@@ -39,6 +39,15 @@ describe('countPhones: where one number ends and the next begins', () => {
     // A number that only looks like the start of a date is still a number.
     expect(countPhones('06/12/34/56/78 and 06.12.34.56.78')).toBe(2);
   });
+
+  it('leaves out a date anywhere in a run of digits: two viewing times are no phone number', () => {
+    expect(countPhones('viewing 15.01.2024 15:30 or 16.01.2024 18:00')).toBe(0);
+    expect(countPhones('2024-01-15 14:00 2024-01-16 16:00')).toBe(0);
+    expect(countPhones('open 12/11/2024 10-12 and 13/11/2024 14-16')).toBe(0);
+    // The numbers around a date are still counted.
+    expect(countPhones('call 0612345678 12.11.2024')).toBe(1);
+    expect(countPhones('from 12.11.2024 call 0612345678 or 0698765432')).toBe(2);
+  });
 });
 
 describe('countPhones: letters written for digits', () => {
@@ -63,6 +72,14 @@ describe('findEmails: internationalised addresses', () => {
     ['a local part in another script', 'шлите на почту@mail.ru', ['почту@mail.ru']],
   ])('%s', (_, text, emails) => {
     expect(findEmails(text, false)).toEqual(emails);
+  });
+
+  it('reads a defanged domain, a full stop in brackets, as the address it is', () => {
+    expect(findEmails('write to a@mailinator[.]com or b@evil(.)example{.}org', true)).toEqual(['a@mailinator.com', 'b@evil.example.org']);
+    expect(findEmails('name (at) mailinator [.] com', true)).toEqual(['name@mailinator.com']);
+    expect(findEmails('почта a@пример[.]рф', false)).toEqual(['a@xn--e1afmkfd.xn--p1ai']);
+    // A plain " at " still needs a spelled-out " dot ": "see us at example[.]com" names a site.
+    expect(findEmails('see us at example[.]com', true)).toEqual([]);
   });
 
   it('reads ASCII text as before (the ASCII classes)', () => {

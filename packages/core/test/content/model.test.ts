@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it, inject } from 'vitest';
 import { MemoryStore } from '@actiongate/memory';
 import { RedisStore } from '@actiongate/redis';
 import { bucketsOf, chi2Q, DEFAULT_COMBINING, hashToken, spamProbability } from '../../src/content/bayes.js';
-import { createContentModel, type ContentModel, type ModelFile, type ModelLabel } from '../../src/content/model.js';
+import { createContentModel, type ContentModel, type ModelFile, type ModelInput, type ModelLabel } from '../../src/content/model.js';
 import { compileContent } from '../../src/content/signals.js';
 import { normaliseText } from '../../src/content/normalise.js';
 import { contentTokens } from '../../src/content/tokens.js';
@@ -57,6 +57,27 @@ describe('content model', () => {
     const test = corpus(200, 3);
     const right = test.filter((e) => (model.predict(e.content)! >= 0.9) === (e.label === 'spam')).length;
     expect(right / test.length).toBeGreaterThan(0.97);
+  });
+
+  it('learns nothing from an example with no text: it counts no document', async () => {
+    // Feedback on an action whose content is empty, blank or only in fields the model does not
+    // read would otherwise add documents without tokens, shifting every clue's class ratio.
+    const model = createContentModel({ ...small, fields: ['title', 'body'], now: () => T0 }, new MemoryStore());
+    await model.learnMany(corpus(200, 2));
+    const before = model.stats();
+    const probe = { title: 'family bike', body: 'the garden table for you today' };
+    const p0 = model.predict(probe)!;
+    const empty: ModelInput[] = [{}, { body: '' }, { title: '   ', body: '\u200B\u2060' }, '', ' \n ', { email: 'a@b.example', note: 'x' }];
+    expect(await model.learnMany(Array.from({ length: 300 }, (_, i) => ({ content: empty[i % empty.length]!, label: 'ham' as const })))).toEqual({ spam: 0, ham: 0 });
+    await model.learn({}, 'spam');
+    expect(model.stats()).toMatchObject({ spam: before.spam, ham: before.ham, usedBuckets: before.usedBuckets });
+    await model.sync();
+    expect(model.stats()).toMatchObject({ spam: before.spam, ham: before.ham });
+    expect(model.predict(probe)).toBe(p0);
+    // An inert model does not become ready on empty examples either.
+    const fresh = createContentModel({ ...small, now: () => T0 }, new MemoryStore());
+    await fresh.learnMany(Array.from({ length: 50 }, (_, i) => ({ content: '', label: i % 2 ? ('ham' as const) : ('spam' as const) })));
+    expect(fresh.ready).toBe(false);
   });
 
   it('takes a word as a clue once two training documents had it, not from one', async () => {
@@ -161,14 +182,14 @@ describe('content model', () => {
     await target.import(file);
     expect(target.stats()).toMatchObject({ spam: 100, ham: 100 });
     // Files of the tokenizers before CJK pairs and before marks read too: every other text has the same tokens.
-    expect(file.tokenizer).toBe('actiongate-3');
+    expect(file.tokenizer).toBe('actiongate-4');
     for (const tokenizer of ['actiongate-1', 'actiongate-2']) {
       const older = createContentModel({ ...small, now: () => T0 }, new MemoryStore());
       await older.import({ ...file, tokenizer });
       expect(older.predict('cheap casino prize')).toBe(source.predict('cheap casino prize'));
     }
     const older = createContentModel({ ...small, now: () => T0 }, new MemoryStore());
-    await expect(older.import({ ...file, tokenizer: 'actiongate-0' })).rejects.toThrow(/\/tokenizer the model was trained with tokenizer "actiongate-0"; this version reads actiongate-1, actiongate-2, actiongate-3 only/);
+    await expect(older.import({ ...file, tokenizer: 'actiongate-0' })).rejects.toThrow(/\/tokenizer the model was trained with tokenizer "actiongate-0"; this version reads actiongate-1, actiongate-2, actiongate-3, actiongate-4 only/);
   });
 
   it('exports an inert model whole: its counts are in the store, not yet in the replica', async () => {
@@ -204,6 +225,13 @@ describe('content model', () => {
     await expect(model.import('nope')).rejects.toThrow(/a model file is a JSON object/);
     await expect(model.learn('text', 'maybe' as ModelLabel)).rejects.toThrow(/label: is "spam" or "ham"/);
     expect(() => createContentModel({ buckets: 3000 }, new MemoryStore())).toThrow(/buckets must be a power of two/);
+  });
+
+  it('is bounded: a 64 KB host makes at most a host name\'s worth of parent-domain tokens', () => {
+    const tokens = contentTokens([['body', `http://${'a.'.repeat(32_000)}evil.example/x`]]).filter((t) => t.startsWith('url:'));
+    expect(tokens).toContain('url:evil.example');
+    expect(tokens.length).toBeLessThanOrEqual(128);
+    expect(Math.max(...tokens.map((t) => t.length))).toBeLessThanOrEqual('url:'.length + 253);
   });
 
   it('is bounded: tokens per example and replica size do not grow with the input', () => {

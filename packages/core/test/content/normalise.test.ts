@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { joinSpelledOut, normaliseAscii, normaliseText } from '../../src/content/normalise.js';
+import { compileContent } from '../../src/content/signals.js';
 
 const matchForm = (text: string) => joinSpelledOut(normaliseText(text));
 
@@ -22,8 +23,18 @@ describe('normaliseText: look-alikes', () => {
     ['circled letters (NFKC)', 'ⓥⓘⓐⓖⓡⓐ', 'viagra'],
     ['accents', 'Vïägrà', 'viagra'],
     ['a dotted capital I', 'İstanbul', 'istanbul'],
+    ['sharp s, whose upper case is SS', 'Maßage', 'massage'],
+    ['capital sharp s', 'MAẞAGE', 'massage'],
   ])('%s', (_, input, expected) => {
     expect(normaliseText(input)).toBe(expected);
+  });
+
+  it('matches a term with "ss" written with ß, and a ß term written with SS (case folding, not lower case)', () => {
+    const content = compileContent({ terms: { massage: 10, 'Straße': 5 } }, []);
+    expect(content.evaluate({ body: 'Thai Maßage, discreet' }).terms).toEqual(['massage']);
+    expect(content.evaluate({ body: 'WOHNUNG IN DER HAUPTSTRASSE' }).terms).toEqual([]);
+    expect(content.evaluate({ body: 'Wohnung, ruhige STRASSE' }).terms).toEqual(['strasse']);
+    expect(content.evaluate({ body: 'Wohnung, ruhige Straße' }).terms).toEqual(['strasse']);
   });
 
   it('leaves ordinary Russian and Greek words alone, so non-Latin terms still match', () => {
@@ -32,6 +43,19 @@ describe('normaliseText: look-alikes', () => {
     // Korean syllables and voiced kana come out whole, though NFKD splits them.
     expect(normaliseText('무담보 대출, 닭갈비')).toBe('무담보 대출, 닭갈비');
     expect(normaliseText('ガスとパン')).toBe('ガスとパン');
+  });
+
+  it('reads Latin look-alikes in a Cyrillic word as the Cyrillic letters they imitate, so Russian terms still match', () => {
+    // `кaзинo` with Latin a and o: folded to Latin it was `kazиho`, neither Russian nor Latin.
+    expect(normaliseText('Онлайн кaзинo')).toBe('онлаин казино'); // й loses its breve, as every accent
+    expect(normaliseText('КAЗИНO, крeдит')).toBe('казино, кредит');
+    expect(normaliseText('к.a.з.и.н.o')).toBe('к.a.з.и.н.o'.toLowerCase()); // joining comes after
+    expect(matchForm('к.a.з.и.н.o')).toBe('казино');
+    // Words that fold wholly to Latin are Latin disguises, as before.
+    expect(normaliseText('vіаgrа и кредит')).toBe('viagra и кредит');
+    const content = compileContent({ terms: { казино: 20, кредит: 10 } }, []);
+    expect(content.evaluate({ body: 'Лучшее онлайн кaзинo! Быстрый крeдuт' }).terms).toEqual(['казино']);
+    expect(content.evaluate({ title: 'ONLINE КAЗИНO' }).terms).toEqual(['казино']);
   });
 
   it('removes invisible characters: zero-width, soft hyphen, bidi marks, tag characters', () => {

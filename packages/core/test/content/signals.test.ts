@@ -91,6 +91,61 @@ describe('compileContent', () => {
     expect(content.evaluate({}).fingerprint).toBeNull();
   });
 
+  it('reads a percent-encoded host as a browser does (http://%65vil%2eexample is evil.example)', () => {
+    const listed = compileContent({ maxLinks: 0, linkScore: 10, domains: { bad: { domains: ['evil.example'], score: 20 } } }, []);
+    for (const body of ['http://evil%2eexample/x', 'http://%65vil.example/', 'see HTTPS://%65%76%69%6C%2E%65%78%61%6D%70%6C%65/a', 'http://u:p@evil%2Eexample', 'http://эх.рф http://evil%2eexample']) {
+      const signals = listed.evaluate({ body });
+      expect(signals.domains, body).toContain('evil.example');
+      expect(signals.domainLists, body).toEqual(['bad']);
+    }
+    // Only host characters are decoded: an encoded `/` or `@` stays as written.
+    expect(listed.evaluate({ body: 'http://a.example%2fevil.example/' }).domains).toEqual(['a.example']);
+  });
+
+  it('keeps at most the last 253 characters of a host (DNS\'s bound), so a 64 KB host costs no quadratic lookup', () => {
+    const listed = compileContent({ maxLinks: 0, linkScore: 1, domains: { bad: { domains: ['evil.example'], score: 20 } } }, []);
+    const host = `${'a.'.repeat(32_000)}evil.example`;
+    // ~0.5 s before (the domain-list lookup hashed every parent domain of each 64 KB host): the
+    // bound below is what keeps it linear (a timing here would be flaky on a loaded machine).
+    const signals = listed.evaluate({ title: `http://${host}/x`, body: `http://${host}`, email: `https://www.${host}` });
+    expect(signals.links).toBe(3);
+    expect(signals.domains).toHaveLength(1);
+    expect(signals.domains[0]!.length).toBeLessThanOrEqual(253);
+    expect(signals.domains[0]!.endsWith('.a.evil.example')).toBe(true);
+    expect(signals.domainLists).toEqual(['bad']);
+  });
+
+  it('counts a link whose scheme is broken or missing (http:/, //, h**p://), as a browser or a reader takes it', () => {
+    const linksOf = (body: string) => {
+      const signals = content.evaluate({ body });
+      return { links: signals.links, domains: signals.domains };
+    };
+    for (const body of ['see http:/evil.com/x', 'see //evil.com/x', '(//evil.com/x)', 'h**p://evil.com/x', 'http:\\\\evil.com/x', 'http:///evil.com/x', 'ftp://evil.com/x']) {
+      expect(linksOf(body), body).toEqual({ links: 1, domains: ['evil.com'] });
+    }
+    // Counted once, by the link scan: a well-formed or defanged scheme, and a path's own parts.
+    expect(linksOf('http://evil.com/x hxxps://evil.com/y https://evil.com/a.com/b')).toEqual({ links: 3, domains: ['evil.com'] });
+    expect(linksOf('C:/Users/bob.com/x and 1/2 cup and a.com/b.com/c')).toEqual({ links: 1, domains: ['a.com'] });
+  });
+
+  it('finds a disposable or listed e-mail domain written defanged (a@mailinator[.]com)', () => {
+    const checked = compileContent({ contacts: {}, disposable: { score: 25 }, domains: { bad: { domains: ['evil.example'], score: 10 } } }, []);
+    expect(checked.evaluate({ body: 'write to a@mailinator[.]com' })).toMatchObject({ emails: 1, disposable: true, score: 25 });
+    expect(checked.evaluate({ body: 'or b@evil(.)example' })).toMatchObject({ emails: 1, domainLists: ['bad'], score: 10 });
+  });
+
+  it('gives no fingerprint to text that normalises to nothing, and leaves such fields out of it', () => {
+    // Blank or invisible-only submissions are not one shared "text" whose copies add up to a campaign.
+    expect(content.evaluate({ body: '  \n\t ' }).fingerprint).toBeNull();
+    expect(content.evaluate({ title: '\u200B\u2060', body: '\u00AD' }).fingerprint).toBeNull();
+    expect(content.evaluate({ title: ' ', body: 'ok' }).length).toBe(3);
+    // A blank or invisible field does not make a copy a new text.
+    const plain = content.evaluate({ body: 'Cheap viagra here' }).fingerprint;
+    expect(content.evaluate({ title: ' ', body: 'Cheap viagra here' }).fingerprint).toBe(plain);
+    expect(content.evaluate({ title: '\u200B', body: 'Cheap viagra here', email: '\u2060 ' }).fingerprint).toBe(plain);
+    expect(content.evaluate({ title: '\u200B', body: 'Cheap ѵіаgrа here' }).fingerprint).toBe(plain);
+  });
+
   it('warns about a term with no letters or digits, which can never match a whole word', () => {
     const warnings: PolicyProblem[] = [];
     const inert = compileContent({ terms: { '💊': 30, '$$$': 10, 'a/b': 5, casino: 1 } }, [], '/content', parseDuration, { warnings });

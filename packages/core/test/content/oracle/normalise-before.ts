@@ -9,7 +9,7 @@
 that take none of their block are removed, and Korean syllables and voiced kana composed again.
 Not used by the library.
  */
-import { COMBINING, CONFUSABLES, DIGIT_VALUES, INVISIBLE, isAscii, normaliseAscii } from '../../../src/content/normalise.js';
+import { COMBINING, CONFUSABLES, DIGIT_VALUES, INVISIBLE, isAscii, LATIN_TO_CYRILLIC, normaliseAscii } from '../../../src/content/normalise.js';
 
 const CONFUSABLE_CHARS = new RegExp(`[${[...CONFUSABLES.keys()].join('')}]`, 'gu');
 // Latin (small capitals and IPA are Latin script) and Cherokee: a word holding one is always folded.
@@ -30,6 +30,7 @@ export function normaliseText(text: string, maxLength = 65_536): string {
   const digits = Array.from(composed, (char) => DIGIT_VALUES.get(char) ?? char).join('');
   return foldConfusables(digits)
     .toLowerCase()
+    .replaceAll('ß', 'ss') // case folding, as normalise.ts does since
     .replace(COMBINING, '') // `İ` lower-cases to `i` and a combining dot
     .replace(/\s+/g, ' ')
     .trim();
@@ -46,6 +47,8 @@ function foldConfusables(text: string): string {
   return text.replace(WORD, (word) => {
     const latin = fold(word);
     if (latin === word) return word;
+    // Since then: Latin letters in a word with Cyrillic letters that have no Latin twin are Cyrillic.
+    if (/[a-z]/i.test(word) && /[\u0400-\u052F]/.test(latin)) return word.replace(/[a-z]/gi, (char) => LATIN_TO_CYRILLIC.get(char) ?? char);
     return ALWAYS_FOLD.test(word) || (ONLY_LATIN.test(latin) && latinText) ? latin : word;
   });
 }
