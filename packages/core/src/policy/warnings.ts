@@ -12,7 +12,8 @@
  * - list entries inside other entries of the same list (duplicates and nested ranges), with the
  *   list file's line numbers;
  * - a trusted proxy range that holds every address of a family (`0.0.0.0/0`, `::/0`), or that
- *   has host bits set (`10.1.2.3/8`: one proxy meant, a whole range trusted?).
+ *   has host bits set (`10.1.2.3/8`: one proxy meant, a whole range trusted?);
+ * - a content pattern id or a rule name used twice (one reason id for two things).
  *
  * Pure apart from the injected `readFile`; bounded: overlaps are listed up to a cap per list.
  */
@@ -40,7 +41,28 @@ export function policyWarnings(document: PolicyDocument, options: PolicyWarningO
     ...thresholdWarnings(document),
     ...Object.entries(document.lists ?? {}).flatMap(([id, list]) => listOverlaps(id, list, options.readFile)),
     ...trustedProxyWarnings(document.network?.trustedProxies ?? []),
+    ...repeatedIds(document.content?.patterns ?? [], (p) => p.id, '/content/patterns', 'id', 'content pattern id'),
+    ...repeatedIds(document.rules ?? [], (r) => r.name, '/rules', 'name', 'rule name'),
   ];
+}
+
+/**
+ * A content pattern id or rule name used twice. Each becomes a reason id (and a pattern id an
+ * entry of `content.patterns`): two under one id cannot be told apart in decisions, the decision
+ * log or the hit rates `actiongate report` and `replay` give, and a `contains` condition on it
+ * fires for either.
+ */
+function repeatedIds<T>(items: readonly T[], idOf: (item: T) => unknown, pointer: string, field: string, what: string): PolicyProblem[] {
+  const first = new Map<string, number>();
+  const warnings: PolicyProblem[] = [];
+  items.forEach((item, i) => {
+    const id = idOf(item);
+    if (typeof id !== 'string' || id === '') return;
+    const earlier = first.get(id);
+    if (earlier === undefined) first.set(id, i);
+    else warnings.push({ pointer: `${pointer}/${i}/${field}`, message: `${what} ${JSON.stringify(id)} is also ${pointer}/${earlier}'s: decisions, the log and reports cannot tell the two apart` });
+  });
+  return warnings;
 }
 
 /**

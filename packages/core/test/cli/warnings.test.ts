@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { listOverlaps, policyWarnings, shadowedLimits, thresholdWarnings, trustedProxyWarnings } from '../../src/policy/warnings.js';
 import { createClientIpResolver } from '../../src/network/client-ip.js';
 import { createLocator } from '../../src/cli/locate.js';
-import type { LimitPolicy } from '../../src/policy/types.js';
+import type { LimitPolicy, PolicyDocument } from '../../src/policy/types.js';
 
 describe('policy warnings', () => {
   const limit = (over: Partial<LimitPolicy>): LimitPolicy => ({ id: 'l', by: 'ip', window: '1m', max: 10, ...over });
@@ -123,5 +123,17 @@ describe('JSON pointer locator', () => {
   it('stays bounded on absurd nesting', () => {
     const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
     expect(createLocator(deep).locate('/0/0/0')).toEqual({ line: 1, column: 4 });
+  });
+  it('warns about a content pattern id or a rule name used twice', () => {
+    const rule = (name: string) => ({ name, conditions: { all: [{ fact: 'action', operator: 'equal', value: 'x' }] }, event: { type: 'block' } });
+    const warnings = policyWarnings({
+      name: 'p',
+      content: { patterns: [{ id: 'phone', regex: 'a', score: 1 }, { id: 'link', regex: 'b', score: 1 }, { id: 'phone', regex: 'c', score: 2 }] },
+      rules: [rule('r'), rule('other'), rule('r')],
+    } as PolicyDocument);
+    expect(warnings.map((w) => [w.pointer, w.message])).toEqual([
+      ['/content/patterns/2/id', 'content pattern id "phone" is also /content/patterns/0\'s: decisions, the log and reports cannot tell the two apart'],
+      ['/rules/2/name', 'rule name "r" is also /rules/0\'s: decisions, the log and reports cannot tell the two apart'],
+    ]);
   });
 });
