@@ -134,11 +134,26 @@ export function resolveJsonPath(value: object, path: string): unknown {
   }
 }
 
+/** A script `BoundedScript` refuses to build. */
+class UnboundedScriptError extends Error {}
+
 /** A script jsonpath-plus evaluates: its `vm.Script`-like class, with the jsep syntax tree it parsed. */
 interface ScriptClass {
   new (code: string): { readonly ast: unknown; runInNewContext(context: object): unknown };
 }
-const SafeScript = (JSONPath.prototype as unknown as { safeVm: { Script: ScriptClass } }).safeVm.Script;
+// jsonpath-plus's own safe evaluator, which it exposes only on its prototype. Should a release
+// drop it, every filter is refused (at load, with this message) rather than the import failing.
+const SafeScript: ScriptClass =
+  (JSONPath.prototype as unknown as { safeVm?: { Script?: ScriptClass } }).safeVm?.Script ??
+  class {
+    readonly ast: unknown = null;
+    constructor() {
+      throw new UnboundedScriptError('cannot be checked: this version of jsonpath-plus has no safe evaluator (safeVm.Script), so filters and scripts are refused');
+    }
+    runInNewContext(): unknown {
+      return undefined;
+    }
+  };
 
 /**
  * Methods a filter or script may call: each reads its value once (time and memory in proportion
@@ -166,8 +181,6 @@ function unboundedScript(ast: unknown): string | null {
   return null;
 }
 
-/** A script `BoundedScript` refuses to build. */
-class UnboundedScriptError extends Error {}
 
 /**
  * jsonpath-plus's safe evaluator, refusing what it would run without bound. Safe mode keeps a

@@ -5,7 +5,8 @@
  * the first is a PolicyError at load, naming the rule and the condition, and the second selects
  * nothing; filters run in jsonpath-plus's safe mode, so a hostile one cannot reach `process`.
  */
-import { describe, expect, it } from 'vitest';
+import { JSONPath } from 'jsonpath-plus';
+import { describe, expect, it, vi } from 'vitest';
 import { compilePolicy, createGuard, PolicyError, type PolicyDocument } from '../../src/index.js';
 import { resolveJsonPath } from '../../src/rules/paths.js';
 
@@ -112,5 +113,22 @@ describe('JSONPath filters cannot run unbounded code', () => {
     expect(resolveJsonPath({ a: [`${'a'.repeat(27)}!`] }, '$.a[?(@.match(/(a+)+$/))]')).toBeUndefined();
     expect(Date.now() - started).toBeLessThan(1000);
     expect(resolveJsonPath({ a: ['Vip'] }, "$.a[?(@.toLowerCase() == 'vip')]")).toEqual(['Vip']);
+  });
+});
+
+describe('JSONPath filters without jsonpath-plus\'s safe evaluator', () => {
+  it('refuses every filter, rather than failing to import, should a release drop it', async () => {
+    vi.resetModules();
+    const prototype = JSONPath.prototype as unknown as { safeVm?: unknown };
+    const saved = prototype.safeVm;
+    delete prototype.safeVm;
+    try {
+      const paths = await import('../../src/rules/paths.js');
+      expect(paths.jsonPathProblem('$.a[?(@.b == 1)]')).toMatch(/the filter "\?\(@\.b == 1\)" cannot be checked: this version of jsonpath-plus has no safe evaluator/);
+      expect(paths.resolveJsonPath({ a: [{ b: 1 }] }, '$.a[?(@.b == 1)]')).toBeUndefined();
+    } finally {
+      prototype.safeVm = saved;
+      vi.resetModules();
+    }
   });
 });
