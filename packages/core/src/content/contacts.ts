@@ -57,7 +57,7 @@ const digitsForLetters = (token: string): string => (/[0-9]/.test(token) ? token
 
 /**
  * Phone numbers: 9 to 15 digits, or 7 and more after a `+` (dates and prices have fewer; a date
- * in a run of digits, before a time, is left out), `o`, `l` and `i` read as digits in tokens of digits (`o7700 9oo l23`). A longer run is numbers side by side, each made of whole groups.
+ * in a run of digits, before a time, is left out, and so is a list of numbers: `isNumberList`), `o`, `l` and `i` read as digits in tokens of digits (`o7700 9oo l23`). A longer run is numbers side by side, each made of whole groups.
  * `digits`: how many digits the whole text holds, when the caller knows (shape.ts `AsciiFacts`):
  * with fewer than a number needs there is nothing to scan for.
  */
@@ -69,6 +69,7 @@ export function countPhones(normalised: string, digits = Number.POSITIVE_INFINIT
   // PHONE never matches empty text, and exec leaves lastIndex at 0 once it finds no more.
   PHONE.lastIndex = 0;
   for (let match = PHONE.exec(normalised); match !== null; match = PHONE.exec(normalised)) {
+    if (isNumberList(match[0])) continue;
     // Each date becomes a space: the digits on either side of it are groups of their own.
     const text = match[0].includes('19') || match[0].includes('20') ? match[0].replace(DATES, ' ') : match[0];
     let count = 0;
@@ -91,6 +92,33 @@ export function countPhones(normalised: string, digits = Number.POSITIVE_INFINIT
     }
   }
   return phones;
+}
+
+// Two amounts written with thousands separators, a range (`10.000-15.000`, `150.000 - 200.000`).
+// A number starting with 0 is not an amount (`06.123.456-78` is a phone).
+const AMOUNT_RANGE = /^[1-9]\d{0,2}(?:\.\d{3})+ ?- ?[1-9]\d{0,2}(?:\.\d{3})+$/;
+
+/**
+ * Whether a run of digits is a list of numbers rather than a phone number: a price or mileage
+ * range (`10.000-15.000`), or three or more groups of one length that step up evenly (sizes
+ * `36 38 40 42 44`, years `2019 2020 2021 2022`, `42/44/46/48`). Honest ads are full of these,
+ * and each counted as a phone number, so an ad with sizes and one real number was "contact
+ * stuffing". Real numbers whose groups rise in even steps (`01 23 45 67 89`) are rare, and a
+ * spammer cannot choose the digits of the number they want called.
+ */
+function isNumberList(run: string): boolean {
+  if (run.startsWith('+')) return false; // an international prefix: a phone number
+  if (AMOUNT_RANGE.test(run)) return true;
+  const groups = run.match(DIGIT_GROUPS)!;
+  if (groups.length < 3) return false;
+  const width = groups[0]!.length;
+  if (width < 2) return false;
+  const step = Number(groups[1]) - Number(groups[0]);
+  if (step <= 0) return false;
+  for (let i = 1; i < groups.length; i++) {
+    if (groups[i]!.length !== width || Number(groups[i]) - Number(groups[i - 1]) !== step) return false;
+  }
+  return true;
 }
 
 /**

@@ -48,6 +48,14 @@ describe('countPhones: where one number ends and the next begins', () => {
     expect(countPhones('call 0612345678 12.11.2024')).toBe(1);
     expect(countPhones('from 12.11.2024 call 0612345678 or 0698765432')).toBe(2);
   });
+
+  it('leaves out lists of numbers an honest ad holds: sizes, years, a price or mileage range', () => {
+    // Each was one phone number, so sizes and one real number made "contact stuffing".
+    for (const text of ['sizes 36 38 40 42 44 46', 'models 2019 2020 2021 2022', '42/44/46/48/50', '2015/2016/2017', 'price 10.000-15.000 eur', '150.000 - 200.000 km']) expect(countPhones(text), text).toBe(0);
+    expect(countPhones('shoes, sizes 36 38 40 42 44, call 06 12 34 56 78')).toBe(1);
+    // Phone numbers stay phone numbers: uneven steps, a leading 0 before thousands, a + prefix.
+    for (const text of ['06 12 34 56 78', '06.123.456-78', '+33 6 12 34 56 78', '+49 30 40 50 60 70', '0612345678 0687654321']) expect(countPhones(text), text).toBeGreaterThan(0);
+  });
 });
 
 describe('countPhones: letters written for digits', () => {
