@@ -23,7 +23,7 @@
  * synchronously inside one call, which is what makes it atomic within the process.
  */
 import { LRUCache } from 'lru-cache';
-import type { MarkEntry, MarkValue, MarkWrite, Store, StoreBatch, StoreResult, SubjectOps, SubjectResult, TakeResult, WindowTake } from '@actiongate/core';
+import type { MarkEntry, MarkValue, MarkWrite, Store, StoreBatch, StoreResult, SubjectOps, SubjectResult, TakeResult } from '@actiongate/core';
 import { emptyRecord } from './record.js';
 import { show, validateBatch } from './validate.js';
 import { addHit, lastLeavesAt, newWindow, prune, tryTake, type WindowData } from './window.js';
@@ -95,6 +95,21 @@ export class MemoryStore implements Store {
   readonly #maxKeys: number;
   readonly #maxNames: number;
   #closed = false;
+  /**
+   * Kept subjects the last sweep found ended, to evict before any other (each checked again when
+   * its turn comes: it may have been touched since). See #evict.
+   */
+  #ended: string[] = [];
+  /** Evictions since the kept LRU was last swept for ended subjects. */
+  #sinceSweep = 0;
+  /**
+   * The subject operation being applied, and how far (the takes committed, the adds and sets done):
+   * what it wrote, #makeRoom never drops. `apply` runs synchronously, one subject at a time.
+   */
+  #ops: SubjectOps | undefined;
+  #taken = false;
+  #adds = 0;
+  #sets = 0;
 
   constructor(options: MemoryStoreOptions = {}) {
     if (typeof options !== 'object' || options === null) {
@@ -139,11 +154,16 @@ export class MemoryStore implements Store {
     const ops = batch.subjects;
     const subjects = new Array<SubjectResult>(ops.length);
     for (let i = 0; i < ops.length; i++) subjects[i] = this.#applySubject(ops[i]!, now);
+    this.#ops = undefined; // the caller's batch is not ours to keep alive
     return { now, subjects };
   }
 
   #applySubject(ops: SubjectOps, now: number): SubjectResult {
     const subject = ops.subject;
+    this.#ops = ops;
+    this.#taken = false;
+    this.#adds = 0;
+    this.#sets = 0;
     // A mark or window named `__proto__` or `constructor` is just a key.
     const marks = emptyRecord<MarkValue>();
     const counts = emptyRecord<number>();
@@ -191,9 +211,10 @@ export class MemoryStore implements Store {
         // A denied batch consumed nothing, so no take may report its own cost as counted.
         for (let i = 0; i < take.length; i++) if (takes[i]!.admitted) takes[i]!.count -= take[i]!.cost;
       } else if (!dryRun) {
+        this.#taken = true;
         for (let i = 0; i < take.length; i++) {
           const t = take[i]!;
-          record = this.#hit(subject, record, t.name, t.windowMs, now, t.cost, now, take);
+          record = this.#hit(subject, record, t.name, t.windowMs, now, t.cost, now);
         }
         consumed = true;
       }
@@ -203,12 +224,19 @@ export class MemoryStore implements Store {
     if (add !== undefined) {
       for (let i = 0; i < add.length; i++) {
         const a = add[i]!;
-        record = this.#hit(subject, record, a.name, a.windowMs, a.at ?? now, a.cost, now, undefined);
+        this.#adds = i;
+        record = this.#hit(subject, record, a.name, a.windowMs, a.at ?? now, a.cost, now);
       }
     }
 
     const set = ops.set;
-    if (set !== undefined) for (let i = 0; i < set.length; i++) record = this.#setMark(subject, record, set[i]!, now);
+    this.#adds = add?.length ?? 0;
+    if (set !== undefined) {
+      for (let i = 0; i < set.length; i++) {
+        this.#sets = i;
+        record = this.#setMark(subject, record, set[i]!, now);
+      }
+    }
 
     const del = ops.del;
     if (del !== undefined && record !== undefined) {
@@ -229,7 +257,7 @@ export class MemoryStore implements Store {
    * Adds `cost` at `at` to a window (creating subject and window only when a hit lands), then
    * drops what no longer counts at `now`. Returns the subject, created or not.
    */
-  #hit(subject: string, record: Subject | undefined, name: string, windowMs: number, at: number, cost: number, now: number, keep: WindowTake[] | undefined): Subject | undefined {
+  #hit(subject: string, record: Subject | undefined, name: string, windowMs: number, at: number, cost: number, now: number): Subject | undefined {
     const window = record?.windows?.get(name);
     if (window !== undefined && window.windowMs === windowMs) {
       addHit(window.data, windowMs, at, cost);
@@ -241,7 +269,7 @@ export class MemoryStore implements Store {
     if (prune(data, windowMs, now) === 0) return record; // a refund into nothing, or a hit already gone
     record ??= this.#create(subject, now);
     const windows = (record.windows ??= new Map());
-    if (window === undefined) this.#makeRoom(record, now, keep);
+    if (window === undefined) this.#makeRoom(record, now);
     windows.set(name, { windowMs, data });
     return record;
   }
@@ -259,7 +287,7 @@ export class MemoryStore implements Store {
     }
     record ??= this.#create(subject, now);
     const marks = (record.marks ??= new Map());
-    if (!marks.has(write.name)) this.#makeRoom(record, now, undefined);
+    if (!marks.has(write.name)) this.#makeRoom(record, now);
     marks.set(write.name, { value: frozenCopy(write.value), until: write.until });
     return record;
   }
@@ -289,30 +317,58 @@ export class MemoryStore implements Store {
   }
 
   /**
-   * Makes room for one subject: a kept one whose marks have all ended (among the least recently
-   * used few, where they gather), else the least recently used other subject, else the least
-   * recently used kept one.
+   * Makes room for one subject: a kept one whose marks have all ended, else the least recently
+   * used other subject, else the least recently used kept one.
+   *
+   * Ended kept subjects are looked for among the least recently used few, and, since idle
+   * subjects with marks that last longer (a permanent ban) stay there and hide the rest, by a
+   * sweep of the whole kept LRU once every `kept.size` evictions (O(1) a call, amortised). Without
+   * it, every subject whose ban had ended behind them stayed until touched: the kept LRU grew
+   * towards `maxKeys` and counters were left room for only the last few subjects.
    */
   #evict(now: number): void {
-    let looked = 0;
-    for (const key of this.#kept.rkeys()) {
-      if (this.#kept.peek(key)!.keepUntil <= now) {
-        this.#kept.delete(key);
-        return;
-      }
-      if (++looked === 4) break;
+    if (this.#evictEnded(now)) return;
+    if (++this.#sinceSweep >= this.#kept.size) {
+      this.#sinceSweep = 0;
+      const ended: string[] = [];
+      for (const [key, record] of this.#kept.entries()) if (record.keepUntil <= now) ended.push(key);
+      this.#ended = ended; // most recently used first: popped from the least recently used end
+      if (this.#evictEnded(now)) return;
     }
     if (this.#others.size > 0) this.#others.pop();
     else this.#kept.pop();
   }
 
+  /** Evicts a kept subject whose marks have all ended, if one is known; whether it did. */
+  #evictEnded(now: number): boolean {
+    let looked = 0;
+    for (const key of this.#kept.rkeys()) {
+      if (this.#kept.peek(key)!.keepUntil <= now) {
+        this.#kept.delete(key);
+        return true;
+      }
+      if (++looked === 4) break;
+    }
+    while (this.#ended.length > 0) {
+      const key = this.#ended.pop()!;
+      const record = this.#kept.peek(key);
+      if (record !== undefined && record.keepUntil <= now) {
+        this.#kept.delete(key);
+        return true;
+      }
+    }
+    return false;
+  }
+
   /**
    * Makes room for one more name in a full subject: first whatever no longer counts, then the
-   * window whose hits all leave soonest, then the mark that ends soonest. Windows consumed by
-   * the take being committed (`keep`) stay, so a commit never undoes itself. Only runs when the
+   * window whose hits all leave soonest, then the mark that ends soonest. What this subject's
+   * operation has already written stays (the windows of a committed take, earlier adds and
+   * sets: #isFresh), as in RedisStore: a commit never undoes itself, and a strike added or a ban
+   * set just before is not what a later name of the same call pushes out. Only runs when the
    * subject is full, so the common path pays nothing for it.
    */
-  #makeRoom(record: Subject, now: number, keep: WindowTake[] | undefined): void {
+  #makeRoom(record: Subject, now: number): void {
     const marks = record.marks;
     const windows = record.windows;
     if ((marks?.size ?? 0) + (windows?.size ?? 0) < this.#maxNames) return;
@@ -323,7 +379,7 @@ export class MemoryStore implements Store {
       let soonest = Infinity;
       for (const [name, window] of windows ?? []) {
         const leaves = lastLeavesAt(window.data, window.windowMs);
-        if (leaves < soonest && !keep?.some((t) => t.name === name)) {
+        if (leaves < soonest && !this.#isFresh(name, false)) {
           victim = name;
           soonest = leaves;
         }
@@ -334,45 +390,60 @@ export class MemoryStore implements Store {
       }
       for (const [name, mark] of marks ?? []) {
         const ends = mark.until ?? Infinity;
-        if (victim === undefined || ends < soonest) {
+        if ((victim === undefined || ends < soonest) && !this.#isFresh(name, true)) {
           victim = name;
           soonest = ends;
         }
       }
-      // Nothing left but the windows of this very take: the subject may hold one take more.
+      // Nothing left but what this very call wrote: the subject may hold one call's names more.
       if (victim === undefined) return;
       marks!.delete(victim);
     }
   }
 
+  /** Whether the operation being applied has already written the window (or mark) `name`. */
+  #isFresh(name: string, mark: boolean): boolean {
+    const ops = this.#ops!;
+    if (mark) {
+      const set = ops.set!;
+      for (let i = 0; i < this.#sets; i++) if (set[i]!.name === name) return true;
+      return false;
+    }
+    if (this.#taken && ops.take!.some((t) => t.name === name)) return true;
+    const add = ops.add;
+    for (let i = 0; i < this.#adds; i++) if (add![i]!.name === name) return true;
+    return false;
+  }
+
   /**
-   * Active marks named `name`, `limit` at a time, in the LRU's order (most recent first). The
-   * cursor is the number of active marks already returned, so a full pass returns each mark
-   * once when nothing changes meanwhile; a subject touched between pages may move (then it can
-   * be skipped or repeated). Each page walks the subjects from the start: O(subjects) a page,
-   * fine for operator listings, not for hot paths. Read-only: expired marks are not dropped.
+   * Active marks named `name`, `limit` at a time, in the order of their subjects (UTF-16 code
+   * units). The cursor is the last subject returned, so a listing returns each mark that is active
+   * throughout it exactly once, whatever happens between pages: traffic reordering the LRUs
+   * (a banned client's every request reads its ban), subjects evicted or marks ending. A cursor
+   * counting the entries returned so far skipped a live ban (and repeated another) each time one
+   * moved or went ahead of it. Each page walks every subject and sorts the marks after the
+   * cursor: O(subjects) a page, fine for operator listings, not for hot paths. Read-only: expired
+   * marks are not dropped.
    */
   async scan(name: string, options: { cursor?: string; limit: number; now: number }): Promise<{ entries: MarkEntry[]; cursor: string | null }> {
     if (this.#closed) throw new Error('MemoryStore: scan() after close(); create a new MemoryStore');
     const { limit, now, cursor } = options;
     if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`MemoryStore: scan limit must be a positive integer, got ${show(limit)}`);
     if (typeof now !== 'number' || Number.isNaN(now)) throw new TypeError(`MemoryStore: scan now must be a number (ms), got ${show(now)}`);
-    if (cursor !== undefined && !/^(0|[1-9]\d{0,15})$/.test(cursor)) {
-      throw new TypeError(`MemoryStore: scan cursor must be one a previous scan returned, got ${show(cursor)}`);
-    }
-    const start = cursor === undefined ? 0 : Number(cursor);
-    const entries: MarkEntry[] = [];
-    let index = 0;
-    // Subjects with marks may be in either LRU: the kept ones first, each in recency order.
+    const after = cursor === undefined ? undefined : subjectOfCursor(cursor);
+    if (after === null) throw new TypeError(`MemoryStore: scan cursor must be one a previous scan returned, got ${show(cursor)}`);
+    const found: MarkEntry[] = [];
+    // Subjects with marks may be in either LRU.
     for (const [subject, record] of both(this.#kept.entries(), this.#others.entries())) {
+      if (after !== undefined && subject <= after) continue;
       const mark = record.marks?.get(name);
       if (mark === undefined || (mark.until !== null && mark.until <= now)) continue;
-      if (index++ < start) continue;
-      // A cursor only when there is more: the caller's loop ends on the last page, not after it.
-      if (entries.length === limit) return { entries, cursor: String(start + limit) };
-      entries.push({ subject, name, value: mark.value, until: mark.until });
+      found.push({ subject, name, value: mark.value, until: mark.until });
     }
-    return { entries, cursor: null };
+    // A cursor only when there is more: the caller's loop ends on the last page, not after it.
+    if (found.length <= limit) return { entries: found.sort(bySubject), cursor: null };
+    const page = smallestBySubject(found, limit);
+    return { entries: page, cursor: cursorOf(page[limit - 1]!.subject) };
   }
 
   /** Drops everything; later `apply` and `scan` calls reject. */
@@ -380,6 +451,8 @@ export class MemoryStore implements Store {
     this.#closed = true;
     this.#kept.clear();
     this.#others.clear();
+    this.#ended = [];
+    this.#ops = undefined;
   }
 }
 
@@ -399,6 +472,53 @@ function liveWindow(record: Subject, name: string, windowMs: number, now: number
   if (prune(window.data, windowMs, now) > 0) return window;
   windows.delete(name);
   return undefined;
+}
+
+/** Subjects are unique in a store: two entries never compare equal. */
+const bySubject = (a: MarkEntry, b: MarkEntry) => (a.subject < b.subject ? -1 : 1);
+
+/**
+ * The `count` entries of smallest subject, in order: a max-heap of `count` over all of them,
+ * O(m log count). Sorting every match on every page cost a listing of m bans O(m log m) a page.
+ */
+function smallestBySubject(entries: readonly MarkEntry[], count: number): MarkEntry[] {
+  const heap: MarkEntry[] = [];
+  const swap = (i: number, j: number) => {
+    const t = heap[i]!;
+    heap[i] = heap[j]!;
+    heap[j] = t;
+  };
+  for (const entry of entries) {
+    if (heap.length < count) {
+      heap.push(entry);
+      for (let i = heap.length - 1; i > 0 && heap[(i - 1) >> 1]!.subject < heap[i]!.subject; i = (i - 1) >> 1) swap(i, (i - 1) >> 1);
+    } else if (entry.subject < heap[0]!.subject) {
+      heap[0] = entry;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let top = i;
+        if (l < count && heap[l]!.subject > heap[top]!.subject) top = l;
+        if (r < count && heap[r]!.subject > heap[top]!.subject) top = r;
+        if (top === i) break;
+        swap(i, top);
+        i = top;
+      }
+    }
+  }
+  return heap.sort(bySubject);
+}
+
+/** A scan cursor: `k` and the subject's UTF-16 code units in base64url (any string, lone surrogates too, round-trips). */
+function cursorOf(subject: string): string {
+  return `k${Buffer.from(subject, 'utf16le').toString('base64url')}`;
+}
+
+/** The subject a scan cursor names, or null when `cursorOf` made no such cursor. */
+function subjectOfCursor(cursor: unknown): string | null {
+  if (typeof cursor !== 'string' || !/^k[\w-]*$/.test(cursor)) return null;
+  const subject = Buffer.from(cursor.slice(1), 'base64url').toString('utf16le');
+  return cursorOf(subject) === cursor ? subject : null;
 }
 
 function* both<T>(first: Iterable<T>, second: Iterable<T>): Generator<T> {

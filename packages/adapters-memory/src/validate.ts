@@ -23,7 +23,9 @@ export function validateBatch(batch: StoreBatch, store: string): void {
     if (take !== undefined) {
       for (let j = 0; j < take.length; j++) {
         const t = take[j]!;
-        if (!(t.windowMs >= 1 && t.windowMs < Infinity) || !Number.isFinite(t.cost) || Number.isNaN(t.max)) {
+        // typeof first: `'60000' >= 1` holds, and a string length then concatenates into the
+        // window's arithmetic (a window whose hits never leave); a string max compares as a number.
+        if (typeof t?.windowMs !== 'number' || !(t.windowMs >= 1 && t.windowMs < Infinity) || !Number.isFinite(t.cost) || typeof t.max !== 'number' || Number.isNaN(t.max)) {
           throw new TypeError(`${store}: subjects[${i}].take[${j}] needs windowMs >= 1 and finite cost and max, got ${show(t)}`);
         }
       }
@@ -32,7 +34,7 @@ export function validateBatch(batch: StoreBatch, store: string): void {
     if (add !== undefined) {
       for (let j = 0; j < add.length; j++) {
         const a = add[j]!;
-        if (!(a.windowMs >= 1 && a.windowMs < Infinity) || !Number.isFinite(a.cost) || (a.at !== undefined && !Number.isFinite(a.at))) {
+        if (typeof a?.windowMs !== 'number' || !(a.windowMs >= 1 && a.windowMs < Infinity) || !Number.isFinite(a.cost) || (a.at !== undefined && !Number.isFinite(a.at))) {
           throw new TypeError(`${store}: subjects[${i}].add[${j}] needs windowMs >= 1, a finite cost and at, got ${show(a)}`);
         }
       }
@@ -40,7 +42,9 @@ export function validateBatch(batch: StoreBatch, store: string): void {
     const set = ops.set;
     if (set !== undefined) {
       for (let j = 0; j < set.length; j++) {
-        const { until, ifLater } = set[j]!;
+        const write = set[j];
+        const until = write?.until;
+        const ifLater = write?.ifLater;
         if (until !== null && (typeof until !== 'number' || Number.isNaN(until))) {
           throw new TypeError(`${store}: subjects[${i}].set[${j}].until must be a time (ms) or null, got ${show(until)}`);
         }

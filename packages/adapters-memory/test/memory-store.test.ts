@@ -261,3 +261,108 @@ describe('MemoryStore scan and close', () => {
     expect(() => twin[0].applyNow({ now: Number.NaN, subjects: [] })).toThrow(TypeError);
   });
 });
+
+describe('MemoryStore defects found in review', () => {
+  const ban = (until: number | null) => ({ name: 'ban', value: { until }, until });
+  const peekW = async (store: MemoryStore, now: number, subject: string, windowMs = MINUTE) =>
+    (await one(store, now, { subject, peek: [{ name: 'w', windowMs }] })).counts.w;
+
+  it('finds ended bans behind idle permanent ones, so counters keep their room', async () => {
+    const store = new MemoryStore({ maxKeys: 20 });
+    // Idle permanent bans at the least recently used end of the kept subjects hide the rest.
+    for (let i = 0; i < 4; i++) await one(store, T0, { subject: `perm:${i}`, set: [ban(null)] });
+    for (let i = 0; i < 14; i++) await one(store, T0, { subject: `short:${i}`, set: [ban(T0 + MINUTE)] });
+    const now = T0 + 2 * MINUTE;
+    for (let i = 0; i < 100; i++) await one(store, now, { subject: `c:${i}`, take: [w()] });
+    // 16 subjects of room for counters once the 14 ended bans are found, not 2.
+    for (let i = 84; i < 100; i++) expect(await peekW(store, now, `c:${i}`)).toBe(1);
+    for (let i = 0; i < 4; i++) expect((await one(store, now, { subject: `perm:${i}`, get: ['ban'] })).marks.ban).toEqual({ until: null });
+    expect(store.size).toBe(20);
+  });
+
+  it('never drops, to make room in a full subject, what the same operation wrote before', async () => {
+    const store = new MemoryStore({ maxNamesPerSubject: 2 });
+    await one(store, T0, { subject: 's', add: [{ name: 'x', windowMs: DAY, cost: 1 }, { name: 'y', windowMs: DAY, cost: 1 }] });
+    // The add's new name must not push out the (shorter) window the take just committed.
+    expect((await one(store, T0, { subject: 's', take: [w('w', 1)], add: [{ name: 'b', windowMs: DAY, cost: 1 }] })).consumed).toBe(true);
+    expect((await one(store, T0, { subject: 's', take: [w('w', 1)] })).consumed).toBe(false);
+
+    const other = new MemoryStore({ maxNamesPerSubject: 2 });
+    await one(other, T0, { subject: 's', add: [{ name: 'x', windowMs: DAY, cost: 1 }] });
+    // A strike added, then a ban set: the ban makes room from the older window, not the strike.
+    await one(other, T0, { subject: 's', add: [{ name: 'w', windowMs: MINUTE, cost: 1 }], set: [ban(null)] });
+    const after = await one(other, T0, { subject: 's', get: ['ban'], peek: [{ name: 'w', windowMs: MINUTE }, { name: 'x', windowMs: DAY }] });
+    expect({ ...after.counts }).toEqual({ w: 1, x: 0 });
+    expect(after.marks.ban).toEqual({ until: null });
+
+    // Two marks set in one call on a subject of marks only: the second does not replace the first.
+    const marks = new MemoryStore({ maxNamesPerSubject: 2 });
+    await one(marks, T0, { subject: 's', set: [{ name: 'old', value: 1, until: null }, { name: 'older', value: 0, until: T0 + DAY }] });
+    await one(marks, T0, { subject: 's', set: [{ name: 'ban', value: 2, until: T0 + MINUTE }, { name: 'rung', value: 3, until: T0 + 2 * MINUTE }] });
+    expect({ ...(await one(marks, T0, { subject: 's', get: ['old', 'older', 'ban', 'rung'] })).marks }).toEqual({ ban: 2, rung: 3 });
+  });
+
+  it('rejects a window length or max that is not a number, as it does a NaN', async () => {
+    const store = new MemoryStore();
+    const bad = [
+      { subject: 's', take: [{ name: 'w', windowMs: '60000' as unknown as number, max: 1, cost: 1 }] },
+      { subject: 's', take: [{ name: 'w', windowMs: MINUTE, max: '5' as unknown as number, cost: 1 }] },
+      { subject: 's', take: [{ name: 'w', windowMs: MINUTE, max: undefined as unknown as number, cost: 1 }] },
+      { subject: 's', add: [{ name: 'w', windowMs: '60000' as unknown as number, cost: 1 }] },
+      { subject: 's', take: [undefined as unknown as ReturnType<typeof w>] },
+      { subject: 's', set: [null as unknown as { name: string; value: null; until: null }] },
+    ];
+    for (const ops of bad) await expect(store.apply({ now: T0, subjects: [ops] })).rejects.toThrow(/MemoryStore: subjects\[0\]\.(take|add|set)\[0\]/);
+    expect(store.size).toBe(0);
+  });
+
+  it('pages in subject order whatever the page size (the smallest of many picked per page)', async () => {
+    const store = new MemoryStore();
+    const subjects = Array.from({ length: 300 }, (_, i) => `s:${(i * 7919) % 1000}`);
+    for (const subject of subjects) await one(store, T0, { subject, set: [ban(null)] });
+    for (const limit of [1, 7, 64, 299, 300, 301]) {
+      const listed: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const result = await store.scan('ban', { limit, now: T0, ...(cursor === undefined ? {} : { cursor }) });
+        expect(result.entries.length).toBeLessThanOrEqual(limit);
+        listed.push(...result.entries.map((e) => e.subject));
+        cursor = result.cursor ?? undefined;
+      } while (cursor !== undefined);
+      expect(listed).toEqual([...subjects].sort());
+    }
+  });
+
+  it('lists each ban once across pages while traffic reorders, evicts and ends marks between them', async () => {
+    const store = new MemoryStore({ maxKeys: 40 });
+    for (let i = 0; i < 30; i++) await one(store, T0, { subject: `b:${i}`, set: [ban(i === 5 ? T0 + 10 : null)] });
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let page = 0;
+    do {
+      const result = await store.scan('ban', { limit: 7, now: T0 + page * 10, ...(cursor === undefined ? {} : { cursor }) });
+      seen.push(...result.entries.map((e) => e.subject));
+      cursor = result.cursor ?? undefined;
+      // Between pages: banned clients come back (their reads move them to the front), b:5's
+      // ban ends, and a burst of new subjects.
+      for (let i = 0; i < 30; i += 3) await one(store, T0 + page * 10, { subject: `b:${i}`, get: ['ban'] });
+      for (let i = 0; i < 10; i++) await one(store, T0 + page * 10, { subject: `n:${page}:${i}`, take: [w()] });
+      page++;
+    } while (cursor !== undefined && page < 20);
+    expect(new Set(seen).size).toBe(seen.length);
+    const live = Array.from({ length: 30 }, (_, i) => `b:${i}`).filter((s) => s !== 'b:5');
+    expect(seen.filter((s) => s !== 'b:5').sort()).toEqual(live.sort());
+    // Any subject string round-trips through the cursor; cursors it did not make are refused.
+    const odd = ['', 'a\u0000b', '\ud800', '__proto__', 'ç', 'k'];
+    for (const subject of odd) await one(store, T0, { subject, set: [{ name: 'odd', value: 1, until: null }] });
+    const listed: string[] = [];
+    cursor = undefined;
+    do {
+      const result = await store.scan('odd', { limit: 1, now: T0, ...(cursor === undefined ? {} : { cursor }) });
+      listed.push(...result.entries.map((e) => e.subject));
+      cursor = result.cursor ?? undefined;
+    } while (cursor !== undefined);
+    expect(listed).toEqual([...odd].sort());
+    for (const bad of ['7', 'k=', 'kA', 'k!', 'garbage']) await expect(store.scan('odd', { limit: 1, now: T0, cursor: bad })).rejects.toThrow(/cursor/);
+  });
+});
