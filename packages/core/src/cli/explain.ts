@@ -13,7 +13,7 @@ import { normaliseAction, type NormalisedAction } from '../engine/action.js';
 import { readPath } from '../engine/state.js';
 import { planLimits, type CompiledLimit } from '../limits/limits.js';
 import { isActiongateError } from '../errors.js';
-import { jsonErrorOffset, loadPolicy } from '../policy/load.js';
+import { jsonErrorOffset, loadPolicy, withoutBom } from '../policy/load.js';
 import { formatDuration } from '../policy/duration.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { createReferenceInterpreter, type RuleExplanation } from '../rules/reference.js';
@@ -44,7 +44,7 @@ export interface Explanation {
   store: string;
   /** The evaluation's time (epoch ms). */
   at: number;
-  /** How many earlier traffic lines were replayed first (`--line`). */
+  /** How many earlier traffic lines were replayed first (`--line`): evaluated ones, as `replay` counts actions (not the lines it skips). */
   replayedBefore: number;
   action: {
     action: string;
@@ -106,11 +106,15 @@ export async function explain(options: ExplainOptions): Promise<Explanation> {
   try {
     for await (const record of options.before ?? []) {
       clock = Math.max(clock, record.at); // the virtual clock never goes back
-      await guard.evaluate(record.action).catch((error: unknown) => {
+      try {
+        await guard.evaluate(record.action);
+        // Counted only when evaluated: "after replaying the N earlier lines" is the replay's
+        // action count up to here, not one more per line the replay skipped.
+        replayed++;
+      } catch (error) {
         // An invalid earlier action changes no state, as in a replay; anything else is a failure.
         if (!isActiongateError(error) || error.code !== 'ACTION_INVALID') throw error;
-      });
-      replayed++;
+      }
     }
     clock = Math.max(clock, options.at ?? Date.now());
     const decision = await guard.evaluate(options.action, { dryRun: true });
@@ -212,6 +216,8 @@ async function readActionFile(path: string): Promise<{ action: Action; at?: numb
   } catch (error) {
     throw new CliError(`actiongate explain: cannot read ${path}: ${(error as Error).message}`, EXIT.input, { cause: error });
   }
+  // A file saved by an editor may start with a byte order mark, as policies and traffic lines may.
+  text = withoutBom(text);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -273,7 +279,8 @@ Options:
                        (needs @actiongate/redis and ioredis in the project; read only)
   --prefix P           the RedisStore key prefix the application uses (default: ag)
   --at TIME            evaluation time, epoch ms or ISO 8601 (memory store only; default: now)
-  --line N             explain line N of a traffic file after replaying the lines before it
+  --line N             explain line N of a traffic file (not stdin: it is read twice)
+                       after replaying the lines before it
   --format text|json   output format (default: text)
   -h, --help           show this help
 
@@ -292,6 +299,9 @@ Exit status: 0 explained, 1 an input problem (policy, action, file, store), 2 a 
     if (positionals.length !== 1) throw usageError(this, 'actiongate explain: name one action file');
     if (values.store && values.line) throw usageError(this, 'actiongate explain: --line replays into a fresh memory store; it cannot be combined with --store');
     if (values.store && values.at) throw usageError(this, 'actiongate explain: --at sets a virtual time; against --store the store\'s clock is used');
+    // --line reads the file twice (finds the line, then replays the ones before it): stdin would
+    // be gone the second time, and the first pass's early stop aborted it with a stack trace.
+    if (values.line !== undefined && positionals[0] === '-') throw usageError(this, 'actiongate explain: --line reads the traffic file twice (the line, then the lines before it), so it cannot be stdin: save the traffic to a file and name that');
     const at = values.at === undefined ? undefined : parseTime(/^\d+$/.test(values.at) ? Number(values.at) : values.at);
     if (values.at !== undefined && at === undefined) throw usageError(this, `actiongate explain: --at must be epoch milliseconds or an ISO 8601 time, got ${JSON.stringify(values.at)}`);
     const policy = await loadPolicy(values.policy);

@@ -9,7 +9,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { createContentModel, type ContentModel, type ModelInput, type ModelLabel } from '../content/model.js';
 import { loadPolicy } from '../policy/load.js';
 import { CliError, EXIT, integerFlag, parseCommandArgs, usageError, type Command, type Io } from './command.js';
-import { openNdjson } from './ndjson.js';
+import { openNdjson, refuseOverwritingInput } from './ndjson.js';
 import { openStore, type OpenedStore } from './store-url.js';
 
 const HELP = `Usage:
@@ -66,6 +66,7 @@ export const modelCommand: Command = {
     if (action === 'import' && rest.length !== 1) throw usageError(modelCommand, 'actiongate model import: give one model file');
     if (action !== 'import' && rest.length > 0) throw usageError(modelCommand, `actiongate model ${action}: takes no file argument, got ${JSON.stringify(rest[0])}`);
     const batch = integerFlag(modelCommand, 'batch', values.batch, 5_000, 1, 1_000_000);
+    if (values.out) await refuseOverwritingInput(modelCommand, 'out', values.out, [values.labelled, values.policy, ...rest]);
 
     const policy = await loadPolicy(values.policy);
     const settings = policy.content.model;

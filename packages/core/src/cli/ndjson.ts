@@ -7,7 +7,7 @@
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { CliError } from './command.js';
+import { CliError, usageError, type Command } from './command.js';
 import { printable } from './terminal.js';
 
 /** One line of input: its parsed value, or why it was skipped. 1-based line numbers. */
@@ -18,6 +18,8 @@ export interface NdjsonReadOptions {
   maxLineBytes?: number;
   /** Called with the bytes read so far after each chunk (progress). */
   onBytes?: (bytes: number) => void;
+  /** The input as messages name it: its path, or `-` for stdin. @default '-' */
+  name?: string;
 }
 
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
@@ -33,7 +35,7 @@ export interface NdjsonInput {
  * message, before any line is read.
  */
 export async function openNdjson(path: string, options: NdjsonReadOptions = {}): Promise<NdjsonInput> {
-  if (path === '-') return { size: null, lines: splitLines(process.stdin, options) };
+  if (path === '-') return { size: null, lines: splitLines(process.stdin, { ...options, name: '-' }) };
   let size: number;
   try {
     const info = await stat(path);
@@ -42,7 +44,7 @@ export async function openNdjson(path: string, options: NdjsonReadOptions = {}):
   } catch (error) {
     throw new CliError(`cannot read ${path}: ${(error as Error).message}`, 1, { cause: error });
   }
-  return { size, lines: readLines(path, options) };
+  return { size, lines: readLines(path, { ...options, name: path }) };
 }
 
 /**
@@ -54,11 +56,25 @@ async function* readLines(path: string, options: NdjsonReadOptions): AsyncGenera
   try {
     yield* splitLines(createReadStream(path, { highWaterMark: 1 << 20 }), options);
   } catch (error) {
+    if (error instanceof CliError) throw error;
     throw new CliError(`cannot read ${path}: ${(error as Error).message}`, 1, { cause: error });
   }
 }
 
 const NEWLINE = 0x0a;
+
+/**
+ * A compressed input (a log rotated by logrotate is `decisions.ndjson.1.gz`) is refused at its
+ * first bytes, the gzip magic number: read as text, every "line" of it was skipped as not JSON
+ * and the report said "No decisions." with exit 0.
+ */
+function gzipped(name: string): CliError {
+  return new CliError(
+    name === '-'
+      ? 'stdin is gzip-compressed: decompress it first (put "gunzip -c" in the pipe before actiongate)'
+      : `${name} is gzip-compressed: decompress it first, or pipe it in: gunzip -c ${name} | actiongate … -`,
+  );
+}
 
 /** Splits a byte stream into parsed lines. Blank lines are skipped silently. */
 export async function* splitLines(stream: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, options: NdjsonReadOptions = {}): AsyncGenerator<NdjsonItem> {
@@ -85,6 +101,7 @@ export async function* splitLines(stream: AsyncIterable<Buffer | string> | Itera
 
   for await (const chunk of stream) {
     const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (bytes === 0 && buffer[0] === 0x1f && buffer[1] === 0x8b) throw gzipped(options.name ?? '-');
     bytes += buffer.length;
     let start = 0;
     for (let end = buffer.indexOf(NEWLINE, start); end !== -1; end = buffer.indexOf(NEWLINE, start)) {
@@ -152,6 +169,25 @@ export function describeSkipped(path: string, skipped: SkippedLines): string[] {
   if (skipped.count > skipped.first.length) lines.push(`${path}: ${skipped.count - skipped.first.length} more skipped lines not shown`);
   lines.push(`${path}: ${skipped.count} line${skipped.count === 1 ? '' : 's'} skipped, the rest processed`);
   return lines;
+}
+
+/**
+ * Refuses an output file that is one of the command's inputs (the same file, however it is
+ * named: compared by device and inode, so `./t.ndjson` and a link to it are caught too). Opening
+ * an output truncates it: `replay --log traffic.ndjson traffic.ndjson` emptied the traffic before
+ * a line was read and reported "0 actions", and `report --out log log` replaced the log with its
+ * report. An output that does not exist yet, or is not a regular file (`/dev/null`), is fine.
+ */
+export async function refuseOverwritingInput(command: Command, flag: string, output: string, inputs: readonly (string | undefined)[]): Promise<void> {
+  const out = await stat(output).catch(() => null);
+  if (!out?.isFile()) return;
+  for (const input of inputs) {
+    if (input === undefined || input === '-') continue;
+    const info = await stat(input).catch(() => null);
+    if (info && info.dev === out.dev && info.ino === out.ino) {
+      throw usageError(command, `actiongate ${command.name}: --${flag} ${output} is ${input === output ? 'an input of the command' : `${input}, an input of the command`}: writing it would overwrite what is being read; name another file`);
+    }
+  }
 }
 
 /** An NDJSON file written with backpressure: `write` resolves once the line is buffered within limits. */

@@ -13,7 +13,7 @@ import { loadPolicy } from '../policy/load.js';
 import type { Decision } from '../types.js';
 import { createReportBuilder, type DecisionReport } from './aggregate.js';
 import { choiceFlag, EXIT, integerFlag, parseCommandArgs, usageError, type Command, type Io } from './command.js';
-import { createNdjsonWriter, createSkipped, describeSkipped, openNdjson, type NdjsonItem, type NdjsonWriter, type SkippedLines } from './ndjson.js';
+import { createNdjsonWriter, createSkipped, describeSkipped, openNdjson, refuseOverwritingInput, type NdjsonItem, type NdjsonWriter, type SkippedLines } from './ndjson.js';
 import { createProgress, type Progress } from './progress.js';
 import { renderReplay } from './render-text.js';
 import { createComparison, createPolicyStats, type Comparison, type PolicyStats } from './replay-stats.js';
@@ -168,6 +168,7 @@ line), 2 a usage error.`,
     const top = integerFlag(this, 'top', values.top, 10, 1, 1000);
     const maxKeys = integerFlag(this, 'max-keys', values['max-keys'], 100_000, 1, 100_000_000);
     const file = positionals[0]!;
+    if (values.log) await refuseOverwritingInput(this, 'log', values.log, [file, values.policy, values.compare]);
     const policies = [await loadPolicy(values.policy)];
     if (values.compare) policies.push(await loadPolicy(values.compare));
     const result = await runReplay(io, file, policies, { top, maxKeys, progress: values['no-progress'] !== true, ...(values.log ? { log: values.log } : {}) });

@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { createReportBuilder, type DecisionReport } from './aggregate.js';
 import { choiceFlag, CliError, EXIT, integerFlag, parseCommandArgs, usageError, type Command } from './command.js';
 import { readLoggedDecision } from './log-line.js';
-import { createSkipped, describeSkipped, openNdjson, type SkippedLines } from './ndjson.js';
+import { createSkipped, describeSkipped, openNdjson, refuseOverwritingInput, type SkippedLines } from './ndjson.js';
 import { renderHtmlReport } from './render-html.js';
 import { renderDecisionReport } from './render-text.js';
 
@@ -67,6 +67,7 @@ usage error.`,
     const top = integerFlag(this, 'top', values.top, 10, 1, 1000);
     if (positionals.length !== 1) throw usageError(this, 'actiongate report: name one decision log (or - for stdin)');
     const file = positionals[0]!;
+    if (values.out) await refuseOverwritingInput(this, 'out', values.out, [file]);
     const { report, skipped } = await reportFromLog(file, { top });
     const output =
       format === 'json'

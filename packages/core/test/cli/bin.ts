@@ -66,7 +66,7 @@ export interface Run {
 }
 
 /** Runs the bin with `args`; never rejects for a non-zero exit. */
-export function run(args: readonly string[], options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+export function run(args: readonly string[], options: { cwd?: string; input?: string | Buffer; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     // Without pnpm's NODE_PATH, which would let the bin find packages a user's project does not have.
     const { NODE_PATH: _nodePath, ...env } = { ...process.env, ...options.env };

@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createTopK } from '../../src/cli/topk.js';
@@ -136,6 +137,21 @@ describe('NDJSON line splitting', () => {
     const items = await collect([`{"a":"${long}`, long, long, '"}\n{"ok":true}\n'], 2048);
     expect(items).toEqual([{ line: 1, error: 'line longer than 2048 bytes (skipped)' }, { line: 2, value: { ok: true } }]);
     expect(DEFAULT_MAX_LINE_BYTES).toBe(1024 * 1024);
+  });
+
+  it('refuses gzip-compressed input at its first bytes with how to decompress it (exit 1), instead of skipping every "line"', async () => {
+    const gz = gzipSync('{"a":1}\n{"b":2}\n');
+    const read = async (name?: string) => {
+      try {
+        for await (const _item of splitLines([gz.subarray(0, 3), gz.subarray(3)], name ? { name } : {}));
+        return null;
+      } catch (error) {
+        return error;
+      }
+    };
+    expect(await read('log.1.gz')).toMatchObject({ exitCode: 1, message: 'log.1.gz is gzip-compressed: decompress it first, or pipe it in: gunzip -c log.1.gz | actiongate … -' });
+    expect(await read()).toBeInstanceOf(CliError);
+    expect(await read()).toMatchObject({ message: expect.stringContaining('stdin is gzip-compressed') });
   });
 });
 

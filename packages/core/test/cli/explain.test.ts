@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -68,6 +68,32 @@ describe('actiongate explain', () => {
     const bad = await run(['explain', '--policy', policy, '--line', '13', fixture('traffic.ndjson')]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('traffic.ndjson:13: not valid JSON');
+  });
+
+  it('--line counts the earlier lines it evaluated, as replay counts actions, not the lines replay skips', async () => {
+    // Lines 13-15 are skipped by replay (not JSON, an invalid action, not a traffic object): 12 actions come before line 16.
+    const { code, stdout } = await run(['explain', '--policy', policy, '--line', '16', fixture('traffic.ndjson')]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('after replaying the 12 earlier traffic lines into it');
+    const json = await run(['explain', '--policy', policy, '--line', '16', '--format', 'json', fixture('traffic.ndjson')]);
+    expect(JSON.parse(json.stdout).replayedBefore).toBe(12);
+  });
+
+  it('--line with stdin ("-") is a usage error (exit 2) saying to use a file, not a stack trace', async () => {
+    const { code, stderr } = await run(['explain', '--policy', policy, '--line', '12', '-'], { input: readFileSync(fixture('traffic.ndjson'), 'utf8') });
+    expect(code).toBe(2);
+    expect(stderr).not.toContain('unexpected failure');
+    expect(stderr).toContain('--line reads the traffic file twice');
+    expect(stderr).toContain('Usage: actiongate explain');
+  });
+
+  it('reads an action file that starts with a byte order mark (as an editor may save it), like policies and traffic', async () => {
+    const file = join(temp.dir, 'bom.json');
+    writeFileSync(file, `\uFEFF${readFileSync(fixture('action.json'), 'utf8')}`);
+    const { code, stdout, stderr } = await run(['explain', '--policy', policy, '--at', '2026-01-05T10:00:00Z', file]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toContain('Verdict: BLOCK');
   });
 
   it('reports a malformed action file and an invalid action with exit 1', async () => {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bin, ensureBuilt, fixture, root, run, tempDir } from './bin.js';
@@ -216,6 +216,22 @@ describe('actiongate replay', () => {
       expect(stderr).not.toContain('unexpected failure');
       expect(stderr).toContain(`cannot write ${missing}: ENOENT`);
     }
+  });
+
+  it('refuses a --log that is the traffic file or a policy (exit 2), which opening it would empty before a line is read', async () => {
+    const copy = join(temp.dir, 'own-log.ndjson');
+    const original = readFileSync(fixture('traffic.ndjson'), 'utf8');
+    writeFileSync(copy, original);
+    const link = join(temp.dir, 'own-log-link.ndjson');
+    symlinkSync(copy, link);
+    for (const args of [['--log', copy, copy], ['--log', link, copy], ['--log', policy, traffic]]) {
+      const { code, stdout, stderr } = await run(['replay', '--policy', policy, ...args]);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr).toContain('writing it would overwrite what is being read');
+    }
+    expect(readFileSync(copy, 'utf8')).toBe(original);
+    expect(readFileSync(fixture('policy.json'), 'utf8')).toContain('"name": "fixture"');
   });
 
   it('replays synthetic traffic written by "actiongate synthetic", deterministically for a seed', async () => {

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, fixture, root, run, tempDir } from './bin.js';
@@ -93,6 +94,29 @@ describe('actiongate report', () => {
     } finally {
       server.close();
     }
+  });
+
+  it('refuses an --out that is the log being read (exit 2), leaving the log intact', async () => {
+    const copy = join(temp.dir, 'own-out.ndjson');
+    const original = readFileSync(fixture('decisions.ndjson'), 'utf8');
+    writeFileSync(copy, original);
+    const { code, stderr } = await run(['report', '--format', 'html', '--out', copy, copy]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('writing it would overwrite what is being read');
+    expect(readFileSync(copy, 'utf8')).toBe(original);
+  });
+
+  it('a gzip-compressed log (a rotated one) is exit 1 saying to decompress it, not "No decisions." with exit 0', async () => {
+    const gz = join(temp.dir, 'decisions.ndjson.1.gz');
+    writeFileSync(gz, gzipSync(readFileSync(fixture('decisions.ndjson'))));
+    const file = await run(['report', gz]);
+    expect(file.code).toBe(1);
+    expect(file.stdout).toBe('');
+    expect(file.stderr).toContain(`${gz} is gzip-compressed: decompress it first, or pipe it in: gunzip -c ${gz} | actiongate … -`);
+    const stdin = await run(['replay', '--policy', relative(root, fixture('policy.json')), '-'], { input: gzipSync(readFileSync(fixture('traffic.ndjson'))) });
+    expect(stdin.code).toBe(1);
+    expect(stdin.stderr).toContain('stdin is gzip-compressed');
+    expect(stdin.stderr).not.toContain('unexpected failure');
   });
 
   it('shows a time beyond the Date range as a number instead of crashing on it, in every format', async () => {

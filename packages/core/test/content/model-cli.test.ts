@@ -81,6 +81,12 @@ describe('actiongate model', () => {
     expect(JSON.parse(readFileSync(join(cwd, 'mem.json'), 'utf8'))).toMatchObject({ spamDocs: 300, hamDocs: 300 });
     const lost = await run(['model', 'train', '--policy', 'policy.json', '--labelled', 'labelled.ndjson'], { cwd });
     expect(lost.stderr).toContain('nothing kept (no --store and no --out)');
+    // --out naming the training file would replace the examples with the model.
+    const before = readFileSync(join(cwd, 'labelled.ndjson'), 'utf8');
+    const own = await run(['model', 'train', '--policy', 'policy.json', '--labelled', 'labelled.ndjson', '--out', 'labelled.ndjson'], { cwd });
+    expect(own.code).toBe(2);
+    expect(own.stderr).toContain('writing it would overwrite what is being read');
+    expect(readFileSync(join(cwd, 'labelled.ndjson'), 'utf8')).toBe(before);
   }, 60_000);
 
   it('refuses a policy without a model, a bad model file, and a wrong command line', async () => {
