@@ -7,13 +7,12 @@
  * Nothing here re-implements the engine: lists, content, limits and the client IP come from the
  * compiled policy's own functions.
  */
-import { readFile } from 'node:fs/promises';
 import { createGuard } from '../guard.js';
 import { normaliseAction, type NormalisedAction } from '../engine/action.js';
 import { readPath } from '../engine/state.js';
 import { planLimits, type CompiledLimit } from '../limits/limits.js';
 import { isActiongateError } from '../errors.js';
-import { jsonErrorOffset, loadPolicy, withoutBom } from '../policy/load.js';
+import { jsonErrorOffset, loadPolicy, readTextFile, withoutBom } from '../policy/load.js';
 import { formatDuration } from '../policy/duration.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { createReferenceInterpreter, type RuleExplanation } from '../rules/reference.js';
@@ -209,10 +208,13 @@ function notApplying(limit: CompiledLimit, action: NormalisedAction, ip: string 
 }
 
 /** Reads the action file: an action, or a traffic line `{ at, action }` whose `at` sets the time. */
+/** An action file holds one action: its content fields are read up to 64 KB each. */
+const MAX_ACTION_FILE_BYTES = 16 * 1024 * 1024;
+
 async function readActionFile(path: string): Promise<{ action: Action; at?: number }> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readTextFile(path, MAX_ACTION_FILE_BYTES);
   } catch (error) {
     throw new CliError(`actiongate explain: cannot read ${path}: ${(error as Error).message}`, EXIT.input, { cause: error });
   }

@@ -2,7 +2,7 @@
  * Loading a policy from a JSON file: read, parse with a line and column on syntax errors, then
  * `compilePolicy` with list files resolved relative to the policy file.
  */
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
 import { proveContentPatterns } from '../content/signals.js';
 import { PolicyError } from '../errors.js';
 import { compilePolicy, type CompiledPolicy } from './compile.js';
@@ -11,7 +11,7 @@ import { compilePolicy, type CompiledPolicy } from './compile.js';
 export async function loadPolicy(path: string): Promise<CompiledPolicy> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readTextFile(path, MAX_POLICY_FILE_BYTES);
   } catch (error) {
     throw new PolicyError([{ pointer: '', message: `cannot read the policy file: ${(error as Error).message}`, file: path }], { file: path, code: 'POLICY_FILE', cause: error });
   }
@@ -19,6 +19,30 @@ export async function loadPolicy(path: string): Promise<CompiledPolicy> {
   // The ReDoS proofs off the event loop first: the compile then finds them remembered.
   await proveContentPatterns(document);
   return compilePolicy(document, { file: path });
+}
+
+/** The most a policy file may hold: inline lists of a million entries fit; list files are read apart. */
+export const MAX_POLICY_FILE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A file's text, read up to `maxBytes`: past that it rejects, having read no more. A path can
+ * name a device or a pipe (`/dev/zero`, a FIFO) that never ends, which reading whole would hold
+ * in memory until the process ran out.
+ */
+export async function readTextFile(path: string, maxBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      bytes += chunk.length;
+      if (bytes > maxBytes) throw new Error(`more than ${maxBytes} bytes (${Math.round(maxBytes / 1024 / 1024)} MB), the most such a file may hold`);
+      chunks.push(chunk);
+    }
+  } finally {
+    stream.destroy();
+  }
+  return Buffer.concat(chunks, bytes).toString('utf8');
 }
 
 /**

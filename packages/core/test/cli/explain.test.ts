@@ -96,6 +96,12 @@ describe('actiongate explain', () => {
     expect(stdout).toContain('Verdict: BLOCK');
   });
 
+  it('refuses an action file past its bound (a device that never ends) with exit 1, memory bounded', async () => {
+    const { code, stderr } = await run(['explain', '--policy', policy, '/dev/zero']);
+    expect(code).toBe(1);
+    expect(stderr).toContain('cannot read /dev/zero: more than 16777216 bytes (16 MB)');
+  });
+
   it('reports a malformed action file and an invalid action with exit 1', async () => {
     const broken = join(temp.dir, 'broken.json');
     writeFileSync(broken, '{\n  "action": "ad.submit",\n  "ip": \n}');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { compilePolicy, isActiongateError, loadPolicy, PolicyError } from '../../src/index.js';
+import { readTextFile } from '../../src/policy/load.js';
 
 const reference = fileURLToPath(new URL('../../../../rules/classifieds.json', import.meta.url));
 
@@ -75,6 +76,16 @@ describe('compilePolicy', () => {
     writeFileSync(file, '{\n  "name": "x",\n  "mode": enforce\n}');
     await expect(loadPolicy(file)).rejects.toMatchObject({ code: 'POLICY_FILE', message: expect.stringMatching(/line 3, column \d+/) });
     await expect(loadPolicy(join(dir, 'missing.json'))).rejects.toMatchObject({ code: 'POLICY_FILE' });
+  });
+
+  it('reads a policy file up to its bound and no further: a path naming an endless device rejects, memory bounded', async () => {
+    // Read whole, /dev/zero held the process until it ran out of memory.
+    await expect(loadPolicy('/dev/zero')).rejects.toMatchObject({ code: 'POLICY_FILE', message: expect.stringMatching(/more than 67108864 bytes \(64 MB\)/) });
+    expect(await readTextFile('/dev/null', 10)).toBe('');
+    const file = join(mkdtempSync(join(tmpdir(), 'ag-policy-')), 'eleven.txt');
+    writeFileSync(file, 'eleven char');
+    expect(await readTextFile(file, 11)).toBe('eleven char');
+    await expect(readTextFile(file, 10)).rejects.toThrow(/more than 10 bytes/);
   });
 
   it('reads a policy saved with a byte order mark (Windows Notepad does that), as list files are read', async () => {
