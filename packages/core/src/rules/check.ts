@@ -11,7 +11,7 @@ import { isFactReference } from './order.js';
 import { isWellFormedPath, jsonPathProblem, parsePlainPath } from './paths.js';
 import { durationProblem, parseBanDuration, parseDuration } from '../policy/duration.js';
 import { escape as escapePointer } from '../policy/schema.js';
-import { EVENT_TYPES, MIN_TIGHTEN_FACTOR, ruleLabel } from './types.js';
+import { EVENT_PARAMS, EVENT_TYPES, MIN_TIGHTEN_FACTOR, ruleLabel } from './types.js';
 
 export interface CheckOptions {
   /** Fact names rules may read; `null` allows any. */
@@ -82,7 +82,7 @@ function checkEvent(event: unknown, at: string, report: Report): void {
   // that parses to nothing would be dropped silently when the rule fires.
   if (isObject(params) && params.ban !== undefined && parseBanDuration(params.ban) === undefined) problem('/params/ban', durationProblem(params.ban));
   if (isObject(params) && params.retryAfter !== undefined && parseDuration(params.retryAfter) === undefined) problem('/params/retryAfter', durationProblem(params.retryAfter));
-  if (isObject(params) && typeof type === 'string' && Object.hasOwn(EVENT_PARAMS, type)) {
+  if (isObject(params) && typeof type === 'string' && EVENT_TYPES.includes(type)) {
     const reads = EVENT_PARAMS[type]!;
     for (const key of Object.keys(params)) {
       if (reads.includes(key)) continue;
@@ -105,20 +105,6 @@ function checkEvent(event: unknown, at: string, report: Report): void {
     if (length !== undefined && parseDuration(length) === undefined) problem('/params/for', `${JSON.stringify(length)} is not a duration like "1h"`);
   }
 }
-
-/**
- * The params each event type reads (verdict/decide.ts). The schema lets any param through, so a
- * typo (`"bans": "24h"`) or a param on a type that ignores it (`ban` on a throttle) would load
- * clean and do nothing: each is a warning for `actiongate validate`.
- */
-const EVENT_PARAMS: Readonly<Record<string, readonly string[]>> = {
-  allow: ['reason'],
-  challenge: ['reason', 'challenge'],
-  throttle: ['reason', 'retryAfter'],
-  block: ['reason', 'ban'],
-  score: ['reason', 'add'],
-  tighten: ['reason', 'factor', 'for'],
-};
 
 /** json-rules-engine's boolean keys, in its precedence (any, all, not). */
 function booleanKeys(node: Json): string[] {

@@ -35,7 +35,21 @@ export const RULE_FACTS: readonly string[] = Object.freeze(['action', 'ip', 'act
 /** Adaptive limits never go below this fraction of the policy's capacity. */
 export const MIN_TIGHTEN_FACTOR = 0.1;
 
-export const EVENT_TYPES: readonly string[] = Object.freeze(['allow', 'challenge', 'throttle', 'block', 'score', 'tighten']);
+/**
+ * The event types, and the params each reads (verdict/decide.ts). The schema lets any param
+ * through, so a typo (`"bans": "24h"`) or a param on a type that ignores it (`ban` on a
+ * throttle) would load clean and do nothing: `checkRule` warns of each.
+ */
+export const EVENT_PARAMS: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  allow: ['reason'],
+  challenge: ['reason', 'challenge'],
+  throttle: ['reason', 'retryAfter'],
+  block: ['reason', 'ban'],
+  score: ['reason', 'add'],
+  tighten: ['reason', 'factor', 'for'],
+});
+
+export const EVENT_TYPES: readonly string[] = Object.freeze(Object.keys(EVENT_PARAMS));
 
 /** The label a rule goes by in events, problems and explanations. */
 export function ruleLabel(rule: { name?: unknown } | null | undefined, index: number): string {
