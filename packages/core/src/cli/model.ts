@@ -5,9 +5,9 @@
  * file, import (merge) from one, and the model's counts. The model settings (name, buckets,
  * window, fields) come from the policy, exactly as `createGuard` reads them.
  */
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createContentModel, type ContentModel, type ModelInput, type ModelLabel } from '../content/model.js';
-import { loadPolicy } from '../policy/load.js';
+import { FileTooLargeError, loadPolicy, readTextFile } from '../policy/load.js';
 import { CliError, EXIT, integerFlag, parseCommandArgs, usageError, type Command, type Io } from './command.js';
 import { openNdjson, refuseOverwritingInput } from './ndjson.js';
 import { openStore, type OpenedStore } from './store-url.js';
@@ -161,15 +161,14 @@ const MAX_MODEL_FILE_BYTES = 128 * 1024 * 1024;
 
 async function readModelFile(path: string): Promise<unknown> {
   let text: string;
-  let size: number;
   try {
-    size = (await stat(path)).size;
-    text = size > MAX_MODEL_FILE_BYTES ? '' : await readFile(path, 'utf8');
+    text = await readTextFile(path, MAX_MODEL_FILE_BYTES);
   } catch (error) {
+    if (error instanceof FileTooLargeError) {
+      const size = error.bytes === undefined ? `more than ${MAX_MODEL_FILE_BYTES} bytes` : `${error.bytes} bytes`;
+      throw new CliError(`${path} is not a model file: ${size}, more than the ${MAX_MODEL_FILE_BYTES} (128 MB) a model file can take`, EXIT.input);
+    }
     throw new CliError(`cannot read ${path}: ${(error as Error).message}`, EXIT.input, { cause: error });
-  }
-  if (size > MAX_MODEL_FILE_BYTES) {
-    throw new CliError(`${path} is not a model file: ${size} bytes, more than the ${MAX_MODEL_FILE_BYTES} (128 MB) a model file can take`, EXIT.input);
   }
   try {
     return JSON.parse(text);
