@@ -200,6 +200,12 @@ class BoundedScript extends SafeScript {
   override runInNewContext(context: object): unknown {
     return super.runInNewContext(context);
   }
+
+  // jsonpath-plus keys its cache of parsed scripts by `evaluator + 'Script:' + code`: without
+  // this, each filter evaluation built and hashed a key holding this class's whole source.
+  static override toString(): string {
+    return 'bounded';
+  }
 }
 
 /** Path segments jsonpath-plus evaluates as script: filters `?(…)` and script expressions `(…)`. */

@@ -132,3 +132,12 @@ describe('JSONPath filters without jsonpath-plus\'s safe evaluator', () => {
     }
   });
 });
+
+describe('JSONPath filters at run time: the parsed-script cache', () => {
+  it('keys a parsed filter by its code and a short name for the evaluator, not the evaluator class\'s source', () => {
+    expect(resolveJsonPath({ a: [{ b: 1 }, { b: 2 }] }, '$.a[?(@.b == 2)]')).toEqual([{ b: 2 }]);
+    const keys = Object.keys((JSONPath as unknown as { cache: Record<string, unknown> }).cache).filter((key) => key.includes('Script:') && key.includes('== 2'));
+    expect(keys.length).toBeGreaterThan(0);
+    for (const key of keys) expect(key.startsWith('boundedScript:')).toBe(true);
+  });
+});
