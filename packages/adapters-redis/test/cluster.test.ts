@@ -75,6 +75,17 @@ describe('RedisStore on a cluster', () => {
     expect(d.limits.find((l) => l.id === 'ip')!.count).toBe(3);
   });
 
+  it('counts the bans in force on every master', async () => {
+    const p = prefix();
+    const guard = createGuard({ policy: { name: 'c' }, store: new RedisStore({ client: await ioredisCluster(), prefix: p }), storeTimeoutMs: 5_000 });
+    const targets = Array.from({ length: 40 }, (_, i) => `actor:u${i}`);
+    for (const target of targets) await guard.block(target);
+    await guard.block('ip:192.0.2.5');
+    const store = new RedisStore({ client: await ioredisCluster(), prefix: p });
+    expect(new Set(targets.map((t) => keySlot(store.keyOf(t)))).size).toBeGreaterThan(30); // spread over the masters
+    expect(await guard.countBans()).toMatchObject({ actor: 40, ip: 1, cidr: 0 });
+  });
+
   it('4 processes × 200 concurrent evaluations at one key limited to 100: exactly 100 allowed', async () => {
     expect(await fourProcesses(`cluster:${cluster.nodes.map((n) => `${n.host}:${n.port}`).join(',')}`)).toEqual({ allowed: 100, degraded: 0 });
   }, 60_000);

@@ -551,6 +551,25 @@ describe('RedisStore sharing calls', () => {
 });
 
 describe('operator actions through Redis', () => {
+  it('counts the bans in force across processes, among many keys that hold none', async () => {
+    const p = prefix();
+    const policy = { name: 'count', limits: [{ id: 'l', by: 'ip' as const, window: '1h', max: 5 }] };
+    const [one, two] = [createGuard({ policy, store: new RedisStore({ client: await ioredis(), prefix: p }), storeTimeoutMs }), createGuard({ policy, store: new RedisStore({ client: await ioredis(), prefix: p }), storeTimeoutMs })];
+    // 3,000 counters without a ban: pages come back short and the count must page on past them.
+    const store = new RedisStore({ client: await ioredis(), prefix: p });
+    await store.apply({ now: Date.now(), subjects: Array.from({ length: 3_000 }, (_, i) => ({ subject: `ip:198.51.${i >> 8}.${i & 255}`, take: [{ name: 'w', windowMs: 600_000, max: 5, cost: 1 }] })) });
+    await one.block('ip:192.0.2.1');
+    await one.block('cidr:203.0.113.0/24', { for: '7d' });
+    await two.block('actor:a', { for: 'permanent' });
+    await two.block('actor:b');
+    await two.unblock('actor:b');
+    const counted = await one.countBans();
+    expect(counted).toMatchObject({ ip: 1, actor: 1, cidr: 1 });
+    expect(Math.abs(counted.at - Date.now())).toBeLessThan(5_000);
+    expect(two.metrics().activeBans).toBeNull(); // each process's gauge is its own count
+    expect(await two.countBans()).toMatchObject({ ip: 1, actor: 1, cidr: 1 });
+  });
+
   it('a block, an allow and a passed challenge made by one process hold in another', async () => {
     const p = prefix();
     const policy = { name: 'ops', content: { terms: { casino: 50 } }, scoring: { challenge: 40 } };

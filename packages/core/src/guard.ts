@@ -17,7 +17,7 @@ import { createMetrics, type MetricsSnapshot } from './observe/metrics.js';
 import { createTelemetry, type TelemetryOptions } from './observe/otel.js';
 import { planEffects, planState, readState, subjectsOf, type State } from './engine/state.js';
 import { deadlineStore, storeCalls } from './engine/store-call.js';
-import { allow, block, challengeBatch, inspect, listBlocks, passChallenge, unblock, type BlockOptions, type Inspection, type Target } from './engine/operator.js';
+import { allow, block, challengeBatch, countBans, inspect, listBlocks, passChallenge, unblock, type BanCount, type BlockOptions, type Inspection, type Target } from './engine/operator.js';
 import { compilePolicy, isCompiledPolicy, type CompiledPolicy } from './policy/compile.js';
 import type { PolicyDocument } from './policy/types.js';
 import type { FiredEvent } from './rules/compile.js';
@@ -75,6 +75,16 @@ export interface GuardOptions {
    * @default false
    */
   telemetry?: boolean | TelemetryOptions;
+  /**
+   * Counts the bans in force (`countBans`) this often, in the background, for the
+   * `activeBans` gauge of `metrics()` (and `prometheusText`, and OTel). A count pages through
+   * every subject the store holds (on Redis a SCAN with one script call per key), so run it on
+   * one process, or a few, not on every replica every few seconds. At least 1,000 ms; the first
+   * count starts at once, each next one this long after the last ended. A failed count goes to
+   * `onError` and the gauge keeps the last count (its `at` tells how old it is).
+   * @default undefined (no counting: `activeBans` stays null unless `countBans()` is called)
+   */
+  countBansEveryMs?: number;
 }
 
 export interface BanEvent {
@@ -129,16 +139,26 @@ export interface Guard {
   feedback(decision: string | Action, label: FeedbackLabel): Promise<FeedbackResult>;
   /** The store given (or the default MemoryStore). */
   readonly store: Store;
+  /**
+   * Counts the bans in force in the whole store, by subject kind (`ip`, `actor`, `cidr`), paging
+   * through `listBlocks`; the count becomes `metrics().activeBans`. Needs a store with `scan`.
+   * Costs a read of every subject the store holds: see `countBansEveryMs`.
+   */
+  countBans(): Promise<BanCount>;
   /** Counters of this guard's decisions, store latency and bans (render with `prometheusText`). */
   metrics(): MetricsSnapshot;
   /**
    * Refuses new evaluations and operator calls (`evaluate`, `block`, `unblock`, `allow`,
-   * `inspect`, `listBlocks`, `passChallenge`, `feedback` then reject with `ActiongateError`
-   * `GUARD_CLOSED`), waits for those under way and the decisions' writes, then closes the store
-   * (and the fallback store).
+   * `inspect`, `listBlocks`, `countBans`, `passChallenge`, `feedback` then reject with
+   * `ActiongateError` `GUARD_CLOSED`), stops the scheduled ban counts (a count under way ends after
+   * its current page), waits for those under way and the decisions' writes, then closes the
+   * store (and the fallback store).
    */
   close(): Promise<void>;
 }
+
+/** The longest delay `setTimeout` keeps (2^31 − 1 ms, ~24.8 days); a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The latest (and, negated, earliest) time a Date can hold, in epoch ms. */
 const MAX_TIME_MS = 8.64e15;
@@ -180,6 +200,11 @@ export function createGuard(options: GuardOptions): Guard {
   const telemetry = createTelemetry(options.telemetry);
   const counters = telemetry.metrics(createMetrics());
   const ranges = createRanges();
+  const countBansEveryMs = options.countBansEveryMs;
+  if (countBansEveryMs !== undefined && !(typeof countBansEveryMs === 'number' && countBansEveryMs >= 1_000 && countBansEveryMs <= MAX_TIMER_MS)) {
+    throw new TypeError(`countBansEveryMs must be a number of milliseconds from 1000 to ${MAX_TIMER_MS}, got ${String(countBansEveryMs)}`);
+  }
+  let countTimer: ReturnType<typeof setTimeout> | undefined;
   // A MemoryStore (of any copy of the package: known by its symbol) gets one of its own for the model.
   const modelStore = options.modelStore ?? (SYNC_APPLY in store ? new MemoryStore() : store);
   // The model's reads and writes are made by feedback and in the background: a hung model store
@@ -363,6 +388,29 @@ export function createGuard(options: GuardOptions): Guard {
     }
   }
 
+  const countActiveBans = operator(async (): Promise<BanCount> => {
+    const count = await countBans(operatorStore, now(), () => closed);
+    counters.activeBans(count);
+    return count;
+  }, 'countBans');
+  /** The scheduled counts: one at a time, the next `countBansEveryMs` after the last one ended. */
+  function countLater(delayMs: number): void {
+    countTimer = setTimeout(() => {
+      countTimer = undefined;
+      countActiveBans().then(
+        () => undefined,
+        (error: unknown) => {
+          if (!closed) report(error as Error); // a count that close() stopped is no failure
+        },
+      ).finally(() => {
+        if (!closed) countLater(countBansEveryMs!);
+      });
+    }, delayMs);
+    // The schedule never keeps a process alive: the host's own work does.
+    countTimer.unref();
+  }
+  if (countBansEveryMs !== undefined) countLater(0);
+
   return {
     evaluate: telemetry.traced(evaluate),
     setPolicy(next) {
@@ -387,6 +435,7 @@ export function createGuard(options: GuardOptions): Guard {
     allow: operator(async (target: Target, allowOptions: BlockOptions = {}) => allow(operatorStore, policy, target, allowOptions, now()), 'allow'),
     inspect: operator(async (target: Target) => inspect(operatorStore, policy, target, now()), 'inspect'),
     listBlocks: operator(async (listOptions: { cursor?: string; limit?: number } = {}) => listBlocks(operatorStore, listOptions, now()), 'listBlocks'),
+    countBans: countActiveBans,
     passChallenge: operator(async (token: string) => {
       // A challenge issued while the store was down (failMode memory) keeps its token on the
       // local fallback, where the decisions of the outage also read the pass: redeemed there when
@@ -455,6 +504,8 @@ export function createGuard(options: GuardOptions): Guard {
 
   async function closeNow(): Promise<void> {
     closed = true;
+    clearTimeout(countTimer);
+    telemetry.close();
     if (active > 0) await new Promise<void>((resolve) => (whenIdle = resolve));
     // Writes in flight finish (or meet their deadline) first; then no timer keeps the process.
     await Promise.allSettled(writing);

@@ -3,7 +3,7 @@
  */
 export { createGuard, type BanEvent, type Guard, type GuardOptions } from './guard.js';
 export type { FeedbackLabel, FeedbackResult } from './engine/feedback.js';
-export type { BlockOptions, Inspection, Target } from './engine/operator.js';
+export type { BanCount, BlockOptions, Inspection, Target } from './engine/operator.js';
 export { compilePolicy, isCompiledPolicy, type CompiledPolicy, type CompileOptions } from './policy/compile.js';
 export { loadPolicy, parsePolicyJson } from './policy/load.js';
 export { watchPolicy, type PolicyWatcher, type WatchPolicyOptions } from './policy/watch.js';

@@ -3,7 +3,7 @@
  * process sees it at once: block, unblock, allow, inspect, list blocks, and the challenge
  * round trip (a challenge decision stores a single-use token; `passChallenge` redeems it).
  */
-import { ActionError } from '../errors.js';
+import { ActionError, ActiongateError } from '../errors.js';
 import { parseCidr, parseIp, subnetOf } from '../network/ip.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { formatDuration, parseBanDuration } from '../policy/duration.js';
@@ -171,6 +171,45 @@ export async function listBlocks(store: Store, options: { cursor?: string; limit
   // bans or list ended ones.
   const at = await storeTime(store, REGISTRY_VERSION, MARK.ban, now);
   return store.scan(MARK.ban, { limit: options.limit ?? 100, now: at, ...(options.cursor ? { cursor: options.cursor } : {}) });
+}
+
+/** Bans in force, by the kind of subject they hold, and the store time they were counted at. */
+export interface BanCount {
+  ip: number;
+  actor: number;
+  /** Operator range blocks (`cidr:…`). */
+  cidr: number;
+  /** The store's time when the count began: a ban ending later was counted. */
+  at: number;
+}
+
+/** Subjects a count pages through at a time: a page is one bounded read of the store. */
+const COUNT_PAGE = 1_000;
+
+/**
+ * Counts the bans in force by paging through the whole listing. A subject that SCAN returns on
+ * two pages (Redis may, while its table is resized) is counted once, so the count holds one
+ * string per ban until it ends. `stop` is asked between pages: a closing guard must not wait for
+ * a count of a million keys.
+ */
+export async function countBans(store: Store, now: number, stop: () => boolean = () => false): Promise<BanCount> {
+  if (!store.scan) throw new ActionError('store', `the ${store.name} store cannot list entries`, { code: 'TARGET_INVALID' });
+  const at = await storeTime(store, REGISTRY_VERSION, MARK.ban, now);
+  const seen = new Set<string>();
+  const count: BanCount = { ip: 0, actor: 0, cidr: 0, at };
+  let cursor: string | null = null;
+  do {
+    if (stop()) throw new ActiongateError('GUARD_CLOSED', 'countBans() stopped: the guard is closing');
+    const page: Awaited<ReturnType<NonNullable<Store['scan']>>> = await store.scan(MARK.ban, cursor === null ? { limit: COUNT_PAGE, now: at } : { cursor, limit: COUNT_PAGE, now: at });
+    for (const { subject } of page.entries) {
+      if (seen.has(subject)) continue;
+      seen.add(subject);
+      const kind = subject.slice(0, subject.indexOf(':'));
+      if (kind === 'ip' || kind === 'actor' || kind === 'cidr') count[kind]++;
+    }
+    cursor = page.cursor;
+  } while (cursor !== null);
+  return count;
 }
 
 /**

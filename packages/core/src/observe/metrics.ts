@@ -8,12 +8,19 @@
  * for bans): the latter would give one series per attacker, so ban reasons are counted by
  * source only, and at most `MAX_REASON_SERIES` distinct reason labels are kept (the rest count
  * under `other`).
+ *
+ * The bans in force are the one figure that is not this process's: they live in the shared
+ * store, and counting them reads every subject there (`guard.countBans`), so the snapshot holds
+ * the latest count made, with its time, rather than counting on each scrape.
  */
+import type { BanCount } from '../engine/operator.js';
 import type { Decision, Verdict } from '../types.js';
 
 /** Upper bounds (ms) of the store latency histogram. */
 export const STORE_LATENCY_BUCKETS_MS = Object.freeze([0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000]);
 export const MAX_REASON_SERIES = 256;
+/** The kinds of subject a ban holds, the labels of the active-ban gauge. */
+export const BAN_KINDS = Object.freeze(['ip', 'actor', 'cidr'] as const);
 
 export interface MetricsSnapshot {
   decisions: Record<Verdict, number>;
@@ -27,6 +34,12 @@ export interface MetricsSnapshot {
   bans: { escalation: number; rule: number; operator: number };
   /** Operator unblocks by this process. */
   unblocks: number;
+  /**
+   * Bans in force in the whole store, by subject kind, as of the latest `guard.countBans()` (run
+   * by hand or every `countBansEveryMs`); `null` until one has finished. A gauge, not a counter of
+   * this process: every process that counts sees the same bans.
+   */
+  activeBans: BanCount | null;
 }
 
 export interface Metrics {
@@ -34,6 +47,7 @@ export interface Metrics {
   storeLatency(ms: number): void;
   ban(source: 'escalation' | 'rule' | 'operator'): void;
   unblock(): void;
+  activeBans(count: BanCount): void;
   snapshot(): MetricsSnapshot;
 }
 
@@ -51,6 +65,7 @@ export function createMetrics(): Metrics {
   let monitored = 0;
   let unblocks = 0;
   const bans = { escalation: 0, rule: 0, operator: 0 };
+  let activeBans: BanCount | null = null;
 
   return {
     decision(decision) {
@@ -82,6 +97,10 @@ export function createMetrics(): Metrics {
     unblock() {
       unblocks++;
     },
+    activeBans(count) {
+      // Two counts that overlap (one by hand, one scheduled) finish in any order: the later start wins.
+      if (activeBans === null || count.at >= activeBans.at) activeBans = { ...count };
+    },
     snapshot() {
       let cumulative = 0;
       return {
@@ -96,6 +115,7 @@ export function createMetrics(): Metrics {
         },
         bans: { ...bans },
         unblocks,
+        activeBans: activeBans && { ...activeBans },
       };
     },
   };
@@ -143,5 +163,12 @@ export function prometheusText(source: MetricsSnapshot | { metrics(): MetricsSna
   for (const [source, count] of Object.entries(m.bans)) lines.push(`${prefix}_bans_total{source="${source}"} ${count}`);
   family('unblocks_total', 'counter', 'Operator unblocks by this process.');
   lines.push(`${prefix}_unblocks_total ${m.unblocks}`);
+  // Absent until counted: a 0 would claim "no bans" that nobody counted.
+  if (m.activeBans) {
+    family('bans_active', 'gauge', 'Bans in force in the store, by subject kind, as of the latest count.');
+    for (const kind of BAN_KINDS) lines.push(`${prefix}_bans_active{kind="${kind}"} ${m.activeBans[kind]}`);
+    family('bans_active_counted_timestamp_seconds', 'gauge', 'Store time of the latest count of bans in force.');
+    lines.push(`${prefix}_bans_active_counted_timestamp_seconds ${m.activeBans.at / 1000}`);
+  }
   return `${lines.join('\n')}\n`;
 }

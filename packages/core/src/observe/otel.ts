@@ -21,7 +21,8 @@
 import { createRequire } from 'node:module';
 import { ActiongateError } from '../errors.js';
 import type { Decision, EvaluateOptions, Action } from '../types.js';
-import { MAX_REASON_SERIES, STORE_LATENCY_BUCKETS_MS, heldBack, type Metrics } from './metrics.js';
+import type { BanCount } from '../engine/operator.js';
+import { BAN_KINDS, MAX_REASON_SERIES, STORE_LATENCY_BUCKETS_MS, heldBack, type Metrics } from './metrics.js';
 
 /** Name and version of the instrumentation scope (tracer and meter). */
 export const INSTRUMENTATION_SCOPE = '@actiongate/core';
@@ -52,7 +53,15 @@ export interface TelemetryMeter {
     name: string,
     options?: { description?: string; unit?: string; advice?: { explicitBucketBoundaries?: number[] } },
   ): { record(value: number, attributes?: Attributes): void };
+  /** Optional so a meter without it still fits; the API's `Meter` has it (1.3+). Without it there is no active-ban gauge. */
+  createObservableGauge?(
+    name: string,
+    options?: { description?: string; unit?: string },
+  ): { addCallback(callback: ObservableCallback): void; removeCallback(callback: ObservableCallback): void };
 }
+
+/** The callback of an observable instrument: observes its values when the SDK collects. */
+export type ObservableCallback = (result: { observe(value: number, attributes?: Attributes): void }) => void;
 
 /** Where spans and instruments go. Each one omitted comes from the global API (`trace.getTracer`, `metrics.getMeter`). */
 export interface TelemetryOptions {
@@ -96,9 +105,11 @@ export interface Telemetry {
   metrics(inner: Metrics): Metrics;
   /** Wraps `evaluate` in a span; returns it unchanged when telemetry is off. */
   traced(evaluate: (action: Action, options?: EvaluateOptions) => Promise<Decision>): (action: Action, options?: EvaluateOptions) => Promise<Decision>;
+  /** Detaches the guard from the meter (its gauge callback), which outlives a closed guard. */
+  close(): void;
 }
 
-const OFF: Telemetry = { metrics: (inner) => inner, traced: (evaluate) => evaluate };
+const OFF: Telemetry = { metrics: (inner) => inner, traced: (evaluate) => evaluate, close: () => {} };
 
 /**
  * Telemetry for one guard. `false`/`undefined`: off. `true`: the global API's tracer and
@@ -118,27 +129,36 @@ export function createTelemetry(option: boolean | TelemetryOptions | undefined):
   const tracer = given.tracer ?? otel?.trace.getTracer(INSTRUMENTATION_SCOPE) ?? need('tracer');
   const meter = given.meter ?? otel?.metrics.getMeter(INSTRUMENTATION_SCOPE) ?? need('meter');
   const instruments = createInstruments(meter);
+  const detach: (() => void)[] = [];
 
   return {
-    metrics: (inner) => ({
-      decision(decision) {
-        inner.decision(decision);
-        instruments.decision(decision);
-      },
-      storeLatency(ms) {
-        inner.storeLatency(ms);
-        instruments.storeLatency.record(ms / 1000);
-      },
-      ban(source) {
-        inner.ban(source);
-        instruments.bans.add(1, { 'actiongate.ban.source': source });
-      },
-      unblock() {
-        inner.unblock();
-        instruments.unblocks.add(1);
-      },
-      snapshot: () => inner.snapshot(),
-    }),
+    metrics: (inner) => {
+      // The gauge is read when the SDK collects, from the count the snapshot holds.
+      detach.push(instruments.observeActiveBans(() => inner.snapshot().activeBans));
+      return {
+        decision(decision) {
+          inner.decision(decision);
+          instruments.decision(decision);
+        },
+        storeLatency(ms) {
+          inner.storeLatency(ms);
+          instruments.storeLatency.record(ms / 1000);
+        },
+        ban(source) {
+          inner.ban(source);
+          instruments.bans.add(1, { 'actiongate.ban.source': source });
+        },
+        unblock() {
+          inner.unblock();
+          instruments.unblocks.add(1);
+        },
+        activeBans: (count) => inner.activeBans(count),
+        snapshot: () => inner.snapshot(),
+      };
+    },
+    close() {
+      for (const undo of detach.splice(0)) undo();
+    },
     traced: (evaluate) => (action, options) => {
       const span = tracer.startSpan(EVALUATE_SPAN, { kind: SPAN_KIND_INTERNAL });
       // The span is the active one while the evaluation runs, so a store client's own
@@ -193,12 +213,23 @@ function createInstruments(meter: TelemetryMeter) {
   });
   const bans = meter.createCounter('actiongate.bans', { description: 'Bans issued by this process, by source.', unit: '{ban}' });
   const unblocks = meter.createCounter('actiongate.unblocks', { description: 'Operator unblocks by this process.', unit: '{unblock}' });
+  const activeBans = meter.createObservableGauge?.('actiongate.bans.active', { description: 'Bans in force in the store, by subject kind, as of the latest count.', unit: '{ban}' });
   const seen = new Set<string>();
 
   return {
     storeLatency,
     bans,
     unblocks,
+    /** Nothing is observed until a count has finished: a 0 would claim "no bans" that nobody counted. */
+    observeActiveBans(latest: () => BanCount | null): () => void {
+      if (!activeBans) return () => {};
+      const callback: ObservableCallback = (result) => {
+        const count = latest();
+        if (count) for (const kind of BAN_KINDS) result.observe(count[kind], { 'actiongate.ban.kind': kind });
+      };
+      activeBans.addCallback(callback);
+      return () => activeBans.removeCallback(callback);
+    },
     decision(decision: Decision) {
       decisions.add(1, { 'actiongate.verdict': decision.verdict });
       if (decision.degraded) degraded.add(1);

@@ -115,6 +115,34 @@ describe('OpenTelemetry', () => {
     expect(point.buckets.boundaries).toEqual(snapshot.storeLatency.buckets.map((b) => b.le / 1000));
   });
 
+  it('observes the bans in force as a gauge by subject kind once counted, and detaches it on close', async () => {
+    const { tracerProvider, meterProvider, points } = sdk();
+    const t = Date.UTC(2026, 0, 1);
+    const guard = createGuard({ policy: POLICY, now: () => t, telemetry: { tracer: tracerProvider.getTracer('t'), meter: meterProvider.getMeter('m') } });
+    await guard.block('actor:x');
+    await guard.block('ip:192.0.2.9');
+    await guard.block('actor:y');
+    expect((await points()).get('actiongate.bans.active')?.dataPoints ?? []).toEqual([]); // nothing counted yet
+    await guard.countBans();
+    expect(byAttribute((await points()).get('actiongate.bans.active'), 'actiongate.ban.kind')).toEqual({ ip: 1, actor: 2, cidr: 0 });
+    await guard.close();
+
+    // The meter outlives the guard: close() takes the guard's callback off the gauge.
+    const callbacks = new Set<unknown>();
+    const noop = { add() {}, record() {} };
+    const meter = {
+      createCounter: () => noop,
+      createHistogram: () => noop,
+      createObservableGauge: () => ({ addCallback: (cb: unknown) => void callbacks.add(cb), removeCallback: (cb: unknown) => void callbacks.delete(cb) }),
+    };
+    const watched = createGuard({ policy: POLICY, telemetry: { tracer: tracerProvider.getTracer('t'), meter } });
+    expect(callbacks.size).toBe(1);
+    await watched.close();
+    expect(callbacks.size).toBe(0);
+    // A meter without observable gauges (the option's type allows one) still works.
+    await createGuard({ policy: POLICY, telemetry: { tracer: tracerProvider.getTracer('t'), meter: { createCounter: () => noop, createHistogram: () => noop } } }).countBans();
+  });
+
   it('marks degraded decisions on the span and the counter, and records a rejection as an error', async () => {
     const { spans: finished, tracerProvider, meterProvider, points } = sdk();
     const store = new WatchedStore();
