@@ -191,6 +191,23 @@ describe('compilePolicy', () => {
     expect(problems.map((p) => p.pointer)).toContain('/rules/0/priority');
   });
 
+  it('refuses points beyond ±1e9, whose sums would reach Infinity (a score the decision log writes as null) or NaN (no threshold reached)', () => {
+    const huge = 1e308;
+    const problems = problemsOf(() => compilePolicy({
+      name: 'x',
+      lists: { l: { cidrs: ['192.0.2.0/24'], score: huge } },
+      content: { terms: { aa: huge, bb: -huge }, patterns: [{ id: 'p', regex: 'x', score: huge }], linkScore: huge, uppercase: { ratio: 0.5, score: huge }, model: { name: 'm', score: huge } },
+      scoring: { challenge: -huge, block: huge },
+      rules: [{ conditions: { all: [] }, event: { type: 'score', params: { add: -huge } } }],
+    }));
+    expect(problems.map((p) => p.pointer).sort()).toEqual([
+      '/content/linkScore', '/content/model/score', '/content/patterns/0/score', '/content/terms/aa', '/content/terms/bb',
+      '/content/uppercase/score', '/lists/l/score', '/rules/0/event/params/add', '/scoring/block', '/scoring/challenge',
+    ]);
+    // The bound itself is a score.
+    expect(() => compilePolicy({ name: 'x', content: { terms: { aa: 1e9, bb: -1e9 } }, scoring: { block: 1e9 } })).not.toThrow();
+  });
+
   it('refuses functions and symbols in a policy built in code with a PolicyError at their pointer', () => {
     const leaf = (value: unknown) => ({ name: 'x', rules: [{ conditions: { all: [{ fact: 'score', operator: 'equal', value }] }, event: { type: 'block', params: { tag: value } } }] });
     for (const value of [() => 1, Symbol('s')]) {
