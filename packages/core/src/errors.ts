@@ -87,3 +87,18 @@ export function isActiongateError(error: unknown): error is ActiongateError {
     typeof (error as { code?: unknown }).code === 'string'
   );
 }
+
+/**
+ * A value as a message shows it: JSON, cut to `max` characters. Never throws: values from code
+ * rather than from a JSON file (a BigInt, a cycle, nesting deep enough to overflow the stack)
+ * would otherwise turn a plain "bad value" error into a TypeError or RangeError about the message.
+ */
+export function shown(value: unknown, max = 240): string {
+  let text: string;
+  try {
+    text = value === undefined ? 'undefined' : typeof value === 'bigint' ? `${value}n` : (JSON.stringify(value) ?? String(value));
+  } catch (error) {
+    return `(not shown: ${(error as Error).message})`;
+  }
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}

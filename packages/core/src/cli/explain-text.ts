@@ -7,21 +7,14 @@ import type { ConditionExplanation } from '../rules/reference.js';
 import type { Explanation } from './explain.js';
 import { formatDuration } from '../policy/duration.js';
 import { printable } from './terminal.js';
+import { shown } from '../errors.js';
 import { isoMillis } from './time-text.js';
 
 /** Longest JSON shown inline; `--format json` has it all. */
 const MAX_INLINE = 240;
 
-export function show(value: unknown, max = MAX_INLINE): string {
-  let text: string;
-  try {
-    text = value === undefined ? 'undefined' : (JSON.stringify(value) ?? String(value));
-  } catch (error) {
-    // Attributes nested thousands deep (the guard takes them) overflow JSON.stringify's stack.
-    return `(not shown: ${(error as Error).message})`;
-  }
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
+/** A value inline, at most MAX_INLINE characters. */
+export const show = (value: unknown, max = MAX_INLINE): string => shown(value, max);
 
 const mark = (result: unknown, evaluated = true) => (!evaluated ? '·' : result ? '✓' : '✗');
 

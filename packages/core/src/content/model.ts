@@ -20,7 +20,7 @@
  * changed, every bucket (2,048 subjects at the default, in batches of 256), swapping the new
  * replica in whole. A process's own training is added to its replica at once.
  */
-import { ActionError, type PolicyProblem } from '../errors.js';
+import { ActionError, shown, type PolicyProblem } from '../errors.js';
 import type { Store, StoreBatch, SubjectOps } from '../store/types.js';
 import { bucketsOf, spamProbability } from './bayes.js';
 import { DEFAULT_MAX_FIELD_LENGTH, joinSpelledOut, normaliseText } from './normalise.js';
@@ -152,7 +152,7 @@ function settle(options: ContentModelOptions) {
   const buckets = int(options.buckets, 'buckets', 65_536, 1_024, 1_048_576);
   if ((buckets & (buckets - 1)) !== 0) throw new TypeError(`createContentModel: buckets must be a power of two, got ${buckets}`);
   const name = options.name ?? 'default';
-  if (typeof name !== 'string' || name.length === 0 || name.length > 200) throw new TypeError(`createContentModel: name must be a non-empty string of at most 200 characters, got ${JSON.stringify(name)}`);
+  if (typeof name !== 'string' || name.length === 0 || name.length > 200) throw new TypeError(`createContentModel: name must be a non-empty string of at most 200 characters, got ${shown(name)}`);
   return {
     name,
     buckets,
@@ -311,7 +311,7 @@ export function createContentModel(options: ContentModelOptions, store: Store): 
     let index = 0;
     for (const example of examples) {
       const label = example?.label;
-      if (label !== 'spam' && label !== 'ham') throw new ActionError(`examples[${index}].label`, `is "spam" or "ham", got ${JSON.stringify(label)}`);
+      if (label !== 'spam' && label !== 'ham') throw new ActionError(`examples[${index}].label`, `is "spam" or "ham", got ${shown(label)}`);
       index++;
       const tokens = tokensOf(example.content);
       // An example with no text (empty, blank, or only fields the model does not read: feedback
@@ -365,7 +365,7 @@ export function createContentModel(options: ContentModelOptions, store: Store): 
     predict: (input) => predictTokens(tokensOf(input)),
     predictTokens,
     learn: async (input, label) => {
-      if (label !== 'spam' && label !== 'ham') throw new ActionError('label', `is "spam" or "ham", got ${JSON.stringify(label)}`);
+      if (label !== 'spam' && label !== 'ham') throw new ActionError('label', `is "spam" or "ham", got ${shown(label)}`);
       await learnMany([{ content: input, label }]);
     },
     learnMany,
@@ -392,13 +392,13 @@ export function parseModelFile(file: unknown, buckets: number): ModelDelta {
     throw new ActionError('/', 'a model file is a JSON object (from `actiongate model export`)');
   }
   const doc = file as Record<string, unknown>;
-  if (doc.format !== 'actiongate-content-model') fail('/format', `must be "actiongate-content-model", got ${JSON.stringify(doc.format)}`);
-  if (doc.version !== 1) fail('/version', `must be 1, got ${JSON.stringify(doc.version)}`);
-  if (!READABLE_TOKENIZERS.includes(doc.tokenizer)) fail('/tokenizer', `the model was trained with tokenizer ${JSON.stringify(doc.tokenizer)}; this version reads ${READABLE_TOKENIZERS.join(', ')} only (retrain from the labelled data)`);
-  if (doc.buckets !== buckets) fail('/buckets', `the file has ${JSON.stringify(doc.buckets)} buckets; this model has ${buckets} (set content.model.buckets to ${JSON.stringify(doc.buckets)}, or retrain)`);
+  if (doc.format !== 'actiongate-content-model') fail('/format', `must be "actiongate-content-model", got ${shown(doc.format)}`);
+  if (doc.version !== 1) fail('/version', `must be 1, got ${shown(doc.version)}`);
+  if (!READABLE_TOKENIZERS.includes(doc.tokenizer)) fail('/tokenizer', `the model was trained with tokenizer ${shown(doc.tokenizer)}; this version reads ${READABLE_TOKENIZERS.join(', ')} only (retrain from the labelled data)`);
+  if (doc.buckets !== buckets) fail('/buckets', `the file has ${shown(doc.buckets)} buckets; this model has ${buckets} (set content.model.buckets to ${shown(doc.buckets)}, or retrain)`);
   const count = (value: unknown, pointer: string) => {
     if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 1e12) return value;
-    fail(pointer, `must be a whole number from 0 to 1e12, got ${JSON.stringify(value)}`);
+    fail(pointer, `must be a whole number from 0 to 1e12, got ${shown(value)}`);
     return 0;
   };
   const delta: ModelDelta = { spam: new Map(), ham: new Map(), spamDocs: count(doc.spamDocs, '/spamDocs'), hamDocs: count(doc.hamDocs, '/hamDocs') };
@@ -413,7 +413,7 @@ export function parseModelFile(file: unknown, buckets: number): ModelDelta {
     for (let i = 0; i < pairs.length && problems.length < 20; i += 2) {
       const bucket = pairs[i];
       if (typeof bucket !== 'number' || !Number.isInteger(bucket) || bucket < 0 || bucket >= buckets) {
-        fail(`/${key}/${i}`, `must be a bucket from 0 to ${buckets - 1}, got ${JSON.stringify(bucket)}`);
+        fail(`/${key}/${i}`, `must be a bucket from 0 to ${buckets - 1}, got ${shown(bucket)}`);
         continue;
       }
       // A bucket listed twice adds up (exports list each once): the sum is what must stay within the documents.

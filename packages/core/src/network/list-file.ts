@@ -6,6 +6,7 @@
  * does not drop the other million entries — and an unreadable file is a result, not an exception.
  */
 import { readFile } from 'node:fs/promises';
+import { shown } from '../errors.js';
 import { parseCidr } from './ip.js';
 
 export interface ListProblem {
@@ -92,10 +93,7 @@ function ndjsonCidr(line: string): string | typeof METADATA | { error: string } 
   return { error: cidr === undefined ? 'has no "cidr"' : `"cidr" is ${show(cidr)}, not a string` };
 }
 
-function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
-}
+const show = (value: unknown): string => shown(value, 61);
 
 /** A list file read and parsed; `error` when it could not be read (then `entries` is empty). */
 export interface ListFile extends ListParse {

@@ -223,6 +223,14 @@ describe('content model', () => {
     await expect(model.import({ ...good, spamDocs: 3, spam: [7, 1, 9, 1, 7, Number.NaN] })).rejects.toThrow(/\/spam\/5 must be a whole number/);
     expect(model.stats()).toMatchObject({ spam: 0, ham: 0 });
     await expect(model.import('nope')).rejects.toThrow(/a model file is a JSON object/);
+    // A file built in code may hold what JSON cannot: still an ActionError naming the pointer, not
+    // a TypeError from writing the message.
+    const cycle: unknown[] = [];
+    cycle.push(cycle);
+    const odd = await model.import({ ...good, version: 1n, buckets: cycle }).then(() => null, (e: unknown) => e);
+    expect(isActiongateError(odd)).toBe(true);
+    expect((odd as Error).message).toMatch(/\/version must be 1, got 1n; \/buckets the file has \(not shown: .*circular/i);
+    await expect(model.learn('text', 10n as unknown as ModelLabel)).rejects.toThrow(/label: is "spam" or "ham", got 10n/);
     await expect(model.learn('text', 'maybe' as ModelLabel)).rejects.toThrow(/label: is "spam" or "ham"/);
     expect(() => createContentModel({ buckets: 3000 }, new MemoryStore())).toThrow(/buckets must be a power of two/);
   });
