@@ -76,6 +76,20 @@ function gzipped(name: string): CliError {
   );
 }
 
+/**
+ * A UTF-16 input (what Windows PowerShell's `>` and Notepad's "Unicode" save write) is refused
+ * at its byte order mark: read as UTF-8, every line held NUL bytes between its characters and
+ * was skipped as not JSON, so a traffic file replayed as "0 actions".
+ */
+function utf16(name: string, bigEndian: boolean): CliError {
+  const from = bigEndian ? 'UTF-16BE' : 'UTF-16LE';
+  return new CliError(
+    name === '-'
+      ? `stdin is ${from} text: convert it to UTF-8 first (put "iconv -f ${from} -t UTF-8" in the pipe before actiongate)`
+      : `${name} is ${from} text: convert it to UTF-8 first: iconv -f ${from} -t UTF-8 ${name} > ${name}.utf8`,
+  );
+}
+
 /** Splits a byte stream into parsed lines. Blank lines are skipped silently. */
 export async function* splitLines(stream: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, options: NdjsonReadOptions = {}): AsyncGenerator<NdjsonItem> {
   const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
@@ -102,6 +116,7 @@ export async function* splitLines(stream: AsyncIterable<Buffer | string> | Itera
   for await (const chunk of stream) {
     const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     if (bytes === 0 && buffer[0] === 0x1f && buffer[1] === 0x8b) throw gzipped(options.name ?? '-');
+    if (bytes === 0 && ((buffer[0] === 0xff && buffer[1] === 0xfe) || (buffer[0] === 0xfe && buffer[1] === 0xff))) throw utf16(options.name ?? '-', buffer[0] === 0xfe);
     bytes += buffer.length;
     let start = 0;
     for (let end = buffer.indexOf(NEWLINE, start); end !== -1; end = buffer.indexOf(NEWLINE, start)) {

@@ -110,9 +110,9 @@ describe('timeline', () => {
 });
 
 describe('NDJSON line splitting', () => {
-  const collect = async (chunks: (string | Buffer)[], maxLineBytes?: number) => {
+  const collect = async (chunks: (string | Buffer)[], maxLineBytes?: number, name?: string) => {
     const items: NdjsonItem[] = [];
-    for await (const item of splitLines(chunks, maxLineBytes ? { maxLineBytes } : {})) items.push(item);
+    for await (const item of splitLines(chunks, { ...(maxLineBytes ? { maxLineBytes } : {}), ...(name ? { name } : {}) })) items.push(item);
     return items;
   };
 
@@ -152,6 +152,23 @@ describe('NDJSON line splitting', () => {
     expect(await read('log.1.gz')).toMatchObject({ exitCode: 1, message: 'log.1.gz is gzip-compressed: decompress it first, or pipe it in: gunzip -c log.1.gz | actiongate … -' });
     expect(await read()).toBeInstanceOf(CliError);
     expect(await read()).toMatchObject({ message: expect.stringContaining('stdin is gzip-compressed') });
+  });
+
+  it('refuses UTF-16 input at its byte order mark with how to convert it, instead of skipping every line as not JSON', async () => {
+    const text = '{"a":1}\n{"b":2}\n';
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    const be = Buffer.from(le.map((_, i) => le[i ^ 1]!)); // every pair of bytes swapped, the mark too
+    const read = async (chunks: Buffer[], name?: string) => {
+      try {
+        return await collect(chunks, undefined, name);
+      } catch (error) {
+        return error;
+      }
+    };
+    expect(await read([le], 'traffic.ndjson')).toMatchObject({ exitCode: 1, message: 'traffic.ndjson is UTF-16LE text: convert it to UTF-8 first: iconv -f UTF-16LE -t UTF-8 traffic.ndjson > traffic.ndjson.utf8' });
+    expect(await read([be])).toMatchObject({ message: expect.stringContaining('stdin is UTF-16BE text') });
+    // A UTF-8 byte order mark is no UTF-16 one: that file is read.
+    expect(await read([Buffer.from(`\uFEFF${text}`)])).toEqual([{ line: 1, value: { a: 1 } }, { line: 2, value: { b: 2 } }]);
   });
 });
 
