@@ -8,14 +8,24 @@
  * one hash per subject. `maxKeys` bounds the subjects and `maxNamesPerSubject` what one subject
  * may hold, so memory stays bounded whatever the traffic.
  *
- * Eviction keeps state over counters. A subject holding a live mark (a ban, an allow, a ladder
- * rung, the range registry) lives in an LRU of its own and goes only when no
- * other subject is left. With one LRU, any traffic that made new subjects (fresh texts, other
- * IPs, refused attempts) pushed out the least recently used, and an idle banned client came back
+ * Eviction keeps state over counters, up to a bound. A subject holding a live mark (a ban, an
+ * allow, a ladder rung, the range registry) lives in an LRU of its own, which counters never push
+ * anyone out of. With one LRU, any traffic that made new subjects (fresh texts, other IPs,
+ * refused attempts) pushed out the least recently used, and an idle banned client came back
  * unbanned once enough had passed: ~35,000 ads of random text at the default bound. The marks
  * written once per decision (`TRANSIENT_MARKS`: a decision's record, a challenge token) do not
  * count: they compete with counters as before, or a flood of refused attempts would push out the
  * very counters refusing it.
+ *
+ * The kept LRU holds at most `maxKeys - counterReserve` subjects: past that, a subject that comes
+ * to hold a lasting mark evicts the least recently used kept one (one whose marks have all ended
+ * first). Without the bound the protection turned into the reverse attack: a client getting many
+ * subjects banned (fresh IPv6 /64s, each banned by a content rule on its first ad) filled the
+ * kept LRU up to `maxKeys`, counters were left room for one subject or a few, each new client's
+ * counters pushed out the last one's, and no rate limit in the process limited anyone (fail-open).
+ * The reserve (10% of `maxKeys` by default) is room for counters that bans can never take, so a
+ * ban flood costs the oldest bans, never rate limiting; below the bound, bans outlast any flood of
+ * counters as before.
  *
  * Expiry is lazy, against the caller's clock: no timers and no lru-cache TTL (it reads its own
  * clock, and `setTimeout` cannot wait past 24.8 days), so a 60-day ban works and replays are
@@ -32,10 +42,22 @@ export interface MemoryStoreOptions {
   /**
    * Most subjects (IPs, subnets, actors, content fingerprints…) kept; the least recently used
    * go first, but a subject holding a live mark (a ban…; `TRANSIENT_MARKS` aside) only when no
-   * other is left. lru-cache allocates its index arrays at this length up front (~28 bytes a key).
+   * other is left or when `maxKeys - counterReserve` such subjects are held already (then the
+   * least recently used of them). lru-cache allocates its index arrays at this length up front
+   * (~28 bytes a key).
    * @default 100000
    */
   maxKeys?: number;
+  /**
+   * Subjects of the `maxKeys` that subjects holding a live mark (bans, allows, ladder rungs…) can
+   * never take: room for counters, so that a flood of banned subjects evicts the oldest bans
+   * rather than every rate limit's counters. Counters use all the room bans leave; the reserve
+   * is what they keep when bans fill the rest. A positive integer below `maxKeys`. Larger keeps
+   * more clients' counters through a ban flood (a limit holds while fewer than this many other
+   * subjects arrive within its window), smaller keeps more bans through one.
+   * @default 10% of `maxKeys`, rounded up (10000 at the default `maxKeys`); 0 when `maxKeys` is 1
+   */
+  counterReserve?: number;
   /**
    * Most marks and windows one subject holds. Past it, whatever no longer counts goes first,
    * then the window whose hits all leave soonest (the least information lost), and marks (bans)
@@ -93,6 +115,8 @@ export class MemoryStore implements Store {
   /** Every other subject. */
   readonly #others: LRUCache<string, Subject>;
   readonly #maxKeys: number;
+  /** Most subjects the kept LRU holds: `maxKeys - counterReserve`, at least 1. */
+  readonly #maxKept: number;
   readonly #maxNames: number;
   #closed = false;
   /**
@@ -117,10 +141,12 @@ export class MemoryStore implements Store {
     }
     this.#maxKeys = positiveInteger(options.maxKeys, 'maxKeys', 100_000);
     this.#maxNames = positiveInteger(options.maxNamesPerSubject, 'maxNamesPerSubject', 64);
-    // Each may hold every subject; #create keeps their sum within maxKeys. lru-cache allocates
+    this.#maxKept = this.#maxKeys - counterReserve(options.counterReserve, this.#maxKeys);
+    // #create keeps their sum within maxKeys, #sort the kept one within #maxKept (evicting the
+    // ended first: lru-cache's own bound, which would not, is never reached). lru-cache allocates
     // its arrays for `max` entries up front (~28 bytes each): the kept LRU, usually far smaller,
     // is bounded by a size of one per entry instead, and grows as it fills.
-    this.#kept = new LRUCache<string, Subject>({ maxSize: this.#maxKeys, sizeCalculation: () => 1 });
+    this.#kept = new LRUCache<string, Subject>({ maxSize: this.#maxKept, sizeCalculation: () => 1 });
     this.#others = new LRUCache<string, Subject>({ max: this.#maxKeys });
   }
 
@@ -312,35 +338,51 @@ export class MemoryStore implements Store {
     const was = record.keepUntil > 0;
     record.keepUntil = keepUntil;
     if (was === keepUntil > 0) return;
-    (was ? this.#kept : this.#others).delete(subject);
-    (was ? this.#others : this.#kept).set(subject, record);
+    if (was) {
+      this.#kept.delete(subject);
+      this.#others.set(subject, record);
+      return;
+    }
+    // The kept LRU at its bound: the counters' reserve is not a ban's to take (module comment).
+    if (this.#kept.size >= this.#maxKept && !this.#evictEnded(now)) this.#kept.pop();
+    this.#others.delete(subject);
+    this.#kept.set(subject, record);
   }
 
   /**
    * Makes room for one subject: a kept one whose marks have all ended, else the least recently
-   * used other subject, else the least recently used kept one.
-   *
-   * Ended kept subjects are looked for among the least recently used few, and, since idle
-   * subjects with marks that last longer (a permanent ban) stay there and hide the rest, by a
-   * sweep of the whole kept LRU once every `kept.size` evictions (O(1) a call, amortised). Without
-   * it, every subject whose ban had ended behind them stayed until touched: the kept LRU grew
-   * towards `maxKeys` and counters were left room for only the last few subjects.
+   * used other subject, else (only when the reserve is 0: `maxKeys` 1) the least recently used
+   * kept one. The kept LRU stays within #maxKept < maxKeys otherwise, so a full store always
+   * holds another subject to evict before a kept one.
    */
   #evict(now: number): void {
     if (this.#evictEnded(now)) return;
-    if (++this.#sinceSweep >= this.#kept.size) {
-      this.#sinceSweep = 0;
-      const ended: string[] = [];
-      for (const [key, record] of this.#kept.entries()) if (record.keepUntil <= now) ended.push(key);
-      this.#ended = ended; // most recently used first: popped from the least recently used end
-      if (this.#evictEnded(now)) return;
-    }
     if (this.#others.size > 0) this.#others.pop();
     else this.#kept.pop();
   }
 
-  /** Evicts a kept subject whose marks have all ended, if one is known; whether it did. */
+  /**
+   * Evicts a kept subject whose marks have all ended, if one is found; whether it did.
+   *
+   * Ended kept subjects are looked for among the least recently used few, and, since idle
+   * subjects with marks that last longer (a permanent ban) stay there and hide the rest, by a
+   * sweep of the whole kept LRU once every `kept.size` fruitless calls (O(1) a call, amortised).
+   * Without it, every subject whose ban had ended behind them stayed until touched: the kept LRU
+   * grew to its bound and counters were left only their reserve, or newer live bans were evicted
+   * in their place.
+   */
   #evictEnded(now: number): boolean {
+    if (this.#evictKnownEnded(now)) return true;
+    if (++this.#sinceSweep < this.#kept.size) return false;
+    this.#sinceSweep = 0;
+    const ended: string[] = [];
+    for (const [key, record] of this.#kept.entries()) if (record.keepUntil <= now) ended.push(key);
+    this.#ended = ended; // most recently used first: popped from the least recently used end
+    return this.#evictKnownEnded(now);
+  }
+
+  /** Evicts a kept subject among the least recently used few, or the last sweep's, whose marks have all ended; whether it did. */
+  #evictKnownEnded(now: number): boolean {
     let looked = 0;
     for (const key of this.#kept.rkeys()) {
       if (this.#kept.peek(key)!.keepUntil <= now) {
@@ -547,6 +589,19 @@ function frozenCopy(value: MarkValue): MarkValue {
     else copy[key] = item;
   }
   return Object.freeze(copy);
+}
+
+/**
+ * The subjects kept for counters: `counterReserve`, or 10% of `maxKeys` rounded up. Room for
+ * 10,000 clients' counters at the default bound (a limit holds unless that many other subjects
+ * arrive within its window) costs a ban flood only a tenth of the bans it could keep. Below
+ * `maxKeys`, so a ban always has room (0 when `maxKeys` is 1: nothing can be set aside).
+ */
+function counterReserve(value: unknown, maxKeys: number): number {
+  if (value === undefined) return Math.min(Math.ceil(maxKeys / 10), maxKeys - 1);
+  const reserve = positiveInteger(value, 'counterReserve', 0);
+  if (reserve >= maxKeys) throw new RangeError(`MemoryStore: counterReserve must be below maxKeys (${maxKeys}), got ${show(reserve)}`);
+  return reserve;
 }
 
 function positiveInteger(value: unknown, name: string, fallback: number): number {

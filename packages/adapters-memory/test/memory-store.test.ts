@@ -150,15 +150,15 @@ describe('MemoryStore eviction keeps lasting marks', () => {
     expect(await banned(store, 'newest', T0 + 2 * MINUTE)).toBe(true);
   });
 
-  it('stays within maxKeys when every subject holds a lasting mark, dropping the least recently used', async () => {
+  it('stays within maxKeys less the counters\' reserve when every subject holds a lasting mark, dropping the least recently used', async () => {
     const store = new MemoryStore({ maxKeys: 100 });
     for (let i = 0; i < 1_000; i++) {
       await one(store, T0, { subject: `ip:${i}`, set: [ban()] });
-      expect(store.size).toBeLessThanOrEqual(100);
+      expect(store.size).toBeLessThanOrEqual(90);
     }
     expect(await banned(store, 'ip:999')).toBe(true);
-    expect(await banned(store, 'ip:900')).toBe(true);
-    expect(await banned(store, 'ip:899')).toBe(false);
+    expect(await banned(store, 'ip:910')).toBe(true);
+    expect(await banned(store, 'ip:909')).toBe(false);
   });
 
   it('scans marks in both kinds of subject', async () => {
@@ -169,6 +169,91 @@ describe('MemoryStore eviction keeps lasting marks', () => {
     expect((await store.scan('ban', { limit: 10, now: T0 })).entries.map((e) => e.subject)).toEqual(['kept']);
     expect((await store.scan('token', { limit: 10, now: T0 })).entries.map((e) => e.subject)).toEqual(['transient']);
     expect((await store.scan('record', { limit: 10, now: T0 })).entries.map((e) => e.subject)).toEqual(['decision:1']);
+  });
+});
+
+describe('MemoryStore keeps room for counters through a flood of bans', () => {
+  const ban = (until: number | null = T0 + DAY) => ({ name: 'ban', value: { until }, until });
+  const banned = async (store: MemoryStore, subject: string, now = T0) => (await one(store, now, { subject, get: ['ban'] })).marks.ban !== undefined;
+  const bans = async (store: MemoryStore, now = T0) => (await store.scan('ban', { limit: 1_000_000, now })).entries.map((e) => e.subject);
+  const take = async (store: MemoryStore, subject: string, now = T0) => (await one(store, now, { subject, take: [w('limit', 1)] })).consumed;
+
+  it('keeps every rate limit limiting when more subjects are banned than maxKeys', async () => {
+    // The attack: fresh IPv6 /64s, each banned on its first ad. With no bound on the kept
+    // subjects, bans filled the store, each client's counters pushed out the previous client's,
+    // and a take of max 1 was admitted again and again.
+    const store = new MemoryStore({ maxKeys: 100 });
+    for (let i = 0; i < 200; i++) await one(store, T0, { subject: `ip:2001:db8:${i}::/64`, set: [ban()] });
+    const clients = Array.from({ length: 5 }, (_, i) => `ip:192.0.2.${i}`);
+    for (const client of clients) expect(await take(store, client)).toBe(true);
+    for (const client of clients) expect(await take(store, client)).toBe(false);
+    // And while the flood of bans goes on between the clients' requests.
+    for (let round = 0; round < 10; round++) {
+      for (let i = 0; i < 50; i++) await one(store, T0, { subject: `ip:2001:db8:${round}:${i}::/64`, set: [ban()] });
+      for (const client of clients) expect(await take(store, client)).toBe(false);
+      expect(store.size).toBeLessThanOrEqual(100);
+    }
+    // What the flood costs is its own oldest bans: the kept subjects stay at their bound.
+    expect((await bans(store)).length).toBe(90);
+    expect(await banned(store, 'ip:2001:db8:9:49::/64')).toBe(true);
+    expect(await banned(store, 'ip:2001:db8:0::/64')).toBe(false);
+  });
+
+  it('keeps bans through a flood of counters while the kept subjects are below their bound', async () => {
+    const store = new MemoryStore({ maxKeys: 100 });
+    for (let i = 0; i < 90; i++) await one(store, T0, { subject: `ban:${i}`, set: [ban(i % 2 === 0 ? null : T0 + DAY)] });
+    for (let i = 0; i < 5_000; i++) {
+      await store.apply({ now: T0 + i, subjects: [
+        { subject: `ip:${i}`, take: [w()] },
+        { subject: `content:${i}`, add: [{ name: 'copies', windowMs: MINUTE, cost: 1 }] },
+        { subject: `decision:${i}`, set: [{ name: TRANSIENT_MARKS[0]!, value: { at: i }, until: T0 + DAY }] },
+      ] });
+      expect(store.size).toBeLessThanOrEqual(100);
+    }
+    expect((await bans(store, T0 + 5_000)).length).toBe(90);
+    for (let i = 0; i < 90; i++) expect(await banned(store, `ban:${i}`, T0 + 5_000)).toBe(true);
+  });
+
+  it('evicts the least recently used kept subject at the bound, one whose marks have all ended first', async () => {
+    const store = new MemoryStore({ maxKeys: 10, counterReserve: 2 });
+    for (let i = 0; i < 8; i++) await one(store, T0, { subject: `ban:${i}`, set: [ban(i === 5 ? T0 + MINUTE : null)] });
+    await one(store, T0, { subject: 'counter', take: [w('w', 10, 10 * MINUTE)] });
+    // At the bound: the oldest ban goes, not the counter (the store is not even full).
+    await one(store, T0, { subject: 'ban:8', set: [ban()] });
+    expect(await bans(store)).toEqual(['ban:1', 'ban:2', 'ban:3', 'ban:4', 'ban:5', 'ban:6', 'ban:7', 'ban:8']);
+    expect(store.size).toBe(9);
+    // Recency counts: a banned client's request reads its ban, and the next oldest goes instead.
+    expect(await banned(store, 'ban:1')).toBe(true);
+    await one(store, T0, { subject: 'ban:9', take: [w()] }); // a counter first, then a ban on it
+    await one(store, T0, { subject: 'ban:9', set: [ban()] });
+    expect(await bans(store)).toEqual(['ban:1', 'ban:3', 'ban:4', 'ban:5', 'ban:6', 'ban:7', 'ban:8', 'ban:9']);
+    // Once ban:5 has ended (unread, still kept), it goes before any live ban, however recent.
+    const later = T0 + 2 * MINUTE;
+    await one(store, later, { subject: 'ban:10', set: [ban()] });
+    expect(await bans(store, later)).toEqual(['ban:1', 'ban:10', 'ban:3', 'ban:4', 'ban:6', 'ban:7', 'ban:8', 'ban:9']);
+    expect(await banned(store, 'ban:5', later)).toBe(false);
+    expect((await one(store, later, { subject: 'counter', peek: [{ name: 'w', windowMs: 10 * MINUTE }] })).counts.w).toBe(1);
+    expect(store.size).toBe(9);
+  });
+
+  it('never holds more than maxKeys subjects, and the newest counters keep their counts, whatever the mix', async () => {
+    const store = new MemoryStore({ maxKeys: 50 }); // a reserve of 5
+    let seed = 1;
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    for (let i = 0; i < 5_000; i++) {
+      const now = T0 + i * 100;
+      const subject = `s:${Math.floor(random() * 300)}`;
+      const r = random();
+      if (r < 0.4) await one(store, now, { subject, set: [ban(r < 0.2 ? null : now + Math.floor(random() * MINUTE))] });
+      else if (r < 0.5) await one(store, now, { subject, del: ['ban'] });
+      else if (r < 0.6) await one(store, now, { subject, set: [{ name: 'record', value: i, until: now + DAY }] });
+      else await one(store, now, { subject, take: [w()], add: [{ name: 'strike', windowMs: DAY, cost: 1 }] });
+      expect(store.size).toBeLessThanOrEqual(50);
+    }
+    const now = T0 + 5_000 * 100;
+    for (let i = 0; i < 5; i++) expect(await take(store, `fresh:${i}`, now)).toBe(true);
+    for (let i = 0; i < 5; i++) expect(await take(store, `fresh:${i}`, now)).toBe(false);
+    expect(store.size).toBeLessThanOrEqual(50);
   });
 });
 
@@ -185,6 +270,25 @@ describe('MemoryStore options', () => {
     expect(counts.x).toBe(1);
   });
 
+  it('reserves 10% of maxKeys, rounded up, for counters unless told otherwise', async () => {
+    const kept = async (options: { maxKeys: number; counterReserve?: number }) => {
+      const store = new MemoryStore(options);
+      for (let i = 0; i < 2 * options.maxKeys; i++) await one(store, T0, { subject: `ban:${i}`, set: [{ name: 'ban', value: 1, until: null }] });
+      return (await store.scan('ban', { limit: 1_000, now: T0 })).entries.length;
+    };
+    expect(await kept({ maxKeys: 100 })).toBe(90);
+    expect(await kept({ maxKeys: 25 })).toBe(22);
+    expect(await kept({ maxKeys: 2 })).toBe(1);
+    expect(await kept({ maxKeys: 100, counterReserve: 1 })).toBe(99);
+    expect(await kept({ maxKeys: 100, counterReserve: 60 })).toBe(40);
+    // One subject in all: nothing can be set aside, and a ban and a counter take turns.
+    expect(await kept({ maxKeys: 1 })).toBe(1);
+    const single = new MemoryStore({ maxKeys: 1 });
+    await one(single, T0, { subject: 'b', set: [{ name: 'ban', value: 1, until: null }] });
+    await one(single, T0, { subject: 'c', take: [w()] });
+    expect(single.size).toBe(1);
+  });
+
   it('rejects bad options with a TypeError or RangeError naming the option', () => {
     for (const maxKeys of [0, -1, 1.5, Number.NaN, Infinity, 2 ** 53]) {
       expect(() => new MemoryStore({ maxKeys })).toThrow(RangeError);
@@ -195,6 +299,19 @@ describe('MemoryStore options', () => {
       expect(() => new MemoryStore({ maxKeys: maxKeys as unknown as number })).toThrow(/maxKeys must be a positive integer/);
     }
     expect(() => new MemoryStore({ maxNamesPerSubject: 0 })).toThrow(/maxNamesPerSubject must be a positive integer, got 0/);
+    for (const counterReserve of [0, -1, 1.5, Number.NaN, Infinity]) {
+      expect(() => new MemoryStore({ counterReserve })).toThrow(RangeError);
+      expect(() => new MemoryStore({ counterReserve })).toThrow(/MemoryStore: counterReserve must be a positive integer, got/);
+    }
+    for (const counterReserve of ['10', null, {}]) {
+      expect(() => new MemoryStore({ counterReserve: counterReserve as unknown as number })).toThrow(TypeError);
+      expect(() => new MemoryStore({ counterReserve: counterReserve as unknown as number })).toThrow(/counterReserve must be a positive integer/);
+    }
+    // A reserve of every subject would leave bans no room.
+    expect(() => new MemoryStore({ maxKeys: 10, counterReserve: 10 })).toThrow(RangeError);
+    expect(() => new MemoryStore({ maxKeys: 10, counterReserve: 11 })).toThrow(/MemoryStore: counterReserve must be below maxKeys \(10\), got 11/);
+    expect(() => new MemoryStore({ maxKeys: 1, counterReserve: 1 })).toThrow(/counterReserve must be below maxKeys/);
+    expect(() => new MemoryStore({ maxKeys: 10, counterReserve: 9 })).not.toThrow();
     expect(() => new MemoryStore(null as never)).toThrow(TypeError);
     expect(() => new MemoryStore(5 as never)).toThrow(/options must be an object/);
   });
