@@ -6,7 +6,7 @@
  * trip; evaluations in flight at the same time share their script calls (`coalesce.ts`).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { StoreError, validateBatch, type MarkEntry, type MarkValue, type Store, type StoreBatch, type StoreResult, type SubjectOps, type SubjectResult } from '@actiongate/core';
+import { StoreError, validateBatch, type MarkEntry, type MarkValue, type Store, type StoreBatch, type StoreResult, type SubjectOps, type SubjectResult, type WindowAdd } from '@actiongate/core';
 import { emptyRecord } from '@actiongate/memory';
 import { scriptRunner, type ScriptRunner } from './client.js';
 import { createCoalescer, type Coalescer, type PendingCall } from './coalesce.js';
@@ -167,7 +167,43 @@ export class RedisStore implements Store {
     let single = true;
     for (let i = 1; i < calls.length; i++) if (calls[i] !== first) single = false;
     if (single) return first.reply.then((reply) => this.#read(batch, offsets, reply as ApplyReply, null), failed);
-    return Promise.all(calls.map((call) => call.reply)).then((replies) => this.#read(batch, offsets, null, replies as ApplyReply[]), failed);
+    const replies = calls.map((call) => call.reply);
+    return Promise.all(replies).then(
+      (answers) => this.#read(batch, offsets, null, answers as ApplyReply[]),
+      (error: unknown) => {
+        void this.#undoAnswered(batch, offsets, replies);
+        return failed(error);
+      },
+    );
+  }
+
+  /**
+   * A batch spread over slots whose call failed on one slot (its master down, a cluster being
+   * resharded) was still applied on the others: their takes and adds counted for a decision that
+   * follows failMode without them. On a cluster that lost one master of three, each degraded
+   * decision then spent a hit of its client's limits on the masters still up, and after the outage
+   * honest clients met limits the outage had used up. Once every call has settled, what the
+   * answered ones counted is given back (a refund at the time of the hit: the window's own
+   * arithmetic, never below zero). Best effort: a refund that fails is dropped, as the decision
+   * already was.
+   */
+  async #undoAnswered(batch: StoreBatch, offsets: number[], replies: Promise<unknown>[]): Promise<void> {
+    const settled = await Promise.allSettled(replies);
+    const refunds: SubjectOps[] = [];
+    for (let i = 0; i < settled.length; i++) {
+      const outcome = settled[i]!;
+      if (outcome.status !== 'fulfilled') continue;
+      const answer = outcome.value as ApplyReply;
+      if (num(answer[1]) === 1) continue; // a resend the script refused: it counted nothing
+      const ops = batch.subjects[i]!;
+      const at = this.#serverTime ? num(answer[0]) : batch.now;
+      const result = decodeReply(ops, answer, offsets[i]!);
+      const add: WindowAdd[] = [];
+      if (result.consumed) for (const take of ops.take!) if (!take.dryRun) add.push({ name: take.name, windowMs: take.windowMs, cost: -take.cost, at });
+      for (const hit of ops.add ?? []) if (hit.cost > 0) add.push({ name: hit.name, windowMs: hit.windowMs, cost: -hit.cost, at: hit.at ?? at });
+      if (add.length > 0) refunds.push({ subject: ops.subject, add });
+    }
+    if (refunds.length > 0) await this.apply({ now: batch.now, subjects: refunds }).catch(() => undefined);
   }
 
   /**

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import { createCluster } from 'redis';
 import { createCluster as createClusterV4 } from 'redis4';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createGuard, type Decision } from '@actiongate/core';
 import { testStore } from '@actiongate/core/testing';
 import { keySlot, RedisStore } from '@actiongate/redis';
@@ -129,5 +129,40 @@ describe('a master down', () => {
       if (client instanceof Cluster) client.disconnect();
       else await client.disconnect();
     }
+  }, 60_000);
+
+  it('gives back what a batch counted on the masters that answered when another failed', async () => {
+    // Without an offline queue a call to the master that is down fails at once (with one, it waits
+    // for the master to come back, and the guard's deadline decides meanwhile).
+    const client = createCluster({ rootNodes: cluster.nodes.map((n) => ({ url: `redis://${n.host}:${n.port}` })), defaults: { disableOfflineQueue: true, socket: { reconnectStrategy: () => 50 } } });
+    client.on('error', () => {}); // expected while the master is down
+    await client.connect();
+    const store = new RedisStore({ client, prefix: prefix(), time: 'caller' });
+    // Which master serves which slot.
+    const node = new Redis(cluster.nodes[0]!.port, cluster.nodes[0]!.host);
+    const ranges = (await node.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
+    node.disconnect();
+    const ownerOf = (subject: string) => {
+      const slot = keySlot(store.keyOf(subject));
+      return cluster.nodes.findIndex((n) => n.port === ranges.find(([from, to]) => slot >= from && slot <= to)![2][1]);
+    };
+    const candidates = Array.from({ length: 200 }, (_, i) => `ip:192.0.2.${i}`);
+    const down = ownerOf(candidates[0]!);
+    const lost = candidates[0]!;
+    const kept = candidates.find((s) => ownerOf(s) !== down)!;
+    const now = Date.now();
+    const w = { name: 'w', windowMs: 3_600_000, max: 10, cost: 1 };
+    const seen = { name: 'seen', windowMs: 3_600_000, cost: 1 };
+    const count = async () => (await store.apply({ now, subjects: [{ subject: kept, peek: [w, seen] }] })).subjects[0]!.counts;
+    await store.apply({ now, subjects: [{ subject: kept, take: [w], add: [seen] }] });
+    expect(await count()).toEqual({ w: 1, seen: 1 });
+
+    await cluster.kill(down);
+    // One evaluation's batch: a take and an add on the master still up, a take on the one down.
+    await expect(store.apply({ now, subjects: [{ subject: kept, take: [w], add: [seen] }, { subject: lost, take: [w] }] })).rejects.toMatchObject({ code: 'STORE_FAILED' });
+    // The answered master's part is given back once every call has settled.
+    await vi.waitFor(async () => expect(await count()).toEqual({ w: 1, seen: 1 }), { timeout: 5_000, interval: 50 });
+    await cluster.restart(down);
+    await client.close();
   }, 60_000);
 });
