@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { countPhones, findEmails } from '../../src/content/contacts.js';
+import { normaliseText } from '../../src/content/normalise.js';
 
 describe('findEmails: a spelled-out " dot "', () => {
   it.each([
@@ -55,6 +56,68 @@ describe('countPhones: where one number ends and the next begins', () => {
     expect(countPhones('shoes, sizes 36 38 40 42 44, call 06 12 34 56 78')).toBe(1);
     // Phone numbers stay phone numbers: uneven steps, a leading 0 before thousands, a + prefix.
     for (const text of ['06 12 34 56 78', '06.123.456-78', '+33 6 12 34 56 78', '+49 30 40 50 60 70', '0612345678 0687654321']) expect(countPhones(text), text).toBeGreaterThan(0);
+  });
+});
+
+describe('countPhones: ISBNs and IBANs are no phone numbers', () => {
+  // Each was one phone number (two for a French IBAN), so a book or a bank account beside one
+  // real number made "contact stuffing". What tells them from a phone number is a valid check.
+  it.each([
+    ['an ISBN-13 with hyphens', 'book 978-3-16-148410-0'],
+    ['an ISBN-13 with spaces, after isbn', 'isbn 978 3 16 148410 0'],
+    ['a bare ISBN-13 after isbn', 'isbn 9783161484100'],
+    ['after isbn-13:', 'isbn-13: 978-0-306-40615-7'],
+    ['a bare ISBN-13 without the keyword (978 and a valid check)', 'ref 9783161484100'],
+    ['an ISBN-10 ending in x', 'isbn 0-8044-2957-x'],
+    ['a bare ISBN-10 ending in x', 'isbn: 080442957x'],
+    ['an ISBN-10 after isbn', 'isbn 0306406152'],
+    ['an ISBN-10 in its printed form, without the keyword', 'see 0-306-40615-2'],
+    ['an EAN-13 barcode after ean', 'ean 4006381333931'],
+  ])('%s', (_, text) => {
+    expect(countPhones(text)).toBe(0);
+  });
+
+  it.each([
+    ['in groups of four', 'iban de89 3704 0044 0532 0130 00'],
+    ['of France, which made two numbers', 'iban fr76 3000 6000 0112 3456 7890 189'],
+    ['with letters in its groups', 'gb82 west 1234 5698 7654 32'],
+    ['of Norway, the shortest', 'no93 8601 1117 947'],
+    ['of Israel, whose il is not read as 11', 'il62 0108 0000 0009 9999 999'],
+    // Never a run of digits (no word boundary before them): a guard that it stays so.
+    ['without spaces', 'iban de89370400440532013000, gb82west12345698765432'],
+  ])('an IBAN %s', (_, text) => {
+    expect(countPhones(text)).toBe(0);
+  });
+
+  it('reads the IBANs of the text as written: countPhones is given it lower-cased', () => {
+    expect(countPhones(normaliseText('IBAN: DE89 3704 0044 0532 0130 00, Tel. 0612345678'))).toBe(1);
+    expect(countPhones(normaliseText('ISBN 0-8044-2957-X'))).toBe(0);
+  });
+
+  it('still counts the phone numbers beside them', () => {
+    expect(countPhones('book, isbn 978-3-16-148410-0, call 0612345678')).toBe(1);
+    expect(countPhones('0612345678 9783161484100')).toBe(1);
+    expect(countPhones('0612345678 978-3-16-148410-0 978-0-306-40615-7')).toBe(1);
+    expect(countPhones('call 06 12 34 56 78 isbn 0-8044-2957-x')).toBe(1);
+    expect(countPhones('pay to de89 3704 0044 0532 0130 00 0612345678')).toBe(1);
+    // A word after an IBAN whose last group is full is not taken for one more group.
+    expect(countPhones('be68 5390 0754 7034 tel 0612345678')).toBe(1);
+    expect(countPhones('be68 5390 0754 7034 0612 3456 78')).toBe(1);
+  });
+
+  it('counts numbers whose check fails, or that only an ISBN keyword would make ISBNs, as before', () => {
+    for (const text of [
+      '9783161484101', // 978 but an invalid check digit, no keyword
+      '4006381333931', // a valid EAN-13 check without the ean keyword: 13 digits can be a phone number
+      'isbn 0306406153', // the keyword, an invalid check digit
+      '0-306-40615-3', // the printed ISBN-10 form, an invalid check digit
+      '0306406152', // a valid ISBN-10 check, but bare: one 10-digit number in eleven has one
+      '+49 30 12345678',
+      '+49 978 316 148 410 0', // a valid ISBN-13 check, but after a +
+      'de89 3704 0044 0532 0130 01', // an IBAN's shape, but the mod-97 check fails
+    ]) expect(countPhones(text), text).toBe(1);
+    // An IBAN-looking run whose check fails is digits, counted as before.
+    expect(countPhones('fr76 3000 6000 0112 3456 7890 188')).toBe(2);
   });
 });
 
