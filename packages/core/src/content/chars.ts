@@ -75,15 +75,22 @@ function computeFlags(c: number): number {
 // has seen: emoji and mathematical letters are in plane 1, rare CJK in plane 2).
 const PLANES: (Uint8Array | undefined)[] = [];
 
-/** `unitFlags` of a code point outside the BMP (all but the case bits). */
+/**
+ * `unitFlags` of a code point outside the BMP. Case by the general category there (`\p{Lu}`,
+ * `\p{Ll}`, `\p{Lt}`), not by a case mapping: the mathematical letters (`𝐁𝐔𝐘`, the shouting
+ * NFKC turns into `BUY`) are upper- and lower-case letters without one.
+ */
 export function astralFlags(codePoint: number): number {
   const plane = PLANES[codePoint >> 16] ?? (PLANES[codePoint >> 16] = new Uint8Array(65_536));
   const known = plane[codePoint & 0xffff]!;
   if (known !== 0) return known & ~KNOWN;
-  const flags = otherFlags(String.fromCodePoint(codePoint));
+  const char = String.fromCodePoint(codePoint);
+  const flags = otherFlags(char) | (UPPER_CHAR.test(char) ? CASED_UNIT | UPPER_UNIT : LOWER_CHAR.test(char) ? CASED_UNIT : 0);
   plane[codePoint & 0xffff] = flags | KNOWN;
   return flags;
 }
+const UPPER_CHAR = /^[\p{Lu}\p{Lt}]$/u;
+const LOWER_CHAR = /^\p{Ll}$/u;
 
 /** The bits of a character (one code point) but its case. */
 function otherFlags(char: string): number {

@@ -7,7 +7,7 @@
  * facts of ASCII text that spare later passes their regex (`AsciiFacts`).
  */
 import { bytesIfAscii } from './bytes.js';
-import { CASED_UNIT, unitFlags, UPPER_UNIT } from './chars.js';
+import { astralFlags, CASED_UNIT, unitFlags, UPPER_UNIT } from './chars.js';
 
 export interface Shape {
   /** Letters that have an upper and a lower case. */
@@ -92,13 +92,24 @@ function asciiShape(bytes: Uint8Array, length: number): Shape {
   return { letters, upper, longestRun, ascii: { digits, spaces } };
 }
 
+/**
+ * Whether code point `c` is one of the invisible characters normalising removes (`INVISIBLE` in
+ * normalise.ts, the same set), by ranges: only characters that are no letter come here.
+ */
+function isInvisible(c: number): boolean {
+  if (c < 0x2000) return c === 0xad || c === 0x34f || c === 0x61c || c === 0x115f || c === 0x1160 || c === 0x17b4 || c === 0x17b5 || (c >= 0x180b && c <= 0x180f);
+  if (c < 0x10000) return (c >= 0x200b && c <= 0x200f) || (c >= 0x202a && c <= 0x202e) || (c >= 0x2060 && c <= 0x206f) || c === 0x3164 || (c >= 0xfe00 && c <= 0xfe0f) || c === 0xfeff || c === 0xffa0;
+  return (c >= 0xe0000 && c <= 0xe01ef) || (c >= 0x1bca0 && c <= 0x1bca3) || (c >= 0x1d173 && c <= 0x1d17a);
+}
+
 // What AsciiFacts.spaces says of ASCII text: \t–\r, two spaces in a row, a space at either end.
 const COLLAPSIBLE = /[\t-\r]| {2}|^ | $/;
 
 /**
- * The shape of any text, one UTF-16 unit at a time: a letter outside the Basic Multilingual
- * Plane is two surrogate halves, neither of which has a case, so it counts as no letter.
- * Exported for the tests, which check `textShape`'s ASCII loop against it.
+ * The shape of any text, one character at a time (a surrogate pair is one letter: the
+ * mathematical `𝐁𝐔𝐘` shouts as `BUY` does; before 2026-12-02 its two halves counted as no letter).
+ * Invisible characters neither end a run nor start one. Exported for the tests, which check
+ * `textShape`'s ASCII loop against it.
  */
 export function unicodeShape(text: string): Shape {
   let ascii = true;
@@ -118,10 +129,17 @@ export function unicodeShape(text: string): Shape {
       letters++;
     } else if (c >= 128) {
       ascii = false;
-      const flags = unitFlags(c); // a letter when its lower and upper case differ (chars.ts)
+      let flags: number;
+      // A letter outside the BMP (the mathematical `𝐁𝐔𝐘`) is one character, with a case.
+      if ((c & 0xfc00) === 0xd800 && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+        c = ((c - 0xd800) << 10) + (text.charCodeAt(++i) - 0xdc00) + 0x10000;
+        flags = astralFlags(c);
+      } else flags = unitFlags(c); // a letter when its lower and upper case differ (chars.ts)
       if ((flags & CASED_UNIT) !== 0) {
         letters++;
         if ((flags & UPPER_UNIT) !== 0) upper++;
+      } else if (isInvisible(c)) {
+        continue; // normalising removes it: `!!!\u200b!!!` is one run of six, as it reads
       } else if (c !== 0x20ac && c !== 0xa3 && c !== 0xa5) {
         previous = -1;
         continue;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { asciiBytes, bytesIfAscii } from '../../src/content/bytes.js';
 import { countPhones } from '../../src/content/contacts.js';
-import { normaliseAscii } from '../../src/content/normalise.js';
+import { INVISIBLE, normaliseAscii } from '../../src/content/normalise.js';
 import { textShape, unicodeShape } from '../../src/content/shape.js';
 
 // Every ASCII character, weighted towards the ones that matter here: letters of both cases, the
@@ -57,10 +57,27 @@ describe('textShape', () => {
     ['shouting signs run, digits and rulers do not', 'ok!!!! 1111111 ------- $$$', { letters: 2, upper: 0, longestRun: 4 }],
     ['the characters around the letter ranges', '@[`{~\u007f', { letters: 0, upper: 0, longestRun: 0 }],
     ['accented letters and € count', 'ÉTÉ €€€€€', { letters: 3, upper: 3, longestRun: 5, ascii: null }],
-    ['a letter outside the BMP is no letter', '𝐀𝐀𝐀 ab', { letters: 2, upper: 0, longestRun: 1, ascii: null }],
+    ['a letter outside the BMP is one letter, with its case', '𝐀𝐀𝐀 ab 𝐛', { letters: 6, upper: 3, longestRun: 3, ascii: null }],
+    ['mathematical capitals shout', '𝐁𝐔𝐘 𝐍𝐎𝐖 𝐂𝐇𝐄𝐀𝐏', { letters: 11, upper: 11, ascii: null }],
+    ['a lone surrogate is no letter', '\uD835 \uDC00a', { letters: 1, upper: 0, longestRun: 1, ascii: null }],
+    ['invisible characters neither end nor start a run', 'free!!!\u200b!!!\u2060!!!\u{E0021}!!', { letters: 4, longestRun: 11, ascii: null }],
+    ['an invisible character is no letter', '\u200b\u00ad', { letters: 0, upper: 0, longestRun: 0, ascii: null }],
     ['one non-ASCII character at the end', `${'a'.repeat(100)}é`, { letters: 101, upper: 0, longestRun: 100, ascii: null }],
   ])('%s', (_, text, shape) => {
     expect(textShape(text)).toMatchObject(shape);
+  });
+
+  it('passes over exactly the invisible characters normalising removes', () => {
+    const ranges = [[0x80, 0x3200], [0xfe00, 0xffff], [0x1bc90, 0x1bcaf], [0x1d160, 0x1d17f], [0xe0000, 0xe01ff]] as const;
+    for (const [from, to] of ranges) {
+      for (let cp = from; cp <= to; cp++) {
+        if (cp >= 0xd800 && cp <= 0xdfff) continue;
+        const char = String.fromCodePoint(cp);
+        const shape = textShape(`!!${char}!!`);
+        if (shape.letters > 0 || char === '€' || char === '£' || char === '¥') continue; // a letter or a shouting sign
+        expect(shape.longestRun === 4, `U+${cp.toString(16)}`).toBe(new RegExp(INVISIBLE.source).test(char));
+      }
+    }
   });
 
   it('reads a field longer than the shared scratch array', () => {
