@@ -13,10 +13,12 @@ import { domainToASCII } from 'node:url';
 // `http(s)://` with an optional user-info (at most 64 characters, none of them a delimiter), or `www.`.
 const START = String.raw`\b(?:https?:\/\/(?:[^\s/?#@]{1,64}@)?|www[.\u3002])`;
 const ASCII_LABEL = '[a-z0-9_](?:[a-z0-9_-]{0,62}[a-z0-9_])?';
-const LINK_ASCII = new RegExp(`${START}(${ASCII_LABEL}(?:\\.${ASCII_LABEL})*)`, 'g');
+// An IPv6 address in brackets, the host of `http://[2001:db8::1]/`: a link all the same.
+const IPV6_HOST = String.raw`\[[0-9a-f:.]{2,45}\]`;
+const LINK_ASCII = new RegExp(`${START}(${ASCII_LABEL}(?:\\.${ASCII_LABEL})*|${IPV6_HOST})`, 'g');
 // Any script's letters, digits and marks; the ideographic full stop `。` separates labels too (IDNA maps it to `.`).
 const LABEL = String.raw`[\p{L}\p{N}_](?:[\p{L}\p{N}\p{M}_-]{0,62}[\p{L}\p{N}\p{M}_])?`;
-const LINK_UNICODE = new RegExp(`${START}(${LABEL}(?:[.\\u3002]${LABEL})*)`, 'gu');
+const LINK_UNICODE = new RegExp(`${START}(${LABEL}(?:[.\\u3002]${LABEL})*|${IPV6_HOST})`, 'gu');
 const ASCII = /^[\x21-\x7e]*$/;
 
 /**
@@ -146,6 +148,8 @@ const NOT_BEFORE = new Set([64, 47, 58, 92, 37, 43, 61, 63, 38, 35, 126].map((c)
  */
 export function bareHosts(text: string): string[] {
   const hosts: string[] = [];
+  // The ideographic full stop separates labels as `.` does (IDNA maps it): `evil。com/x` opens evil.com.
+  if (text.includes('\u3002')) text = text.replaceAll('\u3002', '.');
   for (let slash = text.indexOf('/'); slash !== -1; slash = text.indexOf('/', slash + 1)) {
     let start = slash;
     while (start > 0 && slash - start < 260 && isChainChar(text.charCodeAt(start - 1))) start--;

@@ -277,7 +277,21 @@ function composeSyllables(text: string): string {
  */
 export function linkForm(text: string, maxLength = DEFAULT_MAX_FIELD_LENGTH): string {
   const bounded = text.length > maxLength ? text.slice(0, maxLength) : text;
-  return bounded.replace(INVISIBLE, '').normalize('NFKC').toLowerCase();
+  const form = bounded.replace(INVISIBLE, '').normalize('NFKC').toLowerCase();
+  return form.includes('://') ? form.replace(SCHEME_WORD, asciiScheme) : form;
+}
+
+// A word right before `://`: the scheme of a link. No scheme has letters that are not ASCII, so
+// one spelled with look-alikes (`һttp://`, a Cyrillic `һ`) is the scheme it poses as. Normalised
+// text reads it so (the link scan was started by it) while the link form kept it as written, and
+// the link was counted nowhere.
+const SCHEME_WORD = /(?<![\p{L}\p{N}])\p{L}{4,5}(?=:\/\/)/gu;
+
+function asciiScheme(word: string): string {
+  if (isAscii(word)) return word;
+  let folded = '';
+  for (const char of word) folded += (CONFUSABLES.get(char) ?? CONFUSABLES.get(char.toUpperCase()) ?? char).toLowerCase();
+  return folded === 'http' || folded === 'https' || folded === 'hxxp' || folded === 'hxxps' ? folded : word;
 }
 
 /**

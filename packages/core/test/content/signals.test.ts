@@ -128,6 +128,23 @@ describe('compileContent', () => {
     expect(linksOf('C:/Users/bob.com/x and 1/2 cup and a.com/b.com/c')).toEqual({ links: 1, domains: ['a.com'] });
   });
 
+  it('counts a link whose scheme is spelled with look-alikes, whose host is an IPv6 address, or whose labels an ideographic full stop separates', () => {
+    const listed = compileContent({ maxLinks: 0, linkScore: 1, domains: { bad: { domains: ['evil.com'], score: 20 } } }, []);
+    const linksOf = (body: string) => {
+      const signals = listed.evaluate({ body });
+      return { links: signals.links, domains: signals.domains, lists: signals.domainLists };
+    };
+    // Cyrillic һ and р: the normalised text reads `http`, and so must the link scan.
+    for (const body of ['see \u04BBttp://evil.com/x', 'see htt\u0440s://evil.com/x', 'see evil\u3002com/x', 'see evil\uFF61com/x']) {
+      expect(linksOf(body), body).toEqual({ links: 1, domains: ['evil.com'], lists: ['bad'] });
+    }
+    // An internationalised host behind such a scheme keeps its letters.
+    expect(linksOf('see \u04BBttp://\u043F\u0440\u0438\u043C\u0435\u0440.\u0440\u0444/x').domains).toEqual(['xn--e1afmkfd.xn--p1ai']);
+    expect(linksOf('see http://[2001:db8::1]/x and HTTPS://[::FFFF:192.0.2.1]:8080/')).toEqual({ links: 2, domains: ['[2001:db8::1]', '[::ffff:192.0.2.1]'], lists: [] });
+    // A Japanese full stop between words is no host.
+    expect(linksOf('\u6771\u4EAC\u3002\u5927\u962A/x \u3002com/x').links).toBe(0);
+  });
+
   it('finds a disposable or listed e-mail domain written defanged (a@mailinator[.]com)', () => {
     const checked = compileContent({ contacts: {}, disposable: { score: 25 }, domains: { bad: { domains: ['evil.example'], score: 10 } } }, []);
     expect(checked.evaluate({ body: 'write to a@mailinator[.]com' })).toMatchObject({ emails: 1, disposable: true, score: 25 });
