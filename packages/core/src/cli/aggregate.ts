@@ -12,7 +12,7 @@ import { createTopK, type TopEntry } from './topk.js';
 
 /** The part of a `Decision` the report reads (what every decision-log line carries). */
 export type LoggedDecision = Pick<Decision, 'at' | 'verdict' | 'reasons' | 'limits' | 'ip' | 'actor' | 'degraded'> &
-  Partial<Pick<Decision, 'action' | 'wouldBe' | 'challenge' | 'banUntil'>>;
+  Partial<Pick<Decision, 'action' | 'wouldBe' | 'challenge' | 'banUntil' | 'policy'>>;
 
 export interface ReportOptions {
   /** Rows in each top list. @default 10 */
@@ -41,6 +41,11 @@ export interface SubjectRow extends Counted {
 
 export interface DecisionReport {
   decisions: number;
+  /**
+   * Decisions by policy id (`name@version`), the most first: a log that spans a policy change
+   * (a rollout, a hot reload) holds the decisions of each, and every other count mixes them.
+   */
+  policies: PolicyRow[];
   /** Times of the first and the last decision (null for an empty log). */
   from: number | null;
   to: number | null;
@@ -74,6 +79,13 @@ export interface ChallengeSummary {
   passRate: number | null;
   /** What the pass rate can and cannot tell from a decision log. */
   note: string;
+}
+
+/** A policy's share of the log: its decisions (`count`), when it decided first and last, and how. */
+export interface PolicyRow extends Counted {
+  from: number;
+  to: number;
+  byVerdict: Record<Verdict, number>;
 }
 
 export interface ReportBuilder {
@@ -170,6 +182,7 @@ export function createReportBuilder(options: ReportOptions = {}): ReportBuilder 
   let passed = 0;
   let degraded = 0;
   const degradedByVerdict = emptyVerdicts();
+  const policies = createTopK(capacity, () => ({ from: Number.POSITIVE_INFINITY, to: Number.NEGATIVE_INFINITY, byVerdict: emptyVerdicts() }));
 
   /** Records a ban seen on a subject row; true when it is a new ban (none was running at `at`). */
   const banSeen = (entry: TopEntry<SubjectData> | undefined, at: number, until: number | null): boolean => {
@@ -272,6 +285,10 @@ export function createReportBuilder(options: ReportOptions = {}): ReportBuilder 
       from = from === null ? decision.at : Math.min(from, decision.at);
       to = to === null ? decision.at : Math.max(to, decision.at);
       byVerdict[decision.verdict]++;
+      const policy = policies.add(decision.policy ?? '(unknown)').data;
+      policy.from = Math.min(policy.from, decision.at);
+      policy.to = Math.max(policy.to, decision.at);
+      policy.byVerdict[decision.verdict]++;
       countReasons(decision);
       countMonitored(decision);
       countBlocked(decision);
@@ -291,12 +308,13 @@ export function createReportBuilder(options: ReportOptions = {}): ReportBuilder 
       const counted = (entries: TopEntry<unknown>[]): Counted[] => entries.map(({ key, count, error }) => ({ key, count, error }));
       const rows = (entries: TopEntry<SubjectData>[]): SubjectRow[] =>
         entries.map(({ key, count, error, data }) => ({ key, count, error, bans: data.bans, ...(data.banUntil !== undefined ? { banUntil: data.banUntil } : {}), lastBlocked: data.lastBlocked }));
-      const approximate = Object.entries({ reasons, monitorReasons, ips, subnets, actors, violations, limitedKeys, allowedByAction, kinds })
+      const approximate = Object.entries({ policies, reasons, monitorReasons, ips, subnets, actors, violations, limitedKeys, allowedByAction, kinds })
         .filter(([, structure]) => structure.approximate)
         .map(([name]) => name);
       if (challenged.size >= maxChallenged) approximate.push('challenges');
       return {
         decisions,
+        policies: policies.top(top).map(({ key, count, error, data }) => ({ key, count, error, from: data.from, to: data.to, byVerdict: { ...data.byVerdict } })),
         from,
         to,
         byVerdict: { ...byVerdict },

@@ -78,6 +78,8 @@ export function readLoggedDecision(value: unknown): LoggedDecision | string {
   const decision: LoggedDecision = { at, verdict, reasons, limits, ip, actor: actor === null ? null : clip(actor), degraded: own(value, 'degraded') === true };
   const action = own(value, 'action');
   if (typeof action === 'string') decision.action = clip(action);
+  const policy = own(value, 'policy');
+  if (typeof policy === 'string') decision.policy = clip(policy);
   const wouldBe = own(value, 'wouldBe');
   if (isVerdict(wouldBe)) decision.wouldBe = wouldBe;
   const challenge = own(value, 'challenge');

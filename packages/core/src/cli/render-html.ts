@@ -81,6 +81,16 @@ export function renderHtmlReport(report: DecisionReport, options: HtmlReportOpti
   body.push(card(int(report.degraded.decisions), 'degraded'));
   body.push('</section>');
 
+  // One policy is the usual log; more (a rollout, a hot reload) mix in every count of the page.
+  if ((report.policies[0]?.count ?? 0) < report.decisions) {
+    body.push('<section><h2>Policies <span class="note">(every count on this page mixes them)</span></h2>');
+    body.push(`<table><thead><tr><th>policy</th><th class="n">decisions</th><th>first – last (UTC)</th>${VERDICTS.map((v) => `<th class="n">${v}</th>`).join('')}</tr></thead><tbody>`);
+    for (const p of report.policies) {
+      body.push(`<tr><td><code>${h(p.key)}</code></td><td class="n">${int(p.count)}${p.error ? ` (±${int(p.error)})` : ''}</td><td>${h(utc(p.from))} – ${h(utc(p.to))}</td>${VERDICTS.map((v) => `<td class="n">${int(p.byVerdict[v])}</td>`).join('')}</tr>`);
+    }
+    body.push('</tbody></table></section>');
+  }
+
   body.push(`<section><h2>Verdicts over time <span class="note">(${h(bucketLabel(report.timeline.bucketMs))} buckets, UTC)</span></h2>`);
   if (report.timeline.buckets.length === 0) body.push('<p class="empty">No decisions.</p>');
   else {

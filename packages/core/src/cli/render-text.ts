@@ -31,6 +31,13 @@ export function renderDecisionReport(report: DecisionReport, title = 'Decision r
   }
   out.push(`Decisions: ${int(report.decisions)} from ${time(report.from!)} to ${time(report.to!)} UTC`);
   for (const v of VERDICTS) out.push(`  ${v.padEnd(10)} ${int(report.byVerdict[v]).padStart(9)}  ${percent(report.byVerdict[v], report.decisions).padStart(6)}`);
+  // One policy is the usual log; more (a rollout, a hot reload) mix in every count below.
+  if ((report.policies[0]?.count ?? 0) < report.decisions) {
+    out.push(`  by policy (every count below mixes them):`);
+    for (const p of report.policies) {
+      out.push(`    ${printable(p.key).padEnd(30)} ${int(p.count).padStart(9)}${approx(p)}  ${time(p.from)} to ${time(p.to)}  ${VERDICTS.filter((v) => p.byVerdict[v]).map((v) => `${v} ${int(p.byVerdict[v])}`).join(', ')}`);
+    }
+  }
   if (report.monitored.decisions > 0) {
     const m = report.monitored;
     out.push(`  monitor: ${int(m.decisions)} decision${m.decisions === 1 ? ' was' : 's were'} answered less strictly than enforcing would (${VERDICTS.filter((v) => m.wouldBe[v]).map((v) => `${v} ${int(m.wouldBe[v])}`).join(', ')})`);

@@ -38,10 +38,10 @@ export const reportCommand: Command = {
   help: `Usage: actiongate report [--format text|json|html] [--out FILE] [--top N] <decisions.ndjson | ->
 
 Reads a decision log (one Decision as JSON a line: what createNdjsonSink and "replay --log"
-write) and reports decisions by verdict and by reason over time, the most blocked IPs, subnets
-and actors with their bans and ban ends, rate-limit violations, allowed submissions, challenges
-(with an inferred pass rate: the log does not record passChallenge calls) and degraded
-decisions. Counts stay exact up to 1,024 distinct keys per list and are bounded estimates
+write) and reports decisions by verdict (by policy too, when the log spans more than one) and
+by reason over time, the most blocked IPs, subnets and actors with their bans and ban ends,
+rate-limit violations, allowed submissions, challenges (with an inferred pass rate: the log
+does not record passChallenge calls) and degraded decisions. Counts stay exact up to 1,024 distinct keys per list and are bounded estimates
 beyond (memory stays bounded for any log size).
 
 --format html writes one self-contained page (inline CSS, SVG charts and script; no network

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { createGuard, type Decision } from '@actiongate/core';
 import { createReportBuilder, passedThrough, reasonKey, ruleBanUntil } from '../../src/cli/aggregate.js';
 import { MAX_LOG_TEXT, readLoggedDecision } from '../../src/cli/log-line.js';
+import { renderHtmlReport } from '../../src/cli/render-html.js';
+import { renderDecisionReport } from '../../src/cli/render-text.js';
 
 // The report's readings of decisions, checked against decisions the real guard makes.
 
@@ -31,6 +33,34 @@ describe('decision report', () => {
     expect(report.bans).toEqual({ started: 4, permanent: 0 });
     expect(report.blocked.ips[0]).toMatchObject({ key: '192.0.2.5', count: 4, bans: 2, banUntil: T + 150 * 60_000 });
     expect(report.blocked.actors[0]).toMatchObject({ key: 'x', bans: 2 });
+    await guard.close();
+  });
+
+  it('splits the decisions by policy when the log spans a policy change, and says every count mixes them', async () => {
+    let now = T;
+    const limits = [{ id: 'burst', by: 'ip' as const, window: '1h', max: 2 }];
+    const guard = createGuard({ policy: { name: 'shop', version: '1', limits }, now: () => now });
+    const builder = createReportBuilder();
+    for (let i = 0; i < 3; i++, now += 60_000) builder.add(await guard.evaluate({ action: 'a', ip: '192.0.2.5' }));
+    guard.setPolicy({ name: 'shop', version: '2', limits: [{ ...limits[0]!, max: 10 }] });
+    for (let i = 0; i < 2; i++, now += 60_000) builder.add(await guard.evaluate({ action: 'a', ip: '192.0.2.5' }));
+    const report = builder.build();
+    expect(report.policies).toEqual([
+      { key: 'shop@1', count: 3, error: 0, from: T, to: T + 120_000, byVerdict: { allow: 2, challenge: 0, throttle: 1, block: 0 } },
+      { key: 'shop@2', count: 2, error: 0, from: T + 180_000, to: T + 240_000, byVerdict: { allow: 2, challenge: 0, throttle: 0, block: 0 } },
+    ]);
+    const text = renderDecisionReport(report);
+    expect(text).toContain('  by policy (every count below mixes them):');
+    expect(text).toMatch(/^ {4}shop@1 +3 {2}2026-01-05 08:00 to 2026-01-05 08:02 {2}allow 2, throttle 1$/m);
+    expect(renderHtmlReport(report, { source: 'log', generatedAt: T })).toContain('<h2>Policies <span class="note">(every count on this page mixes them)</span></h2>');
+    // A log line without a policy (hand-made, or an older log) counts under "(unknown)".
+    const line = readLoggedDecision({ at: T, verdict: 'allow', reasons: [], limits: [], ip: null, actor: null });
+    expect(typeof line === 'object' && line.policy).toBe(undefined);
+    const single = createReportBuilder();
+    single.add(line as Exclude<typeof line, string>);
+    expect(single.build().policies).toEqual([{ key: '(unknown)', count: 1, error: 0, from: T, to: T, byVerdict: { allow: 1, challenge: 0, throttle: 0, block: 0 } }]);
+    // One policy: nothing said about policies.
+    expect(renderDecisionReport(single.build())).not.toContain('by policy');
     await guard.close();
   });
 
