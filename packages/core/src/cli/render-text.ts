@@ -174,6 +174,7 @@ function renderSingle(file: string, result: ReplayResult): string {
   const stats = result.stats[0]!;
   const out = [`Replay through ${stats.policy} (fresh MemoryStore, virtual clock)`, run(file, result)];
   if (stats.labels) out.push('', `Against the labels (${int(stats.labels.spam)} spam, ${int(stats.labels.ham)} legitimate):`, ...labelLines(stats.labels));
+  if (stats.labelsIfEnforced) out.push('', 'Against the labels if enforced (what monitor mode held back, wouldBe, counted):', ...labelLines(stats.labelsIfEnforced));
   if (stats.recorded) out.push('', ...recordedLines(stats));
   const scenarios = Object.entries(stats.scenarios);
   if (scenarios.length > 0) {
@@ -216,6 +217,15 @@ function renderComparison(file: string, result: ReplayResult): string {
     row('legitimate challenged', (l) => int(l.hamChallenged));
     row('legitimate throttled', (l) => int(l.hamThrottled));
     row('legitimate blocked', (l) => int(l.hamBlocked));
+    // A side in monitor mode: what it would do once enforced (the figures above are what it does).
+    if (a.labelsIfEnforced || b.labelsIfEnforced) {
+      const enforced = (stats: PolicyStats, f: (l: LabelCounts) => string) => (stats.labelsIfEnforced ? f(stats.labelsIfEnforced) : 'as above');
+      out.push('  if enforced (wouldBe: what monitor mode held back, counted)');
+      const again = (name: string, f: (l: LabelCounts) => string) => out.push(`  ${name.padEnd(22)} ${enforced(a, f).padStart(18)}   ${enforced(b, f).padStart(18)}`);
+      again('spam stopped', (l) => `${percent(l.spamStopped, l.spam)} (${int(l.spamStopped)})`);
+      again('legitimate allowed', (l) => `${percent(l.hamAllowed, l.ham)} (${int(l.hamAllowed)})`);
+      again('legitimate blocked', (l) => int(l.hamBlocked));
+    }
   }
   out.push('', `Decisions changed: ${int(cmp.changed)} of ${int(cmp.actions)} (${percent(cmp.changed, cmp.actions)})`);
   for (const [key, n] of Object.entries(cmp.transitions)) out.push(`  ${key.padEnd(20)} ${int(n).padStart(9)}`);

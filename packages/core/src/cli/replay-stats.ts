@@ -41,6 +41,13 @@ export interface PolicyStats {
   decisions: number;
   byVerdict: Record<Verdict, number>;
   labels: LabelCounts | null;
+  /**
+   * The labels against what enforcing would have answered (`wouldBe`), when monitor mode (a
+   * policy, rule or limit in monitor mode) softened any labelled decision; null otherwise. A
+   * monitor-mode policy allows everything, so `labels` alone said it stopped no spam: the figure a
+   * replay before switching it on is for is this one.
+   */
+  labelsIfEnforced: LabelCounts | null;
   /** Against the verdicts recorded in the traffic (`"verdict"` on a line). */
   recorded: { compared: number; same: number; changes: Record<string, number> } | null;
   hits: HitRow[];
@@ -53,13 +60,30 @@ export interface PolicyStatsBuilder {
   build(): PolicyStats;
 }
 
+const emptyLabels = (): LabelCounts => ({ spam: 0, ham: 0, spamStopped: 0, hamAllowed: 0, hamChallenged: 0, hamThrottled: 0, hamBlocked: 0 });
+
+function countLabel(counts: LabelCounts, label: 'spam' | 'ham', verdict: Verdict): void {
+  if (label === 'spam') {
+    counts.spam++;
+    if (verdict !== 'allow') counts.spamStopped++;
+  } else {
+    counts.ham++;
+    if (verdict === 'allow') counts.hamAllowed++;
+    else if (verdict === 'challenge') counts.hamChallenged++;
+    else if (verdict === 'throttle') counts.hamThrottled++;
+    else counts.hamBlocked++;
+  }
+}
+
 /** Distinct reason keys (and scenarios) counted; a policy has far fewer. */
 const MAX_KEYS = 4096;
 const emptyVerdicts = (): Record<Verdict, number> => ({ allow: 0, challenge: 0, throttle: 0, block: 0 });
 
 export function createPolicyStats(policy: string): PolicyStatsBuilder {
   const byVerdict = emptyVerdicts();
-  const labels: LabelCounts = { spam: 0, ham: 0, spamStopped: 0, hamAllowed: 0, hamChallenged: 0, hamThrottled: 0, hamBlocked: 0 };
+  const labels = emptyLabels();
+  const enforced = emptyLabels();
+  let softened = 0;
   let labelled = 0;
   const recorded = { compared: 0, same: 0, changes: new Map<string, number>() };
   const hits = createTopK<{ spam: number; ham: number }>(MAX_KEYS, () => ({ spam: 0, ham: 0 }));
@@ -73,16 +97,10 @@ export function createPolicyStats(policy: string): PolicyStatsBuilder {
       byVerdict[verdict]++;
       if (record.label) {
         labelled++;
-        if (record.label === 'spam') {
-          labels.spam++;
-          if (verdict !== 'allow') labels.spamStopped++;
-        } else {
-          labels.ham++;
-          if (verdict === 'allow') labels.hamAllowed++;
-          else if (verdict === 'challenge') labels.hamChallenged++;
-          else if (verdict === 'throttle') labels.hamThrottled++;
-          else labels.hamBlocked++;
-        }
+        countLabel(labels, record.label, verdict);
+        const wouldBe = decision.wouldBe ?? verdict;
+        countLabel(enforced, record.label, wouldBe);
+        if (wouldBe !== verdict) softened++;
       }
       if (record.verdict) {
         recorded.compared++;
@@ -110,6 +128,7 @@ export function createPolicyStats(policy: string): PolicyStatsBuilder {
         decisions,
         byVerdict: { ...byVerdict },
         labels: labelled > 0 ? { ...labels } : null,
+        labelsIfEnforced: softened > 0 ? { ...enforced } : null,
         recorded: recorded.compared > 0 ? { compared: recorded.compared, same: recorded.same, changes: Object.fromEntries([...recorded.changes].sort((a, b) => b[1] - a[1])) } : null,
         hits: hits.top().map(({ key, count, data }) => {
           const spamPercent = percent(data.spam, labels.spam);

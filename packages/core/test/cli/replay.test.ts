@@ -149,6 +149,29 @@ describe('actiongate replay', () => {
     }
   });
 
+  it('judges a policy in monitor mode against the labels as it answers and as it would if enforced', async () => {
+    // The fixture policy in monitor mode: everything is allowed, and wouldBe says what enforcing would give.
+    const document = JSON.parse(readFileSync(fixture('policy.json'), 'utf8'));
+    document.version = 'm';
+    document.mode = 'monitor';
+    for (const list of Object.values(document.lists) as { files?: string[] }[]) if (list.files) list.files = list.files.map((f) => fixture(f));
+    const monitored = join(temp.dir, 'monitor.json');
+    writeFileSync(monitored, JSON.stringify(document));
+    const { code, stdout } = await run(['replay', '--policy', monitored, '--format', 'json', traffic]);
+    expect(code).toBe(0);
+    const stats = JSON.parse(stdout).stats[0];
+    expect(stats.byVerdict).toEqual({ allow: 17, challenge: 0, throttle: 0, block: 0 });
+    expect(stats.labels).toMatchObject({ spam: 11, spamStopped: 0, hamAllowed: 6 });
+    // As enforcing would answer, less the flood IP's block within its ban (a monitor-mode policy bans nobody).
+    expect(stats.labelsIfEnforced).toEqual({ spam: 11, ham: 6, spamStopped: 7, hamAllowed: 5, hamChallenged: 1, hamThrottled: 0, hamBlocked: 0 });
+    const text = await run(['replay', '--policy', monitored, traffic]);
+    expect(text.stdout).toContain('Against the labels if enforced (what monitor mode held back, wouldBe, counted):\n  spam stopped          63.6% (7 of 11)');
+    // An enforcing policy has nothing held back to show.
+    expect(JSON.parse((await run(['replay', '--policy', policy, '--format', 'json', traffic])).stdout).stats[0].labelsIfEnforced).toBeNull();
+    const compared = await run(['replay', '--policy', policy, '--compare', monitored, traffic]);
+    expect(compared.stdout).toMatch(/^ {2}if enforced \(wouldBe: what monitor mode held back, counted\)\n {2}spam stopped +as above +63\.6% \(7\)$/m);
+  });
+
   it('--compare shows what changes: transitions, legitimate actions newly stopped, spam newly stopped, hits side by side', async () => {
     const { code, stdout } = await run(['replay', '--policy', policy, '--compare', strict, '--format', 'json', traffic]);
     expect(code).toBe(0);
