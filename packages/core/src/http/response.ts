@@ -1,6 +1,6 @@
 /**
  * From a decision to an HTTP answer, the same in every framework: 429 for throttle, 403 for block
- * and for a challenge (with the kind and token in the body, so a form can show the CAPTCHA and an
+ * (503 when only `failMode: "closed"` blocked: the store was down) and for a challenge (with the kind and token in the body, so a form can show the CAPTCHA and an
  * API client can tell a challenge from a ban), `Retry-After`, and the IETF rate-limit headers.
  *
  * Header values are built from policy ids and numbers only, as structured-field strings with
@@ -23,8 +23,11 @@ export interface HttpResponseOptions {
 }
 
 export interface HttpResponse {
-  /** 200 allow, 403 challenge or block, 429 throttle. */
-  status: 200 | 403 | 429;
+  /**
+   * 200 allow, 403 challenge or block, 429 throttle; 503 for a block that only `failMode:
+   * "closed"` gave (the store was unavailable, nothing judged the client).
+   */
+  status: 200 | 403 | 429 | 503;
   headers: Record<string, string>;
   /** JSON-ready: `{ verdict, retryAfter?, challenge?, reasons? }`; for allow `null` (the host answers). */
   body: { verdict: Verdict; retryAfter?: number; challenge?: { kind: string; token: string }; reasons?: { id: string; message: string }[] } | null;
@@ -52,7 +55,7 @@ export function toHttpResponse(decision: Decision, options: HttpResponseOptions 
   if (decision.verdict === 'allow') return { status: 200, headers, body: null };
   headers['Cache-Control'] = 'no-store';
   return {
-    status: STATUS[decision.verdict],
+    status: outageOnly(decision) ? 503 : STATUS[decision.verdict],
     headers,
     body: {
       verdict: decision.verdict,
@@ -61,6 +64,23 @@ export function toHttpResponse(decision: Decision, options: HttpResponseOptions 
       ...(options.exposeReasons ? { reasons: decision.reasons.filter((r) => !r.monitor).map((r) => ({ id: r.id, message: r.message })) } : {}),
     },
   };
+}
+
+/**
+ * A block that `failMode: "closed"` alone gave: the store was unavailable and no other enforced
+ * reason blocks. That is the server's failure, not a judgement of the client: 503, which tells a
+ * client (and a retrying proxy) to come back, where a 403 said "forbidden" to every honest user
+ * of an outage and to their browsers' retries.
+ */
+function outageOnly(decision: Decision): boolean {
+  if (!decision.degraded || decision.verdict !== 'block') return false;
+  let outage = false;
+  for (const reason of decision.reasons) {
+    if (reason.monitor || reason.verdict === 'allow') continue;
+    if (reason.source === 'store') outage = true;
+    else if (reason.verdict === 'block') return false;
+  }
+  return outage;
 }
 
 /** The limit closest to refusing: least remaining, then the one that resets last. */

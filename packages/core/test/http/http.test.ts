@@ -38,6 +38,21 @@ describe('toHttpResponse', () => {
     expect(toHttpResponse({ ...base, limits: [limit('x', 1, 1)] }, { rateLimitHeaders: 'none' }).headers).toEqual({});
   });
 
+  it('answers a block that only failMode "closed" gave with 503 (the store was down, nobody judged the client), a real block during an outage with 403', async () => {
+    const store = { name: 'down', apply: () => Promise.reject(new Error('ECONNREFUSED')), close: async () => {} };
+    const guard = createGuard({ policy: { name: 'outage', failMode: 'closed', lists: { bad: { cidrs: ['203.0.113.0/24'], verdict: 'block' } } }, store });
+    const outage = await guard.evaluate({ action: 'a', ip: '192.0.2.1' });
+    expect(outage).toMatchObject({ verdict: 'block', degraded: true });
+    expect(toHttpResponse(outage)).toMatchObject({ status: 503, body: { verdict: 'block' }, headers: { 'Cache-Control': 'no-store' } });
+    // Listed: blocked whatever the store says, so still forbidden.
+    const listed = await guard.evaluate({ action: 'a', ip: '203.0.113.9' });
+    expect(listed).toMatchObject({ verdict: 'block', degraded: true });
+    expect(toHttpResponse(listed).status).toBe(403);
+    // A store reason that only monitors, or a block without the store's reason, is no outage.
+    expect(toHttpResponse({ ...base, verdict: 'block', degraded: true, reasons: [{ source: 'ban', id: 'ip:x', message: 'banned', verdict: 'block' }] }).status).toBe(403);
+    await guard.close();
+  });
+
   it('throttles with a Retry-After no earlier than the end of the RateLimit effective window (draft -11, section 6)', async () => {
     const limits = [
       { id: 'minute', by: 'ip' as const, window: '1m', max: 2 },
