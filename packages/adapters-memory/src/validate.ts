@@ -28,6 +28,11 @@ export function validateBatch(batch: StoreBatch, store: string): void {
         if (typeof t?.windowMs !== 'number' || !(t.windowMs >= 1 && t.windowMs < Infinity) || !Number.isFinite(t.cost) || typeof t.max !== 'number' || Number.isNaN(t.max)) {
           throw new TypeError(`${store}: subjects[${i}].take[${j}] needs windowMs >= 1 and finite cost and max, got ${show(t)}`);
         }
+        // Two takes of one window would each be judged against the count before either, and
+        // both admitted: twice the window's max in one call.
+        for (let k = 0; k < j; k++) {
+          if (take[k]!.name === t.name) throw new TypeError(`${store}: subjects[${i}].take[${j}] takes window ${show(t.name)} again (take[${k}]): one take per window and subject`);
+        }
       }
     }
     const add = ops.add;

@@ -100,6 +100,8 @@ export function testStore(name: string, factory: () => Store | Promise<Store>, o
           ['subject', { now: T0, subjects: [good, { subject: 1 }] }],
           ['take', { now: T0, subjects: [good, { subject: 's', take: [{ name: 'w', windowMs: 0, max: 5, cost: 1 }] }] }],
           ['take', { now: T0, subjects: [good, { subject: 's', take: [{ name: 'w', windowMs: MINUTE, max: 5, cost: Number.NaN }] }] }],
+          // One window taken twice: each take was judged against the count before both, and a max of 1 admitted 2.
+          ['take\\[1\\] takes window "w" again', { now: T0, subjects: [good, { subject: 's', take: [{ name: 'w', windowMs: MINUTE, max: 1, cost: 1 }, { name: 'w', windowMs: MINUTE, max: 1, cost: 1 }] }] }],
           ['add', { now: T0, subjects: [good, { subject: 's', add: [{ name: 'w', windowMs: MINUTE, cost: Number.POSITIVE_INFINITY }] }] }],
           ['add', { now: T0, subjects: [good, { subject: 's', add: [{ name: 'w', windowMs: MINUTE, cost: 1, at: Number.NaN }] }] }],
           ['until', { now: T0, subjects: [good, { subject: 's', set: [{ name: 'm', value: 1, until: Number.NaN }] }] }],
