@@ -56,9 +56,53 @@ export function validateBatch(batch: StoreBatch, store: string): void {
         if (ifLater !== undefined && typeof ifLater !== 'boolean') {
           throw new TypeError(`${store}: subjects[${i}].set[${j}].ifLater must be a boolean when given, got ${show(ifLater)}`);
         }
+        const value = write?.value;
+        if (typeof value === 'object' && value !== null) {
+          const problem = jsonProblem(value, '', 0);
+          if (problem !== null) throw new TypeError(`${store}: subjects[${i}].set[${j}].value must be JSON (a MarkValue): ${problem}`);
+        } else if (!isJsonScalar(value)) {
+          throw new TypeError(`${store}: subjects[${i}].set[${j}].value must be JSON (a MarkValue), got ${show(value)} (${typeof value})`);
+        }
       }
     }
   }
+}
+
+/** Levels a mark value may nest: far beyond any record the engine writes, and no cycle passes. */
+const MAX_MARK_DEPTH = 64;
+
+/** NaN and ±Infinity are not JSON: RedisStore would read them back as null. */
+const isJsonScalar = (value: unknown): boolean => value === null || typeof value === 'string' || typeof value === 'boolean' || Number.isFinite(value);
+
+/** A plain object, a prototype-less one, or an `emptyRecord` (whose prototype is an empty null-prototype object). */
+function isPlainRecord(value: object): boolean {
+  const proto: object | null = Object.getPrototypeOf(value) as object | null;
+  if (proto === null || proto === Object.prototype) return true;
+  return Object.getPrototypeOf(proto) === null && Reflect.ownKeys(proto).length === 0;
+}
+
+/**
+ * What keeps `value` (an object or array) from being a MarkValue, or null. Checked before any of
+ * the batch is applied: a cyclic value overflowed MemoryStore's copy with a RangeError after the
+ * subjects before it were written (half a batch applied), and a BigInt, a function or
+ * `undefined` inside was stored as it was, where RedisStore's JSON dropped or refused it.
+ */
+function jsonProblem(value: object, at: string, depth: number): string | null {
+  if (depth >= MAX_MARK_DEPTH) return `it nests deeper than ${MAX_MARK_DEPTH} levels, or is cyclic`;
+  const isArray = Array.isArray(value);
+  if (!isArray && !isPlainRecord(value)) {
+    return `${at || 'it'} is a ${(value.constructor as { name?: string } | undefined)?.name || 'class'} instance, not a plain object`;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    const path = `${at}/${key}`;
+    // JSON leaves out a property that is undefined (RedisStore's encoding does), so it passes.
+    if (item === undefined && !isArray) continue;
+    if (typeof item === 'object' && item !== null) {
+      const problem = jsonProblem(item as object, path, depth + 1);
+      if (problem !== null) return problem;
+    } else if (!isJsonScalar(item)) return `${path} holds ${show(item)} (${typeof item})`;
+  }
+  return null;
 }
 
 /** A short rendering of a bad value for an error message. */

@@ -63,7 +63,7 @@ describe('RedisStore', () => {
   it('fails a batch whose later subject cannot be encoded without applying its earlier ones', async () => {
     const store = new RedisStore({ client: await ioredis(), prefix: prefix(), time: 'caller' });
     const batch = { now: 1_000, subjects: [{ subject: 'a', set: [{ name: 'm', value: 1, until: null }] }, { subject: 'b', set: [{ name: 'm', value: 10n as unknown as number, until: null }] }] };
-    await expect(store.apply(batch)).rejects.toThrow(/BigInt/);
+    await expect(store.apply(batch)).rejects.toThrow(/must be JSON.*bigint/);
     expect((await store.apply({ now: 1_000, subjects: [{ subject: 'a', get: ['m'] }] })).subjects[0]!.marks).toEqual({});
   });
 

@@ -119,7 +119,8 @@ export interface Store {
    * Applies a batch: one round trip for the adapter (Redis: one script per slot, pipelined).
    * A store that stores nothing for a subject answers with empty marks and zero counts. A
    * malformed batch (a non-finite `now` or cost, a window of no length, a NaN end, an `ifLater`
-   * that is not a boolean, a window taken twice by one subject) is rejected with a TypeError naming the field, before any of it is
+   * that is not a boolean, a window taken twice by one subject, a mark value that is not JSON) is
+   * rejected with a TypeError naming the field, before any of it is
    * applied: `validateBatch` checks it.
    * The answer holds one `SubjectResult` per subject, in the batch's order; the guard treats
    * any other shape as a store failure (`STORE_FAILED`, "malformed result"). The batch is the

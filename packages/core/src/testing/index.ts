@@ -91,6 +91,11 @@ export function testStore(name: string, factory: () => Store | Promise<Store>, o
     });
 
     describe('bad input', () => {
+      const cyclic = () => {
+        const value: Record<string, unknown> = { a: 1 };
+        value.self = [value];
+        return value;
+      };
       it('rejects a malformed batch with a TypeError naming the field, applying none of it', async () => {
         const s = fresh('good');
         const good: SubjectOps = { subject: s, take: [{ name: 'w', windowMs: MINUTE, max: 5, cost: 1 }], set: [{ name: 'm', value: 1, until: null }] };
@@ -106,6 +111,12 @@ export function testStore(name: string, factory: () => Store | Promise<Store>, o
           ['add', { now: T0, subjects: [good, { subject: 's', add: [{ name: 'w', windowMs: MINUTE, cost: 1, at: Number.NaN }] }] }],
           ['until', { now: T0, subjects: [good, { subject: 's', set: [{ name: 'm', value: 1, until: Number.NaN }] }] }],
           ['ifLater', { now: T0, subjects: [good, { subject: 's', set: [{ name: 'm', value: 1, until: null, ifLater: 'yes' }] }] }],
+          // A cyclic value: MemoryStore's copy overflowed the stack after `good` was written.
+          ['set\\[0\\]\\.value must be JSON.*cyclic', { now: T0, subjects: [good, { subject: 's', set: [{ name: 'm', value: cyclic(), until: null }] }] }],
+          ['set\\[0\\]\\.value must be JSON.*bigint', { now: T0, subjects: [good, { subject: 's', set: [{ name: 'm', value: { n: 10n }, until: null }] }] }],
+          ['set\\[0\\]\\.value must be JSON.*undefined', { now: T0, subjects: [good, { subject: 's', set: [{ name: 'm', value: undefined, until: null }] }] }],
+          ['set\\[0\\]\\.value must be JSON.*/n holds NaN', { now: T0, subjects: [good, { subject: 's', set: [{ name: 'm', value: { n: Number.NaN }, until: null }] }] }],
+          ['set\\[0\\]\\.value must be JSON.*Date instance', { now: T0, subjects: [good, { subject: 's', set: [{ name: 'm', value: new Date(0), until: null }] }] }],
         ];
         for (const [field, batch] of bad) {
           const result = store.apply(batch as never);
