@@ -27,6 +27,13 @@
  * ban flood costs the oldest bans, never rate limiting; below the bound, bans outlast any flood of
  * counters as before.
  *
+ * At that bound, subjects whose marks end (a 24-hour ban, a rung) go before those holding a mark
+ * with no end (a permanent ban or allow, the range registry): they are apart in a third LRU,
+ * evicted only when the timed ones are gone. A flood of fresh subjects each banned for a day is
+ * cheap for a client with IPv6 /64s to spare, and in one LRU it pushed out the operator's
+ * permanent bans and the registry of range bans, whose next edit then rewrote it from nothing:
+ * every range ban lifted.
+ *
  * Expiry is lazy, against the caller's clock: no timers and no lru-cache TTL (it reads its own
  * clock, and `setTimeout` cannot wait past 24.8 days), so a 60-day ban works and replays are
  * deterministic. Whatever no longer counts is dropped when touched. Every `apply` runs
@@ -110,12 +117,14 @@ const NO_HITS = Object.freeze([]) as unknown as WindowData;
 
 export class MemoryStore implements Store {
   readonly name = 'memory';
-  /** Subjects holding a live mark (transient marks aside): evicted only when no other subject is left. */
+  /** Subjects holding a live mark that ends (transient marks aside): evicted only when no other subject is left. */
   readonly #kept: LRUCache<string, Subject>;
+  /** Subjects holding a mark with no end: evicted only when no other subject is left, and after #kept at its bound. */
+  readonly #lasting: LRUCache<string, Subject>;
   /** Every other subject. */
   readonly #others: LRUCache<string, Subject>;
   readonly #maxKeys: number;
-  /** Most subjects the kept LRU holds: `maxKeys - counterReserve`, at least 1. */
+  /** Most subjects the kept and lasting LRUs hold together: `maxKeys - counterReserve`, at least 1. */
   readonly #maxKept: number;
   readonly #maxNames: number;
   #closed = false;
@@ -147,12 +156,13 @@ export class MemoryStore implements Store {
     // its arrays for `max` entries up front (~28 bytes each): the kept LRU, usually far smaller,
     // is bounded by a size of one per entry instead, and grows as it fills.
     this.#kept = new LRUCache<string, Subject>({ maxSize: this.#maxKept, sizeCalculation: () => 1 });
+    this.#lasting = new LRUCache<string, Subject>({ maxSize: this.#maxKept, sizeCalculation: () => 1 });
     this.#others = new LRUCache<string, Subject>({ max: this.#maxKeys });
   }
 
   /** Subjects held now (expired state is dropped lazily, so this is an upper bound of live ones). */
   get size(): number {
-    return this.#kept.size + this.#others.size;
+    return this.#kept.size + this.#lasting.size + this.#others.size;
   }
 
   /**
@@ -197,7 +207,7 @@ export class MemoryStore implements Store {
     let consumed = false;
     // Reading refreshes the subject's recency; a subject is created only when a write lands,
     // so reads, denied takes and no-op writes never evict anyone.
-    let record = this.#others.get(subject) ?? this.#kept.get(subject);
+    let record = this.#others.get(subject) ?? this.#kept.get(subject) ?? this.#lasting.get(subject);
 
     const get = ops.get;
     const stored = record?.marks;
@@ -273,7 +283,7 @@ export class MemoryStore implements Store {
     }
 
     if (record !== undefined) {
-      if ((record.marks?.size ?? 0) + (record.windows?.size ?? 0) === 0) (record.keepUntil > 0 ? this.#kept : this.#others).delete(subject);
+      if ((record.marks?.size ?? 0) + (record.windows?.size ?? 0) === 0) this.#lruOf(record.keepUntil).delete(subject);
       else if (record.marks !== undefined || record.keepUntil > 0) this.#sort(subject, record, now);
     }
     return { subject, marks, counts, takes, consumed };
@@ -320,13 +330,18 @@ export class MemoryStore implements Store {
 
   /** A new subject, among the others until #sort finds it holds a lasting mark. */
   #create(subject: string, now: number): Subject {
-    if (this.#kept.size + this.#others.size >= this.#maxKeys) this.#evict(now);
+    if (this.size >= this.#maxKeys) this.#evict(now);
     const record: Subject = { marks: undefined, windows: undefined, keepUntil: 0 };
     this.#others.set(subject, record);
     return record;
   }
 
-  /** Puts a subject in the LRU it belongs to after a batch: the kept one while it holds a lasting live mark. */
+  /** The LRU of a subject kept until `keepUntil`. */
+  #lruOf(keepUntil: number): LRUCache<string, Subject> {
+    return keepUntil === 0 ? this.#others : keepUntil === Infinity ? this.#lasting : this.#kept;
+  }
+
+  /** Puts a subject in the LRU it belongs to after a batch: a kept one while it holds a live mark (transient marks aside). */
   #sort(subject: string, record: Subject, now: number): void {
     let keepUntil = 0;
     if (record.marks !== undefined) {
@@ -335,30 +350,31 @@ export class MemoryStore implements Store {
         if (until > now && until > keepUntil && !TRANSIENT_MARKS.includes(name)) keepUntil = until;
       }
     }
-    const was = record.keepUntil > 0;
+    const was = this.#lruOf(record.keepUntil);
+    const next = this.#lruOf(keepUntil);
     record.keepUntil = keepUntil;
-    if (was === keepUntil > 0) return;
-    if (was) {
-      this.#kept.delete(subject);
-      this.#others.set(subject, record);
-      return;
+    if (was === next) return;
+    was.delete(subject);
+    // The kept LRUs at their bound: the counters' reserve is not a ban's to take, and a timed
+    // ban goes before one with no end (module comment).
+    if (was === this.#others && this.#kept.size + this.#lasting.size >= this.#maxKept && !this.#evictEnded(now)) {
+      if (this.#kept.size > 0) this.#kept.pop();
+      else this.#lasting.pop();
     }
-    // The kept LRU at its bound: the counters' reserve is not a ban's to take (module comment).
-    if (this.#kept.size >= this.#maxKept && !this.#evictEnded(now)) this.#kept.pop();
-    this.#others.delete(subject);
-    this.#kept.set(subject, record);
+    next.set(subject, record);
   }
 
   /**
    * Makes room for one subject: a kept one whose marks have all ended, else the least recently
    * used other subject, else (only when the reserve is 0: `maxKeys` 1) the least recently used
-   * kept one. The kept LRU stays within #maxKept < maxKeys otherwise, so a full store always
+   * kept one. The kept LRUs stay within #maxKept < maxKeys otherwise, so a full store always
    * holds another subject to evict before a kept one.
    */
   #evict(now: number): void {
     if (this.#evictEnded(now)) return;
     if (this.#others.size > 0) this.#others.pop();
-    else this.#kept.pop();
+    else if (this.#kept.size > 0) this.#kept.pop();
+    else this.#lasting.pop();
   }
 
   /**
@@ -475,8 +491,8 @@ export class MemoryStore implements Store {
     const after = cursor === undefined ? undefined : subjectOfCursor(cursor);
     if (after === null) throw new TypeError(`MemoryStore: scan cursor must be one a previous scan returned, got ${show(cursor)}`);
     const found: MarkEntry[] = [];
-    // Subjects with marks may be in either LRU.
-    for (const [subject, record] of both(this.#kept.entries(), this.#others.entries())) {
+    // Subjects with marks may be in any of the LRUs.
+    for (const [subject, record] of all(this.#kept.entries(), this.#lasting.entries(), this.#others.entries())) {
       if (after !== undefined && subject <= after) continue;
       const mark = record.marks?.get(name);
       if (mark === undefined || (mark.until !== null && mark.until <= now)) continue;
@@ -492,6 +508,7 @@ export class MemoryStore implements Store {
   async close(): Promise<void> {
     this.#closed = true;
     this.#kept.clear();
+    this.#lasting.clear();
     this.#others.clear();
     this.#ended = [];
     this.#ops = undefined;
@@ -563,9 +580,8 @@ function subjectOfCursor(cursor: unknown): string | null {
   return cursorOf(subject) === cursor ? subject : null;
 }
 
-function* both<T>(first: Iterable<T>, second: Iterable<T>): Generator<T> {
-  yield* first;
-  yield* second;
+function* all<T>(...iterables: Iterable<T>[]): Generator<T> {
+  for (const iterable of iterables) yield* iterable;
 }
 
 function total(data: WindowData): number {

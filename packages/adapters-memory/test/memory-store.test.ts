@@ -216,7 +216,7 @@ describe('MemoryStore keeps room for counters through a flood of bans', () => {
 
   it('evicts the least recently used kept subject at the bound, one whose marks have all ended first', async () => {
     const store = new MemoryStore({ maxKeys: 10, counterReserve: 2 });
-    for (let i = 0; i < 8; i++) await one(store, T0, { subject: `ban:${i}`, set: [ban(i === 5 ? T0 + MINUTE : null)] });
+    for (let i = 0; i < 8; i++) await one(store, T0, { subject: `ban:${i}`, set: [ban(i === 5 ? T0 + MINUTE : T0 + DAY)] });
     await one(store, T0, { subject: 'counter', take: [w('w', 10, 10 * MINUTE)] });
     // At the bound: the oldest ban goes, not the counter (the store is not even full).
     await one(store, T0, { subject: 'ban:8', set: [ban()] });
@@ -234,6 +234,35 @@ describe('MemoryStore keeps room for counters through a flood of bans', () => {
     expect(await banned(store, 'ban:5', later)).toBe(false);
     expect((await one(store, later, { subject: 'counter', peek: [{ name: 'w', windowMs: 10 * MINUTE }] })).counts.w).toBe(1);
     expect(store.size).toBe(9);
+  });
+
+  it('evicts bans that end before marks with no end: a flood of day-long bans keeps permanent bans and the range registry', async () => {
+    // The attack: fresh IPv6 /64s, each banned for a day. With one LRU for both, the operator's
+    // permanent bans and the registry of range bans (read only when it changes) went first.
+    const store = new MemoryStore({ maxKeys: 100 }); // 90 kept subjects at most
+    for (let i = 0; i < 5; i++) await one(store, T0, { subject: `operator:${i}`, set: [ban(null)] });
+    await one(store, T0, { subject: 'ranges', set: [{ name: 'entries', value: { '198.51.100.0/24': { kind: 'ban' } }, until: null }] });
+    for (let i = 0; i < 1_000; i++) await one(store, T0 + i, { subject: `ip:2001:db8:${i}::/64`, set: [ban(T0 + DAY)] });
+    const now = T0 + 1_000;
+    for (let i = 0; i < 5; i++) expect(await banned(store, `operator:${i}`, now)).toBe(true);
+    expect((await one(store, now, { subject: 'ranges', get: ['entries'] })).marks.entries).toEqual({ '198.51.100.0/24': { kind: 'ban' } });
+    // The flood costs its own oldest: 84 of its day-long bans are kept, the newest.
+    expect((await bans(store, now)).length).toBe(89);
+    expect(await banned(store, 'ip:2001:db8:999::/64', now)).toBe(true);
+    expect(await banned(store, 'ip:2001:db8:916::/64', now)).toBe(true);
+    expect(await banned(store, 'ip:2001:db8:915::/64', now)).toBe(false);
+    // A ban with no end, once the bound is full of them, still evicts the least recently used one.
+    const full = new MemoryStore({ maxKeys: 10, counterReserve: 2 });
+    for (let i = 0; i < 8; i++) await one(full, T0, { subject: `p:${i}`, set: [ban(i === 0 ? T0 + DAY : null)] });
+    await one(full, T0, { subject: 'p:8', set: [ban(null)] }); // the one timed ban goes
+    expect(await bans(full)).toEqual(['p:1', 'p:2', 'p:3', 'p:4', 'p:5', 'p:6', 'p:7', 'p:8']);
+    await one(full, T0, { subject: 'p:9', set: [ban(null)] }); // then the least recently used
+    expect(await bans(full)).toEqual(['p:2', 'p:3', 'p:4', 'p:5', 'p:6', 'p:7', 'p:8', 'p:9']);
+    // A permanent ban lifted to a timed one moves back among the timed, and goes first again.
+    await one(full, T0, { subject: 'p:9', set: [ban(T0 + DAY)] });
+    await one(full, T0, { subject: 'p:10', set: [ban(null)] });
+    expect(await bans(full)).toEqual(['p:10', 'p:2', 'p:3', 'p:4', 'p:5', 'p:6', 'p:7', 'p:8']);
+    expect(full.size).toBe(8);
   });
 
   it('never holds more than maxKeys subjects, and the newest counters keep their counts, whatever the mix', async () => {

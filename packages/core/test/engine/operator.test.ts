@@ -51,6 +51,27 @@ describe('operator actions', () => {
     expect((await guard.evaluate({ action: 'ad.submit', ip: '203.0.113.5', actor: { id: 'spammer' } })).verdict).toBe('block');
   });
 
+  it('permanent bans and range blocks on a full MemoryStore outlast a flood of automatic day-long bans', async () => {
+    // Fresh IPv6 /64s, each banned on its first ad: with one LRU for all bans, the flood pushed
+    // out the permanent ban and the range registry, and the next range edit rewrote the registry
+    // from nothing, lifting every range block.
+    let t = Date.UTC(2026, 0, 1);
+    const flooded: PolicyDocument = { name: 'flood', content: { terms: { casino: 100 } }, scoring: { block: 100 }, bans: { after: 1 } };
+    const guard = createGuard({ policy: flooded, store: new MemoryStore({ maxKeys: 200 }), now: () => t });
+    await guard.block('ip:192.0.2.1', { for: 'permanent' });
+    await guard.block('cidr:198.51.100.0/24', { for: 'permanent', reason: 'hosting range' });
+    for (let i = 0; i < 1_000; i++) {
+      t += 1_000;
+      const flood = await guard.evaluate({ action: 'ad.submit', ip: `2001:db8:${i.toString(16)}::1`, content: { body: 'casino' } });
+      expect(flood.banUntil).toBe(t + 24 * hour);
+    }
+    expect(await guard.evaluate({ action: 'ad.submit', ip: '192.0.2.1' })).toMatchObject({ verdict: 'block', banUntil: null });
+    await guard.block('cidr:203.0.113.0/24');
+    for (const ip of ['198.51.100.7', '203.0.113.9']) expect((await guard.evaluate({ action: 'ad.submit', ip })).verdict).toBe('block');
+    expect((await guard.evaluate({ action: 'ad.submit', ip: `2001:db8:${(999).toString(16)}::2` })).verdict).toBe('block'); // the newest flood bans stand
+    expect((await guard.listBlocks({ limit: 1_000 })).entries.map((b) => b.subject)).toEqual(expect.arrayContaining(['ip:192.0.2.1', 'cidr:198.51.100.0/24', 'cidr:203.0.113.0/24']));
+  });
+
   it('writes its once-per-decision marks under the names MemoryStore lets go with its counters', () => {
     expect([...TRANSIENT_MARKS].sort()).toEqual([MARK.record, MARK.token].sort());
   });
