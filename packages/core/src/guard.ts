@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { emptyRecord, MemoryStore, SYNC_APPLY } from '@actiongate/memory';
-import { ActionError, ActiongateError, isActiongateError, type StoreError } from './errors.js';
+import { ActionError, ActiongateError, isActiongateError, StoreError } from './errors.js';
 import { normaliseAction } from './engine/action.js';
 import { buildFacts } from './engine/facts.js';
 import { decisionIds } from './engine/decision-id.js';
@@ -199,7 +199,7 @@ export function createGuard(options: GuardOptions): Guard {
   const nextId = decisionIds();
   const telemetry = createTelemetry(options.telemetry);
   const counters = telemetry.metrics(createMetrics());
-  const ranges = createRanges();
+  const ranges = createRanges(store.name);
   const countBansEveryMs = options.countBansEveryMs;
   if (countBansEveryMs !== undefined && !(typeof countBansEveryMs === 'number' && countBansEveryMs >= 1_000 && countBansEveryMs <= MAX_TIMER_MS)) {
     throw new TypeError(`countBansEveryMs must be a number of milliseconds from 1000 to ${MAX_TIMER_MS}, got ${String(countBansEveryMs)}`);
@@ -239,6 +239,12 @@ export function createGuard(options: GuardOptions): Guard {
     }
   }
   const report = (error: Error) => notify(onError, error);
+  // A range edit that finds the registry lost writes back this process's copy, and says so.
+  const restoreRanges = (version: string) => {
+    const copy = ranges.copy(version);
+    if (copy) report(new StoreError(store.name, 'apply', `the range registry was gone while its signal named version ${version} (keys evicted? Redis needs maxmemory-policy noeviction): restored from this process's copy (${Object.keys(copy).length} ranges)`));
+    return copy;
+  };
 
   /**
    * A decision's writes (strikes, bans, a challenge token) go out without holding the decision:
@@ -421,18 +427,18 @@ export function createGuard(options: GuardOptions): Guard {
     },
     store,
     block: operator(async (target: Target, blockOptions: BlockOptions = {}) => {
-      const ban = await block(operatorStore, policy, target, blockOptions, now());
+      const ban = await block(operatorStore, policy, target, blockOptions, now(), restoreRanges);
       counters.ban('operator');
       notify(options.onBan, { subject: ban.subject, until: ban.until, rung: 0, reason: blockOptions.reason ?? 'blocked by an operator', source: 'operator' });
       return ban;
     }, 'block'),
     unblock: operator(async (target: Target) => {
-      await unblock(operatorStore, policy, target, now());
+      await unblock(operatorStore, policy, target, now(), restoreRanges);
       counters.unblock();
     }, 'unblock'),
     metrics: () => counters.snapshot(),
     // async: a bad clock (or target) rejects, as every other call does, rather than throwing.
-    allow: operator(async (target: Target, allowOptions: BlockOptions = {}) => allow(operatorStore, policy, target, allowOptions, now()), 'allow'),
+    allow: operator(async (target: Target, allowOptions: BlockOptions = {}) => allow(operatorStore, policy, target, allowOptions, now(), restoreRanges), 'allow'),
     inspect: operator(async (target: Target) => inspect(operatorStore, policy, target, now()), 'inspect'),
     listBlocks: operator(async (listOptions: { cursor?: string; limit?: number } = {}) => listBlocks(operatorStore, listOptions, now()), 'listBlocks'),
     countBans: countActiveBans,

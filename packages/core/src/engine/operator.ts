@@ -8,7 +8,7 @@ import { parseCidr, parseIp, subnetOf } from '../network/ip.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { formatDuration, parseBanDuration } from '../policy/duration.js';
 import type { MarkEntry, MarkValue, Store, StoreBatch, StoreResult } from '../store/types.js';
-import { editRange, REGISTRY_VERSION } from './ranges.js';
+import { editRange, REGISTRY_VERSION, type RestoreRanges } from './ranges.js';
 import { asTightening, MARK, tightenedMax, WINDOW } from './state.js';
 
 /** `ip:203.0.113.7` (an IPv6 address, or its network `ip:2001:db8:1:2::/64`, stands for its policy subnet), `cidr:198.51.100.0/24` or `actor:u42`. */
@@ -90,12 +90,12 @@ async function storeTime(store: Store, subject: string, mark: string, now: numbe
   return (await store.apply({ now, subjects: [{ subject, get: [mark] }] })).now;
 }
 
-export async function block(store: Store, policy: CompiledPolicy, target: Target, options: BlockOptions, now: number): Promise<{ subject: string; until: number | null }> {
+export async function block(store: Store, policy: CompiledPolicy, target: Target, options: BlockOptions, now: number, restore?: RestoreRanges): Promise<{ subject: string; until: number | null }> {
   const subject = subjectOf(target, policy);
   const length = lengthOf(options.for, '24h');
   const reason = options.reason ?? `blocked by an operator${length === null ? '' : ` for ${formatDuration(length)}`}`;
   if (subject.startsWith('cidr:')) {
-    const entry = await editRange(store, subject.slice(5), (at) => ({ kind: 'ban', until: endOf(length, at), reason, at }), now);
+    const entry = await editRange(store, subject.slice(5), (at) => ({ kind: 'ban', until: endOf(length, at), reason, at }), now, restore);
     return { subject, until: entry!.until };
   }
   const at = await storeTime(store, subject, MARK.ban, now);
@@ -110,21 +110,21 @@ export async function block(store: Store, policy: CompiledPolicy, target: Target
  * Lifts a ban and forgets the subject's strikes, ladder rung and adaptive limits; an operator's
  * allow goes too, as a range's entry does whatever its kind: the target is judged afresh.
  */
-export async function unblock(store: Store, policy: CompiledPolicy, target: Target, now: number): Promise<void> {
+export async function unblock(store: Store, policy: CompiledPolicy, target: Target, now: number, restore?: RestoreRanges): Promise<void> {
   const subject = subjectOf(target, policy);
   if (subject.startsWith('cidr:')) {
-    await editRange(store, subject.slice(5), null, now);
+    await editRange(store, subject.slice(5), null, now, restore);
     return;
   }
   await store.apply({ now, subjects: [{ subject, del: [MARK.ban, MARK.allow, MARK.rung, WINDOW.violations, MARK.tighten] }] });
 }
 
 /** An operator allow: never limited or blocked while it lasts (default: permanent). */
-export async function allow(store: Store, policy: CompiledPolicy, target: Target, options: BlockOptions, now: number): Promise<void> {
+export async function allow(store: Store, policy: CompiledPolicy, target: Target, options: BlockOptions, now: number, restore?: RestoreRanges): Promise<void> {
   const subject = subjectOf(target, policy);
   const length = lengthOf(options.for, 'permanent');
   if (subject.startsWith('cidr:')) {
-    await editRange(store, subject.slice(5), (at) => ({ kind: 'allow', until: endOf(length, at), reason: options.reason ?? 'range allowed by an operator', at }), now);
+    await editRange(store, subject.slice(5), (at) => ({ kind: 'allow', until: endOf(length, at), reason: options.reason ?? 'range allowed by an operator', at }), now, restore);
     return;
   }
   const at = await storeTime(store, subject, MARK.allow, now);

@@ -14,6 +14,13 @@
  * registry under a short lock (a window of capacity one: the store's atomic take), so two
  * operators editing at once lose nothing. Each range also gets the usual `ban`/`allow` mark on
  * its own subject (`cidr:<range>`), which is what `inspect` and `listBlocks` read.
+ *
+ * A registry can be lost while its signal stays (a Redis whose `maxmemory-policy` evicts keys
+ * with no TTL; a MemoryStore whose bound is full of marks with no end): the signal names a
+ * version no registry holds. A reader then keeps the ranges it has and stops asking (it would
+ * reload on every decision), and says so; an edit restores the registry from this process's copy
+ * of that version, and refuses when there is none, since writing the registry afresh would lift
+ * every range block in every process at once.
  */
 import { randomUUID } from 'node:crypto';
 import { ActionError, StoreError } from '../errors.js';
@@ -66,19 +73,35 @@ export interface Ranges {
   reload(apply: Store['apply'], now: number): Promise<void>;
   /** The range that decides for `ip` now: an allow beats a ban; of bans, the one ending last. */
   match(ip: ParsedIp, now: number): RangeMatch | null;
+  /** The entries of this process's copy when it is of registry version `version`, else null. */
+  copy(version: string): Record<string, RangeEntry> | null;
 }
 
-export function createRanges(): Ranges {
+/** This process's copy of registry version `version`, or null: see `editRange`. */
+export type RestoreRanges = (version: string) => Record<string, RangeEntry> | null;
+
+/** `store`: the store's name, for the errors it reports. */
+export function createRanges(store: string): Ranges {
   let version: string | null = null;
   let compiled: { set: CidrSet; entries: RangeMatch[] } | null = null;
   let loading: Promise<void> | null = null;
+  /** The version the latest stale answer named. */
+  let signalled: string | null = null;
+  /** The registry version `compiled` was read from (`version` may have moved past a lost one). */
+  let held: string | null = null;
 
   async function load(apply: Store['apply'], now: number): Promise<void> {
+    const signal = signalled;
     const result = await apply({ now, subjects: [{ subject: REGISTRY, get: [VERSION, ENTRIES] }] });
     const marks = result.subjects[0]?.marks ?? {};
+    if (typeof marks[VERSION] !== 'string' && signal !== null) {
+      version = signal;
+      throw new StoreError(store, 'apply', `the range registry is gone while its signal names version ${signal} (keys evicted? Redis needs maxmemory-policy noeviction): the range blocks known to this process stay in force, and the next range edit from a process that knows them restores them`);
+    }
     const entries = Object.entries(readEntries(marks[ENTRIES])).map(([cidr, entry]) => ({ ...entry, subject: `cidr:${cidr}` }));
     compiled = entries.length === 0 ? null : { set: buildCidrSet(entries.map((e, list) => ({ cidr: e.subject.slice(5), list })), entries.length), entries };
     version = typeof marks[VERSION] === 'string' ? marks[VERSION] : null;
+    held = version;
   }
 
   return {
@@ -87,7 +110,8 @@ export function createRanges(): Ranges {
       for (const answer of result.subjects) {
         if (answer.subject !== REGISTRY_VERSION) continue;
         const seen = answer.marks[VERSION];
-        return (typeof seen === 'string' ? seen : null) !== version;
+        signalled = typeof seen === 'string' ? seen : null;
+        return signalled !== version;
       }
       return false;
     },
@@ -105,6 +129,12 @@ export function createRanges(): Ranges {
       }
       return best;
     },
+    copy(of) {
+      if (of !== held) return null;
+      const entries: Record<string, RangeEntry> = Object.create(null) as Record<string, RangeEntry>;
+      for (const { subject, ...entry } of compiled?.entries ?? []) entries[subject.slice(5)] = entry;
+      return entries;
+    },
   };
 }
 
@@ -114,12 +144,22 @@ const rank = (entry: RangeEntry) => (entry.kind === 'allow' ? Infinity : (entry.
 /**
  * Adds, replaces or removes a range in the registry (`entry` null removes), and writes the
  * range's own mark. `entry` is made from the store's time, read with the lock (a store with its
- * own clock expires the entry by it), which also drops expired ranges on the way. Returns the
- * entry written.
+ * own clock expires the entry by it), which also drops expired ranges on the way. `restore`
+ * answers this process's copy of a registry version, for a registry found lost (module comment).
+ * Returns the entry written.
  */
-export async function editRange(store: Store, cidr: string, entry: ((now: number) => RangeEntry) | null, callerNow: number): Promise<RangeEntry | null> {
-  const { entries, now } = await lock(store, callerNow);
+export async function editRange(store: Store, cidr: string, entry: ((now: number) => RangeEntry) | null, callerNow: number, restore: RestoreRanges = () => null): Promise<RangeEntry | null> {
+  const locked = await lock(store, callerNow);
+  const now = locked.now;
   try {
+    let entries = locked.entries;
+    if (locked.version === null && locked.signal !== null) {
+      const copy = restore(locked.signal);
+      if (copy === null) {
+        throw new StoreError(store.name, 'apply', `the range registry is gone while its signal names version ${locked.signal} (keys evicted? Redis needs maxmemory-policy noeviction), and this process holds no copy of it: edit ranges from a process that has served decisions since the last range edit (its copy restores the registry), or delete the ${JSON.stringify(REGISTRY_VERSION)} subject to start an empty registry`);
+      }
+      entries = copy;
+    }
     const written = entry && entry(now);
     for (const [key, value] of Object.entries(entries)) if (value.until !== null && value.until <= now) delete entries[key];
     if (written) entries[cidr] = written;
@@ -147,13 +187,17 @@ export async function editRange(store: Store, cidr: string, entry: ((now: number
   }
 }
 
-/** Takes the registry lock and returns the entries it guards, and the store's time then. */
-async function lock(store: Store, now: number): Promise<{ entries: Record<string, RangeEntry>; now: number }> {
+/**
+ * Takes the registry lock and returns the entries it guards, its version and the signal's (which
+ * tell a lost registry from one never written), and the store's time then.
+ */
+async function lock(store: Store, now: number): Promise<{ entries: Record<string, RangeEntry>; version: string | null; signal: string | null; now: number }> {
   const deadline = Date.now() + LOCK_WAIT_MS;
   for (let attempt = 1; ; attempt++) {
-    const result = await store.apply({ now, subjects: [{ subject: REGISTRY, take: [{ name: LOCK, windowMs: LOCK_MS, max: 1, cost: 1 }], get: [ENTRIES] }] });
+    const result = await store.apply({ now, subjects: [{ subject: REGISTRY, take: [{ name: LOCK, windowMs: LOCK_MS, max: 1, cost: 1 }], get: [ENTRIES, VERSION] }, { subject: REGISTRY_VERSION, get: [VERSION] }] });
     const answer = result.subjects[0]!;
-    if (answer.consumed) return { entries: readEntries(answer.marks[ENTRIES]), now: result.now };
+    const text = (value: MarkValue | undefined) => (typeof value === 'string' ? value : null);
+    if (answer.consumed) return { entries: readEntries(answer.marks[ENTRIES]), version: text(answer.marks[VERSION]), signal: text(result.subjects[1]?.marks[VERSION]), now: result.now };
     if (Date.now() >= deadline) throw new StoreError(store.name, 'apply', `the range registry stayed locked for ${LOCK_WAIT_MS} ms (another operator edit, or one that died within the last ${LOCK_MS / 1000} s): try again`);
     await new Promise((resolve) => setTimeout(resolve, Math.min(200, 10 * attempt)));
   }

@@ -55,4 +55,48 @@ describe('the range registry in the store', () => {
     await one.unblock('cidr:203.0.113.0/24');
     expect((await two.evaluate({ action: 'x', ip: '203.0.113.9' })).verdict).toBe('allow');
   });
+
+  it('a lost registry: readers keep what they know and stop reloading; an edit restores it from a copy, or refuses', async () => {
+    // Lost while its signal stays: a Redis that evicts keys with no TTL, a MemoryStore whose
+    // bound is full of permanent marks. Written afresh, the registry would lift every range block.
+    const { store, batches } = spyStore();
+    const errors = { one: [] as Error[], two: [] as Error[], three: [] as Error[] };
+    const guard = (name: keyof typeof errors) => createGuard({ policy: { name: 'a' }, store, onError: (error) => errors[name].push(error) });
+    const [one, two, three] = [guard('one'), guard('two'), guard('three')];
+    const verdict = async (g: typeof one, ip: string) => (await g.evaluate({ action: 'x', ip })).verdict;
+    await one.block('cidr:198.51.100.0/24', { for: 'permanent' });
+    expect(await verdict(two, '198.51.100.7')).toBe('block'); // two now holds a copy
+
+    await store.apply({ now: Date.now(), subjects: [{ subject: REGISTRY, del: ['entries', 'version'] }] });
+    // A process that never read the registry cannot know the ranges; it says so once, not on every decision.
+    batches.length = 0;
+    for (let i = 0; i < 3; i++) expect(await verdict(three, '198.51.100.7')).toBe('allow');
+    expect(batches.flatMap((b) => b.subjects).filter((s) => s.subject === REGISTRY)).toHaveLength(1);
+    expect(errors.three).toEqual([expect.objectContaining({ code: 'STORE_FAILED', message: expect.stringMatching(/range registry is gone/) })]);
+    expect(await verdict(two, '198.51.100.7')).toBe('block'); // what it knows stays in force
+
+    // An edit from a process without a copy would write the registry afresh: refused, nothing written.
+    await expect(one.block('cidr:203.0.113.0/24')).rejects.toMatchObject({ code: 'STORE_FAILED', message: expect.stringMatching(/holds no copy/) });
+    expect((await store.apply({ now: Date.now(), subjects: [{ subject: REGISTRY, get: ['entries'] }] })).subjects[0]!.marks).toEqual({});
+    // From a process with a copy: restored, with the edit, and every process enforces both again.
+    await two.block('cidr:203.0.113.0/24');
+    expect(errors.two).toEqual([expect.objectContaining({ message: expect.stringMatching(/restored from this process's copy \(1 ranges\)/) })]);
+    for (const g of [one, two, three]) {
+      expect(await verdict(g, '198.51.100.7')).toBe('block');
+      expect(await verdict(g, '203.0.113.9')).toBe('block');
+    }
+    expect(errors.one).toEqual([]);
+  });
+
+  it('a lost registry with no copy anywhere: deleting its signal, as docs/operations.md says, starts an empty one', async () => {
+    const { store } = spyStore();
+    const guard = createGuard({ policy: { name: 'a' }, store });
+    await guard.block('cidr:198.51.100.0/24', { for: 'permanent' });
+    await store.apply({ now: Date.now(), subjects: [{ subject: REGISTRY, del: ['entries', 'version'] }] });
+    await expect(guard.block('cidr:203.0.113.0/24')).rejects.toMatchObject({ code: 'STORE_FAILED' });
+    await guard.store.apply({ now: Date.now(), subjects: [{ subject: 'ranges-version', del: ['version'] }] });
+    await guard.block('cidr:203.0.113.0/24');
+    expect((await guard.evaluate({ action: 'x', ip: '203.0.113.9' })).verdict).toBe('block');
+    expect((await guard.evaluate({ action: 'x', ip: '198.51.100.7' })).verdict).toBe('allow');
+  });
 });
