@@ -11,7 +11,11 @@
  * Node forgets the peer of a socket once it is closed (`remoteAddress` is then `undefined`). A
  * client that resets its connection right after sending could otherwise be judged without an
  * IP, past every IP limit, ban and list, while the host still does the work; so a closed socket
- * without a known address is refused (`ActionError`), not turned into an IP-less action.
+ * without a known address is refused (`ActionError`), not turned into an IP-less action. The
+ * reset need not have been noticed yet: a request and a reset sent together reach the handler
+ * on a socket not yet `destroyed` whose peer the kernel has already dropped. A socket with a
+ * local IP address (`localAddress`, TCP or TLS) always had a peer, so one without it is refused
+ * too; only a socket that never has addresses (a Unix socket) is read as no peer.
  */
 import { ActionError } from '../errors.js';
 import type { HeaderBag } from '../types.js';
@@ -19,7 +23,7 @@ import type { HeaderBag } from '../types.js';
 /** What `requestFrom` reads of a Node `IncomingMessage`. */
 interface NodeRequestLike {
   headers: Record<string, string | string[] | undefined>;
-  socket?: { remoteAddress?: string | undefined; destroyed?: boolean } | null;
+  socket?: { remoteAddress?: string | undefined; localAddress?: string | undefined; destroyed?: boolean } | null;
 }
 
 /** What `requestFrom` reads of a web `Request`. */
@@ -35,8 +39,8 @@ export interface RequestFromOptions {
 /**
  * `{ remoteAddress, headers }` for `guard.evaluate({ request })`. Throws `TypeError` for
  * something that is not a request, and `ActionError` (field `request.remoteAddress`) for a Node
- * request whose connection has closed before its address was read: call it as the request
- * arrives (a first middleware), not after awaiting the body, or pass `{ remoteAddress }`.
+ * request whose connection has closed or been reset before its address was read: call it as the
+ * request arrives (a first middleware), not after awaiting the body, or pass `{ remoteAddress }`.
  */
 export function requestFrom(req: NodeRequestLike | WebRequestLike, options: RequestFromOptions = {}): { remoteAddress?: string; headers: HeaderBag } {
   if (typeof req !== 'object' || req === null || typeof req.headers !== 'object' || req.headers === null) {
@@ -59,8 +63,10 @@ export function requestFrom(req: NodeRequestLike | WebRequestLike, options: Requ
   }
   const socket = (req as NodeRequestLike).socket;
   const remoteAddress = options.remoteAddress ?? socket?.remoteAddress ?? undefined;
-  if (remoteAddress === undefined && socket?.destroyed === true) {
-    throw new ActionError('request.remoteAddress', 'the connection closed before its address was read, and judged without one a client could dodge every IP limit by resetting it: call requestFrom(req) as the request arrives (before awaiting its body), or treat the action as abandoned');
+  // Read only when the peer is missing: `localAddress` asks the kernel (getsockname), which
+  // still answers for a reset TCP socket.
+  if (remoteAddress === undefined && socket && (socket.destroyed === true || socket.localAddress !== undefined)) {
+    throw new ActionError('request.remoteAddress', 'the connection closed or was reset before its address was read, and judged without one a client could dodge every IP limit by resetting it: call requestFrom(req) as the request arrives (before awaiting its body), or treat the action as abandoned');
   }
   return remoteAddress === undefined ? { headers } : { remoteAddress, headers };
 }

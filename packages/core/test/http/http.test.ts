@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -186,6 +186,43 @@ describe('requestFrom', () => {
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  });
+
+  it('refuses a request whose client reset the connection before Node noticed (the socket not yet destroyed), even read at once', async () => {
+    // A request and a reset sent together: the handler runs on a socket Node has not yet seen
+    // close, whose peer the kernel has already dropped. Judged then, it would carry no IP.
+    const outcomes: unknown[] = [];
+    let client: Socket | undefined;
+    const server = createServer((req, res) => {
+      // The reset reaches the kernel before the handler reads the socket, as when both arrive at once.
+      client!.resetAndDestroy();
+      const before = { destroyed: req.socket.destroyed };
+      try {
+        outcomes.push({ ...before, result: requestFrom(req) });
+      } catch (error) {
+        outcomes.push({ ...before, error });
+      }
+      res.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      await new Promise<void>((resolve) => {
+        client = connect(port, '127.0.0.1', () => client!.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n'));
+        client.on('error', () => undefined).on('close', () => resolve());
+      });
+      await expect.poll(() => outcomes.length).toBe(1);
+      const [outcome] = outcomes as { destroyed: boolean; result?: unknown; error?: unknown }[];
+      expect(outcome!.destroyed).toBe(false);
+      // Either the address was still known, or the request is refused: never judged without one.
+      if (outcome!.error === undefined) expect(outcome!.result).toMatchObject({ remoteAddress: '127.0.0.1' });
+      else expect(outcome!.error).toBeInstanceOf(ActionError);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    // A socket-like object with a local IP address but no peer is no Unix socket either.
+    expect(() => requestFrom({ headers: {}, socket: { localAddress: '10.0.0.2', destroyed: false } })).toThrow(ActionError);
+    expect(requestFrom({ headers: {}, socket: { localAddress: '10.0.0.2' } }, { remoteAddress: '203.0.113.1' })).toEqual({ remoteAddress: '203.0.113.1', headers: {} });
   });
 
   it('still reads a live socket without an address (a Unix socket) as no peer, and takes a given address whatever the socket', async () => {
