@@ -3,12 +3,11 @@
  * and by line and column, the way compilers report (`file:line:column: error: …`), plus the
  * warnings of valid but suspicious policies. Exit 1 when any file has an error.
  */
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { isActiongateError, type PolicyError, type PolicyProblem } from '../errors.js';
 import { compilePolicy } from '../policy/compile.js';
 import { jsonErrorOffset, withoutBom } from '../policy/load.js';
+import { MAX_LIST_FILE_BYTES, MAX_POLICY_FILE_BYTES, readTextFile, readTextFileSync } from '../policy/files.js';
 import { policyWarnings } from '../policy/warnings.js';
 import { choiceFlag, EXIT, parseCommandArgs, usageError, type Command } from './command.js';
 import { createLocator, positionOf } from './locate.js';
@@ -39,7 +38,7 @@ export interface FileResult {
 export async function validateFile(file: string): Promise<FileResult> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readTextFile(file, MAX_POLICY_FILE_BYTES);
   } catch (error) {
     return { file, valid: false, findings: [{ severity: 'error', pointer: '', line: 1, column: 1, message: `cannot read the policy file: ${(error as Error).message}` }] };
   }
@@ -61,7 +60,7 @@ export async function validateFile(file: string): Promise<FileResult> {
   const byPosition = (a: Finding, b: Finding) => a.line - b.line || a.column - b.column;
   try {
     const policy = compilePolicy(document, { file });
-    const readList = (path: string) => readFileSync(resolve(dirname(resolve(file)), path), 'utf8');
+    const readList = (path: string) => readTextFileSync(resolve(dirname(resolve(file)), path), MAX_LIST_FILE_BYTES);
     const warnings = [...policy.warnings, ...policyWarnings(policy.document, { readFile: readList })];
     return {
       file,

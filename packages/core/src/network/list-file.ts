@@ -5,7 +5,7 @@
  * people's files: a bad line is reported with its number and skipped, never thrown, so one typo
  * does not drop the other million entries — and an unreadable file is a result, not an exception.
  */
-import { readFile } from 'node:fs/promises';
+import { MAX_LIST_FILE_BYTES, readTextFile } from '../policy/files.js';
 import { shown } from '../errors.js';
 import { parseCidr } from './ip.js';
 
@@ -104,7 +104,7 @@ export interface ListFile extends ListParse {
 export async function loadListFile(path: string): Promise<ListFile> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readTextFile(path, MAX_LIST_FILE_BYTES);
   } catch (error) {
     return { entries: [], problems: [], error: `cannot read ${path}: ${(error as Error).message}` };
   }

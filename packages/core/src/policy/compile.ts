@@ -3,7 +3,6 @@
  * listing every problem. Everything that can be decided once (schema validation, durations,
  * list tries, regexes, rule functions) is decided here, so that `evaluate` only runs functions.
  */
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { PolicyError, type PolicyProblem } from '../errors.js';
 import { compileContent, type CompiledContent } from '../content/signals.js';
@@ -11,6 +10,7 @@ import { compileLimits, type CompiledLimit } from '../limits/limits.js';
 import { compileLists, type CompiledLists } from '../network/lists.js';
 import { createClientIpResolver, trustedProxyProblems, type ClientIp, type ClientIpInput } from '../network/client-ip.js';
 import { compileRules, type CompiledRules } from '../rules/compile.js';
+import { MAX_LIST_FILE_BYTES, readTextFileSync } from './files.js';
 import { durationProblem, parseBanDuration, parseDuration } from './duration.js';
 import { escape, schemaProblems } from './schema.js';
 import type { PolicyDocument } from './types.js';
@@ -78,9 +78,10 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
   const network = doc.network ?? {};
   problems.push(...trustedProxyProblems(network.trustedProxies ?? []));
   const resolveIp = createClientIpResolver(problems.length > 0 ? {} : network);
-  const lists = compileLists(doc.lists ?? {}, { readFile: (path) => readFileSync(resolve(baseDir, path), 'utf8') }, problems, warnings);
+  const readFile = (path: string) => readTextFileSync(resolve(baseDir, path), MAX_LIST_FILE_BYTES);
+  const lists = compileLists(doc.lists ?? {}, { readFile }, problems, warnings);
   const limits = compileLimits(doc.limits, problems);
-  const content = compileContent(doc.content, problems, '/content', parseDuration, { readFile: (path) => readFileSync(resolve(baseDir, path), 'utf8'), warnings });
+  const content = compileContent(doc.content, problems, '/content', parseDuration, { readFile, warnings });
   const rules = compileRules(doc.rules ?? [], { pointer: '/rules' });
   problems.push(...rules.problems);
   warnings.push(...rules.warnings);

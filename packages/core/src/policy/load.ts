@@ -2,11 +2,10 @@
  * Loading a policy from a JSON file: read, parse with a line and column on syntax errors, then
  * `compilePolicy` with list files resolved relative to the policy file.
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { proveContentPatterns } from '../content/signals.js';
 import { PolicyError } from '../errors.js';
 import { compilePolicy, type CompiledPolicy } from './compile.js';
+import { MAX_POLICY_FILE_BYTES, readTextFile } from './files.js';
 
 /** Reads, validates and compiles a policy file. Throws `PolicyError` (code `POLICY_FILE` when unreadable). */
 export async function loadPolicy(path: string): Promise<CompiledPolicy> {
@@ -22,42 +21,7 @@ export async function loadPolicy(path: string): Promise<CompiledPolicy> {
   return compilePolicy(document, { file: path });
 }
 
-/** The most a policy file may hold: inline lists of a million entries fit; list files are read apart. */
-export const MAX_POLICY_FILE_BYTES = 64 * 1024 * 1024;
-
-/** A file holding more than the bytes `readTextFile` was allowed to read; `bytes` when its size was known up front. */
-export class FileTooLargeError extends Error {
-  constructor(
-    readonly maxBytes: number,
-    readonly bytes?: number,
-  ) {
-    super(`${bytes === undefined ? '' : `${bytes} bytes: `}more than ${maxBytes} bytes (${Math.round(maxBytes / 1024 / 1024)} MB), the most such a file may hold`);
-  }
-}
-
-/**
- * A file's text, read up to `maxBytes`: a regular file larger than that rejects from its size,
- * unread, and anything else (a device, a pipe) once that much has been read. A path can name a
- * device that never ends (`/dev/zero`), which reading whole held in memory until the process ran
- * out. Rejects with `FileTooLargeError`, or the file system's error.
- */
-export async function readTextFile(path: string, maxBytes: number): Promise<string> {
-  const info = await stat(path);
-  if (info.isFile() && info.size > maxBytes) throw new FileTooLargeError(maxBytes, info.size);
-  const chunks: Buffer[] = [];
-  let bytes = 0;
-  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      bytes += chunk.length;
-      if (bytes > maxBytes) throw new FileTooLargeError(maxBytes);
-      chunks.push(chunk);
-    }
-  } finally {
-    stream.destroy();
-  }
-  return Buffer.concat(chunks, bytes).toString('utf8');
-}
+export { FileTooLargeError, MAX_POLICY_FILE_BYTES, readTextFile } from './files.js';
 
 /**
  * `JSON.parse` with the error located by line and column. A leading byte order mark (Windows
