@@ -41,7 +41,7 @@ export function toHttpResponse(decision: Decision, options: HttpResponseOptions 
   // A monitored limit never refuses: advertising it would make a polite client back off for nothing.
   const limits = (decision.limits ?? []).filter((l) => l.monitor !== true);
   if (mode !== 'none' && limits.length > 0) {
-    const tightest = tightestOf(limits);
+    const tightest = shownLimit(decision, limits);
     headers['RateLimit-Policy'] = limits.map((l) => `${sfString(l.id)};q=${l.max};w=${windowSeconds(l)}`).join(', ');
     headers['RateLimit'] = `${sfString(tightest.id)};r=${tightest.remaining};t=${seconds(tightest.resetMs)}`;
     if (mode === 'legacy') {
@@ -81,6 +81,31 @@ function outageOnly(decision: Decision): boolean {
     else if (reason.verdict === 'block') return false;
   }
   return outage;
+}
+
+/**
+ * The limit `RateLimit` describes. On a refusal that limits gave, the refusing limit that frees
+ * last, which is the one `Retry-After` waits for: the least `remaining` alone named, on a 429,
+ * a limit that did not refuse (with a cost above 1, a refused limit can keep more than another
+ * holds), and its `t` ran past `Retry-After`, which the draft (-11, section 6) says it should
+ * not. A limit exceeded with `onExceed: "challenge"` gave no part of the wait, so it is not one.
+ * Otherwise the tightest.
+ */
+function shownLimit(decision: Decision, limits: readonly LimitState[]): LimitState {
+  if (decision.verdict === 'throttle' || decision.verdict === 'block') {
+    let refusing: LimitState | undefined;
+    for (const limit of limits) {
+      if (!limit.exceeded || !refusedBy(decision, limit.id)) continue;
+      if (refusing === undefined || limit.resetMs > refusing.resetMs || (limit.resetMs === refusing.resetMs && limit.remaining < refusing.remaining)) refusing = limit;
+    }
+    if (refusing !== undefined) return refusing;
+  }
+  return tightestOf(limits);
+}
+
+/** Whether the limit `id` refused the action: an enforced throttle or block reason of its own. */
+function refusedBy(decision: Decision, id: string): boolean {
+  return decision.reasons.some((r) => r.source === 'limit' && r.id === id && !r.monitor && (r.verdict === 'throttle' || r.verdict === 'block'));
 }
 
 /** The limit closest to refusing: least remaining, then the one that resets last. */

@@ -75,6 +75,27 @@ describe('toHttpResponse', () => {
     expect(answers[4]!.headers.RateLimit).toMatch(/^"hour";r=0;/);
   });
 
+  it('on a 429, names in RateLimit the limit that refused, not one with less left that did not, so t never runs past Retry-After', async () => {
+    // A cost of 3 in 5: refused with 2 left, while the other limit keeps 1 and refused nothing.
+    const limits = [
+      { id: 'slow', by: 'ip' as const, window: '5m', max: 2 },
+      { id: 'heavy', by: 'ip' as const, window: '1m', max: 5, cost: 3 },
+      { id: 'soft', by: 'ip' as const, window: '1h', max: 1, onExceed: 'challenge' as const },
+    ];
+    const guard = createGuard({ policy: { name: 'costly', limits }, now: () => 1_000_000 });
+    await guard.evaluate({ action: 'a', ip: '192.0.2.1' });
+    const d = await guard.evaluate({ action: 'a', ip: '192.0.2.1' });
+    expect(d.verdict).toBe('throttle');
+    expect(d.limits.map((l) => [l.id, l.remaining, l.exceeded])).toEqual([['slow', 1, false], ['heavy', 2, true], ['soft', 0, true]]);
+    const res = toHttpResponse(d);
+    expect(res.status).toBe(429);
+    const [, t] = /^"heavy";r=2;t=(\d+)$/.exec(res.headers.RateLimit ?? '') ?? [];
+    expect(Number(t)).toBeGreaterThanOrEqual(60);
+    expect(res.headers['Retry-After']).toBe(t);
+    // Allowed, or refused by no limit (a ban, a rule), the tightest is named as before.
+    expect(toHttpResponse({ ...d, verdict: 'block', reasons: [{ source: 'ban', id: 'ip:x', message: 'banned', verdict: 'block' }] }).headers.RateLimit).toMatch(/^"soft";r=0;/);
+  });
+
   it('advertises no monitored limit: it never refuses, so a client must not back off for it', async () => {
     const limits = [
       { id: 'burst', by: 'ip' as const, window: '1m', max: 10 },

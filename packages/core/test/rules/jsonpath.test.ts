@@ -116,6 +116,28 @@ describe('JSONPath filters cannot run unbounded code', () => {
   });
 });
 
+describe('JSONPath length is bounded', () => {
+  // jsonpath-plus matches each filter against a backtracking regular expression (a nested-filter
+  // check) every time it applies it, in time quadratic in the filter's length: a 14,000-character
+  // filter took 85 ms of every evaluate that reached it, and 7 s to load at 112,000.
+  const long = `$.list[?(${'@.a && '.repeat(150)}@.b)]`;
+
+  it('a path past 1000 characters is a PolicyError at its pointer, on either side', () => {
+    expect(long.length).toBeGreaterThan(1000);
+    expect(problemsOf(ruleOn(long))).toEqual([{ pointer: '/rules/0/conditions/all/0/path', rule: 'by-path', message: expect.stringMatching(/1000 characters/) }]);
+    expect(problemsOf(ruleOn('$.a', { fact: 'attributes', path: long }))).toEqual([{ pointer: '/rules/0/conditions/all/0/value/path', rule: 'by-path', message: expect.stringMatching(/1000 characters/) }]);
+    // The message quotes the start of the path, not all of it.
+    expect(problemsOf(ruleOn(long))[0]!.message.length).toBeLessThan(300);
+  });
+
+  it('a path of 1000 characters still loads, plain or not', () => {
+    const filter = `$.list[?(${'@.a && '.repeat(140)}${'@.b'.padEnd(1000 - 11 - 140 * 7, ' ')})]`;
+    expect(filter.length).toBe(1000);
+    expect(problemsOf(ruleOn(filter))).toEqual([]);
+    expect(problemsOf(ruleOn(`$['${'k'.repeat(995)}']`))).toEqual([]);
+  });
+});
+
 describe('JSONPath filters without jsonpath-plus\'s safe evaluator', () => {
   it('refuses every filter, rather than failing to import, should a release drop it', async () => {
     vi.resetModules();
