@@ -14,7 +14,7 @@ export interface HttpResponseOptions {
    * Rate-limit headers: `ietf` sends `RateLimit` and `RateLimit-Policy` as in
    * draft-ietf-httpapi-ratelimit-headers-09 to -11, the latest (structured fields: `"burst";q=5;w=300` and
    * `"burst";r=2;t=40`); `legacy` adds the older `X-RateLimit-Limit/Remaining/Reset`; `none` sends neither.
-   * Monitored limits (`monitor: true`) are never advertised.
+   * Monitored limits (`monitor: true`) are never advertised, nor any to a client an operator allowed.
    * @default "ietf"
    */
   rateLimitHeaders?: 'ietf' | 'legacy' | 'none';
@@ -38,8 +38,9 @@ const STATUS: Record<Verdict, HttpResponse['status']> = { allow: 200, challenge:
 export function toHttpResponse(decision: Decision, options: HttpResponseOptions = {}): HttpResponse {
   const mode = options.rateLimitHeaders ?? 'ietf';
   const headers: Record<string, string> = {};
-  // A monitored limit never refuses: advertising it would make a polite client back off for nothing.
-  const limits = (decision.limits ?? []).filter((l) => l.monitor !== true);
+  // A monitored limit never refuses, and no limit refuses a client an operator allowed
+  // (`guard.allow`): advertising them would make a polite client back off for nothing.
+  const limits = exempt(decision) ? [] : (decision.limits ?? []).filter((l) => l.monitor !== true);
   if (mode !== 'none' && limits.length > 0) {
     const tightest = shownLimit(decision, limits);
     headers['RateLimit-Policy'] = limits.map((l) => `${sfString(l.id)};q=${l.max};w=${windowSeconds(l)}`).join(', ');
@@ -64,6 +65,18 @@ export function toHttpResponse(decision: Decision, options: HttpResponseOptions 
       ...(options.exposeReasons ? { reasons: decision.reasons.filter((r) => !r.monitor).map((r) => ({ id: r.id, message: r.message })) } : {}),
     },
   };
+}
+
+/**
+ * An operator's allow (`guard.allow` of the subject or its range) decided: the client is never
+ * limited while it lasts. Its limits are still counted, so they read full once it goes past
+ * them, and a `RateLimit: "burst";r=0;t=60` on every 200 told a compliant client (a partner
+ * allowed so that it is not limited) to hold back.
+ */
+function exempt(decision: Decision): boolean {
+  if (decision.verdict !== 'allow') return false;
+  for (const reason of decision.reasons) if (reason.source === 'ban' && reason.verdict === 'allow' && !reason.monitor) return true;
+  return false;
 }
 
 /**

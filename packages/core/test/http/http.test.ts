@@ -117,6 +117,20 @@ describe('toHttpResponse', () => {
     expect(toHttpResponse(last!, { rateLimitHeaders: 'legacy' }).headers).toEqual({});
   });
 
+  it('advertises no limit to a client an operator allowed: it is never limited, so RateLimit r=0 would hold back a compliant client for nothing', async () => {
+    const guard = createGuard({ policy: { name: 'partner', limits: [{ id: 'burst', by: 'ip', window: '1m', max: 1 }] }, now: () => 1_000_000 });
+    await guard.allow('ip:192.0.2.1');
+    for (let i = 0; i < 3; i++) {
+      const d = await guard.evaluate({ action: 'a', ip: '192.0.2.1' });
+      // Still counted (the limit reads full, then exceeded), yet allowed.
+      expect(d).toMatchObject({ verdict: 'allow', limits: [{ id: 'burst', remaining: 0 }] });
+      expect(toHttpResponse(d, { rateLimitHeaders: 'legacy' })).toEqual({ status: 200, headers: {}, body: null });
+    }
+    // Anyone else is told as before.
+    expect(toHttpResponse(await guard.evaluate({ action: 'a', ip: '192.0.2.2' })).headers.RateLimit).toMatch(/^"burst";r=0;t=\d+$/);
+    await guard.close();
+  });
+
   it('never sends a Retry-After of 0, a negative or a non-number when a refusal is due', () => {
     // "Retry-After: 0" on a 429 tells a client to hammer again at once; "NaN" is no header value.
     for (const retryAfterMs of [0, -5_000, 0.2]) {
