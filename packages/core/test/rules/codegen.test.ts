@@ -49,6 +49,29 @@ describe('rules compiled to generated code', () => {
     }
   });
 
+  it('turns no policy text into code: hostile path keys, rule names and event params are data', async () => {
+    // A very long string pushes its rule past the per-rule source budget, to a closure.
+    for (const text of [...HOSTILE, '</script>', 'prototype', '\u2029', `${'`${'.repeat(20_000)}"`]) {
+      const path = text.includes("'") ? `$["${text}"]` : `$['${text}']`;
+      const rules: RulePolicy[] = [
+        { name: text, conditions: { all: [{ fact: 'x', path: '$.k', operator: 'equal', value: text }] }, event: { type: 'block', params: { reason: text, [text]: text } } },
+        // (A path is at most 1000 characters: check.ts.)
+        ...((text.includes("'") && text.includes('"')) || text.length > 900 ? [] : [{ name: 'by-key', conditions: { all: [{ fact: 'x', path, operator: 'equal', value: 1 }] }, event: { type: 'challenge' } } as RulePolicy]),
+      ];
+      const facts = JSON.parse(JSON.stringify({ x: { k: text, [text]: 1 } })) as Record<string, unknown>;
+      const expected = await createReferenceInterpreter(rules).run(facts);
+      for (const generate of [true, false]) {
+        const compiled = compileRules(rules, { facts: null, generate });
+        expect(compiled.problems, JSON.stringify(text)).toEqual([]);
+        const fired = await compiled.evaluate(facts);
+        expect(names(fired), JSON.stringify(text)).toEqual(names(expected));
+        expect(fired[0]).toMatchObject({ rule: text, params: { reason: text, [text]: text } });
+        expect(names(await compiled.evaluate({ x: { k: 'else' } })), JSON.stringify(text)).toEqual([]);
+      }
+      expect(globalThis).not.toHaveProperty('injected');
+    }
+  });
+
   it('generates a large policy only in part (the rest run as closures), deciding alike', () => {
     // ~1 KB of source per rule: past the source budget well before the last rule.
     const rules: RulePolicy[] = Array.from({ length: 3000 }, (_, i) => ({
