@@ -358,7 +358,9 @@ export function createGuard(options: GuardOptions): Guard {
           if (ban.rung > 0) notify(options.onEscalate, event);
         }
       }
-      const limits = state.limits.map((l) => l.state);
+      // Nothing was counted when the store failed and failMode "open" or "closed" decided: limit
+      // states read as empty windows there, and a 503's `RateLimit` header offered a full quota.
+      const limits = result === null ? [] : state.limits.map((l) => l.state);
       const ip = action.ip && { address: action.ip.address, version: action.ip.version, subnet: action.ip.subnet };
       const actor = action.actor?.id ?? null;
       // The usual decision (no ban, nothing monitored, not a dry run) as one literal; the others

@@ -90,6 +90,7 @@ export interface Decision {
   banUntil?: number | null;
   /** With `banUntil`: the highest ban-ladder rung among the bans that apply (0 for operator and rule bans). */
   banRung?: number;
+  /** The limits counted for the action; empty when the store failed and `failMode` "open" or "closed" decided (nothing was counted). */
   limits: LimitState[];
   ip: ResolvedIp | null;
   actor: string | null;

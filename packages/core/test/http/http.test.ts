@@ -53,6 +53,25 @@ describe('toHttpResponse', () => {
     await guard.close();
   });
 
+  it('advertises no quota while the store is down and failMode "open" or "closed" decides: nothing was counted', async () => {
+    const store = { name: 'down', apply: () => Promise.reject(new Error('ECONNREFUSED')), close: async () => {} };
+    const limits = [{ id: 'burst', by: 'ip' as const, window: '1m', max: 5 }];
+    for (const failMode of ['open', 'closed'] as const) {
+      const guard = createGuard({ policy: { name: 'outage', failMode, limits }, store });
+      const decision = await guard.evaluate({ action: 'a', ip: '192.0.2.1' });
+      expect(decision).toMatchObject({ degraded: true, limits: [] });
+      // A "burst";r=5;t=0 here offered a full quota that nothing had counted.
+      expect(Object.keys(toHttpResponse(decision).headers).filter((h) => h.startsWith('RateLimit'))).toEqual([]);
+      await guard.close();
+    }
+    // failMode "memory" counts on its fallback: those counts are real, and advertised.
+    const guard = createGuard({ policy: { name: 'outage', failMode: 'memory', limits }, store });
+    const decision = await guard.evaluate({ action: 'a', ip: '192.0.2.1' });
+    expect(decision.limits).toEqual([expect.objectContaining({ id: 'burst', count: 1, remaining: 4 })]);
+    expect(toHttpResponse(decision).headers.RateLimit).toMatch(/^"burst";r=4;t=6[01]$/);
+    await guard.close();
+  });
+
   it('throttles with a Retry-After no earlier than the end of the RateLimit effective window (draft -11, section 6)', async () => {
     const limits = [
       { id: 'minute', by: 'ip' as const, window: '1m', max: 2 },
