@@ -37,14 +37,25 @@ export interface RequestFromOptions {
 }
 
 /**
- * `{ remoteAddress, headers }` for `guard.evaluate({ request })`. Throws `TypeError` for
- * something that is not a request, and `ActionError` (field `request.remoteAddress`) for a Node
- * request whose connection has closed or been reset before its address was read: call it as the
- * request arrives (a first middleware), not after awaiting the body, or pass `{ remoteAddress }`.
+ * `{ remoteAddress, headers }` for `guard.evaluate({ request })`. Throws `ActionError` (field
+ * `request`) for something that is not a request or one whose properties cannot be read, and
+ * (field `request.remoteAddress`) for a Node request whose connection has closed or been reset
+ * before its address was read: call it as the request arrives (a first middleware), not after
+ * awaiting the body, or pass `{ remoteAddress }`.
  */
-export function requestFrom(req: NodeRequestLike | WebRequestLike, options: RequestFromOptions = {}): { remoteAddress?: string; headers: HeaderBag } {
+export function requestFrom(req: NodeRequestLike | WebRequestLike, options: RequestFromOptions | null = {}): { remoteAddress?: string; headers: HeaderBag } {
+  try {
+    return read(req, options ?? {});
+  } catch (error) {
+    if (error instanceof ActionError) throw error;
+    // A getter of a framework's request (or a proxy around it) that throws.
+    throw new ActionError('request', `could not be read: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+  }
+}
+
+function read(req: NodeRequestLike | WebRequestLike, options: RequestFromOptions): { remoteAddress?: string; headers: HeaderBag } {
   if (typeof req !== 'object' || req === null || typeof req.headers !== 'object' || req.headers === null) {
-    throw new TypeError('requestFrom expects a Node IncomingMessage or a web Request');
+    throw new ActionError('request', 'expected a Node IncomingMessage or a web Request (with its headers)');
   }
   let headers: HeaderBag;
   if (typeof (req.headers as WebRequestLike['headers']).get === 'function') {

@@ -185,7 +185,12 @@ describe('requestFrom', () => {
     const req = new Request('http://x/', { headers: { 'X-Forwarded-For': '203.0.113.9', 'User-Agent': 'ua' } });
     expect(requestFrom(req, { remoteAddress: '10.0.0.1' })).toEqual({ remoteAddress: '10.0.0.1', headers: { 'x-forwarded-for': '203.0.113.9', 'user-agent': 'ua' } });
     expect(requestFrom(req)).not.toHaveProperty('remoteAddress');
-    expect(() => requestFrom(null as never)).toThrow(TypeError);
+    expect(() => requestFrom(null as never)).toThrow(expect.objectContaining({ code: 'ACTION_INVALID', field: 'request' }));
+    expect(() => requestFrom({ body: 'x' } as never)).toThrow(expect.objectContaining({ code: 'ACTION_INVALID', field: 'request' }));
+    // A getter that throws (a framework's lazy request, a revoked proxy) and null options: typed errors or an answer, never a raw crash.
+    const throwing = { socket: { remoteAddress: '10.0.0.1' }, get headers(): never { throw new Error('body already used'); } };
+    expect(() => requestFrom(throwing as never)).toThrow(expect.objectContaining({ code: 'ACTION_INVALID', field: 'request', message: expect.stringContaining('body already used') }));
+    expect(requestFrom({ headers: {}, socket: { remoteAddress: '10.0.0.1' } }, null)).toEqual({ remoteAddress: '10.0.0.1', headers: {} });
   });
 
   it('hands a Node request\'s own header bag over unchanged, and the guard believes neither of two spellings of one header (they cannot be ordered)', async () => {
