@@ -215,7 +215,8 @@ const SCRIPT_SEGMENT = /^\??\(.*\)$/s;
  * Why jsonpath-plus would refuse `path` whatever the facts, or null. jsonpath-plus parses a
  * filter or script expression only when it first reaches a value to apply it to, so a syntax
  * error there (`$.a[?(@.b ==)]`) would surface at run time on every evaluate that gets that far.
- * Each script segment is run once here on a one-element array, in safe mode with evaluation
+ * Each script segment (or the filter nested in it, which jsonpath-plus runs in its place) is run
+ * once here on a one-element array, in safe mode with evaluation
  * errors ignored: what still throws is the parser's refusal (jsep's errors carry the
  * `index` of the character) and `BoundedScript`'s (a regular expression, a method call that
  * runs without bound), while a failure on the probe value is a run-time matter.
@@ -223,12 +224,19 @@ const SCRIPT_SEGMENT = /^\??\(.*\)$/s;
 export function jsonPathProblem(path: string): string | null {
   let segments: string[];
   try {
-    segments = JSONPath.toPathArray(path);
+    segments = [...JSONPath.toPathArray(path)];
   } catch (error) {
     return (error as Error).message;
   }
-  for (const segment of segments) {
+  // Grows as nested filters turn up; each is shorter than the filter holding it.
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i];
     if (typeof segment !== 'string' || !SCRIPT_SEGMENT.test(segment)) continue;
+    const nested = nestedFilter(segment);
+    if (nested !== null) {
+      segments.push(nested);
+      continue;
+    }
     const what = `${segment.startsWith('?') ? 'the filter' : 'the script'} ${JSON.stringify(segment)}`;
     try {
       JSONPath({ path: `$[${segment}]`, json: [null], wrap: false, eval: BoundedScript, ignoreEvalErrors: true });
@@ -238,6 +246,18 @@ export function jsonPathProblem(path: string): string | null {
     }
   }
   return null;
+}
+
+/**
+ * The inner filter jsonpath-plus runs in place of a filter that holds one (`?(@.a[?(@.b)])`), by
+ * its own test (JSONPath.prototype._trace): it applies that one to each element's `a` and never
+ * evaluates the outer text as a script, so the probe above, stopping at the outer filter on a
+ * null element, would never reach it.
+ */
+function nestedFilter(segment: string): string | null {
+  if (!segment.startsWith('?(')) return null;
+  const match = /@.?([^?]*)[['](\??\(.*?\))(?!.\)\])[\]']/u.exec(segment.replace(/^\?\((.*?)\)$/u, '$1'));
+  return match ? match[2]! : null;
 }
 
 const isParseError = (error: unknown): boolean => error instanceof Error && typeof (error as { index?: unknown }).index === 'number';

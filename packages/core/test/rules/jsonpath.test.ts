@@ -116,6 +116,27 @@ describe('JSONPath filters cannot run unbounded code', () => {
   });
 });
 
+describe('JSONPath nested filters are checked at load too', () => {
+  // jsonpath-plus runs a filter holding another (`?(@.a[?(…)])`) as that inner filter on each
+  // element's `a`, never as a script of its own. The load-time probe stopped at the outer one (on
+  // a null element), so a regular expression or a syntax error inside loaded clean, and the rule
+  // then silently never matched: the inner filter is refused when it runs.
+  it.each([
+    ['$.list[?(@.a[?(@.match(/(a+)+$/))])]', /regular expression/],
+    ["$.list[?(@.a[?(@.repeat(1000000000).length)])]", /"repeat"/],
+    ['$.list[?(@.a[?(@.b ==)])]', /Expected expression/],
+    ['$.list[?(@[?(@.a[?(@.match(/x+/))])])]', /regular expression/],
+  ])('%s is a PolicyError at the condition\'s path', (path, message) => {
+    expect(problemsOf(ruleOn(path))).toEqual([{ pointer: '/rules/0/conditions/all/0/path', rule: 'by-path', message: expect.stringMatching(message) }]);
+  });
+
+  it('a sound nested filter still loads, and selects as before', () => {
+    const path = "$.list[?(@.a[?(@ == 'x')])]";
+    expect(problemsOf(ruleOn(path))).toEqual([]);
+    expect(resolveJsonPath({ list: [{ a: ['x'] }, { a: ['y'] }] }, path)).toEqual([{ a: ['x'] }]);
+  });
+});
+
 describe('JSONPath length is bounded', () => {
   // jsonpath-plus matches each filter against a backtracking regular expression (a nested-filter
   // check) every time it applies it, in time quadratic in the filter's length: a 14,000-character
