@@ -215,8 +215,8 @@ const SCRIPT_SEGMENT = /^\??\(.*\)$/s;
  * Why jsonpath-plus would refuse `path` whatever the facts, or null. jsonpath-plus parses a
  * filter or script expression only when it first reaches a value to apply it to, so a syntax
  * error there (`$.a[?(@.b ==)]`) would surface at run time on every evaluate that gets that far.
- * Each script segment (or the filter nested in it, which jsonpath-plus runs in its place) is run
- * once here on a one-element array, in safe mode with evaluation
+ * Each script segment (or the filter nested in it, which jsonpath-plus runs in its place; or each
+ * member of a union) is run once here on a one-element array, in safe mode with evaluation
  * errors ignored: what still throws is the parser's refusal (jsep's errors carry the
  * `index` of the character) and `BoundedScript`'s (a regular expression, a method call that
  * runs without bound), while a failure on the probe value is a run-time matter.
@@ -228,10 +228,16 @@ export function jsonPathProblem(path: string): string | null {
   } catch (error) {
     return (error as Error).message;
   }
-  // Grows as nested filters turn up; each is shorter than the filter holding it.
+  // Grows as union members and nested filters turn up; each is shorter than the segment holding it.
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i];
-    if (typeof segment !== 'string' || !SCRIPT_SEGMENT.test(segment)) continue;
+    if (typeof segment !== 'string') continue;
+    if (!SCRIPT_SEGMENT.test(segment)) {
+      // A union (`0,?(…)`): jsonpath-plus splits it at the commas and applies each member, unless
+      // it is a filter, a script or a type selector, which it tests for first.
+      if (segment.includes(',') && !/^(?:\?\(|\(|@)/.test(segment)) segments.push(...segment.split(','));
+      continue;
+    }
     const nested = nestedFilter(segment);
     if (nested !== null) {
       segments.push(nested);

@@ -137,6 +137,24 @@ describe('JSONPath nested filters are checked at load too', () => {
   });
 });
 
+describe('JSONPath filters in a union are checked at load too', () => {
+  // jsonpath-plus splits a union (`[0,?(…)]`) at its commas and applies each member; the
+  // load-time probe took only segments that are a filter or script as a whole, so one in a union
+  // loaded clean whatever it held, and then resolved to nothing on every evaluate.
+  it.each([
+    ['$.a[0,?(@.match(/(a+)+$/))]', /regular expression/],
+    ['$.a[0,?(@.b ==)]', /Expected expression/],
+    ['$.a[0,(@.repeat(9))]', /"repeat"/],
+  ])('%s is a PolicyError at the condition\'s path', (path, message) => {
+    expect(problemsOf(ruleOn(path))).toEqual([{ pointer: '/rules/0/conditions/all/0/path', rule: 'by-path', message: expect.stringMatching(message) }]);
+  });
+
+  it('a sound union still loads, and selects as before', () => {
+    for (const path of ["$.a[0,?(@ == 'x')]", '$.a[0,(@.length-1)]', '$.a[0,1]', "$.a[?(@.includes('x', 0))]"]) expect(problemsOf(ruleOn(path)), path).toEqual([]);
+    expect(resolveJsonPath({ a: ['x', 'y', 'z'] }, "$.a[0,?(@ == 'y')]")).toEqual(['x', 'y']);
+  });
+});
+
 describe('JSONPath length is bounded', () => {
   // jsonpath-plus matches each filter against a backtracking regular expression (a nested-filter
   // check) every time it applies it, in time quadratic in the filter's length: a 14,000-character
