@@ -208,8 +208,11 @@ class BoundedScript extends SafeScript {
   }
 }
 
-/** Path segments jsonpath-plus evaluates as script: filters `?(…)` and script expressions `(…)`. */
-const SCRIPT_SEGMENT = /^\??\(.*\)$/s;
+/**
+ * Path segments jsonpath-plus evaluates as script: filters `?(…)` and script expressions `(…)`,
+ * whatever follows (`?(@.a),0` is all one script to it, which it cannot parse).
+ */
+const SCRIPT_SEGMENT = /^\??\(/;
 
 /**
  * Why jsonpath-plus would refuse `path` whatever the facts, or null. jsonpath-plus parses a
@@ -234,8 +237,8 @@ export function jsonPathProblem(path: string): string | null {
     if (typeof segment !== 'string') continue;
     if (!SCRIPT_SEGMENT.test(segment)) {
       // A union (`0,?(…)`): jsonpath-plus splits it at the commas and applies each member, unless
-      // it is a filter, a script or a type selector, which it tests for first.
-      if (segment.includes(',') && !/^(?:\?\(|\(|@)/.test(segment)) segments.push(...segment.split(','));
+      // it is a type selector, which it tests for first (filters and scripts it tests earlier still).
+      if (segment.includes(',') && !segment.startsWith('@')) segments.push(...segment.split(','));
       continue;
     }
     const nested = nestedFilter(segment);

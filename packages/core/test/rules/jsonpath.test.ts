@@ -140,11 +140,14 @@ describe('JSONPath nested filters are checked at load too', () => {
 describe('JSONPath filters in a union are checked at load too', () => {
   // jsonpath-plus splits a union (`[0,?(…)]`) at its commas and applies each member; the
   // load-time probe took only segments that are a filter or script as a whole, so one in a union
-  // loaded clean whatever it held, and then resolved to nothing on every evaluate.
+  // loaded clean whatever it held, and then resolved to nothing on every evaluate. A union that
+  // starts with a filter or script is all one script to jsonpath-plus, and was not probed either.
   it.each([
     ['$.a[0,?(@.match(/(a+)+$/))]', /regular expression/],
     ['$.a[0,?(@.b ==)]', /Expected expression/],
     ['$.a[0,(@.repeat(9))]', /"repeat"/],
+    ['$.a[?(@.match(/x/)),0]', /Unexpected "\?"/],
+    ['$.a[(@.repeat(9)),0]', /"repeat"/],
   ])('%s is a PolicyError at the condition\'s path', (path, message) => {
     expect(problemsOf(ruleOn(path))).toEqual([{ pointer: '/rules/0/conditions/all/0/path', rule: 'by-path', message: expect.stringMatching(message) }]);
   });
