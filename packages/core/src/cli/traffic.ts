@@ -10,6 +10,7 @@
  * envelope, reading own properties only.
  */
 import type { Action, Verdict } from '../types.js';
+import { copyOf } from './log-line.js';
 import type { LabelledAction } from './synthetic.js';
 
 export interface TrafficRecord {
@@ -70,7 +71,8 @@ export function readTrafficRecord(value: unknown, line: number): TrafficRecord |
     record.verdict = verdict as Verdict;
   }
   const scenario = own(value, 'scenario');
-  if (typeof scenario === 'string') record.scenario = scenario.slice(0, MAX_SCENARIO);
+  // A copy: a cut of a megabyte name would keep the megabyte alive in the report's scenarios.
+  if (typeof scenario === 'string') record.scenario = scenario.length > MAX_SCENARIO ? copyOf(scenario.slice(0, MAX_SCENARIO)) : scenario;
   return record;
 }
 

@@ -3,8 +3,12 @@
  * string V8 reads with its legacy parser instead (an hour of one digit, a trailing space) was
  * read as the machine's local time, so the same file replayed hours apart in another zone.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseTime } from '../../src/cli/traffic.js';
+import { createPolicyStats } from '../../src/cli/replay-stats.js';
+import { parseTime, readTrafficRecord } from '../../src/cli/traffic.js';
+import type { Decision } from '../../src/types.js';
 
 const saved = process.env.TZ;
 afterEach(() => {
@@ -34,5 +38,25 @@ describe('parseTime', () => {
     ['2026-01-05 09:00:00 UTC', Date.UTC(2026, 0, 5, 9)],
   ])('%j is the same instant in every zone', (text, ms) => {
     expect(inZones(text)).toEqual([ms, ms, ms]);
+  });
+});
+
+describe('readTrafficRecord', () => {
+  it('keeps a copy of a long scenario\'s first 64 characters, not the whole name it was cut from', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const stats = createPolicyStats('p@1');
+    const decision = { verdict: 'allow', reasons: [] } as unknown as Decision;
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 100; i++) {
+      const record = readTrafficRecord(JSON.parse(JSON.stringify({ at: i, action: { action: 'a' }, scenario: `scenario ${i} `.padEnd(1_000_000, 'x') })), i + 1);
+      if (typeof record === 'string') throw new Error(record);
+      stats.add(record, decision);
+    }
+    gc();
+    // Cuts that were views into their names kept all 100 MB alive in the per-scenario counts.
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(30e6);
+    expect(Object.keys(stats.build().scenarios)).toContain('scenario 7 '.padEnd(64, 'x'));
   });
 });
