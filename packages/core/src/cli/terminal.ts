@@ -1,12 +1,16 @@
 /**
  * Text from logs and traffic (actor ids, actions, reasons) is attacker-chosen; printed raw, an
  * escape sequence in an actor id would drive the operator's terminal (clear it, rewrite lines,
- * set the window title). Every such string goes through `printable` before it reaches a tty.
+ * set the window title), and a bidirectional override would reorder the rest of its line (in a
+ * terminal that applies bidi, an actor id ending in U+202E showed its row's counts backwards).
+ * Every such string goes through `printable` before it reaches a tty.
  */
 
-// C0 controls (tab included), DEL and the C1 controls (U+009B is a one-character CSI).
+// C0 controls (tab included), DEL and the C1 controls (U+009B is a one-character CSI); the
+// Unicode bidirectional controls (marks, embeddings, overrides, isolates) and the line and
+// paragraph separators, which a terminal or a pager may break the line at.
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 
 /** `text` with control characters shown as `\u001b`-style escapes. */
 export function printable(text: string): string {

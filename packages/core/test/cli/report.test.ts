@@ -80,6 +80,20 @@ describe('actiongate report', () => {
     expect(stdout).toContain('rule:r\\u001b]0;owned\\u0007');
   });
 
+  it('never prints a bidirectional control or line separator from the log, which would reorder or break the operator\'s lines', async () => {
+    const file = join(temp.dir, 'bidi.ndjson');
+    const decision = { at: T, verdict: 'block', reasons: [{ source: 'rule', id: 'r\u2066x\u2069', message: '', verdict: 'block' }], limits: [], ip: null, actor: 'evil\u202e1.2.3.4\u2028', degraded: false, action: 'a\u200f\u061c' };
+    writeFileSync(file, `${JSON.stringify(decision)}\n\u202enot json\n`);
+    const { code, stdout, stderr } = await run(['report', file]);
+    expect(code).toBe(0);
+    expect(stderr).toContain(':2: not valid JSON (Unexpected token \'\\u202e\'');
+    const bidi = /[\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
+    expect(stdout).not.toMatch(bidi);
+    expect(stderr).not.toMatch(bidi);
+    expect(stdout).toContain('evil\\u202e1.2.3.4\\u2028');
+    expect(stdout).toContain('rule:r\\u2066x\\u2069');
+  });
+
   it('a log that exists but cannot be read (a socket here; without read permission alike) is exit 1 with its path', async () => {
     const socket = join(temp.dir, 'socket.ndjson');
     const server = createServer();
