@@ -61,10 +61,13 @@ const io: Io = {
   stdout: process.stdout,
 };
 
-// `actiongate report log | head`: a closed pipe ends the output, it is not a failure.
+// `actiongate report log | head`: a closed pipe ends the output, it is not a failure. Any other
+// write error (`report log > out.txt` on a full disk: ENOSPC) is the output's problem, said in
+// one line with exit 1 as for --out, not thrown from this listener as an uncaught stack trace.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(0);
-  throw error;
+  if (error.code === 'EPIPE') process.exit(EXIT.ok);
+  process.stderr.write(`actiongate: cannot write the output: ${error.message}\n`);
+  process.exit(EXIT.input);
 });
 
 main(process.argv.slice(2), io).then(

@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, fixture, root, run } from './bin.js';
+import { bin, ensureBuilt, fixture, root, run } from './bin.js';
 
 beforeAll(ensureBuilt, 200_000);
 
@@ -89,6 +91,21 @@ describe('actiongate usage and exit codes', () => {
     expect(replay.stderr).toContain('decisions.ndjson:1: a decision-log line, not traffic ("actiongate report" reads decision logs)');
     const report = await run(['report', fixture('traffic.ndjson')]);
     expect(report.stderr).toContain('traffic.ndjson:1: a traffic line, not a decision ("actiongate replay" reads traffic)');
+  });
+
+  // /dev/full: every write fails with ENOSPC, as a redirect to a full disk does.
+  it.skipIf(!existsSync('/dev/full'))('an output that cannot be written (stdout on a full disk) is one line and exit 1, not an uncaught stack trace', () => {
+    const full = openSync('/dev/full', 'w');
+    try {
+      for (const args of [['report', fixture('decisions.ndjson')], ['synthetic', '--actions', '50000']]) {
+        const { status, stderr } = spawnSync(process.execPath, [bin, ...args], { cwd: root, stdio: ['ignore', full, 'pipe'], encoding: 'utf8' });
+        expect(status).toBe(1);
+        expect(stderr).toContain('actiongate: cannot write the output: ENOSPC: no space left on device');
+        expect(stderr).not.toMatch(/^\s+at /m);
+      }
+    } finally {
+      closeSync(full);
+    }
   });
 
   it('reports an invalid policy given to replay with its problems and exit 1', async () => {
