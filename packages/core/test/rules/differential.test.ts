@@ -73,3 +73,28 @@ describe.each([
     expect(mixed).toBeGreaterThan(100);
   });
 });
+
+describe('many events of one priority, fired out of order', () => {
+  it.each([true, false])('come out in json-rules-engine order (generate: %s), past the size where the evaluator sorts instead of inserting', async (generate) => {
+    // Rule i checks 1–13 conditions, so the ticks at which rules settle go up and down through
+    // policy order, with many ties; rules of two priorities interleave.
+    const rules = Array.from({ length: 300 }, (_, i) => ({
+      name: `r${i}`,
+      priority: i % 3 === 0 ? 2 : 1,
+      conditions: { all: Array.from({ length: ((i * 7) % 13) + 1 }, (_, j) => ({ fact: 'a', operator: 'greaterThan', value: -j - 1 })) },
+      event: { type: 'score', params: { add: i } },
+    }));
+    const compiled = compileRules(rules, { facts: null, generate });
+    expect(compiled.compiled).toBe(true);
+    const reference = createReferenceInterpreter(rules);
+    for (const facts of [{ a: 5 }, { a: -3 }, { a: -20 }]) {
+      const expected = await outcome(() => reference.run(facts));
+      expect(await outcome(() => compiled.evaluate(facts))).toEqual(expected);
+    }
+    // All fire at a: 5, and not in policy order: the sorting path was taken.
+    const all = await outcome(() => compiled.evaluate({ a: 5 }));
+    expect(all).toHaveLength(300);
+    const indexes = (all as string[]).map((e) => Number(e.split(':')[0]));
+    expect(indexes.filter((index) => index % 3 === 0)).not.toEqual(Array.from({ length: 100 }, (_, i) => i * 3));
+  });
+});
