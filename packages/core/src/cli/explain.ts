@@ -23,6 +23,7 @@ import { choiceFlag, CliError, EXIT, integerFlag, parseCommandArgs, usageError, 
 import { positionOf } from './locate.js';
 import { openNdjson } from './ndjson.js';
 import { openStore } from './store-url.js';
+import { printableJson } from './terminal.js';
 import { parseTime, readTrafficRecord } from './traffic.js';
 import { renderExplanation } from './explain-text.js';
 
@@ -332,7 +333,7 @@ Exit status: 0 explained, 1 an input problem (policy, action, file, store), 2 a 
 /** The explanation as JSON; an action nested too deep for JSON.stringify (the guard takes it) is an input problem. */
 function asJson(explanation: Explanation): string {
   try {
-    return JSON.stringify(explanation, null, 2);
+    return printableJson(explanation, 2);
   } catch (error) {
     throw new CliError(`actiongate explain: the action cannot be printed as JSON (${(error as Error).message}): it nests too deep; --format text shows the rest`, EXIT.input, { cause: error });
   }

@@ -17,6 +17,7 @@ import { createNdjsonWriter, createSkipped, describeSkipped, openNdjson, refuseO
 import { createProgress, type Progress } from './progress.js';
 import { renderReplay } from './render-text.js';
 import { createComparison, createPolicyStats, type Comparison, type PolicyStats } from './replay-stats.js';
+import { printableJson } from './terminal.js';
 import { readTrafficRecord } from './traffic.js';
 
 export interface ReplayOptions {
@@ -172,7 +173,7 @@ line), 2 a usage error.`,
     const policies = [await loadPolicy(values.policy)];
     if (values.compare) policies.push(await loadPolicy(values.compare));
     const result = await runReplay(io, file, policies, { top, maxKeys, progress: values['no-progress'] !== true, ...(values.log ? { log: values.log } : {}) });
-    io.out(format === 'json' ? `${JSON.stringify({ file, ...result }, null, 2)}\n` : `${renderReplay(file, result)}\n`);
+    io.out(format === 'json' ? `${printableJson({ file, ...result }, 2)}\n` : `${renderReplay(file, result)}\n`);
     for (const line of describeSkipped(file, result.skipped)) io.err(`${line}\n`);
     return values.strict && result.skipped.count > 0 ? EXIT.input : EXIT.ok;
   },

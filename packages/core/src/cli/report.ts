@@ -10,6 +10,7 @@ import { readLoggedDecision } from './log-line.js';
 import { createSkipped, describeSkipped, openNdjson, refuseOverwritingInput, type SkippedLines } from './ndjson.js';
 import { renderHtmlReport } from './render-html.js';
 import { renderDecisionReport } from './render-text.js';
+import { printableJson } from './terminal.js';
 
 export interface LogReport {
   report: DecisionReport;
@@ -71,7 +72,7 @@ usage error.`,
     const { report, skipped } = await reportFromLog(file, { top });
     const output =
       format === 'json'
-        ? `${JSON.stringify({ file, skipped, ...report }, null, 2)}\n`
+        ? `${printableJson({ file, skipped, ...report }, 2)}\n`
         : format === 'html'
           ? renderHtmlReport(report, { source: file })
           : `${renderDecisionReport(report, `Actiongate report: ${file}`)}\n`;

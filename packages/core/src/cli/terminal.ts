@@ -21,3 +21,17 @@ export function printable(text: string): string {
 export function printableLines(text: string): string {
   return text.split('\n').map(printable).join('\n');
 }
+
+// What JSON.stringify leaves raw that a terminal acts on (it escapes the C0 controls itself):
+// DEL, the C1 controls, the bidirectional controls and the separators. JSON text holds them
+// only inside strings, where an escape is the same character to every parser.
+const JSON_RAW = /[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+
+/**
+ * `JSON.stringify(value, null, indent)` for `--format json` on stdout: an actor id with U+009B
+ * (a one-character CSI) or U+202E came out raw, so the JSON drove the terminal the text format
+ * protects. The same JSON to a parser, with those characters as `\u009b` escapes.
+ */
+export function printableJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(JSON_RAW, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

@@ -11,7 +11,7 @@ import { MAX_LIST_FILE_BYTES, MAX_POLICY_FILE_BYTES, readTextFile, readTextFileS
 import { policyWarnings } from '../policy/warnings.js';
 import { choiceFlag, EXIT, parseCommandArgs, usageError, type Command } from './command.js';
 import { createLocator, positionOf } from './locate.js';
-import { printable } from './terminal.js';
+import { printable, printableJson } from './terminal.js';
 
 export interface Finding {
   severity: 'error' | 'warning';
@@ -124,7 +124,7 @@ usage error.`,
     if (parsed.positionals.length === 0) throw usageError(this, 'actiongate validate: name at least one policy file');
     const results: FileResult[] = [];
     for (const file of parsed.positionals) results.push(await validateFile(file));
-    if (format === 'json') io.out(`${JSON.stringify({ valid: results.every((r) => r.valid), files: results }, null, 2)}\n`);
+    if (format === 'json') io.out(`${printableJson({ valid: results.every((r) => r.valid), files: results }, 2)}\n`);
     else io.out(`${results.flatMap(formatFileResult).join('\n')}\n`);
     return results.every((r) => r.valid) ? EXIT.ok : EXIT.input;
   },

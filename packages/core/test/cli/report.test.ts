@@ -94,6 +94,28 @@ describe('actiongate report', () => {
     expect(stdout).toContain('rule:r\\u2066x\\u2069');
   });
 
+  it('--format json escapes what JSON.stringify leaves raw (C1 controls, bidi controls), in report, replay and explain, and parses back to the same text', async () => {
+    const hostile = 'x\u009b2J\u202ey\u007f\u2066';
+    const logFile = join(temp.dir, 'c1.ndjson');
+    writeFileSync(logFile, `${JSON.stringify({ at: T, verdict: 'block', reasons: [], limits: [], ip: null, actor: hostile })}\n`);
+    const trafficFile = join(temp.dir, 'c1-traffic.ndjson');
+    writeFileSync(trafficFile, `${JSON.stringify({ at: T, action: { action: 'ad.submit', ip: '192.0.2.1' }, scenario: hostile })}\n`);
+    const actionFile = join(temp.dir, 'c1-action.json');
+    writeFileSync(actionFile, JSON.stringify({ action: 'ad.submit', ip: '192.0.2.1', attributes: { ua: hostile } }));
+    const policy = relative(root, fixture('policy.json'));
+    const report = await run(['report', '--format', 'json', logFile]);
+    const replay = await run(['replay', '--format', 'json', '--policy', policy, trafficFile]);
+    const explain = await run(['explain', '--format', 'json', '--policy', policy, '--at', String(T), actionFile]);
+    for (const { code, stdout } of [report, replay, explain]) {
+      expect(code).toBe(0);
+      expect(stdout).not.toMatch(/[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+      expect(stdout).toContain('x\\u009b2J\\u202ey\\u007f\\u2066');
+    }
+    expect(JSON.parse(report.stdout).blocked.actors[0].key).toBe(hostile);
+    expect(Object.keys(JSON.parse(replay.stdout).stats[0].scenarios)).toEqual([hostile]);
+    expect(JSON.parse(explain.stdout).action.attributes.ua).toBe(hostile);
+  });
+
   it('a log that exists but cannot be read (a socket here; without read permission alike) is exit 1 with its path', async () => {
     const socket = join(temp.dir, 'socket.ndjson');
     const server = createServer();
