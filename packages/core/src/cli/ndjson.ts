@@ -239,10 +239,12 @@ export function createNdjsonWriter(path: string): NdjsonWriter {
     async close() {
       check();
       // A file that could not be opened may fail only now (a run that wrote little, fast): its
-      // error is the same input problem as a failed write, not an unexpected failure.
+      // error is the same input problem as a failed write, not an unexpected failure. A write
+      // that failed (ENOSPC) destroyed the stream, and end() then fails with "Cannot call end
+      // after a stream was destroyed": the write's own error, `errored`, is the one to name.
       await new Promise<void>((resolve) =>
         stream.end((error?: Error | null) => {
-          if (error) failure ??= error;
+          if (error) failure ??= stream.errored ?? error;
           resolve();
         }),
       );

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -183,6 +183,25 @@ describe('NDJSON writer', () => {
     );
     expect(error).toBeInstanceOf(CliError);
     expect(error).toMatchObject({ exitCode: 1, message: expect.stringContaining(`cannot write ${path}: ENOENT`) });
+  });
+
+  // /dev/full: every write fails with ENOSPC, as on a full disk.
+  it.skipIf(!existsSync('/dev/full'))('names the failed write\'s own error (ENOSPC), not the "stream was destroyed" that closing it then gives', async () => {
+    // Closed at every point of the failed write: before it, while the failed stream is being
+    // torn down (its file closing; the window end() failed in), and after.
+    const messages = new Set<string>();
+    for (let turns = 0; turns < 40; turns++) {
+      const writer = createNdjsonWriter('/dev/full');
+      await writer.write({ a: 1 });
+      for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
+      const error = await writer.close().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(CliError);
+      messages.add((error as CliError).message);
+    }
+    expect([...messages]).toEqual(['cannot write /dev/full: ENOSPC: no space left on device, write']);
   });
 });
 
