@@ -5,7 +5,7 @@
  * skipped without being buffered whole, so a file with no newline cannot exhaust memory either.
  * Output waits for the stream to drain, so writing a million decisions drops none.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, fstatSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { CliError, usageError, type Command } from './command.js';
 import { printable } from './terminal.js';
@@ -35,7 +35,12 @@ export interface NdjsonInput {
  * message, before any line is read.
  */
 export async function openNdjson(path: string, options: NdjsonReadOptions = {}): Promise<NdjsonInput> {
-  if (path === '-') return { size: null, lines: splitLines(process.stdin, { ...options, name: '-' }) };
+  if (path === '-') {
+    // `report - < logs/` (a directory, a slip of tab completion): Node reads a directory on
+    // stdin as empty, and the report said "No decisions." with exit 0.
+    if (stdinIsDirectory()) throw new CliError('stdin is a directory: redirect a file into it (actiongate … - < decisions.ndjson), or name the file instead of -');
+    return { size: null, lines: splitLines(process.stdin, { ...options, name: '-' }) };
+  }
   let size: number;
   try {
     const info = await stat(path);
@@ -45,6 +50,14 @@ export async function openNdjson(path: string, options: NdjsonReadOptions = {}):
     throw new CliError(`cannot read ${path}: ${(error as Error).message}`, 1, { cause: error });
   }
   return { size, lines: readLines(path, { ...options, name: path }) };
+}
+
+function stdinIsDirectory(): boolean {
+  try {
+    return fstatSync(0).isDirectory();
+  } catch {
+    return false; // no stdin at all (closed): read as empty, as a pipe with nothing in it
+  }
 }
 
 /**

@@ -93,6 +93,20 @@ describe('actiongate usage and exit codes', () => {
     expect(report.stderr).toContain('traffic.ndjson:1: a traffic line, not a decision ("actiongate replay" reads traffic)');
   });
 
+  it('a directory redirected into stdin ("-") is exit 1 saying so, not an empty log reported as "No decisions."', () => {
+    const dir = openSync(root, 'r');
+    try {
+      for (const args of [['report', '-'], ['replay', '--policy', policy, '-']]) {
+        const { status, stdout, stderr } = spawnSync(process.execPath, [bin, ...args], { cwd: root, stdio: [dir, 'pipe', 'pipe'], encoding: 'utf8' });
+        expect(status).toBe(1);
+        expect(stdout).toBe('');
+        expect(stderr).toContain('stdin is a directory: redirect a file into it');
+      }
+    } finally {
+      closeSync(dir);
+    }
+  });
+
   // /dev/full: every write fails with ENOSPC, as a redirect to a full disk does.
   it.skipIf(!existsSync('/dev/full'))('an output that cannot be written (stdout on a full disk) is one line and exit 1, not an uncaught stack trace', () => {
     const full = openSync('/dev/full', 'w');
