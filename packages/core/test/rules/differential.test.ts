@@ -82,7 +82,7 @@ describe('many events of one priority, fired out of order', () => {
       name: `r${i}`,
       priority: i % 3 === 0 ? 2 : 1,
       conditions: { all: Array.from({ length: ((i * 7) % 13) + 1 }, (_, j) => ({ fact: 'a', operator: 'greaterThan', value: -j - 1 })) },
-      event: { type: 'score', params: { add: i } },
+      event: { type: 'score' as const, params: { add: i } },
     }));
     const compiled = compileRules(rules, { facts: null, generate });
     expect(compiled.compiled).toBe(true);
