@@ -11,7 +11,7 @@
  */
 import type { CompiledPolicy } from '../policy/compile.js';
 import type { MarkValue, Store, StoreBatch, SubjectOps } from '../store/types.js';
-import { asBan, asDecisionRecord, decisionSubject, MARK, WINDOW, type DecisionRecord } from './state.js';
+import { asBan, asDecisionRecord, decisionSubject, leavesAt, MARK, WINDOW, type DecisionRecord } from './state.js';
 
 export type FeedbackLabel = 'spam' | 'ham';
 
@@ -158,8 +158,13 @@ export function planFeedback(policy: CompiledPolicy, record: DecisionRecord, lab
   if (label === 'ham') {
     // The strike is taken back in the slot it was counted in (the store falls back to the
     // newest slot when that one has gone), so the window does not lose someone else's strike.
-    for (const subject of record.violations) strike(subject, -1, record.struckAt ?? record.at);
-    if (record.violations.length > 0) strikes = -1;
+    // Once it has left `bans.within` there is nothing to take back: the store's fallback would
+    // take a newer strike, one the subject earned after this decision.
+    const struckAt = record.struckAt ?? record.at;
+    if (record.violations.length > 0 && now < leavesAt(policy.bans.withinMs, struckAt)) {
+      for (const subject of record.violations) strike(subject, -1, struckAt);
+      strikes = -1;
+    }
     for (const subject of [...bansLifted, ...rungsUndone]) {
       const ban = record.bans.find((b) => b.subject === subject)!;
       const entry = opsFor(subject);

@@ -250,8 +250,13 @@ export interface Effects {
 
 /** Ms from `now` until every hit a window of `windowMs` counts at `now` has left (the slot of `now` is the last to leave). */
 function untilAllLeave(windowMs: number, now: number): number {
+  return leavesAt(windowMs, now) - now;
+}
+
+/** When a hit counted at `at` in a window of `windowMs` stops counting: its slot's end, then the window. */
+export function leavesAt(windowMs: number, at: number): number {
   const slotMs = slotMsOf(windowMs);
-  return (Math.floor(now / slotMs) + 1) * slotMs + windowMs - now;
+  return (Math.floor(at / slotMs) + 1) * slotMs + windowMs;
 }
 
 /** The capacity in force under an adaptive-limit factor: scaled down, never below 1. */

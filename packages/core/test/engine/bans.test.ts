@@ -1,0 +1,57 @@
+/**
+ * Dynamic bans and escalation walked on a MemoryStore with an injected clock: what a decision
+ * writes (strikes, ban, rung) and what feedback on it takes back, against timelines where the
+ * obvious reading of a mark is not the right one (a strike that has left its window, a ban
+ * that stands longer than the escalation that came with it).
+ */
+import { describe, expect, it } from 'vitest';
+import { createGuard, type PolicyDocument } from '../../src/index.js';
+
+const minute = 60_000;
+const hour = 60 * minute;
+
+function clock(start = Date.UTC(2026, 0, 1)) {
+  let t = start;
+  return { now: () => t, advance: (ms: number) => (t += ms) };
+}
+
+/** One limit of one attempt a minute per IP: the second attempt within a minute is a throttle, a strike. */
+const limited = (bans: PolicyDocument['bans']): PolicyDocument => ({ name: 'bans', limits: [{ id: 'l', by: 'ip', window: '1m', max: 1 }], bans });
+
+describe('ham feedback and strikes', () => {
+  it('takes back nothing once the decision’s strike has left `bans.within`: a newer strike stays', async () => {
+    const c = clock();
+    const guard = createGuard({ policy: limited({ after: 3, within: '1h' }), now: c.now });
+    const act = { action: 'a', ip: '192.0.2.1' };
+    await guard.evaluate(act);
+    const wrong = await guard.evaluate(act);
+    expect(wrong.verdict).toBe('throttle');
+    // Two hours on the decision's strike no longer counts; the subject earns two new ones.
+    c.advance(2 * hour);
+    await guard.evaluate(act);
+    await guard.evaluate(act);
+    await guard.evaluate(act);
+    expect((await guard.inspect('ip:192.0.2.1')).strikes).toBe(2);
+    expect(await guard.feedback(wrong.id, 'ham')).toMatchObject({ found: true, strikes: 0 });
+    expect((await guard.inspect('ip:192.0.2.1')).strikes).toBe(2);
+    // The third strike within the hour bans, as it would have without the late report.
+    expect(await guard.evaluate(act)).toMatchObject({ verdict: 'block', banRung: 1 });
+  });
+
+  it('still takes back a strike that counts, in its own slot', async () => {
+    const c = clock();
+    const guard = createGuard({ policy: limited({ after: 3, within: '1h' }), now: c.now });
+    const act = { action: 'a', ip: '192.0.2.2' };
+    await guard.evaluate(act);
+    const wrong = await guard.evaluate(act);
+    c.advance(50 * minute);
+    await guard.evaluate(act);
+    await guard.evaluate(act);
+    expect((await guard.inspect('ip:192.0.2.2')).strikes).toBe(2);
+    expect(await guard.feedback(wrong.id, 'ham')).toMatchObject({ strikes: -1 });
+    expect((await guard.inspect('ip:192.0.2.2')).strikes).toBe(1);
+    // The strike taken back was the old one: the newer one still counts after the old would have left.
+    c.advance(15 * minute);
+    expect((await guard.inspect('ip:192.0.2.2')).strikes).toBe(1);
+  });
+});
