@@ -294,7 +294,8 @@ export function planEffects(
   for (const subject of outcome.violations) {
     (ops.for(subject).add ??= []).push({ name: WINDOW.violations, windowMs: policy.bans.withinMs, cost: 1 });
   }
-  for (const ban of outcome.bans) {
+  for (let i = 0; i < outcome.bans.length; i++) {
+    const ban = outcome.bans[i]!;
     const value: MarkValue = { until: ban.until, rung: ban.rung, reason: ban.reason, at: now, decision };
     const entry = ops.for(ban.subject);
     // Only over a ban that ends sooner: another process may have banned the subject for longer
@@ -304,8 +305,13 @@ export function planEffects(
     // ban's rung lasts as long as the ban. Under the same `ifLater` as the ban, so the rung mark
     // is the one of the ban that stands: a concurrent decision whose shorter ban lost neither
     // shortens the rung's memory nor puts its own rung over a permanent ban's. (Escalating needs
-    // no live ban, so one process's rungs follow each other with ends ever later.)
-    if (ban.rung > 0) entry.set.push({ name: MARK.rung, value: ban.rung, until: ban.until === null ? null : ban.until + policy.bans.forgetMs, ifLater: true });
+    // no live ban, so one process's rungs follow each other with ends ever later.) A longer rule
+    // ban of the same decision is the one that stands: the rung is remembered after it ends.
+    if (ban.rung > 0) {
+      let ends = ban.until;
+      for (let k = 0; k < outcome.bans.length; k++) if (outcome.bans[k]!.subject === ban.subject) ends = laterEnd(ends, outcome.bans[k]!.until);
+      entry.set.push({ name: MARK.rung, value: ban.rung, until: ends === null ? null : ends + policy.bans.forgetMs, ifLater: true });
+    }
   }
   for (const tighten of outcome.tighten) {
     (ops.for(tighten.subject).set ??= []).push({ name: MARK.tighten, value: { factor: tighten.factor, until: tighten.until, reason: tighten.reason, at: now }, until: tighten.until });
@@ -315,6 +321,11 @@ export function planEffects(
     ops.for(decisionSubject(decision)).set = [{ name: MARK.record, value: record as unknown as MarkValue, until: now + policy.feedback.rememberMs }];
   }
   return ops.size === 0 ? null : { now, subjects: ops.list() };
+}
+
+/** Of two ban ends the later one; `null` (permanent) is the latest. */
+function laterEnd(a: number | null, b: number | null): number | null {
+  return a === null || b === null ? null : Math.max(a, b);
 }
 
 /** Where a decision's record lives in the store. */

@@ -9,6 +9,7 @@ import { createGuard, type PolicyDocument } from '../../src/index.js';
 
 const minute = 60_000;
 const hour = 60 * minute;
+const day = 24 * hour;
 
 function clock(start = Date.UTC(2026, 0, 1)) {
   let t = start;
@@ -16,7 +17,14 @@ function clock(start = Date.UTC(2026, 0, 1)) {
 }
 
 /** One limit of one attempt a minute per IP: the second attempt within a minute is a throttle, a strike. */
-const limited = (bans: PolicyDocument['bans']): PolicyDocument => ({ name: 'bans', limits: [{ id: 'l', by: 'ip', window: '1m', max: 1 }], bans });
+const limited = (bans: PolicyDocument['bans'], more: Partial<PolicyDocument> = {}): PolicyDocument => ({
+  name: 'bans',
+  limits: [{ id: 'l', by: 'ip', window: '1m', max: 1 }],
+  bans,
+  ...more,
+});
+
+const whenBad: NonNullable<PolicyDocument['rules']>[number]['conditions'] = { all: [{ fact: 'attributes', path: '$.bad', operator: 'equal', value: true }] };
 
 describe('ham feedback and strikes', () => {
   it('takes back nothing once the decision’s strike has left `bans.within`: a newer strike stays', async () => {
@@ -53,5 +61,27 @@ describe('ham feedback and strikes', () => {
     // The strike taken back was the old one: the newer one still counts after the old would have left.
     c.advance(15 * minute);
     expect((await guard.inspect('ip:192.0.2.2')).strikes).toBe(1);
+  });
+});
+
+describe('a rule ban and an escalation in one decision', () => {
+  const policy = limited(
+    { after: 2, within: '1h', ladder: ['24h', '7d'], forget: '30d' },
+    { rules: [{ name: 'long', conditions: whenBad, event: { type: 'block', params: { ban: '60d' } } }] },
+  );
+
+  it('remembers the rung until `forget` after the ban that stands ends, not after the shorter rung', async () => {
+    const c = clock();
+    const guard = createGuard({ policy, now: c.now });
+    const act = { action: 'a', ip: '192.0.2.10' };
+    await guard.evaluate(act);
+    await guard.evaluate(act);
+    expect(await guard.evaluate({ ...act, attributes: { bad: true } })).toMatchObject({ verdict: 'block', banRung: 1, banUntil: c.now() + 60 * day });
+    // The rule's 60 days end; the rung is remembered for `forget` (30 days) after that.
+    c.advance(60 * day + 29 * day);
+    expect(await guard.inspect('ip:192.0.2.10')).toMatchObject({ ban: null, rung: 1 });
+    await guard.evaluate(act);
+    await guard.evaluate(act);
+    expect(await guard.evaluate(act)).toMatchObject({ verdict: 'block', banRung: 2, banUntil: c.now() + 7 * day });
   });
 });
