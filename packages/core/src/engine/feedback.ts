@@ -109,15 +109,18 @@ export async function feedbackOnDecision(store: Store, policy: CompiledPolicy, r
   // A ban is lifted only while it is still the one this decision set: a later ban (another
   // offence, an operator) stands. A ban that has ended by itself leaves its rung behind, which is
   // taken back while it is still the rung this decision reached (no later escalation).
-  const banned = label === 'ham' && record.bans.length > 0
-    ? await store.apply({ now, subjects: record.bans.map((b) => ({ subject: b.subject, get: [MARK.ban, MARK.rung] })) })
+  // Each subject once: a decision may have written two bans for one (an escalation and a
+  // longer rule ban), and its one ban mark is lifted once.
+  const bannedSubjects = [...new Set(record.bans.map((b) => b.subject))];
+  const banned = label === 'ham' && bannedSubjects.length > 0
+    ? await store.apply({ now, subjects: bannedSubjects.map((subject) => ({ subject, get: [MARK.ban, MARK.rung] })) })
     : null;
   const bansLifted: string[] = [];
   const rungsUndone: string[] = [];
   for (const answer of banned?.subjects ?? []) {
     const ban = asBan(answer.marks[MARK.ban]);
     if (ban?.decision === id) bansLifted.push(answer.subject);
-    else if (ban === null && answer.marks[MARK.rung] === record.bans.find((b) => b.subject === answer.subject)?.rung) rungsUndone.push(answer.subject);
+    else if (ban === null && answer.marks[MARK.rung] === rungOf(record, answer.subject)) rungsUndone.push(answer.subject);
   }
 
   const { batch, next, strikes } = planFeedback(policy, record, label, bansLifted, now, rungsUndone);
@@ -166,12 +169,12 @@ export function planFeedback(policy: CompiledPolicy, record: DecisionRecord, lab
       strikes = -1;
     }
     for (const subject of [...bansLifted, ...rungsUndone]) {
-      const ban = record.bans.find((b) => b.subject === subject)!;
+      const rung = rungOf(record, subject);
       const entry = opsFor(subject);
       if (bansLifted.includes(subject)) (entry.del ??= []).push(MARK.ban);
       // An escalation is undone too: the next offence starts from the rung below.
-      if (ban.rung > 1) (entry.set ??= []).push({ name: MARK.rung, value: ban.rung - 1, until: now + policy.bans.forgetMs });
-      else if (ban.rung === 1) (entry.del ??= []).push(MARK.rung);
+      if (rung > 1) (entry.set ??= []).push({ name: MARK.rung, value: rung - 1, until: now + policy.bans.forgetMs });
+      else if (rung === 1) (entry.del ??= []).push(MARK.rung);
     }
     // Whatever tightened their limits was wrong about them too.
     for (const subject of record.subjects) (opsFor(subject).del ??= []).push(MARK.tighten);
@@ -185,4 +188,11 @@ export function planFeedback(policy: CompiledPolicy, record: DecisionRecord, lab
     next = { ...record, violations: struck, ...(record.violations.length === 0 ? { struckAt: now } : {}), feedback: 'spam' };
   }
   return { batch: { now, subjects: [...ops.values()] }, next, strikes };
+}
+
+/** The ladder rung a decision's bans reached on `subject` (0: a rule's ban alone, or none). */
+function rungOf(record: DecisionRecord, subject: string): number {
+  let rung = 0;
+  for (const ban of record.bans) if (ban.subject === subject) rung = Math.max(rung, ban.rung);
+  return rung;
 }

@@ -84,4 +84,18 @@ describe('a rule ban and an escalation in one decision', () => {
     await guard.evaluate(act);
     expect(await guard.evaluate(act)).toMatchObject({ verdict: 'block', banRung: 2, banUntil: c.now() + 7 * day });
   });
+
+  it('ham names each lifted subject once and takes back the rung', async () => {
+    const c = clock();
+    const guard = createGuard({ policy, now: c.now });
+    const act = { action: 'a', ip: '192.0.2.11', actor: { id: 'both' } };
+    await guard.evaluate(act);
+    await guard.evaluate(act);
+    const banned = await guard.evaluate({ ...act, attributes: { bad: true } });
+    expect(banned).toMatchObject({ verdict: 'block', banRung: 1 });
+    const ham = await guard.feedback(banned.id, 'ham');
+    expect(ham.bansLifted).toEqual(['ip:192.0.2.11', 'actor:both']);
+    for (const target of ['ip:192.0.2.11', 'actor:both']) expect(await guard.inspect(target), target).toMatchObject({ ban: null, rung: 0 });
+    expect(await guard.feedback(banned.id, 'ham')).toMatchObject({ repeated: true, bansLifted: [] });
+  });
 });
