@@ -305,13 +305,22 @@ export function planEffects(
     // ban's rung lasts as long as the ban. Under the same `ifLater` as the ban, so the rung mark
     // is the one of the ban that stands: a concurrent decision whose shorter ban lost neither
     // shortens the rung's memory nor puts its own rung over a permanent ban's. (Escalating needs
-    // no live ban, so one process's rungs follow each other with ends ever later.) A longer rule
-    // ban of the same decision is the one that stands: the rung is remembered after it ends.
-    if (ban.rung > 0) {
-      let ends = ban.until;
-      for (let k = 0; k < outcome.bans.length; k++) if (outcome.bans[k]!.subject === ban.subject) ends = laterEnd(ends, outcome.bans[k]!.until);
-      entry.set.push({ name: MARK.rung, value: ban.rung, until: ends === null ? null : ends + policy.bans.forgetMs, ifLater: true });
+    // no live ban, so one process's rungs follow each other with ends ever later.) A rule's ban
+    // carries the rung the subject has already reached: when it outlasts the escalation that
+    // came with it, or lengthens a ban in force, the rung is still remembered `forget` after the
+    // ban that stands ends. One rung mark per subject, from its first ban here.
+    let first = true;
+    for (let k = 0; k < i; k++) if (outcome.bans[k]!.subject === ban.subject) first = false;
+    if (!first) continue;
+    let rung = state.history.get(ban.subject)?.rung ?? 0;
+    let ends = ban.until;
+    for (let k = i; k < outcome.bans.length; k++) {
+      const other = outcome.bans[k]!;
+      if (other.subject !== ban.subject) continue;
+      rung = Math.max(rung, other.rung);
+      ends = laterEnd(ends, other.until);
     }
+    if (rung > 0) entry.set.push({ name: MARK.rung, value: rung, until: ends === null ? null : ends + policy.bans.forgetMs, ifLater: true });
   }
   for (const tighten of outcome.tighten) {
     (ops.for(tighten.subject).set ??= []).push({ name: MARK.tighten, value: { factor: tighten.factor, until: tighten.until, reason: tighten.reason, at: now }, until: tighten.until });

@@ -99,3 +99,38 @@ describe('a rule ban and an escalation in one decision', () => {
     expect(await guard.feedback(banned.id, 'ham')).toMatchObject({ repeated: true, bansLifted: [] });
   });
 });
+
+describe('a rule ban that lengthens a ban in force', () => {
+  it('keeps the rung the subject reached until `forget` after the longer ban ends', async () => {
+    const c = clock();
+    const guard = createGuard({
+      policy: limited(
+        { after: 2, within: '1h', ladder: ['24h', '7d'], forget: '30d' },
+        { rules: [{ name: 'long', conditions: whenBad, event: { type: 'block', params: { ban: '60d' } } }] },
+      ),
+      now: c.now,
+    });
+    const act = { action: 'a', ip: '192.0.2.20' };
+    await guard.evaluate(act);
+    await guard.evaluate(act);
+    expect(await guard.evaluate(act)).toMatchObject({ verdict: 'block', banRung: 1, banUntil: c.now() + day });
+    // While the 24h ban lasts, a rule bans for 60 days: that ban stands, and rung 1 is kept.
+    c.advance(hour);
+    expect(await guard.evaluate({ ...act, attributes: { bad: true } })).toMatchObject({ verdict: 'block', banUntil: c.now() + 60 * day, banRung: 1 });
+    c.advance(60 * day + 29 * day);
+    expect(await guard.inspect('ip:192.0.2.20')).toMatchObject({ ban: null, rung: 1 });
+    await guard.evaluate(act);
+    await guard.evaluate(act);
+    expect(await guard.evaluate(act)).toMatchObject({ verdict: 'block', banRung: 2, banUntil: c.now() + 7 * day });
+    // And it is forgotten `forget` after that ban (7 days) ends.
+    c.advance(7 * day + 30 * day);
+    expect((await guard.inspect('ip:192.0.2.20')).rung).toBe(0);
+  });
+
+  it('writes no rung for a subject that never climbed', async () => {
+    const c = clock();
+    const guard = createGuard({ policy: limited({ after: 5 }, { rules: [{ name: 'long', conditions: whenBad, event: { type: 'block', params: { ban: '2h' } } }] }), now: c.now });
+    expect(await guard.evaluate({ action: 'a', ip: '192.0.2.21', attributes: { bad: true } })).toMatchObject({ verdict: 'block', banRung: 0 });
+    expect(await guard.inspect('ip:192.0.2.21')).toMatchObject({ ban: { rung: 0 }, rung: 0 });
+  });
+});
