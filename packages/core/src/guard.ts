@@ -11,6 +11,7 @@ import { normaliseAction } from './engine/action.js';
 import { buildFacts } from './engine/facts.js';
 import { decisionIds } from './engine/decision-id.js';
 import { feedbackOnDecision, feedbackOnSubjects, isDecisionId, recentDecisions, type FeedbackLabel, type FeedbackResult } from './engine/feedback.js';
+import { createPendingBans, MAX_PENDING_BANS } from './engine/pending-bans.js';
 import { createRanges } from './engine/ranges.js';
 import { createContentModel, type ContentModel } from './content/model.js';
 import { createMetrics, type MetricsSnapshot } from './observe/metrics.js';
@@ -239,6 +240,14 @@ export function createGuard(options: GuardOptions): Guard {
     }
   }
   const report = (error: Error) => notify(onError, error);
+  // Bans whose write the store did not take: written again with the next decision whose round
+  // trip succeeds (engine/pending-bans.ts).
+  const pendingBans = createPendingBans();
+  const keepBans = (batch: Parameters<Store['apply']>[0]) => {
+    const dropped = pendingBans.dropped;
+    pendingBans.keep(batch);
+    if (pendingBans.dropped > dropped) report(new StoreError(store.name, 'apply', `more than ${MAX_PENDING_BANS} subjects' bans are waiting for the store to take them: the oldest ${pendingBans.dropped - dropped} dropped`));
+  };
   // A range edit that finds the registry lost writes back this process's copy, and says so.
   const restoreRanges = (version: string) => {
     const copy = ranges.copy(version);
@@ -313,6 +322,10 @@ export function createGuard(options: GuardOptions): Guard {
       // One deadline for the whole decision: a registry reload shares the first call's.
       const due = calls.due();
       const { result, degraded } = await roundTrip(current, plan.batch, due);
+      if (result && !degraded && pendingBans.size > 0) {
+        const replay = pendingBans.take(result.now);
+        if (replay) writeLater(roundTrip(current, replay).then((trip) => trip.degraded && keepBans(replay)));
+      }
       // On failure the ranges known so far stay in force.
       if (result && !degraded && ranges.stale(result)) {
         try {
@@ -339,7 +352,9 @@ export function createGuard(options: GuardOptions): Guard {
         const effects = planEffects(current, plan, state, outcome.effects, clock, id);
         // A degraded decision (failMode memory: the only one with a result) took from the local
         // fallback; its effects (a refund alone) go back there, not to the store that never counted them.
-        if (effects) writeLater(degraded ? fallback!.apply(effects) : roundTrip(current, effects));
+        // A ban whose write the store did not take is kept, and written again with the next
+        // decision whose round trip succeeds (a degraded decision bans no one: decide.ts).
+        if (effects) writeLater(degraded ? fallback!.apply(effects) : roundTrip(current, effects).then((trip) => trip.degraded && keepBans(effects)));
         if (plan.subjects.length > 0) {
           const bans = outcome.effects.bans.length === 0 ? NO_BANS : outcome.effects.bans.map((b) => ({ subject: b.subject, rung: b.rung }));
           recent.add(id, action.content && current.content.model
