@@ -13,6 +13,7 @@
  * counters are additions, which a second write would count twice. Bounded: past `max` subjects
  * the oldest kept go first.
  */
+import { endsLater } from '../policy/duration.js';
 import type { MarkWrite, StoreBatch, SubjectOps } from '../store/types.js';
 import { MARK } from './state.js';
 
@@ -74,6 +75,3 @@ export function createPendingBans(max = MAX_PENDING_BANS): PendingBans {
     },
   };
 }
-
-/** `a` ends after `b` (`null`: never ends). */
-const endsLater = (a: number | null, b: number | null) => b !== null && (a === null || a > b);

@@ -12,6 +12,7 @@ import { slotMsOf } from '@actiongate/memory';
 import type { ContentSignals } from '../content/signals.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { planLimits, type PlannedTake } from '../limits/limits.js';
+import { laterEnd } from '../policy/duration.js';
 import type { MarkValue, StoreBatch, StoreResult, SubjectOps, SubjectResult, WindowAdd, WindowTake } from '../store/types.js';
 import type { LimitState } from '../types.js';
 import type { NormalisedAction } from './action.js';
@@ -330,11 +331,6 @@ export function planEffects(
     ops.for(decisionSubject(decision)).set = [{ name: MARK.record, value: record as unknown as MarkValue, until: now + policy.feedback.rememberMs }];
   }
   return ops.size === 0 ? null : { now, subjects: ops.list() };
-}
-
-/** Of two ban ends the later one; `null` (permanent) is the latest. */
-function laterEnd(a: number | null, b: number | null): number | null {
-  return a === null || b === null ? null : Math.max(a, b);
 }
 
 /** Where a decision's record lives in the store. */

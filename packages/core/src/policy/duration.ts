@@ -43,3 +43,15 @@ export function formatDuration(ms: number | null): string {
   }
   return `${ms}ms`;
 }
+
+/** Of two ban ends the later one; `null` (permanent) is the latest, `undefined` (no ban) the earliest. */
+export function laterEnd(a: number | null | undefined, b: number | null): number | null {
+  if (a === undefined) return b;
+  if (a === null || b === null) return null;
+  return Math.max(a, b);
+}
+
+/** Whether a ban ending at `a` outlasts one ending at `b` (`null`: never ends). */
+export function endsLater(a: number | null, b: number | null): boolean {
+  return b !== null && (a === null || a > b);
+}

@@ -9,7 +9,7 @@ import type { ContentSignals } from '../content/signals.js';
 import type { State, Effects } from '../engine/state.js';
 import type { ListMeta } from '../network/lists.js';
 import type { CompiledPolicy } from '../policy/compile.js';
-import { formatDuration, parseBanDuration, parseDuration } from '../policy/duration.js';
+import { endsLater, formatDuration, laterEnd, parseBanDuration, parseDuration } from '../policy/duration.js';
 import type { FiredEvent } from '../rules/compile.js';
 import type { Reason, Verdict } from '../types.js';
 import { MIN_TIGHTEN_FACTOR } from '../rules/types.js';
@@ -261,18 +261,6 @@ const round = (factor: number) => Math.round(factor * 1000) / 1000;
 
 function worstOf(a: Verdict, b: Verdict): Verdict {
   return severity(a) >= severity(b) ? a : b;
-}
-
-/** Of two ban ends the later one; `null` (permanent) is the latest. */
-function laterEnd(a: number | null | undefined, b: number | null): number | null {
-  if (a === undefined) return b;
-  if (a === null || b === null) return null;
-  return Math.max(a, b);
-}
-
-/** Whether a ban ending at `a` outlasts one ending at `b` (`null`: never ends). */
-function endsLater(a: number | null, b: number | null): boolean {
-  return b !== null && (a === null || a > b);
 }
 
 /**
