@@ -532,6 +532,17 @@ export function createGuard(options: GuardOptions): Guard {
     if (active > 0) await new Promise<void>((resolve) => (whenIdle = resolve));
     // Writes in flight finish (or meet their deadline) first; then no timer keeps the process.
     await Promise.allSettled(writing);
+    // Bans the store has not taken yet get a last try, and are reported if it fails too.
+    let at: number;
+    try {
+      at = now();
+    } catch {
+      at = Date.now(); // a host clock gone bad must not keep close() from closing
+    }
+    const replay = pendingBans.take(at);
+    if (replay && (await roundTrip(policy, replay)).degraded) {
+      report(new StoreError(store.name, 'apply', `close(): ${replay.subjects.length} subjects' bans the store never took are lost (it failed their writes and is failing now)`));
+    }
     calls.close();
     operatorCalls.close();
     modelCalls.close();

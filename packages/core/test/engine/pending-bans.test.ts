@@ -75,6 +75,26 @@ describe('a ban the store did not take', () => {
     expect(await banOf('ip:192.0.2.2')).toMatchObject({ ban: { until: null, reason: 'abuse report' } });
   });
 
+  it('gets a last try at close(), and is reported lost when that fails too', async () => {
+    const t = Date.UTC(2026, 0, 1);
+    for (const stillDown of [false, true]) {
+      const { store, down, banOf } = flaky();
+      const errors: Error[] = [];
+      const guard = createGuard({ policy, store, now: () => t, onError: (error) => errors.push(error) });
+      down.writes = true;
+      await guard.evaluate({ action: 'ad.submit', ip: '192.0.2.1', content: { body: 'casino' } });
+      down.writes = stillDown;
+      await guard.close();
+      if (stillDown) {
+        expect(await banOf('ip:192.0.2.1')).toEqual({});
+        expect(errors.at(-1)).toMatchObject({ code: 'STORE_FAILED', message: expect.stringContaining("close(): 1 subjects' bans the store never took are lost") });
+      } else {
+        expect(await banOf('ip:192.0.2.1')).toMatchObject({ ban: { until: t + DAY } });
+        expect(errors.map((e) => e.message).join()).not.toContain('close()');
+      }
+    }
+  });
+
   it('is not written again once its ban is over', async () => {
     let t = Date.UTC(2026, 0, 1);
     const { store, down, banOf } = flaky();
