@@ -18,7 +18,7 @@ import { createMetrics, type MetricsSnapshot } from './observe/metrics.js';
 import { createTelemetry, type TelemetryOptions } from './observe/otel.js';
 import { planEffects, planState, readState, subjectsOf, type State } from './engine/state.js';
 import { deadlineStore, storeCalls } from './engine/store-call.js';
-import { allow, block, challengeBatch, countBans, inspect, listBlocks, passChallenge, unblock, type BanCount, type BlockOptions, type Inspection, type Target } from './engine/operator.js';
+import { allow, block, challengeBatch, countBans, inspect, listBlocks, passChallenge, subjectOf, unblock, type BanCount, type BlockOptions, type Inspection, type Target } from './engine/operator.js';
 import { compilePolicy, isCompiledPolicy, type CompiledPolicy } from './policy/compile.js';
 import type { PolicyDocument } from './policy/types.js';
 import type { FiredEvent } from './rules/compile.js';
@@ -450,6 +450,11 @@ export function createGuard(options: GuardOptions): Guard {
       return ban;
     }, 'block'),
     unblock: operator(async (target: Target) => {
+      // A ban still waiting to be written again must not come back after the operator lifted it:
+      // the writes in flight settle first (a failed one is kept only once it has failed).
+      const subject = subjectOf(target, policy);
+      if (writing.size > 0) await Promise.allSettled(writing);
+      pendingBans.forget(subject);
       await unblock(operatorStore, policy, target, now(), restoreRanges);
       counters.unblock();
     }, 'unblock'),

@@ -22,6 +22,8 @@ export interface PendingBans {
   keep(batch: StoreBatch): void;
   /** The writes kept that still matter at `now`, as one batch, and forgets them; null when none. */
   take(now: number): StoreBatch | null;
+  /** Forgets what is kept for `subject` (an operator lifted its ban). */
+  forget(subject: string): void;
   /** Subjects kept. */
   readonly size: number;
   /** Subjects dropped so far to stay within `max`. */
@@ -66,6 +68,9 @@ export function createPendingBans(max = MAX_PENDING_BANS): PendingBans {
       }
       kept.clear();
       return subjects.length === 0 ? null : { now, subjects };
+    },
+    forget(subject) {
+      kept.delete(subject);
     },
     get size() {
       return kept.size;
