@@ -490,6 +490,11 @@ export function createGuard(options: GuardOptions): Guard {
         // Ids are made in lower case and stored under it; a UUID is the same in any case, and a
         // host's database may hand it back in upper case (SQL Server's uniqueidentifier does).
         const id = decision.toLowerCase();
+        if (label === 'ham') {
+          // A ban this decision set that is still waiting to be written again is lifted too (unblock).
+          if (writing.size > 0) await Promise.allSettled(writing);
+          pendingBans.forgetDecision(id);
+        }
         result = await feedbackOnDecision(operatorStore, current, recent, id, label, now());
         content = recent.get(id)?.content;
       } else {

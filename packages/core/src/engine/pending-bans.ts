@@ -24,6 +24,8 @@ export interface PendingBans {
   take(now: number): StoreBatch | null;
   /** Forgets what is kept for `subject` (an operator lifted its ban). */
   forget(subject: string): void;
+  /** Forgets the bans decision `id` set (it was reported wrong), and the rungs that went with them. */
+  forgetDecision(id: string): void;
   /** Subjects kept. */
   readonly size: number;
   /** Subjects dropped so far to stay within `max`. */
@@ -71,6 +73,13 @@ export function createPendingBans(max = MAX_PENDING_BANS): PendingBans {
     },
     forget(subject) {
       kept.delete(subject);
+    },
+    forgetDecision(id) {
+      for (const [subject, writes] of kept) {
+        const ban = writes.find((w) => w.name === MARK.ban);
+        if (ban === undefined || (ban.value as { decision?: unknown } | null)?.decision !== id) continue;
+        kept.delete(subject);
+      }
     },
     get size() {
       return kept.size;

@@ -111,6 +111,22 @@ describe('a ban the store did not take', () => {
     expect((await banOf('ip:192.0.2.2')).ban).toBeDefined();
   });
 
+  it('is not written again once its decision is reported ham', async () => {
+    let t = Date.UTC(2026, 0, 1);
+    const { store, down, banOf } = flaky();
+    const guard = createGuard({ policy, store, now: () => t, onError: () => {} });
+    down.writes = true;
+    const wrong = await guard.evaluate({ action: 'ad.submit', ip: '192.0.2.1', content: { body: 'casino' } });
+    await guard.evaluate({ action: 'ad.submit', ip: '192.0.2.2', content: { body: 'casino' } });
+    down.writes = false;
+    await guard.feedback(wrong.id, 'ham');
+    t += 60_000;
+    await guard.evaluate({ action: 'page.view', ip: '198.51.100.7' });
+    await guard.close();
+    expect(await banOf('ip:192.0.2.1')).toEqual({});
+    expect((await banOf('ip:192.0.2.2')).ban).toBeDefined();
+  });
+
   it('is not written again once its ban is over', async () => {
     let t = Date.UTC(2026, 0, 1);
     const { store, down, banOf } = flaky();
