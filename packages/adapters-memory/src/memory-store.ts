@@ -101,6 +101,15 @@ interface Subject {
 export const TRANSIENT_MARKS: readonly string[] = Object.freeze(['record', 'token']);
 
 /**
+ * Subjects never evicted while anything else holding a mark with no end can be: the registry of
+ * range blocks and its version signal, which `@actiongate/core` writes under these names (a test
+ * there checks it). The registry is read only when it changes, so however recently a range was
+ * blocked, a flood of permanent bans made it the least recently used; and losing it lifts every
+ * range block. Two subjects, bounded (the registry holds at most 10,000 ranges).
+ */
+export const PINNED_SUBJECTS: readonly string[] = Object.freeze(['ranges', 'ranges-version']);
+
+/**
  * The key under which a store's prototype names the `apply` that its `applyNow` answers
  * synchronously: the guard calls `applyNow` directly, sparing each decision its promises and
  * deadline, while `apply` is still that one (a subclass or a spy that replaces it then sees every
@@ -359,7 +368,7 @@ export class MemoryStore implements Store {
     // ban goes before one with no end (module comment).
     if (was === this.#others && this.#kept.size + this.#lasting.size >= this.#maxKept && !this.#evictEnded(now)) {
       if (this.#kept.size > 0) this.#kept.pop();
-      else this.#lasting.pop();
+      else this.#popLasting();
     }
     next.set(subject, record);
   }
@@ -374,7 +383,20 @@ export class MemoryStore implements Store {
     if (this.#evictEnded(now)) return;
     if (this.#others.size > 0) this.#others.pop();
     else if (this.#kept.size > 0) this.#kept.pop();
-    else this.#lasting.pop();
+    else this.#popLasting();
+  }
+
+  /**
+   * Evicts the least recently used subject holding a mark with no end, passing over the pinned
+   * ones (`PINNED_SUBJECTS`), which are used again instead, unless nothing else is left.
+   */
+  #popLasting(): void {
+    for (let tries = 0; tries < PINNED_SUBJECTS.length; tries++) {
+      const key = this.#lasting.rkeys().next().value;
+      if (key === undefined || !PINNED_SUBJECTS.includes(key)) break;
+      this.#lasting.get(key); // now the most recently used
+    }
+    this.#lasting.pop();
   }
 
   /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { testStore } from '@actiongate/core/testing';
-import { MemoryStore, TRANSIENT_MARKS } from '@actiongate/memory';
+import { MemoryStore, PINNED_SUBJECTS, TRANSIENT_MARKS } from '@actiongate/memory';
 import type { SubjectOps } from '@actiongate/core';
 
 testStore('memory', () => new MemoryStore());
@@ -263,6 +263,19 @@ describe('MemoryStore keeps room for counters through a flood of bans', () => {
     await one(full, T0, { subject: 'p:10', set: [ban(null)] });
     expect(await bans(full)).toEqual(['p:10', 'p:2', 'p:3', 'p:4', 'p:5', 'p:6', 'p:7', 'p:8']);
     expect(full.size).toBe(8);
+  });
+
+  it('keeps the pinned subjects (the range registry) through a flood of permanent bans', async () => {
+    const store = new MemoryStore({ maxKeys: 10, counterReserve: 2 }); // 8 kept subjects at most
+    for (const subject of PINNED_SUBJECTS) await one(store, T0, { subject, set: [{ name: 'version', value: subject, until: null }] });
+    for (let i = 0; i < 50; i++) await one(store, T0, { subject: `p:${i}`, set: [ban(null)] });
+    for (const subject of PINNED_SUBJECTS) expect((await one(store, T0, { subject, get: ['version'] })).marks.version).toBe(subject);
+    expect(await bans(store)).toEqual(['p:44', 'p:45', 'p:46', 'p:47', 'p:48', 'p:49']);
+    expect(store.size).toBe(8);
+    // With nothing else left to evict, a pinned subject goes too: the bound holds.
+    const tiny = new MemoryStore({ maxKeys: 2, counterReserve: 1 });
+    for (const subject of PINNED_SUBJECTS) await one(tiny, T0, { subject, set: [{ name: 'version', value: 1, until: null }] });
+    expect(tiny.size).toBe(1);
   });
 
   it('never holds more than maxKeys subjects, and the newest counters keep their counts, whatever the mix', async () => {

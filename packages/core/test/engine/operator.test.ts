@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryStore, TRANSIENT_MARKS } from '@actiongate/memory';
+import { MemoryStore, PINNED_SUBJECTS, TRANSIENT_MARKS } from '@actiongate/memory';
+import { REGISTRY, REGISTRY_VERSION } from '../../src/engine/ranges.js';
 import { MARK } from '../../src/engine/state.js';
 import { createGuard, type PolicyDocument } from '../../src/index.js';
 
@@ -74,6 +75,10 @@ describe('operator actions', () => {
 
   it('writes its once-per-decision marks under the names MemoryStore lets go with its counters', () => {
     expect([...TRANSIENT_MARKS].sort()).toEqual([MARK.record, MARK.token].sort());
+  });
+
+  it('keeps the range registry under the subjects MemoryStore never evicts while it can help it', () => {
+    expect([...PINNED_SUBJECTS].sort()).toEqual([REGISTRY, REGISTRY_VERSION].sort());
   });
 
   it('an IPv6 block covers the subnet', async () => {
