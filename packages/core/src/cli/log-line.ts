@@ -4,6 +4,7 @@
  * decision is skipped with the reason, never trusted into a crash. Only own properties are read.
  */
 import type { Reason, Verdict } from '../types.js';
+import { prefixOf } from '../text.js';
 import type { LoggedDecision } from './aggregate.js';
 
 const VERDICTS = new Set<string>(['allow', 'challenge', 'throttle', 'block']);
@@ -21,17 +22,8 @@ const isTime = (value: unknown): value is number => typeof value === 'number' &&
  * gigabytes. The guard's own ids are at most 512 characters; longer text is cut, marked.
  */
 export const MAX_LOG_TEXT = 1024;
-const clip = (text: string): string => (text.length > MAX_LOG_TEXT ? `${copyOf(text.slice(0, MAX_LOG_TEXT))}…(+${text.length - MAX_LOG_TEXT} chars)` : text);
-
-/**
- * A string of its own. V8 makes a long `slice` a view into the whole string it was cut from, so
- * a kept 1 KB cut of a 1 MB actor id kept the 1 MB: a log of long distinct ids held a megabyte
- * per kept key, and the cut bounded nothing. UTF-16 both ways: exact for any string, lone
- * surrogates too.
- */
-export function copyOf(text: string): string {
-  return Buffer.from(text, 'utf16le').toString('utf16le');
-}
+// A copy (`prefixOf`), not a slice: a kept cut of a 1 MB actor id kept the megabyte alive.
+const clip = (text: string): string => (text.length > MAX_LOG_TEXT ? `${prefixOf(text, MAX_LOG_TEXT)}…(+${text.length - MAX_LOG_TEXT} chars)` : text);
 
 /** The decision on a log line, or why the line is not one. */
 export function readLoggedDecision(value: unknown): LoggedDecision | string {

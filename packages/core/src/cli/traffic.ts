@@ -10,7 +10,7 @@
  * envelope, reading own properties only.
  */
 import type { Action, Verdict } from '../types.js';
-import { copyOf } from './log-line.js';
+import { prefixOf } from '../text.js';
 import type { LabelledAction } from './synthetic.js';
 
 export interface TrafficRecord {
@@ -72,7 +72,7 @@ export function readTrafficRecord(value: unknown, line: number): TrafficRecord |
   }
   const scenario = own(value, 'scenario');
   // A copy: a cut of a megabyte name would keep the megabyte alive in the report's scenarios.
-  if (typeof scenario === 'string') record.scenario = scenario.length > MAX_SCENARIO ? copyOf(scenario.slice(0, MAX_SCENARIO)) : scenario;
+  if (typeof scenario === 'string') record.scenario = prefixOf(scenario, MAX_SCENARIO);
   return record;
 }
 
