@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { isActiongateError, type PolicyError, type PolicyProblem } from '../errors.js';
 import { compilePolicy } from '../policy/compile.js';
 import { jsonErrorOffset, withoutBom } from '../policy/load.js';
-import { MAX_LIST_FILE_BYTES, MAX_POLICY_FILE_BYTES, readTextFile, readTextFileSync } from '../policy/files.js';
+import { MAX_POLICY_FILE_BYTES, policyFileReader, readTextFile } from '../policy/files.js';
 import { policyWarnings } from '../policy/warnings.js';
 import { choiceFlag, EXIT, parseCommandArgs, usageError, type Command } from './command.js';
 import { createLocator, positionOf } from './locate.js';
@@ -60,8 +60,7 @@ export async function validateFile(file: string): Promise<FileResult> {
   const byPosition = (a: Finding, b: Finding) => a.line - b.line || a.column - b.column;
   try {
     const policy = compilePolicy(document, { file });
-    const readList = (path: string) => readTextFileSync(resolve(dirname(resolve(file)), path), MAX_LIST_FILE_BYTES);
-    const warnings = [...policy.warnings, ...policyWarnings(policy.document, { readFile: readList })];
+    const warnings = [...policy.warnings, ...policyWarnings(policy.document, { readFile: policyFileReader(dirname(resolve(file))) })];
     return {
       file,
       valid: true,

@@ -10,7 +10,7 @@ import { compileLimits, type CompiledLimit } from '../limits/limits.js';
 import { compileLists, type CompiledLists } from '../network/lists.js';
 import { createClientIpResolver, trustedProxyProblems, type ClientIp, type ClientIpInput } from '../network/client-ip.js';
 import { compileRules, type CompiledRules } from '../rules/compile.js';
-import { MAX_LIST_FILE_BYTES, readTextFileSync } from './files.js';
+import { policyFileReader } from './files.js';
 import { durationProblem, parseBanDuration, parseDuration } from './duration.js';
 import { escape, schemaProblems } from './schema.js';
 import type { PolicyDocument } from './types.js';
@@ -78,7 +78,7 @@ export function compilePolicy(document: unknown, options: CompileOptions = {}): 
   const network = doc.network ?? {};
   problems.push(...trustedProxyProblems(network.trustedProxies ?? []));
   const resolveIp = createClientIpResolver(problems.length > 0 ? {} : network);
-  const readFile = (path: string) => readTextFileSync(resolve(baseDir, path), MAX_LIST_FILE_BYTES);
+  const readFile = policyFileReader(baseDir);
   const lists = compileLists(doc.lists ?? {}, { readFile }, problems, warnings);
   const limits = compileLimits(doc.limits, problems);
   const content = compileContent(doc.content, problems, '/content', parseDuration, { readFile, warnings });

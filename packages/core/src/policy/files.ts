@@ -6,6 +6,7 @@
  */
 import { closeSync, createReadStream, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 
 /** The most a policy file may hold: inline lists of a million entries fit; list files are read apart. */
 export const MAX_POLICY_FILE_BYTES = 64 * 1024 * 1024;
@@ -72,6 +73,11 @@ export function readTextFileSync(path: string, maxBytes: number): string {
   } finally {
     closeSync(fd);
   }
+}
+
+/** Reads the list, term and domain files a policy names, relative to `baseDir`, with their bound. */
+export function policyFileReader(baseDir: string): (path: string) => string {
+  return (path) => readTextFileSync(resolve(baseDir, path), MAX_LIST_FILE_BYTES);
 }
 
 function regularFile(info: Stats, maxBytes: number): void {
