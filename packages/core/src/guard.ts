@@ -354,8 +354,13 @@ export function createGuard(options: GuardOptions): Guard {
         // A degraded decision (failMode memory: the only one with a result) took from the local
         // fallback; its effects (a refund alone) go back there, not to the store that never counted them.
         // A ban whose write the store did not take is kept, and written again with the next
-        // decision whose round trip succeeds (a degraded decision bans no one: decide.ts).
-        if (effects) writeLater(degraded ? fallback!.apply(effects) : roundTrip(current, effects).then((trip) => trip.degraded && keepBans(effects)));
+        // decision whose round trip succeeds (a degraded decision bans no one: decide.ts). Only
+        // a decision that bans pays for the extra step.
+        if (effects) {
+          if (degraded) writeLater(fallback!.apply(effects));
+          else if (outcome.effects.bans.length === 0) writeLater(roundTrip(current, effects));
+          else writeLater(roundTrip(current, effects).then((trip) => trip.degraded && keepBans(effects)));
+        }
         if (plan.subjects.length > 0) {
           const bans = outcome.effects.bans.length === 0 ? NO_BANS : outcome.effects.bans.map((b) => ({ subject: b.subject, rung: b.rung }));
           recent.add(id, action.content && current.content.model
