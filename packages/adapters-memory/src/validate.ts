@@ -58,8 +58,8 @@ export function validateBatch(batch: StoreBatch, store: string): void {
         }
         const value = write?.value;
         if (typeof value === 'object' && value !== null) {
-          const problem = jsonProblem(value, '', 0);
-          if (problem !== null) throw new TypeError(`${store}: subjects[${i}].set[${j}].value must be JSON (a MarkValue): ${problem}`);
+          const problem = jsonProblem(value, 0);
+          if (problem !== null) throw new TypeError(`${store}: subjects[${i}].set[${j}].value must be JSON (a MarkValue): ${describeProblem(problem)}`);
         } else if (!isJsonScalar(value)) {
           throw new TypeError(`${store}: subjects[${i}].set[${j}].value must be JSON (a MarkValue), got ${show(value)} (${typeof value})`);
         }
@@ -81,29 +81,38 @@ function isPlainRecord(value: object): boolean {
   return Object.getPrototypeOf(proto) === null && Reflect.ownKeys(proto).length === 0;
 }
 
+/** Where in a mark value it stops being JSON (keys from the outside in; null: the value as a whole), and how. */
+interface JsonProblem {
+  path: string[] | null;
+  why: string;
+}
+
 /**
  * What keeps `value` (an object or array) from being a MarkValue, or null. Checked before any of
  * the batch is applied: a cyclic value overflowed MemoryStore's copy with a RangeError after the
  * subjects before it were written (half a batch applied), and a BigInt, a function or
- * `undefined` inside was stored as it was, where RedisStore's JSON dropped or refused it.
+ * `undefined` inside was stored as it was, where RedisStore's JSON dropped or refused it. Every
+ * decision's record passes through here: the path is spelled out only for a value that fails.
  */
-function jsonProblem(value: object, at: string, depth: number): string | null {
-  if (depth >= MAX_MARK_DEPTH) return `it nests deeper than ${MAX_MARK_DEPTH} levels, or is cyclic`;
+function jsonProblem(value: object, depth: number): JsonProblem | null {
+  if (depth >= MAX_MARK_DEPTH) return { path: null, why: `nests deeper than ${MAX_MARK_DEPTH} levels, or is cyclic` };
   const isArray = Array.isArray(value);
-  if (!isArray && !isPlainRecord(value)) {
-    return `${at || 'it'} is a ${(value.constructor as { name?: string } | undefined)?.name || 'class'} instance, not a plain object`;
-  }
-  for (const [key, item] of Object.entries(value)) {
-    const path = `${at}/${key}`;
+  if (!isArray && !isPlainRecord(value)) return { path: [], why: `is a ${(value.constructor as { name?: string } | undefined)?.name || 'class'} instance, not a plain object` };
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const item: unknown = (value as Record<string, unknown>)[key];
     // JSON leaves out a property that is undefined (RedisStore's encoding does), so it passes.
     if (item === undefined && !isArray) continue;
-    if (typeof item === 'object' && item !== null) {
-      const problem = jsonProblem(item as object, path, depth + 1);
-      if (problem !== null) return problem;
-    } else if (!isJsonScalar(item)) return `${path} holds ${show(item)} (${typeof item})`;
+    const problem = typeof item === 'object' && item !== null ? jsonProblem(item, depth + 1) : isJsonScalar(item) ? null : { path: [], why: `holds ${show(item)} (${typeof item})` };
+    if (problem !== null) {
+      problem.path?.unshift(key);
+      return problem;
+    }
   }
   return null;
 }
+
+const describeProblem = ({ path, why }: JsonProblem) => `${path === null || path.length === 0 ? 'it' : `/${path.join('/')}`} ${why}`;
 
 /** A short rendering of a bad value for an error message. */
 export function show(value: unknown): string {
