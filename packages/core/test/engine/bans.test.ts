@@ -27,12 +27,17 @@ const limited = (bans: PolicyDocument['bans'], more: Partial<PolicyDocument> = {
 const whenBad: NonNullable<PolicyDocument['rules']>[number]['conditions'] = { all: [{ fact: 'attributes', path: '$.bad', operator: 'equal', value: true }] };
 
 describe('ham feedback and strikes', () => {
-  it('takes back nothing once the decision’s strike has left `bans.within`: a newer strike stays', async () => {
+  /** A guard (after 3 strikes within 1h) and the decision that gave `ip` its first strike. */
+  async function struckOnce(ip: string) {
     const c = clock();
     const guard = createGuard({ policy: limited({ after: 3, within: '1h' }), now: c.now });
-    const act = { action: 'a', ip: '192.0.2.1' };
+    const act = { action: 'a', ip };
     await guard.evaluate(act);
-    const wrong = await guard.evaluate(act);
+    return { c, guard, act, wrong: await guard.evaluate(act) };
+  }
+
+  it('takes back nothing once the decision’s strike has left `bans.within`: a newer strike stays', async () => {
+    const { c, guard, act, wrong } = await struckOnce('192.0.2.1');
     expect(wrong.verdict).toBe('throttle');
     // Two hours on the decision's strike no longer counts; the subject earns two new ones.
     c.advance(2 * hour);
@@ -47,11 +52,7 @@ describe('ham feedback and strikes', () => {
   });
 
   it('still takes back a strike that counts, in its own slot', async () => {
-    const c = clock();
-    const guard = createGuard({ policy: limited({ after: 3, within: '1h' }), now: c.now });
-    const act = { action: 'a', ip: '192.0.2.2' };
-    await guard.evaluate(act);
-    const wrong = await guard.evaluate(act);
+    const { c, guard, act, wrong } = await struckOnce('192.0.2.2');
     c.advance(50 * minute);
     await guard.evaluate(act);
     await guard.evaluate(act);
