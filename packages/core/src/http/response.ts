@@ -20,6 +20,13 @@ export interface HttpResponseOptions {
   rateLimitHeaders?: 'ietf' | 'legacy' | 'none';
   /** Include the decision's reasons (ids and messages) in the body. Useful in development, a hint to bots in production. @default false */
   exposeReasons?: boolean;
+  /**
+   * `Retry-After`, in whole seconds from 1 to 86400, of the 503 a store outage gives (a block that
+   * only `failMode: "closed"` gave). Nothing tells when the store will be back; without a value a
+   * client, and a retrying proxy, comes back at once, and every one of them again while it is down.
+   * @default 5
+   */
+  outageRetryAfter?: number;
 }
 
 export interface HttpResponse {
@@ -37,6 +44,10 @@ const STATUS: Record<Verdict, HttpResponse['status']> = { allow: 200, challenge:
 
 export function toHttpResponse(decision: Decision, options: HttpResponseOptions = {}): HttpResponse {
   const mode = options.rateLimitHeaders ?? 'ietf';
+  const outageRetryAfter = options.outageRetryAfter ?? DEFAULT_OUTAGE_RETRY_AFTER;
+  if (!Number.isInteger(outageRetryAfter) || outageRetryAfter < 1 || outageRetryAfter > 86_400) {
+    throw new TypeError(`outageRetryAfter must be a whole number of seconds from 1 to 86400, got ${String(outageRetryAfter)}`);
+  }
   const headers: Record<string, string> = {};
   // A monitored limit never refuses, and no limit refuses a client an operator allowed
   // (`guard.allow`): advertising them would make a polite client back off for nothing.
@@ -51,12 +62,13 @@ export function toHttpResponse(decision: Decision, options: HttpResponseOptions 
       headers['X-RateLimit-Reset'] = String(seconds(tightest.resetMs));
     }
   }
-  const retryAfter = retryAfterSeconds(decision.retryAfterMs);
-  if (retryAfter !== undefined && decision.verdict !== 'allow') headers['Retry-After'] = String(retryAfter);
   if (decision.verdict === 'allow') return { status: 200, headers, body: null };
+  const outage = outageOnly(decision);
+  const retryAfter = outage ? outageRetryAfter : retryAfterSeconds(decision.retryAfterMs);
+  if (retryAfter !== undefined) headers['Retry-After'] = String(retryAfter);
   headers['Cache-Control'] = 'no-store';
   return {
-    status: outageOnly(decision) ? 503 : STATUS[decision.verdict],
+    status: outage ? 503 : STATUS[decision.verdict],
     headers,
     body: {
       verdict: decision.verdict,
@@ -128,8 +140,18 @@ function tightestOf(limits: readonly LimitState[]): LimitState {
   return best;
 }
 
+const DEFAULT_OUTAGE_RETRY_AFTER = 5;
+
+/**
+ * The most seconds a header says: 2^31 - 1, about 68 years. A policy may ban for longer (or give
+ * a window of a million weeks), and a larger number overflows the 32-bit integers many clients
+ * and proxies parse it into, some of which then read a negative wait and retry at once (RFC 9111,
+ * section 1.2.2, has caches take any overflow as 2^31 for the same reason).
+ */
+const MAX_SECONDS = 2_147_483_647;
+
 /** Whole seconds, rounded up: a client that waits that long is never early. */
-const seconds = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
+const seconds = (ms: number) => Math.min(MAX_SECONDS, Math.max(0, Math.ceil(ms / 1000)));
 
 const windowSeconds = (limit: LimitState) => seconds(limit.windowMs);
 

@@ -43,7 +43,12 @@ describe('toHttpResponse', () => {
     const guard = createGuard({ policy: { name: 'outage', failMode: 'closed', lists: { bad: { cidrs: ['203.0.113.0/24'], verdict: 'block' } } }, store });
     const outage = await guard.evaluate({ action: 'a', ip: '192.0.2.1' });
     expect(outage).toMatchObject({ verdict: 'block', degraded: true });
-    expect(toHttpResponse(outage)).toMatchObject({ status: 503, body: { verdict: 'block' }, headers: { 'Cache-Control': 'no-store' } });
+    // Nothing says when the store is back: a short Retry-After keeps clients from retrying at once.
+    expect(toHttpResponse(outage)).toMatchObject({ status: 503, body: { verdict: 'block', retryAfter: 5 }, headers: { 'Cache-Control': 'no-store', 'Retry-After': '5' } });
+    expect(toHttpResponse(outage, { outageRetryAfter: 30 }).headers['Retry-After']).toBe('30');
+    for (const outageRetryAfter of [0, 1.5, 86_401, Number.NaN, '5' as unknown as number]) {
+      expect(() => toHttpResponse(outage, { outageRetryAfter })).toThrow(/outageRetryAfter must be a whole number of seconds from 1 to 86400/);
+    }
     // Listed: blocked whatever the store says, so still forbidden.
     const listed = await guard.evaluate({ action: 'a', ip: '203.0.113.9' });
     expect(listed).toMatchObject({ verdict: 'block', degraded: true });
@@ -148,6 +153,18 @@ describe('toHttpResponse', () => {
     // Anyone else is told as before.
     expect(toHttpResponse(await guard.evaluate({ action: 'a', ip: '192.0.2.2' })).headers.RateLimit).toMatch(/^"burst";r=0;t=\d+$/);
     await guard.close();
+  });
+
+  it('caps every number of seconds it sends at 2^31 - 1, which 32-bit parsers still read', () => {
+    // A 100-year ban, and a window of a million weeks (the policy schema allows both).
+    const century = 100 * 365 * 86_400_000;
+    const huge = limit('eon', 0, 1e6 * 7 * 86_400_000, 5, 1e6 * 7 * 86_400_000);
+    const res = toHttpResponse({ ...base, verdict: 'throttle', retryAfterMs: century, limits: [huge] }, { rateLimitHeaders: 'legacy' });
+    expect(res.headers).toMatchObject({ 'Retry-After': '2147483647', RateLimit: '"eon";r=0;t=2147483647', 'RateLimit-Policy': '"eon";q=5;w=2147483647', 'X-RateLimit-Reset': '2147483647' });
+    expect(res.body).toMatchObject({ retryAfter: 2_147_483_647 });
+    // Below the cap, exact as before.
+    expect(toHttpResponse({ ...base, verdict: 'block', retryAfterMs: 2_147_483_646_001 }).headers['Retry-After']).toBe('2147483647');
+    expect(toHttpResponse({ ...base, verdict: 'block', retryAfterMs: 2_147_483_645_001 }).headers['Retry-After']).toBe('2147483646');
   });
 
   it('never sends a Retry-After of 0, a negative or a non-number when a refusal is due', () => {
