@@ -3,6 +3,7 @@
  * A log is other software's output, maybe truncated or hand-edited: a line that is not a
  * decision is skipped with the reason, never trusted into a crash. Only own properties are read.
  */
+import { parseCidr, parseIp } from '../network/ip.js';
 import type { Reason, Verdict } from '../types.js';
 import { prefixOf } from '../text.js';
 import type { LoggedDecision } from './aggregate.js';
@@ -72,6 +73,9 @@ export function readLoggedDecision(value: unknown): LoggedDecision | string {
     const version = isObject(rawIp) ? own(rawIp, 'version') : undefined;
     const subnet = isObject(rawIp) ? own(rawIp, 'subnet') : undefined;
     if (typeof address !== 'string' || (version !== 4 && version !== 6) || typeof subnet !== 'string') return '"ip" is not { address, version, subnet }';
+    // The report groups by them (an IPv4 address's /24 is cut from its text): "x" grouped as "x.0/24".
+    if (parseIp(address)?.version !== version) return `"ip.address" is not an IPv${version} address`;
+    if ((parseIp(subnet) ?? parseCidr(subnet))?.version !== version) return `"ip.subnet" is not an IPv${version} address or network`;
     ip = { address: clip(address), version, subnet: clip(subnet) };
   }
   const actor = own(value, 'actor') ?? null;

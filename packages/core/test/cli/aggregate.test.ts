@@ -108,6 +108,15 @@ describe('decision-log lines', () => {
     expect(readLoggedDecision({ at: 1, verdict: 'maybe' })).toBe('"verdict" is not allow, challenge, throttle or block');
     expect(readLoggedDecision({ at: 1, verdict: 'allow', reasons: [{ id: 'x' }] })).toBe('reasons[0] lacks a source, id or verdict');
     expect(readLoggedDecision({ at: 1, verdict: 'allow', ip: '1.2.3.4' })).toBe('"ip" is not { address, version, subnet }');
+    // The report groups by address and subnet: text that is neither is no client to group.
+    const ipLine = (address: string, version: number, subnet: string) => readLoggedDecision({ at: 1, verdict: 'allow', ip: { address, version, subnet } });
+    expect(ipLine('x', 4, 'x')).toBe('"ip.address" is not an IPv4 address');
+    expect(ipLine('1'.repeat(200_000), 4, '1.2.3.4')).toBe('"ip.address" is not an IPv4 address');
+    expect(ipLine('2001:db8::1', 4, '2001:db8::/64')).toBe('"ip.address" is not an IPv4 address');
+    expect(ipLine('2001:db8::1', 6, '10.0.0.0/8')).toBe('"ip.subnet" is not an IPv6 address or network');
+    expect(ipLine('2001:db8::1', 6, '<script>')).toBe('"ip.subnet" is not an IPv6 address or network');
+    expect(ipLine('2001:db8::1', 6, '2001:db8::/64')).toMatchObject({ ip: { address: '2001:db8::1', version: 6, subnet: '2001:db8::/64' } });
+    expect(ipLine('192.0.2.7', 4, '192.0.2.7')).toMatchObject({ ip: { address: '192.0.2.7', version: 4, subnet: '192.0.2.7' } });
     // An inherited property is not a field of the line.
     expect(readLoggedDecision(Object.assign(Object.create({ verdict: 'allow' }), { at: 1 }))).toBe('"verdict" is not allow, challenge, throttle or block');
   });
@@ -122,7 +131,7 @@ describe('decision-log lines', () => {
         action: huge(c),
         reasons: [{ source: 'rule', id: huge(c), message: '', verdict: 'block' }],
         limits: [{ id: huge(c), key: huge(c), count: 2, max: 1, exceeded: true }],
-        ip: { address: huge(c), version: 4, subnet: huge(c) },
+        ip: { address: '192.0.2.1', version: 4, subnet: '192.0.2.1' },
         actor: huge(c),
       };
       for (const value of [line, { ...line, verdict: 'challenge', challenge: { kind: huge(c), token: 't' } }]) {
