@@ -5,11 +5,10 @@
  * as the HTML page, whose path is printed. Each step prints the command that reproduces it.
  */
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { loadPolicy } from '../policy/load.js';
 import { CliError, EXIT, integerFlag, parseCommandArgs, usageError, type Command, type Io } from './command.js';
 import { explain } from './explain.js';
@@ -37,13 +36,34 @@ export interface DemoResult {
   files: { traffic: string; decisions: string; html: string } | null;
 }
 
+/**
+ * `mkdir -p`, one level at a time. Node's own `{ recursive: true }` never returns for a path
+ * under a file system that refuses new entries with ENOENT (`/proc/x`: it makes the parent,
+ * which exists, and tries again, forever); here a level that still cannot be made after its
+ * parent was is an error.
+ */
+async function makeDirectory(path: string): Promise<void> {
+  try {
+    await mkdir(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' && (await stat(path)).isDirectory()) return;
+    const parent = dirname(path);
+    if (code !== 'ENOENT' || parent === path) throw error;
+    await makeDirectory(parent);
+    await mkdir(path).catch(async (again: NodeJS.ErrnoException) => {
+      if (again.code !== 'EEXIST' || !(await stat(path)).isDirectory()) throw again;
+    });
+  }
+}
+
 export async function runDemo(options: DemoOptions, io: Io): Promise<DemoResult> {
   const out = options.out ?? join(tmpdir(), 'actiongate-demo');
   const seed = options.seed ?? 42;
   const files = { traffic: join(out, 'traffic.ndjson'), decisions: join(out, 'decisions.ndjson'), html: join(out, 'report.html') };
   const step = (command: string) => io.out(`\n$ actiongate ${command}\n`);
   try {
-    await mkdir(out, { recursive: true });
+    await makeDirectory(out);
   } catch (error) {
     // A file of that name, or a place the user cannot write: the --out given is the problem.
     throw new CliError(`actiongate demo: cannot use ${out} as the output directory: ${(error as Error).message}`, EXIT.input, { cause: error });

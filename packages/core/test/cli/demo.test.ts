@@ -11,7 +11,9 @@ afterAll(temp.remove);
 
 describe('actiongate demo', () => {
   it('runs validate, synthetic, replay, explain and report on bundled traffic and writes the HTML report, which renders in Chromium', async () => {
-    const { code, stdout } = await run(['demo', '--out', temp.dir]);
+    // Two levels that do not exist yet: made like `mkdir -p`.
+    const out = join(temp.dir, 'nested', 'demo');
+    const { code, stdout } = await run(['demo', '--out', out]);
     expect(code).toBe(0);
     const steps = [...stdout.matchAll(/^\$ actiongate (\w+)/gm)].map((m) => m[1]);
     expect(steps).toEqual(['validate', 'synthetic', 'replay', 'explain', 'report']);
@@ -20,9 +22,9 @@ describe('actiongate demo', () => {
     expect(stdout).toMatch(/spam stopped\s+\d+\.\d% \(\d+ of 650\)/);
     expect(stdout).toMatch(/legitimate blocked\s+0$/m);
     expect(stdout).toMatch(/^Verdict: (CHALLENGE|THROTTLE|BLOCK)/m); // the explained spam submission
-    const html = join(temp.dir, 'report.html');
+    const html = join(out, 'report.html');
     expect(stdout).toContain(`HTML report (open it in a browser): ${html}`);
-    const decisions = readFileSync(join(temp.dir, 'decisions.ndjson'), 'utf8').trim().split('\n');
+    const decisions = readFileSync(join(out, 'decisions.ndjson'), 'utf8').trim().split('\n');
     expect(decisions).toHaveLength(1390);
 
     const browser = await launch();
@@ -34,7 +36,7 @@ describe('actiongate demo', () => {
       expect(total).toBe(1390);
       expect(await page.$$eval('#chart-reasons rect.bar', (r) => r.length)).toBeGreaterThan(5);
       expect(await page.$$eval('#chart-ips rect.bar', (r) => r.length)).toBeGreaterThan(0);
-      const shot = join(temp.dir, 'report.png');
+      const shot = join(out, 'report.png');
       await page.screenshot({ path: shot, fullPage: true });
       expect(readFileSync(shot).subarray(1, 4).toString()).toBe('PNG');
       expect(statSync(shot).size).toBeGreaterThan(20_000);
@@ -54,5 +56,12 @@ describe('actiongate demo', () => {
     expect(code).toBe(1);
     expect(stderr).not.toContain('unexpected failure');
     expect(stderr).toContain(`actiongate demo: cannot use ${file} as the output directory: EEXIST`);
+  });
+
+  // Node's mkdir({ recursive: true }) never returned here: /proc makes no entries, and answers ENOENT.
+  it.runIf(process.platform === 'linux')('an --out where no directory can be made (/proc/x/y) is exit 1 naming it, not a hang', async () => {
+    const { code, stderr } = await run(['demo', '--out', '/proc/actiongate-x/y']);
+    expect(code).toBe(1);
+    expect(stderr).toContain('actiongate demo: cannot use /proc/actiongate-x/y as the output directory: ENOENT');
   });
 });
