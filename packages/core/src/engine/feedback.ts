@@ -7,10 +7,12 @@
  * What a decision did is kept as a small record: in the store for decisions that struck or
  * banned (written with their effects, so every process can undo them), and in a bounded
  * in-process memory for the rest. The record also remembers which label was applied, so the
- * same report twice changes nothing and a spam → ham flip undoes exactly what spam added.
+ * same report twice changes nothing (also when the two race: see CLAIM) and a spam → ham flip
+ * undoes exactly what spam added.
  */
 import type { CompiledPolicy } from '../policy/compile.js';
-import type { MarkValue, Store, StoreBatch, SubjectOps } from '../store/types.js';
+import { StoreError } from '../errors.js';
+import type { MarkValue, Store, StoreBatch, StoreResult, SubjectOps } from '../store/types.js';
 import { asBan, asDecisionRecord, decisionSubject, leavesAt, MARK, WINDOW, type DecisionRecord } from './state.js';
 
 export type FeedbackLabel = 'spam' | 'ham';
@@ -95,40 +97,112 @@ const DECISION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 
 export const isDecisionId = (value: string): boolean => DECISION_ID.test(value);
 
+/**
+ * A report takes the decision's next label change as a claim before it writes: a `take` of one
+ * (max 1) in a window named after the number of changes so far, on the record's own subject. The
+ * store decides takes atomically, so of two reports that read the same record (two moderators at
+ * once, a retried webhook, two processes on one store) one applies and the other finds the claim
+ * taken, waits for the winner's record, and then answers `repeated` or applies on top of it. The
+ * claim is a round trip of its own: a store applies a subject's `set` whatever its takes decided,
+ * so the record write cannot ride on it.
+ */
+const CLAIM = 'feedback:';
+/**
+ * A report that dies holding a claim (its write failed or never came) holds it this long at most:
+ * longer than a write takes to land (operator calls have a 5 s deadline by default). A claim is
+ * never given back: the write may still land after an error, and the next change claims another name.
+ */
+const CLAIM_MS = 10_000;
+/** How long a report waits for another report's write on the same decision before giving up. */
+const CLAIM_WAIT_MS = 3_000;
+
+/** A decision record as feedback reads and writes it: with the number of label changes applied. */
+type Claimed = RecentRecord & { flips?: number };
+
+/**
+ * Label changes applied to a record: the counter written with each change, or (a record written
+ * before the counter existed) one when it carries a label.
+ */
+const flipsOf = (record: Claimed): number => record.flips ?? (record.feedback === undefined ? 0 : 1);
+
+/** The stored record with its change counter, or null when it is absent or malformed. */
+function readRecord(value: MarkValue | undefined): Claimed | null {
+  const record = asDecisionRecord(value);
+  if (record === null) return null;
+  const flips = (value as { flips?: unknown }).flips;
+  return typeof flips === 'number' && Number.isSafeInteger(flips) && flips >= 0 ? { ...record, flips } : record;
+}
+
 /** Feedback about a decision by id. */
 export async function feedbackOnDecision(store: Store, policy: CompiledPolicy, recent: RecentDecisions, id: string, label: FeedbackLabel, callerNow: number): Promise<FeedbackResult> {
   const subject = decisionSubject(id);
   const read = await store.apply({ now: callerNow, subjects: [{ subject, get: [MARK.record] }] });
+  // The store's record, or this process's own of a decision that wrote none (it did not strike
+  // or ban); once a report has written it, the store's is the one every report goes by.
+  const recordOf = (answer: StoreResult): Claimed | undefined => readRecord(answer.subjects[0]?.marks[MARK.record]) ?? recent.get(id);
+  let record = recordOf(read);
+  if (!record) return { label, decision: id, found: false, subjects: [], strikes: 0, bansLifted: [], repeated: false, learned: false };
   // Strikes, rungs and the record are timed by the store's clock, as the decision's were: a
   // store with its own (RedisStore's `time: 'server'`) counts and expires them by it.
-  const now = read.now;
-  const record = asDecisionRecord(read.subjects[0]?.marks[MARK.record]) ?? recent.get(id);
-  if (!record) return { label, decision: id, found: false, subjects: [], strikes: 0, bansLifted: [], repeated: false, learned: false };
-  if (record.feedback === label) return { label, decision: id, found: true, subjects: record.subjects, strikes: 0, bansLifted: [], repeated: true, learned: false };
+  let now = read.now;
+  const deadline = Date.now() + CLAIM_WAIT_MS;
+  let undo = { flips: -1, ...noBans() };
+  for (let attempt = 1; ; attempt++) {
+    if (record.feedback === label) return { label, decision: id, found: true, subjects: record.subjects, strikes: 0, bansLifted: [], repeated: true, learned: false };
+    const flips = flipsOf(record);
+    // Read again only when the record has moved on: waiting for a claim changes nothing here.
+    if (label === 'ham' && undo.flips !== flips) undo = { flips, ...(await undoableBans(store, record, id, now)) };
+    const { bansLifted, rungsUndone } = undo;
+    // The claim reads the record in the same atomic step: admitted while the record is still the
+    // one planned on, this report owns the change. Else the record moved on (re-plan on it), or
+    // another report holds the claim and has not written yet (wait for it).
+    const claim = await store.apply({ now: callerNow, subjects: [{ subject, get: [MARK.record], take: [{ name: `${CLAIM}${flips}`, windowMs: CLAIM_MS, max: 1, cost: 1 }] }] });
+    const current = recordOf(claim);
+    now = claim.now;
+    if (!current) return { label, decision: id, found: false, subjects: [], strikes: 0, bansLifted: [], repeated: false, learned: false };
+    if (flipsOf(current) === flips && claim.subjects[0]?.consumed === true) {
+      const { batch, next, strikes } = planFeedback(policy, current, label, bansLifted, now, rungsUndone);
+      // This process's content of the decision stays here (the model learns from it), not in the store.
+      const { content: _content, ...written } = { ...next, flips: flips + 1 } as Claimed;
+      // The record moves with the feedback, so every process sees the label and the strikes. Last
+      // in the batch: a report waiting for it finds the strikes before it on a single server.
+      batch.subjects.push({ subject, set: [{ name: MARK.record, value: written as unknown as MarkValue, until: now + policy.feedback.rememberMs }] });
+      await store.apply(batch);
+      recent.set(id, written);
+      return { label, decision: id, found: true, subjects: current.subjects, strikes, bansLifted, repeated: false, learned: false };
+    }
+    if (flipsOf(current) === flips) {
+      if (Date.now() >= deadline) {
+        throw new StoreError(store.name, 'apply', `feedback on decision ${id}: another report on it has not written its label within ${CLAIM_WAIT_MS} ms (it is slow, or it failed within the last ${CLAIM_MS / 1000} s): try again`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(200, 5 * attempt)));
+    }
+    record = current;
+  }
+}
 
-  // A ban is lifted only while it is still the one this decision set: a later ban (another
-  // offence, an operator) stands. A ban that has ended by itself leaves its rung behind, which is
-  // taken back while it is still the rung this decision reached (no later escalation).
-  // Each subject once: a decision may have written two bans for one (an escalation and a
-  // longer rule ban), and its one ban mark is lifted once.
+/** Fresh lists: `bansLifted` goes out with the result, for the caller to keep. */
+const noBans = (): { bansLifted: string[]; rungsUndone: string[] } => ({ bansLifted: [], rungsUndone: [] });
+
+/**
+ * What a ham report on `record` lifts. A ban is lifted only while it is still the one this
+ * decision set: a later ban (another offence, an operator) stands. A ban that has ended by
+ * itself leaves its rung behind, which is taken back while it is still the rung this decision
+ * reached (no later escalation). Each subject once: a decision may have written two bans for one
+ * (an escalation and a longer rule ban), and its one ban mark is lifted once.
+ */
+async function undoableBans(store: Store, record: DecisionRecord, id: string, now: number): Promise<{ bansLifted: string[]; rungsUndone: string[] }> {
   const bannedSubjects = [...new Set(record.bans.map((b) => b.subject))];
-  const banned = label === 'ham' && bannedSubjects.length > 0
-    ? await store.apply({ now, subjects: bannedSubjects.map((subject) => ({ subject, get: [MARK.ban, MARK.rung] })) })
-    : null;
+  if (bannedSubjects.length === 0) return noBans();
+  const banned = await store.apply({ now, subjects: bannedSubjects.map((subject) => ({ subject, get: [MARK.ban, MARK.rung] })) });
   const bansLifted: string[] = [];
   const rungsUndone: string[] = [];
-  for (const answer of banned?.subjects ?? []) {
+  for (const answer of banned.subjects) {
     const ban = asBan(answer.marks[MARK.ban]);
     if (ban?.decision === id) bansLifted.push(answer.subject);
     else if (ban === null && answer.marks[MARK.rung] === rungOf(record, answer.subject)) rungsUndone.push(answer.subject);
   }
-
-  const { batch, next, strikes } = planFeedback(policy, record, label, bansLifted, now, rungsUndone);
-  // The record moves with the feedback, so every process sees the label and the strikes.
-  batch.subjects.push({ subject, set: [{ name: MARK.record, value: next as unknown as MarkValue, until: now + policy.feedback.rememberMs }] });
-  await store.apply(batch);
-  recent.set(id, next);
-  return { label, decision: id, found: true, subjects: record.subjects, strikes, bansLifted, repeated: false, learned: false };
+  return { bansLifted, rungsUndone };
 }
 
 /** Feedback about an action (no decision to undo): ham takes back one strike, spam adds one. */
