@@ -13,7 +13,7 @@
 import type { CompiledPolicy } from '../policy/compile.js';
 import { StoreError } from '../errors.js';
 import type { MarkValue, Store, StoreBatch, StoreResult, SubjectOps } from '../store/types.js';
-import { asBan, asDecisionRecord, decisionSubject, leavesAt, MARK, WINDOW, type DecisionRecord } from './state.js';
+import { asBan, asDecisionRecord, decisionSubject, leavesAt, MARK, rungDecisionOf, rungMark, rungOfMark, WINDOW, type DecisionRecord } from './state.js';
 
 export type FeedbackLabel = 'spam' | 'ham';
 
@@ -186,9 +186,14 @@ const noBans = (): { bansLifted: string[]; rungsUndone: string[] } => ({ bansLif
 
 /**
  * What a ham report on `record` lifts. A ban is lifted only while it is still the one this
- * decision set: a later ban (another offence, an operator) stands. A ban that has ended by
- * itself leaves its rung behind, which is taken back while it is still the rung this decision
- * reached (no later escalation). Each subject once: a decision may have written two bans for one
+ * decision set: a later ban (another offence, an operator) stands. Its ladder rung is taken back
+ * while the rung mark is still this decision's: it names the decision that reached it, so a
+ * later decision that climbed to the same height again (after this ban ended and the rung was
+ * forgotten or lowered) keeps its rung, as does an earlier one whose rung a ban at the top of the
+ * ladder only repeated. A bare number (a mark written before marks named their decision, or one
+ * lowered by ham with no owner known) is taken back by its height alone, as before. A ban that has
+ * ended by itself leaves its rung behind, taken back under the same rule while it is still the
+ * height this decision reached. Each subject once: a decision may have written two bans for one
  * (an escalation and a longer rule ban), and its one ban mark is lifted once.
  */
 async function undoableBans(store: Store, record: DecisionRecord, id: string, now: number): Promise<{ bansLifted: string[]; rungsUndone: string[] }> {
@@ -199,8 +204,13 @@ async function undoableBans(store: Store, record: DecisionRecord, id: string, no
   const rungsUndone: string[] = [];
   for (const answer of banned.subjects) {
     const ban = asBan(answer.marks[MARK.ban]);
-    if (ban?.decision === id) bansLifted.push(answer.subject);
-    else if (ban === null && answer.marks[MARK.rung] === rungOf(record, answer.subject)) rungsUndone.push(answer.subject);
+    const mark = answer.marks[MARK.rung];
+    const owner = rungDecisionOf(mark);
+    const ours = owner === undefined || owner === id;
+    if (ban?.decision === id) {
+      bansLifted.push(answer.subject);
+      if (ours) rungsUndone.push(answer.subject);
+    } else if (ban === null && ours && rungOfMark(mark) === rungOf(record, answer.subject)) rungsUndone.push(answer.subject);
   }
   return { bansLifted, rungsUndone };
 }
@@ -217,8 +227,8 @@ export async function feedbackOnSubjects(store: Store, policy: CompiledPolicy, s
 
 /**
  * The writes of one report, and the record as it stands after them. Pure. `bansLifted` are the
- * subjects whose current ban this decision caused; `rungsUndone` those whose ban from this
- * decision has ended but whose ladder rung is still the one it reached.
+ * subjects whose current ban this decision caused; `rungsUndone` those whose ladder rung is still
+ * the one this decision reached (with its ban lifted, or ended).
  */
 export function planFeedback(policy: CompiledPolicy, record: DecisionRecord, label: FeedbackLabel, bansLifted: readonly string[], now: number, rungsUndone: readonly string[] = []): { batch: StoreBatch; next: DecisionRecord; strikes: number } {
   const ops = new Map<string, SubjectOps>();
@@ -242,12 +252,13 @@ export function planFeedback(policy: CompiledPolicy, record: DecisionRecord, lab
       for (const subject of record.violations) strike(subject, -1, struckAt);
       strikes = -1;
     }
-    for (const subject of [...bansLifted, ...rungsUndone]) {
+    for (const subject of bansLifted) (opsFor(subject).del ??= []).push(MARK.ban);
+    for (const subject of rungsUndone) {
       const rung = rungOf(record, subject);
       const entry = opsFor(subject);
-      if (bansLifted.includes(subject)) (entry.del ??= []).push(MARK.ban);
-      // An escalation is undone too: the next offence starts from the rung below.
-      if (rung > 1) (entry.set ??= []).push({ name: MARK.rung, value: rung - 1, until: now + policy.bans.forgetMs });
+      // An escalation is undone too: the next offence starts from the rung below, which goes
+      // back to the decision that reached it (when the record knows it).
+      if (rung > 1) (entry.set ??= []).push({ name: MARK.rung, value: rungMark(rung - 1, climbedFrom(record, subject)), until: now + policy.bans.forgetMs });
       else if (rung === 1) (entry.del ??= []).push(MARK.rung);
     }
     // Whatever tightened their limits was wrong about them too.
@@ -269,4 +280,10 @@ function rungOf(record: DecisionRecord, subject: string): number {
   let rung = 0;
   for (const ban of record.bans) if (ban.subject === subject) rung = Math.max(rung, ban.rung);
   return rung;
+}
+
+/** The decision that reached the rung below the one this decision's escalation reached on `subject`, when known. */
+function climbedFrom(record: DecisionRecord, subject: string): string | undefined {
+  const rung = rungOf(record, subject);
+  return record.bans.find((ban) => ban.subject === subject && ban.rung === rung && ban.from !== undefined)?.from;
 }

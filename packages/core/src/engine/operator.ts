@@ -10,7 +10,7 @@ import { formatDuration, parseBanDuration } from '../policy/duration.js';
 import type { MarkEntry, MarkValue, Store, StoreBatch, StoreResult } from '../store/types.js';
 import { editRange, REGISTRY_VERSION, type RestoreRanges } from './ranges.js';
 import { seenOnce } from './seen-once.js';
-import { asTightening, MARK, tightenedMax, WINDOW } from './state.js';
+import { asTightening, MARK, rungOfMark, tightenedMax, WINDOW } from './state.js';
 
 /** `ip:203.0.113.7` (an IPv6 address, or its network `ip:2001:db8:1:2::/64`, stands for its policy subnet), `cidr:198.51.100.0/24` or `actor:u42`. */
 export type Target = `ip:${string}` | `cidr:${string}` | `actor:${string}` | (string & {});
@@ -152,7 +152,7 @@ export async function inspect(store: Store, policy: CompiledPolicy, target: Targ
     ban: ban && { until: typeof ban.until === 'number' ? ban.until : null, reason: String(ban.reason ?? 'banned'), rung: typeof ban.rung === 'number' ? ban.rung : 0 },
     allow: allowed && { until: typeof allowed.until === 'number' ? allowed.until : null, reason: String(allowed.reason ?? 'allowed') },
     strikes: answer.counts[WINDOW.violations] ?? 0,
-    rung: typeof answer.marks[MARK.rung] === 'number' ? (answer.marks[MARK.rung] as number) : 0,
+    rung: rungOfMark(answer.marks[MARK.rung]),
     tighten,
     counters: limits.map((l) => ({ id: l.id, count: answer.counts[l.windowName] ?? 0, max: tightenedMax(l.maxFor(INSPECTED_STATUS), tighten?.factor ?? 1) })),
   };

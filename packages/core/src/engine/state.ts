@@ -56,8 +56,11 @@ export interface DecisionRecord {
   violations: string[];
   /** When a spam report added the strikes (the decision's own strikes count at `at`). */
   struckAt?: number;
-  /** Bans the decision caused. */
-  bans: { subject: string; rung: number }[];
+  /**
+   * Bans the decision caused. `from`: the decision whose ladder rung it climbed from (the one
+   * below `rung`), when the rung mark named one, so ham can give that rung back to its owner.
+   */
+  bans: { subject: string; rung: number; from?: string }[];
   /** The feedback already applied, so a second identical report changes nothing. */
   feedback?: 'spam' | 'ham';
 }
@@ -82,7 +85,7 @@ export interface State {
   /** A challenge was passed recently for one of the subjects. */
   passed: boolean;
   /** Per ban subject (ip, actor): violations within `bans.within`, ladder rung reached (0 = none), adaptive limits. */
-  history: Map<string, { violations: number; rung: number; tighten: Tightening | null }>;
+  history: Map<string, { violations: number; rung: number; /** The decision that reached `rung`, when its mark names one. */ rungBy?: string | undefined; tighten: Tightening | null }>;
   /** The strictest adaptive-limit factor of the subjects (1 = none). */
   factor: number;
   limits: { take: PlannedTake; state: LimitState }[];
@@ -191,7 +194,7 @@ export function readState(plan: Plan, result: StoreResult, range: { subject: str
     const rung = answer.marks[MARK.rung];
     const tighten = asTightening(answer.marks[MARK.tighten], result.now);
     if (tighten) state.factor = Math.min(state.factor, tighten.factor);
-    state.history.set(subject, { violations: answer.counts[WINDOW.violations] ?? 0, rung: typeof rung === 'number' ? rung : 0, tighten });
+    state.history.set(subject, { violations: answer.counts[WINDOW.violations] ?? 0, rung: rungOfMark(rung), rungBy: rungDecisionOf(rung), tighten });
   }
   if (range?.kind === 'ban') state.bans.push({ subject: range.subject, ban: { until: range.until, rung: 0, reason: range.reason } });
   if (range?.kind === 'allow') state.allow ??= { subject: range.subject, reason: range.reason };
@@ -313,24 +316,56 @@ export function planEffects(
     let first = true;
     for (let k = 0; k < i; k++) if (outcome.bans[k]!.subject === ban.subject) first = false;
     if (!first) continue;
-    let rung = state.history.get(ban.subject)?.rung ?? 0;
+    const history = state.history.get(ban.subject);
+    let rung = history?.rung ?? 0;
+    // The rung names the decision that reached it (this one when it climbed, else the one that
+    // did before), so a late ham on another decision that reached the same height leaves it.
+    let by = history?.rungBy;
     let ends = ban.until;
     for (let k = i; k < outcome.bans.length; k++) {
       const other = outcome.bans[k]!;
       if (other.subject !== ban.subject) continue;
+      if (other.rung > rung) by = decision;
       rung = Math.max(rung, other.rung);
       ends = laterEnd(ends, other.until);
     }
-    if (rung > 0) entry.set.push({ name: MARK.rung, value: rung, until: ends === null ? null : ends + policy.bans.forgetMs, ifLater: true });
+    if (rung > 0) entry.set.push({ name: MARK.rung, value: rungMark(rung, by), until: ends === null ? null : ends + policy.bans.forgetMs, ifLater: true });
   }
   for (const tighten of outcome.tighten) {
     (ops.for(tighten.subject).set ??= []).push({ name: MARK.tighten, value: { factor: tighten.factor, until: tighten.until, reason: tighten.reason, at: now }, until: tighten.until });
   }
   if (outcome.violations.length > 0 || outcome.bans.length > 0) {
-    const record: DecisionRecord = { at: now, subjects: plan.subjects, violations: outcome.violations, bans: outcome.bans.map((b) => ({ subject: b.subject, rung: b.rung })) };
+    const record: DecisionRecord = { at: now, subjects: plan.subjects, violations: outcome.violations, bans: outcome.bans.map((b) => recordedBan(b, climbedFrom(state, b))) };
     ops.for(decisionSubject(decision)).set = [{ name: MARK.record, value: record as unknown as MarkValue, until: now + policy.feedback.rememberMs }];
   }
   return ops.size === 0 ? null : { now, subjects: ops.list() };
+}
+
+/** The decision that reached the rung an escalation climbed from (none when the ban did not climb, or the rung names none). */
+function climbedFrom(state: State, ban: { subject: string; rung: number }): string | undefined {
+  const history = state.history.get(ban.subject);
+  return history !== undefined && ban.rung > history.rung ? history.rungBy : undefined;
+}
+
+/** A ban as its decision's record keeps it: with the owner of the rung it climbed from, when known. */
+const recordedBan = (ban: { subject: string; rung: number }, from: string | undefined): DecisionRecord['bans'][number] =>
+  from === undefined || ban.rung === 0 ? { subject: ban.subject, rung: ban.rung } : { subject: ban.subject, rung: ban.rung, from };
+
+/**
+ * A rung mark's value: `{ rung, decision }`, naming the decision that reached it, or the bare
+ * rung when no decision is known (marks written before they named one are bare numbers too).
+ */
+export const rungMark = (rung: number, decision: string | undefined): MarkValue => (decision === undefined ? rung : { rung, decision });
+
+/** The ladder rung a rung mark holds (0: none, or not a rung mark). */
+export function rungOfMark(value: MarkValue | undefined): number {
+  if (typeof value === 'number') return value;
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && typeof value.rung === 'number' ? value.rung : 0;
+}
+
+/** The decision a rung mark names as having reached it, if any. */
+export function rungDecisionOf(value: MarkValue | undefined): string | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && typeof value.decision === 'string' ? value.decision : undefined;
 }
 
 /** Where a decision's record lives in the store. */
@@ -399,7 +434,7 @@ export function asDecisionRecord(value: MarkValue | undefined): DecisionRecord |
     subjects: strings(value.subjects),
     violations: strings(value.violations),
     bans: Array.isArray(value.bans)
-      ? value.bans.flatMap((b) => (typeof b === 'object' && b !== null && !Array.isArray(b) && typeof b.subject === 'string' && typeof b.rung === 'number' ? [{ subject: b.subject, rung: b.rung }] : []))
+      ? value.bans.flatMap((b) => (typeof b === 'object' && b !== null && !Array.isArray(b) && typeof b.subject === 'string' && typeof b.rung === 'number' ? [recordedBan({ subject: b.subject, rung: b.rung }, typeof b.from === 'string' ? b.from : undefined)] : []))
       : [],
     ...(typeof value.struckAt === 'number' ? { struckAt: value.struckAt } : {}),
     ...(value.feedback === 'spam' || value.feedback === 'ham' ? { feedback: value.feedback } : {}),

@@ -5,6 +5,7 @@
  * that stands longer than the escalation that came with it).
  */
 import { describe, expect, it } from 'vitest';
+import { MemoryStore } from '@actiongate/memory';
 import { createGuard, type PolicyDocument } from '../../src/index.js';
 
 const minute = 60_000;
@@ -133,5 +134,81 @@ describe('a rule ban that lengthens a ban in force', () => {
     const guard = createGuard({ policy: limited({ after: 5 }, { rules: [{ name: 'long', conditions: whenBad, event: { type: 'block', params: { ban: '2h' } } }] }), now: c.now });
     expect(await guard.evaluate({ action: 'a', ip: '192.0.2.21', attributes: { bad: true } })).toMatchObject({ verdict: 'block', banRung: 0 });
     expect(await guard.inspect('ip:192.0.2.21')).toMatchObject({ ban: { rung: 0 }, rung: 0 });
+  });
+});
+
+describe('a late ham and a rung of the same height reached again', () => {
+  /** Three strikes within the hour ban: the fourth attempt of a minute's burst. */
+  const offend = async (guard: ReturnType<typeof createGuard>, ip: string) => {
+    let last;
+    for (let i = 0; i < 4; i++) last = await guard.evaluate({ action: 'a', ip });
+    return last!;
+  };
+  const rungMarkOf = async (store: MemoryStore, subject: string, now: number) => (await store.apply({ now, subjects: [{ subject, get: ['rung'] }] })).subjects[0]!.marks.rung;
+
+  it('leaves the rung a later decision reached after the first was forgotten', async () => {
+    const c = clock();
+    // The rung is forgotten a day after its ban ends, well within the week a record is kept.
+    const guard = createGuard({ policy: limited({ after: 3, within: '1h', ladder: ['24h', '7d', 'permanent'], forget: '1d' }), now: c.now });
+    const ip = '192.0.2.30';
+    const first = await offend(guard, ip);
+    expect(first).toMatchObject({ verdict: 'block', banRung: 1 });
+    c.advance(2 * day + hour);
+    expect(await guard.inspect(`ip:${ip}`)).toMatchObject({ ban: null, rung: 0 });
+    const second = await offend(guard, ip);
+    expect(second).toMatchObject({ verdict: 'block', banRung: 1 });
+    c.advance(day + hour); // the second ban is over too; its rung is remembered for a day
+    expect(await guard.inspect(`ip:${ip}`)).toMatchObject({ ban: null, rung: 1 });
+    expect(await guard.feedback(first.id, 'ham')).toMatchObject({ found: true, repeated: false, bansLifted: [] });
+    expect((await guard.inspect(`ip:${ip}`)).rung).toBe(1);
+    expect(await offend(guard, ip)).toMatchObject({ banRung: 2, banUntil: c.now() + 7 * day });
+  });
+
+  it('a ham on the decision that reached the rung still takes it back, to the decision below', async () => {
+    const c = clock();
+    const store = new MemoryStore();
+    const guard = createGuard({ policy: limited({ after: 3, within: '1h', ladder: ['24h', '7d', 'permanent'], forget: '30d' }), store, now: c.now });
+    const ip = '192.0.2.31';
+    const first = await offend(guard, ip);
+    c.advance(2 * day);
+    const second = await offend(guard, ip);
+    expect(second).toMatchObject({ banRung: 2 });
+    expect(await rungMarkOf(store, `ip:${ip}`, c.now())).toEqual({ rung: 2, decision: second.id });
+    c.advance(day);
+    expect(await guard.feedback(second.id, 'ham')).toMatchObject({ bansLifted: [`ip:${ip}`] });
+    // Rung 1 is the first decision's again: a late ham on it (its ban long over) takes it back too.
+    expect(await rungMarkOf(store, `ip:${ip}`, c.now())).toEqual({ rung: 1, decision: first.id });
+    expect(await guard.feedback(first.id, 'ham')).toMatchObject({ found: true, bansLifted: [] });
+    expect((await guard.inspect(`ip:${ip}`)).rung).toBe(0);
+  });
+
+  it('a ban at the top of the ladder that only repeats the rung does not take it back when lifted', async () => {
+    const c = clock();
+    const guard = createGuard({ policy: limited({ after: 3, within: '1h', ladder: ['1h', '2h'], forget: '30d' }), now: c.now });
+    const ip = '192.0.2.32';
+    await offend(guard, ip);
+    c.advance(2 * hour);
+    expect(await offend(guard, ip)).toMatchObject({ banRung: 2 });
+    c.advance(3 * hour);
+    const repeat = await offend(guard, ip);
+    expect(repeat).toMatchObject({ verdict: 'block', banRung: 2 });
+    expect(await guard.feedback(repeat.id, 'ham')).toMatchObject({ bansLifted: [`ip:${ip}`] });
+    // Its ban is lifted; rung 2 was reached by the decision before it, and stays.
+    expect(await guard.inspect(`ip:${ip}`)).toMatchObject({ ban: null, rung: 2 });
+  });
+
+  it('reads a rung mark written as a bare number, climbs from it and takes it back by its height', async () => {
+    const c = clock();
+    const store = new MemoryStore();
+    const guard = createGuard({ policy: limited({ after: 3, within: '1h', ladder: ['24h', '7d', 'permanent'], forget: '30d' }), store, now: c.now });
+    const ip = '192.0.2.33';
+    await store.apply({ now: c.now(), subjects: [{ subject: `ip:${ip}`, set: [{ name: 'rung', value: 1, until: c.now() + 30 * day }] }] });
+    expect((await guard.inspect(`ip:${ip}`)).rung).toBe(1);
+    const banned = await offend(guard, ip);
+    expect(banned).toMatchObject({ banRung: 2, banUntil: c.now() + 7 * day });
+    expect(await guard.feedback(banned.id, 'ham')).toMatchObject({ bansLifted: [`ip:${ip}`] });
+    // The rung below has no known owner: it is a bare number again.
+    expect(await rungMarkOf(store, `ip:${ip}`, c.now())).toBe(1);
+    expect((await guard.inspect(`ip:${ip}`)).rung).toBe(1);
   });
 });

@@ -43,7 +43,8 @@ describe('a ban the store did not take', () => {
     t += 60_000;
     expect((await guard.evaluate({ action: 'page.view', ip: '198.51.100.7' })).verdict).toBe('allow');
     await guard.close(); // waits for the writes
-    expect(await banOf('ip:192.0.2.1')).toMatchObject({ ban: { until: spam.banUntil, rung: 1 }, rung: 1 });
+    // The rung mark names the decision that reached it (a late ham on another decision leaves it).
+    expect(await banOf('ip:192.0.2.1')).toMatchObject({ ban: { until: spam.banUntil, rung: 1 }, rung: { rung: 1, decision: spam.id } });
     // Every process sharing the store now enforces it.
     const other = createGuard({ policy, store: inner, now: () => t });
     expect(await other.evaluate({ action: 'page.view', ip: '192.0.2.1' })).toMatchObject({ verdict: 'block', banUntil: spam.banUntil });
