@@ -140,6 +140,7 @@ export async function feedbackOnDecision(store: Store, policy: CompiledPolicy, r
   // The store's record, or this process's own of a decision that wrote none (it did not strike
   // or ban); once a report has written it, the store's is the one every report goes by.
   const recordOf = (answer: StoreResult): Claimed | undefined => readRecord(answer.subjects[0]?.marks[MARK.record]) ?? recent.get(id);
+  const storedIn = (answer: StoreResult): boolean => readRecord(answer.subjects[0]?.marks[MARK.record]) !== null;
   let record = recordOf(read);
   if (!record) return { label, decision: id, found: false, subjects: [], strikes: 0, bansLifted: [], repeated: false, learned: false };
   // Strikes, rungs and the record are timed by the store's clock, as the decision's were: a
@@ -161,7 +162,8 @@ export async function feedbackOnDecision(store: Store, policy: CompiledPolicy, r
     now = claim.now;
     if (!current) return { label, decision: id, found: false, subjects: [], strikes: 0, bansLifted: [], repeated: false, learned: false };
     if (flipsOf(current) === flips && claim.subjects[0]?.consumed === true) {
-      const { batch, next, strikes } = planFeedback(policy, current, label, bansLifted, now, rungsUndone);
+      const lost = label === 'ham' && !storedIn(claim) && now < current.at + policy.feedback.rememberMs;
+      const { batch, next, strikes } = planFeedback(policy, lost ? unwritten(current) : current, label, bansLifted, now, rungsUndone);
       // This process's content of the decision stays here (the model learns from it), not in the store.
       const { content: _content, ...written } = { ...next, flips: flips + 1 } as Claimed;
       // The record moves with the feedback, so every process sees the label and the strikes. Last
@@ -180,6 +182,15 @@ export async function feedbackOnDecision(store: Store, policy: CompiledPolicy, r
     record = current;
   }
 }
+
+/**
+ * A record only this process holds, within `feedback.remember` of its decision, as ham reads it.
+ * A decision that struck writes its record in the write that counts the strike, so a struck
+ * decision the store has no record of (and would still have) is one whose write failed: its ban
+ * may have been written again since (pending-bans.ts), its strike never is. There is no strike of
+ * its in the store to take back, and a refund would take one the subject earned since.
+ */
+const unwritten = (record: Claimed): Claimed => (record.violations.length === 0 ? record : { ...record, violations: [] });
 
 /** Fresh lists: `bansLifted` goes out with the result, for the caller to keep. */
 const noBans = (): { bansLifted: string[]; rungsUndone: string[] } => ({ bansLifted: [], rungsUndone: [] });

@@ -116,6 +116,31 @@ describe('a ban the store did not take', () => {
     expect((await banOf('ip:192.0.2.2')).ban).toBeDefined();
   });
 
+  it('is lifted by ham without taking back its strike, which the store never counted', async () => {
+    let t = Date.UTC(2026, 0, 1);
+    const { store, down, banOf } = flaky();
+    const guard = createGuard({ policy: { name: 'strikes', limits: [{ id: 'l', by: 'ip', window: '1m', max: 1 }], bans: { after: 2, within: '1h' } }, store, now: () => t, onError: () => {} });
+    const act = { action: 'a', ip: '192.0.2.1' };
+    await guard.evaluate(act);
+    expect((await guard.evaluate(act)).verdict).toBe('throttle'); // strike 1, counted
+    down.writes = true;
+    const banned = await guard.evaluate(act); // strike 2 and the ban: the write fails
+    expect(banned).toMatchObject({ verdict: 'block', banRung: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 10)); // the failed write is kept
+    down.writes = false;
+    t += 60_000;
+    await guard.evaluate({ action: 'a', ip: '198.51.100.7' }); // the ban is written again, not the strike
+    expect((await guard.inspect('ip:192.0.2.1')).strikes).toBe(1);
+    // Ham waits for the writes under way: the ban it lifts is the one written again.
+    expect(await guard.feedback(banned.id, 'ham')).toMatchObject({ found: true, bansLifted: ['ip:192.0.2.1'], strikes: 0 });
+    // The strike the subject earned before stays; ban and rung are gone.
+    expect(await guard.inspect('ip:192.0.2.1')).toMatchObject({ ban: null, rung: 0, strikes: 1 });
+    expect(await banOf('ip:192.0.2.1')).toEqual({});
+    // Spam after it adds the strike the decision should have given.
+    expect(await guard.feedback(banned.id, 'spam')).toMatchObject({ strikes: 1 });
+    expect((await guard.inspect('ip:192.0.2.1')).strikes).toBe(2);
+  });
+
   it('is not written again once its ban is over', async () => {
     let t = Date.UTC(2026, 0, 1);
     const { store, down, banOf } = flaky();
