@@ -343,6 +343,7 @@ export function findEmails(normalised: string, ascii = isAscii(normalised)): str
   const spelled = (normalised.includes('dot ') && normalised.includes(' dot ')) || ((normalised.includes('(') || normalised.includes('[') || normalised.includes('{')) && BRACKETED.test(normalised));
   if (!normalised.includes('@') && !spelled) return [];
   const found: string[] = [];
+  const inUserInfo = userInfoTest(normalised);
   let searchFrom = 0;
   for (const match of spelled ? normalised.matchAll(AT) : plainAts(normalised)) {
     const at = match[0];
@@ -356,7 +357,7 @@ export function findEmails(normalised: string, ascii = isAscii(normalised)): str
     const domainAt = ascii ? DOMAIN : DOMAIN_UNICODE;
     domainAt.lastIndex = start + at.length;
     const domain = domainAt.exec(normalised)?.[0];
-    if (!domain || (at === ' at ' && !SPELLED_DOT.test(domain))) continue;
+    if (!domain || (at === ' at ' && !SPELLED_DOT.test(domain)) || (at === '@' && inUserInfo(start))) continue;
     const plain = domain.replace(SPELLED_DOTS, '.');
     // An internationalised domain in the ASCII (punycode) form domain lists hold.
     found.push(`${normalised.slice(local, start)}@${ascii || ASCII_DOMAIN.test(plain) ? plain : domainToASCII(plain) || plain}`);
@@ -364,6 +365,42 @@ export function findEmails(normalised: string, ascii = isAscii(normalised)): str
   }
   return found;
 }
+
+/** How far back from an `@` the `//` of a URL is looked for: a user-info longer than this is counted as an address. */
+const MAX_USER_INFO = 256;
+
+/**
+ * A test of whether the `@` at an index of `text` is in the user-info of a URL
+ * (`http://paypal.example@evil.example/`, `//name:pw@host`): the part before it names no
+ * mailbox, and the host after it is the link's (links.ts reads it). Counted as an address, it
+ * inflated `content.emails` and put the link's host among the e-mail domains. Looks back from the
+ * `@` over the authority (no white space, `/`, `\`, `?` or `#`) to a `//`; asked for `@` signs in
+ * increasing order, and each stretch of text is looked at once (the answer of the stretch up to
+ * the previous `@` is kept), so the cost is linear.
+ */
+function userInfoTest(text: string): (at: number) => boolean {
+  let previous = -1;
+  let previousAnswer = false;
+  const answer = (at: number): boolean => {
+    for (let i = at - 1; i >= 0 && at - i <= MAX_USER_INFO; i--) {
+      if (i === previous) return previousAnswer; // the same authority as the previous `@`
+      const c = text.charCodeAt(i);
+      if (c === 47 || c === 92) {
+        const before = text.charCodeAt(i - 1);
+        return before === 47 || before === 92;
+      }
+      if (c <= 32 || c === 63 || c === 35 || (c > 127 && SPACE.test(text[i]!))) return false;
+    }
+    return false;
+  };
+  return (at) => {
+    previousAnswer = answer(at);
+    previous = at;
+    return previousAnswer;
+  };
+}
+
+const SPACE = /\s/;
 
 /** The `@` signs of a text with the white space around them, as `AT` would match them: no regex scan. */
 function* plainAts(text: string): Generator<{ 0: string; index: number }> {

@@ -1,25 +1,69 @@
 /**
- * Links in free text and the hosts they point to, as a browser would read them: the host after
- * any `user:password@` (`http://good.example@evil.example` goes to `evil.example`), underscores
- * allowed (browsers open `a_b.evil.example`), and internationalised hosts in their ASCII
- * (punycode) form, the form domain lists hold (`http://пример.рф` is `xn--e1afmkfd.xn--p1ai`).
+ * Links in free text and the hosts they point to, as a browser would read them: the host of the
+ * WHATWG URL standard (what browsers and Node's `new URL` implement) for http and https. Domain
+ * lists are matched against these hosts, so wherever our reading differs from the browser's a
+ * spammer can hide a blocked domain behind an allowed one: `http://evil.example\@good.example`
+ * opens `evil.example` (a `\` ends the authority as `/` does), `http://good.example@evil.example`
+ * and `http://a@b@evil.example` open `evil.example` (the host is after the last `@`),
+ * `http://evil%2eexample` opens `evil.example`, `http://0x7f.1` opens `127.0.0.1`, and
+ * `http://пример.рф` is `xn--e1afmkfd.xn--p1ai`, the ASCII (punycode) form domain lists hold.
+ * Underscores are allowed (browsers open `a_b.evil.example`).
+ *
+ * Free text is not a URL, so where the two part ways the text's reading wins: a link ends at
+ * white space (tab and line breaks included, which WHATWG would delete: `http://evil.example` at
+ * the end of a line is not `evil.examplethanks`) and at `<`, `>`, `"` and a backtick (RFC 3986's
+ * delimiters of a URL in text), and a host ends at the first character no host name has
+ * (`(see http://evil.example).` and `http://evil.example,call` are `evil.example`, where a
+ * browser would try `evil.example).` or `evil.example,call`, names that never resolve).
+ * links.property.test.ts checks the rest against `new URL` on generated hostile URLs.
+ *
  * Reads text that is lower case with invisible characters removed; for text that is not plain
  * ASCII, `linkForm` of the raw text (normalised text has lost the accents and look-alikes that
- * make an internationalised host what it is). Linear: every repetition is bounded and each
- * match starts at a fixed `http`/`www`.
+ * make an internationalised host what it is). The usual link (`https://host/path`) is read by one
+ * regex match; only a host followed by something else (`\`, `@`, `%`, a number form…) takes the
+ * slower reading, bounded in length and in count. Linear: every repetition is bounded, each match
+ * starts at a fixed `http`/`www`, and each stretch of authority is scanned once.
  */
 import { domainToASCII } from 'node:url';
 
-// `http(s)://` with an optional user-info (at most 64 characters, none of them a delimiter), or `www.`.
-const START = String.raw`\b(?:https?:\/\/(?:[^\s/?#@]{1,64}@)?|www[.\u3002])`;
+// `http(s):` with the slashes a browser takes after it (any number of `/` and `\`:
+// `http:\\evil.example` opens evil.example), or `www.`.
+const START = String.raw`\b(?:https?:[\/\\]+|www[.\u3002])`;
 const ASCII_LABEL = '[a-z0-9_](?:[a-z0-9_-]{0,62}[a-z0-9_])?';
 // An IPv6 address in brackets, the host of `http://[2001:db8::1]/`: a link all the same.
 const IPV6_HOST = String.raw`\[[0-9a-f:.]{2,45}\]`;
-const LINK_ASCII = new RegExp(`${START}(${ASCII_LABEL}(?:\\.${ASCII_LABEL})*|${IPV6_HOST})`, 'g');
+const ASCII_HOST = `${ASCII_LABEL}(?:\\.${ASCII_LABEL})*|${IPV6_HOST}`;
 // Any script's letters, digits and marks; the ideographic full stop `。` separates labels too (IDNA maps it to `.`).
 const LABEL = String.raw`[\p{L}\p{N}_](?:[\p{L}\p{N}\p{M}_-]{0,62}[\p{L}\p{N}\p{M}_])?`;
-const LINK_UNICODE = new RegExp(`${START}(${LABEL}(?:[.\\u3002]${LABEL})*|${IPV6_HOST})`, 'gu');
+const UNICODE_HOST = `${LABEL}(?:[.\\u3002]${LABEL})*|${IPV6_HOST}`;
+// A link's start and, when one is right there (most links), its host: one match per usual link.
+const LINK_ASCII = new RegExp(`${START}(${ASCII_HOST})?`, 'g');
+const LINK_UNICODE = new RegExp(`${START}(${UNICODE_HOST})?`, 'gu');
+// A host where a user-info ends (after its last `@`).
+const HOST_ASCII = new RegExp(ASCII_HOST, 'y');
+const HOST_UNICODE = new RegExp(UNICODE_HOST, 'uy');
 const ASCII = /^[\x21-\x7e]*$/;
+
+/** What one text's link scan keeps between links. */
+interface Scan {
+  readonly text: string;
+  /** The text is plain ASCII: no host needs IDNA. */
+  readonly ascii: boolean;
+  readonly hostAt: RegExp;
+  /** Host parts converted by `domainToASCII` ('' for none), at most `MAX_CONVERSIONS`. */
+  readonly converted: Map<string, string>;
+  /** The authority scanned last: where it ends, and its last `@` (-1: none). */
+  authorityEnd: number;
+  lastAt: number;
+  /** Links read the slow way so far. */
+  slowReads: number;
+}
+
+/** A host read, and where in the text its reading ended. */
+interface HostRead {
+  readonly host: string;
+  readonly end: number;
+}
 
 /**
  * The hosts of the links in `text`, one per link, lower case, in ASCII form and without `www.`.
@@ -27,26 +71,188 @@ const ASCII = /^[\x21-\x7e]*$/;
  */
 export function linkedHosts(text: string, ascii: boolean): string[] {
   const hosts: string[] = [];
-  // domainToASCII costs ~2 µs: each host is converted once, and at most MAX_CONVERSIONS of them
-  // (64 KB of distinct hosts would take ~10 ms a field; links past the first hundreds are
-  // counted all the same, and `maxLinks` has long spoken).
-  const converted = new Map<string, string>();
   text = refang(text);
-  for (const match of text.matchAll(ascii ? LINK_ASCII : LINK_UNICODE)) {
-    const host = match[1]!;
-    let canonical = host;
-    if (!ascii && !ASCII.test(host)) {
-      const known = converted.get(host);
-      if (known !== undefined) canonical = known;
-      else if (converted.size < MAX_CONVERSIONS) {
-        // An invalid internationalised name has no ASCII form: kept as written, it still counts as a link.
-        canonical = domainToASCII(host) || host;
-        converted.set(host, canonical);
-      }
-    }
-    hosts.push(boundedHost(canonical.startsWith('www.') ? canonical.slice(4) : canonical));
+  const scan: Scan = { text, ascii, hostAt: ascii ? HOST_ASCII : HOST_UNICODE, converted: new Map(), authorityEnd: -1, lastAt: -1, slowReads: 0 };
+  // An exec loop on the shared regex, which matchAll would clone: the loop moves lastIndex past
+  // what a link's reading took (a user-info is no place for a link to start).
+  const link = ascii ? LINK_ASCII : LINK_UNICODE;
+  link.lastIndex = 0;
+  for (let match = link.exec(text); match !== null; match = link.exec(text)) {
+    const read = readLink(scan, match);
+    if (read === null) continue; // no host: a link may start further on
+    hosts.push(boundedHost(read.host.startsWith('www.') ? read.host.slice(4) : read.host));
+    if (read.end > link.lastIndex) link.lastIndex = read.end;
   }
   return hosts;
+}
+
+/** The host of the link `match` starts, or null when it has none. */
+function readLink(scan: Scan, match: RegExpExecArray): HostRead | null {
+  const { text } = scan;
+  const quick = match[1];
+  const matchEnd = match.index + match[0].length;
+  const afterStart = matchEnd - (quick?.length ?? 0);
+  // The usual link: the host the regex read is all of the authority (then `/`, a port, the end…).
+  if (quick !== undefined && endsHost(text, matchEnd)) return plainHost(scan, quick, afterStart, matchEnd);
+  // A user-info: the host is after its last `@` (a `www.` link typed into a browser has one too).
+  const at = lastAtSign(scan, text.charCodeAt(match.index) === 119 ? match.index : afterStart);
+  let host = quick;
+  let hostStart = afterStart;
+  let hostEnd = matchEnd;
+  if (at !== -1) {
+    hostStart = at + 1;
+    scan.hostAt.lastIndex = hostStart;
+    host = scan.hostAt.exec(text)?.[0];
+    hostEnd = hostStart + (host?.length ?? 0);
+  }
+  // A host the regex did not read whole (`evil%c3%a9.example`, `-a.example`): parsed as a browser parses it.
+  if (host === undefined || isHostPartChar(text, hostEnd)) {
+    const parsed = parsedHost(scan, hostStart);
+    if (parsed !== null) return parsed;
+  }
+  // What follows is no host's (`evil.example,call`), or the browser would open nothing: as the regex read it.
+  if (host !== undefined) return plainHost(scan, host, hostStart, hostEnd);
+  return quick !== undefined ? plainHost(scan, quick, afterStart, matchEnd) : null;
+}
+
+/**
+ * `host` (read by the regex from `start` to `end`) in the form a browser opens: an internationalised
+ * one in punycode, an IPv4 address written as a number (`0x7f.1`, `3232235777`, `0300.0250.1.1`)
+ * in its dotted form. Kept as written when it has no such form.
+ */
+function plainHost(scan: Scan, host: string, start: number, end: number): HostRead {
+  if (endsInNumber(host)) return parsedHost(scan, start) ?? { host, end };
+  if (scan.ascii || ASCII.test(host)) return { host, end };
+  const ascii = converted(scan, host);
+  // An invalid internationalised name has no ASCII form: kept as written, it still counts as a link.
+  return { host: ascii || host, end };
+}
+
+// An IPv4 address as every browser writes it: no number form to parse.
+const DOTTED_QUAD = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/**
+ * Whether `host` may be an IPv4 address a browser reads as a number (WHATWG: its last label
+ * starts with a digit; `0x7f.1`, `3232235777`, `1.2.3`), other than in its dotted form.
+ */
+function endsInNumber(host: string): boolean {
+  const c = host.charCodeAt(host.lastIndexOf('.') + 1);
+  return c >= 48 && c <= 57 && host.charCodeAt(0) !== 91 && !DOTTED_QUAD.test(host);
+}
+
+/**
+ * Whether a host read up to `at` is the whole host: what follows is the end of the authority,
+ * perhaps after a port (`:8080`) or after punctuation that ends the sentence (`evil.example).`).
+ */
+function endsHost(text: string, at: number): boolean {
+  let i = at;
+  while (i < text.length && TRAILING.has(text.charCodeAt(i))) i++;
+  if (i < text.length && text.charCodeAt(i) === 58) {
+    // A port, or a password (`http://a.example:pw@evil.example`): only digits make a port.
+    const digits = ++i;
+    while (i < text.length && i - digits <= MAX_PORT_DIGITS && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
+  }
+  return i >= text.length || endsAuthority(text, i);
+}
+
+/** Digits of a port before it is no port (WHATWG allows leading zeros). */
+const MAX_PORT_DIGITS = 8;
+// Punctuation that ends a sentence or a bracket rather than a host: `.`, `,`, `;`, `!`, `)`, `]`, `}`, `'`, `*`.
+const TRAILING: ReadonlySet<number> = new Set([46, 44, 59, 33, 41, 93, 125, 39, 42]);
+
+/**
+ * Whether the character at `i` ends an authority: `/`, `\`, `?` and `#` (WHATWG, for http and
+ * https), white space, and the characters RFC 3986 says delimit a URL in text: `<`, `>`, `"`, a backtick.
+ */
+function endsAuthority(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  if (c <= 32) return true;
+  if (c < 128) return c === 47 || c === 92 || c === 63 || c === 35 || c === 60 || c === 62 || c === 34 || c === 96;
+  return SPACE.test(text[i]!);
+}
+
+const SPACE = /\s/;
+
+/**
+ * The last `@` of the authority that starts at `from`, or -1. Scans to the authority's end once:
+ * a link starting inside an authority scanned before (`www.a,www.a,…`) reuses that scan, so the
+ * cost stays linear in the text.
+ */
+function lastAtSign(scan: Scan, from: number): number {
+  if (from >= scan.authorityEnd) {
+    const { text } = scan;
+    let lastAt = -1;
+    let i = from;
+    for (; i < text.length && !endsAuthority(text, i); i++) if (text.charCodeAt(i) === 64) lastAt = i;
+    scan.authorityEnd = i;
+    scan.lastAt = lastAt;
+  }
+  return scan.lastAt >= from ? scan.lastAt : -1;
+}
+
+/**
+ * The host part that starts at `from`, parsed as a browser parses it: percent-encoded bytes
+ * decoded, an IPv4 number in dotted form, IDNA mapping and punycode. `domainToASCII` is WHATWG's
+ * host parser (Node runs it as the hostname setter of a special URL).
+ *
+ * The part is read up to the first character no host name has (letters, digits and marks of any
+ * script, `-`, `_`, full stops, `%` escapes): a browser keeps `,`, `!`, `'`, `」`… in a host
+ * (`http://evil.example,call` opens `evil.example,call`), but no name with them resolves, while
+ * a reader, and linkifiers, take the link to end there, at `evil.example`, which is what the
+ * domain lists must see. A character decoded from an escape is cut the same way.
+ *
+ * Null when the browser would open nothing, when the part is longer than any host DNS resolves,
+ * or past `MAX_SLOW_READS` per text.
+ */
+function parsedHost(scan: Scan, from: number): HostRead | null {
+  const { text } = scan;
+  if (scan.slowReads >= MAX_SLOW_READS) return null;
+  scan.slowReads++;
+  let end = from;
+  const limit = Math.min(text.length, from + MAX_HOST_PART + 1);
+  while (end < limit && isHostPartChar(text, end)) end++;
+  if (end - from > MAX_HOST_PART) return null;
+  const part = text.slice(from, end).replace(FINAL_DOTS, '');
+  if (part === '') return null;
+  const ascii = converted(scan, part);
+  const cut = NOT_IN_HOST_NAME.exec(ascii);
+  const host = (cut === null ? ascii : ascii.slice(0, cut.index)).replace(FINAL_DOTS, '');
+  return host === '' ? null : { host, end };
+}
+
+/** Whether the character at `i` may be part of a host name as written: see `parsedHost`. */
+function isHostPartChar(text: string, i: number): boolean {
+  if (i >= text.length) return false;
+  const c = text.charCodeAt(i);
+  if (c < 128) return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 46 || c === 95 || c === 37;
+  return c === 0x3002 || UNICODE_LABEL_CHAR.test(text[i]!);
+}
+
+const UNICODE_LABEL_CHAR = /[\p{L}\p{N}\p{M}]/u;
+// A final full stop names the same host (`evil.example.` is `evil.example`).
+const FINAL_DOTS = /[.\u3002]+$/;
+const NOT_IN_HOST_NAME = /[^a-z0-9_.-]/;
+
+/**
+ * The most characters a host part read the slow way may have: a 253-character name with every
+ * character percent-encoded and then some. Longer, no browser resolves it.
+ */
+const MAX_HOST_PART = 1024;
+/** Links per text whose host is read the slow way; past it, as the regex reads them. */
+const MAX_SLOW_READS = 1024;
+
+/**
+ * `domainToASCII(part)`, '' when it has none; each part converted once, at most `MAX_CONVERSIONS`
+ * of them per text. domainToASCII costs ~2 µs: 64 KB of distinct hosts would take ~10 ms a
+ * field, and links past the first hundreds are counted all the same (`maxLinks` has long spoken).
+ */
+function converted(scan: Scan, part: string): string {
+  const known = scan.converted.get(part);
+  if (known !== undefined) return known;
+  if (scan.converted.size >= MAX_CONVERSIONS) return '';
+  const ascii = domainToASCII(part);
+  scan.converted.set(part, ascii);
+  return ascii;
 }
 
 /** The longest host name DNS allows (RFC 1035): 253 characters. */
@@ -169,15 +375,17 @@ export function bareHosts(text: string): string[] {
   return hosts;
 }
 
-// A scheme the link scan reads (linkedHosts, after `refang`), with the `//` it takes.
-const SCANNED_SCHEME = /(?:^|[^a-z0-9])h(?:tt|xx)ps?:$/;
+// The schemes the link scan reads (linkedHosts): `http(s):` with any slashes after it, as a
+// browser takes them, and a defanged `hxxp(s)://` (`refang` restores it with its `//` only).
+const SCANNED_SCHEME = /(?:^|[^a-z0-9_])https?:$/;
+const DEFANGED_SCHEME_BEFORE = /(?:^|[^a-z0-9_])hxxps?:$/;
 
 /**
  * Whether the slashes before `start` begin a link rather than a path: slashes (`/` or `\`) with
  * nothing, white space, an opening bracket or quote before them (`//evil.example/x`), or a scheme
- * the link scan does not read (`http:/evil.example/x`, `http:\\evil.example`, `h**p://`,
- * `ftp://`): a browser opens those, or a reader types them, and they had slipped past every link
- * count. Not `http://` or `hxxp://` (the link scan's), nor a path (`a.example/b.example`).
+ * the link scan does not read (`h**p://`, `ftp://`, `hxxp:/`): a browser opens those, or a reader
+ * types them, and they had slipped past every link count. Not `http:` with its slashes
+ * (`http:\\evil.example`) or `hxxp://` (the link scan's), nor a path (`a.example/b.example`).
  */
 function afterBrokenScheme(text: string, start: number): boolean {
   let i = start;
@@ -185,7 +393,8 @@ function afterBrokenScheme(text: string, start: number): boolean {
   if (i === start) return false;
   if (i === 0 || /[\s(<["'`]/.test(text[i - 1]!)) return true;
   if (text[i - 1] !== ':') return false;
-  return !(text.slice(i, start) === '//' && SCANNED_SCHEME.test(text.slice(Math.max(0, i - 7), i)));
+  const scheme = text.slice(Math.max(0, i - 7), i);
+  return !(SCANNED_SCHEME.test(scheme) || (text.slice(i, start) === '//' && DEFANGED_SCHEME_BEFORE.test(scheme)));
 }
 
 /** A chain of labels at `start` is a link: a known top-level domain, no `www.` (linkedHosts counts those), no address before it. */

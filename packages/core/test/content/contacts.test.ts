@@ -16,6 +16,21 @@ describe('findEmails: a spelled-out " dot "', () => {
   });
 });
 
+describe('findEmails: the user-info of a URL is no address', () => {
+  it.each([
+    ['a user name before the host', 'log in at http://paypal.example@evil.example/x', []],
+    ['a user name and password', 'see https://me:secret@evil.example', []],
+    ['several @ in one authority', 'http://a@b.example@evil.example', []],
+    ['a scheme-relative URL', 'go to //paypal.example@evil.example/', []],
+    ['in a query, an address all the same', 'http://shop.example/?to=bob@example.net', ['bob@example.net']],
+    ['after a link, an address', 'http://shop.example/x bob@example.net', ['bob@example.net']],
+    ['after a URL with a user-info, an address', 'http://me@evil.example, or mail bob@example.net', ['bob@example.net']],
+    ['a mailto: link', 'mailto:bob@example.net', ['bob@example.net']],
+  ])('%s', (_, text, emails) => {
+    expect(findEmails(text)).toEqual(emails);
+  });
+});
+
 describe('countPhones with the digit count of the text', () => {
   it('scans text with enough digits for a number, and skips text with fewer', () => {
     expect(countPhones('call +1 234 5678', 7)).toBe(1); // the shortest number: 7 digits after a +

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { bareHosts, linkedHosts } from '../../src/content/links.js';
+import { isAscii, linkForm, normaliseAscii, normaliseText } from '../../src/content/normalise.js';
+import { compileContent } from '../../src/content/signals.js';
+
+/** The hosts of the links in `text`, read as content signals read them (normalised, or the link form). */
+function hostsIn(text: string): string[] {
+  return isAscii(text) ? linkedHosts(normaliseAscii(text), true) : linkedHosts(linkForm(text), false);
+}
+
+describe('linkedHosts: the host a browser opens (WHATWG URL)', () => {
+  it.each([
+    // A `\` ends the authority as `/` does: the allowed domain after it is a path.
+    ['http://evil.com\\@paypal.com', 'evil.com'],
+    ['https://evil.com\\\\@paypal.com/x', 'evil.com'],
+    ['www.evil.com\\@paypal.com', 'evil.com'],
+    // The host is after the last `@` of the authority, however long the user-info.
+    ['http://paypal.com@evil.com/x', 'evil.com'],
+    ['http://a:b@evil.com', 'evil.com'],
+    ['http://a@b@evil.com', 'evil.com'],
+    ['http://@evil.com', 'evil.com'],
+    ['http://paypal.com:80@evil.com', 'evil.com'],
+    [`http://paypal.com:${'x'.repeat(300)}@evil.com`, 'evil.com'],
+    ['http://!paypal.com@evil.com', 'evil.com'],
+    ['www.paypal.com@evil.com', 'evil.com'],
+    // An `@` after the authority is in the path, query or fragment.
+    ['http://evil.com/@paypal.com', 'evil.com'],
+    ['http://evil.com?@paypal.com', 'evil.com'],
+    ['http://evil.com#@paypal.com', 'evil.com'],
+    // Percent-encoded host characters, decoded as a browser does; UTF-8 ones make an internationalised host.
+    ['http://evil%2Ecom', 'evil.com'],
+    ['http://%65vil.com', 'evil.com'],
+    ['http://ev%C3%A9il.com', 'xn--evil-cpa.com'],
+    // IPv4 written as numbers: the dotted address a browser connects to.
+    ['http://0x7f.1', '127.0.0.1'],
+    ['http://3232235777/x', '192.168.1.1'],
+    ['http://0300.0250.1.1:8080', '192.168.1.1'],
+    ['http://1.2.3', '1.2.0.3'],
+    ['http://192.168.1.1/admin', '192.168.1.1'],
+    // Case, a final dot, full-width and ideographic full stops, internationalised names.
+    ['HTTP://EVIL.COM./x', 'evil.com'],
+    ['http://evil\u3002com', 'evil.com'],
+    ['http://evil\uFF0Ecom', 'evil.com'],
+    ['http://evil\uFF61com', 'evil.com'],
+    ['http://Bücher.example', 'xn--bcher-kva.example'],
+    // Slashes a browser takes after the scheme.
+    ['http:\\\\evil.com', 'evil.com'],
+    ['http:/\\evil.com', 'evil.com'],
+    ['https:\\\\evil.com\\x', 'evil.com'],
+  ])('%s opens %s', (url, host) => {
+    expect(hostsIn(url)).toEqual([host]);
+    expect(hostsIn(`see ${url} now`)).toEqual([host]);
+  });
+
+  it('agrees with new URL on each of the cases above that new URL parses', () => {
+    for (const url of ['http://evil.com\\@paypal.com', 'http://a@b@evil.com', 'http://0x7f.1', 'http://ev%C3%A9il.com', 'http:/\\evil.com', 'HTTP://EVIL.COM./x']) {
+      expect(new URL(url).hostname.replace(/\.$/, ''), url).toBe(hostsIn(url)[0]);
+    }
+  });
+
+  it('reads a link in text as text reads it: white space ends it, and so does punctuation after the host', () => {
+    // A browser deletes tabs and line breaks inside a URL, but in text they end the link: a link at
+    // the end of a line is not the link joined to the next line's first word.
+    expect(hostsIn('see http://evil.com\nthanks')).toEqual(['evil.com']);
+    expect(hostsIn('http://evil.com\t@paypal.com')).toEqual(['evil.com']);
+    // A browser keeps `,` `'` `」` in a host that no name resolves; a reader and linkifiers end the link there.
+    for (const text of ['(see http://evil.com), or', "it's http://evil.com's", 'http://evil.com,call now', 'http://evil.com!!!', '"http://evil.com"', '<http://evil.com>', '「http://evil.com」です', 'http://evil.com、次へ', 'см. http://evil.com»']) {
+      expect(hostsIn(text), text).toEqual(['evil.com']);
+    }
+  });
+
+  it('counts each link once and reads on after its host, not inside its user-info', () => {
+    expect(hostsIn('http://a.com,http://b.com and www.c.com')).toEqual(['a.com', 'b.com', 'c.com']);
+    expect(hostsIn('http://www.paypal.com@www.evil.com/www.x.com')).toEqual(['evil.com', 'x.com']);
+    // No host: no link, and a link further on is still found.
+    expect(hostsIn('http://!!! then www.evil.com')).toEqual(['evil.com']);
+    expect(hostsIn('http://paypal.com@ and more')).toEqual(['paypal.com']);
+  });
+
+  it('keeps the forms it read before: IPv6 as written, underscores, a host the browser would not open', () => {
+    expect(hostsIn('http://[2001:DB8::1]:80/ http://free_pills.evil.com http://evil.com%40x.com')).toEqual(['[2001:db8::1]', 'free_pills.evil.com', 'evil.com']);
+  });
+
+  it('reads a link after `http:` and any slashes once: bareHosts leaves it to the link scan', () => {
+    for (const text of ['http:/evil.com/x', 'http:\\\\evil.com/x', 'http:///evil.com/x', 'https:\\/evil.com/x']) {
+      expect(hostsIn(text), text).toEqual(['evil.com']);
+      expect(bareHosts(normaliseText(text)), text).toEqual([]);
+    }
+    // Schemes the link scan does not read stay bareHosts' own.
+    expect(bareHosts(normaliseText('ftp://evil.com/x hxxp:/evil.com/y //evil.com/z'))).toEqual(['evil.com', 'evil.com', 'evil.com']);
+  });
+});
+
+describe('domain lists see the host a browser opens', () => {
+  const content = compileContent(
+    { maxLinks: 0, linkScore: 1, contacts: { email: 5 }, domains: { bad: { domains: ['evil.com', '127.0.0.1'], score: 20 }, good: { domains: ['paypal.com'], score: 0 } } },
+    [],
+  );
+
+  it('a blocked domain behind an allowed one is the blocked one', () => {
+    for (const body of ['http://evil.com\\@paypal.com', 'http://paypal.com@evil.com/login', 'http://paypal.com:x@y@evil.com', 'https://evil%2ecom\\@paypal.com', 'http://0x7f.1\\@paypal.com']) {
+      const signals = content.evaluate({ body });
+      expect(signals.domainLists, body).toEqual(['bad']);
+      expect(signals.links, body).toBe(1);
+    }
+  });
+
+  it('the user-info of a link is no e-mail address', () => {
+    const signals = content.evaluate({ body: 'log in at http://paypal.com@evil.com/x or http://me:pw@evil.com, mail bob@example.net' });
+    expect(signals.emails).toBe(1);
+    expect(signals.hits.find((h) => h.id === 'email')?.score).toBe(5);
+    expect(signals.domains).toEqual(['evil.com']);
+  });
+});
