@@ -277,7 +277,10 @@ function composeSyllables(text: string): string {
  */
 export function linkForm(text: string, maxLength = DEFAULT_MAX_FIELD_LENGTH): string {
   const bounded = text.length > maxLength ? text.slice(0, maxLength) : text;
-  const form = bounded.replace(INVISIBLE, '').normalize('NFKC').toLowerCase();
+  const nfkc = bounded.replace(INVISIBLE, '').normalize('NFKC');
+  // IDNA maps the capital sharp s to "ss" (a browser opens http://claẞic.com as classic.com),
+  // where lower case makes it ß, a host of its own (xn--claic-nqa.com) that no list names.
+  const form = (nfkc.includes('\u1E9E') ? nfkc.replaceAll('\u1E9E', 'ss') : nfkc).toLowerCase();
   return form.includes('://') ? form.replace(SCHEME_WORD, asciiScheme) : form;
 }
 

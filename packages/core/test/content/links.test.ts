@@ -31,6 +31,9 @@ describe('linkedHosts: the host a browser opens (WHATWG URL)', () => {
     ['http://evil%2Ecom', 'evil.com'],
     ['http://%65vil.com', 'evil.com'],
     ['http://ev%C3%A9il.com', 'xn--evil-cpa.com'],
+    // IDNA maps the capital sharp s to "ss", where lower case makes it ß (another host).
+    ['http://claẞic.com/x', 'classic.com'],
+    ['http://claßic.com/x', 'xn--claic-nqa.com'],
     // IPv4 written as numbers: the dotted address a browser connects to.
     ['http://0x7f.1', '127.0.0.1'],
     ['http://3232235777/x', '192.168.1.1'],
