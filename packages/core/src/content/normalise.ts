@@ -277,11 +277,34 @@ function composeSyllables(text: string): string {
  */
 export function linkForm(text: string, maxLength = DEFAULT_MAX_FIELD_LENGTH): string {
   const bounded = text.length > maxLength ? text.slice(0, maxLength) : text;
-  const nfkc = bounded.replace(INVISIBLE, '').normalize('NFKC');
+  const visible = bounded.replace(INVISIBLE, '');
+  const nfkc = (WIDE_DELIMITER_TEST.test(visible) ? visible.replace(WIDE_DELIMITER, inertDelimiter) : visible).normalize('NFKC');
   // IDNA maps the capital sharp s to "ss" (a browser opens http://claẞic.com as classic.com),
   // where lower case makes it ß, a host of its own (xn--claic-nqa.com) that no list names.
   const form = (nfkc.includes('\u1E9E') ? nfkc.replaceAll('\u1E9E', 'ss') : nfkc).toLowerCase();
   return form.includes('://') ? form.replace(SCHEME_WORD, asciiScheme) : form;
+}
+
+/**
+ * Characters that NFKC turns into `/`, `\`, `?` or `#` (full-width `／`, small `﹖`, `℅` = c/o…),
+ * which end a URL's authority once they are ASCII, but not before: a browser opens
+ * `http://paypal.com／@evil.com` at evil.com (the `／` is part of the user-info), and read after
+ * NFKC it was paypal.com. They become U+FFFD, which no host holds either (so a host still ends
+ * there), except a slash right after a scheme's colon: `ｈｔｔｐ：／／` is still a scheme. The list is
+ * every such code point (a test checks it against Unicode's own NFKC).
+ */
+export const WIDE_DELIMITERS = '\u2047\u2048\u2049\u2100\u2101\u2105\u2106\uFE16\uFE56\uFE5F\uFE68\uFF03\uFF0F\uFF1F\uFF3C';
+const WIDE_DELIMITER = new RegExp(`[${WIDE_DELIMITERS}]`, 'g');
+const WIDE_DELIMITER_TEST = new RegExp(`[${WIDE_DELIMITERS}]`);
+const SLASHES = '/\\\uFE68\uFF0F\uFF3C';
+
+function inertDelimiter(char: string, at: number, text: string): string {
+  if (SLASHES.includes(char)) {
+    const before = text[at - 1];
+    if (before === ':' || before === '\uFF1A') return char;
+    if (before !== undefined && SLASHES.includes(before) && (text[at - 2] === ':' || text[at - 2] === '\uFF1A')) return char;
+  }
+  return '\uFFFD';
 }
 
 // A word right before `://`: the scheme of a link. No scheme has letters that are not ASCII, so

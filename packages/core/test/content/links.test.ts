@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bareHosts, linkedHosts } from '../../src/content/links.js';
-import { isAscii, linkForm, normaliseAscii, normaliseText } from '../../src/content/normalise.js';
+import { isAscii, linkForm, normaliseAscii, normaliseText, WIDE_DELIMITERS } from '../../src/content/normalise.js';
 import { compileContent } from '../../src/content/signals.js';
 
 /** The hosts of the links in `text`, read as content signals read them (normalised, or the link form). */
@@ -33,6 +33,12 @@ describe('linkedHosts: the host a browser opens (WHATWG URL)', () => {
     ['http://ev%C3%A9il.com', 'xn--evil-cpa.com'],
     // IDNA maps the capital sharp s to "ss", where lower case makes it ß (another host).
     ['http://claẞic.com/x', 'classic.com'],
+    // A full-width or small `/ \ ? #` is part of the user-info, not its end: it is ASCII only after NFKC.
+    ['http://paypal.com／@evil.com', 'evil.com'],
+    ['http://paypal.com？@evil.com', 'evil.com'],
+    ['http://paypal.com＼@evil.com', 'evil.com'],
+    ['http://paypal.com﹟@evil.com', 'evil.com'],
+    ['http://paypal.com℅@evil.com', 'evil.com'],
     ['http://claßic.com/x', 'xn--claic-nqa.com'],
     // IPv4 written as numbers: the dotted address a browser connects to.
     ['http://0x7f.1', '127.0.0.1'],
@@ -99,6 +105,23 @@ describe('domain lists see the host a browser opens', () => {
     { maxLinks: 0, linkScore: 1, contacts: { email: 5 }, domains: { bad: { domains: ['evil.com', '127.0.0.1'], score: 20 }, good: { domains: ['paypal.com'], score: 0 } } },
     [],
   );
+
+  it('a full-width scheme is still a scheme, and a full-width slash after the host still ends it', () => {
+    expect(hostsIn('ｈｔｔｐ：／／evil.com／path')).toEqual(['evil.com']);
+    expect(hostsIn('see http:／／evil.com now')).toEqual(['evil.com']);
+    expect(hostsIn('ｈｔｔｐｓ：／／bücher.example／a')).toEqual(['xn--bcher-kva.example']);
+    expect(hostsIn('http://evil.com／x')).toEqual(['evil.com']);
+  });
+
+  it('WIDE_DELIMITERS holds every code point that NFKC turns into a character ending an authority', () => {
+    const found: string[] = [];
+    for (let code = 0x80; code <= 0x10ffff; code++) {
+      if (code >= 0xd800 && code <= 0xdfff) continue;
+      const char = String.fromCodePoint(code);
+      if (/[/\\?#]/.test(char.normalize('NFKC'))) found.push(char);
+    }
+    expect(found.join('')).toBe(WIDE_DELIMITERS);
+  });
 
   it('a blocked domain behind an allowed one is the blocked one', () => {
     for (const body of ['http://evil.com\\@paypal.com', 'http://paypal.com@evil.com/login', 'http://paypal.com:x@y@evil.com', 'https://evil%2ecom\\@paypal.com', 'http://0x7f.1\\@paypal.com']) {
