@@ -11,6 +11,7 @@
  * A campaign is many copies, so even the looser pairs add up in the counts. Pure and bounded:
  * at most `MAX_SHINGLES` shingles are hashed.
  */
+import { mix64 } from '../hash.js';
 import { asciiBytes } from './bytes.js';
 import { astralFlags, MARK_UNIT, UNSPACED_UNIT, unitFlags, WORD_UNIT } from './chars.js';
 import { isAscii } from './normalise.js';
@@ -90,10 +91,16 @@ export function digestAscii(texts: readonly string[], bands: number | null): { f
   return { fingerprint: hex64(h1, h2), nearKeys: bands === null ? [] : bandKeys(WORD_HASHES, n, bands) };
 }
 
-/** cyrb53's final mixing of two 32-bit lanes, as 16 hex digits (the high lane first). */
+/** cyrb53's final mixing of two 32-bit lanes (hash.ts), as 16 hex digits (the high lane first). */
 export function hex64(h1: number, h2: number): string {
-  h1 = Math.imul(h1 ^ (h1 >>> 16), -2048144789) ^ Math.imul(h2 ^ (h2 >>> 13), -1028477387);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), -2048144789) ^ Math.imul(h1 ^ (h1 >>> 13), -1028477387);
+  mix64(h1, h2, MIXED);
+  return hexOfLanes(MIXED);
+}
+
+/** Lanes as `mix64` or `hash64` wrote them, as 16 hex digits (the high lane first). */
+export function hexOfLanes(lanes: Int32Array): string {
+  const h1 = lanes[0]!;
+  const h2 = lanes[1]!;
   // One flat string from the 16 digit codes: what `toString(16).padStart(8, '0')` twice and a
   // concatenation give, at a third of the cost (three of these per decision).
   return String.fromCharCode(
@@ -103,6 +110,9 @@ export function hex64(h1: number, h2: number): string {
     hexDigit((h1 >>> 12) & 15), hexDigit((h1 >>> 8) & 15), hexDigit((h1 >>> 4) & 15), hexDigit(h1 & 15),
   );
 }
+
+/** Scratch lanes for `hex64` (synchronous, so calls never overlap). */
+const MIXED = new Int32Array(2);
 
 /** The character code of a hex digit 0–15, lower case. */
 const hexDigit = (n: number): number => (n < 10 ? 48 + n : 87 + n);

@@ -17,7 +17,8 @@ import { isDisposableDomain, loadDisposableDomains } from './disposable.js';
 import { compileDomainLists, type CompiledDomainLists } from './domains.js';
 import type { ContentModel, ContentModelOptions } from './model.js';
 import { bareHosts, linkedHosts } from './links.js';
-import { digestAscii, hex64, nearKeys } from './near.js';
+import { hash64 } from '../hash.js';
+import { digestAscii, hexOfLanes, nearKeys } from './near.js';
 import { DEFAULT_MAX_FIELD_LENGTH, isAscii, joinSpelledOut, linkForm, normaliseAscii, normaliseText, words } from './normalise.js';
 import { textShape } from './shape.js';
 import { contentTokens } from './tokens.js';
@@ -482,13 +483,9 @@ function afterWordMarks(text: string, start: number): boolean {
  * not cryptographic, which duplicate counting does not need.
  */
 export function fingerprint(text: string): string {
-  let h1 = -559038737; // 0xdeadbeef, signed as near.ts explains
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, -1640531535);
-    h2 = Math.imul(h2 ^ c, 1597334677);
-  }
   // digestAscii (near.ts) computes the same over several texts in one pass: keep the two in step.
-  return hex64(h1, h2);
+  hash64(text, LANES);
+  return hexOfLanes(LANES);
 }
+/** Scratch lanes for `fingerprint` (synchronous). */
+const LANES = new Int32Array(2);
