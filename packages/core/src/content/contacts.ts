@@ -7,6 +7,7 @@
  * (checked by recheck in the tests) and each field is bounded by the caller.
  */
 import { domainToASCII } from 'node:url';
+import { endsAuthority } from './links.js';
 import { isAscii } from './normalise.js';
 
 // A run of digits with the separators phone numbers are written with; the digit count decides.
@@ -374,7 +375,7 @@ const MAX_USER_INFO = 256;
  * (`http://paypal.example@evil.example/`, `//name:pw@host`): the part before it names no
  * mailbox, and the host after it is the link's (links.ts reads it). Counted as an address, it
  * inflated `content.emails` and put the link's host among the e-mail domains. Looks back from the
- * `@` over the authority (no white space, `/`, `\`, `?` or `#`) to a `//`; asked for `@` signs in
+ * `@` over the authority (links.ts `endsAuthority`: what ends a link's authority ends it here) to a `//`; asked for `@` signs in
  * increasing order, and each stretch of text is looked at once (the answer of the stretch up to
  * the previous `@` is kept), so the cost is linear.
  */
@@ -389,7 +390,7 @@ function userInfoTest(text: string): (at: number) => boolean {
         const before = text.charCodeAt(i - 1);
         return before === 47 || before === 92;
       }
-      if (c <= 32 || c === 63 || c === 35 || (c > 127 && SPACE.test(text[i]!))) return false;
+      if (endsAuthority(text, i)) return false;
     }
     return false;
   };
@@ -400,7 +401,6 @@ function userInfoTest(text: string): (at: number) => boolean {
   };
 }
 
-const SPACE = /\s/;
 
 /** The `@` signs of a text with the white space around them, as `AT` would match them: no regex scan. */
 function* plainAts(text: string): Generator<{ 0: string; index: number }> {

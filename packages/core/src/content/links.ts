@@ -164,7 +164,7 @@ const TRAILING: ReadonlySet<number> = new Set([46, 44, 59, 33, 41, 93, 125, 39, 
  * Whether the character at `i` ends an authority: `/`, `\`, `?` and `#` (WHATWG, for http and
  * https), white space, and the characters RFC 3986 says delimit a URL in text: `<`, `>`, `"`, a backtick.
  */
-function endsAuthority(text: string, i: number): boolean {
+export function endsAuthority(text: string, i: number): boolean {
   const c = text.charCodeAt(i);
   if (c <= 32) return true;
   if (c < 128) return c === 47 || c === 92 || c === 63 || c === 35 || c === 60 || c === 62 || c === 34 || c === 96;
