@@ -9,6 +9,12 @@
  * The built packages (bench/built.ts): `pnpm build` first.
  *
  *   pnpm exec tsx bench/profile.ts                 DECISIONS=100000, OUT=bench/results/evaluate.cpuprofile
+ *   VARIANT=view pnpm exec tsx bench/profile.ts    `page.view` from 50,000 addresses behind a trusted proxy
+ *                                                  (bench/http-overhead.ts's route, without the HTTP server)
+ *   VARIANT=submit ...                             `ad.submit` without content, the same addresses
+ *
+ * Two tables: inclusive shares (a function and all it calls) and self shares (its own code, with
+ * what V8 inlined into it), the latter with the profiler's idle time left out.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -34,11 +40,18 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const decisions = Number(process.env.DECISIONS ?? 100_000);
 const out = process.env.OUT ?? join(root, 'bench/results/evaluate.cpuprofile');
 
+const variant = process.env.VARIANT ?? 'content';
+if (!['content', 'view', 'submit'].includes(variant)) throw new Error(`VARIANT=${variant}: content, view or submit`);
 const document = JSON.parse(readFileSync(join(root, 'rules/classifieds.json'), 'utf8'));
-document.lists['big-blocklist'] = { files: [blocklistFile(100_000)], score: 30 };
+if (variant === 'content') document.lists['big-blocklist'] = { files: [blocklistFile(100_000)], score: 30 };
 const policy = core.compilePolicy(document, { file: join(root, 'rules/classifieds.json') });
 const filler = ' Pick up in the evening, cash or bank transfer, no shipping. Original receipt and box included.'.repeat(10);
-const actions: Action[] = JSON.parse(JSON.stringify(syntheticTraffic({ seed: 7 }).map((t) => ({ ...t.action, content: { ...t.action.content, body: `${t.action.content?.body ?? ''}${filler}`.slice(0, 1024) } }))));
+const actions: Action[] = variant === 'content'
+  ? JSON.parse(JSON.stringify(syntheticTraffic({ seed: 7 }).map((t) => ({ ...t.action, content: { ...t.action.content, body: `${t.action.content?.body ?? ''}${filler}`.slice(0, 1024) } }))))
+  : Array.from({ length: 50_000 }, (_, i) => ({
+      action: variant === 'submit' ? 'ad.submit' : 'page.view',
+      request: { remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': `100.${64 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}` } },
+    }));
 let clock = Date.UTC(2026, 0, 5);
 const guard = core.createGuard({ policy, store: new memory.MemoryStore({ maxKeys: 500_000 }), now: () => clock });
 for (let i = 0; i < 30_000; i++) {
@@ -88,4 +101,20 @@ console.log(`${decisions} decisions, ${((used.user + used.system) / decisions).t
 console.log('| function (file:line) | share of the profile, inclusive |\n| --- | --- |');
 for (const [name, time] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.TOP ?? 40))) {
   console.log(`| ${name} | ${((100 * time) / total).toFixed(1)}% |`);
+}
+
+// Self time per function, the profiler's idle ticks (waiting for nothing) left out.
+const selfByName = new Map<string, number>();
+let busy = 0;
+for (const [id, time] of self) {
+  const frame = byId.get(id)!.callFrame;
+  if (frame.functionName === '(idle)') continue;
+  const file = frame.url.split('/').pop();
+  const name = `${frame.functionName || '(anonymous)'} (${file ? `${file}:${frame.lineNumber + 1}` : 'native'})`;
+  selfByName.set(name, (selfByName.get(name) ?? 0) + time);
+  busy += time;
+}
+console.log('\n| function (file:line) | share of the busy profile, self |\n| --- | --- |');
+for (const [name, time] of [...selfByName].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.TOP ?? 40))) {
+  console.log(`| ${name} | ${((100 * time) / busy).toFixed(1)}% |`);
 }
