@@ -7,7 +7,7 @@ import type { Verdict } from '../types.js';
 import type { Counted, DecisionReport, SubjectRow } from './aggregate.js';
 import type { ReplayResult } from './replay.js';
 import type { ChangedLine, HitRow, LabelCounts, PolicyStats } from './replay-stats.js';
-import { printable } from './terminal.js';
+import { cell, printable } from './terminal.js';
 import { isoSecond, utcMinute } from './time-text.js';
 import { bucketLabel, type Bucket } from './timeline.js';
 
@@ -35,20 +35,20 @@ export function renderDecisionReport(report: DecisionReport, title = 'Decision r
   if ((report.policies[0]?.count ?? 0) < report.decisions) {
     out.push(`  by policy (every count below mixes them):`);
     for (const p of report.policies) {
-      out.push(`    ${printable(p.key).padEnd(30)} ${int(p.count).padStart(9)}${approx(p)}  ${time(p.from)} to ${time(p.to)}  ${VERDICTS.filter((v) => p.byVerdict[v]).map((v) => `${v} ${int(p.byVerdict[v])}`).join(', ')}`);
+      out.push(`    ${cell(p.key, 30)} ${int(p.count).padStart(9)}${approx(p)}  ${time(p.from)} to ${time(p.to)}  ${VERDICTS.filter((v) => p.byVerdict[v]).map((v) => `${v} ${int(p.byVerdict[v])}`).join(', ')}`);
     }
   }
   if (report.monitored.decisions > 0) {
     const m = report.monitored;
     out.push(`  monitor: ${int(m.decisions)} decision${m.decisions === 1 ? ' was' : 's were'} answered less strictly than enforcing would (${VERDICTS.filter((v) => m.wouldBe[v]).map((v) => `${v} ${int(m.wouldBe[v])}`).join(', ')})`);
-    for (const r of m.reasons) out.push(`    ${printable(r.key).padEnd(40)} ${int(r.count).padStart(9)}${approx(r)}`);
+    for (const r of m.reasons) out.push(`    ${cell(r.key, 40)} ${int(r.count).padStart(9)}${approx(r)}`);
   }
 
   out.push('', timelineTitle(report), ...timelineRows(report.timeline.buckets));
 
   out.push('', 'Reasons behind challenges, throttles and blocks (decisions):');
   if (report.reasons.length === 0) out.push('  none');
-  for (const r of report.reasons) out.push(`  ${printable(r.key).padEnd(40)} ${int(r.count).padStart(9)}${approx(r)}`);
+  for (const r of report.reasons) out.push(`  ${cell(r.key, 40)} ${int(r.count).padStart(9)}${approx(r)}`);
 
   for (const [title, rows] of [['IPs', report.blocked.ips], ['subnets (IPv4 /24, IPv6 prefix)', report.blocked.subnets], ['actors', report.blocked.actors]] as const) {
     out.push('', `Top blocked ${title}:`);
@@ -60,14 +60,14 @@ export function renderDecisionReport(report: DecisionReport, title = 'Decision r
 
   out.push('', 'Rate-limit violations (decisions that exceeded each limit):');
   if (report.limits.violations.length === 0) out.push('  none');
-  for (const r of report.limits.violations) out.push(`  ${printable(r.key).padEnd(40)} ${int(r.count).padStart(9)}${approx(r)}`);
+  for (const r of report.limits.violations) out.push(`  ${cell(r.key, 40)} ${int(r.count).padStart(9)}${approx(r)}`);
   if (report.limits.keys.length > 0) {
     out.push('  most limited:');
-    for (const k of report.limits.keys) out.push(`    ${printable(k.limit).padEnd(16)} ${printable(k.subject).padEnd(36)} ${int(k.count).padStart(7)}${approx(k)}`);
+    for (const k of report.limits.keys) out.push(`    ${cell(k.limit, 16)} ${cell(k.subject, 36)} ${int(k.count).padStart(7)}${approx(k)}`);
   }
 
   out.push('', `Allowed submissions: ${int(report.allowed.decisions)}${report.allowed.byAction.length ? '' : ''}`);
-  for (const r of report.allowed.byAction) out.push(`  ${printable(r.key).padEnd(40)} ${int(r.count).padStart(9)}${approx(r)}`);
+  for (const r of report.allowed.byAction) out.push(`  ${cell(r.key, 40)} ${int(r.count).padStart(9)}${approx(r)}`);
 
   const c = report.challenges;
   out.push('', `Challenges issued: ${int(c.issued)}${c.byKind.length ? ` (${c.byKind.map((k) => `${printable(k.key)} ${int(k.count)}`).join(', ')})` : ''}`);
@@ -85,7 +85,7 @@ export function renderDecisionReport(report: DecisionReport, title = 'Decision r
 
 function subjectRow(row: SubjectRow): string {
   const ends = row.banUntil === undefined ? '' : row.banUntil === null ? 'permanent' : iso(row.banUntil);
-  return `  ${printable(row.key).padEnd(40)} ${int(row.count).padStart(7)}${approx(row)} ${String(row.bans).padStart(6)}  ${ends}`.trimEnd();
+  return `  ${cell(row.key, 40)} ${int(row.count).padStart(7)}${approx(row)} ${String(row.bans).padStart(6)}  ${ends}`.trimEnd();
 }
 
 function timelineTitle(report: DecisionReport): string {
@@ -179,7 +179,7 @@ function renderSingle(file: string, result: ReplayResult): string {
   const scenarios = Object.entries(stats.scenarios);
   if (scenarios.length > 0) {
     out.push('', 'By scenario:', `  ${'scenario'.padEnd(28)} ${VERDICTS.map((v) => v.padStart(9)).join(' ')}`);
-    for (const [name, c] of scenarios) out.push(`  ${printable(name).padEnd(28)} ${VERDICTS.map((v) => int(c[v]).padStart(9)).join(' ')}`);
+    for (const [name, c] of scenarios) out.push(`  ${cell(name, 28)} ${VERDICTS.map((v) => int(c[v]).padStart(9)).join(' ')}`);
   }
   if (stats.labels && stats.hits.length > 0) out.push('', `Hits (${HITS_HEADER}):`, ...hitRows(stats.hits, 30));
   out.push('', renderDecisionReport(result.reports[0]!, 'Decision report'));
@@ -242,14 +242,14 @@ function renderComparison(file: string, result: ReplayResult): string {
   out.push('', `Hits, A then B (${HITS_HEADER}):`);
   const keys = [...new Set([...a.hits, ...b.hits].map((h) => h.key))];
   const find = (rows: readonly HitRow[], key: string) => rows.find((r) => r.key === key);
-  const cell = (r: HitRow | undefined) => (r ? `${int(r.hits).padStart(8)} ${pct(r.spamPercent).padStart(7)} ${pct(r.hamPercent).padStart(7)} ${r.so === null ? '    –' : r.so.toFixed(2).padStart(5)}` : `${'0'.padStart(8)} ${'–'.padStart(7)} ${'–'.padStart(7)} ${'–'.padStart(5)}`);
+  const hitColumns = (r: HitRow | undefined) => (r ? `${int(r.hits).padStart(8)} ${pct(r.spamPercent).padStart(7)} ${pct(r.hamPercent).padStart(7)} ${r.so === null ? '    –' : r.so.toFixed(2).padStart(5)}` : `${'0'.padStart(8)} ${'–'.padStart(7)} ${'–'.padStart(7)} ${'–'.padStart(5)}`);
   out.push(`  ${'reason'.padEnd(34)}     hits   SPAM%    HAM%   S/O |     hits   SPAM%    HAM%   S/O`);
   const sorted = keys.sort((x, y) => Math.max(find(b.hits, y)?.hits ?? 0, find(a.hits, y)?.hits ?? 0) - Math.max(find(b.hits, x)?.hits ?? 0, find(a.hits, x)?.hits ?? 0));
   for (const key of sorted.slice(0, 40)) {
     const ra = find(a.hits, key);
     const rb = find(b.hits, key);
     const moved = (ra?.hits ?? 0) !== (rb?.hits ?? 0) ? ' *' : '';
-    out.push(`  ${printable(key).padEnd(34)} ${cell(ra)} | ${cell(rb)}${moved}`);
+    out.push(`  ${cell(key, 34)} ${hitColumns(ra)} | ${hitColumns(rb)}${moved}`);
   }
   if (sorted.length > 40) out.push(`  … ${sorted.length - 40} more (--format json lists them all)`);
   out.push('  (* hit count changed)');
