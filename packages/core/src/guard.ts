@@ -461,7 +461,7 @@ export function createGuard(options: GuardOptions): Guard {
       const subject = subjectOf(target, policy);
       if (writing.size > 0) await Promise.allSettled(writing);
       pendingBans.forget(subject);
-      await unblock(operatorStore, policy, target, now(), restoreRanges);
+      await unblock(operatorStore, subject, now(), restoreRanges);
       counters.unblock();
     }, 'unblock'),
     metrics: () => counters.snapshot(),

@@ -110,9 +110,10 @@ export async function block(store: Store, policy: CompiledPolicy, target: Target
 /**
  * Lifts a ban and forgets the subject's strikes, ladder rung and adaptive limits; an operator's
  * allow goes too, as a range's entry does whatever its kind: the target is judged afresh.
+ * `subject` is the target's (`subjectOf`): the guard resolves it once, for the ban it drops from
+ * its replay queue and for this, so a policy swapped in between cannot make the two differ.
  */
-export async function unblock(store: Store, policy: CompiledPolicy, target: Target, now: number, restore?: RestoreRanges): Promise<void> {
-  const subject = subjectOf(target, policy);
+export async function unblock(store: Store, subject: string, now: number, restore?: RestoreRanges): Promise<void> {
   if (subject.startsWith('cidr:')) {
     await editRange(store, subject.slice(5), null, now, restore);
     return;
