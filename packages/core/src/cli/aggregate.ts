@@ -3,9 +3,10 @@
  * runs): verdicts and reasons over time, the most blocked IPs, subnets and actors with their
  * bans, rate-limit violations, allowed submissions, challenges and degraded decisions. Memory is
  * bounded whatever the log holds: heavy hitters are kept by Space-Saving (topk.ts), time by
- * widening buckets (timeline.ts), challenged subjects up to a cap, so a million decisions from a
- * million addresses cost the same as a thousand.
+ * widening buckets (timeline.ts), challenged subjects up to a cap and as 8-byte hashes
+ * (seen-once.ts), so a million decisions from a million addresses cost the same as a thousand.
  */
+import { hashedSet } from '../engine/seen-once.js';
 import type { Decision, Reason, Verdict } from '../types.js';
 import { createTimeline, type Timeline } from './timeline.js';
 import { createTopK, type TopEntry } from './topk.js';
@@ -178,8 +179,14 @@ export function createReportBuilder(options: ReportOptions = {}): ReportBuilder 
   const allowedByAction = createTopK(capacity);
   let issued = 0;
   const kinds = createTopK(capacity);
-  const challenged = new Map<string, { passed: boolean }>();
-  let passed = 0;
+  // Challenged subjects, and those of them seen passing, as 64-bit hashes: ~16-32 bytes a
+  // subject in each set, where the subject strings (actor ids of up to MAX_LOG_TEXT characters)
+  // cost up to ~2 KB each, ~200 MB at the cap. Two subjects of one hash (odds ~n²/2^65: about one
+  // log in 3.7 billion that fills the 100,000) count as one: `subjects` one fewer, and a pass of
+  // either counts for both; a subject not followed passes for the one of its hash with odds
+  // ~n/2^64 a pass (one in ~180,000 billion). Far below anything an inferred pass rate can show.
+  const challenged = hashedSet();
+  const passedSubjects = hashedSet();
   let degraded = 0;
   const degradedByVerdict = emptyVerdicts();
   const policies = createTopK(capacity, () => ({ from: Number.POSITIVE_INFINITY, to: Number.NEGATIVE_INFINITY, byVerdict: emptyVerdicts() }));
@@ -269,13 +276,9 @@ export function createReportBuilder(options: ReportOptions = {}): ReportBuilder 
     if (decision.verdict === 'challenge') {
       issued++;
       kinds.add(decision.challenge?.kind ?? '(unknown)');
-      if (subject !== null && !challenged.has(subject) && challenged.size < maxChallenged) challenged.set(subject, { passed: false });
-    } else if (subject !== null && passedThrough(decision)) {
-      const record = challenged.get(subject);
-      if (record && !record.passed) {
-        record.passed = true;
-        passed++;
-      }
+      if (subject !== null && challenged.size < maxChallenged) challenged.add(subject);
+    } else if (subject !== null && passedThrough(decision) && challenged.has(subject)) {
+      passedSubjects.add(subject); // once per subject, however often it comes back
     }
   }
 
@@ -328,7 +331,7 @@ export function createReportBuilder(options: ReportOptions = {}): ReportBuilder 
           keys: limitedKeys.top(top).map(({ count, error, data }) => ({ key: `${data.limit} ${data.subject}`, count, error, limit: data.limit, subject: data.subject })),
         },
         allowed: { decisions: allowedDecisions, byAction: counted(allowedByAction.top(top)) },
-        challenges: { issued, byKind: counted(kinds.top()), subjects: challenged.size, passed, passRate: challenged.size === 0 ? null : passed / challenged.size, note: PASS_RATE_NOTE },
+        challenges: { issued, byKind: counted(kinds.top()), subjects: challenged.size, passed: passedSubjects.size, passRate: challenged.size === 0 ? null : passedSubjects.size / challenged.size, note: PASS_RATE_NOTE },
         degraded: { decisions: degraded, byVerdict: { ...degradedByVerdict } },
         approximate,
       };

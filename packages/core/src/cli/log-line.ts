@@ -18,9 +18,10 @@ const own = (record: Json, key: string): unknown => (Object.hasOwn(record, key) 
 const isVerdict = (value: unknown): value is Verdict => typeof value === 'string' && VERDICTS.has(value);
 const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= MAX_TIME;
 /**
- * Longest text kept from a line. The report keeps up to thousands of keys (1,024 per top list,
- * 100,000 challenged subjects): a hand-made log with megabyte actor ids would make them cost
- * gigabytes. The guard's own ids are at most 512 characters; longer text is cut, marked.
+ * Longest text kept from a line. The report keeps thousands of keys (1,024 per top list; the
+ * 100,000 challenged subjects are kept as hashes, whatever their length): a hand-made log with
+ * megabyte actor ids would make them cost gigabytes. The guard's own ids are at most 512
+ * characters; longer text is cut, marked.
  */
 export const MAX_LOG_TEXT = 1024;
 // A copy (`prefixOf`), not a slice: a kept cut of a 1 MB actor id kept the megabyte alive.
