@@ -10,7 +10,7 @@ import { ActionError, ActiongateError, isActiongateError, StoreError } from './e
 import { normaliseAction } from './engine/action.js';
 import { buildFacts } from './engine/facts.js';
 import { decisionIds } from './engine/decision-id.js';
-import { feedbackOnDecision, feedbackOnSubjects, isDecisionId, recentDecisions, type FeedbackLabel, type FeedbackResult } from './engine/feedback.js';
+import { feedbackOnDecision, feedbackOnSubjects, isDecisionId, recentBans, recentDecisions, type FeedbackLabel, type FeedbackResult } from './engine/feedback.js';
 import { createPendingBans, MAX_PENDING_BANS } from './engine/pending-bans.js';
 import { createRanges } from './engine/ranges.js';
 import { createContentModel, type ContentModel } from './content/model.js';
@@ -362,7 +362,7 @@ export function createGuard(options: GuardOptions): Guard {
           else writeLater(roundTrip(current, effects).then((trip) => trip.degraded && keepBans(effects)));
         }
         if (plan.subjects.length > 0) {
-          const bans = outcome.effects.bans.length === 0 ? NO_BANS : outcome.effects.bans.map((b) => ({ subject: b.subject, rung: b.rung }));
+          const bans = outcome.effects.bans.length === 0 ? NO_BANS : recentBans(effects, id, outcome.effects.bans);
           recent.add(id, action.content && current.content.model
             ? { at: clock, subjects: plan.subjects, violations: outcome.effects.violations, bans, content: boundedContent(action.content) }
             : { at: clock, subjects: plan.subjects, violations: outcome.effects.violations, bans });
