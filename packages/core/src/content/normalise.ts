@@ -393,6 +393,7 @@ function foldWords(text: string, first: number, latinText: boolean): string {
     let plain = true; // every character a Latin letter or digit once folded
     let asciiLetter = false;
     let cyrillic = false; // a Cyrillic letter with no Latin twin
+    let scripts = 0; // lookAlikeScript bits of its letters
     while (i < n) {
       const c = text.charCodeAt(i);
       if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
@@ -412,6 +413,7 @@ function foldWords(text: string, first: number, latinText: boolean): string {
         latin = true;
         if (c < 128) asciiLetter = true;
       }
+      if (c >= 0x370 && c < 0x590) scripts |= lookAlikeScript(c);
       if (foldOf(c) !== 0) confusable = true;
       else if (c >= 128) {
         plain = false;
@@ -427,7 +429,7 @@ function foldWords(text: string, first: number, latinText: boolean): string {
       // A Cyrillic word with Latin look-alikes in it (`кaзинo`): its Latin letters read as Cyrillic.
       out += text.slice(copied, start) + toCyrillic(text.slice(start, i));
       copied = i;
-    } else if (confusable && (latin || (latinText && plain))) {
+    } else if (confusable && (latin || (plain && (latinText || manyScripts(scripts))))) {
       out += text.slice(copied, start) + foldAll(text.slice(start, i), 0);
       copied = i;
     }
@@ -496,9 +498,12 @@ function fromCodes(codes: Uint16Array, start: number, end: number): string {
   return out;
 }
 
-/** `latinShare`: no Latin or Cherokee letter at all (nor a character outside the BMP, which might be one). */
+/** `latinShare`: no Latin or Cherokee letter at all (nor a character outside the BMP, which might be one), and one script of look-alikes at most. */
 const NO_LATIN = 0;
-/** `latinShare`: some Latin or Cherokee letters, fewer than half of the letters being Latin. */
+/**
+ * `latinShare`: some Latin or Cherokee letters, fewer than half of the letters being Latin; or
+ * none, but Greek letters beside Cyrillic or Armenian ones, which a word may mix to pose as Latin.
+ */
 const SOME_LATIN = 1;
 /** `latinShare`: at least half the letters are Latin. */
 const MOSTLY_LATIN = 2;
@@ -513,6 +518,7 @@ function latinShare(text: string): number {
   let latin = 0;
   let other = 0;
   let mixed = false; // a Latin or Cherokee letter outside ASCII, or a surrogate
+  let scripts = 0; // lookAlikeScript bits seen
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90)) latin++;
@@ -524,11 +530,29 @@ function latinShare(text: string): number {
       const flags = unitFlags(c);
       if ((flags & LATIN_UNIT) !== 0) mixed = true;
       if ((flags & CASED_UNIT) !== 0 || (c >= 0x13a0 && c <= 0x13ff)) other++;
+      if (c < 0x590) scripts |= lookAlikeScript(c);
     }
   }
   if (latin * 2 >= latin + other) return MOSTLY_LATIN;
-  return latin > 0 || mixed ? SOME_LATIN : NO_LATIN;
+  return latin > 0 || mixed || manyScripts(scripts) ? SOME_LATIN : NO_LATIN;
 }
+
+/**
+ * The script of a code unit among those whose look-alikes fold to Latin letters, as one bit:
+ * Greek 1, Cyrillic 2, Armenian 4; 0 for any other. No word of any language mixes them, so a word
+ * that does, with every letter a look-alike (`ΒΙΤСОΙΝ`: Greek and Cyrillic capitals), is Latin in
+ * disguise even in a text without one Latin letter, where a whole word of look-alikes is otherwise
+ * read as the word of its own script (a Russian `нос` stays Russian).
+ */
+function lookAlikeScript(c: number): number {
+  if (c >= 0x370 && c <= 0x3ff) return 1;
+  if (c >= 0x400 && c <= 0x52f) return 2;
+  if (c >= 0x530 && c <= 0x58f) return 4;
+  return 0;
+}
+
+/** Whether `lookAlikeScript` bits name more than one script. */
+const manyScripts = (bits: number): boolean => (bits & (bits - 1)) !== 0;
 
 // A letter or digit standing alone, then at least two more, each after the same one to three
 // separators: `v.i.a.g.r.a`, `v-i-a-g-r-a`, `v i a g r a`, `v . i . a`. The same separator, so

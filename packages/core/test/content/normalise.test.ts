@@ -45,6 +45,20 @@ describe('normaliseText: look-alikes', () => {
     expect(normaliseText('ガスとパン')).toBe('ガスとパン');
   });
 
+  it('folds a word of look-alikes from two scripts (Greek with Cyrillic or Armenian), even in a text without Latin letters', () => {
+    // No Latin letter at all: a whole word of look-alikes used to be read as a word of its own script.
+    expect(normaliseText('ΒΙΤСОΙΝ')).toBe('bitcoin'); // Greek Β Ι Τ Ο Ι Ν, Cyrillic С О
+    expect(normaliseText('продам ΒΙΤСОΙΝ дёшево')).toBe('продам bitcoin дешево');
+    // Some Latin, fewer than half the letters: the same word folds there too.
+    expect(normaliseText('ВІТСΟΙΝ free')).toBe('bitcoin free');
+    // One script, however many look-alikes: still a word of that script.
+    expect(normaliseText('ВОТ ТАК')).toBe('вот так');
+    expect(normaliseText('Καλημέρα ΟΚ κόσμε')).toBe('καλημερα οκ κοσμε');
+    const content = compileContent({ terms: { bitcoin: 20 } }, []);
+    expect(content.evaluate({ title: 'ΒΙΤСОΙΝ' }).terms).toEqual(['bitcoin']);
+    expect(content.evaluate({ title: 'ВОТ' }).terms).toEqual([]);
+  });
+
   it('reads Latin look-alikes in a Cyrillic word as the Cyrillic letters they imitate, so Russian terms still match', () => {
     // `кaзинo` with Latin a and o: folded to Latin it was `kazиho`, neither Russian nor Latin.
     expect(normaliseText('Онлайн кaзинo')).toBe('онлаин казино'); // й loses its breve, as every accent

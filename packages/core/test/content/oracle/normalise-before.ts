@@ -49,8 +49,14 @@ function foldConfusables(text: string): string {
     if (latin === word) return word;
     // Since then: Latin letters in a word with Cyrillic letters that have no Latin twin are Cyrillic.
     if (/[a-z]/i.test(word) && /[\u0400-\u052F]/.test(latin)) return word.replace(/[a-z]/gi, (char) => LATIN_TO_CYRILLIC.get(char) ?? char);
-    return ALWAYS_FOLD.test(word) || (ONLY_LATIN.test(latin) && latinText) ? latin : word;
+    // Since then: a word of look-alikes from two scripts (Greek with Cyrillic or Armenian) folds in any text.
+    return ALWAYS_FOLD.test(word) || (ONLY_LATIN.test(latin) && (latinText || mixesScripts(word))) ? latin : word;
   });
+}
+
+/** Letters of more than one of the Greek, Cyrillic and Armenian blocks. */
+function mixesScripts(word: string): boolean {
+  return [/[\u0370-\u03FF]/, /[\u0400-\u052F]/, /[\u0530-\u058F]/].filter((block) => block.test(word)).length > 1;
 }
 
 /** At least half the letters are Latin (Cherokee counts as a letter of another script). */
