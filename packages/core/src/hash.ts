@@ -1,8 +1,8 @@
 /**
  * The project's one 64-bit string hash: cyrb53's two 32-bit lanes (bryc's hash, kept at 64 bits),
  * over a string's UTF-16 code units. Content fingerprints (content/signals.ts, and near.ts's
- * one-pass `digestAscii`, which must give the same) and `countBans`'s seen-subject table
- * (engine/seen-once.ts) use it; 64 bits, so unrelated texts never collide by chance.
+ * one-pass `digestAscii`, which must give the same) and the hashed sets of engine/seen-once.ts
+ * (`countBans`'s seen subjects, the report's challenged ones) use it; 64 bits, so unrelated texts never collide by chance.
  *
  * Constants of 2^31 and above are written as their signed 32-bit values (0xdeadbeef is
  * -559038737): Math.imul reads both the same, but a variable that starts at 0xdeadbeef starts as a

@@ -171,8 +171,8 @@ describe('decision-log lines', () => {
       builder.add(read);
     }
     gc();
-    // Cuts that were views into their ids kept all 100 MB alive (blocked actors, challenged
-    // subjects); copies are about 200 KB.
+    // Cuts that were views into their ids kept all 100 MB alive (blocked actors; challenged
+    // subjects did too, before they were kept as hashes); copies are about 200 KB.
     expect(process.memoryUsage().heapUsed - before).toBeLessThan(30e6);
     expect(builder.build().blocked.actors[0]!.key).toMatch(/^actor \d+ x+…\(\+998976 chars\)$/);
   });

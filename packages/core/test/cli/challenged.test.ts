@@ -9,7 +9,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createReportBuilder, passedThrough, type ChallengeSummary, type LoggedDecision } from '../../src/cli/aggregate.js';
 import { MAX_LOG_TEXT, readLoggedDecision } from '../../src/cli/log-line.js';
-import { hashedSet } from '../../src/engine/seen-once.js';
 
 const T = Date.UTC(2026, 0, 5, 8);
 
@@ -161,23 +160,5 @@ describe('challenged subjects kept as hashes', () => {
     expect(builder.build().challenges).toMatchObject({ issued: 20_000, subjects: 20_000 });
     // 8 bytes a slot, 65,536 slots for 20,000 subjects: 512 KB, and the pass set's 8 KB.
     expect(grown).toBeLessThan(5e6);
-  });
-});
-
-describe('hashedSet (seen-once.ts), as the report uses it', () => {
-  it('answers has, add and size as a Set of the strings would', () => {
-    fc.assert(
-      fc.property(fc.array(fc.tuple(fc.boolean(), fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('', 'actor:x', 'ip:x'))), { maxLength: 300 }), (ops) => {
-        const set = hashedSet();
-        const reference = new Set<string>();
-        for (const [add, text] of ops) {
-          if (add) expect(set.add(text)).toBe(!reference.has(text));
-          else expect(set.has(text)).toBe(reference.has(text));
-          if (add) reference.add(text);
-          expect(set.size).toBe(reference.size);
-        }
-      }),
-      { numRuns: 300 },
-    );
   });
 });

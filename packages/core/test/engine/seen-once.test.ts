@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { seenOnce } from '../../src/engine/seen-once.js';
+import { hashedSet, seenOnce } from '../../src/engine/seen-once.js';
 
 describe('seenOnce', () => {
   it('answers true once per distinct string, whatever the order and repeats, as a Set would', () => {
@@ -27,5 +27,23 @@ describe('seenOnce', () => {
       if (firstTime(`actor:${i}`)) again++;
     }
     expect(again).toBe(Math.ceil(subjects.length / 7));
+  });
+});
+
+describe('hashedSet', () => {
+  it('answers has, add and size as a Set of the strings would', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('', 'actor:x', 'ip:x'))), { maxLength: 300 }), (ops) => {
+        const set = hashedSet();
+        const reference = new Set<string>();
+        for (const [add, text] of ops) {
+          if (add) expect(set.add(text)).toBe(!reference.has(text));
+          else expect(set.has(text)).toBe(reference.has(text));
+          if (add) reference.add(text);
+          expect(set.size).toBe(reference.size);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
