@@ -14,7 +14,11 @@
  * the end of a line is not `evil.examplethanks`) and at `<`, `>`, `"` and a backtick (RFC 3986's
  * delimiters of a URL in text), and a host ends at the first character no host name has
  * (`(see http://evil.example).` and `http://evil.example,call` are `evil.example`, where a
- * browser would try `evil.example).` or `evil.example,call`, names that never resolve).
+ * browser would try `evil.example).` or `evil.example,call`, names that never resolve). Nor
+ * does a host that is ASCII go on into a word of a script written without spaces (Japanese,
+ * Chinese, Thai…; Korean, whose particles join the word before them): `http://evil.exampleまで`
+ * and `http://evil.example。次へ` are `evil.example` to a reader and to linkifiers, where a browser
+ * would try the internationalised `evil.xn--example-…`, a name no list holds (see `textHost`).
  * links.property.test.ts checks the rest against `new URL` on generated hostile URLs.
  *
  * Reads text that is lower case with invisible characters removed; for text that is not plain
@@ -63,6 +67,8 @@ interface Scan {
 interface HostRead {
   readonly host: string;
   readonly end: number;
+  /** Where the link scan goes on, when before `end`: the scheme of a link that a host cut by `textHost` had run into. */
+  readonly next?: number;
 }
 
 /**
@@ -81,7 +87,8 @@ export function linkedHosts(text: string, ascii: boolean): string[] {
     const read = readLink(scan, match);
     if (read === null) continue; // no host: a link may start further on
     hosts.push(boundedHost(read.host.startsWith('www.') ? read.host.slice(4) : read.host));
-    if (read.end > link.lastIndex) link.lastIndex = read.end;
+    if (read.next !== undefined) link.lastIndex = read.next;
+    else if (read.end > link.lastIndex) link.lastIndex = read.end;
   }
   return hosts;
 }
@@ -120,12 +127,64 @@ function readLink(scan: Scan, match: RegExpExecArray): HostRead | null {
  * one in punycode, an IPv4 address written as a number (`0x7f.1`, `3232235777`, `0300.0250.1.1`)
  * in its dotted form. Kept as written when it has no such form.
  */
-function plainHost(scan: Scan, host: string, start: number, end: number): HostRead {
+function plainHost(scan: Scan, written: string, start: number, end: number): HostRead {
+  const ascii = scan.ascii || ASCII.test(written);
+  const host = ascii ? written : textHost(written);
   if (endsInNumber(host)) return parsedHost(scan, start) ?? { host, end };
-  if (scan.ascii || ASCII.test(host)) return { host, end };
-  const ascii = converted(scan, host);
+  if (ascii) return { host, end };
   // An invalid internationalised name has no ASCII form: kept as written, it still counts as a link.
-  return { host: ascii || host, end };
+  if (host === written) return { host: converted(scan, host) || host, end };
+  return { host: ASCII.test(host) ? host : converted(scan, host) || host, end, next: swallowedScheme(scan.text, written, end) };
+}
+
+/**
+ * Where the link scan goes on after a host that `textHost` cut: at the scheme the written host
+ * ends with, when the text's next word ran into one (`http://a.exampleまたはhttp://b.example`,
+ * "or": the host's last label `exampleまたはhttp` ends at the `:`), so that link is read too; the
+ * scan had gone on after it. Undefined otherwise. Steps back at most 5 characters, once a link.
+ */
+function swallowedScheme(text: string, written: string, end: number): number | undefined {
+  const scheme = written.endsWith('https') ? 5 : written.endsWith('http') ? 4 : 0;
+  return scheme !== 0 && text.charCodeAt(end) === 58 ? end - scheme : undefined;
+}
+
+// Scripts written without spaces between words, and Hangul, whose particles join the word
+// before them (`evil.example에서`). By script extension, so that the letters they share count
+// too: the prolonged sound mark `ー` is of the Common script, and kana by extension.
+const UNSPACED = String.raw`\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Hangul}\p{scx=Thai}\p{scx=Lao}\p{scx=Khmer}\p{scx=Myanmar}`;
+// An ASCII letter or digit followed by a letter of such a script, perhaps after ideographic full
+// stops (which end a sentence there: `evil.example。次へ`): the host ends after the ASCII character.
+// Not a digit of a percent escape (`%e3%80%82例` is `。例` to a browser, and no reader's word).
+const INTO_UNSPACED = new RegExp(String.raw`(?<!%[0-9a-f]?)[a-z0-9](?=\u3002*(?=\p{L})[${UNSPACED}])`, 'gu');
+
+/**
+ * `host`, read out of free text, as a reader ends it: at the first place an ASCII letter or digit
+ * runs straight into a letter of a script written without spaces (or into ideographic full stops
+ * and then one) after the host's first full stop: `evil.exampleまで`, `evil.example这里`,
+ * `evil.example。次へ` and `例え.jpまで` are `evil.example`, `evil.example` and `例え.jp`. Japanese,
+ * Chinese or Thai text puts no space after a link, so the next word joins the host's last label,
+ * and the internationalised name a browser would try (`evil.xn--example-…`) resolves nowhere
+ * but slipped past every domain list, while a reader and linkifiers (twitter-text's, chat apps')
+ * see `evil.example`.
+ *
+ * Internationalised hosts keep their reading: a label of the script itself (`例え.jp`,
+ * `baidu.中国`, `thnic.ไทย`: a full stop, not an ASCII letter, before it) and a label that mixes
+ * the two before the first full stop (`abc例え.jp`, `www.abc例え.jp`: `abc` alone is no link).
+ * Only a name with an ASCII subdomain before such a mixed label (`shop.abc例え.jp`, rare:
+ * registries rarely mix the two) now reads as that subdomain. Latin, Cyrillic or Greek letters
+ * after ASCII end nothing (`www.münchen.de`): those scripts put spaces between words, and their
+ * hosts mix ASCII and other letters anywhere.
+ */
+function textHost(host: string): string {
+  // The first full stop after the name's first label, `www.` being no name of its own.
+  const from = host.startsWith('www.') || host.startsWith('www\u3002') ? 4 : 0;
+  let dot = host.indexOf('.', from);
+  const ideographic = host.indexOf('\u3002', from);
+  if (dot === -1 || (ideographic !== -1 && ideographic < dot)) dot = ideographic;
+  if (dot === -1) return host;
+  INTO_UNSPACED.lastIndex = dot + 1;
+  const junction = INTO_UNSPACED.exec(host);
+  return junction === null ? host : host.slice(0, junction.index + 1);
 }
 
 // An IPv4 address as every browser writes it: no number form to parse.
@@ -212,12 +271,15 @@ function parsedHost(scan: Scan, from: number): HostRead | null {
   const limit = Math.min(text.length, from + MAX_HOST_PART + 1);
   while (end < limit && isHostPartChar(text, end)) end++;
   if (end - from > MAX_HOST_PART) return null;
-  const part = text.slice(from, end).replace(FINAL_DOTS, '');
+  const written = text.slice(from, end);
+  const name = scan.ascii || ASCII.test(written) ? written : textHost(written);
+  const part = name.replace(FINAL_DOTS, '');
   if (part === '') return null;
   const ascii = converted(scan, part);
   const cut = NOT_IN_HOST_NAME.exec(ascii);
   const host = (cut === null ? ascii : ascii.slice(0, cut.index)).replace(FINAL_DOTS, '');
-  return host === '' ? null : { host, end };
+  if (host === '') return null;
+  return name === written ? { host, end } : { host, end, next: swallowedScheme(text, written, end) };
 }
 
 /** Whether the character at `i` may be part of a host name as written: see `parsedHost`. */
@@ -359,8 +421,14 @@ export function bareHosts(text: string): string[] {
   for (let slash = text.indexOf('/'); slash !== -1; slash = text.indexOf('/', slash + 1)) {
     let start = slash;
     while (start > 0 && slash - start < 260 && isChainChar(text.charCodeAt(start - 1))) start--;
-    if (start === slash || (start > 0 && (isChainChar(text.charCodeAt(start - 1)) || (NOT_BEFORE.has(text[start - 1]!) && !afterBrokenScheme(text, start))))) continue;
+    if (start === slash) continue;
     const host = text.slice(start, slash);
+    if (start > 0 && text.charCodeAt(start - 1) === 64) {
+      // After a user-info (`ftp://good.example@evil.example/x`): a link after a scheme the link scan does not read.
+      if (PLAIN_CHAIN.test(host) && isLinkHost(host) && endsBrokenUserInfo(text, start - 1)) hosts.push(host);
+      continue;
+    }
+    if (start > 0 && (isChainChar(text.charCodeAt(start - 1)) || (NOT_BEFORE.has(text[start - 1]!) && !afterBrokenScheme(text, start)))) continue;
     if (PLAIN_CHAIN.test(host) && isLink(text, start, host)) hosts.push(host);
   }
   if (hasBracketedDot(text)) {
@@ -397,8 +465,32 @@ function afterBrokenScheme(text: string, start: number): boolean {
   return !(SCANNED_SCHEME.test(scheme) || (text.slice(i, start) === '//' && DEFANGED_SCHEME_BEFORE.test(scheme)));
 }
 
-/** A chain of labels at `start` is a link: a known top-level domain, no `www.` (linkedHosts counts those), no address before it. */
+/** A chain of labels at `start` is a link: a link's host (`isLinkHost`), no address before it. */
 function isLink(text: string, start: number, host: string): boolean {
-  if (host.startsWith('www.') || !KNOWN_TLDS.has(host.slice(host.lastIndexOf('.') + 1))) return false;
-  return !AT_BEFORE.test(text.slice(Math.max(0, start - 6), start)); // an e-mail domain, spelled out or not
+  return isLinkHost(host) && !AT_BEFORE.test(text.slice(Math.max(0, start - 6), start)); // an e-mail domain, spelled out or not
+}
+
+/** A chain of labels is a bare link's host: a known top-level domain, no `www.` (linkedHosts counts those). */
+function isLinkHost(host: string): boolean {
+  return !host.startsWith('www.') && KNOWN_TLDS.has(host.slice(host.lastIndexOf('.') + 1));
+}
+
+// Where linkedHosts starts a link: `http(s):` and slashes, or `www.`.
+const LINK_START = new RegExp(START);
+
+/**
+ * Whether the `@` at `at` ends the user-info of an authority after a broken or missing scheme
+ * (`afterBrokenScheme`): `ftp://good.example@evil.example/x`, `//a:pw@evil.example/x`. A browser
+ * opens the host after the last `@`; read as an address's domain, the user-info made it no link,
+ * and no address either (contacts.ts leaves the user-info of `//` alone), so the host was counted
+ * nowhere. Not when the user-info holds a link linkedHosts reads (`ftp://www.good.example@…`:
+ * it reads the host after the `@` itself), nor for an `@` in a path or query
+ * (`ftp://a.example/p@b.example/`). Scans back to where the authority starts; only the `@` right
+ * before a host and its `/` scans, so each stretch between two ends of an authority is scanned at
+ * most once: linear in the text.
+ */
+function endsBrokenUserInfo(text: string, at: number): boolean {
+  let start = at;
+  while (start > 0 && !endsAuthority(text, start - 1)) start--;
+  return afterBrokenScheme(text, start) && !LINK_START.test(text.slice(start, at));
 }

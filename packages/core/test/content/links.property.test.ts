@@ -6,6 +6,7 @@
  * number forms of IPv4, upper case, full-width and ideographic full stops, internationalised
  * letters, invisible characters and punctuation.
  */
+import { domainToUnicode } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { boundedHost, linkedHosts } from '../../src/content/links.js';
@@ -62,6 +63,11 @@ const authority = fc.array(piece, { minLength: 1, maxLength: 16 }).map((pieces) 
 // combining mark after a percent escape's digit has joined it (`%bc\u0301` is `%bć`) before any
 // URL is seen; a browser decodes the escape first. No host is written so but to test this.
 const MARK_AFTER_ESCAPE = /%[0-9a-f]{0,2}\p{M}/iu;
+// Free text ends a host where an ASCII letter or digit runs into a word of a script written
+// without spaces (links.ts `textHost`: `http://evil.com例` is evil.com to a reader, where a
+// browser tries `evil.xn--com-…`). The generator writes such hosts (`例` right after a label, in
+// the link form): the browser is no reference for them, links.test.ts checks their reading.
+const INTO_UNSPACED = /(?<!%[0-9a-f]?)[a-z0-9][\u3002\uff61]*例/i;
 const tail = fc.constantFrom('', '/', '/x', '/a@b.example', '?q=1', '#top', '/www.other.example');
 const url = fc.tuple(scheme, slashes, authority, tail).map((parts) => parts.join(''));
 
@@ -71,7 +77,7 @@ describe('linkedHosts agrees with the browser (WHATWG URL) on the host (property
     fc.assert(
       fc.property(url, (candidate) => {
         const expected = browserHost(candidate);
-        if (expected === null || MARK_AFTER_ESCAPE.test(candidate)) return;
+        if (expected === null || MARK_AFTER_ESCAPE.test(candidate) || (INTO_UNSPACED.test(linkForm(candidate)) && domainToUnicode(expected).includes('例'))) return;
         compared++;
         expect(hostsIn(candidate)[0], candidate).toBe(expected);
       }),
@@ -87,7 +93,7 @@ describe('linkedHosts agrees with the browser (WHATWG URL) on the host (property
     fc.assert(
       fc.property(before, url, after, (prefix, candidate, suffix) => {
         const expected = browserHost(candidate);
-        if (expected === null || MARK_AFTER_ESCAPE.test(candidate)) return;
+        if (expected === null || MARK_AFTER_ESCAPE.test(candidate) || (INTO_UNSPACED.test(linkForm(candidate)) && domainToUnicode(expected).includes('例'))) return;
         expect(hostsIn(`${prefix}${candidate}${suffix}`)[0], candidate).toBe(expected);
       }),
       { seed: SEED, numRuns: 5_000 },

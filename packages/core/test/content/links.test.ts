@@ -100,6 +100,85 @@ describe('linkedHosts: the host a browser opens (WHATWG URL)', () => {
   });
 });
 
+describe('linkedHosts: a host written straight into text of an unspaced script', () => {
+  // Japanese, Chinese, Thai… put no space between words, nor between a link and the word after
+  // it, and Korean particles join the word before them: a reader, and linkifiers such as
+  // twitter-text, end the host where the ASCII name meets the script. Read whole, it was an
+  // internationalised host no list names (`evil.comまで` is `evil.xn--com-ub4boe`).
+  it.each([
+    ['http://evil.comまで', 'evil.com'],
+    ['詳しくはhttp://evil.com这里', 'evil.com'],
+    ['詳しくはhttp://evil.com这里/x', 'evil.com'],
+    ['www.evil.comをクリック', 'evil.com'],
+    ['https://evil.com에서 확인', 'evil.com'],
+    ['http://evil.comถึง', 'evil.com'],
+    ['http://evil.com:8080まで', 'evil.com'],
+    ['http://paypal.com@evil.comまで', 'evil.com'],
+    ['http://evil.comーー', 'evil.com'],
+    ['ｈｔｔｐ：／／ｅｖｉｌ．ｃｏｍまで', 'evil.com'],
+    // Full-width and ideographic punctuation ends a sentence, and the host with it.
+    ['http://evil.com。', 'evil.com'],
+    ['http://evil.com。次へ', 'evil.com'],
+    ['http://evil.comまで。詳細は', 'evil.com'],
+    ['http://evil.com、次へ', 'evil.com'],
+    ['（http://evil.com）', 'evil.com'],
+    ['http://evil.com！', 'evil.com'],
+    ['http://evil.com」です', 'evil.com'],
+    // An internationalised name ends where an ASCII label runs into the script, too.
+    ['http://例え.jpまで', 'xn--r8jz45g.jp'],
+  ])('%s is %s', (text, host) => {
+    expect(hostsIn(text)).toEqual([host]);
+  });
+
+  it('reads the link that the next word ran into', () => {
+    // "or": the word and the next scheme had joined the first host, and the second link was never read.
+    expect(hostsIn('http://paypal.comまたはhttp://evil.com')).toEqual(['paypal.com', 'evil.com']);
+    expect(hostsIn('www.paypal.com或https://evil.com/x')).toEqual(['paypal.com', 'evil.com']);
+    expect(hostsIn('http://paypal.com:8080或者https://evil.com')).toEqual(['paypal.com', 'evil.com']);
+    expect(hostsIn('http://paypal.comまたはhttp://evil.comまたはhttp://evil2.comまで')).toEqual(['paypal.com', 'evil.com', 'evil2.com']);
+  });
+
+  it.each([
+    // Internationalised hosts keep reading as they did: the script is the name, not the next word.
+    ['http://例え.jp', 'xn--r8jz45g.jp'],
+    ['http://münchen.de', 'xn--mnchen-3ya.de'],
+    ['http://www.münchen.de/x', 'xn--mnchen-3ya.de'],
+    ['http://abc例え.jp', 'xn--abc-b73b408n.jp'],
+    ['http://www.abc例え.jp', 'xn--abc-b73b408n.jp'],
+    ['http://baidu.中国', 'baidu.xn--fiqs8s'],
+    ['http://www.例え.jp', 'xn--r8jz45g.jp'],
+    ['http://thnic.ไทย', 'thnic.xn--o3cw4h'],
+    ['http://evil\u3002com', 'evil.com'],
+  ])('%s is still %s', (text, host) => {
+    expect(hostsIn(text)).toEqual([host]);
+    expect(new URL(text).hostname.replace(/^www\./, '')).toBe(host);
+  });
+});
+
+describe('bareHosts: a host behind a user-info after a scheme the link scan does not read', () => {
+  it('reads the host after the last `@`, as a browser opens ftp: and scheme-relative links', () => {
+    for (const text of ['ftp://paypal.com@evil.com/x', 'ftp://a:b@evil.com/x', 'see ftp://a@b@evil.com/x', '//paypal.com@evil.com/x', 'h**p://paypal.com:pw@evil.com/login']) {
+      expect(bareHosts(normaliseText(text)), text).toEqual(['evil.com']);
+      expect(new URL(text.replace(/^see /, '').replace(/^\/\//, 'ftp://').replace('h**p:', 'http:')).hostname).toBe('evil.com');
+    }
+  });
+
+  it('leaves the links the link scan reads to it, and an `@` in a path or an address alone', () => {
+    for (const [text, hosts] of [
+      ['http://paypal.com@evil.com/x', []],
+      ['hxxp://paypal.com@evil.com/x', []],
+      ['ftp://www.paypal.com@evil.com/x', []],
+      ['ftp://x.com/p@evil.com/y', ['x.com']],
+      ['ftp://x.com/?a@evil.com/y', ['x.com']],
+      ['mail bob@evil.com/x', []],
+      ['paypal.com@evil.com/x', []],
+    ] as const) {
+      expect(bareHosts(normaliseText(text)), text).toEqual(hosts);
+    }
+    expect(hostsIn('ftp://www.paypal.com@evil.com/x')).toEqual(['evil.com']);
+  });
+});
+
 describe('domain lists see the host a browser opens', () => {
   const content = compileContent(
     { maxLinks: 0, linkScore: 1, contacts: { email: 5 }, domains: { bad: { domains: ['evil.com', '127.0.0.1'], score: 20 }, good: { domains: ['paypal.com'], score: 0 } } },
@@ -128,6 +207,15 @@ describe('domain lists see the host a browser opens', () => {
       const signals = content.evaluate({ body });
       expect(signals.domainLists, body).toEqual(['bad']);
       expect(signals.links, body).toBe(1);
+    }
+  });
+
+  it('a blocked domain written straight into CJK text, or behind the user-info of an ftp: link, is the blocked one', () => {
+    for (const body of ['詳しくはhttp://evil.com这里', 'http://evil.comまで。', 'ftp://paypal.com@evil.com/x']) {
+      const signals = content.evaluate({ body });
+      expect(signals.domainLists, body).toEqual(['bad']);
+      expect(signals.links, body).toBe(1);
+      expect(signals.emails, body).toBe(0);
     }
   });
 
