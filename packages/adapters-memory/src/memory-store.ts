@@ -28,11 +28,18 @@
  * counters as before.
  *
  * At that bound, subjects whose marks end (a 24-hour ban, a rung) go before those holding a mark
- * with no end (a permanent ban or allow, the range registry): they are apart in a third LRU,
- * evicted only when the timed ones are gone. A flood of fresh subjects each banned for a day is
- * cheap for a client with IPv6 /64s to spare, and in one LRU it pushed out the operator's
- * permanent bans and the registry of range bans, whose next edit then rewrote it from nothing:
- * every range ban lifted.
+ * with no end (a permanent ban or allow): they are apart in a third LRU, evicted only when the
+ * timed ones are gone. A flood of fresh subjects each banned for a day is cheap for a client with
+ * IPv6 /64s to spare, and in one LRU it pushed out the operator's permanent bans and the registry
+ * of range bans, whose next edit then rewrote it from nothing: every range ban lifted.
+ *
+ * The range registry and the marks of the ranges it holds (`PINNED_SUBJECTS`, and subjects named
+ * with `PINNED_PREFIXES`: `cidr:<range>`) are in a fourth LRU, evicted only when nothing else is
+ * left. The registry keeps enforcing a range for as long as its entry says, whatever the store
+ * evicts; the range's own mark is what `listBlocks`, `inspect` and `countBans` read, and as a timed
+ * ban among a flood of timed bans it went first: the block was enforced but listed nowhere. Both
+ * are bounded by the registry's 10,000 ranges (`MAX_PINNED`), and a range's mark that has ended
+ * goes before any live one, like a kept subject's.
  *
  * Expiry is lazy, against the caller's clock: no timers and no lru-cache TTL (it reads its own
  * clock, and `setTimeout` cannot wait past 24.8 days), so a 60-day ban works and replays are
@@ -101,13 +108,30 @@ interface Subject {
 export const TRANSIENT_MARKS: readonly string[] = Object.freeze(['record', 'token']);
 
 /**
- * Subjects never evicted while anything else holding a mark with no end can be: the registry of
- * range blocks and its version signal, which `@actiongate/core` writes under these names (a test
- * there checks it). The registry is read only when it changes, so however recently a range was
- * blocked, a flood of permanent bans made it the least recently used; and losing it lifts every
- * range block. Two subjects, bounded (the registry holds at most 10,000 ranges).
+ * Subjects never evicted while any other can be (pinned ones, `PINNED_PREFIXES`, last of all):
+ * the registry of range blocks and its version signal, which `@actiongate/core` writes under
+ * these names (a test there checks it). The registry is read only when it changes, so however
+ * recently a range was blocked, a flood of permanent bans made it the least recently used; and
+ * losing it lifts every range block. Two subjects, bounded (the registry holds at most 10,000
+ * ranges).
  */
 export const PINNED_SUBJECTS: readonly string[] = Object.freeze(['ranges', 'ranges-version']);
+
+/**
+ * Prefixes of the subjects kept with `PINNED_SUBJECTS`: `cidr:<range>`, where `@actiongate/core`
+ * writes a range block's or allow's own mark next to its registry entry (a test there checks it),
+ * which operator listings read. Evicted, it left a range enforced by the registry but missing
+ * from `listBlocks`, `inspect` and `countBans` (module comment).
+ */
+export const PINNED_PREFIXES: readonly string[] = Object.freeze(['cidr:']);
+
+/**
+ * Most pinned subjects held: the registry holds at most 10,000 ranges (core's `MAX_RANGES`), each
+ * with its `cidr:` subject, plus `PINNED_SUBJECTS`. Past it (only when ranges outlive their
+ * registry entries: a registry deleted and started afresh) the least recently used range mark
+ * goes, so no writer of `cidr:` subjects can pin more than this.
+ */
+export const MAX_PINNED = 10_000 + PINNED_SUBJECTS.length;
 
 /**
  * The key under which a store's prototype names the `apply` that its `applyNow` answers
@@ -130,19 +154,24 @@ export class MemoryStore implements Store {
   readonly #kept: LRUCache<string, Subject>;
   /** Subjects holding a mark with no end: evicted only when no other subject is left, and after #kept at its bound. */
   readonly #lasting: LRUCache<string, Subject>;
+  /**
+   * Pinned subjects (`isPinned`) holding a live mark, timed or not: evicted only after every
+   * other subject, bar those whose marks have ended, which go first as in #kept.
+   */
+  readonly #pinned: LRUCache<string, Subject>;
   /** Every other subject. */
   readonly #others: LRUCache<string, Subject>;
   readonly #maxKeys: number;
-  /** Most subjects the kept and lasting LRUs hold together: `maxKeys - counterReserve`, at least 1. */
+  /** Most subjects the kept, lasting and pinned LRUs hold together: `maxKeys - counterReserve`, at least 1. */
   readonly #maxKept: number;
   readonly #maxNames: number;
   #closed = false;
   /**
-   * Kept subjects the last sweep found ended, to evict before any other (each checked again when
-   * its turn comes: it may have been touched since). See #evict.
+   * Kept and pinned subjects the last sweep found ended, to evict before any other (each checked
+   * again when its turn comes: it may have been touched since). See #evict.
    */
   #ended: string[] = [];
-  /** Evictions since the kept LRU was last swept for ended subjects. */
+  /** Evictions since the kept and pinned LRUs were last swept for ended subjects. */
   #sinceSweep = 0;
   /**
    * The subject operation being applied, and how far (the takes committed, the adds and sets done):
@@ -166,12 +195,13 @@ export class MemoryStore implements Store {
     // is bounded by a size of one per entry instead, and grows as it fills.
     this.#kept = new LRUCache<string, Subject>({ maxSize: this.#maxKept, sizeCalculation: () => 1 });
     this.#lasting = new LRUCache<string, Subject>({ maxSize: this.#maxKept, sizeCalculation: () => 1 });
+    this.#pinned = new LRUCache<string, Subject>({ maxSize: Math.min(this.#maxKept, MAX_PINNED), sizeCalculation: () => 1 });
     this.#others = new LRUCache<string, Subject>({ max: this.#maxKeys });
   }
 
   /** Subjects held now (expired state is dropped lazily, so this is an upper bound of live ones). */
   get size(): number {
-    return this.#kept.size + this.#lasting.size + this.#others.size;
+    return this.#kept.size + this.#lasting.size + this.#pinned.size + this.#others.size;
   }
 
   /**
@@ -216,7 +246,7 @@ export class MemoryStore implements Store {
     let consumed = false;
     // Reading refreshes the subject's recency; a subject is created only when a write lands,
     // so reads, denied takes and no-op writes never evict anyone.
-    let record = this.#others.get(subject) ?? this.#kept.get(subject) ?? this.#lasting.get(subject);
+    let record = this.#find(subject);
 
     const get = ops.get;
     const stored = record?.marks;
@@ -292,7 +322,7 @@ export class MemoryStore implements Store {
     }
 
     if (record !== undefined) {
-      if ((record.marks?.size ?? 0) + (record.windows?.size ?? 0) === 0) this.#lruOf(record.keepUntil).delete(subject);
+      if ((record.marks?.size ?? 0) + (record.windows?.size ?? 0) === 0) this.#lruOf(subject, record.keepUntil).delete(subject);
       else if (record.marks !== undefined || record.keepUntil > 0) this.#sort(subject, record, now);
     }
     return { subject, marks, counts, takes, consumed };
@@ -345,9 +375,21 @@ export class MemoryStore implements Store {
     return record;
   }
 
-  /** The LRU of a subject kept until `keepUntil`. */
-  #lruOf(keepUntil: number): LRUCache<string, Subject> {
-    return keepUntil === 0 ? this.#others : keepUntil === Infinity ? this.#lasting : this.#kept;
+  /**
+   * A subject's state, refreshing its recency, from the LRUs its name can put it in: a pinned
+   * one's two (#pinned, then #others), any other's three. So the pinned LRU costs other subjects
+   * no lookup, and `ranges-version`, read on every decision, costs one once a range is blocked
+   * (it cost three, found in the lasting LRU after missing the others).
+   */
+  #find(subject: string): Subject | undefined {
+    if (isPinned(subject)) return this.#pinned.get(subject) ?? this.#others.get(subject);
+    return this.#others.get(subject) ?? this.#kept.get(subject) ?? this.#lasting.get(subject);
+  }
+
+  /** The LRU of `subject` kept until `keepUntil`. */
+  #lruOf(subject: string, keepUntil: number): LRUCache<string, Subject> {
+    if (keepUntil === 0) return this.#others;
+    return isPinned(subject) ? this.#pinned : keepUntil === Infinity ? this.#lasting : this.#kept;
   }
 
   /** Puts a subject in the LRU it belongs to after a batch: a kept one while it holds a live mark (transient marks aside). */
@@ -359,81 +401,95 @@ export class MemoryStore implements Store {
         if (until > now && until > keepUntil && !TRANSIENT_MARKS.includes(name)) keepUntil = until;
       }
     }
-    const was = this.#lruOf(record.keepUntil);
-    const next = this.#lruOf(keepUntil);
+    const was = this.#lruOf(subject, record.keepUntil);
+    const next = this.#lruOf(subject, keepUntil);
     record.keepUntil = keepUntil;
     if (was === next) return;
     was.delete(subject);
     // The kept LRUs at their bound: the counters' reserve is not a ban's to take, and a timed
-    // ban goes before one with no end (module comment).
-    if (was === this.#others && this.#kept.size + this.#lasting.size >= this.#maxKept && !this.#evictEnded(now)) {
+    // ban goes before one with no end, which goes before a pinned one (module comment).
+    if (was === this.#others && this.#kept.size + this.#lasting.size + this.#pinned.size >= this.#maxKept && !this.#evictEnded(now)) {
       if (this.#kept.size > 0) this.#kept.pop();
-      else this.#popLasting();
+      else if (this.#lasting.size > 0) this.#lasting.pop();
+      else this.#popPinned();
     }
+    // Pinned subjects are bounded apart too (MAX_PINNED), an ended one going first.
+    if (next === this.#pinned && this.#pinned.size >= MAX_PINNED && !this.#evictEndedOf(this.#pinned, now)) this.#popPinned();
     next.set(subject, record);
   }
 
   /**
-   * Makes room for one subject: a kept one whose marks have all ended, else the least recently
-   * used other subject, else (only when the reserve is 0: `maxKeys` 1) the least recently used
-   * kept one. The kept LRUs stay within #maxKept < maxKeys otherwise, so a full store always
-   * holds another subject to evict before a kept one.
+   * Makes room for one subject: a kept or pinned one whose marks have all ended, else the least
+   * recently used other subject, else (only when the reserve is 0: `maxKeys` 1) the least
+   * recently used kept, lasting, then pinned one. The kept LRUs stay within #maxKept < maxKeys
+   * otherwise, so a full store always holds another subject to evict before a kept one.
    */
   #evict(now: number): void {
     if (this.#evictEnded(now)) return;
     if (this.#others.size > 0) this.#others.pop();
     else if (this.#kept.size > 0) this.#kept.pop();
-    else this.#popLasting();
+    else if (this.#lasting.size > 0) this.#lasting.pop();
+    else this.#popPinned();
   }
 
   /**
-   * Evicts the least recently used subject holding a mark with no end, passing over the pinned
-   * ones (`PINNED_SUBJECTS`), which are used again instead, unless nothing else is left.
+   * Evicts the least recently used pinned subject, passing over the range registry
+   * (`PINNED_SUBJECTS`), which is used again instead, unless nothing else is left: losing a
+   * range's mark loses one listing, losing the registry stops every range edit.
    */
-  #popLasting(): void {
+  #popPinned(): void {
     for (let tries = 0; tries < PINNED_SUBJECTS.length; tries++) {
-      const key = this.#lasting.rkeys().next().value;
+      const key = this.#pinned.rkeys().next().value;
       if (key === undefined || !PINNED_SUBJECTS.includes(key)) break;
-      this.#lasting.get(key); // now the most recently used
+      this.#pinned.get(key); // now the most recently used
     }
-    this.#lasting.pop();
+    this.#pinned.pop();
   }
 
   /**
-   * Evicts a kept subject whose marks have all ended, if one is found; whether it did.
+   * Evicts a kept or pinned subject whose marks have all ended, if one is found; whether it did.
    *
-   * Ended kept subjects are looked for among the least recently used few, and, since idle
+   * Ended subjects are looked for among the least recently used few of each LRU, and, since idle
    * subjects with marks that last longer (a permanent ban) stay there and hide the rest, by a
-   * sweep of the whole kept LRU once every `kept.size` fruitless calls (O(1) a call, amortised).
-   * Without it, every subject whose ban had ended behind them stayed until touched: the kept LRU
-   * grew to its bound and counters were left only their reserve, or newer live bans were evicted
-   * in their place.
+   * sweep of both LRUs once every `kept.size + pinned.size` fruitless calls (O(1) a call,
+   * amortised). Without it, every subject whose ban had ended behind them stayed until touched:
+   * the kept LRU grew to its bound and counters were left only their reserve, or newer live bans
+   * were evicted in their place. A range's mark that has ended is no longer in the registry
+   * either (core drops an ended entry at its next edit), so it is not kept over anything live.
    */
   #evictEnded(now: number): boolean {
-    if (this.#evictKnownEnded(now)) return true;
-    if (++this.#sinceSweep < this.#kept.size) return false;
+    if (this.#evictEndedOf(this.#kept, now) || this.#evictEndedOf(this.#pinned, now) || this.#evictSwept(now)) return true;
+    if (++this.#sinceSweep < this.#kept.size + this.#pinned.size) return false;
     this.#sinceSweep = 0;
     const ended: string[] = [];
     for (const [key, record] of this.#kept.entries()) if (record.keepUntil <= now) ended.push(key);
+    for (const [key, record] of this.#pinned.entries()) if (record.keepUntil <= now) ended.push(key);
     this.#ended = ended; // most recently used first: popped from the least recently used end
-    return this.#evictKnownEnded(now);
+    return this.#evictSwept(now);
   }
 
-  /** Evicts a kept subject among the least recently used few, or the last sweep's, whose marks have all ended; whether it did. */
-  #evictKnownEnded(now: number): boolean {
+  /** Evicts a subject of `lru` among its least recently used few whose marks have all ended; whether it did. */
+  #evictEndedOf(lru: LRUCache<string, Subject>, now: number): boolean {
     let looked = 0;
-    for (const key of this.#kept.rkeys()) {
-      if (this.#kept.peek(key)!.keepUntil <= now) {
-        this.#kept.delete(key);
+    for (const key of lru.rkeys()) {
+      if (lru.peek(key)!.keepUntil <= now) {
+        lru.delete(key);
         return true;
       }
       if (++looked === 4) break;
     }
+    return false;
+  }
+
+  /** Evicts a subject of the last sweep whose marks have all ended still; whether it did. */
+  #evictSwept(now: number): boolean {
     while (this.#ended.length > 0) {
       const key = this.#ended.pop()!;
-      const record = this.#kept.peek(key);
+      // Swept from #kept or #pinned (which its name tells), it may since be in another LRU or gone.
+      const lru = isPinned(key) ? this.#pinned : this.#kept;
+      const record = lru.peek(key);
       if (record !== undefined && record.keepUntil <= now) {
-        this.#kept.delete(key);
+        lru.delete(key);
         return true;
       }
     }
@@ -514,7 +570,7 @@ export class MemoryStore implements Store {
     if (after === null) throw new TypeError(`MemoryStore: scan cursor must be one a previous scan returned, got ${show(cursor)}`);
     const found: MarkEntry[] = [];
     // Subjects with marks may be in any of the LRUs.
-    for (const [subject, record] of all(this.#kept.entries(), this.#lasting.entries(), this.#others.entries())) {
+    for (const [subject, record] of all(this.#kept.entries(), this.#lasting.entries(), this.#pinned.entries(), this.#others.entries())) {
       if (after !== undefined && subject <= after) continue;
       const mark = record.marks?.get(name);
       if (mark === undefined || (mark.until !== null && mark.until <= now)) continue;
@@ -531,10 +587,17 @@ export class MemoryStore implements Store {
     this.#closed = true;
     this.#kept.clear();
     this.#lasting.clear();
+    this.#pinned.clear();
     this.#others.clear();
     this.#ended = [];
     this.#ops = undefined;
   }
+}
+
+/** Whether `subject` is kept with the range registry: one of `PINNED_SUBJECTS`, or named with a `PINNED_PREFIXES` prefix. */
+function isPinned(subject: string): boolean {
+  for (let i = 0; i < PINNED_PREFIXES.length; i++) if (subject.startsWith(PINNED_PREFIXES[i]!)) return true;
+  return PINNED_SUBJECTS.includes(subject);
 }
 
 /** Whether an end of `a` comes after one of `b` (`null`: no end, the latest). */

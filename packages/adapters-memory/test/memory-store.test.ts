@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { testStore } from '@actiongate/core/testing';
-import { MemoryStore, PINNED_SUBJECTS, TRANSIENT_MARKS } from '@actiongate/memory';
-import type { SubjectOps } from '@actiongate/core';
+import { MAX_PINNED, MemoryStore, PINNED_PREFIXES, PINNED_SUBJECTS, TRANSIENT_MARKS } from '@actiongate/memory';
+import { createGuard, type PolicyDocument, type SubjectOps } from '@actiongate/core';
 
 testStore('memory', () => new MemoryStore());
 
@@ -276,6 +276,61 @@ describe('MemoryStore keeps room for counters through a flood of bans', () => {
     const tiny = new MemoryStore({ maxKeys: 2, counterReserve: 1 });
     for (const subject of PINNED_SUBJECTS) await one(tiny, T0, { subject, set: [{ name: 'version', value: 1, until: null }] });
     expect(tiny.size).toBe(1);
+  });
+
+  it('keeps range marks (PINNED_PREFIXES) with the registry through floods of bans, ended ones first, at most MAX_PINNED', async () => {
+    expect(PINNED_PREFIXES).toEqual(['cidr:']);
+    const range = (i: number) => `cidr:10.${i >> 8}.${i & 255}.0/24`;
+    const store = new MemoryStore({ maxKeys: 100 }); // 90 kept subjects at most
+    await one(store, T0, { subject: 'ranges', set: [{ name: 'entries', value: {}, until: null }] });
+    for (let i = 0; i < 10; i++) await one(store, T0, { subject: range(i), set: [ban(T0 + 7 * DAY)] });
+    // Day-long and permanent bans alike go before a range's timed mark.
+    for (let i = 0; i < 500; i++) await one(store, T0 + i, { subject: `ip:2001:db8:${i}::/64`, set: [ban(i % 2 === 0 ? T0 + DAY : null)] });
+    let now = T0 + 500;
+    for (let i = 0; i < 10; i++) expect(await banned(store, range(i), now)).toBe(true);
+    expect(await bans(store, now)).toHaveLength(89); // the registry, 10 ranges and the newest 79 bans
+    expect(await banned(store, 'ip:2001:db8:499::/64', now)).toBe(true);
+    // A range's mark that has ended goes before any live ban (the registry dropped its entry).
+    await one(store, now, { subject: range(0), set: [ban(now + MINUTE)] });
+    for (let i = 1; i < 10; i++) expect(await banned(store, range(i), now)).toBe(true); // range(0): the least recently used
+    await one(store, now, { subject: 'ranges', get: ['entries'] });
+    now += 2 * MINUTE;
+    await one(store, now, { subject: 'ip:2001:db8:500::/64', set: [ban(now + DAY)] });
+    const held = await bans(store, T0); // read-only, at a time before any ended: what is still held
+    expect(held).not.toContain(range(0));
+    expect(held).toContain('ip:2001:db8:421::/64'); // the oldest ban held before stays
+    // However many `cidr:` subjects a writer makes, at most MAX_PINNED are pinned, the registry kept.
+    const large = new MemoryStore({ maxKeys: 3 * MAX_PINNED });
+    for (const subject of PINNED_SUBJECTS) await one(large, T0, { subject, set: [{ name: 'version', value: subject, until: null }] });
+    for (let i = 0; i < MAX_PINNED + 10; i++) await one(large, T0, { subject: range(i), set: [ban(T0 + DAY)] });
+    expect(large.size).toBe(MAX_PINNED);
+    for (const subject of PINNED_SUBJECTS) expect((await one(large, T0, { subject, get: ['version'] })).marks.version).toBe(subject);
+    expect(await banned(large, range(MAX_PINNED + 9))).toBe(true);
+    expect(await banned(large, range(9))).toBe(false);
+    expect(await banned(large, range(10))).toBe(false); // the oldest range marks went
+    expect(await banned(large, range(12))).toBe(true);
+  });
+
+  it('keeps a timed range block listed through a flood of day-long bans, as long as the range registry enforces it', async () => {
+    // The registry (pinned) kept enforcing the range while its own `cidr:` mark, a timed ban
+    // among the flood's, was evicted: the block left listBlocks, inspect and countBans.
+    let t = T0;
+    const flooded: PolicyDocument = { name: 'flood', content: { terms: { casino: 100 } }, scoring: { block: 100 }, bans: { after: 1 } };
+    const guard = createGuard({ policy: flooded, store: new MemoryStore({ maxKeys: 200 }), now: () => t });
+    await guard.block('cidr:198.51.100.0/24', { for: '7d', reason: 'hosting range' });
+    await guard.allow('cidr:203.0.113.0/28', { for: '1h' }); // an allow is the same kind of mark
+    for (let i = 0; i < 1_000; i++) {
+      t += 1_000;
+      expect((await guard.evaluate({ action: 'ad.submit', ip: `2001:db8:${i.toString(16)}::1`, content: { body: 'casino' } })).banUntil).toBe(t + DAY);
+    }
+    expect((await guard.evaluate({ action: 'ad.submit', ip: '198.51.100.7' })).verdict).toBe('block');
+    expect((await guard.listBlocks({ limit: 1_000 })).entries.map((b) => b.subject)).toContain('cidr:198.51.100.0/24');
+    expect((await guard.inspect('cidr:198.51.100.0/24')).ban).toMatchObject({ reason: 'hosting range', until: T0 + 7 * DAY });
+    expect((await guard.inspect('cidr:203.0.113.0/28')).allow).not.toBeNull();
+    expect((await guard.countBans()).cidr).toBe(1);
+    // The flood still costs only its own oldest bans.
+    expect((await guard.evaluate({ action: 'ad.submit', ip: `2001:db8:${(999).toString(16)}::2` })).verdict).toBe('block');
+    await guard.close();
   });
 
   it('never holds more than maxKeys subjects, and the newest counters keep their counts, whatever the mix', async () => {
