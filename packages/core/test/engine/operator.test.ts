@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryStore, PINNED_SUBJECTS, TRANSIENT_MARKS } from '@actiongate/memory';
-import { REGISTRY, REGISTRY_VERSION } from '../../src/engine/ranges.js';
+import { MAX_PINNED, MemoryStore, PINNED_PREFIXES, PINNED_SUBJECTS, TRANSIENT_MARKS } from '@actiongate/memory';
+import { MAX_RANGES, REGISTRY, REGISTRY_VERSION } from '../../src/engine/ranges.js';
 import { MARK } from '../../src/engine/state.js';
 import { createGuard, type PolicyDocument } from '../../src/index.js';
 
@@ -79,6 +79,14 @@ describe('operator actions', () => {
 
   it('keeps the range registry under the subjects MemoryStore never evicts while it can help it', () => {
     expect([...PINNED_SUBJECTS].sort()).toEqual([REGISTRY, REGISTRY_VERSION].sort());
+  });
+
+  it('writes a range\'s own mark under the prefix MemoryStore pins, no more ranges than it holds', async () => {
+    const { guard } = setup();
+    await guard.block('cidr:203.0.113.0/24', { for: '1d' });
+    const [entry] = (await guard.listBlocks()).entries;
+    expect(PINNED_PREFIXES.some((prefix) => entry!.subject.startsWith(prefix))).toBe(true);
+    expect(MAX_PINNED).toBe(MAX_RANGES + PINNED_SUBJECTS.length);
   });
 
   it('an IPv6 block covers the subnet', async () => {
