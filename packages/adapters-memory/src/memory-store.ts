@@ -2,11 +2,12 @@
  * MemoryStore: the Store contract for one process, on lru-cache.
  *
  * One LRU entry per subject (an IP, an actor…) holding that subject's marks and windows in Maps
- * keyed by the raw name strings, so an evaluation costs one LRU lookup per subject, no key string
- * is ever built, and no two (subject, name) pairs can collide whatever they contain (colons,
- * braces, NUL, `__proto__`): there is no encoding to get wrong. The same shape as RedisStore's
- * one hash per subject. `maxKeys` bounds the subjects and `maxNamesPerSubject` what one subject
- * may hold, so memory stays bounded whatever the traffic.
+ * keyed by the raw name strings, so an evaluation costs one LRU lookup per subject among the
+ * counters (see #find for the others), no key string is ever built, and no two (subject, name)
+ * pairs can collide whatever they contain (colons, braces, NUL, `__proto__`): there is no
+ * encoding to get wrong. The same shape as RedisStore's one hash per subject. `maxKeys` bounds
+ * the subjects and `maxNamesPerSubject` what one subject may hold, so memory stays bounded
+ * whatever the traffic.
  *
  * Eviction keeps state over counters, up to a bound. A subject holding a live mark (a ban, an
  * allow, a ladder rung, the range registry) lives in an LRU of its own, which counters never push
@@ -98,6 +99,8 @@ interface Subject {
   windows: Map<string, Window> | undefined;
   /** Epoch ms until which it belongs to the kept LRU (its latest live mark's end, transient marks aside); 0: the other one. */
   keepUntil: number;
+  /** Whether it is kept with the range registry (`isPinned`): known from its name, so worked out once. */
+  readonly pinned: boolean;
 }
 
 /**
@@ -322,7 +325,7 @@ export class MemoryStore implements Store {
     }
 
     if (record !== undefined) {
-      if ((record.marks?.size ?? 0) + (record.windows?.size ?? 0) === 0) this.#lruOf(subject, record.keepUntil).delete(subject);
+      if ((record.marks?.size ?? 0) + (record.windows?.size ?? 0) === 0) this.#lruOf(record, record.keepUntil).delete(subject);
       else if (record.marks !== undefined || record.keepUntil > 0) this.#sort(subject, record, now);
     }
     return { subject, marks, counts, takes, consumed };
@@ -370,26 +373,33 @@ export class MemoryStore implements Store {
   /** A new subject, among the others until #sort finds it holds a lasting mark. */
   #create(subject: string, now: number): Subject {
     if (this.size >= this.#maxKeys) this.#evict(now);
-    const record: Subject = { marks: undefined, windows: undefined, keepUntil: 0 };
+    const record: Subject = { marks: undefined, windows: undefined, keepUntil: 0, pinned: isPinned(subject) };
     this.#others.set(subject, record);
     return record;
   }
 
   /**
-   * A subject's state, refreshing its recency, from the LRUs its name can put it in: a pinned
-   * one's two (#pinned, then #others), any other's three. So the pinned LRU costs other subjects
-   * no lookup, and `ranges-version`, read on every decision, costs one once a range is blocked
-   * (it cost three, found in the lasting LRU after missing the others).
+   * A subject's state, refreshing its recency, from the LRUs it can be in, skipping the empty
+   * ones: a pinned subject's two (#pinned, then #others), any other's three. Telling a pinned
+   * name costs about what a lookup does (`startsWith` and `includes` are builtin calls V8 does
+   * not inline), so it is only done once a pinned subject is held; until then a pinned subject
+   * can only be among the others, found first. A hit costs what it did (one lookup among the
+   * counters, two for a timed ban, three for a permanent one) or less, and the name check once a
+   * range is blocked; a miss, three before,
+   * costs one lookup per LRU holding anyone (one in a store holding no ban or range), and
+   * `ranges-version`, read on every decision, one once a range is blocked (three before).
    */
   #find(subject: string): Subject | undefined {
-    if (isPinned(subject)) return this.#pinned.get(subject) ?? this.#others.get(subject);
-    return this.#others.get(subject) ?? this.#kept.get(subject) ?? this.#lasting.get(subject);
+    if (this.#pinned.size > 0 && isPinned(subject)) return this.#pinned.get(subject) ?? this.#others.get(subject);
+    return (
+      this.#others.get(subject) ?? (this.#kept.size > 0 ? this.#kept.get(subject) : undefined) ?? (this.#lasting.size > 0 ? this.#lasting.get(subject) : undefined)
+    );
   }
 
-  /** The LRU of `subject` kept until `keepUntil`. */
-  #lruOf(subject: string, keepUntil: number): LRUCache<string, Subject> {
+  /** The LRU of `record` kept until `keepUntil`. */
+  #lruOf(record: Subject, keepUntil: number): LRUCache<string, Subject> {
     if (keepUntil === 0) return this.#others;
-    return isPinned(subject) ? this.#pinned : keepUntil === Infinity ? this.#lasting : this.#kept;
+    return record.pinned ? this.#pinned : keepUntil === Infinity ? this.#lasting : this.#kept;
   }
 
   /** Puts a subject in the LRU it belongs to after a batch: a kept one while it holds a live mark (transient marks aside). */
@@ -401,8 +411,8 @@ export class MemoryStore implements Store {
         if (until > now && until > keepUntil && !TRANSIENT_MARKS.includes(name)) keepUntil = until;
       }
     }
-    const was = this.#lruOf(subject, record.keepUntil);
-    const next = this.#lruOf(subject, keepUntil);
+    const was = this.#lruOf(record, record.keepUntil);
+    const next = this.#lruOf(record, keepUntil);
     record.keepUntil = keepUntil;
     if (was === next) return;
     was.delete(subject);

@@ -311,6 +311,22 @@ describe('MemoryStore keeps room for counters through a flood of bans', () => {
     expect(await banned(large, range(12))).toBe(true);
   });
 
+  it('finds a subject with a pinned name among the others, before and after a pinned subject is held', async () => {
+    const store = new MemoryStore({ maxKeys: 100 });
+    const lock = { name: 'lock', windowMs: MINUTE, max: 1, cost: 1 };
+    // `ranges` holding only its lock window is among the counters, whatever else is pinned.
+    expect((await one(store, T0, { subject: 'ranges', take: [lock] })).consumed).toBe(true);
+    expect((await one(store, T0, { subject: 'ranges', take: [lock] })).consumed).toBe(false);
+    await one(store, T0, { subject: 'cidr:192.0.2.0/24', set: [ban()] });
+    await one(store, T0, { subject: 'ip:192.0.2.1', set: [ban()] });
+    expect((await one(store, T0, { subject: 'ranges', take: [lock] })).consumed).toBe(false);
+    await one(store, T0, { subject: 'ranges', set: [{ name: 'entries', value: {}, until: null }] });
+    expect((await one(store, T0, { subject: 'ranges', get: ['entries'], peek: [{ name: 'lock', windowMs: MINUTE }] })).counts.lock).toBe(1);
+    expect(await banned(store, 'cidr:192.0.2.0/24')).toBe(true);
+    expect(await banned(store, 'ip:192.0.2.1')).toBe(true);
+    expect(store.size).toBe(3);
+  });
+
   it('keeps a timed range block listed through a flood of day-long bans, as long as the range registry enforces it', async () => {
     // The registry (pinned) kept enforcing the range while its own `cidr:` mark, a timed ban
     // among the flood's, was evicted: the block left listBlocks, inspect and countBans.
