@@ -385,9 +385,9 @@ export class MemoryStore implements Store {
    * not inline), so it is only done once a pinned subject is held; until then a pinned subject
    * can only be among the others, found first. A hit costs what it did (one lookup among the
    * counters, two for a timed ban, three for a permanent one) or less, and the name check once a
-   * range is blocked; a miss, three before,
-   * costs one lookup per LRU holding anyone (one in a store holding no ban or range), and
-   * `ranges-version`, read on every decision, one once a range is blocked (three before).
+   * range is blocked; a miss, three before, costs one lookup per LRU holding anyone (one in a
+   * store holding no ban or range), and `ranges-version`, read on every decision, one once a
+   * range is blocked (three before).
    */
   #find(subject: string): Subject | undefined {
     if (this.#pinned.size > 0 && isPinned(subject)) return this.#pinned.get(subject) ?? this.#others.get(subject);
