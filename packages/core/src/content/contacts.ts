@@ -367,6 +367,23 @@ export function findEmails(normalised: string, ascii = isAscii(normalised)): str
   return found;
 }
 
+/**
+ * Whether the slash at `i` ends the slashes before a link's authority: two or more (`//`, any
+ * scheme or none), or any number after `http:` or `https:`, which links.ts reads with any
+ * slashes (`http:/paypal.example@evil.example` opens evil.example).
+ */
+function afterLinkSlashes(text: string, i: number): boolean {
+  let first = i;
+  while (first > 0 && (text.charCodeAt(first - 1) === 47 || text.charCodeAt(first - 1) === 92)) first--;
+  return first < i || text.startsWith('http:', first - 5) || text.startsWith('https:', first - 6);
+}
+
+/**
+ * Whether an authority starting at `start` is a `www.` link's, as links.ts reads one without a
+ * scheme (`www.paypal.example@evil.example/x` opens evil.example): its user-info names no mailbox.
+ */
+const startsWww = (text: string, start: number): boolean => text.startsWith('www.', start) || text.startsWith('www\u3002', start);
+
 /** How far back from an `@` the `//` of a URL is looked for: a user-info longer than this is counted as an address. */
 const MAX_USER_INFO = 256;
 
@@ -380,17 +397,15 @@ const MAX_USER_INFO = 256;
  * the previous `@` is kept), so the cost is linear.
  */
 function userInfoTest(text: string): (at: number) => boolean {
-  let previous = -1;
+  let previous = -2; // no `@` asked yet (-1 is the start of the text)
   let previousAnswer = false;
   const answer = (at: number): boolean => {
-    for (let i = at - 1; i >= 0 && at - i <= MAX_USER_INFO; i--) {
+    for (let i = at - 1; i >= -1 && at - i <= MAX_USER_INFO; i--) {
       if (i === previous) return previousAnswer; // the same authority as the previous `@`
+      if (i === -1) return startsWww(text, 0);
       const c = text.charCodeAt(i);
-      if (c === 47 || c === 92) {
-        const before = text.charCodeAt(i - 1);
-        return before === 47 || before === 92;
-      }
-      if (endsAuthority(text, i)) return false;
+      if (c === 47 || c === 92) return afterLinkSlashes(text, i);
+      if (endsAuthority(text, i)) return startsWww(text, i + 1);
     }
     return false;
   };

@@ -26,6 +26,13 @@ describe('findEmails: the user-info of a URL is no address', () => {
     ['after a link, an address', 'http://shop.example/x bob@example.net', ['bob@example.net']],
     ['after a URL with a user-info, an address', 'http://me@evil.example, or mail bob@example.net', ['bob@example.net']],
     ['a mailto: link', 'mailto:bob@example.net', ['bob@example.net']],
+    // links.ts reads a www. link without a scheme, and http: with any slashes: so does this.
+    ['a www. link without a scheme', 'www.paypal.example@evil.example/x', []],
+    ['a www. link after a word', 'go to www.shop.example@evil.example now', []],
+    ['http: with one slash', 'see http:/paypal.example@evil.example/x', []],
+    ['https: with a backslash', 'see https:\\paypal.example@evil.example', []],
+    ['www inside a mailbox name, an address', 'mail a.www.b@example.net or wwwbob@example.net', ['a.www.b@example.net', 'wwwbob@example.net']],
+    ['a path after http:/, then an address', 'see http:/x and bob@example.net', ['bob@example.net']],
   ])('%s', (_, text, emails) => {
     expect(findEmails(text)).toEqual(emails);
   });
