@@ -67,7 +67,11 @@ interface Scan {
 interface HostRead {
   readonly host: string;
   readonly end: number;
-  /** Where the link scan goes on, when before `end`: the scheme of a link that a host cut by `textHost` had run into. */
+  /**
+   * Where the link scan goes on, when before `end`: right after a host that `textHost` cut, so a
+   * link the next word ran into is read too (`http://a.exampleまたはhttp://b.example`, "or";
+   * `http://a.exampleまでwww.b.example`). Always after the link's start, so the scan moves on.
+   */
   readonly next?: number;
 }
 
@@ -134,18 +138,7 @@ function plainHost(scan: Scan, written: string, start: number, end: number): Hos
   if (ascii) return { host, end };
   // An invalid internationalised name has no ASCII form: kept as written, it still counts as a link.
   if (host === written) return { host: converted(scan, host) || host, end };
-  return { host: ASCII.test(host) ? host : converted(scan, host) || host, end, next: swallowedScheme(scan.text, written, end) };
-}
-
-/**
- * Where the link scan goes on after a host that `textHost` cut: at the scheme the written host
- * ends with, when the text's next word ran into one (`http://a.exampleまたはhttp://b.example`,
- * "or": the host's last label `exampleまたはhttp` ends at the `:`), so that link is read too; the
- * scan had gone on after it. Undefined otherwise. Steps back at most 5 characters, once a link.
- */
-function swallowedScheme(text: string, written: string, end: number): number | undefined {
-  const scheme = written.endsWith('https') ? 5 : written.endsWith('http') ? 4 : 0;
-  return scheme !== 0 && text.charCodeAt(end) === 58 ? end - scheme : undefined;
+  return { host: ASCII.test(host) ? host : converted(scan, host) || host, end, next: start + host.length };
 }
 
 // Scripts written without spaces between words, and Hangul, whose particles join the word
@@ -279,7 +272,7 @@ function parsedHost(scan: Scan, from: number): HostRead | null {
   const cut = NOT_IN_HOST_NAME.exec(ascii);
   const host = (cut === null ? ascii : ascii.slice(0, cut.index)).replace(FINAL_DOTS, '');
   if (host === '') return null;
-  return name === written ? { host, end } : { host, end, next: swallowedScheme(text, written, end) };
+  return name === written ? { host, end } : { host, end, next: from + name.length };
 }
 
 /** Whether the character at `i` may be part of a host name as written: see `parsedHost`. */

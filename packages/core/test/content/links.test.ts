@@ -136,6 +136,16 @@ describe('linkedHosts: a host written straight into text of an unspaced script',
     expect(hostsIn('www.paypal.com或https://evil.com/x')).toEqual(['paypal.com', 'evil.com']);
     expect(hostsIn('http://paypal.com:8080或者https://evil.com')).toEqual(['paypal.com', 'evil.com']);
     expect(hostsIn('http://paypal.comまたはhttp://evil.comまたはhttp://evil2.comまで')).toEqual(['paypal.com', 'evil.com', 'evil2.com']);
+    // A www. link too: the scan goes on right after the cut host, not after what the first had swallowed.
+    expect(hostsIn('http://paypal.comまでwww.evil.com')).toEqual(['paypal.com', 'evil.com']);
+    expect(hostsIn('http://例え.jpまでwww.evil.com/x')).toEqual(['xn--r8jz45g.jp', 'evil.com']);
+  });
+
+  it('reads every link of a long run of cut hosts', () => {
+    // Each cut host sends the scan back into what it had read, never to before the link's own
+    // start: each character is read at most twice. 1,500 repeats stay within a field's 64 KB.
+    const text = 'http://a.bまhttps://a.b/xまでwww.a.bまで'.repeat(1_500);
+    expect(hostsIn(text)).toEqual(Array.from({ length: 4_500 }, () => 'a.b'));
   });
 
   it.each([
