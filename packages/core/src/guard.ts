@@ -10,13 +10,13 @@ import { ActionError, ActiongateError, isActiongateError, StoreError } from './e
 import { normaliseAction } from './engine/action.js';
 import { buildFacts } from './engine/facts.js';
 import { decisionIds } from './engine/decision-id.js';
-import { feedbackOnDecision, feedbackOnSubjects, isDecisionId, recentBans, recentDecisions, type FeedbackLabel, type FeedbackResult } from './engine/feedback.js';
+import { feedbackOnDecision, feedbackOnSubjects, isDecisionId, recentDecisions, type FeedbackLabel, type FeedbackResult } from './engine/feedback.js';
 import { createPendingBans, MAX_PENDING_BANS } from './engine/pending-bans.js';
 import { createRanges } from './engine/ranges.js';
 import { createContentModel, type ContentModel } from './content/model.js';
 import { createMetrics, type MetricsSnapshot } from './observe/metrics.js';
 import { createTelemetry, type TelemetryOptions } from './observe/otel.js';
-import { planEffects, planState, readState, subjectsOf, type State } from './engine/state.js';
+import { planEffects, planState, readState, recordedBans, subjectsOf, type State } from './engine/state.js';
 import { deadlineStore, storeCalls } from './engine/store-call.js';
 import { allow, block, challengeBatch, countBans, inspect, listBlocks, passChallenge, subjectOf, unblock, type BanCount, type BlockOptions, type Inspection, type Target } from './engine/operator.js';
 import { compilePolicy, isCompiledPolicy, type CompiledPolicy } from './policy/compile.js';
@@ -362,7 +362,7 @@ export function createGuard(options: GuardOptions): Guard {
           else writeLater(roundTrip(current, effects).then((trip) => trip.degraded && keepBans(effects)));
         }
         if (plan.subjects.length > 0) {
-          const bans = outcome.effects.bans.length === 0 ? NO_BANS : recentBans(effects, id, outcome.effects.bans);
+          const bans = outcome.effects.bans.length === 0 ? NO_BANS : recordedBans(state, outcome.effects.bans);
           recent.add(id, action.content && current.content.model
             ? { at: clock, subjects: plan.subjects, violations: outcome.effects.violations, bans, content: boundedContent(action.content) }
             : { at: clock, subjects: plan.subjects, violations: outcome.effects.violations, bans });

@@ -92,21 +92,6 @@ export function recentDecisions(max: number): RecentDecisions {
   };
 }
 
-/**
- * The bans of decision `id` as this process remembers them: as the record `effects` (the
- * decision's writes, planEffects) puts in the store, with `from`, the decision whose rung each
- * ban climbed from. A ham that finds only this process's record (the store's has expired) then
- * gives the rung below back to its owner, `{ rung, decision }`, as a ham reading the store's
- * does; without `from` it wrote a bare number, which a later decision's ham takes by its height
- * alone. `bans` as they are when the writes hold no record.
- */
-export function recentBans(effects: StoreBatch | null, id: string, bans: readonly { subject: string; rung: number }[]): DecisionRecord['bans'] {
-  const subject = decisionSubject(id);
-  const written = effects?.subjects.find((s) => s.subject === subject)?.set?.find((mark) => mark.name === MARK.record)?.value;
-  // A copy (asDecisionRecord builds one): the store may keep the value it was given.
-  return asDecisionRecord(written)?.bans ?? bans.map((b) => ({ subject: b.subject, rung: b.rung }));
-}
-
 /** Decision ids are the guard's UUIDs; anything else cannot name a record. */
 const DECISION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -335,7 +335,7 @@ export function planEffects(
     (ops.for(tighten.subject).set ??= []).push({ name: MARK.tighten, value: { factor: tighten.factor, until: tighten.until, reason: tighten.reason, at: now }, until: tighten.until });
   }
   if (outcome.violations.length > 0 || outcome.bans.length > 0) {
-    const record: DecisionRecord = { at: now, subjects: plan.subjects, violations: outcome.violations, bans: outcome.bans.map((b) => recordedBan(b, climbedFrom(state, b))) };
+    const record: DecisionRecord = { at: now, subjects: plan.subjects, violations: outcome.violations, bans: recordedBans(state, outcome.bans) };
     ops.for(decisionSubject(decision)).set = [{ name: MARK.record, value: record as unknown as MarkValue, until: now + policy.feedback.rememberMs }];
   }
   return ops.size === 0 ? null : { now, subjects: ops.list() };
@@ -346,6 +346,12 @@ function climbedFrom(state: State, ban: { subject: string; rung: number }): stri
   const history = state.history.get(ban.subject);
   return history !== undefined && ban.rung > history.rung ? history.rungBy : undefined;
 }
+
+/**
+ * A decision's bans as its record keeps them, in the store and in the guard's own memory of its
+ * last decisions alike: each with the owner of the rung it climbed from, when known.
+ */
+export const recordedBans = (state: State, bans: readonly { subject: string; rung: number }[]): DecisionRecord['bans'] => bans.map((b) => recordedBan(b, climbedFrom(state, b)));
 
 /** A ban as its decision's record keeps it: with the owner of the rung it climbed from, when known. */
 const recordedBan = (ban: { subject: string; rung: number }, from: string | undefined): DecisionRecord['bans'][number] =>
