@@ -7,7 +7,7 @@
  * (checked by recheck in the tests) and each field is bounded by the caller.
  */
 import { domainToASCII } from 'node:url';
-import { endsAuthority } from './links.js';
+import { endsAuthority, startsLinkAuthority } from './links.js';
 import { isAscii } from './normalise.js';
 
 // A run of digits with the separators phone numbers are written with; the digit count decides.
@@ -367,23 +367,6 @@ export function findEmails(normalised: string, ascii = isAscii(normalised)): str
   return found;
 }
 
-/**
- * Whether the slash at `i` ends the slashes before a link's authority: two or more (`//`, any
- * scheme or none), or any number after `http:` or `https:`, which links.ts reads with any
- * slashes (`http:/paypal.example@evil.example` opens evil.example).
- */
-function afterLinkSlashes(text: string, i: number): boolean {
-  let first = i;
-  while (first > 0 && (text.charCodeAt(first - 1) === 47 || text.charCodeAt(first - 1) === 92)) first--;
-  return first < i || text.startsWith('http:', first - 5) || text.startsWith('https:', first - 6);
-}
-
-/**
- * Whether an authority starting at `start` is a `www.` link's, as links.ts reads one without a
- * scheme (`www.paypal.example@evil.example/x` opens evil.example): its user-info names no mailbox.
- */
-const startsWww = (text: string, start: number): boolean => text.startsWith('www.', start) || text.startsWith('www\u3002', start);
-
 /** How far back from an `@` the `//` of a URL is looked for: a user-info longer than this is counted as an address. */
 const MAX_USER_INFO = 256;
 
@@ -392,9 +375,10 @@ const MAX_USER_INFO = 256;
  * (`http://paypal.example@evil.example/`, `//name:pw@host`): the part before it names no
  * mailbox, and the host after it is the link's (links.ts reads it). Counted as an address, it
  * inflated `content.emails` and put the link's host among the e-mail domains. Looks back from the
- * `@` over the authority (links.ts `endsAuthority`: what ends a link's authority ends it here) to a `//`; asked for `@` signs in
- * increasing order, and each stretch of text is looked at once (the answer of the stretch up to
- * the previous `@` is kept), so the cost is linear.
+ * `@` to where the authority starts (links.ts `endsAuthority`) and asks links.ts whether a link's
+ * authority starts there (`startsLinkAuthority`: after `http:/`, `//` or as `www.`); asked for `@`
+ * signs in increasing order, and each stretch of text is looked at once (the answer of the
+ * stretch up to the previous `@` is kept), so the cost is linear.
  */
 function userInfoTest(text: string): (at: number) => boolean {
   let previous = -2; // no `@` asked yet (-1 is the start of the text)
@@ -402,10 +386,7 @@ function userInfoTest(text: string): (at: number) => boolean {
   const answer = (at: number): boolean => {
     for (let i = at - 1; i >= -1 && at - i <= MAX_USER_INFO; i--) {
       if (i === previous) return previousAnswer; // the same authority as the previous `@`
-      if (i === -1) return startsWww(text, 0);
-      const c = text.charCodeAt(i);
-      if (c === 47 || c === 92) return afterLinkSlashes(text, i);
-      if (endsAuthority(text, i)) return startsWww(text, i + 1);
+      if (i === -1 || endsAuthority(text, i)) return startsLinkAuthority(text, i + 1);
     }
     return false;
   };
@@ -415,7 +396,6 @@ function userInfoTest(text: string): (at: number) => boolean {
     return previousAnswer;
   };
 }
-
 
 /** The `@` signs of a text with the white space around them, as `AT` would match them: no regex scan. */
 function* plainAts(text: string): Generator<{ 0: string; index: number }> {

@@ -472,6 +472,19 @@ function isLinkHost(host: string): boolean {
 const LINK_START = new RegExp(START);
 
 /**
+ * Whether the authority that starts at `start` is a link's, as this module reads links: after
+ * `http:` or `https:` with any slashes (the link scan's `START`), after two slashes whatever the
+ * scheme (`//name:pw@host`, `ftp://…`: `bareHosts`), or a `www.` link's. Its user-info names no
+ * mailbox: contacts.ts asks this rather than keeping its own idea of where links start.
+ */
+export function startsLinkAuthority(text: string, start: number): boolean {
+  if (text.startsWith('www.', start) || text.startsWith('www\u3002', start)) return true;
+  let first = start;
+  while (first > 0 && (text.charCodeAt(first - 1) === 47 || text.charCodeAt(first - 1) === 92)) first--;
+  return start - first >= 2 || (first < start && SCANNED_SCHEME.test(text.slice(Math.max(0, first - 7), first)));
+}
+
+/**
  * Whether the `@` at `at` ends the user-info of an authority after a broken or missing scheme
  * (`afterBrokenScheme`): `ftp://good.example@evil.example/x`, `//a:pw@evil.example/x`. A browser
  * opens the host after the last `@`; read as an address's domain, the user-info made it no link,
