@@ -413,7 +413,7 @@ function foldWords(text: string, first: number, latinText: boolean): string {
         latin = true;
         if (c < 128) asciiLetter = true;
       }
-      if (c >= 0x370 && c < 0x590) scripts |= lookAlikeScript(c);
+      scripts |= lookAlikeScript(c);
       if (foldOf(c) !== 0) confusable = true;
       else if (c >= 128) {
         plain = false;
@@ -530,7 +530,7 @@ function latinShare(text: string): number {
       const flags = unitFlags(c);
       if ((flags & LATIN_UNIT) !== 0) mixed = true;
       if ((flags & CASED_UNIT) !== 0 || (c >= 0x13a0 && c <= 0x13ff)) other++;
-      if (c < 0x590) scripts |= lookAlikeScript(c);
+      scripts |= lookAlikeScript(c);
     }
   }
   if (latin * 2 >= latin + other) return MOSTLY_LATIN;
@@ -545,10 +545,8 @@ function latinShare(text: string): number {
  * read as the word of its own script (a Russian `нос` stays Russian).
  */
 function lookAlikeScript(c: number): number {
-  if (c >= 0x370 && c <= 0x3ff) return 1;
-  if (c >= 0x400 && c <= 0x52f) return 2;
-  if (c >= 0x530 && c <= 0x58f) return 4;
-  return 0;
+  if (c < 0x370 || c > 0x58f) return 0;
+  return c <= 0x3ff ? 1 : c <= 0x52f ? 2 : 4;
 }
 
 /** Whether `lookAlikeScript` bits name more than one script. */
