@@ -52,18 +52,21 @@ export function hashedSet(): HashedSet {
     }
   };
 
-  /** Hashes `text` into `lanes`, as unsigned lanes never both 0 ((0, 0) is the empty slot). */
-  const hash = (text: string): void => {
+  // The hash `find` read last, as unsigned lanes never both 0 ((0, 0) is the empty slot).
+  let h1 = 0;
+  let h2 = 0;
+  /** The slot holding `text`'s hash, or the empty one where it goes; the hash in h1, h2. */
+  const find = (text: string): number => {
     hash64(text, lanes);
-    if (lanes[0] === 0 && lanes[1] === 0) lanes[1] = 1;
+    h1 = lanes[0]! >>> 0;
+    h2 = lanes[1]! >>> 0;
+    if (h1 === 0 && h2 === 0) h2 = 1;
+    return slotOf(h1, h2, lanes1, lanes2);
   };
 
   return {
     add(text) {
-      hash(text);
-      const h1 = lanes[0]! >>> 0;
-      const h2 = lanes[1]! >>> 0;
-      const slot = slotOf(h1, h2, lanes1, lanes2);
+      const slot = find(text);
       if (lanes1[slot] === h1 && lanes2[slot] === h2) return false;
       lanes1[slot] = h1;
       lanes2[slot] = h2;
@@ -71,10 +74,7 @@ export function hashedSet(): HashedSet {
       return true;
     },
     has(text) {
-      hash(text);
-      const h1 = lanes[0]! >>> 0;
-      const h2 = lanes[1]! >>> 0;
-      const slot = slotOf(h1, h2, lanes1, lanes2);
+      const slot = find(text);
       return lanes1[slot] === h1 && lanes2[slot] === h2;
     },
     get size() {
