@@ -269,7 +269,7 @@ export function planFeedback(policy: CompiledPolicy, record: DecisionRecord, lab
       const entry = opsFor(subject);
       // An escalation is undone too: the next offence starts from the rung below, which goes
       // back to the decision that reached it (when the record knows it).
-      if (rung > 1) (entry.set ??= []).push({ name: MARK.rung, value: rungMark(rung - 1, climbedFrom(record, subject)), until: now + policy.bans.forgetMs });
+      if (rung > 1) (entry.set ??= []).push({ name: MARK.rung, value: rungMark(rung - 1, ownerOfRungBelow(record, subject)), until: now + policy.bans.forgetMs });
       else if (rung === 1) (entry.del ??= []).push(MARK.rung);
     }
     // Whatever tightened their limits was wrong about them too.
@@ -294,7 +294,7 @@ function rungOf(record: DecisionRecord, subject: string): number {
 }
 
 /** The decision that reached the rung below the one this decision's escalation reached on `subject`, when known. */
-function climbedFrom(record: DecisionRecord, subject: string): string | undefined {
+function ownerOfRungBelow(record: DecisionRecord, subject: string): string | undefined {
   const rung = rungOf(record, subject);
   return record.bans.find((ban) => ban.subject === subject && ban.rung === rung && ban.from !== undefined)?.from;
 }
