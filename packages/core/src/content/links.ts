@@ -28,6 +28,7 @@
  * slower reading, bounded in length and in count. Linear: every repetition is bounded, each match
  * starts at a fixed `http`/`www`, and each stretch of authority is scanned once.
  */
+import { createRequire } from 'node:module';
 import { domainToASCII } from 'node:url';
 
 // `http(s):` with the slashes a browser takes after it (any number of `/` and `\`:
@@ -149,6 +150,9 @@ const UNSPACED = String.raw`\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Ha
 // stops (which end a sentence there: `evil.example。次へ`): the host ends after the ASCII character.
 // Not a digit of a percent escape (`%e3%80%82例` is `。例` to a browser, and no reader's word).
 const INTO_UNSPACED = new RegExp(String.raw`(?<!%[0-9a-f]?)[a-z0-9](?=\u3002*(?=\p{L})[${UNSPACED}])`, 'gu');
+// A whole ASCII label, then a full stop and a letter of such a script (`evil.com.这里`): when the
+// label is a top-level domain, the name ended there and the full stop ended the sentence.
+const TLD_INTO_UNSPACED = new RegExp(String.raw`(?<![\p{L}\p{N}\p{M}_%-])[a-z0-9-]+(?=[.\u3002](?=\p{L})[${UNSPACED}])`, 'gu');
 
 /**
  * `host`, read out of free text, as a reader ends it: at the first place an ASCII letter or digit
@@ -159,6 +163,14 @@ const INTO_UNSPACED = new RegExp(String.raw`(?<!%[0-9a-f]?)[a-z0-9](?=\u3002*(?=
  * and the internationalised name a browser would try (`evil.xn--example-…`) resolves nowhere
  * but slipped past every domain list, while a reader and linkifiers (twitter-text's, chat apps')
  * see `evil.example`.
+ *
+ * An ASCII full stop between the two ends the host too when the label before it is a top-level
+ * domain (`http://evil.com.这里` is `evil.com`): the name was whole, and the full stop, half-width
+ * punctuation in a CJK sentence, ended the sentence. Read whole, it was the internationalised
+ * `evil.com.xn--…`, past every list again. Not after any other label (`a.b.例え.jp`,
+ * `news.example.中国` are such names). The price: a name with a root-zone TLD as an inner label
+ * before a label of the script (`evil.com.中国`; a brand's TLD too: `news.baidu.中国`) reads as
+ * its ASCII part, the name its reader sees.
  *
  * Internationalised hosts keep their reading: a label of the script itself (`例え.jp`,
  * `baidu.中国`, `thnic.ไทย`: a full stop, not an ASCII letter, before it) and a label that mixes
@@ -177,7 +189,27 @@ function textHost(host: string): string {
   if (dot === -1) return host;
   INTO_UNSPACED.lastIndex = dot + 1;
   const junction = INTO_UNSPACED.exec(host);
-  return junction === null ? host : host.slice(0, junction.index + 1);
+  let end = junction === null ? host.length : junction.index + 1;
+  TLD_INTO_UNSPACED.lastIndex = dot + 1;
+  for (let label = TLD_INTO_UNSPACED.exec(host); label !== null && label.index < end; label = TLD_INTO_UNSPACED.exec(host)) {
+    if (isTopLevelDomain(label[0])) end = label.index + label[0].length;
+  }
+  return end === host.length ? host : host.slice(0, end);
+}
+
+let topLevelDomains: ReadonlySet<string> | undefined;
+
+/**
+ * Whether `label` is a top-level domain of the root zone, from `tlds` (a maintained copy of
+ * IANA's list, ~1,450 names, loaded on first use: only a host that is not plain ASCII asks).
+ */
+function isTopLevelDomain(label: string): boolean {
+  if (!topLevelDomains) {
+    // Resolved from this module, as disposable.ts resolves mailchecker (a bundler's `require` shim refuses a dynamic require).
+    const from = typeof __filename === 'string' ? __filename : import.meta.url;
+    topLevelDomains = new Set(createRequire(from)('tlds') as string[]);
+  }
+  return topLevelDomains.has(label);
 }
 
 // An IPv4 address as every browser writes it: no number form to parse.

@@ -126,6 +126,14 @@ describe('linkedHosts: a host written straight into text of an unspaced script',
     ['http://evil.com」です', 'evil.com'],
     // An internationalised name ends where an ASCII label runs into the script, too.
     ['http://例え.jpまで', 'xn--r8jz45g.jp'],
+    // A half-width full stop after a top-level domain ends the sentence, not the name's last label.
+    ['http://evil.com.这里', 'evil.com'],
+    ['访问www.evil.com.这里有优惠', 'evil.com'],
+    ['http://evil.co.uk.ここ/x', 'evil.co.uk'],
+    ['http://paypal.com@evil.com.这里', 'evil.com'],
+    ['http://evil.com%2e这里', 'evil.com'],
+    ['http://evil.net.ไทย', 'evil.net'],
+    ['http://evil.com.中国', 'evil.com'],
   ])('%s is %s', (text, host) => {
     expect(hostsIn(text)).toEqual([host]);
   });
@@ -139,6 +147,7 @@ describe('linkedHosts: a host written straight into text of an unspaced script',
     // A www. link too: the scan goes on right after the cut host, not after what the first had swallowed.
     expect(hostsIn('http://paypal.comまでwww.evil.com')).toEqual(['paypal.com', 'evil.com']);
     expect(hostsIn('http://例え.jpまでwww.evil.com/x')).toEqual(['xn--r8jz45g.jp', 'evil.com']);
+    expect(hostsIn('http://paypal.com.这里http://evil.com')).toEqual(['paypal.com', 'evil.com']);
   });
 
   it('reads every link of a long run of cut hosts', () => {
@@ -158,6 +167,10 @@ describe('linkedHosts: a host written straight into text of an unspaced script',
     ['http://baidu.中国', 'baidu.xn--fiqs8s'],
     ['http://www.例え.jp', 'xn--r8jz45g.jp'],
     ['http://thnic.ไทย', 'thnic.xn--o3cw4h'],
+    ['http://www.baidu.中国', 'baidu.xn--fiqs8s'],
+    ['http://a.b.例え.jp', 'a.b.xn--r8jz45g.jp'],
+    // A full stop after a label that is no top-level domain: the script's label is the name's.
+    ['http://shop.example.这里', 'shop.example.xn--r73ak2b'],
     ['http://evil\u3002com', 'evil.com'],
   ])('%s is still %s', (text, host) => {
     expect(hostsIn(text)).toEqual([host]);

@@ -6,9 +6,10 @@ import { describe, expect, it } from 'vitest';
 // lru-cache, ipaddr.js, ajv) plus what an issue asked for (recheck for the ReDoS check,
 // mailchecker for disposable e-mail domains, jsonpath-plus: json-rules-engine's own path library,
 // named so that paths resolve in its safe mode and load checks them with the same copy, no new
-// install). A new runtime dependency must be added here on purpose.
+// install; tlds, the root zone's top-level domains, for where a link written into CJK text ends).
+// A new runtime dependency must be added here on purpose.
 const ALLOWED: Record<string, string[]> = {
-  '@actiongate/core': ['@actiongate/memory', 'ajv', 'ipaddr.js', 'json-rules-engine', 'jsonpath-plus', 'mailchecker', 'recheck'],
+  '@actiongate/core': ['@actiongate/memory', 'ajv', 'ipaddr.js', 'json-rules-engine', 'jsonpath-plus', 'mailchecker', 'recheck', 'tlds'],
   '@actiongate/memory': ['lru-cache'],
   '@actiongate/redis': ['@actiongate/core', '@actiongate/memory'],
 };
