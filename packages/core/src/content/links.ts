@@ -106,6 +106,9 @@ function readLink(scan: Scan, match: RegExpExecArray): HostRead | null {
   const afterStart = matchEnd - (quick?.length ?? 0);
   // The usual link: the host the regex read is all of the authority (then `/`, a port, the end…).
   if (quick !== undefined && endsHost(text, matchEnd)) return plainHost(scan, quick, afterStart, matchEnd);
+  // A host the next word ran into (`http://evil.exampleまで@good.example`) ends there, as a reader
+  // and linkifiers end it: the `@` after that word makes no user-info of the link they see.
+  if (quick !== undefined && !scan.ascii && !ASCII.test(quick) && textHost(quick) !== quick) return plainHost(scan, quick, afterStart, matchEnd);
   // A user-info: the host is after its last `@` (a `www.` link typed into a browser has one too).
   const at = lastAtSign(scan, text.charCodeAt(match.index) === 119 ? match.index : afterStart);
   let host = quick;

@@ -114,6 +114,9 @@ describe('linkedHosts: a host written straight into text of an unspaced script',
     ['http://evil.comถึง', 'evil.com'],
     ['http://evil.com:8080まで', 'evil.com'],
     ['http://paypal.com@evil.comまで', 'evil.com'],
+    // The word after the host, not an `@` further on, ends what the reader sees: no user-info.
+    ['http://evil.comまで@paypal.com', 'evil.com'],
+    ['http://evil.com.这里@paypal.com/x', 'evil.com'],
     ['http://evil.comーー', 'evil.com'],
     ['ｈｔｔｐ：／／ｅｖｉｌ．ｃｏｍまで', 'evil.com'],
     // Full-width and ideographic punctuation ends a sentence, and the host with it.
