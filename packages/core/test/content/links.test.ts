@@ -237,7 +237,7 @@ describe('domain lists see the host a browser opens', () => {
   });
 
   it('a blocked domain written straight into CJK text, or behind the user-info of an ftp: link, is the blocked one', () => {
-    for (const body of ['詳しくはhttp://evil.com这里', 'http://evil.comまで。', 'ftp://paypal.com@evil.com/x']) {
+    for (const body of ['詳しくはhttp://evil.com这里', 'http://evil.comまで。', 'ftp://paypal.com@evil.com/x', '访问http://evil.com.这里', 'http://evil.comまで@paypal.com']) {
       const signals = content.evaluate({ body });
       expect(signals.domainLists, body).toEqual(['bad']);
       expect(signals.links, body).toBe(1);
