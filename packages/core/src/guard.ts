@@ -319,7 +319,7 @@ export function createGuard(options: GuardOptions): Guard {
       const action = normaliseAction(input, current);
       const lists = action.ip ? current.lists.match(action.ip.parsed) : [];
       const content = current.content.evaluate(action.content, modelOf(current));
-      const plan = planState(current, action, content, at, { dryRun, skipLimits: staticAllow(lists) !== undefined, extra: action.ip ? rangeReads : NO_READS });
+      const plan = planState(current, action, content, at, dryRun, staticAllow(lists) !== undefined, action.ip ? rangeReads : NO_READS);
       // One deadline for the whole decision: a registry reload shares the first call's.
       const due = calls.due();
       const { result, degraded } = await roundTrip(current, plan.batch, due);

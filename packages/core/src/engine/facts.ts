@@ -23,7 +23,8 @@ export function buildFacts(action: NormalisedAction, lists: readonly ListMeta[],
   }
   let violations = 0;
   let bans = 0;
-  for (const entry of state.history.values()) {
+  for (let i = 0; i < state.history.length; i++) {
+    const entry = state.history[i]!;
     violations = Math.max(violations, entry.violations);
     bans = Math.max(bans, entry.rung);
   }

@@ -11,11 +11,12 @@
 import { slotMsOf } from '@actiongate/memory';
 import type { ContentSignals } from '../content/signals.js';
 import type { CompiledPolicy } from '../policy/compile.js';
-import { planLimits, type PlannedTake } from '../limits/limits.js';
+import { planLimits, type CompiledLimit, type LimitSubjects, type PlannedTake } from '../limits/limits.js';
 import { laterEnd } from '../policy/duration.js';
-import type { MarkValue, StoreBatch, StoreResult, SubjectOps, SubjectResult, WindowAdd, WindowTake } from '../store/types.js';
+import type { MarkValue, StoreBatch, StoreResult, SubjectOps, SubjectResult, WindowAdd, WindowRef, WindowTake } from '../store/types.js';
 import type { LimitState } from '../types.js';
 import type { NormalisedAction } from './action.js';
+import { appended } from './append.js';
 
 /**
  * Mark and window names inside a subject. `record` and `token` are written once per decision: a
@@ -67,7 +68,7 @@ export interface DecisionRecord {
 
 export interface Plan {
   batch: StoreBatch;
-  takes: PlannedTake[];
+  takes: readonly PlannedTake[];
   /** Subjects that can be banned, allowed and escalated (ip and actor), in batch order first. */
   subjects: string[];
   duplicateSubject: string | null;
@@ -77,6 +78,23 @@ export interface Plan {
   monitor: boolean;
 }
 
+/** What a ban subject's answer says of its past. */
+export interface History {
+  subject: string;
+  violations: number;
+  rung: number;
+  /** The decision that reached `rung`, when its mark names one. */
+  rungBy: string | undefined;
+  tighten: Tightening | null;
+}
+
+/** The history of `subject` in `state`, if it is one of the decision's ban subjects. */
+export function historyOf(state: State, subject: string): History | undefined {
+  const history = state.history;
+  for (let i = 0; i < history.length; i++) if (history[i]!.subject === subject) return history[i];
+  return undefined;
+}
+
 export interface State {
   /** Active bans found on the subjects. */
   bans: { subject: string; ban: BanRecord }[];
@@ -84,8 +102,12 @@ export interface State {
   allow: { subject: string; reason: string } | null;
   /** A challenge was passed recently for one of the subjects. */
   passed: boolean;
-  /** Per ban subject (ip, actor): violations within `bans.within`, ladder rung reached (0 = none), adaptive limits. */
-  history: Map<string, { violations: number; rung: number; /** The decision that reached `rung`, when its mark names one. */ rungBy?: string | undefined; tighten: Tightening | null }>;
+  /**
+   * Per ban subject (ip, actor), in the plan's order: violations within `bans.within`, ladder rung
+   * reached (0 = none), adaptive limits. An array, not a Map: it holds one or two subjects, and a
+   * Map (its table and iterators) was a tenth of what a light decision allocated.
+   */
+  history: History[];
   /** The strictest adaptive-limit factor of the subjects (1 = none). */
   factor: number;
   limits: { take: PlannedTake; state: LimitState }[];
@@ -109,54 +131,107 @@ export function planState(
   action: NormalisedAction,
   content: ContentKeys,
   now: number,
-  options: { dryRun: boolean; skipLimits: boolean; /** Reads that ride along (the range registry's version). */ extra?: readonly SubjectOps[] },
+  dryRun: boolean,
+  skipLimits: boolean,
+  /** Reads that ride along (the range registry's version). */
+  extra: readonly SubjectOps[],
 ): Plan {
   const ip = ipSubject(action);
   const actor = actorSubject(action);
-  const takes = options.skipLimits
-    ? []
-    : planLimits(policy.limits, {
-        action: action.action,
-        ip,
-        actor,
-        status: action.actor?.status ?? 'anonymous',
-        fact: (path) => readPath(action, path),
-      });
-  const ops = new BatchBuilder();
-  const subjects: string[] = ip === null ? (actor === null ? [] : [actor]) : actor === null ? [ip] : [ip, actor];
-  for (let i = 0; i < subjects.length; i++) {
-    const entry = ops.for(subjects[i]!);
-    entry.get = BAN_READS;
-    entry.peek = [{ name: WINDOW.violations, windowMs: policy.bans.withinMs }];
+  // Most actions (a page view) count against no limit: they pay neither the planner's arguments nor its array.
+  const takes = skipLimits || !limitApplies(policy.limits, action.action)
+    ? NO_TAKES
+    : planLimits(policy.limits, new ActionSubjects(action, ip, actor));
+  const peek = violationsPeek(policy.bans.withinMs);
+  // Each ban subject's entry in one literal (its reads shared by every decision), and the
+  // subjects' list made at its size: the usual batch is these entries and `extra`, nothing more.
+  let subjects: string[];
+  let entries: SubjectOps[];
+  if (ip === null) {
+    subjects = actor === null ? [] : [actor];
+    entries = actor === null ? [] : [{ subject: actor, get: BAN_READS, peek }];
+  } else {
+    subjects = actor === null ? [ip] : [ip, actor];
+    entries = actor === null ? [{ subject: ip, get: BAN_READS, peek }] : [{ subject: ip, get: BAN_READS, peek }, { subject: actor, get: BAN_READS, peek }];
   }
+  const ops = new BatchBuilder(entries);
   for (let i = 0; i < takes.length; i++) {
     const take = takes[i]!;
     const entry = ops.for(take.subject);
     if (take.limit.monitor) {
       // A monitored limit counts every attempt and never denies, so it stays out of the
       // all-or-nothing takes of the enforced limits.
-      (entry.peek ??= []).push({ name: take.name, windowMs: take.limit.windowMs });
-      if (!options.dryRun) (entry.add ??= []).push({ name: take.name, windowMs: take.limit.windowMs, cost: take.limit.cost });
+      // (`appended` copies the shared violations peek rather than writing to it.)
+      entry.peek = appended(entry.peek, { name: take.name, windowMs: take.limit.windowMs });
+      if (!dryRun) entry.add = appended(entry.add, { name: take.name, windowMs: take.limit.windowMs, cost: take.limit.cost });
     } else {
       const windowTake: WindowTake = { name: take.name, windowMs: take.limit.windowMs, max: take.max, cost: take.limit.cost };
-      if (options.dryRun) windowTake.dryRun = true;
-      (entry.take ??= []).push(windowTake);
+      if (dryRun) windowTake.dryRun = true;
+      entry.take = appended(entry.take, windowTake);
     }
   }
   let duplicateSubject: string | null = null;
-  const nearSubjects: string[] = [];
+  let nearSubjects: string[] = NO_SUBJECTS;
   const duplicates = policy.content.duplicates;
   if (duplicates && content.fingerprint) {
     // Counted across every subject: a campaign pastes one text from many addresses and accounts.
     duplicateSubject = `content:${content.fingerprint}`;
-    countCopies(ops.for(duplicateSubject), duplicates.windowMs, options.dryRun);
+    countCopies(ops.for(duplicateSubject), duplicates.windowMs, dryRun);
+    nearSubjects = [];
     for (const key of content.nearKeys) {
       const subject = `near:${key}`;
       nearSubjects.push(subject);
-      countCopies(ops.for(subject), duplicates.windowMs, options.dryRun);
+      countCopies(ops.for(subject), duplicates.windowMs, dryRun);
     }
   }
-  return { batch: { now, subjects: ops.list(options.extra) }, takes, subjects, duplicateSubject, nearSubjects, monitor: policy.mode === 'monitor' };
+  return { batch: { now, subjects: ops.list(extra) }, takes, subjects, duplicateSubject, nearSubjects, monitor: policy.mode === 'monitor' };
+}
+
+/** What the limit planner reads of an action: one object, its fact reader a method rather than a closure. */
+class ActionSubjects implements LimitSubjects {
+  readonly action: string;
+  readonly status: string;
+  readonly #source: NormalisedAction;
+
+  constructor(
+    source: NormalisedAction,
+    readonly ip: string | null,
+    readonly actor: string | null,
+  ) {
+    this.#source = source;
+    this.action = source.action;
+    this.status = source.actor?.status ?? 'anonymous';
+  }
+
+  fact(path: readonly string[]): unknown {
+    return readPath(this.#source, path);
+  }
+}
+
+/** A plan's takes when no limit applies: shared, never written to. */
+const NO_TAKES: readonly PlannedTake[] = Object.freeze([]);
+/** A plan's near-duplicate subjects when it counts none: shared, never written to. */
+const NO_SUBJECTS = Object.freeze([]) as unknown as string[];
+
+/** Whether any of `limits` counts the action type `action` (the planner skips the rest: its subject may still be missing). */
+function limitApplies(limits: readonly CompiledLimit[], action: string): boolean {
+  for (let i = 0; i < limits.length; i++) {
+    const only = limits[i]!.actions;
+    if (only === null || only.has(action)) return true;
+  }
+  return false;
+}
+
+/**
+ * The violations window every ban subject peeks, one list per `bans.within` (frozen: a store
+ * must not write to a batch, and a monitored limit on the subject peeks a copy): like
+ * `BAN_READS`, made once rather than per decision. Policies rarely change it, so the last one
+ * is kept.
+ */
+let lastPeek: { windowMs: number; reads: WindowRef[] } = { windowMs: Number.NaN, reads: [] };
+function violationsPeek(windowMs: number): WindowRef[] {
+  if (lastPeek.windowMs !== windowMs) lastPeek = { windowMs, reads: Object.freeze([Object.freeze({ name: WINDOW.violations, windowMs })]) as unknown as WindowRef[] };
+  return lastPeek.reads;
 }
 
 /** The reads and writes that count one more copy of a text on its subject. */
@@ -181,24 +256,26 @@ function answerFor(result: StoreResult, subject: string): SubjectResult | undefi
  * operator range (dynamic CIDR block or allow) covering the client address, if any.
  */
 export function readState(plan: Plan, result: StoreResult, range: { subject: string; kind: 'ban' | 'allow'; until: number | null; reason: string } | null = null): State {
-  const state: State = { bans: [], allow: null, passed: false, history: new Map(), factor: 1, limits: [], consumed: [], duplicates: 0, nearDuplicates: 0 };
+  // The lists most decisions leave empty start as shared empty ones (never written to: the first
+  // entry replaces them), so a clean decision allocates none of them.
+  const state: State = { bans: NONE, allow: null, passed: false, history: NONE, factor: 1, limits: NONE, consumed: NONE, duplicates: 0, nearDuplicates: 0 };
   for (let i = 0; i < plan.subjects.length; i++) {
     const subject = plan.subjects[i]!;
     const answer = answerFor(result, subject);
     if (!answer) continue;
     const ban = asBan(answer.marks[MARK.ban]);
-    if (ban) state.bans.push({ subject, ban });
+    if (ban) state.bans = appended(state.bans, { subject, ban });
     const allow = answer.marks[MARK.allow];
     if (allow !== undefined && state.allow === null) state.allow = { subject, reason: reasonOf(allow, 'allowed by an operator') };
     if (answer.marks[MARK.pass] !== undefined) state.passed = true;
     const rung = answer.marks[MARK.rung];
     const tighten = asTightening(answer.marks[MARK.tighten], result.now);
     if (tighten) state.factor = Math.min(state.factor, tighten.factor);
-    state.history.set(subject, { violations: answer.counts[WINDOW.violations] ?? 0, rung: rungOfMark(rung), rungBy: rungDecisionOf(rung), tighten });
+    state.history = appended(state.history, { subject, violations: answer.counts[WINDOW.violations] ?? 0, rung: rungOfMark(rung), rungBy: rungDecisionOf(rung), tighten });
   }
-  if (range?.kind === 'ban') state.bans.push({ subject: range.subject, ban: { until: range.until, rung: 0, reason: range.reason } });
+  if (range?.kind === 'ban') state.bans = appended(state.bans, { subject: range.subject, ban: { until: range.until, rung: 0, reason: range.reason } });
   if (range?.kind === 'allow') state.allow ??= { subject: range.subject, reason: range.reason };
-  for (let i = 0; i < result.subjects.length; i++) if (result.subjects[i]!.consumed) state.consumed.push(result.subjects[i]!.subject);
+  for (let i = 0; i < result.subjects.length; i++) if (result.subjects[i]!.consumed) state.consumed = appended(state.consumed, result.subjects[i]!.subject);
   for (let i = 0; i < plan.takes.length; i++) {
     const take = plan.takes[i]!;
     const subject = answerFor(result, take.subject);
@@ -230,12 +307,15 @@ export function readState(plan: Plan, result: StoreResult, range: { subject: str
     }
     const limit: LimitState = { id: take.limit.id, key: take.key, count, max, remaining: Math.max(0, max - count), windowMs: take.limit.windowMs, resetMs, exceeded };
     if (plan.monitor || take.limit.monitor) limit.monitor = true;
-    state.limits.push({ take, state: limit });
+    state.limits = appended(state.limits, { take, state: limit });
   }
   if (plan.duplicateSubject) state.duplicates = answerFor(result, plan.duplicateSubject)?.counts[WINDOW.copies] ?? 0;
   for (const subject of plan.nearSubjects) state.nearDuplicates = Math.max(state.nearDuplicates, answerFor(result, subject)?.counts[WINDOW.copies] ?? 0);
   return state;
 }
+
+/** The empty list a state's lists start as: shared, frozen so that a write to it fails loudly rather than leak into the next decision. */
+const NONE = Object.freeze([]) as unknown as never[];
 
 export interface Effects {
   /** Give back what this attempt consumed. */
@@ -316,7 +396,7 @@ export function planEffects(
     let first = true;
     for (let k = 0; k < i; k++) if (outcome.bans[k]!.subject === ban.subject) first = false;
     if (!first) continue;
-    const history = state.history.get(ban.subject);
+    const history = historyOf(state, ban.subject);
     let rung = history?.rung ?? 0;
     // The rung names the decision that reached it (this one when it climbed, else the one that
     // did before), so a late ham on another decision that reached the same height leaves it.
@@ -343,7 +423,7 @@ export function planEffects(
 
 /** The decision that reached the rung an escalation climbed from (none when the ban did not climb, or the rung names none). */
 function climbedFrom(state: State, ban: { subject: string; rung: number }): string | undefined {
-  const history = state.history.get(ban.subject);
+  const history = historyOf(state, ban.subject);
   return history !== undefined && ban.rung > history.rung ? history.rungBy : undefined;
 }
 
@@ -383,7 +463,12 @@ export const decisionSubject = (id: string): string => `decision:${id}`;
  * short scan costs less than hashing fresh subject strings into a new Map.
  */
 class BatchBuilder {
-  readonly #ops: SubjectOps[] = [];
+  readonly #ops: SubjectOps[];
+
+  /** `ops`: the entries known from the start (the ban subjects'), the builder's own array from then on. */
+  constructor(ops: SubjectOps[] = []) {
+    this.#ops = ops;
+  }
 
   get size(): number {
     return this.#ops.length;
@@ -397,10 +482,12 @@ class BatchBuilder {
     return entry;
   }
 
-  /** The subjects in first-use order, then `extra`. */
+  /**
+   * The subjects in first-use order, then `extra`. Joined by `concat`, one array of the final
+   * size: a push onto a full array grows it by 16 or more places.
+   */
   list(extra?: readonly SubjectOps[]): SubjectOps[] {
-    if (extra) for (let i = 0; i < extra.length; i++) this.#ops.push(extra[i]!);
-    return this.#ops;
+    return extra && extra.length > 0 ? this.#ops.concat(extra) : this.#ops;
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { PolicyProblem } from '../errors.js';
+import { appended } from '../engine/append.js';
 import { parseDuration } from '../policy/duration.js';
 import type { LimitPolicy, Verdict } from '../policy/types.js';
 
@@ -91,13 +92,13 @@ export function compileCapacity(max: LimitPolicy['max']): (status: string) => nu
 
 /** The takes an action makes, in policy order. Limits whose subject is missing do not apply. */
 export function planLimits(limits: readonly CompiledLimit[], subjects: LimitSubjects): PlannedTake[] {
-  const takes: PlannedTake[] = [];
+  let takes: PlannedTake[] = [];
   // Indexed: see engine/state.ts (every evaluation runs this loop).
   for (let i = 0; i < limits.length; i++) {
     const limit = limits[i]!;
     if (limit.actions && !limit.actions.has(subjects.action)) continue;
     const take = plannedTake(limit, subjects);
-    if (take) takes.push(take);
+    if (take) takes = appended(takes, take);
   }
   return takes;
 }

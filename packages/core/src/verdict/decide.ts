@@ -186,10 +186,11 @@ export function decide(policy: CompiledPolicy, findings: Findings, now: number, 
   // takes all or nothing, and the others there (a throttle, a block) must not go uncounted.
   if (waived && !findings.degraded) effects.commit = true;
   if (tighten && !findings.degraded) {
-    for (const [subject, history] of state.history) {
+    for (let i = 0; i < state.history.length; i++) {
+      const history = state.history[i]!;
       const current = history.tighten;
       effects.tighten.push({
-        subject,
+        subject: history.subject,
         factor: Math.max(MIN_TIGHTEN_FACTOR, (current?.factor ?? 1) * tighten.factor),
         until: Math.max(current?.until ?? 0, now + tighten.forMs),
         reason: tighten.reason,
@@ -202,7 +203,9 @@ export function decide(policy: CompiledPolicy, findings: Findings, now: number, 
   if (verdict !== 'allow') effects.refund = state.consumed.length > 0;
   if (verdict !== 'allow' && !findings.degraded) {
     if (severity(verdict) >= severity('throttle') && state.bans.length === 0) {
-      for (const [subject, history] of state.history) {
+      for (let i = 0; i < state.history.length; i++) {
+        const history = state.history[i]!;
+        const subject = history.subject;
         effects.violations.push(subject);
         if (history.violations + 1 >= policy.bans.after) {
           const rung = Math.min(history.rung + 1, policy.bans.ladder.length);
@@ -225,7 +228,8 @@ export function decide(policy: CompiledPolicy, findings: Findings, now: number, 
     let ruleBan: { until: number | null; reason: string } | undefined;
     for (const ban of ruleBans) if (ruleBan === undefined || endsLater(ban.until, ruleBan.until)) ruleBan = ban;
     if (ruleBan !== undefined) {
-      for (const subject of state.history.keys()) {
+      for (let i = 0; i < state.history.length; i++) {
+        const subject = state.history[i]!.subject;
         let current: number | null | undefined;
         for (const held of state.bans) if (held.subject === subject) current = laterEnd(current, held.ban.until);
         for (const earned of effects.bans) if (earned.subject === subject) current = laterEnd(current, earned.until);
