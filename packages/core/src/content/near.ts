@@ -12,9 +12,10 @@
  * at most `MAX_SHINGLES` shingles are hashed.
  */
 import { mix64 } from '../hash.js';
-import { asciiBytes } from './bytes.js';
+import { asciiBytes, bytesIfAscii } from './bytes.js';
 import { astralFlags, MARK_UNIT, UNSPACED_UNIT, unitFlags, WORD_UNIT } from './chars.js';
 import { isAscii } from './normalise.js';
+import type { Shape } from './shape.js';
 
 // Hash constants of 2^31 and above are written as their signed 32-bit values (FNV's offset
 // 0x811c9dc5 is -2128831035, cyrb53's 0xdeadbeef -559038737…): Math.imul reads both the same, but
@@ -49,26 +50,75 @@ export function nearKeys(normalised: string, bands: number, ascii = isAscii(norm
 /**
  * The exact fingerprint (`fingerprint` of `texts` joined by "\n", as signals.ts computes it) and,
  * with `bands`, the near-duplicate keys (`nearKeys` of the same joined text), in one pass over the
- * characters (read as bytes, bytes.ts) and without building the joined text. For plain ASCII
+ * characters and without building the joined text: `AsciiDigest` over each text. For plain ASCII
  * texts only (the usual case; other text throws); other text goes through `fingerprint` and
  * `nearKeys`, whose word splitting needs Unicode.
  */
 export function digestAscii(texts: readonly string[], bands: number | null): { fingerprint: string; nearKeys: string[] } {
-  let h1 = -559038737;
-  let h2 = 0x41c6ce57;
-  const out = WORD_HASHES;
-  const max = bands === null ? 0 : MAX_WORDS;
-  let n = 0;
-  let w = -2128831035;
-  let inWord = false;
-  for (let t = 0; t < texts.length; t++) {
-    const text = texts[t]!;
-    if (t > 0) {
+  const digest = new AsciiDigest();
+  digest.reset(bands);
+  for (const text of texts) digest.add(text);
+  return { fingerprint: digest.fingerprint(), nearKeys: bands === null ? [] : digest.nearKeys(bands) };
+}
+
+/** Words of one text `AsciiDigest.add` records at most (a longer text's callers read it themselves). */
+export const TEXT_WORDS_MAX = 16_384;
+/**
+ * The fingerprint and near-duplicate words of plain ASCII texts joined by "\n", a text at a time
+ * (`add`), so that one pass over a text's characters (read as bytes, bytes.ts) serves the
+ * fingerprint, the near-duplicate keys and the words of the text (`TEXT_WORDS`). `undo` takes
+ * back the last `add`, for a text its caller then changes (spelled-out words joined) and adds
+ * again. One instance per caller, reused: `reset` before the first text. The near-duplicate words
+ * wait in the scratch space shared with `nearKeys` until `nearKeys()`: no other call of either in
+ * between.
+ */
+export class AsciiDigest {
+  private h1 = -559038737;
+  private h2 = 0x41c6ce57;
+  private texts = 0;
+  /** Near-duplicate words in WORD_HASHES. */
+  private words = 0;
+  private maxWords = 0;
+  private before = { h1: 0, h2: 0, texts: 0, words: 0 };
+  /** The words of the text `addShaped` added last (what `add` returns). */
+  count = 0;
+
+  /** Starts again with no text; `bands` null: no near-duplicate keys wanted, no words kept for them. */
+  reset(bands: number | null): void {
+    this.h1 = -559038737;
+    this.h2 = 0x41c6ce57;
+    this.texts = 0;
+    this.words = 0;
+    this.maxWords = bands === null ? 0 : MAX_WORDS;
+  }
+
+  /**
+   * Adds a text (plain ASCII; other text throws) and records its words in `TEXT_WORDS`. Returns
+   * how many words it has, counting those beyond `TEXT_WORDS_MAX`.
+   */
+  add(text: string): number {
+    const before = this.before;
+    before.h1 = this.h1;
+    before.h2 = this.h2;
+    before.texts = this.texts;
+    before.words = this.words;
+    // `| 0`: int32 lanes from the start (a field holds 0x41c6ce57, above a small integer, as a heap
+    // number: see the note on signed constants above).
+    let h1 = this.h1 | 0;
+    let h2 = this.h2 | 0;
+    if (this.texts++ > 0) {
       h1 = Math.imul(h1 ^ 10, -1640531535); // the "\n" between two texts
       h2 = Math.imul(h2 ^ 10, 1597334677);
     }
+    let n = this.words;
+    const { ends, hashes } = TEXT_WORDS;
+    TEXT_WORDS.first = n;
+    let count = 0;
+    let inWord = false;
+    let w = -2128831035;
     const bytes = asciiBytes(text); // its character codes, read faster than through charCodeAt
-    for (let i = 0; i < text.length; i++) {
+    const length = text.length;
+    for (let i = 0; i < length; i++) {
       const c = bytes[i]!;
       h1 = Math.imul(h1 ^ c, -1640531535);
       h2 = Math.imul(h2 ^ c, 1597334677);
@@ -76,19 +126,157 @@ export function digestAscii(texts: readonly string[], bands: number | null): { f
         w = Math.imul(w ^ c, 0x01000193);
         inWord = true;
       } else if (inWord) {
-        if (n < max) out[n++] = w;
+        if (count < TEXT_WORDS_MAX) {
+          ends[count] = i;
+          hashes[n + count] = w;
+        }
+        count++;
         w = -2128831035;
         inWord = false;
       }
     }
     // The end of a text ends its last word ("\n" or the end of the joined text would).
     if (inWord) {
-      if (n < max) out[n++] = w;
-      w = -2128831035;
-      inWord = false;
+      if (count < TEXT_WORDS_MAX) {
+        ends[count] = length;
+        hashes[n + count] = w;
+      }
+      count++;
     }
+    n = Math.min(n + Math.min(count, TEXT_WORDS_MAX), this.maxWords);
+    this.h1 = h1;
+    this.h2 = h2;
+    this.words = n;
+    return count;
   }
-  return { fingerprint: hex64(h1, h2), nearKeys: bands === null ? [] : bandKeys(WORD_HASHES, n, bands) };
+
+  /**
+   * `add` of the lower-case form of raw text, when that is plain ASCII, and its shape (shape.ts
+   * `textShape`, the same answer: its ASCII loop and this one read the shape alike, keep them in
+   * step), in one pass over its bytes; null, and nothing added, for other text. Normalising ASCII
+   * text only lower-cases it unless the shape says it holds white space to collapse
+   * (`AsciiFacts.spaces`): then the caller takes this back (`undo`) and adds the normalised text.
+   * The digest's loop waits on its multiplications (each lane's hash of a character needs the one
+   * before), which leaves time for the shape's tests: one pass costs less than the two did.
+   */
+  addShaped(raw: string): Shape | null {
+    const bytes = bytesIfAscii(raw);
+    if (bytes === null) return null;
+    const before = this.before;
+    before.h1 = this.h1;
+    before.h2 = this.h2;
+    before.texts = this.texts;
+    before.words = this.words;
+    let h1 = this.h1 | 0;
+    let h2 = this.h2 | 0;
+    if (this.texts++ > 0) {
+      h1 = Math.imul(h1 ^ 10, -1640531535); // the "\n" between two texts
+      h2 = Math.imul(h2 ^ 10, 1597334677);
+    }
+    let n = this.words;
+    const { ends, hashes } = TEXT_WORDS;
+    TEXT_WORDS.first = n;
+    let count = 0;
+    let inWord = false;
+    let w = -2128831035;
+    const length = raw.length;
+    // The shape, as shape.ts asciiShape reads it.
+    let digits = 0;
+    let spaces = length > 0 && bytes[length - 1] === 32;
+    let letters = 0;
+    let upper = 0;
+    let longestRun = 0;
+    let run = 0;
+    let previous = -1;
+    for (let i = 0; i < length; i++) {
+      let c = bytes[i]!;
+      let word = true;
+      let runs = true; // a letter or a shouting sign: it continues or starts a run
+      if (c >= 97) {
+        if (c > 122) word = runs = false; // { | } ~ and DEL
+        else letters++;
+      } else if (c >= 65) {
+        if (c > 90) {
+          word = runs = false; // [ \ ] ^ _ `
+        } else {
+          letters++;
+          upper++;
+          c += 32; // lower case, as normalised; and case-blind runs: `AAAaaa` is one run of six
+        }
+      } else {
+        word = false;
+        if (c !== 33 && c !== 63 && c !== 36 && c !== 37) {
+          // Anything else (white space, digits, rulers) ends a run and starts none.
+          runs = false;
+          if (c >= 48) {
+            if (c <= 57) {
+              digits++;
+              word = true;
+            }
+          } else if (c === 32) {
+            if (i === 0 || bytes[i - 1] === 32) spaces = true;
+          } else if (c >= 9 && c <= 13) {
+            spaces = true;
+          }
+        }
+      }
+      if (!runs) {
+        previous = -1;
+      } else if (c === previous) {
+        if (++run > longestRun) longestRun = run;
+      } else {
+        previous = c;
+        run = 1;
+        if (longestRun === 0) longestRun = 1;
+      }
+      h1 = Math.imul(h1 ^ c, -1640531535);
+      h2 = Math.imul(h2 ^ c, 1597334677);
+      if (word) {
+        w = Math.imul(w ^ c, 0x01000193);
+        inWord = true;
+      } else if (inWord) {
+        if (count < TEXT_WORDS_MAX) {
+          ends[count] = i;
+          hashes[n + count] = w;
+        }
+        count++;
+        w = -2128831035;
+        inWord = false;
+      }
+    }
+    if (inWord) {
+      if (count < TEXT_WORDS_MAX) {
+        ends[count] = length;
+        hashes[n + count] = w;
+      }
+      count++;
+    }
+    n = Math.min(n + Math.min(count, TEXT_WORDS_MAX), this.maxWords);
+    this.h1 = h1;
+    this.h2 = h2;
+    this.words = n;
+    this.count = count;
+    return { letters, upper, longestRun, ascii: { digits, spaces } };
+  }
+
+  /** Takes back the last `add` or `addShaped` (once). */
+  undo(): void {
+    const before = this.before;
+    this.h1 = before.h1;
+    this.h2 = before.h2;
+    this.texts = before.texts;
+    this.words = before.words;
+  }
+
+  /** The fingerprint of the texts added (`fingerprint` of them joined by "\n"). */
+  fingerprint(): string {
+    return hex64(this.h1, this.h2);
+  }
+
+  /** The near-duplicate keys of the texts added (`nearKeys` of them joined by "\n"); `bands` as given to `reset`. */
+  nearKeys(bands: number): string[] {
+    return bandKeys(WORD_HASHES, this.words, bands);
+  }
 }
 
 /** cyrb53's final mixing of two 32-bit lanes (hash.ts), as 16 hex digits (the high lane first). */
@@ -177,8 +365,19 @@ const MAX_BANDS = 8;
 // Scratch space, reused by every call (the functions here are synchronous, so calls never
 // overlap). A fresh typed array per call is what used to cost most: one of more than 64 bytes
 // gets a backing store outside the V8 heap, allocated and later freed at ~5 µs a time here.
-const WORD_HASHES = new Int32Array(MAX_WORDS);
+// Room for the words of one more text past the first MAX_WORDS: `TEXT_WORDS`.
+const WORD_HASHES = new Int32Array(MAX_WORDS + TEXT_WORDS_MAX);
 const MIN = new Uint32Array(ROWS * MAX_BANDS);
+/**
+ * The words of the text `AsciiDigest.add` read last, its first `TEXT_WORDS_MAX`: where the k-th
+ * ends (the code unit after it) at `ends[k]`, and its FNV-1a hash, as near-duplicate keys hash it,
+ * at `hashes[first + k]`. The hashes are written where the near-duplicate words of the texts go
+ * (`first` is the count of those before this text), so that those need no copy. (Where a word
+ * starts is not kept: a third store per word cost more than its readers' few look-ups back.)
+ * Shared scratch (synchronous callers), valid until the next `add`: signals.ts reads the words
+ * from it to find terms and spelled-out runs without a regex over the text again.
+ */
+export const TEXT_WORDS = { ends: new Int32Array(TEXT_WORDS_MAX), hashes: WORD_HASHES, first: 0 };
 const FILLED = new Uint8Array(ROWS * MAX_BANDS);
 
 /**

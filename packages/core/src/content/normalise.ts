@@ -587,6 +587,30 @@ export function joinSpelledOut(normalised: string, ascii = isAscii(normalised)):
 }
 
 /**
+ * `joinSpelledOut` of plain ASCII text whose words (runs of a–z and 0–9) a scan has already found
+ * (near.ts `AsciiDigest`): the first `count` end at `ends[k]`, and `recorded` of them are there
+ * (all, unless the text has more words than the scan records). What MAYBE_SPELLED_ASCII looks
+ * for is two words of one character each with one to three separator characters and nothing
+ * else between them, the first right after a separator: read from the words, that spares the
+ * usual text a regex scan of all its characters.
+ */
+export function joinSpelledAsciiWords(text: string, count: number, recorded: number, ends: Int32Array): string {
+  if (recorded < count) return joinSpelledOut(text, true);
+  for (let k = 1; k < count; k++) {
+    // The word ending at `end` is one character after a separator; the one ending at `next` is one
+    // character after 1 to 3 more: every character from `end` to the one before `next`'s last is a
+    // separator (not a letter or digit), so its word starts at its last character.
+    const end = ends[k - 1]!;
+    const next = ends[k]!;
+    if (next - end > 4 || end < 2 || !isSeparator(text.charCodeAt(end - 2))) continue;
+    let gap = end;
+    while (gap < next - 1 && isSeparator(text.charCodeAt(gap))) gap++;
+    if (gap === next - 1 && gap > end) return text.replace(SPELLED_ASCII, joinRun);
+  }
+  return text;
+}
+
+/**
  * What `normalised.replace(SPELLED, …)` does with the Unicode form of SPELLED_ASCII,
  * `/(?<!\w)\w([ ._*+~|/\\:,\u2022\u00B7-]{1,3})\w(?!\w)(?:\1\w(?!\w))+/gu` where `\w` is a letter, mark or digit
  * (`[\p{L}\p{M}\p{N}]`: a lone letter is one without marks),

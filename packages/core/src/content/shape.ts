@@ -4,7 +4,9 @@
  * field (normalisation lower-cases it), in one pass, bounded by the caller. Plain ASCII text, the
  * usual case, is read as bytes (bytes.ts), about twice as fast as through `charCodeAt`; whether
  * the text is ASCII comes with the shape, so the caller needs no test of its own, and so do two
- * facts of ASCII text that spare later passes their regex (`AsciiFacts`).
+ * facts of ASCII text that spare later passes their regex (`AsciiFacts`). signals.ts reads the
+ * shape of raw ASCII text on the pass that digests it (near.ts `AsciiDigest.addShaped`, whose loop
+ * reads the shape as `asciiShape` does: keep the two in step; tests compare them).
  */
 import { bytesIfAscii } from './bytes.js';
 import { astralFlags, CASED_UNIT, unitFlags, UPPER_UNIT } from './chars.js';

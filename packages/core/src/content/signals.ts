@@ -18,9 +18,9 @@ import { compileDomainLists, type CompiledDomainLists } from './domains.js';
 import type { ContentModel, ContentModelOptions } from './model.js';
 import { bareHosts, linkedHosts } from './links.js';
 import { hash64 } from '../hash.js';
-import { digestAscii, hexOfLanes, nearKeys } from './near.js';
-import { DEFAULT_MAX_FIELD_LENGTH, isAscii, joinSpelledOut, linkForm, normaliseAscii, normaliseText, words } from './normalise.js';
-import { textShape } from './shape.js';
+import { AsciiDigest, hexOfLanes, nearKeys, TEXT_WORDS, TEXT_WORDS_MAX } from './near.js';
+import { DEFAULT_MAX_FIELD_LENGTH, isAscii, joinSpelledAsciiWords, joinSpelledOut, linkForm, normaliseAscii, normaliseText, words } from './normalise.js';
+import { type Shape, unicodeShape } from './shape.js';
 import { contentTokens } from './tokens.js';
 
 export interface ContentHit {
@@ -152,6 +152,8 @@ export function compileContent(
       }
     : null;
   const model = compileModel(policy, pointer, problems, parseWindow);
+  const bands = duplicates?.near ? duplicates.near.bands : null;
+  const digest = new AsciiDigest();
 
   function evaluate(content: Readonly<Record<string, string>> | undefined, replica?: ModelReplica | null): ContentSignals {
     if (!content) return NO_SIGNALS;
@@ -170,6 +172,7 @@ export function compileContent(
     let upper = 0;
     let longestRun = 0;
     let allAscii = true;
+    digest.reset(bands);
 
     for (const field of names) {
       const raw = Object.hasOwn(content, field) ? content[field] : undefined;
@@ -177,7 +180,16 @@ export function compileContent(
       const bounded = raw.length > maxLength ? raw.slice(0, maxLength) : raw;
       // The shape reads the raw text, and on the way tells whether it is ASCII and, if so, what
       // normalising will find (shape.ts AsciiFacts): the passes after it can skip their scans.
-      const shape = needShape ? textShape(bounded) : null;
+      // Raw ASCII text is read once for its shape and its digest (`addShaped`), which is the
+      // digest of the normalised text unless normalising collapses white space.
+      let shape: Shape | null = null;
+      let digested = -1; // the words of the text, when the digest holds it already
+      if (needShape) {
+        shape = digest.addShaped(bounded);
+        if (shape === null) shape = unicodeShape(bounded); // textShape of text that is not ASCII
+        else if (shape.ascii!.spaces) digest.undo();
+        else digested = digest.count;
+      }
       const facts = shape?.ascii ?? null;
       // Normalised text is ASCII when its input was (and Unicode folding makes most text ASCII):
       // one ASCII test of the input decides both the way to normalise and, mostly, the answer.
@@ -185,14 +197,19 @@ export function compileContent(
       const text = asciiInput ? normaliseAscii(bounded, facts?.spaces ?? true) : normaliseText(bounded, maxLength);
       const ascii = asciiInput || isAscii(text);
       allAscii &&= ascii;
-      const joined = joinSpelledOut(text, ascii);
+      let joined = text;
+      if (ascii && text.length > 0) {
+        joined = readAscii(text, digested, digest, terms, matchedTerms);
+      } else if (text.length > 0) {
+        joined = joinSpelledOut(text, ascii);
+        if (terms.size > 0) matchTerms(joined, ascii, terms, matchedTerms);
+      }
       length += bounded.length;
       prepared.push([field, joined]);
       // A field that normalises to nothing (white space, invisible characters) is no text: it
       // stays out of the fingerprint, so blank submissions share no fingerprint (`null`, not
       // counted as copies of each other) and a blank field does not make a copy a new text.
       if (joined.length > 0) texts.push(joined);
-      if (terms.size > 0) matchTerms(joined, ascii, terms, matchedTerms);
       for (const pattern of patterns) {
         if ((pattern.field === undefined || pattern.field === field) && !matchedPatterns.has(pattern.id) && pattern.regex.test(text)) {
           matchedPatterns.add(pattern.id);
@@ -243,14 +260,13 @@ export function compileContent(
     if (uppercase && upper >= uppercase.ratio) hits.push({ id: 'uppercase', score: uppercase.score, message: `${Math.round(upper * 100)}% upper case` });
     if (repeats && longestRun >= repeats.min) hits.push({ id: 'repeats', score: repeats.score, message: `a character repeated ${longestRun} times in a row` });
 
-    // Fingerprint and near-duplicate keys of the texts joined by "\n": one pass, no joined copy, for ASCII.
-    const bands = duplicates?.near ? duplicates.near.bands : null;
+    // Fingerprint and near-duplicate keys of the texts joined by "\n": for ASCII, what the digest
+    // read of each text on the way; no joined copy.
     let print: string | null = null;
     let near: string[] = [];
     if (texts.length > 0 && allAscii) {
-      const digest = digestAscii(texts, bands);
-      print = digest.fingerprint;
-      near = digest.nearKeys;
+      print = digest.fingerprint();
+      if (bands !== null) near = digest.nearKeys(bands);
     } else if (texts.length > 0) {
       const all = texts.join('\n');
       print = fingerprint(all);
@@ -380,6 +396,24 @@ interface TermTable {
   /** Score by the term's normalised spelling (words joined by one space). */
   scores: Map<string, number>;
   size: number;
+  /** The ASCII terms by the hash of their first word (`wordHash`), most words first: `matchTermWords`. */
+  byFirstWord: Map<number, AsciiTerm[]>;
+  /** Whether a term may start with a word of hash `h`: 1 at `h >>> 22` for each first word of `byFirstWord`. */
+  firstWords: Uint8Array;
+}
+
+/** An ASCII term as words, for `matchTermWords`. */
+interface AsciiTerm {
+  key: string;
+  words: string[];
+  hashes: number[];
+}
+
+/** FNV-1a of a word, as near.ts hashes the words of a text (`TEXT_WORDS`). */
+function wordHash(word: string): number {
+  let h = -2128831035;
+  for (let i = 0; i < word.length; i++) h = Math.imul(h ^ word.charCodeAt(i), 0x01000193);
+  return h;
 }
 
 /**
@@ -408,6 +442,8 @@ function compileTerms(terms: Readonly<Record<string, number>>, warnings: PolicyP
   const scores = new Map<string, number>();
   const unicode: string[] = [];
   const ascii: string[] = [];
+  const byFirstWord = new Map<number, AsciiTerm[]>();
+  const firstWords = new Uint8Array(1024);
   for (const [raw, score] of Object.entries(terms)) {
     const normalised = normaliseText(raw);
     const parts = words(normalised);
@@ -423,7 +459,15 @@ function compileTerms(terms: Readonly<Record<string, number>>, warnings: PolicyP
     }
     if (!scores.has(key)) {
       unicode.push(parts.map(escapeRegex).join('[^\\p{L}\\p{M}\\p{N}]+'));
-      if (/^[a-z0-9 ]+$/.test(key)) ascii.push(parts.map(escapeRegex).join('[^a-z0-9]+'));
+      if (/^[a-z0-9 ]+$/.test(key)) {
+        ascii.push(parts.map(escapeRegex).join('[^a-z0-9]+'));
+        const hashes = parts.map(wordHash);
+        const candidates = byFirstWord.get(hashes[0]!) ?? [];
+        candidates.push({ key, words: parts, hashes });
+        candidates.sort((a, b) => b.words.length - a.words.length);
+        byFirstWord.set(hashes[0]!, candidates);
+        firstWords[hashes[0]! >>> 22] = 1;
+      }
     }
     scores.set(key, score);
   }
@@ -436,7 +480,31 @@ function compileTerms(terms: Readonly<Record<string, number>>, warnings: PolicyP
     ascii: ascii.length > 0 ? new RegExp(`\\b(?:${ascii.sort(byLength).join('|')})\\b`, 'g') : null,
     scores,
     size: scores.size,
+    byFirstWord,
+    firstWords,
   };
+}
+
+/**
+ * The joined form (`joinSpelledOut`) of normalised plain ASCII text, with its terms added to
+ * `matched`, and hashed into `digest`: one pass over the characters (`AsciiDigest.add`, unless
+ * `digested`, the count of its words, says `addShaped` has just added it) hashes the text for the
+ * fingerprint and near-duplicate keys and finds its words, from which spelled-out runs and terms
+ * are read (near.ts `TEXT_WORDS`) instead of by two regexes over the text again. Text with
+ * spelled-out words joined is hashed again, in place of the first.
+ */
+function readAscii(text: string, digested: number, digest: AsciiDigest, terms: TermTable, matched: Set<string>): string {
+  let count = digested >= 0 ? digested : digest.add(text);
+  const joined = joinSpelledAsciiWords(text, count, Math.min(count, TEXT_WORDS_MAX), TEXT_WORDS.ends);
+  if (joined !== text) {
+    digest.undo();
+    count = digest.add(joined);
+  }
+  if (terms.ascii !== null) {
+    if (count <= TEXT_WORDS_MAX) matchTermWords(joined, count, terms, matched);
+    else matchTerms(joined, true, terms, matched);
+  }
+  return joined;
 }
 
 function matchTerms(text: string, ascii: boolean, table: TermTable, matched: Set<string>): void {
@@ -457,6 +525,49 @@ function matchTerms(text: string, ascii: boolean, table: TermTable, matched: Set
     matched.add(words(match[0]).join(' '));
   }
 }
+
+/**
+ * `matchTerms` of normalised plain ASCII text, read from its words (near.ts `TEXT_WORDS`, all
+ * `count` of them recorded) instead of the ASCII regex. There a term's words are whole words in a
+ * row: \b, and `[^a-z0-9]+` between them, in text whose only word characters are a–z, 0–9 and
+ * `_`, read as a space (normalised text is lower case: an upper-case letter would be a word
+ * character to \b and none to the words here). The regex takes the leftmost match, of the
+ * alternative with the most words where several start at one word (longest first: a term's
+ * pattern is longer than that of any term of fewer of its words), then goes on after it. The same
+ * here, a word at a time: a word whose hash starts no term costs one table read.
+ */
+function matchTermWords(text: string, count: number, table: TermTable, matched: Set<string>): void {
+  const { ends, hashes, first } = TEXT_WORDS;
+  const filter = table.firstWords;
+  for (let i = 0; i < count; ) {
+    const hash = hashes[first + i]!;
+    const candidates = filter[hash >>> 22] === 0 ? undefined : table.byFirstWord.get(hash);
+    const term = candidates === undefined ? undefined : termAt(text, i, count, candidates, ends, hashes, first);
+    if (term === undefined) {
+      i++;
+    } else {
+      matched.add(term.key);
+      i += term.words.length;
+    }
+  }
+}
+
+/** The first of `candidates` whose words are the text's words from the `i`-th on. */
+function termAt(text: string, i: number, count: number, candidates: readonly AsciiTerm[], ends: Int32Array, hashes: Int32Array, first: number): AsciiTerm | undefined {
+  next: for (const term of candidates) {
+    if (i + term.words.length > count) continue;
+    for (let k = 0; k < term.words.length; k++) {
+      const word = term.words[k]!;
+      // The word is `word` when the text ends with it there, after a character that is no letter or digit.
+      const start = ends[i + k]! - word.length;
+      if (hashes[first + i + k] !== term.hashes[k] || start < 0 || !text.startsWith(word, start) || (start > 0 && isAsciiWordChar(text.charCodeAt(start - 1)))) continue next;
+    }
+    return term;
+  }
+  return undefined;
+}
+
+const isAsciiWordChar = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
 
 /**
  * Whether the text just before `i` is marks on a letter or digit that continues a word (not one

@@ -5,7 +5,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { digestAscii, hex64, nearKeys } from '../../src/content/near.js';
+import { AsciiDigest, digestAscii, hex64, nearKeys, TEXT_WORDS, TEXT_WORDS_MAX } from '../../src/content/near.js';
+import { joinSpelledAsciiWords, joinSpelledOut, normaliseAscii } from '../../src/content/normalise.js';
+import { textShape } from '../../src/content/shape.js';
 import { hashToken } from '../../src/content/bayes.js';
 import { fingerprint } from '../../src/content/signals.js';
 
@@ -89,6 +91,108 @@ describe('digestAscii', () => {
     expect(keys).toHaveLength(12);
     expect(keys.slice(0, 8).map((k) => k.split(':')[0])).toEqual(['0', '1', '2', '3', '4', '5', '6', '7']);
     expect(nearKeys(text, 12, true)).toEqual(keys);
+  });
+});
+
+describe('AsciiDigest', () => {
+  // Raw ASCII text: both cases, the shouting signs, the separators of spelled-out words, white space.
+  const rawText = fc.string({ unit: fc.constantFrom(...'abcxyzABCXYZ0189 .,!?$%-_*+~|/\\:@\n\t'.split('')), maxLength: 300 });
+
+  it('addShaped gives textShape, and the digest and words add gives the normalised text, unless it collapses white space', () => {
+    fc.assert(
+      fc.property(fc.array(rawText, { minLength: 1, maxLength: 3 }), fc.option(fc.integer({ min: 1, max: 8 }), { nil: null }), (raws, bands) => {
+        const shaped = new AsciiDigest();
+        const plain = new AsciiDigest();
+        shaped.reset(bands);
+        plain.reset(bands);
+        for (const raw of raws) {
+          const shape = shaped.addShaped(raw)!;
+          expect(shape).toEqual(textShape(raw));
+          const shapedWords = { first: TEXT_WORDS.first, ends: [...TEXT_WORDS.ends.subarray(0, shaped.count)], hashes: [...TEXT_WORDS.hashes.subarray(TEXT_WORDS.first, TEXT_WORDS.first + shaped.count)] };
+          const text = normaliseAscii(raw);
+          if (shape.ascii!.spaces) {
+            shaped.undo();
+            shaped.add(text);
+          } else {
+            expect(text).toBe(raw.toLowerCase());
+          }
+          const count = plain.add(text);
+          if (!shape.ascii!.spaces) {
+            expect(shaped.count).toBe(count);
+            expect(shapedWords).toEqual({ first: TEXT_WORDS.first, ends: [...TEXT_WORDS.ends.subarray(0, count)], hashes: [...TEXT_WORDS.hashes.subarray(TEXT_WORDS.first, TEXT_WORDS.first + count)] });
+          }
+        }
+        expect(shaped.fingerprint()).toBe(plain.fingerprint());
+        if (bands !== null) expect(shaped.nearKeys(bands)).toEqual(plain.nearKeys(bands));
+      }),
+      { numRuns: 500 },
+    );
+    expect(new AsciiDigest().addShaped('café')).toBeNull();
+  });
+
+  it('records each word: where it ends and its hash, after the near-duplicate words of the texts before', () => {
+    fc.assert(
+      fc.property(fc.array(asciiText, { minLength: 1, maxLength: 3 }), (texts) => {
+        const digest = new AsciiDigest();
+        digest.reset(3);
+        let before = 0;
+        for (const text of texts) {
+          const count = digest.add(text);
+          const words = [...text.matchAll(/[a-z0-9]+/g)];
+          expect(count).toBe(words.length);
+          expect(TEXT_WORDS.first).toBe(Math.min(before, 2_002));
+          words.forEach((word, k) => {
+            expect(TEXT_WORDS.ends[k]).toBe(word.index + word[0].length);
+            let h = 0x811c9dc5;
+            for (const char of word[0]) h = Math.imul(h ^ char.charCodeAt(0), 0x01000193);
+            expect(TEXT_WORDS.hashes[TEXT_WORDS.first + k]).toBe(h);
+          });
+          before += count;
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('undo takes back the last text: adding another in its place digests as if it had come instead', () => {
+    const digest = new AsciiDigest();
+    digest.reset(2);
+    digest.add('oak sofa');
+    digest.add('v.i.a.g.r.a for sale');
+    digest.undo();
+    digest.add('viagra for sale');
+    expect({ fingerprint: digest.fingerprint(), nearKeys: digest.nearKeys(2) }).toEqual(digestAscii(['oak sofa', 'viagra for sale'], 2));
+  });
+});
+
+describe('joinSpelledAsciiWords', () => {
+  // Lone letters and digits between separators, which is what spelled-out runs are made of.
+  const spelled = fc.string({ unit: fc.constantFrom(...'abv19 .-_*,:|/\\!\n'.split('')), maxLength: 200 });
+  // Runs of lone characters, each separator 1 to 4 characters long, between other text.
+  const run = fc
+    .tuple(fc.array(fc.constantFrom('a', 'b', '7', 'xy'), { minLength: 2, maxLength: 6 }), fc.string({ unit: fc.constantFrom(' ', '.', '-', '*', '!'), minLength: 1, maxLength: 4 }))
+    .map(([letters, separator]) => letters.join(separator));
+  const runs = fc.array(fc.oneof(run, spelled), { minLength: 1, maxLength: 6 }).map((parts) => parts.join(' '));
+
+  it('joins what joinSpelledOut joins, read from the words a digest recorded', () => {
+    fc.assert(
+      fc.property(fc.oneof(spelled, runs, asciiText), (text) => {
+        const digest = new AsciiDigest();
+        digest.reset(null);
+        const count = digest.add(text);
+        expect(joinSpelledAsciiWords(text, count, Math.min(count, TEXT_WORDS_MAX), TEXT_WORDS.ends)).toBe(joinSpelledOut(text, true));
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it('falls back to the regex for text with more words than a digest records', () => {
+    const text = `${'ab '.repeat(TEXT_WORDS_MAX)}v.i.a.g.r.a`;
+    const digest = new AsciiDigest();
+    digest.reset(null);
+    const count = digest.add(text);
+    expect(count).toBe(TEXT_WORDS_MAX + 6);
+    expect(joinSpelledAsciiWords(text, count, TEXT_WORDS_MAX, TEXT_WORDS.ends)).toBe(`${'ab '.repeat(TEXT_WORDS_MAX)}viagra`);
   });
 });
 
