@@ -360,6 +360,8 @@ export function planEffects(
   now: number,
   decision: string,
 ): StoreBatch | null {
+  // Most decisions (an allow) write nothing: they build nothing either.
+  if (!outcome.refund && !outcome.commit && outcome.violations.length === 0 && outcome.bans.length === 0 && outcome.tighten.length === 0) return null;
   const ops = new BatchBuilder();
   if (outcome.refund) {
     for (const subject of state.consumed) {
@@ -483,11 +485,13 @@ class BatchBuilder {
   }
 
   /**
-   * The subjects in first-use order, then `extra`. Joined by `concat`, one array of the final
-   * size: a push onto a full array grows it by 16 or more places.
+   * The subjects in first-use order, then `extra`: joined by `appended` (an array of the final
+   * size for a short batch; `concat` took a profile's 2% of a page view).
    */
   list(extra?: readonly SubjectOps[]): SubjectOps[] {
-    return extra && extra.length > 0 ? this.#ops.concat(extra) : this.#ops;
+    let all = this.#ops;
+    if (extra) for (let i = 0; i < extra.length; i++) all = appended(all, extra[i]!);
+    return all;
   }
 }
 

@@ -23,8 +23,10 @@ export interface StoreCalls {
   apply(batch: StoreBatch, due?: number): Promise<StoreResult>;
   /** `store.scan(name, options)` under the usual deadline, its answer checked like `apply`'s. */
   scan(name: string, options: { cursor?: string; limit: number; now: number }): Promise<ScanResult>;
-  /** The deadline of a call made now. */
-  due(): number;
+  /** This caller's clock (ms, monotonic): what `due` and the deadlines count on. */
+  now(): number;
+  /** The deadline of a call made at `at` on this caller's clock (now by default). */
+  due(at?: number): number;
   /** Lets the process exit without waiting for the timer (the guard is closing). */
   close(): void;
 }
@@ -157,7 +159,8 @@ export function storeCalls(store: Store, timeoutMs: number, options: StoreCallOp
   }
 
   return {
-    due: () => clock() + timeoutMs,
+    now: clock,
+    due: (at = clock()) => at + timeoutMs,
     close() {
       closing = true;
       timer?.unref();

@@ -99,36 +99,48 @@ export function createClientIpResolver(options: ClientIpOptions = {}): (input: C
 
   const resolved = (ip: ParsedIp): ClientIp => ({ address: ip.address, version: ip.version, subnet: subnetOf(ip, prefix), parsed: ip });
 
-  /** From a trusted `peer` and the header it sent, the client. */
-  const walk =
+  /**
+   * From a trusted `peer` and the header it sent, the client. The walk's state lives here and its
+   * visitors are made once per resolver, not once per request: the walk is synchronous, so no
+   * two walks of one resolver overlap.
+   */
+  let client: ParsedIp | null = null;
+  let hops = 0;
+  const forwarded = header === 'forwarded';
+  const parseHop = forwarded ? forwardedHop : addressHop;
+  const visit =
     header === 'x-real-ip'
-      ? (value: string | readonly string[], peer: ParsedIp): ParsedIp => {
+      ? (text: string, start: number, end: number): boolean => {
           // One address the proxy set, not a chain: its last value if there are several, and
           // nothing further left, whoever that address is.
-          let client = peer;
-          eachHop(value, false, (text, start, end) => {
-            const hop = addressHop(text, start, end);
-            if (hop === SKIP) return true;
-            if (hop !== null) client = hop;
-            return false;
-          });
-          return client;
+          const hop = addressHop(text, start, end);
+          if (hop === SKIP) return true;
+          if (hop !== null) client = hop;
+          return false;
         }
-      : (value: string | readonly string[], peer: ParsedIp): ParsedIp => {
-          const forwarded = header === 'forwarded';
-          const parseHop = forwarded ? forwardedHop : addressHop;
-          let client = peer;
-          let hops = 0;
-          eachHop(value, forwarded, (text, start, end) => {
-            const hop = parseHop(text, start, end);
-            if (hop === SKIP) return true;
-            if (hop === null) return false; // not an address: the nearest trusted hop stands
-            client = hop;
-            // Every hop trusted: the leftmost one walked is the client.
-            return isTrusted(hop) && ++hops < MAX_HOPS;
-          });
-          return client;
+      : (text: string, start: number, end: number): boolean => {
+          const hop = parseHop(text, start, end);
+          if (hop === SKIP) return true;
+          if (hop === null) return false; // not an address: the nearest trusted hop stands
+          client = hop;
+          // Every hop trusted: the leftmost one walked is the client.
+          return isTrusted(hop) && ++hops < MAX_HOPS;
         };
+  const walk = (value: string | readonly string[], peer: ParsedIp): ParsedIp => {
+    client = peer;
+    hops = 0;
+    eachHop(value, forwarded, visit);
+    const found: ParsedIp = client;
+    client = null; // holds no request's address past its walk
+    return found;
+  };
+
+  // The last peer seen, parsed, and whether it is trusted: behind a proxy every request comes
+  // from one address or a few, so most requests parse and look up none. (A ParsedIp is never
+  // written to, so requests may share one.)
+  let lastRemote: unknown;
+  let lastPeer: ParsedIp | null = null;
+  let lastTrusted = false;
 
   return function resolveClientIp(input) {
     if (input.ip !== undefined) return resolved(peerAddress(input.ip, 'ip'));
@@ -137,8 +149,14 @@ export function createClientIpResolver(options: ClientIpOptions = {}): (input: C
     if (typeof request !== 'object') throw new ActionError('request', `expected an object, got ${typeof request}`);
     const remote = own(request, 'remoteAddress');
     if (remote === undefined) return null;
-    const peer = peerAddress(remote, 'request.remoteAddress');
-    if (trusted.length === 0 || !isTrusted(peer)) return resolved(peer);
+    if (remote !== lastRemote || lastPeer === null) {
+      const parsed = peerAddress(remote, 'request.remoteAddress');
+      lastTrusted = trusted.length > 0 && isTrusted(parsed);
+      lastPeer = parsed;
+      lastRemote = remote;
+    }
+    const peer = lastPeer;
+    if (!lastTrusted) return resolved(peer);
     const value = headerValue(own(request, 'headers'), header);
     return resolved(value === undefined ? peer : walk(value, peer));
   };

@@ -14,6 +14,7 @@ import type { FiredEvent } from '../rules/compile.js';
 import type { Reason, Verdict } from '../types.js';
 import { MIN_TIGHTEN_FACTOR } from '../rules/types.js';
 import { compose, scoreVerdict, severity } from './compose.js';
+import { appended } from '../engine/append.js';
 
 export interface Outcome {
   verdict: Verdict;
@@ -75,7 +76,7 @@ export function decide(policy: CompiledPolicy, findings: Findings, now: number, 
   let shadowScore = score;
   let challengeKind: string | null = null;
   let banUntil: number | null | undefined;
-  const ruleBans: { until: number | null; reason: string }[] = [];
+  let ruleBans: { until: number | null; reason: string }[] = NONE;
   let tighten: { factor: number; forMs: number; reason: string } | null = null;
 
   if (findings.degraded) {
@@ -150,7 +151,7 @@ export function decide(policy: CompiledPolicy, findings: Findings, now: number, 
           const length = parseBanDuration(params.ban);
           if (length !== undefined) {
             const until = length === null ? null : now + length;
-            ruleBans.push({ until, reason: reasonText });
+            ruleBans = appended(ruleBans, { until, reason: reasonText });
             if (until !== null) reason.retryAfterMs = length!;
           }
         }
@@ -189,7 +190,7 @@ export function decide(policy: CompiledPolicy, findings: Findings, now: number, 
     for (let i = 0; i < state.history.length; i++) {
       const history = state.history[i]!;
       const current = history.tighten;
-      effects.tighten.push({
+      effects.tighten = appended(effects.tighten, {
         subject: history.subject,
         factor: Math.max(MIN_TIGHTEN_FACTOR, (current?.factor ?? 1) * tighten.factor),
         until: Math.max(current?.until ?? 0, now + tighten.forMs),
@@ -206,13 +207,13 @@ export function decide(policy: CompiledPolicy, findings: Findings, now: number, 
       for (let i = 0; i < state.history.length; i++) {
         const history = state.history[i]!;
         const subject = history.subject;
-        effects.violations.push(subject);
+        effects.violations = appended(effects.violations, subject);
         if (history.violations + 1 >= policy.bans.after) {
           const rung = Math.min(history.rung + 1, policy.bans.ladder.length);
           const length = policy.bans.ladder[rung - 1]!;
           const until = length === null ? null : now + Math.round(length * (1 + policy.bans.jitter * random()));
           const reason = `${history.violations + 1} violations within ${formatDuration(policy.bans.withinMs)}: banned ${length === null ? 'for good' : `for ${formatDuration(length)}`} (rung ${rung} of ${policy.bans.ladder.length})`;
-          effects.bans.push({ subject, until, rung, reason });
+          effects.bans = appended(effects.bans, { subject, until, rung, reason });
           // The attempt that earns the ban is already answered as the ban.
           reasons.push({ source: 'ban', id: subject, message: reason, verdict: 'block', rung, ...(until === null ? {} : { retryAfterMs: until - now }) });
           verdict = 'block';
@@ -233,7 +234,7 @@ export function decide(policy: CompiledPolicy, findings: Findings, now: number, 
         let current: number | null | undefined;
         for (const held of state.bans) if (held.subject === subject) current = laterEnd(current, held.ban.until);
         for (const earned of effects.bans) if (earned.subject === subject) current = laterEnd(current, earned.until);
-        if (current === undefined || endsLater(ruleBan.until, current)) effects.bans.push({ subject, until: ruleBan.until, rung: 0, reason: ruleBan.reason });
+        if (current === undefined || endsLater(ruleBan.until, current)) effects.bans = appended(effects.bans, { subject, until: ruleBan.until, rung: 0, reason: ruleBan.reason });
       }
       banUntil = laterEnd(banUntil, ruleBan.until);
       banRung = Math.max(banRung ?? 0, 0);
@@ -259,7 +260,13 @@ export function decide(policy: CompiledPolicy, findings: Findings, now: number, 
 /** How long a tighten event lasts without a `for`. */
 export const DEFAULT_TIGHTEN_MS = 3_600_000;
 
-const noEffects = (): Effects => ({ refund: false, commit: false, violations: [], bans: [], tighten: [] });
+/**
+ * Effects that write nothing yet. Their lists start as one shared empty list (frozen: the first
+ * entry replaces it, `appended`), so a decision that strikes and bans no one, most of them,
+ * allocates none; the guard keeps a decision's `violations` list in its memory of it as it is.
+ */
+const noEffects = (): Effects => ({ refund: false, commit: false, violations: NONE, bans: NONE, tighten: NONE });
+const NONE = Object.freeze([]) as unknown as never[];
 
 const round = (factor: number) => Math.round(factor * 1000) / 1000;
 
