@@ -51,7 +51,7 @@ import { LRUCache } from 'lru-cache';
 import type { MarkEntry, MarkValue, MarkWrite, Store, StoreBatch, StoreResult, SubjectOps, SubjectResult, TakeResult } from '@actiongate/core';
 import { emptyRecord } from './record.js';
 import { show, validateBatch } from './validate.js';
-import { addHit, lastLeavesAt, newWindow, prune, tryTake, type WindowData } from './window.js';
+import { addHit, dropLeft, lastLeavesAt, newWindow, tryTake, type WindowData } from './window.js';
 
 export interface MemoryStoreOptions {
   /**
@@ -91,6 +91,12 @@ interface Mark {
 interface Window {
   windowMs: number;
   data: WindowData;
+  /**
+   * The sum of `data`'s counts, kept as hits land and slots leave (`liveCount`), so a take does
+   * not sum every slot again; NaN once a cost that is not a safe integer lands (a fraction, or
+   * beyond 2^53), whose sums could depend on the order they are added in: then it is summed.
+   */
+  count: number;
 }
 
 /** One subject's state. Maps are created on first use: most IPs never get a mark. */
@@ -268,7 +274,7 @@ export class MemoryStore implements Store {
       for (let i = 0; i < peek.length; i++) {
         const ref = peek[i]!;
         const window = record === undefined ? undefined : liveWindow(record, ref.name, ref.windowMs, now);
-        counts[ref.name] = window === undefined ? 0 : total(window.data);
+        counts[ref.name] = window === undefined ? 0 : countOf(window);
       }
     }
 
@@ -279,8 +285,7 @@ export class MemoryStore implements Store {
       for (let i = 0; i < take.length; i++) {
         const t = take[i]!;
         const window = record === undefined ? undefined : liveWindow(record, t.name, t.windowMs, now);
-        const data = window === undefined ? NO_HITS : window.data;
-        const outcome = tryTake(data, window === undefined ? 0 : total(data), t.windowMs, t.max, t.cost, now);
+        const outcome = window === undefined ? tryTake(NO_HITS, 0, t.windowMs, t.max, t.cost, now) : tryTake(window.data, countOf(window), t.windowMs, t.max, t.cost, now);
         takes.push({ name: t.name, count: outcome.count, admitted: outcome.admitted, resetMs: outcome.resetMs });
         if (!outcome.admitted) all = false;
         if (t.dryRun === true) dryRun = true;
@@ -338,17 +343,18 @@ export class MemoryStore implements Store {
   #hit(subject: string, record: Subject | undefined, name: string, windowMs: number, at: number, cost: number, now: number): Subject | undefined {
     const window = record?.windows?.get(name);
     if (window !== undefined && window.windowMs === windowMs) {
-      addHit(window.data, windowMs, at, cost);
-      if (prune(window.data, windowMs, now) === 0) record!.windows!.delete(name);
+      const change = addHit(window.data, windowMs, at, cost);
+      window.count = counted(window.count + change, cost);
+      if (liveCount(window, now) === 0) record!.windows!.delete(name);
       return record;
     }
     // Absent, or re-declared with another length (a policy change): it starts afresh.
-    const data = newWindow(windowMs, at, cost);
-    if (prune(data, windowMs, now) === 0) return record; // a refund into nothing, or a hit already gone
+    const created: Window = { windowMs, data: newWindow(windowMs, at, cost), count: cost > 0 ? counted(cost, cost) : 0 };
+    if (liveCount(created, now) === 0) return record; // a refund into nothing, or a hit already gone
     record ??= this.#create(subject, now);
     const windows = (record.windows ??= new Map());
     if (window === undefined) this.#makeRoom(record, now);
-    windows.set(name, { windowMs, data });
+    windows.set(name, created);
     return record;
   }
 
@@ -519,7 +525,7 @@ export class MemoryStore implements Store {
     const windows = record.windows;
     if ((marks?.size ?? 0) + (windows?.size ?? 0) < this.#maxNames) return;
     if (marks !== undefined) for (const [name, mark] of marks) if (mark.until !== null && mark.until <= now) marks.delete(name);
-    if (windows !== undefined) for (const [name, window] of windows) if (prune(window.data, window.windowMs, now) === 0) windows.delete(name);
+    if (windows !== undefined) for (const [name, window] of windows) if (liveCount(window, now) === 0) windows.delete(name);
     while ((marks?.size ?? 0) + (windows?.size ?? 0) >= this.#maxNames) {
       let victim: string | undefined;
       let soonest = Infinity;
@@ -623,9 +629,33 @@ function liveWindow(record: Subject, name: string, windowMs: number, now: number
   if (windows === undefined) return undefined;
   const window = windows.get(name);
   if (window === undefined || window.windowMs !== windowMs) return undefined;
-  if (prune(window.data, windowMs, now) > 0) return window;
+  if (liveCount(window, now) > 0) return window;
   windows.delete(name);
   return undefined;
+}
+
+/**
+ * The live count of `window` at `now` (what `prune` returns), dropping the slots that have left:
+ * their count taken from the one kept, so only they are visited.
+ */
+function liveCount(window: Window, now: number): number {
+  const dropped = dropLeft(window.data, window.windowMs, now);
+  const count = window.count;
+  if (count !== count) return total(window.data);
+  return (window.count = count - dropped);
+}
+
+/** The count of a window `liveCount` has pruned. */
+function countOf(window: Window): number {
+  return window.count === window.count ? window.count : total(window.data);
+}
+
+/**
+ * A window's kept count after `cost` lands, or NaN: exact only while every cost is a safe
+ * integer and so is the sum (then any order of adding gives `prune`'s sum), and NaN stays NaN.
+ */
+function counted(count: number, cost: number): number {
+  return Number.isSafeInteger(cost) && count <= Number.MAX_SAFE_INTEGER ? count : NaN;
 }
 
 /** Subjects are unique in a store: two entries never compare equal. */

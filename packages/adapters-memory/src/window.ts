@@ -47,13 +47,32 @@ function leavesAt(slot: number, slotMs: number, windowMs: number): number {
  * now`) and returns the live count. Mutates `data`.
  */
 export function prune(data: WindowData, windowMs: number, now: number): number {
-  const slotMs = slotMsOf(windowMs);
-  let first = 0;
-  while (first < data.length && leavesAt(data[first]!, slotMs, windowMs) <= now) first += 2;
-  if (first > 0) data.splice(0, first);
+  dropLeft(data, windowMs, now);
   let count = 0;
   for (let i = 1; i < data.length; i += 2) count += data[i]!;
   return count;
+}
+
+/**
+ * Drops the slots that no longer count at `now`, as `prune` does, but returns the count dropped,
+ * not the one left: an adapter that keeps each window's count takes this from it, and a take
+ * then costs the slots that leave, not a sum over all of them. Mutates `data`.
+ */
+export function dropLeft(data: WindowData, windowMs: number, now: number): number {
+  const slotMs = slotMsOf(windowMs);
+  let first = 0;
+  let dropped = 0;
+  while (first < data.length && leavesAt(data[first]!, slotMs, windowMs) <= now) {
+    dropped += data[first + 1]!;
+    first += 2;
+  }
+  if (first > 0) {
+    // In place: `splice` would allocate an array of what it removes.
+    const length = data.length - first;
+    for (let i = 0; i < length; i++) data[i] = data[i + first]!;
+    data.length = length;
+  }
+  return dropped;
 }
 
 /**
@@ -66,25 +85,36 @@ export function newWindow(windowMs: number, at: number, cost: number): WindowDat
 }
 
 /**
- * Adds `cost` to the slot of `at`, keeping slots ascending. Mutates `data`.
+ * Adds `cost` to the slot of `at`, keeping slots ascending, and returns how much the window's
+ * count changed: `cost`, or less for a refund that ran out. Mutates `data`.
  *
  * A negative cost refunds, never below zero and never into another window's past: it takes from
  * the slot of `at`, or, when that slot holds nothing, from the newest slot (a refund follows its
  * take within moments, but two clocks — a cluster's nodes — may put them a slot apart). A slot
  * whose count reaches zero is removed; a refund into an empty window changes nothing.
  */
-export function addHit(data: WindowData, windowMs: number, at: number, cost: number): void {
+export function addHit(data: WindowData, windowMs: number, at: number, cost: number): number {
   const slot = Math.floor(at / slotMsOf(windowMs));
   let i = data.length - 2;
   while (i >= 0 && data[i]! > slot) i -= 2;
   if (cost < 0 && data[i] !== slot && data.length > 0) i = data.length - 2;
   if (i >= 0 && (data[i] === slot || cost < 0)) {
-    const next = data[i + 1]! + cost;
-    if (next > 0) data[i + 1] = next;
-    else data.splice(i, 2);
-  } else if (cost > 0) {
-    data.splice(i + 2, 0, slot, cost);
+    const was = data[i + 1]!;
+    const next = was + cost;
+    if (next > 0) {
+      data[i + 1] = next;
+      return cost;
+    }
+    // In place, as in dropLeft; the slot is nearly always the newest, and nothing moves.
+    for (let j = i + 2; j < data.length; j++) data[j - 2] = data[j]!;
+    data.length -= 2;
+    return -was;
   }
+  if (cost <= 0) return 0;
+  // The newest slot, nearly always: appended without `splice` and the array it returns.
+  if (i + 2 === data.length) data.push(slot, cost);
+  else data.splice(i + 2, 0, slot, cost);
+  return cost;
 }
 
 /** What a take would do: the count after it, whether it fits, and when that changes. */

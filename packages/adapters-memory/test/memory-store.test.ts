@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { testStore } from '@actiongate/core/testing';
-import { MAX_PINNED, MemoryStore, PINNED_PREFIXES, PINNED_SUBJECTS, TRANSIENT_MARKS } from '@actiongate/memory';
+import { MAX_PINNED, MemoryStore, PINNED_PREFIXES, PINNED_SUBJECTS, TRANSIENT_MARKS, addHit, prune, tryTake, type WindowData } from '@actiongate/memory';
 import { createGuard, type PolicyDocument, type SubjectOps } from '@actiongate/core';
 
 testStore('memory', () => new MemoryStore());
@@ -594,5 +594,43 @@ describe('MemoryStore defects found in review', () => {
     } while (cursor !== undefined);
     expect(listed).toEqual([...odd].sort());
     for (const bad of ['7', 'k=', 'kA', 'k!', 'garbage']) await expect(store.scan('odd', { limit: 1, now: T0, cursor: bad })).rejects.toThrow(/cursor/);
+  });
+});
+
+describe('MemoryStore window counts', () => {
+  it('counts what the window model sums, with fractional, huge and refunded costs too', async () => {
+    // MemoryStore keeps each window's count as hits land and slots leave; the model sums the
+    // slots at every read. Fractions and sums past 2^53 are where the two could part.
+    const costs = [1, 2, 3, -1, -2, 0, 0.1, 0.2, 0.7, -0.1, 2 ** 53 - 1, 2 ** 53, 1e300, -(2 ** 53)];
+    const store = new MemoryStore();
+    const models = new Map<string, WindowData>();
+    let seed = 12345;
+    const next = (n: number) => (seed = (seed * 48271) % 2147483647) % n;
+    let now = T0;
+    for (let i = 0; i < 3000; i++) {
+      now += next(3) === 0 ? next(40_000) : next(500);
+      const subject = `s${next(6)}`;
+      const model = models.get(subject) ?? [];
+      models.set(subject, model);
+      const cost = costs[next(costs.length)]!;
+      const at = now - next(2) * next(90_000);
+      const max = next(4) === 0 ? Infinity : next(10);
+      const result = await one(store, now, {
+        subject,
+        peek: [{ name: 'w', windowMs: MINUTE }],
+        ...(next(2) === 0 ? { take: [{ name: 'w', windowMs: MINUTE, max, cost }] } : { add: [{ name: 'w', windowMs: MINUTE, cost, at }] }),
+      });
+      const count = prune(model, MINUTE, now);
+      expect(result.counts.w).toBe(count);
+      if (result.takes.length > 0) {
+        expect(result.takes[0]).toEqual({ name: 'w', ...tryTake(model, count, MINUTE, max, cost, now) });
+        if (result.consumed) addHit(model, MINUTE, now, cost);
+      } else {
+        addHit(model, MINUTE, at, cost);
+      }
+    }
+    for (const [subject, model] of models) {
+      expect((await one(store, now, { subject, peek: [{ name: 'w', windowMs: MINUTE }] })).counts.w).toBe(prune(model, MINUTE, now));
+    }
   });
 });
