@@ -9,7 +9,9 @@
  * `1 - (1 - s^ROWS)^bands`. With 3 rows and the default 3 bands: 0.85 at s = 0.8 (an ad with a
  * word or two changed), 0.33 at s = 0.5, 0.02 at s = 0.2 (two different ads of the same kind).
  * A campaign is many copies, so even the looser pairs add up in the counts. Pure and bounded:
- * at most `MAX_SHINGLES` shingles are hashed.
+ * at most `MAX_SHINGLES` shingles are hashed. For plain ASCII text, `AsciiDigest` reads the exact
+ * fingerprint, these keys' words and (for signals.ts) the words and shape of each text on one pass
+ * over its characters: an accumulator, which its caller resets per decision.
  */
 import { mix64 } from '../hash.js';
 import { asciiBytes, bytesIfAscii } from './bytes.js';

@@ -600,7 +600,7 @@ function afterWordMarks(text: string, start: number): boolean {
  * not cryptographic, which duplicate counting does not need.
  */
 export function fingerprint(text: string): string {
-  // digestAscii (near.ts) computes the same over several texts in one pass: keep the two in step.
+  // AsciiDigest (near.ts) computes the same over several texts, a text at a time: keep the two in step.
   hash64(text, LANES);
   return hexOfLanes(LANES);
 }
