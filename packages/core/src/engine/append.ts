@@ -1,6 +1,6 @@
 /**
- * Appending to the short lists a decision builds (its batch's takes, its state's bans and limits,
- * its planned takes): one to three entries as a rule.
+ * Appending to the short lists a decision builds (its planned takes, its batch's takes, its
+ * state's bans and limits, its effects' strikes and bans): one to three entries as a rule.
  */
 
 /**
