@@ -455,3 +455,21 @@ function hashWordsUnicode(normalised: string, max: number): number {
   if (inWord && n < max) out[n++] = h;
   return n;
 }
+
+/**
+ * `bandKeys`' rare paths run a few times at load: a text of one or two words (a shingle of fewer
+ * words) and bins no shingle fell into (densification). V8 (Node 20) compiles the shingle loop
+ * while it runs (on-stack replacement), and code after it that had never run by then deopts on
+ * every later call that reaches it, without the compiled loop being dropped: in whole decisions
+ * (bench/ab.ts) it deopted on every text with an empty bin, ~170 times per 40,000 decisions,
+ * each time compiling again on a background thread. Nine rounds: see normalise.ts's warmUp.
+ */
+function warmUp(): void {
+  const hashes = new Int32Array([1, 2, 3]);
+  for (let round = 0; round < 9; round++) {
+    for (let bands = 1; bands <= MAX_BANDS; bands++) {
+      for (let words = 1; words <= 3; words++) bandKeys(hashes, words, bands);
+    }
+  }
+}
+warmUp();
