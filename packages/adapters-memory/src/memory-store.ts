@@ -1,8 +1,8 @@
 /**
  * MemoryStore: the Store contract for one process, on lru-cache.
  *
- * One LRU entry per subject (an IP, an actor…) holding that subject's marks and windows in Maps
- * keyed by the raw name strings, so an evaluation costs one LRU lookup per subject among the
+ * One LRU entry per subject (an IP, an actor…) holding that subject's marks and windows, each
+ * under its raw name string, so an evaluation costs one LRU lookup per subject among the
  * counters (see #find for the others), no key string is ever built, and no two (subject, name)
  * pairs can collide whatever they contain (colons, braces, NUL, `__proto__`): there is no
  * encoding to get wrong. The same shape as RedisStore's one hash per subject. `maxKeys` bounds
@@ -84,11 +84,13 @@ export interface MemoryStoreOptions {
 }
 
 interface Mark {
+  readonly name: string;
   value: MarkValue;
   until: number | null;
 }
 
 interface Window {
+  readonly name: string;
   windowMs: number;
   data: WindowData;
   /**
@@ -99,10 +101,16 @@ interface Window {
   count: number;
 }
 
-/** One subject's state. Maps are created on first use: most IPs never get a mark. */
+/**
+ * One subject's state. Its marks and windows are arrays searched by name, in the order their names
+ * were first written (as a Map's would be): a subject holds at most `maxNamesPerSubject` (64 by
+ * default) and most hold one to three, for which a Map cost several times the memory (a subject
+ * with two windows: ~570 bytes in all with Maps, ~480 with arrays). Created on first use: most
+ * IPs never get a mark.
+ */
 interface Subject {
-  marks: Map<string, Mark> | undefined;
-  windows: Map<string, Window> | undefined;
+  marks: Mark[] | undefined;
+  windows: Window[] | undefined;
   /** Epoch ms until which it belongs to the kept LRU (its latest live mark's end, transient marks aside); 0: the other one. */
   keepUntil: number;
   /** Whether it is kept with the range registry (`isPinned`): known from its name, so worked out once. */
@@ -251,7 +259,9 @@ export class MemoryStore implements Store {
     // A mark or window named `__proto__` or `constructor` is just a key.
     const marks = emptyRecord<MarkValue>();
     const counts = emptyRecord<number>();
-    const takes: TakeResult[] = [];
+    const take = ops.take;
+    // At its length: filled by `push`, it grew to 17 entries.
+    const takes: TakeResult[] = take === undefined || take.length === 0 ? [] : new Array<TakeResult>(take.length);
     let consumed = false;
     // Reading refreshes the subject's recency; a subject is created only when a write lands,
     // so reads, denied takes and no-op writes never evict anyone.
@@ -262,9 +272,10 @@ export class MemoryStore implements Store {
     if (get !== undefined && stored !== undefined) {
       for (let i = 0; i < get.length; i++) {
         const name = get[i]!;
-        const mark = stored.get(name);
-        if (mark === undefined) continue;
-        if (mark.until !== null && mark.until <= now) stored.delete(name);
+        const at = indexOfName(stored, name);
+        if (at < 0) continue;
+        const mark = stored[at]!;
+        if (mark.until !== null && mark.until <= now) removeAt(stored, at);
         else marks[name] = mark.value; // deep-frozen when stored: safe to hand out
       }
     }
@@ -278,7 +289,6 @@ export class MemoryStore implements Store {
       }
     }
 
-    const take = ops.take;
     if (take !== undefined && take.length > 0) {
       let all = true;
       let dryRun = false;
@@ -286,7 +296,7 @@ export class MemoryStore implements Store {
         const t = take[i]!;
         const window = record === undefined ? undefined : liveWindow(record, t.name, t.windowMs, now);
         const outcome = window === undefined ? tryTake(NO_HITS, 0, t.windowMs, t.max, t.cost, now) : tryTake(window.data, countOf(window), t.windowMs, t.max, t.cost, now);
-        takes.push({ name: t.name, count: outcome.count, admitted: outcome.admitted, resetMs: outcome.resetMs });
+        takes[i] = { name: t.name, count: outcome.count, admitted: outcome.admitted, resetMs: outcome.resetMs };
         if (!outcome.admitted) all = false;
         if (t.dryRun === true) dryRun = true;
       }
@@ -324,13 +334,13 @@ export class MemoryStore implements Store {
     const del = ops.del;
     if (del !== undefined && record !== undefined) {
       for (let i = 0; i < del.length; i++) {
-        record.marks?.delete(del[i]!);
-        record.windows?.delete(del[i]!);
+        remove(record.marks, del[i]!);
+        remove(record.windows, del[i]!);
       }
     }
 
     if (record !== undefined) {
-      if ((record.marks?.size ?? 0) + (record.windows?.size ?? 0) === 0) this.#lruOf(record, record.keepUntil).delete(subject);
+      if ((record.marks?.length ?? 0) + (record.windows?.length ?? 0) === 0) this.#lruOf(record, record.keepUntil).delete(subject);
       else if (record.marks !== undefined || record.keepUntil > 0) this.#sort(subject, record, now);
     }
     return { subject, marks, counts, takes, consumed };
@@ -341,20 +351,25 @@ export class MemoryStore implements Store {
    * drops what no longer counts at `now`. Returns the subject, created or not.
    */
   #hit(subject: string, record: Subject | undefined, name: string, windowMs: number, at: number, cost: number, now: number): Subject | undefined {
-    const window = record?.windows?.get(name);
-    if (window !== undefined && window.windowMs === windowMs) {
+    const windows = record?.windows;
+    const index = windows === undefined ? -1 : indexOfName(windows, name);
+    if (index >= 0 && windows![index]!.windowMs === windowMs) {
+      const window = windows![index]!;
       const change = addHit(window.data, windowMs, at, cost);
       window.count = counted(window.count + change, cost);
-      if (liveCount(window, now) === 0) record!.windows!.delete(name);
+      if (liveCount(window, now) === 0) removeAt(windows!, index);
       return record;
     }
     // Absent, or re-declared with another length (a policy change): it starts afresh.
-    const created: Window = { windowMs, data: newWindow(windowMs, at, cost), count: cost > 0 ? counted(cost, cost) : 0 };
+    const created: Window = { name, windowMs, data: newWindow(windowMs, at, cost), count: cost > 0 ? counted(cost, cost) : 0 };
     if (liveCount(created, now) === 0) return record; // a refund into nothing, or a hit already gone
     record ??= this.#create(subject, now);
-    const windows = (record.windows ??= new Map());
-    if (window === undefined) this.#makeRoom(record, now);
-    windows.set(name, created);
+    if (index >= 0) {
+      windows![index] = created;
+    } else {
+      this.#makeRoom(record, now);
+      record.windows = append(record.windows, created);
+    }
     return record;
   }
 
@@ -362,17 +377,23 @@ export class MemoryStore implements Store {
     if (write.until !== null && write.until <= now) {
       // Written already over: the same as deleting it (and, when only a later end may replace the
       // mark, the same as nothing: a live one ends later, an ended one is as good as none).
-      if (write.ifLater !== true) record?.marks?.delete(write.name);
+      if (write.ifLater !== true) remove(record?.marks, write.name);
       return record;
     }
-    if (write.ifLater === true) {
-      const stored = record?.marks?.get(write.name);
-      if (stored !== undefined && (stored.until === null || stored.until > now) && !endsLater(write.until, stored.until)) return record;
+    const marks = record?.marks;
+    const index = marks === undefined ? -1 : indexOfName(marks, write.name);
+    if (write.ifLater === true && index >= 0) {
+      const stored = marks![index]!;
+      if ((stored.until === null || stored.until > now) && !endsLater(write.until, stored.until)) return record;
     }
     record ??= this.#create(subject, now);
-    const marks = (record.marks ??= new Map());
-    if (!marks.has(write.name)) this.#makeRoom(record, now);
-    marks.set(write.name, { value: frozenCopy(write.value), until: write.until });
+    const mark: Mark = { name: write.name, value: frozenCopy(write.value), until: write.until };
+    if (index >= 0) {
+      marks![index] = mark;
+    } else {
+      this.#makeRoom(record, now);
+      record.marks = append(record.marks, mark);
+    }
     return record;
   }
 
@@ -412,9 +433,9 @@ export class MemoryStore implements Store {
   #sort(subject: string, record: Subject, now: number): void {
     let keepUntil = 0;
     if (record.marks !== undefined) {
-      for (const [name, mark] of record.marks) {
+      for (const mark of record.marks) {
         const until = mark.until ?? Infinity;
-        if (until > now && until > keepUntil && !TRANSIENT_MARKS.includes(name)) keepUntil = until;
+        if (until > now && until > keepUntil && !isTransient(mark.name)) keepUntil = until;
       }
     }
     const was = this.#lruOf(record, record.keepUntil);
@@ -523,33 +544,39 @@ export class MemoryStore implements Store {
   #makeRoom(record: Subject, now: number): void {
     const marks = record.marks;
     const windows = record.windows;
-    if ((marks?.size ?? 0) + (windows?.size ?? 0) < this.#maxNames) return;
-    if (marks !== undefined) for (const [name, mark] of marks) if (mark.until !== null && mark.until <= now) marks.delete(name);
-    if (windows !== undefined) for (const [name, window] of windows) if (liveCount(window, now) === 0) windows.delete(name);
-    while ((marks?.size ?? 0) + (windows?.size ?? 0) >= this.#maxNames) {
-      let victim: string | undefined;
+    if ((marks?.length ?? 0) + (windows?.length ?? 0) < this.#maxNames) return;
+    if (marks !== undefined) removeWhere(marks, (mark) => mark.until !== null && mark.until <= now);
+    if (windows !== undefined) removeWhere(windows, (window) => liveCount(window, now) === 0);
+    while ((marks?.length ?? 0) + (windows?.length ?? 0) >= this.#maxNames) {
+      let victim = -1;
       let soonest = Infinity;
-      for (const [name, window] of windows ?? []) {
-        const leaves = lastLeavesAt(window.data, window.windowMs);
-        if (leaves < soonest && !this.#isFresh(name, false)) {
-          victim = name;
-          soonest = leaves;
+      if (windows !== undefined) {
+        for (let i = 0; i < windows.length; i++) {
+          const window = windows[i]!;
+          const leaves = lastLeavesAt(window.data, window.windowMs);
+          if (leaves < soonest && !this.#isFresh(window.name, false)) {
+            victim = i;
+            soonest = leaves;
+          }
         }
       }
-      if (victim !== undefined) {
-        windows!.delete(victim);
+      if (victim >= 0) {
+        removeAt(windows!, victim);
         continue;
       }
-      for (const [name, mark] of marks ?? []) {
-        const ends = mark.until ?? Infinity;
-        if ((victim === undefined || ends < soonest) && !this.#isFresh(name, true)) {
-          victim = name;
-          soonest = ends;
+      if (marks !== undefined) {
+        for (let i = 0; i < marks.length; i++) {
+          const mark = marks[i]!;
+          const ends = mark.until ?? Infinity;
+          if ((victim < 0 || ends < soonest) && !this.#isFresh(mark.name, true)) {
+            victim = i;
+            soonest = ends;
+          }
         }
       }
       // Nothing left but what this very call wrote: the subject may hold one call's names more.
-      if (victim === undefined) return;
-      marks!.delete(victim);
+      if (victim < 0) return;
+      removeAt(marks!, victim);
     }
   }
 
@@ -588,8 +615,11 @@ export class MemoryStore implements Store {
     // Subjects with marks may be in any of the LRUs.
     for (const [subject, record] of all(this.#kept.entries(), this.#lasting.entries(), this.#pinned.entries(), this.#others.entries())) {
       if (after !== undefined && subject <= after) continue;
-      const mark = record.marks?.get(name);
-      if (mark === undefined || (mark.until !== null && mark.until <= now)) continue;
+      const marks = record.marks;
+      const at = marks === undefined ? -1 : indexOfName(marks, name);
+      if (at < 0) continue;
+      const mark = marks![at]!;
+      if (mark.until !== null && mark.until <= now) continue;
       found.push({ subject, name, value: mark.value, until: mark.until });
     }
     // A cursor only when there is more: the caller's loop ends on the last page, not after it.
@@ -616,6 +646,12 @@ function isPinned(subject: string): boolean {
   return PINNED_SUBJECTS.includes(subject);
 }
 
+/** Whether `name` is one of `TRANSIENT_MARKS`: a loop V8 inlines, where `includes` is a call per mark. */
+function isTransient(name: string): boolean {
+  for (let i = 0; i < TRANSIENT_MARKS.length; i++) if (TRANSIENT_MARKS[i] === name) return true;
+  return false;
+}
+
 /** Whether an end of `a` comes after one of `b` (`null`: no end, the latest). */
 function endsLater(a: number | null, b: number | null): boolean {
   return b !== null && (a === null || a > b);
@@ -627,11 +663,56 @@ Object.defineProperty(MemoryStore.prototype, SYNC_APPLY, { value: MemoryStore.pr
 function liveWindow(record: Subject, name: string, windowMs: number, now: number): Window | undefined {
   const windows = record.windows;
   if (windows === undefined) return undefined;
-  const window = windows.get(name);
-  if (window === undefined || window.windowMs !== windowMs) return undefined;
+  const at = indexOfName(windows, name);
+  if (at < 0) return undefined;
+  const window = windows[at]!;
+  if (window.windowMs !== windowMs) return undefined;
   if (liveCount(window, now) > 0) return window;
-  windows.delete(name);
+  removeAt(windows, at);
   return undefined;
+}
+
+/** Where the entry named `name` is in `list`, or -1. */
+function indexOfName(list: readonly { readonly name: string }[], name: string): number {
+  for (let i = 0; i < list.length; i++) if (list[i]!.name === name) return i;
+  return -1;
+}
+
+/** Removes the entry at `index`, keeping the order of the rest (the order #makeRoom breaks ties in). */
+function removeAt(list: unknown[], index: number): void {
+  for (let i = index + 1; i < list.length; i++) list[i - 1] = list[i];
+  list.length -= 1;
+}
+
+/** Removes the entry named `name` of `list`, if any. */
+function remove(list: { readonly name: string }[] | undefined, name: string): void {
+  if (list === undefined) return;
+  const at = indexOfName(list, name);
+  if (at >= 0) removeAt(list, at);
+}
+
+/** Removes the entries `drop` picks, keeping the order of the rest. */
+function removeWhere<T>(list: T[], drop: (entry: T) => boolean): void {
+  let kept = 0;
+  for (let i = 0; i < list.length; i++) {
+    const entry = list[i]!;
+    if (!drop(entry)) list[kept++] = entry;
+  }
+  list.length = kept;
+}
+
+/**
+ * `list` with `entry` added last, as a new array of the exact length: `push` past an array's
+ * capacity, or a spread, gives it 16 entries more (~130 bytes, where most subjects hold two or
+ * three names), and `concat` of an object takes V8's slow path. Every list is made here, so all
+ * have one elements kind.
+ */
+function append<T>(list: T[] | undefined, entry: T): T[] {
+  const length = list === undefined ? 0 : list.length;
+  const grown = new Array<T>(length + 1);
+  for (let i = 0; i < length; i++) grown[i] = list![i]!;
+  grown[length] = entry;
+  return grown;
 }
 
 /**
