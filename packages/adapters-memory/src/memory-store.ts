@@ -77,7 +77,9 @@ export interface MemoryStoreOptions {
    * Most marks and windows one subject holds. Past it, whatever no longer counts goes first,
    * then the window whose hits all leave soonest (the least information lost), and marks (bans)
    * only when no window is left. Bounds what a client can make one subject hold through names it
-   * chooses (`ip+action` limits).
+   * chooses (`ip+action` limits). A subject's names are searched one by one (a subject holds a
+   * handful, where a Map cost more memory and time), so a touch of a subject costs up to this many
+   * string comparisons: keep it in the tens or hundreds.
    * @default 64
    */
   maxNamesPerSubject?: number;
