@@ -99,22 +99,12 @@ export class AsciiDigest {
    * how many words it has, counting those beyond `TEXT_WORDS_MAX`.
    */
   add(text: string): number {
-    const before = this.before;
-    before.h1 = this.h1;
-    before.h2 = this.h2;
-    before.texts = this.texts;
-    before.words = this.words;
+    const n = this.begin();
+    const { ends, hashes } = TEXT_WORDS;
     // `| 0`: int32 lanes from the start (a field holds 0x41c6ce57, above a small integer, as a heap
     // number: see the note on signed constants above).
     let h1 = this.h1 | 0;
     let h2 = this.h2 | 0;
-    if (this.texts++ > 0) {
-      h1 = Math.imul(h1 ^ 10, -1640531535); // the "\n" between two texts
-      h2 = Math.imul(h2 ^ 10, 1597334677);
-    }
-    let n = this.words;
-    const { ends, hashes } = TEXT_WORDS;
-    TEXT_WORDS.first = n;
     let count = 0;
     let inWord = false;
     let w = -2128831035;
@@ -145,10 +135,7 @@ export class AsciiDigest {
       }
       count++;
     }
-    n = Math.min(n + Math.min(count, TEXT_WORDS_MAX), this.maxWords);
-    this.h1 = h1;
-    this.h2 = h2;
-    this.words = n;
+    this.finish(h1, h2, n, count);
     return count;
   }
 
@@ -164,20 +151,10 @@ export class AsciiDigest {
   addShaped(raw: string): Shape | null {
     const bytes = bytesIfAscii(raw);
     if (bytes === null) return null;
-    const before = this.before;
-    before.h1 = this.h1;
-    before.h2 = this.h2;
-    before.texts = this.texts;
-    before.words = this.words;
+    const n = this.begin();
+    const { ends, hashes } = TEXT_WORDS;
     let h1 = this.h1 | 0;
     let h2 = this.h2 | 0;
-    if (this.texts++ > 0) {
-      h1 = Math.imul(h1 ^ 10, -1640531535); // the "\n" between two texts
-      h2 = Math.imul(h2 ^ 10, 1597334677);
-    }
-    let n = this.words;
-    const { ends, hashes } = TEXT_WORDS;
-    TEXT_WORDS.first = n;
     let count = 0;
     let inWord = false;
     let w = -2128831035;
@@ -253,12 +230,35 @@ export class AsciiDigest {
       }
       count++;
     }
-    n = Math.min(n + Math.min(count, TEXT_WORDS_MAX), this.maxWords);
-    this.h1 = h1;
-    this.h2 = h2;
-    this.words = n;
+    this.finish(h1, h2, n, count);
     this.count = count;
     return { letters, upper, longestRun, ascii: { digits, spaces } };
+  }
+
+  /**
+   * What `add` and `addShaped` do before their text: keep the state `undo` returns to, hash the
+   * "\n" between two texts into the lanes, and say where the text's words go in `TEXT_WORDS`
+   * (returned: the near-duplicate words held so far).
+   */
+  private begin(): number {
+    const before = this.before;
+    before.h1 = this.h1;
+    before.h2 = this.h2;
+    before.texts = this.texts;
+    before.words = this.words;
+    if (this.texts++ > 0) {
+      this.h1 = Math.imul(this.h1 ^ 10, -1640531535);
+      this.h2 = Math.imul(this.h2 ^ 10, 1597334677);
+    }
+    TEXT_WORDS.first = this.words;
+    return this.words;
+  }
+
+  /** What `add` and `addShaped` do after their text of `count` words: keep its lanes and its words, up to the bounds. */
+  private finish(h1: number, h2: number, words: number, count: number): void {
+    this.h1 = h1;
+    this.h2 = h2;
+    this.words = Math.min(words + Math.min(count, TEXT_WORDS_MAX), this.maxWords);
   }
 
   /** Takes back the last `add` or `addShaped` (once). */
