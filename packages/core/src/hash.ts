@@ -1,7 +1,7 @@
 /**
  * The project's one 64-bit string hash: cyrb53's two 32-bit lanes (bryc's hash, kept at 64 bits),
  * over a string's UTF-16 code units. Content fingerprints (content/signals.ts, and near.ts's
- * one-pass `digestAscii`, which must give the same) and the hashed sets of engine/seen-once.ts
+ * one-pass `AsciiDigest`, which must give the same) and the hashed sets of engine/seen-once.ts
  * (`countBans`'s seen subjects, the report's challenged ones) use it; 64 bits, so unrelated texts never collide by chance.
  *
  * Constants of 2^31 and above are written as their signed 32-bit values (0xdeadbeef is

@@ -22,7 +22,7 @@ import type { Shape } from './shape.js';
 // Hash constants of 2^31 and above are written as their signed 32-bit values (FNV's offset
 // 0x811c9dc5 is -2128831035, cyrb53's 0xdeadbeef -559038737…): Math.imul reads both the same, but
 // a variable that starts at or is reset to 0x811c9dc5 starts as a heap number, and V8 then keeps
-// the whole loop's hash in doubles. Signed, digestAscii of a 1 KB ad takes ~10% less time.
+// the whole loop's hash in doubles. Signed, the digest of a 1 KB ad takes ~10% less time.
 
 /** MinHash values combined into one band key. */
 export const ROWS = 3;
@@ -47,20 +47,6 @@ const MAX_SHINGLES = 2_000;
  */
 export function nearKeys(normalised: string, bands: number, ascii = isAscii(normalised)): string[] {
   return bandKeys(WORD_HASHES, hashWords(normalised, ascii, MAX_WORDS), bands);
-}
-
-/**
- * The exact fingerprint (`fingerprint` of `texts` joined by "\n", as signals.ts computes it) and,
- * with `bands`, the near-duplicate keys (`nearKeys` of the same joined text), in one pass over the
- * characters and without building the joined text: `AsciiDigest` over each text. For plain ASCII
- * texts only (the usual case; other text throws); other text goes through `fingerprint` and
- * `nearKeys`, whose word splitting needs Unicode.
- */
-export function digestAscii(texts: readonly string[], bands: number | null): { fingerprint: string; nearKeys: string[] } {
-  const digest = new AsciiDigest();
-  digest.reset(bands);
-  for (const text of texts) digest.add(text);
-  return { fingerprint: digest.fingerprint(), nearKeys: bands === null ? [] : digest.nearKeys(bands) };
 }
 
 /** Words of one text `AsciiDigest.add` records at most (a longer text's callers read it themselves). */

@@ -1,11 +1,11 @@
 /**
- * The one-pass digest of ASCII texts (near.ts `digestAscii`) must give exactly what the separate
+ * The one-pass digest of ASCII texts (near.ts `AsciiDigest`) must give exactly what the separate
  * passes give on the joined text: the fingerprint and the near-duplicate keys are store subjects,
  * shared with other processes and other versions, so a single differing bit splits the counts.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AsciiDigest, digestAscii, hex64, nearKeys, TEXT_WORDS, TEXT_WORDS_MAX } from '../../src/content/near.js';
+import { AsciiDigest, hex64, nearKeys, TEXT_WORDS, TEXT_WORDS_MAX } from '../../src/content/near.js';
 import { joinSpelledAsciiWords, joinSpelledOut, normaliseAscii } from '../../src/content/normalise.js';
 import { textShape } from '../../src/content/shape.js';
 import { hashToken } from '../../src/content/bayes.js';
@@ -14,6 +14,14 @@ import { fingerprint } from '../../src/content/signals.js';
 // Normalised ASCII text: lower case letters, digits, the separators and punctuation ads hold.
 const asciiText = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789 .,!?-@$\n\t:/()'.split('')), maxLength: 400 });
 const wordy = fc.array(fc.constantFrom('sofa', 'bike', 'cash', 'only', 'call', '07700', '900123', 'leeds', 'a', 'x1', '!!', ' ', ', '), { maxLength: 3_000 }).map((w) => w.join(' '));
+
+/** The fingerprint and near-duplicate keys of `texts` by one `AsciiDigest`, as signals.ts reads them. */
+function digestAscii(texts: readonly string[], bands: number | null): { fingerprint: string; nearKeys: string[] } {
+  const digest = new AsciiDigest();
+  digest.reset(bands);
+  for (const text of texts) digest.add(text);
+  return { fingerprint: digest.fingerprint(), nearKeys: bands === null ? [] : digest.nearKeys(bands) };
+}
 
 describe('digestAscii', () => {
   it('gives the fingerprint and near keys of the texts joined by a newline', () => {
