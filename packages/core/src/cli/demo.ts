@@ -6,10 +6,10 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadPolicy } from '../policy/load.js';
+import { requireFromCore } from '../require.js';
 import { CliError, EXIT, integerFlag, parseCommandArgs, usageError, type Command, type Io } from './command.js';
 import { explain } from './explain.js';
 import { renderExplanation } from './explain-text.js';
@@ -116,9 +116,7 @@ export async function runDemo(options: DemoOptions, io: Io): Promise<DemoResult>
 export function defaultDemoPolicy(): string {
   const local = join('rules', 'classifieds.json');
   if (existsSync(local)) return local;
-  // Resolved from this module: its file in the CommonJS build, its URL in the ESM build.
-  const from = typeof __filename === 'string' ? __filename : import.meta.url;
-  return createRequire(from).resolve('@actiongate/core/rules/classifieds.json');
+  return requireFromCore.resolve('@actiongate/core/rules/classifieds.json');
 }
 
 export const demoCommand: Command = {

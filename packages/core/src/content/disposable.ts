@@ -4,17 +4,14 @@
  * loaded on first use, synchronously, when a policy asks for the check (`content.disposable`):
  * `import '@actiongate/core'` stays cheap, and a policy compiles completely or not at all.
  */
-import { createRequire } from 'node:module';
+import { requireFromCore } from '../require.js';
 
 let domains: ReadonlySet<string> | undefined;
 
 /** mailchecker's set, loaded once per process. */
 function disposableDomains(): ReadonlySet<string> {
   if (!domains) {
-    // Resolved from this module: its file in the CommonJS build, its URL in the ESM build (a
-    // bundler's `require` shim would refuse a dynamic require there).
-    const from = typeof __filename === 'string' ? __filename : import.meta.url;
-    domains = (createRequire(from)('mailchecker') as { blacklist(): Set<string> }).blacklist();
+    domains = (requireFromCore('mailchecker') as { blacklist(): Set<string> }).blacklist();
   }
   return domains;
 }

@@ -28,8 +28,8 @@
  * slower reading, bounded in length and in count. Linear: every repetition is bounded, each match
  * starts at a fixed `http`/`www`, and each stretch of authority is scanned once.
  */
-import { createRequire } from 'node:module';
 import { domainToASCII } from 'node:url';
+import { requireFromCore } from '../require.js';
 
 // `http(s):` with the slashes a browser takes after it (any number of `/` and `\`:
 // `http:\\evil.example` opens evil.example), or `www.`.
@@ -208,9 +208,7 @@ let topLevelDomains: ReadonlySet<string> | undefined;
  */
 function isTopLevelDomain(label: string): boolean {
   if (!topLevelDomains) {
-    // Resolved from this module, as disposable.ts resolves mailchecker (a bundler's `require` shim refuses a dynamic require).
-    const from = typeof __filename === 'string' ? __filename : import.meta.url;
-    topLevelDomains = new Set(createRequire(from)('tlds') as string[]);
+    topLevelDomains = new Set(requireFromCore('tlds') as string[]);
   }
   return topLevelDomains.has(label);
 }

@@ -18,7 +18,7 @@
  *   never recorded; reason labels are bounded exactly as `guard.metrics()` bounds them (ban
  *   reasons by source only, at most `MAX_REASON_SERIES` labels, the rest as `other`).
  */
-import { createRequire } from 'node:module';
+import { requireFromCore } from '../require.js';
 import { ActiongateError } from '../errors.js';
 import type { Decision, EvaluateOptions, Action } from '../types.js';
 import type { BanCount } from '../engine/operator.js';
@@ -91,8 +91,7 @@ let api: OtelApi | null | undefined;
 function loadApi(): OtelApi | null {
   if (api === undefined) {
     try {
-      const from = typeof __filename === 'string' ? __filename : import.meta.url;
-      api = createRequire(from)('@opentelemetry/api') as OtelApi;
+      api = requireFromCore('@opentelemetry/api') as OtelApi;
     } catch {
       api = null;
     }
