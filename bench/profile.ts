@@ -1,14 +1,15 @@
 /**
  * Where a decision's time goes: a CPU profile of whole decisions through the reference policy
- * (the workload of bench/evaluate.ts: 100k-CIDR list, ~1 KB ads, MemoryStore), taken after a
- * warm-up with the inspector's sampling profiler, then the inclusive share of the functions that
- * matter printed as a table. The profile is written too, for Chrome DevTools or speedscope.
+ * (the workload of bench/evaluate.ts: 100k-CIDR list, ~1 KB ads, MemoryStore, each action parsed
+ * from its JSON text, the parse inside the profile), taken after a warm-up with the inspector's
+ * sampling profiler, then the inclusive share of the functions that matter printed as a table. The profile is written too, for Chrome DevTools or speedscope.
  * Shares move little with the host's speed (only absolute times do); the profiler itself adds
  * roughly half to each decision's CPU time.
  *
  * The built packages (bench/built.ts): `pnpm build` first.
  *
  *   pnpm exec tsx bench/profile.ts                 DECISIONS=100000, OUT=bench/results/evaluate.cpuprofile
+ *                                                  VARIANT=day (bench/workload.ts), or VARIANT=repeat
  *   VARIANT=view pnpm exec tsx bench/profile.ts    `page.view` from 50,000 addresses behind a trusted proxy
  *                                                  (bench/http-overhead.ts's route, without the HTTP server)
  *   VARIANT=submit ...                             `ad.submit` without content, the same addresses
@@ -22,8 +23,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Action } from '@actiongate/core';
 import { core, memory } from './built.js';
-import { syntheticTraffic } from '../packages/core/src/cli/synthetic.js';
 import { blocklistFile } from './blocklist.js';
+import { workload, type WorkloadName } from './workload.js';
 
 interface ProfileNode {
   id: number;
@@ -40,24 +41,30 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const decisions = Number(process.env.DECISIONS ?? 100_000);
 const out = process.env.OUT ?? join(root, 'bench/results/evaluate.cpuprofile');
 
-const variant = process.env.VARIANT ?? 'content';
-if (!['content', 'view', 'submit'].includes(variant)) throw new Error(`VARIANT=${variant}: content, view or submit`);
+const variant = process.env.VARIANT ?? 'day';
+if (!['day', 'repeat', 'view', 'submit'].includes(variant)) throw new Error(`VARIANT=${variant}: day, repeat, view or submit`);
 const document = JSON.parse(readFileSync(join(root, 'rules/classifieds.json'), 'utf8'));
-if (variant === 'content') document.lists['big-blocklist'] = { files: [blocklistFile(100_000)], score: 30 };
+const withContent = variant === 'day' || variant === 'repeat';
+if (withContent) document.lists['big-blocklist'] = { files: [blocklistFile(100_000)], score: 30 };
 const policy = core.compilePolicy(document, { file: join(root, 'rules/classifieds.json') });
-const filler = ' Pick up in the evening, cash or bank transfer, no shipping. Original receipt and box included.'.repeat(10);
-const actions: Action[] = variant === 'content'
-  ? JSON.parse(JSON.stringify(syntheticTraffic({ seed: 7 }).map((t) => ({ ...t.action, content: { ...t.action.content, body: `${t.action.content?.body ?? ''}${filler}`.slice(0, 1024) } }))))
-  : Array.from({ length: 50_000 }, (_, i) => ({
-      action: variant === 'submit' ? 'ad.submit' : 'page.view',
-      request: { remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': `100.${64 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}` } },
-    }));
+const WARM_UP = 30_000;
+// As bench/evaluate.ts: each action parsed from its JSON text before its decision.
+const { lines, at } = withContent
+  ? workload(variant as WorkloadName, WARM_UP + decisions)
+  : {
+      lines: Array.from({ length: 50_000 }, (_, i) => JSON.stringify({
+        action: variant === 'submit' ? 'ad.submit' : 'page.view',
+        request: { remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': `100.${64 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}` } },
+      })),
+      at: [],
+    };
 let clock = Date.UTC(2026, 0, 5);
 const guard = core.createGuard({ policy, store: new memory.MemoryStore({ maxKeys: 500_000 }), now: () => clock });
-for (let i = 0; i < 30_000; i++) {
-  clock += 50;
-  await guard.evaluate(actions[i % actions.length]!);
-}
+const next = (i: number): Action => {
+  clock = at[i] ?? clock + 50;
+  return JSON.parse(lines[i % lines.length]!) as Action;
+};
+for (let i = 0; i < WARM_UP; i++) await guard.evaluate(next(i));
 
 const session = new Session();
 session.connect();
@@ -65,10 +72,7 @@ await session.post('Profiler.enable');
 await session.post('Profiler.setSamplingInterval', { interval: 50 });
 await session.post('Profiler.start');
 const cpu = process.cpuUsage();
-for (let i = 0; i < decisions; i++) {
-  clock += 50;
-  await guard.evaluate(actions[i % actions.length]!);
-}
+for (let i = WARM_UP; i < WARM_UP + decisions; i++) await guard.evaluate(next(i));
 const used = process.cpuUsage(cpu);
 const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: Profile };
 session.disconnect();

@@ -20,7 +20,7 @@ console.log(`Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`)
 
 const e = await evaluate();
 print('Whole decisions, reference policy, MemoryStore', ['stack', 'decisions/s', 'p50 µs', 'p99 µs'], [
-  [`Actiongate (${e.listEntries} list entries, 1 KB content)`, e.decisionsPerSecond, e.p50us, e.p99us],
+  [`Actiongate (${e.listEntries} list entries, 1 KB content, ${e.workload} workload)`, e.decisionsPerSecond, e.p50us, e.p99us],
   ['rate-limiter-flexible ×4 + json-rules-engine', e.peerDecisionsPerSecond, e.peerP50us, e.peerP99us],
 ]);
 
