@@ -4,12 +4,11 @@
  * of one evaluation: normalise, lists, content, one store round trip, rules, verdict, effects,
  * decision log.
  */
-import { randomBytes } from 'node:crypto';
 import { emptyRecord, MemoryStore, SYNC_APPLY } from '@actiongate/memory';
 import { ActionError, ActiongateError, isActiongateError, StoreError } from './errors.js';
 import { normaliseAction } from './engine/action.js';
 import { buildFacts, factsInPlace } from './engine/facts.js';
-import { decisionIds } from './engine/decision-id.js';
+import { challengeTokens, decisionIds } from './engine/decision-id.js';
 import { feedbackOnDecision, feedbackOnSubjects, isDecisionId, recentDecisions, type FeedbackLabel, type FeedbackResult } from './engine/feedback.js';
 import { createPendingBans, MAX_PENDING_BANS } from './engine/pending-bans.js';
 import { createRanges } from './engine/ranges.js';
@@ -199,6 +198,7 @@ export function createGuard(options: GuardOptions): Guard {
   let closing: Promise<void> | undefined;
   const recent = recentDecisions(1_000);
   const nextId = decisionIds();
+  const nextToken = challengeTokens();
   const telemetry = createTelemetry(options.telemetry);
   const counters = telemetry.metrics(createMetrics());
   const ranges = createRanges(store.name);
@@ -385,7 +385,7 @@ export function createGuard(options: GuardOptions): Guard {
             : { at: clock, subjects: plan.subjects, violations: outcome.effects.violations, bans });
         }
       }
-      const challenge = outcome.challengeKind ? { kind: outcome.challengeKind, token: randomBytes(18).toString('base64url') } : null;
+      const challenge = outcome.challengeKind ? { kind: outcome.challengeKind, token: nextToken() } : null;
       if (challenge && !dryRun && plan.subjects.length > 0) writeLater(roundTrip(current, challengeBatch(challenge.token, plan.subjects, challenge.kind, clock)));
 
       if (!dryRun && result) {

@@ -12,6 +12,9 @@
  *
  * The random bytes come from the system's CSPRNG (`randomFillSync`), 256 ids' worth at a time, as
  * Node itself buffers them for `randomUUID()`.
+ *
+ * Challenge tokens draw from a pool the same way: `randomBytes(18)` per token cost a challenged
+ * decision ~5 µs (a buffer and a CSPRNG call each time), a pooled one ~0.15 µs.
  */
 import { randomFillSync } from 'node:crypto';
 
@@ -44,5 +47,26 @@ export function decisionIds(): () => string {
       text[out++] = HEX[byte & 15]!;
     }
     return text.toString('latin1', 0, 36);
+  };
+}
+
+const TOKEN_BYTES = 18;
+const TOKENS_PER_FILL = 256;
+
+/**
+ * A maker of fresh challenge tokens: 18 random bytes (144 bits) each, base64url (24 characters).
+ * Each guard has its own pool, as with `decisionIds`.
+ */
+export function challengeTokens(): () => string {
+  const random = Buffer.allocUnsafeSlow(TOKEN_BYTES * TOKENS_PER_FILL);
+  let used = random.length;
+  return function challengeToken(): string {
+    if (used === random.length) {
+      randomFillSync(random);
+      used = 0;
+    }
+    const at = used;
+    used += TOKEN_BYTES;
+    return random.toString('base64url', at, used);
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decisionIds } from '../../src/engine/decision-id.js';
+import { challengeTokens, decisionIds } from '../../src/engine/decision-id.js';
 import { isDecisionId } from '../../src/engine/feedback.js';
 
 describe('decisionIds', () => {
@@ -26,6 +26,32 @@ describe('decisionIds', () => {
       const values = position === 19 ? 4 : 16;
       expect(seen.size).toBe(values);
       for (const count of seen.values()) expect(count).toBeGreaterThan((ids.length / values) * 0.6);
+    }
+  });
+});
+
+describe('challengeTokens', () => {
+  it('makes 24-character base64url tokens of 144 random bits, distinct across many refills, apart per guard', () => {
+    const token = challengeTokens();
+    const tokens = Array.from({ length: 10_000 }, () => token());
+    const seen = new Set(tokens);
+    expect(seen.size).toBe(tokens.length);
+    const other = challengeTokens();
+    for (let i = 0; i < 1_000; i++) expect(seen.has(other())).toBe(false);
+    for (const t of tokens) {
+      expect(t).toMatch(/^[A-Za-z0-9_-]{24}$/);
+      expect(Buffer.from(t, 'base64url')).toHaveLength(18);
+    }
+  });
+
+  it('draws every character from the whole alphabet at every position', () => {
+    const token = challengeTokens();
+    const tokens = Array.from({ length: 8_000 }, () => token());
+    for (let position = 0; position < 24; position++) {
+      const seen = new Map<string, number>();
+      for (const t of tokens) seen.set(t[position]!, (seen.get(t[position]!) ?? 0) + 1);
+      expect(seen.size).toBe(64);
+      for (const count of seen.values()) expect(count).toBeGreaterThan((tokens.length / 64) * 0.5);
     }
   });
 });
