@@ -187,20 +187,26 @@ export function compileContent(
       // The shape reads the raw text, and on the way tells whether it is ASCII and, if so, what
       // normalising will find (shape.ts AsciiFacts): the passes after it can skip their scans.
       // Raw ASCII text is read once for its shape and its digest (`addShaped`), which is the
-      // digest of the normalised text unless normalising collapses white space.
+      // digest of the normalised text unless normalising collapses white space inside it.
       let shape: Shape | null = null;
       let digested = -1; // the words of the text, when the digest holds it already
       if (needShape) {
         shape = digest.addShaped(bounded);
         if (shape === null) shape = unicodeShape(bounded); // textShape of text that is not ASCII
-        else if (shape.ascii!.spaces) digest.undo();
-        else digested = digest.count;
+        else if (digest.normalised) digested = digest.count;
+        else digest.undo();
       }
       const facts = shape?.ascii ?? null;
       // Normalised text is ASCII when its input was (and Unicode folding makes most text ASCII):
       // one ASCII test of the input decides both the way to normalise and, mostly, the answer.
       const asciiInput = shape ? facts !== null : isAscii(bounded);
-      const text = asciiInput ? normaliseAscii(bounded, facts?.spaces ?? true) : normaliseText(bounded, maxLength);
+      // Digested text whose only white space to normalise ends it is the rest lower-cased: no
+      // regex over it for white space to collapse.
+      const text = !asciiInput
+        ? normaliseText(bounded, maxLength)
+        : digested >= 0 && facts!.spaces
+          ? normaliseAscii(bounded.slice(0, digest.normalisedLength), false)
+          : normaliseAscii(bounded, facts?.spaces ?? true);
       const ascii = asciiInput || isAscii(text);
       allAscii &&= ascii;
       let joined = text;
