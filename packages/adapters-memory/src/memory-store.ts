@@ -120,6 +120,22 @@ interface Subject {
 }
 
 /**
+ * What an LRU holds for a subject: its Subject, or, when it holds one window and nothing else, that
+ * Window alone (always among the others: it holds no mark). Most subjects of a store that counts
+ * content are such (a text's fingerprint, each near-duplicate band: three new ones a decision),
+ * and the Subject and the array of one around their window were three heap objects of six, half
+ * their bytes, that every scavenge copied as they aged and every full collection marked. An
+ * operation on one works on a Subject made for it (#applySubject), stored only if the operation
+ * leaves the subject holding more (#store).
+ */
+type Entry = Subject | Window;
+
+/** Whether an LRU entry is a lone window rather than a Subject. */
+function isWindow(entry: Entry): entry is Window {
+  return (entry as Partial<Window>).data !== undefined;
+}
+
+/**
  * Marks written once per decision, which do not keep their subject from eviction (see the module
  * comment): `record`, a decision's record kept for feedback, and `token`, a challenge token.
  * `@actiongate/core` writes them under these names (a test there checks it).
@@ -179,7 +195,7 @@ export class MemoryStore implements Store {
    */
   readonly #pinned: LRUCache<string, Subject>;
   /** Every other subject. */
-  readonly #others: LRUCache<string, Subject>;
+  readonly #others: LRUCache<string, Entry>;
   readonly #maxKeys: number;
   /** Most subjects the kept, lasting and pinned LRUs hold together: `maxKeys - counterReserve`, at least 1. */
   readonly #maxKept: number;
@@ -215,7 +231,7 @@ export class MemoryStore implements Store {
     this.#kept = new LRUCache<string, Subject>({ maxSize: this.#maxKept, sizeCalculation: () => 1 });
     this.#lasting = new LRUCache<string, Subject>({ maxSize: this.#maxKept, sizeCalculation: () => 1 });
     this.#pinned = new LRUCache<string, Subject>({ maxSize: Math.min(this.#maxKept, MAX_PINNED), sizeCalculation: () => 1 });
-    this.#others = new LRUCache<string, Subject>({ max: this.#maxKeys });
+    this.#others = new LRUCache<string, Entry>({ max: this.#maxKeys });
   }
 
   /** Subjects held now (expired state is dropped lazily, so this is an upper bound of live ones). */
@@ -267,7 +283,9 @@ export class MemoryStore implements Store {
     let consumed = false;
     // Reading refreshes the subject's recency; a subject is created only when a write lands,
     // so reads, denied takes and no-op writes never evict anyone.
-    let record = this.#find(subject);
+    const found = this.#find(subject);
+    // A lone window (Entry) is worked on as a Subject holding it, kept only if the operation adds to it.
+    let record = found === undefined || !isWindow(found) ? found : this.#create(subject, found, now);
 
     const get = ops.get;
     const stored = record?.marks;
@@ -341,11 +359,29 @@ export class MemoryStore implements Store {
       }
     }
 
-    if (record !== undefined) {
-      if ((record.marks?.length ?? 0) + (record.windows?.length ?? 0) === 0) this.#lruOf(record, record.keepUntil).delete(subject);
-      else if (record.marks !== undefined || record.keepUntil > 0) this.#sort(subject, record, now);
-    }
+    if (record !== undefined) this.#store(subject, found, record, now);
     return { subject, marks, counts, takes, consumed };
+  }
+
+  /**
+   * Stores what an operation left of a subject (`found`: what the LRUs held before it): nothing when
+   * it holds nothing, its window alone when it holds only that (Entry), else its Subject, among
+   * the others until #sort finds it holds a lasting mark.
+   */
+  #store(subject: string, found: Entry | undefined, record: Subject, now: number): void {
+    const marks = record.marks?.length ?? 0;
+    const windows = record.windows?.length ?? 0;
+    if (marks + windows === 0) {
+      if (found !== undefined) this.#lruOf(record, record.keepUntil).delete(subject);
+    } else if (marks === 0 && windows === 1 && record.keepUntil === 0) {
+      // Among the others already (kept until 0), unless it was only made now: a write of one
+      // lookup when it was, or when its entry was a Subject or another window before.
+      const window = record.windows![0]!;
+      if (found !== window) this.#others.set(subject, window);
+    } else {
+      if (found !== record) this.#others.set(subject, record);
+      if (record.marks !== undefined || record.keepUntil > 0) this.#sort(subject, record, now);
+    }
   }
 
   /**
@@ -365,7 +401,7 @@ export class MemoryStore implements Store {
     // Absent, or re-declared with another length (a policy change): it starts afresh.
     const created: Window = { name, windowMs, data: newWindow(windowMs, at, cost), count: cost > 0 ? counted(cost, cost) : 0 };
     if (liveCount(created, now) === 0) return record; // a refund into nothing, or a hit already gone
-    record ??= this.#create(subject, now);
+    record ??= this.#create(subject, undefined, now);
     if (index >= 0) {
       windows![index] = created;
     } else {
@@ -388,7 +424,7 @@ export class MemoryStore implements Store {
       const stored = marks![index]!;
       if ((stored.until === null || stored.until > now) && !endsLater(write.until, stored.until)) return record;
     }
-    record ??= this.#create(subject, now);
+    record ??= this.#create(subject, undefined, now);
     const mark: Mark = { name: write.name, value: frozenCopy(write.value), until: write.until };
     if (index >= 0) {
       marks![index] = mark;
@@ -399,12 +435,15 @@ export class MemoryStore implements Store {
     return record;
   }
 
-  /** A new subject, among the others until #sort finds it holds a lasting mark. */
-  #create(subject: string, now: number): Subject {
-    if (this.size >= this.#maxKeys) this.#evict(now);
-    const record: Subject = { marks: undefined, windows: undefined, keepUntil: 0, pinned: isPinned(subject) };
-    this.#others.set(subject, record);
-    return record;
+  /**
+   * A Subject for `subject`, holding `window` (its lone window: Entry), or a new one, making room
+   * for it first (a new subject only: a lone window is held already). #store stores it, or not,
+   * once the operation is done.
+   */
+  #create(subject: string, window: Window | undefined, now: number): Subject {
+    if (window === undefined && this.size >= this.#maxKeys) this.#evict(now);
+    flatten(subject);
+    return { marks: undefined, windows: window === undefined ? undefined : append(undefined, window), keepUntil: 0, pinned: isPinned(subject) };
   }
 
   /**
@@ -418,7 +457,7 @@ export class MemoryStore implements Store {
    * store holding no ban or range), and `ranges-version`, read on every decision, one once a
    * range is blocked (three before).
    */
-  #find(subject: string): Subject | undefined {
+  #find(subject: string): Entry | undefined {
     if (this.#pinned.size > 0 && isPinned(subject)) return this.#pinned.get(subject) ?? this.#others.get(subject);
     return (
       this.#others.get(subject) ?? (this.#kept.size > 0 ? this.#kept.get(subject) : undefined) ?? (this.#lasting.size > 0 ? this.#lasting.get(subject) : undefined)
@@ -426,7 +465,7 @@ export class MemoryStore implements Store {
   }
 
   /** The LRU of `record` kept until `keepUntil`. */
-  #lruOf(record: Subject, keepUntil: number): LRUCache<string, Subject> {
+  #lruOf(record: Subject, keepUntil: number): LRUCache<string, Subject> | LRUCache<string, Entry> {
     if (keepUntil === 0) return this.#others;
     return record.pinned ? this.#pinned : keepUntil === Infinity ? this.#lasting : this.#kept;
   }
@@ -615,9 +654,9 @@ export class MemoryStore implements Store {
     if (after === null) throw new TypeError(`MemoryStore: scan cursor must be one a previous scan returned, got ${show(cursor)}`);
     const found: MarkEntry[] = [];
     // Subjects with marks may be in any of the LRUs.
-    for (const [subject, record] of all(this.#kept.entries(), this.#lasting.entries(), this.#pinned.entries(), this.#others.entries())) {
+    for (const [subject, record] of all<[string, Entry]>(this.#kept.entries(), this.#lasting.entries(), this.#pinned.entries(), this.#others.entries())) {
       if (after !== undefined && subject <= after) continue;
-      const marks = record.marks;
+      const marks = isWindow(record) ? undefined : record.marks;
       const at = marks === undefined ? -1 : indexOfName(marks, name);
       if (at < 0) continue;
       const mark = marks![at]!;
@@ -652,6 +691,19 @@ function isPinned(subject: string): boolean {
 function isTransient(name: string): boolean {
   for (let i = 0; i < TRANSIENT_MARKS.length; i++) if (TRANSIENT_MARKS[i] === name) return true;
   return false;
+}
+
+/**
+ * Makes V8 store `subject` as one flat string rather than the tree of pieces a concatenation
+ * builds (`near:${band}:${hex}` is two cons strings, a digit pair and the digits: four heap
+ * objects, ~120 bytes, where the flat copy is one of ~40) before it is kept as an LRU key for as
+ * long as the subject lives: reading a character flattens a cons string in place, and the
+ * collector then drops the pieces; `Map` hashing does not. (`isPinned`'s `startsWith` did it too,
+ * unnoticed: it had to be explicit once #create stopped being the only place.) An engine detail
+ * only: the string is the same either way.
+ */
+function flatten(subject: string): void {
+  subject.charCodeAt(0);
 }
 
 /** Whether an end of `a` comes after one of `b` (`null`: no end, the latest). */
