@@ -330,8 +330,15 @@ export function bandKeys(wordHashes: Int32Array, wordCount: number, bands: numbe
   if (wordCount === 0) return [];
   const bins = ROWS * bands;
   // Policies allow at most MAX_BANDS (the schema says so); a direct caller asking for more gets arrays of its own.
-  const min = bins <= MIN.length ? MIN.fill(0xffffffff, 0, bins) : new Uint32Array(bins).fill(0xffffffff);
-  const filled = bins <= FILLED.length ? FILLED.fill(0, 0, bins) : new Uint8Array(bins);
+  const min = bins <= MIN.length ? MIN : new Uint32Array(bins);
+  const filled = bins <= FILLED.length ? FILLED : new Uint8Array(bins);
+  // A loop rather than `fill`: what the builtin returns is an array of no known kind to the
+  // compiler, and the shingle loop then paid for it at every bin it read (~0.2 µs per 1 KB ad,
+  // an eighth of this function).
+  for (let bin = 0; bin < bins; bin++) {
+    min[bin] = 0xffffffff;
+    filled[bin] = 0;
+  }
   const width = Math.min(SHINGLE, wordCount);
   const count = Math.min(wordCount - width + 1, MAX_SHINGLES);
   for (let i = 0; i < count; i++) {
