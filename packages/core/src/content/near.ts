@@ -78,6 +78,12 @@ export class AsciiDigest {
   normalised = false;
   /** How many characters of its raw text that text is: all but the white space that ends it (which normalising trims). */
   normalisedLength = 0;
+  /**
+   * Whether the text `add` or `addShaped` added last holds two words of one character each in a
+   * row, as its loop finds at the end of each word: every spelled-out run does (normalise.ts
+   * `joinSpelledAsciiWords`, which signals.ts then need not call; most ads have none).
+   */
+  lonePair = false;
 
   /** Starts again with no text; `bands` null: no near-duplicate keys wanted, no words kept for them. */
   reset(bands: number | null): void {
@@ -102,6 +108,7 @@ export class AsciiDigest {
     let count = 0;
     let inWord = false;
     let w = -2128831035;
+    let lone = 0; // bit 0: the last word was of one character; bit 1: two such words in a row were
     const bytes = asciiBytes(text); // its character codes, read faster than through charCodeAt
     const length = text.length;
     for (let i = 0; i < length; i++) {
@@ -119,6 +126,10 @@ export class AsciiDigest {
         count++;
         w = -2128831035;
         inWord = false;
+        // A word of one character: none before its character (see `lonePair`).
+        const before = i < 2 ? 32 : bytes[i - 2]!;
+        if ((before - 97) >>> 0 < 26 || (before - 48) >>> 0 < 10) lone &= 2;
+        else lone |= ((lone & 1) << 1) | 1;
       }
     }
     // The end of a text ends its last word ("\n" or the end of the joined text would).
@@ -128,8 +139,11 @@ export class AsciiDigest {
         hashes[n + count] = w;
       }
       count++;
+      const before = length < 2 ? 32 : bytes[length - 2]!;
+      if (!((before - 97) >>> 0 < 26 || (before - 48) >>> 0 < 10)) lone |= (lone & 1) << 1;
     }
     this.finish(h1, h2, n, count);
+    this.lonePair = lone >= 2;
     return count;
   }
 
@@ -171,6 +185,7 @@ export class AsciiDigest {
     let run = 0;
     let previous = -1;
     let signs = false; // a shouting sign was read: as after a letter, the longest run is at least 1
+    let lone = 0; // as in `add`
     // One test takes the usual character, a lower-case letter, to its class; the rarer classes
     // follow, and only characters of none of them end a word. A chain of range tests shared by
     // every class, with flags for the word and the run tested after it, cost ~15% more time per
@@ -231,6 +246,10 @@ export class AsciiDigest {
           count++;
           w = -2128831035;
           inWord = false;
+          // A word of one character: none before its character (`| 32`: either case of a letter).
+          const before = i < 2 ? 32 : bytes[i - 2]!;
+          if (((before | 32) - 97) >>> 0 < 26 || (before - 48) >>> 0 < 10) lone &= 2;
+          else lone |= ((lone & 1) << 1) | 1;
         }
       }
       h1 = Math.imul(h1 ^ c, -1640531535);
@@ -242,8 +261,11 @@ export class AsciiDigest {
         hashes[n + count] = w;
       }
       count++;
+      const before = length < 2 ? 32 : bytes[length - 2]!;
+      if (!(((before | 32) - 97) >>> 0 < 26 || (before - 48) >>> 0 < 10)) lone |= (lone & 1) << 1;
     }
     if (longestRun === 0 && (letters > 0 || signs)) longestRun = 1;
+    this.lonePair = lone >= 2;
     this.finish(h1, h2, n, count);
     this.count = count;
     // Collapsing white space inside the text changes it; trimming its end leaves what was hashed,

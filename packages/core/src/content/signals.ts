@@ -507,7 +507,9 @@ function compileTerms(terms: Readonly<Record<string, number>>, warnings: PolicyP
  */
 function readAscii(text: string, digested: number, digest: AsciiDigest, terms: TermTable, matched: Set<string>): string {
   let count = digested >= 0 ? digested : digest.add(text);
-  const joined = joinSpelledAsciiWords(text, count, Math.min(count, TEXT_WORDS_MAX), TEXT_WORDS.ends);
+  // Text without two words of one character in a row holds no spelled-out run (`lonePair`, found
+  // by the digest's loop): most ads, spared a pass over their words.
+  const joined = digest.lonePair ? joinSpelledAsciiWords(text, count, Math.min(count, TEXT_WORDS_MAX), TEXT_WORDS.ends) : text;
   if (joined !== text) {
     digest.undo();
     count = digest.add(joined);

@@ -158,6 +158,24 @@ describe('AsciiDigest', () => {
     expect({ fingerprint: digest.fingerprint(), nearKeys: digest.nearKeys(2) }).toEqual({ fingerprint: plain.fingerprint(), nearKeys: plain.nearKeys(2) });
   });
 
+  it('add and addShaped tell whether two words of one character come in a row, as every spelled-out run has', () => {
+    const lonely = fc.string({ unit: fc.constantFrom(...'aB7 .-_*!xy\n'.split('')), maxLength: 40 });
+    const pair = /(?<![a-z0-9])[a-z0-9][^a-z0-9]+[a-z0-9](?![a-z0-9])/i;
+    fc.assert(
+      fc.property(fc.oneof(lonely, rawText), (raw) => {
+        const digest = new AsciiDigest();
+        digest.reset(null);
+        digest.addShaped(raw);
+        expect(digest.lonePair).toBe(pair.test(raw.trimEnd()));
+        const text = normaliseAscii(raw);
+        digest.add(text);
+        expect(digest.lonePair).toBe(pair.test(text));
+        if (!digest.lonePair) expect(joinSpelledOut(text, true)).toBe(text);
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
   it('records each word: where it ends and its hash, after the near-duplicate words of the texts before', () => {
     fc.assert(
       fc.property(fc.array(asciiText, { minLength: 1, maxLength: 3 }), (texts) => {
