@@ -698,9 +698,9 @@ function isTransient(name: string): boolean {
  * builds (`near:${band}:${hex}` is two cons strings, a digit pair and the digits: four heap
  * objects, ~120 bytes, where the flat copy is one of ~40) before it is kept as an LRU key for as
  * long as the subject lives: reading a character flattens a cons string in place, and the
- * collector then drops the pieces; `Map` hashing does not. (`isPinned`'s `startsWith` did it too,
- * unnoticed: it had to be explicit once #create stopped being the only place.) An engine detail
- * only: the string is the same either way.
+ * collector then drops the pieces; `Map` hashing does not. `isPinned`'s `startsWith` happens to
+ * do it too, which is all that flattened keys before: said here, not left to a side effect. An
+ * engine detail only: the string is the same either way.
  */
 function flatten(subject: string): void {
   subject.charCodeAt(0);
