@@ -634,3 +634,99 @@ describe('MemoryStore window counts', () => {
     }
   });
 });
+
+describe('MemoryStore subjects holding one window alone', () => {
+  // A subject with one window and nothing else is held as that window, any other as a Subject
+  // (memory-store.ts `Entry`): every change between the two forms must keep counts, marks,
+  // listings and the bounds as they were.
+  const WEEK = 7 * DAY;
+  const peekOps = [{ name: 'c', windowMs: WEEK }, { name: 'd', windowMs: WEEK }];
+
+  it('keeps counts and marks through every change of form', async () => {
+    const store = new MemoryStore({ maxKeys: 100 });
+    const read = (now = T0) => one(store, now, { subject: 's', get: ['ban'], peek: peekOps });
+    await one(store, T0, { subject: 's', add: [{ name: 'c', windowMs: WEEK, cost: 2 }] }); // a lone window
+    await one(store, T0, { subject: 's', set: [{ name: 'ban', value: 'x', until: null }] }); // a Subject, kept
+    expect(await read()).toMatchObject({ marks: { ban: 'x' }, counts: { c: 2, d: 0 } });
+    expect((await store.scan('ban', { limit: 10, now: T0 })).entries.map((e) => e.subject)).toEqual(['s']);
+    await one(store, T0, { subject: 's', del: ['ban'] }); // a lone window again
+    expect(await read()).toMatchObject({ marks: {}, counts: { c: 2, d: 0 } });
+    expect((await store.scan('ban', { limit: 10, now: T0 })).entries).toEqual([]);
+    await one(store, T0, { subject: 's', add: [{ name: 'd', windowMs: WEEK, cost: 1 }] }); // two windows
+    await one(store, T0, { subject: 's', del: ['c'] }); // a lone window: d
+    expect(await read()).toMatchObject({ counts: { c: 0, d: 1 } });
+    await one(store, T0, { subject: 's', add: [{ name: 'd', windowMs: WEEK, cost: -1 }] }); // emptied: gone
+    expect(store.size).toBe(0);
+    expect(await read()).toMatchObject({ marks: {}, counts: { c: 0, d: 0 } });
+  });
+
+  it('keeps a lone window that a ban joins through a flood of counters, and lets it go with them once the ban ends', async () => {
+    const store = new MemoryStore({ maxKeys: 50 });
+    await one(store, T0, { subject: 'kept', add: [{ name: 'c', windowMs: WEEK, cost: 1 }] });
+    await one(store, T0, { subject: 'kept', set: [{ name: 'ban', value: 1, until: T0 + DAY }] });
+    for (let i = 0; i < 500; i++) await one(store, T0, { subject: `flood:${i}`, add: [{ name: 'c', windowMs: WEEK, cost: 1 }] });
+    expect(store.size).toBeLessThanOrEqual(50);
+    expect(await one(store, T0, { subject: 'kept', get: ['ban'], peek: peekOps })).toMatchObject({ marks: { ban: 1 }, counts: { c: 1 } });
+    // Read after the ban ended, it is a lone window among the counters, evicted like them.
+    expect(await one(store, T0 + DAY, { subject: 'kept', get: ['ban'], peek: peekOps })).toMatchObject({ marks: {}, counts: { c: 1 } });
+    for (let i = 500; i < 1000; i++) await one(store, T0 + DAY, { subject: `flood:${i}`, add: [{ name: 'c', windowMs: WEEK, cost: 1 }] });
+    expect(store.size).toBeLessThanOrEqual(50);
+    expect((await one(store, T0 + DAY, { subject: 'kept', peek: peekOps })).counts.c).toBe(0);
+  });
+
+  it('agrees with a plain model of marks and counts on random operations', async () => {
+    const store = new MemoryStore({ maxKeys: 1000 });
+    type Model = { c: number; d: number; ban?: { value: number; until: number | null } };
+    const models = new Map<string, Model>();
+    let seed = 777;
+    const next = (n: number) => (seed = (seed * 48271) % 2147483647) % n;
+    let now = T0;
+    for (let i = 0; i < 4000; i++) {
+      now += next(60_000); // a few days in all: within the windows, across the bans' ends
+      const subject = `s${next(5)}`;
+      const model = models.get(subject) ?? { c: 0, d: 0 };
+      models.set(subject, model);
+      const live = model.ban !== undefined && (model.ban.until === null || model.ban.until > now);
+      if (!live) delete model.ban;
+      const op = next(7);
+      const ops: SubjectOps = { subject };
+      if (op <= 1) {
+        const name = op === 0 ? 'c' : 'd';
+        const cost = next(3) === 0 && model[name] > 0 ? -1 : 1;
+        ops.add = [{ name, windowMs: WEEK, cost }];
+        model[name] += cost;
+      } else if (op === 2) {
+        const until = next(2) === 0 ? null : now + next(3 * 3_600_000) + 1;
+        ops.set = [{ name: 'ban', value: i, until }];
+        model.ban = { value: i, until };
+      } else if (op === 3) {
+        ops.del = ['ban'];
+        delete model.ban;
+      } else if (op === 4) {
+        const name = next(2) === 0 ? 'c' : 'd';
+        ops.del = [name];
+        model[name] = 0;
+      } else if (op === 5) {
+        ops.take = [{ name: 'c', windowMs: WEEK, max: 3, cost: 1 }];
+        if (model.c + 1 <= 3) model.c += 1;
+      }
+      await one(store, now, ops);
+      const read = await one(store, now, { subject, get: ['ban'], peek: peekOps });
+      const liveAfter = model.ban !== undefined && (model.ban.until === null || model.ban.until > now);
+      expect(read.marks).toEqual(liveAfter ? { ban: model.ban!.value } : {});
+      expect(read.counts).toEqual({ c: model.c, d: model.d });
+    }
+    // Every subject read at the end: expired state dropped, the size is exact.
+    let held = 0;
+    const banned: string[] = [];
+    for (const [subject, model] of models) {
+      const read = await one(store, now, { subject, get: ['ban'], peek: peekOps });
+      const live = model.ban !== undefined && (model.ban.until === null || model.ban.until > now);
+      expect(read.counts).toEqual({ c: model.c, d: model.d });
+      if (live) banned.push(subject);
+      if (live || model.c > 0 || model.d > 0) held++;
+    }
+    expect(store.size).toBe(held);
+    expect((await store.scan('ban', { limit: 100, now })).entries.map((e) => e.subject)).toEqual(banned.sort());
+  });
+});
