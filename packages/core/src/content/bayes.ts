@@ -53,6 +53,11 @@ export interface BayesCounts {
 export function hashToken(token: string): number {
   let h = -2128831035; // FNV's 0x811c9dc5, signed as near.ts explains
   for (let i = 0; i < token.length; i++) h = Math.imul(h ^ token.charCodeAt(i), 0x01000193);
+  return finalMix(h);
+}
+
+/** `hashToken`'s avalanche of an FNV-1a state: what a token hashed elsewhere (tokens.ts `contentBuckets`) ends with. */
+export function finalMix(h: number): number {
   h = Math.imul(h ^ (h >>> 16), -2048144789);
   h = Math.imul(h ^ (h >>> 13), -1028477387);
   return (h ^ (h >>> 16)) >>> 0;

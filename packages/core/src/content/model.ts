@@ -24,7 +24,7 @@ import { ActionError, shown, type PolicyProblem } from '../errors.js';
 import type { Store, StoreBatch, SubjectOps } from '../store/types.js';
 import { bucketsOf, spamProbability } from './bayes.js';
 import { DEFAULT_MAX_FIELD_LENGTH, joinSpelledOut, normaliseText } from './normalise.js';
-import { contentTokens, DEFAULT_MAX_TOKENS } from './tokens.js';
+import { contentBuckets, DEFAULT_MAX_TOKENS, type TokenFields } from './tokens.js';
 
 export type ModelLabel = 'spam' | 'ham';
 
@@ -91,8 +91,14 @@ export interface ContentModel {
   readonly ready: boolean;
   /** Spam probability in [0, 1] from the replica, or `null` while the model is inert. Never touches the store. */
   predict(input: ModelInput): number | null;
-  /** `predict` for tokens already made by `contentTokens` (the content signals pass theirs). */
+  /** `predict` for tokens already made by `contentTokens`. */
   predictTokens(tokens: readonly string[]): number | null;
+  /**
+   * `predict` for fields already normalised and joined (`normaliseText`, then `joinSpelledOut`),
+   * `[field, text]` in order: the content signals pass theirs. Reads plain ASCII fields without
+   * building their tokens (tokens.ts `contentBuckets`).
+   */
+  predictFields(fields: TokenFields): number | null;
   /** Learns one example: one store batch, and the replica updated at once (an example with no text teaches nothing). */
   learn(input: ModelInput, label: ModelLabel): Promise<void>;
   /** Learns many examples with one add per touched bucket; resolves to how many of each were learned (an example with no text is none). */
@@ -186,8 +192,9 @@ export function createContentModel(options: ContentModelOptions, store: Store): 
 
   const isReady = () => replica.spamDocs >= config.minSpam && replica.hamDocs >= config.minHam;
 
-  function tokensOf(input: ModelInput): string[] {
-    if (typeof input === 'string') return contentTokens([['body', prepare(input)]], config.maxTokens);
+  /** The buckets of an input's tokens (tokens.ts `contentBuckets`: shared scratch, valid until the next call). */
+  function featuresOf(input: ModelInput): Uint32Array {
+    if (typeof input === 'string') return contentBuckets([['body', prepare(input)]], buckets, config.maxTokens);
     if (typeof input !== 'object' || input === null) throw new ActionError('content', `a model example is a string or an object of string fields, got ${input === null ? 'null' : typeof input}`);
     const names = config.fields ?? Object.keys(input);
     const fields: [string, string][] = [];
@@ -195,14 +202,14 @@ export function createContentModel(options: ContentModelOptions, store: Store): 
       const raw = Object.hasOwn(input, field) ? input[field] : undefined;
       if (typeof raw === 'string' && raw.length > 0) fields.push([field, prepare(raw)]);
     }
-    return contentTokens(fields, config.maxTokens);
+    return contentBuckets(fields, buckets, config.maxTokens);
   }
   const prepare = (text: string) => joinSpelledOut(normaliseText(text, config.maxFieldLength));
 
-  function predictTokens(tokens: readonly string[]): number | null {
+  function predictFeatures(features: ArrayLike<number>): number | null {
     if (config.refreshMs > 0 && (syncedAt === null || config.now() - syncedAt >= config.refreshMs)) refreshInBackground();
     if (!isReady()) return null;
-    return spamProbability(replica, bucketsOf(tokens, buckets));
+    return spamProbability(replica, features);
   }
 
   function refreshInBackground(): void {
@@ -313,13 +320,13 @@ export function createContentModel(options: ContentModelOptions, store: Store): 
       const label = example?.label;
       if (label !== 'spam' && label !== 'ham') throw new ActionError(`examples[${index}].label`, `is "spam" or "ham", got ${shown(label)}`);
       index++;
-      const tokens = tokensOf(example.content);
+      const features = featuresOf(example.content);
       // An example with no text (empty, blank, or only fields the model does not read: feedback
       // on an action without content text) teaches nothing, and counted as a document it would
       // shift the class ratio of every clue and bring an inert model to `ready` on no evidence.
-      if (tokens.length === 0) continue;
+      if (features.length === 0) continue;
       const counts = label === 'spam' ? delta.spam : delta.ham;
-      for (const bucket of bucketsOf(tokens, buckets)) counts.set(bucket, (counts.get(bucket) ?? 0) + 1);
+      for (const bucket of features) counts.set(bucket, (counts.get(bucket) ?? 0) + 1);
       if (label === 'spam') delta.spamDocs++;
       else delta.hamDocs++;
     }
@@ -362,8 +369,9 @@ export function createContentModel(options: ContentModelOptions, store: Store): 
     get ready() {
       return isReady();
     },
-    predict: (input) => predictTokens(tokensOf(input)),
-    predictTokens,
+    predict: (input) => predictFeatures(featuresOf(input)),
+    predictTokens: (tokens) => predictFeatures(bucketsOf(tokens, buckets)),
+    predictFields: (fields) => predictFeatures(contentBuckets(fields, buckets, config.maxTokens)),
     learn: async (input, label) => {
       if (label !== 'spam' && label !== 'ham') throw new ActionError('label', `is "spam" or "ham", got ${shown(label)}`);
       await learnMany([{ content: input, label }]);

@@ -21,7 +21,6 @@ import { hash64 } from '../hash.js';
 import { AsciiDigest, hexOfLanes, nearKeys, TEXT_WORDS, TEXT_WORDS_MAX } from './near.js';
 import { DEFAULT_MAX_FIELD_LENGTH, isAscii, joinSpelledAsciiWords, joinSpelledOut, linkForm, normaliseAscii, normaliseText, words } from './normalise.js';
 import { type Shape, unicodeShape } from './shape.js';
-import { contentTokens } from './tokens.js';
 
 export interface ContentHit {
   /** `term:<word>`, `pattern:<id>`, `links`, `domain:<list>`, `phone`, `email`, `uppercase`, `repeats`, `disposable`, `model`. */
@@ -67,8 +66,8 @@ export interface ContentSignals {
 export type ContentModelConfig = Required<Pick<ContentModelOptions, 'name' | 'windowMs' | 'minSpam' | 'minHam' | 'buckets' | 'refreshMs' | 'maxFieldLength'>> &
   Pick<ContentModelOptions, 'fields'> & { threshold: number; score: number };
 
-/** What `evaluate` needs of a model: its readiness and a prediction from tokens. */
-export type ModelReplica = Pick<ContentModel, 'ready' | 'predictTokens'>;
+/** What `evaluate` needs of a model: its readiness and a prediction from prepared fields. */
+export type ModelReplica = Pick<ContentModel, 'ready' | 'predictFields'>;
 
 export interface CompiledContent {
   readonly duplicates: { windowMs: number; score: number; after: number; near: { bands: number } | null } | null;
@@ -284,7 +283,7 @@ export function compileContent(
       print = fingerprint(all);
       if (bands !== null) near = nearKeys(all, bands, false);
     }
-    const spamProbability = replica?.ready && prepared.length > 0 ? replica.predictTokens(contentTokens(prepared)) : null;
+    const spamProbability = replica?.ready && prepared.length > 0 ? replica.predictFields(prepared) : null;
     if (model && model.score && spamProbability !== null && spamProbability >= model.threshold) {
       hits.push({ id: 'model', score: model.score, message: `the content model rates it ${Math.round(spamProbability * 100)}% spam` });
     }
