@@ -17,8 +17,12 @@ export const DEFAULT_MAX_TOKENS = 3_000;
 /** The fields of a text, `[field, text]` in order, each normalised and joined. */
 export type TokenFields = readonly (readonly [field: string, text: string])[];
 
-const LINK_HOST = /\b(?:https?:\/\/|www\.)([a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)+)/g;
-const EMAIL_HOST = /@([a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)+)/g;
+// Sticky: each is tried only where its match can start (`http` or `www.`, `@`), found by
+// `indexOf`, in order, each search going on after the last match, which finds what a global
+// regex's scan did. Scanning for an address with `matchAll` cost ~0.8 µs per 1 KB ad with one,
+// this ~0.1 µs.
+const LINK_HOST = /\b(?:https?:\/\/|www\.)([a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)+)/y;
+const EMAIL_HOST = /@([a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)+)/y;
 const MONEY = /[$€£¥]\s?\d/;
 
 /**
@@ -96,32 +100,43 @@ function asciiWordTokens(f: number, field: string, bytes: Uint8Array, length: nu
     prefixHash = Math.imul(prefixHash ^ 58, FNV_PRIME);
   }
   let dollar = false;
-  let start = -1;
-  let h = FNV_BASIS;
-  let hp = prefixHash;
-  for (let i = 0; i <= length; i++) {
-    const c = i < length ? bytes[i]! : 32; // the end of the text ends its last word
-    if ((c - 97) >>> 0 < 26 || (c - 48) >>> 0 < 10) {
-      if (start < 0) start = i;
-      h = Math.imul(h ^ c, FNV_PRIME);
-      hp = Math.imul(hp ^ c, FNV_PRIME);
+  let i = 0;
+  while (i < length) {
+    let c = bytes[i]!;
+    if (!((c - 97) >>> 0 < 26 || (c - 48) >>> 0 < 10)) {
+      if (c === 36) dollar = true;
+      i++;
       continue;
     }
-    if (c === 36) dollar = true;
-    if (start < 0) continue;
-    const size = i - start;
-    if (size > 20) {
-      const token = `long:${String.fromCharCode(bytes[start]!)}:${Math.floor(size / 10)}`;
-      seen.add(token);
-      if (prefixed) seen.add(`${field}:${token}`);
-    } else if (size >= 2) {
-      seen.addWord(finalMix(h), f, start, size, false, bytes);
-      if (prefixed) seen.addWord(finalMix(hp), f, start, size, true, bytes);
+    // A word: its characters hashed as `hashToken` hashes its token, and its prefixed copy's.
+    const start = i;
+    let h = FNV_BASIS;
+    if (prefixed) {
+      let hp = prefixHash;
+      do {
+        h = Math.imul(h ^ c, FNV_PRIME);
+        hp = Math.imul(hp ^ c, FNV_PRIME);
+        c = ++i < length ? bytes[i]! : 32;
+      } while ((c - 97) >>> 0 < 26 || (c - 48) >>> 0 < 10);
+      const size = i - start;
+      if (size > 20) {
+        const token = `long:${String.fromCharCode(bytes[start]!)}:${Math.floor(size / 10)}`;
+        seen.add(token);
+        seen.add(`${field}:${token}`);
+      } else if (size >= 2) {
+        seen.addWord(finalMix(h), f, start, size, false, bytes);
+        seen.addWord(finalMix(hp), f, start, size, true, bytes);
+      }
+    } else {
+      do {
+        h = Math.imul(h ^ c, FNV_PRIME);
+        c = ++i < length ? bytes[i]! : 32;
+      } while ((c - 97) >>> 0 < 26 || (c - 48) >>> 0 < 10);
+      const size = i - start;
+      if (size > 20) seen.add(`long:${String.fromCharCode(bytes[start]!)}:${Math.floor(size / 10)}`);
+      else if (size >= 2) seen.addWord(finalMix(h), f, start, size, false, bytes);
     }
     if (seen.full()) return dollar;
-    start = -1;
-    h = FNV_BASIS;
-    hp = prefixHash;
   }
   return dollar;
 }
@@ -306,14 +321,28 @@ function wordTokens(field: string, text: string, sink: TokenSink): void {
  */
 function otherTokens(field: string, text: string, sink: TokenSink, money: boolean): void {
   let links = 0;
-  if (text.includes('http') || text.includes('www.')) {
-    for (const match of text.matchAll(LINK_HOST)) {
-      links++;
-      for (const domain of parentDomains(match[1]!)) sink.add(`url:${domain}`);
-    }
+  // The next `http` and the next `www.` (each searched again only once passed: one search per
+  // occurrence, not per link).
+  let http = text.indexOf('http');
+  let www = text.indexOf('www.');
+  while (http !== -1 || www !== -1) {
+    const at = http === -1 ? www : www === -1 ? http : Math.min(http, www);
+    LINK_HOST.lastIndex = at;
+    const match = LINK_HOST.exec(text);
+    const from = match === null ? at + 1 : LINK_HOST.lastIndex;
+    if (http !== -1 && http < from) http = text.indexOf('http', from);
+    if (www !== -1 && www < from) www = text.indexOf('www.', from);
+    if (match === null) continue;
+    links++;
+    for (const domain of parentDomains(match[1]!)) sink.add(`url:${domain}`);
   }
   if (links > 0) sink.add(`${field}:links:${Math.min(links, 5)}`);
-  if (text.includes('@')) for (const match of text.matchAll(EMAIL_HOST)) for (const domain of parentDomains(match[1]!)) sink.add(`email:${domain}`);
+  for (let at = text.indexOf('@'); at !== -1; ) {
+    EMAIL_HOST.lastIndex = at;
+    const match = EMAIL_HOST.exec(text);
+    at = text.indexOf('@', match === null ? at + 1 : EMAIL_HOST.lastIndex);
+    if (match !== null) for (const domain of parentDomains(match[1]!)) sink.add(`email:${domain}`);
+  }
   if (money && MONEY.test(text)) sink.add(`${field}:money`);
 }
 

@@ -16,7 +16,7 @@ import { bucketsOfBefore, contentTokensBefore } from './oracle/tokens-before.js'
 
 type Fields = [string, string][];
 
-const WORDS = ['free', 'money', 'Money', 'casino', 'a', 'b', 'x1', '100', '$5', '$ 20', '€5', 'https://a.b.example.com/x', 'www.shop.example', 'me@mail.example.org', 'seller@example', 'abcdefghijklmnopqrstu', 'x'.repeat(45), 'ab12cd34ef56gh78ij90kl', 'продам', 'ѵiagra', '出售自行车', 'ขายจักรยาน', 'café', '😀', 'long:a:2', 'title:free', 'body', 'len'];
+const WORDS = ['free', 'money', 'Money', 'casino', 'a', 'b', 'x1', '100', '$5', '$ 20', '€5', 'https://a.b.example.com/x', 'www.shop.example', 'me@mail.example.org', 'seller@example', 'abcdefghijklmnopqrstu', 'x'.repeat(45), 'ab12cd34ef56gh78ij90kl', 'продам', 'ѵiagra', '出售自行车', 'ขายจักรยาน', 'café', '😀', 'long:a:2', 'title:free', 'body', 'len', 'http://x.example@y.example', 'hhttp://a.example', 'xwww.a.example', 'www.www.a.example', 'https://www.b.example', 'http', 'www', 'a@b', '@@c.example', 'd@e.example@f.example', '@-x.example', 'http://a-.example'];
 const SEPARATORS = [' ', '  ', '. ', ', ', '\n', '_', '-', ':', '/', '@', '$'];
 const FIELDS = ['body', 'title', 'email', 'x', 'long', 'url', 'title:len', 'é'];
 
