@@ -240,6 +240,7 @@ class DistinctTokens implements TokenSink {
 
   /** The distinct buckets of the tokens, ascending (shared scratch). */
   buckets(): Uint32Array {
+    this.fields = []; // not kept alive by the scratch until the next call (a field may be 64 KB)
     const ids = this.out.subarray(0, this.size).sort();
     let n = 0;
     for (let i = 0; i < ids.length; i++) if (i === 0 || ids[i] !== ids[i - 1]) ids[n++] = ids[i]!;
