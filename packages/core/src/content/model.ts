@@ -22,7 +22,7 @@
  */
 import { ActionError, shown, type PolicyProblem } from '../errors.js';
 import type { Store, StoreBatch, SubjectOps } from '../store/types.js';
-import { bucketsOf, spamProbability } from './bayes.js';
+import { spamProbability } from './bayes.js';
 import { DEFAULT_MAX_FIELD_LENGTH, joinSpelledOut, normaliseText } from './normalise.js';
 import { contentBuckets, DEFAULT_MAX_TOKENS, type TokenFields } from './tokens.js';
 
@@ -91,8 +91,6 @@ export interface ContentModel {
   readonly ready: boolean;
   /** Spam probability in [0, 1] from the replica, or `null` while the model is inert. Never touches the store. */
   predict(input: ModelInput): number | null;
-  /** `predict` for tokens already made by `contentTokens`. */
-  predictTokens(tokens: readonly string[]): number | null;
   /**
    * `predict` for fields already normalised and joined (`normaliseText`, then `joinSpelledOut`),
    * `[field, text]` in order: the content signals pass theirs. Reads plain ASCII fields without
@@ -370,7 +368,6 @@ export function createContentModel(options: ContentModelOptions, store: Store): 
       return isReady();
     },
     predict: (input) => predictFeatures(featuresOf(input)),
-    predictTokens: (tokens) => predictFeatures(bucketsOf(tokens, buckets)),
     predictFields: (fields) => predictFeatures(contentBuckets(fields, buckets, config.maxTokens)),
     learn: async (input, label) => {
       if (label !== 'spam' && label !== 'ham') throw new ActionError('label', `is "spam" or "ham", got ${shown(label)}`);
