@@ -48,6 +48,8 @@ export async function run() {
   const spamWords = 'cheap pills casino bonus bitcoin whatsapp guaranteed click here free money forex investment loan winner prize'.split(' ');
   const ad = { title: 'Vintage oak desk for sale in Leeds', body: `${text(random, 900, vocabulary)} mail me at seller@example.org or 07700 900123 http://photos.example/desk` };
   const lookalike = { title: 'Vіntage оak desk fоr sale', body: ad.body.replace(/o/g, 'о').replace(/a/g, 'а') };
+  // The same ad as most are written: a line per sentence (line breaks collapse to spaces when normalised).
+  const inLines = { title: ad.title, body: ad.body.replace(/\. /g, '.\n') };
   const accented = { title: 'Bureau en chêne à vendre', body: ad.body.replace(/e/g, 'é') };
   const big = { title: 'Moving sale', body: text(random, 65_536, vocabulary) };
 
@@ -69,6 +71,7 @@ export async function run() {
   const rows = [
     { input: '1 KB ad', ...measure(() => content.evaluate(ad), 20_000), model: 'no' },
     { input: '1 KB ad', ...measure(() => content.evaluate(ad, model), 20_000), model: 'trained' },
+    { input: '1 KB ad in lines', ...measure(() => content.evaluate(inLines), 20_000), model: 'no' },
     { input: '1 KB ad, accented (not ASCII)', ...measure(() => content.evaluate(accented), 20_000), model: 'no' },
     { input: '1 KB ad, Cyrillic look-alikes', ...measure(() => content.evaluate(lookalike), 20_000), model: 'no' },
     { input: '64 KB body', ...measure(() => content.evaluate(big), 300), model: 'no' },
@@ -76,6 +79,7 @@ export async function run() {
   ];
   const floors = {
     '1 KB ad': measure(floor(ad), 20_000).meanUs,
+    '1 KB ad in lines': measure(floor(inLines), 20_000).meanUs,
     '1 KB ad, accented (not ASCII)': measure(floor(accented), 20_000).meanUs,
     '1 KB ad, Cyrillic look-alikes': measure(floor(lookalike), 20_000).meanUs,
     '64 KB body': measure(floor(big), 300).meanUs,

@@ -71,12 +71,16 @@ export class AsciiDigest {
   /** The words of the text `addShaped` added last (what `add` returns). */
   count = 0;
   /**
-   * Whether the text `addShaped` added last is the normalised form of its raw text (`normaliseAscii`),
-   * as it is unless white space other than at its end is to be collapsed: then the caller takes it
-   * back (`undo`) and adds the normalised text.
+   * Whether the text `addShaped` added last is text of the digest: false for a blank one (white
+   * space alone normalises to nothing), which the caller takes back (`undo`).
    */
   normalised = false;
-  /** How many characters of its raw text that text is: all but the white space that ends it (which normalising trims). */
+  /**
+   * Whether normalising the text `addShaped` added last changes more than its case and the white
+   * space that ends it: white space that starts it, repeats, or is not a space (a line break).
+   */
+  collapsed = false;
+  /** How many characters of its raw text come before the white space that ends it (which normalising trims). */
   normalisedLength = 0;
   /**
    * Whether the text `add` or `addShaped` added last holds two words of one character each in a
@@ -150,15 +154,16 @@ export class AsciiDigest {
   /**
    * `add` of the lower-case form of raw text, when that is plain ASCII, and its shape (shape.ts
    * `textShape`, the same answer: its ASCII loop and this one read the shape alike, keep them in
-   * step), in one pass over its bytes; null, and nothing added, for other text. Normalising ASCII
-   * text only lower-cases it unless the shape says it holds white space to collapse
-   * (`AsciiFacts.spaces`). White space that only ends the text is trimmed, so the text hashed
-   * stops before it (`normalisedLength`): a sixth of the 1 KB ads of bench/workload.ts's day,
-   * cut at a space, are then digested on this pass rather than again. Other white space to
-   * collapse leaves `normalised` false: then the caller takes this back (`undo`) and adds the
-   * normalised text. The digest's loop waits on its multiplications (each lane's hash of a
-   * character needs the one before), which leaves time for the shape's tests: one pass costs less
-   * than the two did.
+   * step), in one pass over its bytes; null, and nothing added, for other text. What is hashed
+   * and split into words is the normalised text (`normaliseAscii`: lower case, white space
+   * collapsed and trimmed), read off the raw bytes: white space that ends the text is not read
+   * (`normalisedLength`), white space that starts it or follows other white space is skipped, and
+   * any other white space character (a line break, a tab) is hashed as the one space it becomes.
+   * The words' ends are where they end in the normalised text. Before 2026-12-03 a text with white
+   * space to collapse inside it (most ads with more than one line) was taken back and digested
+   * again after normalising: ~45% more time for a 1 KB ad in lines. The digest's loop waits on
+   * its multiplications (each lane's hash of a character needs the one before), which leaves time
+   * for the shape's tests: one pass costs less than the two did.
    */
   addShaped(raw: string): Shape | null {
     const bytes = bytesIfAscii(raw);
@@ -186,6 +191,9 @@ export class AsciiDigest {
     let previous = -1;
     let signs = false; // a shouting sign was read: as after a letter, the longest run is at least 1
     let lone = 0; // as in `add`
+    // Raw characters before `i` that normalising drops (white space that starts the text or
+    // repeats): `i - skipped` is where the raw character `i` sits in the normalised text.
+    let skipped = 0;
     // One test takes the usual character, a lower-case letter, to its class; the rarer classes
     // follow, and only characters of none of them end a word. A chain of range tests shared by
     // every class, with flags for the word and the run tested after it, cost ~15% more time per
@@ -232,15 +240,27 @@ export class AsciiDigest {
         } else {
           // Anything else (white space, rulers, `_`, brackets) ends a run and starts none.
           previous = -1;
+          // White space that starts the text or follows white space is not in the normalised
+          // text (and no word is open then); any other white space is one space there. The
+          // usual space, after a word, is told by `inWord` alone.
           if (c === 32) {
-            if (i === 0 || bytes[i - 1] === 32) spaces = true;
+            if (!inWord && (i === 0 || bytes[i - 1] === 32 || (bytes[i - 1]! - 9) >>> 0 < 5)) {
+              spaces = true;
+              skipped++;
+              continue;
+            }
           } else if ((c - 9) >>> 0 < 5) {
             spaces = true;
+            if (!inWord && (i === 0 || bytes[i - 1] === 32 || (bytes[i - 1]! - 9) >>> 0 < 5)) {
+              skipped++;
+              continue;
+            }
+            c = 32; // the one space a line break or tab becomes
           }
         }
         if (inWord) {
           if (count < TEXT_WORDS_MAX) {
-            ends[count] = i;
+            ends[count] = i - skipped;
             hashes[n + count] = w;
           }
           count++;
@@ -257,7 +277,7 @@ export class AsciiDigest {
     }
     if (inWord) {
       if (count < TEXT_WORDS_MAX) {
-        ends[count] = length;
+        ends[count] = length - skipped;
         hashes[n + count] = w;
       }
       count++;
@@ -268,9 +288,9 @@ export class AsciiDigest {
     this.lonePair = lone >= 2;
     this.finish(h1, h2, n, count);
     this.count = count;
-    // Collapsing white space inside the text changes it; trimming its end leaves what was hashed,
-    // unless that is nothing (a blank field is no text of the digest).
-    this.normalised = !spaces && length > 0;
+    // A blank field is no text of the digest (its caller takes it back).
+    this.normalised = length > 0;
+    this.collapsed = spaces;
     this.normalisedLength = length;
     return { letters, upper, longestRun, ascii: { digits, spaces: spaces || trailing } };
   }

@@ -19,7 +19,7 @@ import type { ContentModel, ContentModelOptions } from './model.js';
 import { bareHosts, linkedHosts } from './links.js';
 import { hash64 } from '../hash.js';
 import { AsciiDigest, hexOfLanes, nearKeys, TEXT_WORDS, TEXT_WORDS_MAX } from './near.js';
-import { DEFAULT_MAX_FIELD_LENGTH, isAscii, joinSpelledAsciiWords, joinSpelledOut, linkForm, normaliseAscii, normaliseText, words } from './normalise.js';
+import { collapseAscii, DEFAULT_MAX_FIELD_LENGTH, isAscii, joinSpelledAsciiWords, joinSpelledOut, linkForm, normaliseAscii, normaliseText, words } from './normalise.js';
 import { type Shape, unicodeShape } from './shape.js';
 
 export interface ContentHit {
@@ -186,7 +186,7 @@ export function compileContent(
       // The shape reads the raw text, and on the way tells whether it is ASCII and, if so, what
       // normalising will find (shape.ts AsciiFacts): the passes after it can skip their scans.
       // Raw ASCII text is read once for its shape and its digest (`addShaped`), which is the
-      // digest of the normalised text unless normalising collapses white space inside it.
+      // digest of the normalised text.
       let shape: Shape | null = null;
       let digested = -1; // the words of the text, when the digest holds it already
       if (needShape) {
@@ -200,11 +200,12 @@ export function compileContent(
       // one ASCII test of the input decides both the way to normalise and, mostly, the answer.
       const asciiInput = shape ? facts !== null : isAscii(bounded);
       // Digested text whose only white space to normalise ends it is the rest lower-cased: no
-      // regex over it for white space to collapse.
+      // regex over it for white space to collapse; with white space inside to collapse, it is
+      // built from its bytes.
       const text = !asciiInput
         ? normaliseText(bounded, maxLength)
         : digested >= 0 && facts!.spaces
-          ? normaliseAscii(bounded.slice(0, digest.normalisedLength), false)
+          ? digest.collapsed ? collapseAscii(bounded) : normaliseAscii(bounded.slice(0, digest.normalisedLength), false)
           : normaliseAscii(bounded, facts?.spaces ?? true);
       const ascii = asciiInput || isAscii(text);
       allAscii &&= ascii;

@@ -3,6 +3,8 @@
  * passes give on the joined text: the fingerprint and the near-duplicate keys are store subjects,
  * shared with other processes and other versions, so a single differing bit splits the counts.
  */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AsciiDigest, hex64, nearKeys, TEXT_WORDS, TEXT_WORDS_MAX } from '../../src/content/near.js';
@@ -10,6 +12,7 @@ import { joinSpelledAsciiWords, joinSpelledOut, normaliseAscii } from '../../src
 import { textShape } from '../../src/content/shape.js';
 import { hashToken } from '../../src/content/bayes.js';
 import { fingerprint } from '../../src/content/signals.js';
+import { compilePolicy } from '../../src/policy/compile.js';
 
 // Normalised ASCII text: lower case letters, digits, the separators and punctuation ads hold.
 const asciiText = fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789 .,!?-@$\n\t:/()'.split('')), maxLength: 400 });
@@ -106,7 +109,7 @@ describe('AsciiDigest', () => {
   // Raw ASCII text: both cases, the shouting signs, the separators of spelled-out words, white space.
   const rawText = fc.string({ unit: fc.constantFrom(...'abcxyzABCXYZ0189 .,!?$%-_*+~|/\\:@\n\t'.split('')), maxLength: 300 });
 
-  it('addShaped gives textShape, and the digest and words add gives the normalised text, unless it collapses white space inside the text', () => {
+  it('addShaped gives textShape, and the digest and words add gives the normalised text', () => {
     fc.assert(
       fc.property(fc.array(rawText, { minLength: 1, maxLength: 3 }), fc.option(fc.integer({ min: 1, max: 8 }), { nil: null }), (raws, bands) => {
         const shaped = new AsciiDigest();
@@ -118,21 +121,19 @@ describe('AsciiDigest', () => {
           expect(shape).toEqual(textShape(raw));
           const shapedWords = { first: TEXT_WORDS.first, ends: [...TEXT_WORDS.ends.subarray(0, shaped.count)], hashes: [...TEXT_WORDS.hashes.subarray(TEXT_WORDS.first, TEXT_WORDS.first + shaped.count)] };
           const text = normaliseAscii(raw);
-          // White space that only ends the text is trimmed: what was hashed is the normalised text.
-          expect(shaped.normalised).toBe(text.length > 0 && normaliseAscii(raw.trimEnd()) === raw.trimEnd().toLowerCase() && !/^\s/.test(raw));
+          // Only a blank text is left for the caller to take back.
+          expect(shaped.normalised).toBe(text.length > 0);
           if (!shaped.normalised) {
             shaped.undo();
-            shaped.add(text);
-          } else {
-            expect(text).toBe(raw.slice(0, shaped.normalisedLength).toLowerCase());
-            expect(text).toBe(normaliseAscii(raw.slice(0, shaped.normalisedLength), false));
-            expect(shape.ascii!.spaces).toBe(shaped.normalisedLength < raw.length);
+            continue;
           }
+          // What signals.ts makes of the raw text when the digest says it collapsed nothing inside.
+          expect(shaped.collapsed).toBe(text !== raw.slice(0, shaped.normalisedLength).toLowerCase());
+          if (!shaped.collapsed) expect(text).toBe(normaliseAscii(raw.slice(0, shaped.normalisedLength), false));
+          expect(shape.ascii!.spaces).toBe(shaped.collapsed || shaped.normalisedLength < raw.length);
           const count = plain.add(text);
-          if (shaped.normalised) {
-            expect(shaped.count).toBe(count);
-            expect(shapedWords).toEqual({ first: TEXT_WORDS.first, ends: [...TEXT_WORDS.ends.subarray(0, count)], hashes: [...TEXT_WORDS.hashes.subarray(TEXT_WORDS.first, TEXT_WORDS.first + count)] });
-          }
+          expect(shaped.count).toBe(count);
+          expect(shapedWords).toEqual({ first: TEXT_WORDS.first, ends: [...TEXT_WORDS.ends.subarray(0, count)], hashes: [...TEXT_WORDS.hashes.subarray(TEXT_WORDS.first, TEXT_WORDS.first + count)] });
         }
         expect(shaped.fingerprint()).toBe(plain.fingerprint());
         if (bands !== null) expect(shaped.nearKeys(bands)).toEqual(plain.nearKeys(bands));
@@ -142,17 +143,21 @@ describe('AsciiDigest', () => {
     expect(new AsciiDigest().addShaped('café')).toBeNull();
   });
 
-  it('addShaped digests text that white space only ends as normalised, and leaves a blank text out', () => {
+  it('addShaped digests text with white space to trim or collapse as normalised, and leaves a blank text out', () => {
     const digest = new AsciiDigest();
     const plain = new AsciiDigest();
     digest.reset(2);
     plain.reset(2);
-    for (const [raw, normalised] of [['Oak sofa, cash only ', true], ['pick up\t\n \r', true], ['  ', false], ['\t', false], [' leading', false], ['in  side ', false], ['x', true]] as const) {
+    const cases = [
+      ['Oak sofa, cash only ', true, false], ['pick up\t\n \r', true, false], ['  ', false, false], ['\t', false, false], [' leading', true, true],
+      ['in  side ', true, true], ['two\nlines\r\nand  a tab\tthere\n\n', true, true], ['x', true, false],
+    ] as const;
+    for (const [raw, normalised, collapsed] of cases) {
       digest.addShaped(raw);
       expect(digest.normalised, JSON.stringify(raw)).toBe(normalised);
+      expect(digest.collapsed, JSON.stringify(raw)).toBe(collapsed);
       if (!normalised) digest.undo();
       const text = normaliseAscii(raw);
-      if (!normalised && text.length > 0) digest.add(text);
       if (text.length > 0) plain.add(text);
     }
     expect({ fingerprint: digest.fingerprint(), nearKeys: digest.nearKeys(2) }).toEqual({ fingerprint: plain.fingerprint(), nearKeys: plain.nearKeys(2) });
@@ -264,5 +269,31 @@ describe('shared global regexes (exec loops instead of matchAll)', () => {
     expect([countPhones(text), findEmails(text)]).toEqual(first);
     expect(first[0]).toBe(2);
     expect(countPhones('no number here')).toBe(0);
+  });
+});
+
+describe('the ASCII path of the content signals', () => {
+  const root = fileURLToPath(new URL('../../../../', import.meta.url));
+  const { content } = compilePolicy(JSON.parse(readFileSync(`${root}rules/classifieds.json`, 'utf8')), { file: `${root}rules/classifieds.json` });
+  // Raw ad text: words of the reference policy's terms, spelled-out letters, contacts, links,
+  // and white space of every kind ads have (line breaks, CRLF, paragraphs, tabs, runs).
+  const piece = fc.constantFrom(
+    'Sofa', 'CASH', 'only', 'call', 'me', '07700', '900123', 'w h a t s a p p', 'c a s i n o', 'Casino', 'viagra', 'crypto', 'bonus',
+    'seller@example.org', 'http://photos.example/x', 'bit.ly/abc', '!!!', 'a', 'b', '.', ',',
+  );
+  const space = fc.constantFrom(' ', ' ', ' ', '\n', '\r\n', '\n\n', '  ', '\t', ' \n ');
+  const field = fc.array(fc.tuple(piece, space), { maxLength: 60 }).chain((parts) =>
+    fc.tuple(fc.constantFrom('', ' ', '\n', '  '), fc.constantFrom('', ' ', '\n')).map(([lead, end]) => lead + parts.map(([p, s]) => p + s).join('') + end));
+
+  it('gives what the Unicode path gives (a zero-width space, which normalising removes, sends the same text there)', () => {
+    fc.assert(
+      fc.property(field, field, (title, body) => {
+        const ascii = content.evaluate({ title, body });
+        const unicode = content.evaluate({ title: `\u200b${title}`, body: `\u200b${body}` });
+        const { fingerprint, nearKeys, terms, patterns, links, domains, domainLists, phones, emails, disposable, hits } = unicode;
+        expect(ascii).toMatchObject({ fingerprint, nearKeys, terms, patterns, links, domains, domainLists, phones, emails, disposable, hits });
+      }),
+      { numRuns: 1_000 },
+    );
   });
 });
