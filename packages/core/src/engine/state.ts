@@ -177,10 +177,12 @@ export function planState(
     // Counted across every subject: a campaign pastes one text from many addresses and accounts.
     duplicateSubject = `content:${content.fingerprint}`;
     countCopies(ops.for(duplicateSubject), duplicates.windowMs, dryRun);
-    nearSubjects = [];
-    for (const key of content.nearKeys) {
-      const subject = `near:${key}`;
-      nearSubjects.push(subject);
+    const nearKeys = content.nearKeys;
+    // At its length: filled by `push`, it grew to 17 entries for two bands.
+    nearSubjects = new Array<string>(nearKeys.length);
+    for (let i = 0; i < nearKeys.length; i++) {
+      const subject = `near:${nearKeys[i]!}`;
+      nearSubjects[i] = subject;
       countCopies(ops.for(subject), duplicates.windowMs, dryRun);
     }
   }
@@ -234,10 +236,24 @@ function violationsPeek(windowMs: number): WindowRef[] {
   return lastPeek.reads;
 }
 
+/**
+ * The copies window's peek and add, one pair of lists per duplicates window (frozen, like
+ * `violationsPeek`'s): three subjects of every decision that counts content read and write them,
+ * and four fresh arrays and objects each were an eighth of what planning allocated.
+ */
+let lastCopies: { windowMs: number; peek: WindowRef[]; add: WindowAdd[] } = { windowMs: Number.NaN, peek: [], add: [] };
+
 /** The reads and writes that count one more copy of a text on its subject. */
 function countCopies(entry: SubjectOps, windowMs: number, dryRun: boolean): void {
-  entry.peek = [{ name: WINDOW.copies, windowMs }];
-  if (!dryRun) entry.add = [{ name: WINDOW.copies, windowMs, cost: 1 }];
+  if (lastCopies.windowMs !== windowMs) {
+    lastCopies = {
+      windowMs,
+      peek: Object.freeze([Object.freeze({ name: WINDOW.copies, windowMs })]) as unknown as WindowRef[],
+      add: Object.freeze([Object.freeze({ name: WINDOW.copies, windowMs, cost: 1 })]) as unknown as WindowAdd[],
+    };
+  }
+  entry.peek = lastCopies.peek;
+  if (!dryRun) entry.add = lastCopies.add;
 }
 
 /**
@@ -276,6 +292,9 @@ export function readState(plan: Plan, result: StoreResult, range: { subject: str
   if (range?.kind === 'ban') state.bans = appended(state.bans, { subject: range.subject, ban: { until: range.until, rung: 0, reason: range.reason } });
   if (range?.kind === 'allow') state.allow ??= { subject: range.subject, reason: range.reason };
   for (let i = 0; i < result.subjects.length; i++) if (result.subjects[i]!.consumed) state.consumed = appended(state.consumed, result.subjects[i]!.subject);
+  // One entry per take, so made at its length: appended one by one, the four of an ad's limits
+  // cost three short arrays and a fourth grown by 16 places.
+  if (plan.takes.length > 0) state.limits = new Array<State['limits'][number]>(plan.takes.length);
   for (let i = 0; i < plan.takes.length; i++) {
     const take = plan.takes[i]!;
     const subject = answerFor(result, take.subject);
@@ -307,10 +326,11 @@ export function readState(plan: Plan, result: StoreResult, range: { subject: str
     }
     const limit: LimitState = { id: take.limit.id, key: take.key, count, max, remaining: Math.max(0, max - count), windowMs: take.limit.windowMs, resetMs, exceeded };
     if (plan.monitor || take.limit.monitor) limit.monitor = true;
-    state.limits = appended(state.limits, { take, state: limit });
+    state.limits[i] = { take, state: limit };
   }
   if (plan.duplicateSubject) state.duplicates = answerFor(result, plan.duplicateSubject)?.counts[WINDOW.copies] ?? 0;
-  for (const subject of plan.nearSubjects) state.nearDuplicates = Math.max(state.nearDuplicates, answerFor(result, subject)?.counts[WINDOW.copies] ?? 0);
+  const near = plan.nearSubjects;
+  for (let i = 0; i < near.length; i++) state.nearDuplicates = Math.max(state.nearDuplicates, answerFor(result, near[i]!)?.counts[WINDOW.copies] ?? 0);
   return state;
 }
 
@@ -363,12 +383,16 @@ export function planEffects(
   // Most decisions (an allow) write nothing: they build nothing either.
   if (!outcome.refund && !outcome.commit && outcome.violations.length === 0 && outcome.bans.length === 0 && outcome.tighten.length === 0) return null;
   const ops = new BatchBuilder();
+  // Lists grow by `appended`: a push onto a new `[]` gave each 17 places for one to four entries.
   if (outcome.refund) {
-    for (const subject of state.consumed) {
-      const refunds: WindowAdd[] = plan.batch.subjects
-        .find((s) => s.subject === subject)!
-        .take!.map((t) => ({ name: t.name, windowMs: t.windowMs, cost: -t.cost, at: now }));
-      (ops.for(subject).add ??= []).push(...refunds);
+    for (let i = 0; i < state.consumed.length; i++) {
+      const subject = state.consumed[i]!;
+      const takes = entryOf(plan.batch, subject)!.take!;
+      const entry = ops.for(subject);
+      for (let k = 0; k < takes.length; k++) {
+        const t = takes[k]!;
+        entry.add = appended(entry.add, { name: t.name, windowMs: t.windowMs, cost: -t.cost, at: now });
+      }
     }
   }
   if (outcome.commit) {
@@ -377,8 +401,9 @@ export function planEffects(
       (ops.for(take.subject).add ??= []).push({ name: take.name, windowMs: take.limit.windowMs, cost: take.limit.cost, at: now });
     }
   }
-  for (const subject of outcome.violations) {
-    (ops.for(subject).add ??= []).push({ name: WINDOW.violations, windowMs: policy.bans.withinMs, cost: 1 });
+  for (let i = 0; i < outcome.violations.length; i++) {
+    const entry = ops.for(outcome.violations[i]!);
+    entry.add = appended(entry.add, { name: WINDOW.violations, windowMs: policy.bans.withinMs, cost: 1 });
   }
   for (let i = 0; i < outcome.bans.length; i++) {
     const ban = outcome.bans[i]!;
@@ -493,6 +518,13 @@ class BatchBuilder {
     if (extra) for (let i = 0; i < extra.length; i++) all = appended(all, extra[i]!);
     return all;
   }
+}
+
+/** The first entry of `batch` for `subject`, or undefined. */
+function entryOf(batch: StoreBatch, subject: string): SubjectOps | undefined {
+  const entries = batch.subjects;
+  for (let i = 0; i < entries.length; i++) if (entries[i]!.subject === subject) return entries[i];
+  return undefined;
 }
 
 /** The answer to the take named `name`, or undefined. */
