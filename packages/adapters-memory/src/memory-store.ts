@@ -270,6 +270,10 @@ export class MemoryStore implements Store {
 
   #applySubject(ops: SubjectOps, now: number): SubjectResult {
     const subject = ops.subject;
+    // Reading refreshes the subject's recency; a subject is created only when a write lands,
+    // so reads, denied takes and no-op writes never evict anyone.
+    const found = this.#find(subject);
+    if ((found === undefined || isWindow(found)) && isLoneOps(ops, found)) return this.#applyLone(ops, found, now);
     this.#ops = ops;
     this.#taken = false;
     this.#adds = 0;
@@ -281,9 +285,6 @@ export class MemoryStore implements Store {
     // At its length: filled by `push`, it grew to 17 entries.
     const takes: TakeResult[] = take === undefined || take.length === 0 ? [] : new Array<TakeResult>(take.length);
     let consumed = false;
-    // Reading refreshes the subject's recency; a subject is created only when a write lands,
-    // so reads, denied takes and no-op writes never evict anyone.
-    const found = this.#find(subject);
     // A lone window (Entry) is worked on as a Subject holding it, kept only if the operation adds to it.
     let record = found === undefined || !isWindow(found) ? found : this.#create(subject, found, now);
 
@@ -364,6 +365,56 @@ export class MemoryStore implements Store {
   }
 
   /**
+   * #applySubject for a subject holding one window and nothing else, or nothing (`found`), under
+   * an operation that only reads and adds to that window (`isLoneOps`): a text's copies, three
+   * subjects of every decision that counts content, most of them new. The same steps on the
+   * window itself, where the general path made a Subject and its array around it (or around the
+   * new window) only for #store to drop them: a tenth of what the store allocated a decision.
+   */
+  #applyLone(ops: SubjectOps, found: Window | undefined, now: number): SubjectResult {
+    const subject = ops.subject;
+    const counts = emptyRecord<number>();
+    let window = found;
+    const peek = ops.peek;
+    if (peek !== undefined) {
+      for (let i = 0; i < peek.length; i++) {
+        const ref = peek[i]!;
+        let count = 0;
+        if (window !== undefined && window.name === ref.name && window.windowMs === ref.windowMs) {
+          // As liveWindow: an emptied window is dropped.
+          if (liveCount(window, now) > 0) count = countOf(window);
+          else window = undefined;
+        }
+        counts[ref.name] = count;
+      }
+    }
+    const a = ops.add?.[0];
+    if (a !== undefined) {
+      const at = a.at ?? now;
+      if (window !== undefined && window.windowMs === a.windowMs) {
+        if (!hitWindow(window, at, a.cost, now)) window = undefined;
+      } else {
+        // Absent, or of another length (isLoneOps: never of another name): it starts afresh, as in #hit.
+        const created = newLiveWindow(a.name, a.windowMs, at, a.cost, now);
+        if (created !== undefined) {
+          // A new subject makes room for itself first, as #create does; a held one has its room.
+          if (found === undefined) {
+            if (this.size >= this.#maxKeys) this.#evict(now);
+            flatten(subject);
+          }
+          window = created;
+        }
+      }
+    }
+    if (window === undefined) {
+      if (found !== undefined) this.#others.delete(subject);
+    } else if (window !== found) {
+      put(this.#others, subject, window);
+    }
+    return { subject, marks: emptyRecord<MarkValue>(), counts, takes: [], consumed: false };
+  }
+
+  /**
    * Stores what an operation left of a subject (`found`: what the LRUs held before it): nothing when
    * it holds nothing, its window alone when it holds only that (Entry), else its Subject, among
    * the others until #sort finds it holds a lasting mark.
@@ -377,9 +428,9 @@ export class MemoryStore implements Store {
       // Among the others already (kept until 0), unless it was only made now: a write of one
       // lookup when it was, or when its entry was a Subject or another window before.
       const window = record.windows![0]!;
-      if (found !== window) this.#others.set(subject, window);
+      if (found !== window) put(this.#others, subject, window);
     } else {
-      if (found !== record) this.#others.set(subject, record);
+      if (found !== record) put(this.#others, subject, record);
       if (record.marks !== undefined || record.keepUntil > 0) this.#sort(subject, record, now);
     }
   }
@@ -392,15 +443,12 @@ export class MemoryStore implements Store {
     const windows = record?.windows;
     const index = windows === undefined ? -1 : indexOfName(windows, name);
     if (index >= 0 && windows![index]!.windowMs === windowMs) {
-      const window = windows![index]!;
-      const change = addHit(window.data, windowMs, at, cost);
-      window.count = counted(window.count + change, cost);
-      if (liveCount(window, now) === 0) removeAt(windows!, index);
+      if (!hitWindow(windows![index]!, at, cost, now)) removeAt(windows!, index);
       return record;
     }
     // Absent, or re-declared with another length (a policy change): it starts afresh.
-    const created: Window = { name, windowMs, data: newWindow(windowMs, at, cost), count: cost > 0 ? counted(cost, cost) : 0 };
-    if (liveCount(created, now) === 0) return record; // a refund into nothing, or a hit already gone
+    const created = newLiveWindow(name, windowMs, at, cost, now);
+    if (created === undefined) return record;
     record ??= this.#create(subject, undefined, now);
     if (index >= 0) {
       windows![index] = created;
@@ -458,9 +506,9 @@ export class MemoryStore implements Store {
    * range is blocked (three before).
    */
   #find(subject: string): Entry | undefined {
-    if (this.#pinned.size > 0 && isPinned(subject)) return this.#pinned.get(subject) ?? this.#others.get(subject);
+    if (this.#pinned.size > 0 && isPinned(subject)) return lookup(this.#pinned, subject) ?? lookup(this.#others, subject);
     return (
-      this.#others.get(subject) ?? (this.#kept.size > 0 ? this.#kept.get(subject) : undefined) ?? (this.#lasting.size > 0 ? this.#lasting.get(subject) : undefined)
+      lookup(this.#others, subject) ?? (this.#kept.size > 0 ? lookup(this.#kept, subject) : undefined) ?? (this.#lasting.size > 0 ? lookup(this.#lasting, subject) : undefined)
     );
   }
 
@@ -493,7 +541,8 @@ export class MemoryStore implements Store {
     }
     // Pinned subjects are bounded apart too (MAX_PINNED), an ended one going first.
     if (next === this.#pinned && this.#pinned.size >= MAX_PINNED && !this.#evictEndedOf(this.#pinned, now)) this.#popPinned();
-    next.set(subject, record);
+    next.set(subject, record, CALL); // as `put` does: the two LRUs' types do not unite for it
+    CALL.status = undefined;
   }
 
   /**
@@ -706,12 +755,59 @@ function flatten(subject: string): void {
   subject.charCodeAt(0);
 }
 
+/**
+ * The options passed to every hot lru-cache `get` and `set`: called without, each defaults its
+ * options to a new object (~1 KB a decision in a heap sample of the day workload, a scavenge's
+ * worth every few hundred decisions). lru-cache writes the call's `status` into it (a new object
+ * only while its diagnostics channel has subscribers), so it is cleared after each call: one
+ * object for every call, as `apply` runs synchronously, and no status outlives its call.
+ */
+const CALL: { status?: undefined } = { status: undefined };
+
+/** `lru.get(key)`, refreshing its recency, without allocating its options. */
+function lookup<V extends object>(lru: LRUCache<string, V>, key: string): V | undefined {
+  const value = lru.get(key, CALL);
+  CALL.status = undefined;
+  return value;
+}
+
+/** `lru.set(key, value)`, without allocating its options. */
+function put<V extends object>(lru: LRUCache<string, V>, key: string, value: V): void {
+  lru.set(key, value, CALL);
+  CALL.status = undefined;
+}
+
 /** Whether an end of `a` comes after one of `b` (`null`: no end, the latest). */
 function endsLater(a: number | null, b: number | null): boolean {
   return b !== null && (a === null || a > b);
 }
 
 Object.defineProperty(MemoryStore.prototype, SYNC_APPLY, { value: MemoryStore.prototype.apply });
+
+/**
+ * Whether #applyLone can apply `ops` to `found` (a lone window, or nothing): no takes, marks or
+ * deletions (a read of marks finds none), and at most one add, to `found`'s window if any (an add
+ * to another would make it a Subject of two windows). Anything else takes the general path.
+ */
+function isLoneOps(ops: SubjectOps, found: Window | undefined): boolean {
+  if ((ops.take !== undefined && ops.take.length > 0) || ops.set !== undefined || ops.del !== undefined) return false;
+  const add = ops.add;
+  if (add === undefined || add.length === 0) return true;
+  return add.length === 1 && (found === undefined || add[0]!.name === found.name);
+}
+
+/** Adds `cost` at `at` to `window`; whether it still holds hits at `now` (else its holder drops it). */
+function hitWindow(window: Window, at: number, cost: number, now: number): boolean {
+  const change = addHit(window.data, window.windowMs, at, cost);
+  window.count = counted(window.count + change, cost);
+  return liveCount(window, now) > 0;
+}
+
+/** A window `name` holding one hit of `cost` at `at`, or undefined when it holds nothing at `now` (a refund into nothing, or a hit already gone). */
+function newLiveWindow(name: string, windowMs: number, at: number, cost: number, now: number): Window | undefined {
+  const created: Window = { name, windowMs, data: newWindow(windowMs, at, cost), count: cost > 0 ? counted(cost, cost) : 0 };
+  return liveCount(created, now) === 0 ? undefined : created;
+}
 
 /** The window `name` of `record` when it has that length and still holds hits (pruned at `now`); an emptied one is dropped. */
 function liveWindow(record: Subject, name: string, windowMs: number, now: number): Window | undefined {

@@ -674,6 +674,44 @@ describe('MemoryStore subjects holding one window alone', () => {
     expect((await one(store, T0 + DAY, { subject: 'kept', peek: peekOps })).counts.c).toBe(0);
   });
 
+  it('reads and adds to a lone window as the general path does, evictions and all', async () => {
+    // A `set` of nothing changes nothing but keeps an operation off the lone windows' own path.
+    const lone = new MemoryStore({ maxKeys: 6, counterReserve: 2 });
+    const general = new MemoryStore({ maxKeys: 6, counterReserve: 2 });
+    let seed = 4242;
+    const next = (n: number) => (seed = (seed * 48271) % 2147483647) % n;
+    let now = T0;
+    for (let i = 0; i < 6000; i++) {
+      now += next(400);
+      const subject = `s${next(10)}`;
+      const name = next(4) === 0 ? 'd' : 'c';
+      const windowMs = next(5) === 0 ? 2_000 : 1_000;
+      const op = next(10);
+      const ops: SubjectOps = { subject };
+      if (op < 6) {
+        ops.peek = next(3) === 0 ? [{ name, windowMs }, { name: 'c', windowMs: 1_000 }] : [{ name, windowMs }];
+        if (op < 5) ops.add = [{ name: next(6) === 0 ? 'd' : name, windowMs: next(6) === 0 ? 2_000 : windowMs, cost: next(4) - 1, ...(next(4) === 0 ? { at: now - next(3_000) } : {}) }];
+        if (op === 0) ops.get = ['ban'];
+      } else if (op === 6) {
+        ops.add = [{ name, windowMs, cost: 1 }];
+      } else if (op === 7) {
+        ops.set = [{ name: 'ban', value: i, until: now + next(2_000) }];
+      } else if (op === 8) {
+        ops.take = [{ name, windowMs, max: 2, cost: 1 }];
+      } else {
+        ops.del = [next(2) === 0 ? 'ban' : name];
+      }
+      const viaLone = await one(lone, now, ops);
+      const viaGeneral = await one(general, now, { ...ops, set: ops.set ?? [] });
+      expect(viaLone).toEqual(viaGeneral);
+      expect(lone.size).toBe(general.size);
+    }
+    for (let k = 0; k < 10; k++) {
+      const read: SubjectOps = { subject: `s${k}`, get: ['ban'], peek: [{ name: 'c', windowMs: 1_000 }, { name: 'c', windowMs: 2_000 }, { name: 'd', windowMs: 1_000 }, { name: 'd', windowMs: 2_000 }] };
+      expect(await one(lone, now, read)).toEqual(await one(general, now, { ...read, set: [] }));
+    }
+  });
+
   it('agrees with a plain model of marks and counts on random operations', async () => {
     const store = new MemoryStore({ maxKeys: 1000 });
     type Model = { c: number; d: number; ban?: { value: number; until: number | null } };
