@@ -51,7 +51,7 @@ import { LRUCache } from 'lru-cache';
 import type { MarkEntry, MarkValue, MarkWrite, Store, StoreBatch, StoreResult, SubjectOps, SubjectResult, TakeResult } from '@actiongate/core';
 import { emptyRecord } from './record.js';
 import { show, validateBatch } from './validate.js';
-import { addHit, dropLeft, lastLeavesAt, newWindow, tryTake, type WindowData } from './window.js';
+import { addHit, dropLeft, lastLeavesAt, newWindow, takeInto, type WindowData } from './window.js';
 
 export interface MemoryStoreOptions {
   /**
@@ -316,9 +316,12 @@ export class MemoryStore implements Store {
       for (let i = 0; i < take.length; i++) {
         const t = take[i]!;
         const window = record === undefined ? undefined : liveWindow(record, t.name, t.windowMs, now);
-        const outcome = window === undefined ? tryTake(NO_HITS, 0, t.windowMs, t.max, t.cost, now) : tryTake(window.data, countOf(window), t.windowMs, t.max, t.cost, now);
-        takes[i] = { name: t.name, count: outcome.count, admitted: outcome.admitted, resetMs: outcome.resetMs };
-        if (!outcome.admitted) all = false;
+        // Filled in place by takeInto: the fields in tryTake's order, after the name.
+        const result: TakeResult = { name: t.name, count: 0, admitted: false, resetMs: 0 };
+        if (window === undefined) takeInto(result, NO_HITS, 0, t.windowMs, t.max, t.cost, now);
+        else takeInto(result, window.data, countOf(window), t.windowMs, t.max, t.cost, now);
+        takes[i] = result;
+        if (!result.admitted) all = false;
         if (t.dryRun === true) dryRun = true;
       }
       if (!all) {

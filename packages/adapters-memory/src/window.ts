@@ -132,19 +132,35 @@ export interface TakeOutcome {
  * `now` and `count` must be what `prune` returned.
  */
 export function tryTake(data: WindowData, count: number, windowMs: number, max: number, cost: number, now: number): TakeOutcome {
+  return takeInto({ count: 0, admitted: false, resetMs: 0 }, data, count, windowMs, max, cost, now);
+}
+
+/**
+ * `tryTake`, written into `out` (and returned): an adapter that answers with an object of its own
+ * holding these fields (a take's result, with its name) fills it here rather than copying them
+ * out of another made for the purpose, one a take of every decision.
+ */
+export function takeInto<T extends TakeOutcome>(out: T, data: WindowData, count: number, windowMs: number, max: number, cost: number, now: number): T {
   const slotMs = slotMsOf(windowMs);
   if (count + cost <= max) {
     const oldest = data.length > 0 ? data[0]! : Math.floor(now / slotMs);
-    return { count: count + cost, admitted: true, resetMs: leavesAt(oldest, slotMs, windowMs) - now };
+    return outcome(out, count + cost, true, leavesAt(oldest, slotMs, windowMs) - now);
   }
-  if (cost > max) return { count, admitted: false, resetMs: windowMs };
+  if (cost > max) return outcome(out, count, false, windowMs);
   let remaining = count;
   for (let i = 0; i < data.length; i += 2) {
     remaining -= data[i + 1]!;
-    if (remaining + cost <= max) return { count, admitted: false, resetMs: leavesAt(data[i]!, slotMs, windowMs) - now };
+    if (remaining + cost <= max) return outcome(out, count, false, leavesAt(data[i]!, slotMs, windowMs) - now);
   }
   // Unreachable for a pruned window whose count is its sum; kept total rather than throwing.
-  return { count, admitted: false, resetMs: windowMs };
+  return outcome(out, count, false, windowMs);
+}
+
+function outcome<T extends TakeOutcome>(out: T, count: number, admitted: boolean, resetMs: number): T {
+  out.count = count;
+  out.admitted = admitted;
+  out.resetMs = resetMs;
+  return out;
 }
 
 /** The live count of a window at `now`, without changing it. */
