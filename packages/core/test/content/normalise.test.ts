@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { collapseAscii, joinSpelledOut, normaliseAscii, normaliseText } from '../../src/content/normalise.js';
+import { collapseAscii, joinSpelledOut, normaliseAscii, normaliseText, normaliseUnicode, sparseAscii } from '../../src/content/normalise.js';
 import { compileContent } from '../../src/content/signals.js';
 
 const matchForm = (text: string) => joinSpelledOut(normaliseText(text));
@@ -228,5 +228,49 @@ describe('joinSpelledOut on ASCII text', () => {
     ['a long run', `${'x '.repeat(5_000)}y`, `${'x'.repeat(5_000)}y`],
   ])('%s', (_, input, joined) => {
     expect(joinSpelledOut(input, true)).toBe(joined);
+  });
+});
+
+describe('normaliseText: the shortcut for text ASCII but for a few characters', () => {
+  // The code units the shortcut's table may hold, its neighbours, and characters it must leave to
+  // the Unicode path (marks, Cherokee, twinless Cyrillic, CJK, surrogates, ß, Arabic digits).
+  const tried = fc.oneof(
+    fc.integer({ min: 0x00a0, max: 0x024f }), fc.integer({ min: 0x0370, max: 0x04ff }), fc.integer({ min: 0x1e00, max: 0x1eff }),
+    fc.integer({ min: 0x2000, max: 0x206f }), fc.integer({ min: 0xff01, max: 0xff5e }), fc.constantFrom(0xfeff, 0x0301, 0x13a0, 0x0437, 0x4e2d, 0xd83d, 0x00df, 0x0663),
+  ).map((c) => String.fromCharCode(c));
+  const ascii = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCXYZ0189  .,-!\n\t'.split(''));
+  const mostlyAscii = fc.array(fc.oneof({ weight: 6, arbitrary: ascii }, { weight: 1, arbitrary: tried }), { maxLength: 60 }).map((chars) => chars.join(''));
+  const mixed = fc.array(fc.oneof(ascii, tried), { maxLength: 30 }).map((chars) => chars.join(''));
+
+  it('gives what every step of the Unicode path gives', () => {
+    fc.assert(
+      fc.property(fc.oneof(mostlyAscii, mixed), (text) => {
+        expect(normaliseText(text)).toBe(normaliseUnicode(text));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it.each([
+    ['accents', 'Café crème brûlée', 'cafe creme brulee'],
+    ['look-alikes in English', 'Cheap ѵіаgrа and c\u200Bialis', 'cheap viagra and cialis'],
+    ['full-width letters', 'ＶＩＡＧＲＡ now', 'viagra now'],
+    ['a no-break space', 'a\u00A0\u00A0b', 'a b'],
+    ['a Russian word stays Russian', 'нос', 'нос'],
+    ['a word with a twinless letter is Cyrillic', 'кaзинo', 'казино'],
+    ['more look-alikes than Latin letters', 'ѕех ab', normaliseUnicode('ѕех ab')],
+  ])('%s', (_, text, normalised) => {
+    expect(normaliseText(text)).toBe(normalised);
+    expect(normaliseUnicode(text)).toBe(normalised);
+  });
+
+  it('takes the usual disguises and accents the short way, and leaves the rest to the Unicode path', () => {
+    for (const text of ['Café crème', 'Cheap ѵіаgrа and c\u200Bialis', 'ＶＩＡＧＲＡ\u00A0now', 'soft\u00ADhyphen', 'İstanbul', 'a\u2028b\u2003c']) {
+      expect(sparseAscii(text), JSON.stringify(text)).not.toBeNull();
+    }
+    // Russian, a twinless Cyrillic letter, a combining mark, CJK, an emoji, ß (its own folding), Arabic digits.
+    for (const text of ['нос', 'кaзинo', 'cafe\u0301', '出售', 'ok 😀', 'Straße', '٠٧٧']) {
+      expect(sparseAscii(text), JSON.stringify(text)).toBeNull();
+    }
   });
 });
