@@ -180,9 +180,9 @@ export function normaliseUnicode(text: string): string {
  * the dozen passes of the Unicode path over the whole text.
  */
 export function sparseAscii(text: string): string | null {
-  const table = SPARSE;
   let out = '';
   let copied = 0;
+  let replaced = 0;
   let latin = 0; // letters as latinShare counts them: ASCII ones, and those an accent came off
   let lookAlikes = 0; // the letters it counts as other scripts'
   for (let i = 0; i < text.length; i++) {
@@ -191,21 +191,54 @@ export function sparseAscii(text: string): string | null {
       if (((c | 32) - 97) >>> 0 < 26) latin++;
       continue;
     }
-    let entry = table.entries[c]!;
-    if (entry === 0) {
-      if (table.built[c >> 8] !== 0) return null;
-      buildSparseBlock(c >> 8);
-      entry = table.entries[c]!;
-      if (entry === 0) return null;
-    }
+    const entry = sparseEntry(c);
+    if (entry === 0) return null;
+    // Many replacements (an accented text) are written out as codes: a string joined from
+    // thousands of pieces cost four times as much.
+    if (++replaced > FEW_REPLACEMENTS) return denseAscii(text);
     const index = entry > 0 ? entry - 1 : -entry - 1;
-    if (entry > 0) latin += table.letters[index]!;
+    if (entry > 0) latin += SPARSE.letters[index]!;
     else lookAlikes++;
-    out += text.slice(copied, i) + table.forms[index]!;
+    out += text.slice(copied, i) + SPARSE.forms[index]!;
     copied = i + 1;
   }
   // latinShare's MOSTLY_LATIN, where every look-alike folds (`foldAll`): the others read words.
   return lookAlikes > latin ? null : out + text.slice(copied);
+}
+
+/** Replacements `sparseAscii` joins into a string; past them, `denseAscii` writes codes. */
+const FEW_REPLACEMENTS = 16;
+
+/** `sparseAscii` of text with many characters to replace: the same answer, built from codes. */
+function denseAscii(text: string): string | null {
+  const codes = scratchFor(text.length * SPARSE.longest);
+  let length = 0;
+  let latin = 0;
+  let lookAlikes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 128) {
+      if (((c | 32) - 97) >>> 0 < 26) latin++;
+      codes[length++] = c;
+      continue;
+    }
+    const entry = sparseEntry(c);
+    if (entry === 0) return null;
+    const index = entry > 0 ? entry - 1 : -entry - 1;
+    if (entry > 0) latin += SPARSE.letters[index]!;
+    else lookAlikes++;
+    const form = SPARSE.forms[index]!;
+    for (let k = 0; k < form.length; k++) codes[length++] = form.charCodeAt(k);
+  }
+  return lookAlikes > latin ? null : fromCodes(codes, 0, length);
+}
+
+/** The table entry of the code unit `c` (not ASCII), working out its block first when needed. */
+function sparseEntry(c: number): number {
+  const entry = SPARSE.entries[c]!;
+  if (entry !== 0 || SPARSE.built[c >> 8] !== 0) return entry;
+  buildSparseBlock(c >> 8);
+  return SPARSE.entries[c]!;
 }
 
 /**
@@ -222,6 +255,8 @@ const SPARSE = {
   forms: [] as string[],
   /** The letters in each form. */
   letters: [] as number[],
+  /** The longest form, in code units (at least 1). */
+  longest: 1,
 };
 
 /** The code units `buildSparseTable` tries: Latin-1 to Latin Extended-B, Greek, Cyrillic, Latin Extended Additional, punctuation and spaces, full-width ASCII. */
@@ -264,6 +299,7 @@ function buildSparseBlock(block: number): void {
       }
       if (!SPARSE_CONTEXTS.every((context) => normaliseUnicode(context(char)) === normaliseAscii(context(ascii)))) continue;
       SPARSE.forms.push(ascii);
+      SPARSE.longest = Math.max(SPARSE.longest, ascii.length);
       SPARSE.letters.push(lookAlike ? 0 : (ascii.match(/[a-z]/gi)?.length ?? 0));
       SPARSE.entries[c] = lookAlike ? -SPARSE.forms.length : SPARSE.forms.length;
     }
