@@ -243,19 +243,16 @@ export class AsciiDigest {
           // White space that starts the text or follows white space is not in the normalised
           // text (and no word is open then); any other white space is one space there. The
           // usual space, after a word, is told by `inWord` alone.
-          if (c === 32) {
+          if (c === 32 || (c - 9) >>> 0 < 5) {
             if (!inWord && (i === 0 || bytes[i - 1] === 32 || (bytes[i - 1]! - 9) >>> 0 < 5)) {
               spaces = true;
               skipped++;
               continue;
             }
-          } else if ((c - 9) >>> 0 < 5) {
-            spaces = true;
-            if (!inWord && (i === 0 || bytes[i - 1] === 32 || (bytes[i - 1]! - 9) >>> 0 < 5)) {
-              skipped++;
-              continue;
+            if (c !== 32) {
+              spaces = true;
+              c = 32; // the one space a line break or tab becomes
             }
-            c = 32; // the one space a line break or tab becomes
           }
         }
         if (inWord) {

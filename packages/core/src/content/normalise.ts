@@ -5,7 +5,6 @@
  * matching runs on a form where all of those collapse to plain lower-case Latin. Pure and
  * bounded: input beyond `maxLength` characters is not looked at.
  */
-import { asciiBytes } from './bytes.js';
 import { astralFlags, CASED_UNIT, codePointBefore, codePointFlags, LATIN_UNIT, MARK_UNIT, MARKLESS_UNIT, unitFlags, WORD_UNIT } from './chars.js';
 
 // Invisible characters that change nothing on screen but split a word for a naive matcher:
@@ -482,33 +481,6 @@ function asciiScheme(word: string): string {
 export function normaliseAscii(text: string, spaces = true): string {
   const lower = text.toLowerCase();
   return spaces ? lower.replace(ASCII_SPACES, ' ').trim() : lower;
-}
-
-/** Where `collapseAscii` writes; longer texts get a buffer of their own. */
-const COLLAPSED = Buffer.allocUnsafeSlow(65_536);
-
-/**
- * `normaliseAscii(text)` of plain ASCII text (other text throws) built from its bytes: each run of
- * white space one space, none at either end, letters lower case. For text the caller knows holds
- * white space to collapse (an ad in lines): about half the time of the regex and `trim`.
- */
-export function collapseAscii(text: string): string {
-  const bytes = asciiBytes(text);
-  const out = text.length <= COLLAPSED.length ? COLLAPSED : Buffer.allocUnsafe(text.length);
-  let length = 0;
-  let space = true; // white space here would start the text or repeat: dropped
-  for (let i = 0; i < text.length; i++) {
-    const c = bytes[i]!;
-    if (c === 32 || (c - 9) >>> 0 < 5) {
-      if (!space) out[length++] = 32;
-      space = true;
-    } else {
-      out[length++] = (c - 65) >>> 0 < 26 ? c + 32 : c;
-      space = false;
-    }
-  }
-  if (space && length > 0) length--; // the space a final run became
-  return out.toString('latin1', 0, length);
 }
 
 /**

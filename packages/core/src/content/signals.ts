@@ -19,7 +19,7 @@ import type { ContentModel, ContentModelOptions } from './model.js';
 import { bareHosts, linkedHosts } from './links.js';
 import { hash64 } from '../hash.js';
 import { AsciiDigest, hexOfLanes, nearKeys, TEXT_WORDS, TEXT_WORDS_MAX } from './near.js';
-import { collapseAscii, DEFAULT_MAX_FIELD_LENGTH, isAscii, joinSpelledAsciiWords, joinSpelledOut, linkForm, normaliseAscii, normaliseText, words } from './normalise.js';
+import { DEFAULT_MAX_FIELD_LENGTH, isAscii, joinSpelledAsciiWords, joinSpelledOut, linkForm, normaliseAscii, normaliseText, words } from './normalise.js';
 import { type Shape, unicodeShape } from './shape.js';
 
 export interface ContentHit {
@@ -200,12 +200,11 @@ export function compileContent(
       // one ASCII test of the input decides both the way to normalise and, mostly, the answer.
       const asciiInput = shape ? facts !== null : isAscii(bounded);
       // Digested text whose only white space to normalise ends it is the rest lower-cased: no
-      // regex over it for white space to collapse; with white space inside to collapse, it is
-      // built from its bytes.
+      // regex over it for white space to collapse.
       const text = !asciiInput
         ? normaliseText(bounded, maxLength)
-        : digested >= 0 && facts!.spaces
-          ? digest.collapsed ? collapseAscii(bounded) : normaliseAscii(bounded.slice(0, digest.normalisedLength), false)
+        : digested >= 0 && facts!.spaces && !digest.collapsed
+          ? normaliseAscii(bounded.slice(0, digest.normalisedLength), false)
           : normaliseAscii(bounded, facts?.spaces ?? true);
       const ascii = asciiInput || isAscii(text);
       allAscii &&= ascii;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { collapseAscii, joinSpelledOut, normaliseAscii, normaliseText, normaliseUnicode, sparseAscii } from '../../src/content/normalise.js';
+import { joinSpelledOut, normaliseAscii, normaliseText, normaliseUnicode, sparseAscii } from '../../src/content/normalise.js';
 import { compileContent } from '../../src/content/signals.js';
 
 const matchForm = (text: string) => joinSpelledOut(normaliseText(text));
@@ -185,20 +185,6 @@ describe('normaliseAscii', () => {
     ['separators that are not white space stay', 'a\x1cb\x1fc', 'a\x1cb\x1fc'],
   ])('%s', (_, text, normalised) => {
     expect(normaliseAscii(text)).toBe(normalised);
-    expect(collapseAscii(text)).toBe(normalised);
-  });
-
-  it('collapseAscii, built from the bytes, gives what the regex gives, past its scratch buffer too', () => {
-    fc.assert(
-      fc.property(asciiText, (text) => {
-        expect(collapseAscii(text)).toBe(normaliseAscii(text));
-      }),
-      { numRuns: 2_000 },
-    );
-    const long = 'Word \n\n '.repeat(9_000);
-    expect(long.length).toBeGreaterThan(65_536);
-    expect(collapseAscii(long)).toBe(normaliseAscii(long));
-    expect(() => collapseAscii('café')).toThrow(/not plain ASCII/);
   });
 });
 
